@@ -1,0 +1,648 @@
+//! Configuration conditions: the `.if`/`.elif` and `-cc` expression language (HAProxy's
+//! `src/cfgcond.c` with the argument rules of `make_arg_list()` in `src/arg.c`).
+//!
+//! Owns parsing and evaluation of one expression; it reads the environment, the build's
+//! feature list and version through [`CondCtx`] and touches nothing else.
+//!
+//! Grammar: `expr := and ('||' and)*`, `and := term ('&&' term)*`,
+//! `term := '!'* (integer | '(' expr ')' | pred '(' args ')')`. Integers follow `strtol(.., 0)`
+//! (decimal, `0x` hex, octal, optional sign and leading blanks). Evaluation short-circuits like
+//! upstream. An empty expression is false.
+
+/// What conditions may look at.
+pub trait CondCtx {
+    /// The environment variable `name`, `None` when unset.
+    fn env(&self, name: &str) -> Option<String>;
+    /// The build feature string, e.g. `"+EPOLL -OPENSSL +THREAD"`.
+    fn features(&self) -> &str;
+    /// The version string reported by `-v` (e.g. `2.6.12-rs`).
+    fn version(&self) -> &str;
+}
+
+/// A parse or evaluation error: HAProxy's message and the byte offset it points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CondError {
+    pub msg: String,
+    pub pos: usize,
+}
+
+const MAX_CFG_RECURSION: i32 = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pred {
+    Defined,
+    Feature,
+    Streq,
+    Strneq,
+    VersionAtleast,
+    VersionBefore,
+    OsslVersionAtleast,
+    OsslVersionBefore,
+    SslLibNameStartsWith,
+}
+
+const PREDICATES: &[(&str, Pred, usize)] = &[
+    ("defined", Pred::Defined, 1),
+    ("feature", Pred::Feature, 1),
+    ("streq", Pred::Streq, 2),
+    ("strneq", Pred::Strneq, 2),
+    ("version_atleast", Pred::VersionAtleast, 1),
+    ("version_before", Pred::VersionBefore, 1),
+    ("openssl_version_atleast", Pred::OsslVersionAtleast, 1),
+    ("openssl_version_before", Pred::OsslVersionBefore, 1),
+    ("ssllib_name_startswith", Pred::SslLibNameStartsWith, 1),
+];
+
+enum Term {
+    Bool(bool),
+    Paren(Box<Expr>),
+    Pred(Pred, Vec<String>),
+}
+
+struct NegTerm {
+    neg: bool,
+    term: Term,
+}
+
+/// `and`-chains joined by `||`.
+struct Expr(Vec<Vec<NegTerm>>);
+
+struct Parser<'a> {
+    s: &'a [u8],
+}
+
+/// Outcome of a sub-parser: HAProxy's ">0 parsed / 0 desynchronized / <0 error".
+enum P<T> {
+    Ok(T, usize),
+    Desync,
+    Err(CondError),
+}
+
+fn skip_blanks(s: &[u8], mut i: usize) -> usize {
+    while matches!(s.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    i
+}
+
+/// `strtol(s + i, &end, 0)`: returns the value and the end offset, or `None` when no digit
+/// was consumed.
+fn strtol0(s: &[u8], i: usize) -> Option<(i128, usize)> {
+    let mut j = i;
+    while matches!(s.get(j), Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)) {
+        j += 1;
+    }
+    let mut neg = false;
+    if let Some(&c @ (b'+' | b'-')) = s.get(j) {
+        neg = c == b'-';
+        j += 1;
+    }
+    let (radix, start) = if s.get(j) == Some(&b'0') && matches!(s.get(j + 1), Some(b'x' | b'X')) {
+        if s.get(j + 2).is_some_and(|c| c.is_ascii_hexdigit()) {
+            (16, j + 2)
+        } else {
+            // "0x" alone parses as 0 and stops before the 'x'
+            return Some((0, j + 1));
+        }
+    } else if s.get(j) == Some(&b'0') {
+        (8, j)
+    } else {
+        (10, j)
+    };
+    let mut k = start;
+    let mut v: i128 = 0;
+    while let Some(d) = s.get(k).and_then(|&c| (c as char).to_digit(radix)) {
+        v = (v * radix as i128 + d as i128).min(i64::MAX as i128 + 1);
+        k += 1;
+    }
+    if k == start {
+        return None;
+    }
+    Some((if neg { -v } else { v }, k))
+}
+
+impl<'a> Parser<'a> {
+    fn text(&self, from: usize) -> String {
+        String::from_utf8_lossy(&self.s[from.min(self.s.len())..]).into_owned()
+    }
+
+    fn err(&self, msg: String, pos: usize) -> P<Expr> {
+        P::Err(CondError { msg, pos })
+    }
+
+    fn expr(&self, at: usize, depth: i32) -> P<Expr> {
+        if at >= self.s.len() {
+            return P::Desync;
+        }
+        if depth <= 0 {
+            return self.err(
+                format!("unparsable conditional expression '{}'", self.text(at)),
+                at,
+            );
+        }
+        let mut ors = Vec::new();
+        let mut i = at;
+        loop {
+            match self.and(i, depth - 1) {
+                P::Ok(a, end) => {
+                    ors.push(a);
+                    i = skip_blanks(self.s, end);
+                }
+                P::Desync => {
+                    return self.err(
+                        format!("unparsable conditional expression '{}'", self.text(i)),
+                        i,
+                    )
+                }
+                P::Err(e) => return P::Err(e),
+            }
+            if self.s.get(i..i + 2) != Some(b"||") {
+                return P::Ok(Expr(ors), i);
+            }
+            let op = i;
+            i = skip_blanks(self.s, i + 2);
+            if i >= self.s.len() {
+                // "a ||": nothing parses on the right side.
+                return self.err(
+                    format!("unparsable conditional expression '{}'", self.text(op)),
+                    op,
+                );
+            }
+        }
+    }
+
+    fn and(&self, at: usize, depth: i32) -> P<Vec<NegTerm>> {
+        let mut terms = Vec::new();
+        let mut i = at;
+        loop {
+            if depth <= 0 {
+                return P::Err(CondError {
+                    msg: format!("unparsable conditional sub-expression '{}'", self.text(i)),
+                    pos: i,
+                });
+            }
+            match self.term(i, depth - 1) {
+                P::Ok(t, end) => {
+                    terms.push(t);
+                    i = skip_blanks(self.s, end);
+                }
+                P::Desync => {
+                    return P::Err(CondError {
+                        msg: format!("unparsable conditional sub-expression '{}'", self.text(i)),
+                        pos: i,
+                    })
+                }
+                P::Err(e) => return P::Err(e),
+            }
+            if self.s.get(i..i + 2) != Some(b"&&") {
+                return P::Ok(terms, i);
+            }
+            let next = skip_blanks(self.s, i + 2);
+            if next >= self.s.len() {
+                return P::Err(CondError {
+                    msg: format!("unparsable conditional expression '{}'", self.text(i)),
+                    pos: i,
+                });
+            }
+            i = next;
+        }
+    }
+
+    fn term(&self, at: usize, depth: i32) -> P<NegTerm> {
+        let mut i = skip_blanks(self.s, at);
+        if i >= self.s.len() {
+            return P::Desync;
+        }
+        let unparsable = |pos: usize| {
+            P::Err(CondError {
+                msg: format!("unparsable conditional expression '{}'", self.text(at)),
+                pos,
+            })
+        };
+        if depth <= 0 {
+            return unparsable(at);
+        }
+        let mut neg = false;
+        while self.s.get(i) == Some(&b'!') {
+            neg = !neg;
+            i = skip_blanks(self.s, i + 1);
+        }
+        if let Some((v, end)) = strtol0(self.s, i) {
+            return P::Ok(
+                NegTerm {
+                    neg,
+                    term: Term::Bool(v != 0),
+                },
+                end,
+            );
+        }
+        if self.s.get(i) == Some(&b'(') {
+            let j = skip_blanks(self.s, i + 1);
+            return match self.expr(j, depth - 1) {
+                P::Err(e) => P::Err(e),
+                P::Desync => unparsable(at),
+                P::Ok(e, end) => {
+                    let k = skip_blanks(self.s, end);
+                    if self.s.get(k) != Some(&b')') {
+                        return P::Err(CondError {
+                            msg: format!(
+                                "expected ')' after conditional expression '{}'",
+                                self.text(at)
+                            ),
+                            pos: at,
+                        });
+                    }
+                    P::Ok(
+                        NegTerm {
+                            neg,
+                            term: Term::Paren(Box::new(e)),
+                        },
+                        skip_blanks(self.s, k + 1),
+                    )
+                }
+            };
+        }
+        let word_len = self.s[i..]
+            .iter()
+            .position(|&c| c == b' ' || c == b'(')
+            .unwrap_or(self.s.len() - i);
+        let word = &self.s[i..i + word_len];
+        let Some(&(name, pred, nargs)) = PREDICATES.iter().find(|p| p.0.as_bytes() == word) else {
+            return unparsable(at);
+        };
+        match make_arg_list(self.s, i + name.len(), nargs) {
+            Ok((args, end)) => P::Ok(
+                NegTerm {
+                    neg,
+                    term: Term::Pred(pred, args),
+                },
+                end,
+            ),
+            Err((msg, arg, pos)) => P::Err(CondError {
+                msg: format!(
+                    "{msg} in argument {arg} of predicate '{name}' used in conditional expression"
+                ),
+                pos,
+            }),
+        }
+    }
+}
+
+/// Parses `(a,b)` at `at` for a predicate taking exactly `n` string arguments, following
+/// `make_arg_list()`: blanks are kept, quotes group, `\` escapes `\\ \' \" \<space>`, and
+/// `\r \n \t`. Returns the arguments and the offset after `)`, or (message, argument number,
+/// error offset).
+fn make_arg_list(
+    s: &[u8],
+    at: usize,
+    n: usize,
+) -> Result<(Vec<String>, usize), (String, usize, usize)> {
+    let mut i = at;
+    let mut args = Vec::new();
+    let empty = s.get(i) != Some(&b'(');
+    if !empty {
+        i += 1;
+        while args.len() < n {
+            let mut word = Vec::new();
+            let (mut sq, mut dq) = (false, false);
+            while let Some(&c) = s.get(i) {
+                if c == b'"' && !sq {
+                    dq = !dq;
+                } else if c == b'\'' && !dq {
+                    sq = !sq;
+                } else if c == b'\\' && !sq {
+                    match s.get(i + 1) {
+                        None => return Err(("unmatched quote".into(), args.len() + 1, i)),
+                        Some(&e @ (b'\\' | b' ' | b'"' | b'\'')) => {
+                            word.push(e);
+                            i += 1;
+                        }
+                        Some(b'r') => {
+                            word.push(b'\r');
+                            i += 1;
+                        }
+                        Some(b'n') => {
+                            word.push(b'\n');
+                            i += 1;
+                        }
+                        Some(b't') => {
+                            word.push(b'\t');
+                            i += 1;
+                        }
+                        Some(_) => word.push(c),
+                    }
+                } else if !sq && !dq && (c == b',' || c == b')') {
+                    break;
+                } else {
+                    word.push(c);
+                }
+                i += 1;
+            }
+            if sq || dq {
+                return Err(("unmatched quote".into(), args.len() + 1, i));
+            }
+            args.push(String::from_utf8_lossy(&word).into_owned());
+            if i >= s.len() || s[i] == b')' || args.len() >= n {
+                break;
+            }
+            i += 1; // the comma
+        }
+    }
+    if args.len() < n {
+        return Err((
+            format!(
+                "missing arguments (got {}/{}), type 'string' expected",
+                args.len(),
+                n
+            ),
+            args.len(),
+            i,
+        ));
+    }
+    if empty {
+        return Ok((args, i));
+    }
+    if s.get(i) == Some(&b')') {
+        return Ok((args, i + 1));
+    }
+    let rest = String::from_utf8_lossy(&s[i.min(s.len())..]).into_owned();
+    let msg = if rest.is_empty() {
+        "expected ')'".to_string()
+    } else {
+        format!("expected ')' before '{rest}'")
+    };
+    let pos = if args.len() > 1 {
+        args.len() - 1
+    } else {
+        args.len()
+    };
+    Err((msg, pos, i))
+}
+
+/// HAProxy's `split_version()`: `a[.b[.c[.d]]][-{dev,rc,pre}f][-*][-g]` into 7 numbers.
+/// Returns `None` when the string is not a version.
+pub fn split_version(v: &str) -> Option<[u64; 7]> {
+    let b = v.as_bytes();
+    let mut val = [0u64, 0, 0, 0, 3, 0, 0];
+    if b.is_empty() {
+        return None;
+    }
+    // strtol(p, &end, 10) returning (value, end offset); no digits means value 0, end = p.
+    let num = |p: usize| -> (u64, usize) {
+        let mut k = p;
+        while k < b.len() && b[k].is_ascii_digit() {
+            k += 1;
+        }
+        (
+            std::str::from_utf8(&b[p..k])
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0),
+            k,
+        )
+    };
+    let mut p = 0;
+    let mut tag = false;
+    for slot in val.iter_mut().take(4) {
+        let (n, e) = num(p);
+        *slot = n;
+        match b.get(e) {
+            None => return Some(val),
+            Some(b'-') => {
+                p = e + 1;
+                tag = true;
+                break;
+            }
+            Some(b'.') => p = e + 1,
+            Some(_) => return None,
+        }
+    }
+    if !tag {
+        return None; // four numbers followed by a '.'
+    }
+    let commit = |p: usize, val: &mut [u64; 7]| -> Option<[u64; 7]> {
+        let rest = &v[p.min(v.len())..];
+        let tail = match rest.rfind('-') {
+            Some(k) => {
+                if k + 1 == rest.len() {
+                    return None;
+                }
+                &rest[k + 1..]
+            }
+            None => rest,
+        };
+        val[6] = if !tail.is_empty() && tail.bytes().all(|c| c.is_ascii_digit()) {
+            tail.parse().unwrap_or(0)
+        } else {
+            0
+        };
+        Some(*val)
+    };
+    if b.get(p).is_some_and(|c| c.is_ascii_digit()) {
+        return commit(p, &mut val);
+    }
+    let rest = &b[p.min(b.len())..];
+    if rest.starts_with(b"dev") {
+        val[4] = 1;
+        p += 3;
+    } else if rest.starts_with(b"rc") {
+        val[4] = 2;
+        p += 2;
+    } else if rest.starts_with(b"pre") {
+        val[4] = 2;
+        p += 3;
+    } else {
+        return commit(p, &mut val);
+    }
+    let (n, e) = num(p);
+    val[5] = n;
+    match b.get(e) {
+        None => Some(val),
+        Some(b'-') => commit(e + 1, &mut val),
+        Some(_) => None,
+    }
+}
+
+fn eval_expr(e: &Expr, ctx: &dyn CondCtx) -> Result<bool, CondError> {
+    for and in &e.0 {
+        let mut all = true;
+        for t in and {
+            if !eval_term(t, ctx)? {
+                all = false;
+                break;
+            }
+        }
+        if all {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn eval_term(t: &NegTerm, ctx: &dyn CondCtx) -> Result<bool, CondError> {
+    let v = match &t.term {
+        Term::Bool(b) => *b,
+        Term::Paren(e) => eval_expr(e, ctx)?,
+        Term::Pred(p, args) => match p {
+            Pred::Defined => ctx.env(&args[0]).is_some(),
+            Pred::Feature => feature_enabled(ctx.features(), &args[0]),
+            Pred::Streq => args[0] == args[1],
+            Pred::Strneq => args[0] != args[1],
+            Pred::VersionAtleast | Pred::VersionBefore => {
+                let cur = split_version(ctx.version());
+                let arg = split_version(&args[0]);
+                let (Some(cur), Some(arg)) = (cur, arg) else {
+                    return Err(CondError {
+                        msg: format!("unparsable version '{}'", args[0]),
+                        pos: 0,
+                    });
+                };
+                if *p == Pred::VersionAtleast {
+                    arg <= cur
+                } else {
+                    arg > cur
+                }
+            }
+            Pred::OsslVersionAtleast | Pred::OsslVersionBefore => {
+                return Err(CondError {
+                    msg: "no SSL library available to compare versions".into(),
+                    pos: 0,
+                })
+            }
+            Pred::SslLibNameStartsWith => false,
+        },
+    };
+    Ok(v != t.neg)
+}
+
+/// `feature(NAME)`: true when `+NAME` appears as a whole word in the feature string.
+fn feature_enabled(features: &str, name: &str) -> bool {
+    features
+        .split_whitespace()
+        .any(|w| w.strip_prefix('+') == Some(name))
+}
+
+/// Evaluates `text` (already re-merged by the lexer) as HAProxy's `cfg_eval_condition()`.
+///
+/// Returns `Ok(true/false)`, or the parse/evaluation error; an empty text is `Ok(false)`.
+pub fn eval_condition(text: &str, ctx: &dyn CondCtx) -> Result<bool, CondError> {
+    let s = text.as_bytes();
+    if s.is_empty() {
+        return Ok(false);
+    }
+    let p = Parser { s };
+    match p.expr(0, MAX_CFG_RECURSION) {
+        P::Err(e) => Err(e),
+        P::Desync => Err(CondError {
+            msg: format!("unparsable conditional expression '{text}'"),
+            pos: 0,
+        }),
+        P::Ok(e, end) => {
+            let end = skip_blanks(s, end);
+            if end < s.len() {
+                return Err(CondError {
+                    msg: format!(
+                        "unexpected character '{}' at the end of conditional expression '{text}'",
+                        s[end] as char
+                    ),
+                    pos: end,
+                });
+            }
+            eval_expr(&e, ctx)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Ctx;
+    impl CondCtx for Ctx {
+        fn env(&self, name: &str) -> Option<String> {
+            (name == "HOME").then(|| "/root".to_string())
+        }
+        fn features(&self) -> &str {
+            "+EPOLL -OPENSSL +POLL"
+        }
+        fn version(&self) -> &str {
+            "2.6.12-rs"
+        }
+    }
+
+    fn ev(s: &str) -> Result<bool, String> {
+        eval_condition(s, &Ctx).map_err(|e| e.msg)
+    }
+
+    #[test]
+    fn literals_and_operators() {
+        assert_eq!(ev(""), Ok(false));
+        assert_eq!(ev("1"), Ok(true));
+        assert_eq!(ev("0"), Ok(false));
+        assert_eq!(ev(" -1"), Ok(true));
+        assert_eq!(ev("0x10"), Ok(true));
+        assert_eq!(ev("!1"), Ok(false));
+        assert_eq!(ev("! ! 1"), Ok(true));
+        assert_eq!(ev("0 || 1 && 0"), Ok(false));
+        assert_eq!(ev("1 || 0 && 0"), Ok(true));
+        assert_eq!(ev("!(0 || 0)"), Ok(true));
+        assert!(ev("0x").unwrap_err().contains("unexpected character 'x'"));
+        assert!(ev("1 2").is_err());
+        assert!(ev("(1").unwrap_err().starts_with("expected ')' after"));
+        assert!(ev("1)").is_err());
+        assert!(ev("!").is_err());
+        assert!(ev(" ").unwrap_err().contains("sub-expression"));
+        assert!(ev("1 &&").is_err());
+        assert!(ev("1 ||").is_err());
+    }
+
+    #[test]
+    fn predicates() {
+        assert_eq!(ev("defined(HOME)"), Ok(true));
+        assert_eq!(ev("defined(NOPE)"), Ok(false));
+        assert_eq!(ev("defined()"), Ok(false));
+        assert_eq!(ev("streq(a,a)"), Ok(true));
+        assert_eq!(ev("streq(a, a)"), Ok(false));
+        assert_eq!(ev("strneq(a,b)"), Ok(true));
+        assert_eq!(ev("feature(EPOLL)"), Ok(true));
+        assert_eq!(ev("feature(OPENSSL)"), Ok(false));
+        assert_eq!(ev("feature(POL)"), Ok(false));
+        assert_eq!(ev("version_atleast(2.6)"), Ok(true));
+        assert_eq!(ev("version_atleast(2.6.13)"), Ok(false));
+        assert_eq!(ev("version_before(2.7-dev0)"), Ok(true));
+        assert_eq!(ev("version_before(2.6.12-2)"), Ok(true));
+        assert_eq!(
+            ev("defined(HOME,PATH)").unwrap_err(),
+            "expected ')' before ',PATH)' in argument 1 of predicate 'defined' used in conditional expression"
+        );
+        assert_eq!(
+            ev("streq(a)").unwrap_err(),
+            "missing arguments (got 1/2), type 'string' expected in argument 1 of predicate 'streq' used in conditional expression"
+        );
+        assert!(ev("streq(a,a")
+            .unwrap_err()
+            .starts_with("expected ')' in argument 1"));
+        assert!(ev(r"streq(a\,b,a\,b)").unwrap_err().contains("argument 1"));
+        assert!(ev("nope(1)").unwrap_err().starts_with("unparsable"));
+        assert!(ev("defined")
+            .unwrap_err()
+            .starts_with("missing arguments (got 0/1)"));
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(
+            split_version("2.6.12-1+deb12u4"),
+            Some([2, 6, 12, 0, 3, 0, 0])
+        );
+        assert_eq!(split_version("2.6.12-rs"), Some([2, 6, 12, 0, 3, 0, 0]));
+        assert_eq!(split_version("1.5-dev18-43"), Some([1, 5, 0, 0, 1, 18, 43]));
+        assert_eq!(
+            split_version("2.4-dev18-f6818d-20"),
+            Some([2, 4, 0, 0, 1, 18, 20])
+        );
+        assert_eq!(split_version("1.3.16-rc1"), Some([1, 3, 16, 0, 2, 1, 0]));
+        assert_eq!(split_version("a"), None);
+        assert_eq!(split_version(""), None);
+    }
+}

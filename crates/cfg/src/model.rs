@@ -1,0 +1,399 @@
+//! The typed configuration: what the binary builds its proxies, listeners and servers from.
+//!
+//! Owns plain data only (no sockets, no runtime state). Field names follow HAProxy's
+//! structures (`struct global`, `struct proxy`, `struct bind_conf`, `struct server`) so both
+//! code bases read alike. Defaults match HAProxy 2.6's.
+
+use crate::diag::Loc;
+use std::net::SocketAddr;
+
+/// `tune.bufsize` default (`BUFSIZE`).
+pub const DEFAULT_BUFSIZE: usize = 16384;
+/// `tune.maxrewrite` default (`MAXREWRITE`).
+pub const DEFAULT_MAXREWRITE: usize = 1024;
+/// `max-session-srv-conns` default (`MAX_SRV_LIST`).
+pub const DEFAULT_MAX_SESSION_SRV_CONNS: u32 = 5;
+
+/// A whole configuration after parsing and checks.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub global: Global,
+    /// Frontends, backends and listens, in declaration order (defaults excluded).
+    pub proxies: Vec<Proxy>,
+}
+
+impl Config {
+    /// The proxy named `name` that has capability `cap`, if any.
+    pub fn find_proxy(&self, name: &str, cap: Cap) -> Option<&Proxy> {
+        self.proxies
+            .iter()
+            .find(|p| p.name == name && p.cap.contains(cap))
+    }
+}
+
+/// Where a `log` line sends messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogTarget {
+    /// UDP syslog to an address.
+    Udp(SocketAddr),
+    /// `stdout` / `stderr` (`format raw` or not).
+    Stdout,
+    Stderr,
+}
+
+/// Format of a log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Rfc3164,
+    Rfc5424,
+    Raw,
+    Short,
+}
+
+/// One `log` directive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSpec {
+    pub target: LogTarget,
+    pub format: LogFormat,
+    /// Maximum line length (`len`), 1024 by default.
+    pub maxlen: usize,
+    /// Syslog facility number (local0 = 16).
+    pub facility: u8,
+    /// Maximum level sent (0..=7), 7 by default.
+    pub level: u8,
+    /// Minimum level: messages less severe than... (0..=7), 0 by default.
+    pub minlevel: u8,
+}
+
+/// Where a listening socket comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenAddr {
+    /// An address to bind ourselves.
+    Inet(SocketAddr),
+    /// A socket inherited from the parent, already bound and listening (`fd@N`).
+    Fd(i32),
+    /// A UNIX socket path (stats sockets).
+    Unix(String),
+}
+
+/// `stats socket` in `global`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatsSocket {
+    pub addr: ListenAddr,
+    /// `level user|operator|admin`.
+    pub level: CliLevel,
+    /// `mode` (octal), for UNIX sockets.
+    pub mode: Option<u32>,
+    pub loc: Loc,
+}
+
+/// Privilege level of a CLI socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CliLevel {
+    User,
+    #[default]
+    Operator,
+    Admin,
+}
+
+/// The `global` section (`struct global`).
+#[derive(Clone, Debug)]
+pub struct Global {
+    pub maxconn: Option<u32>,
+    pub nbthread: Option<u32>,
+    pub stats_sockets: Vec<StatsSocket>,
+    pub logs: Vec<LogSpec>,
+    pub pidfile: Option<String>,
+    pub daemon: bool,
+    pub master_worker: bool,
+    pub tune_bufsize: usize,
+    pub tune_maxrewrite: Option<usize>,
+    pub tune_idle_pool_shared: bool,
+    pub tune_pool_low_fd_ratio: u32,
+    pub tune_pool_high_fd_ratio: u32,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            maxconn: None,
+            nbthread: None,
+            stats_sockets: Vec::new(),
+            logs: Vec::new(),
+            pidfile: None,
+            daemon: false,
+            master_worker: false,
+            tune_bufsize: DEFAULT_BUFSIZE,
+            tune_maxrewrite: None,
+            tune_idle_pool_shared: true,
+            tune_pool_low_fd_ratio: 20,
+            tune_pool_high_fd_ratio: 25,
+        }
+    }
+}
+
+impl Global {
+    /// `tune.maxrewrite` in force: the configured value, else `MAXREWRITE` capped at half of
+    /// the buffer size, as HAProxy computes it.
+    pub fn maxrewrite(&self) -> usize {
+        self.tune_maxrewrite
+            .unwrap_or(DEFAULT_MAXREWRITE.min(self.tune_bufsize / 2))
+    }
+}
+
+/// Proxy capabilities (`PR_CAP_FE`, `PR_CAP_BE`, `PR_CAP_DEF`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Cap(u8);
+
+impl Cap {
+    /// No capability: a keyword valid in any proxy.
+    pub const NONE: Cap = Cap(0);
+    pub const FE: Cap = Cap(1);
+    pub const BE: Cap = Cap(2);
+    pub const LISTEN: Cap = Cap(3);
+    pub const DEF: Cap = Cap(4 | 3);
+
+    /// True when every capability of `other` is present.
+    pub fn contains(self, other: Cap) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// True for a `defaults` section.
+    pub fn is_defaults(self) -> bool {
+        self.0 & 4 != 0
+    }
+
+    /// The section keyword for messages (`frontend`, `backend`, `listen`, `defaults`).
+    pub fn section_name(self) -> &'static str {
+        match self.0 {
+            1 => "frontend",
+            2 => "backend",
+            3 => "listen",
+            _ => "defaults",
+        }
+    }
+}
+
+/// `mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Tcp,
+    Http,
+}
+
+/// `balance` algorithms.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+}
+
+/// `http-reuse`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HttpReuse {
+    Never,
+    #[default]
+    Safe,
+    Aggressive,
+    Always,
+}
+
+/// HTTP connection mode selected by `option http-keep-alive|http-server-close|httpclose`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HttpConnMode {
+    #[default]
+    KeepAlive,
+    ServerClose,
+    Close,
+}
+
+/// `timeout` values in milliseconds; `None` is unset (eternity).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Option<u32>,
+    pub client: Option<u32>,
+    pub server: Option<u32>,
+    pub http_request: Option<u32>,
+    pub http_keep_alive: Option<u32>,
+    pub queue: Option<u32>,
+    pub tunnel: Option<u32>,
+    pub client_fin: Option<u32>,
+    pub server_fin: Option<u32>,
+    pub check: Option<u32>,
+}
+
+/// `retry-on` keywords as a bit set (HAProxy's `PR_RE_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetryOn(pub u32);
+
+impl RetryOn {
+    pub const CONN_FAILED: u32 = 1 << 0;
+    pub const DISCONNECTED: u32 = 1 << 1;
+    pub const TIMEOUT: u32 = 1 << 2;
+    pub const EARLY_ERROR: u32 = 1 << 3;
+    pub const JUNK_REQUEST: u32 = 1 << 4;
+    /// `0rtt-rejected`.
+    pub const RTT_REJECTED: u32 = 1 << 5;
+    /// Status codes 401, 403, 404, 408, 425, 500, 501, 502, 503, 504 from bit 8 on.
+    pub const STATUS_BASE: u32 = 8;
+    pub const STATUSES: [u16; 10] = [401, 403, 404, 408, 425, 500, 501, 502, 503, 504];
+
+    /// True when every bit of `mask` is set.
+    pub fn has(self, mask: u32) -> bool {
+        self.0 & mask == mask
+    }
+}
+
+/// The boolean `option`s of a proxy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub http_conn_mode: HttpConnMode,
+    pub prefer_last_server: bool,
+    pub redispatch: bool,
+    pub httplog: bool,
+    pub tcplog: bool,
+    pub forwardfor: bool,
+    pub http_buffer_request: bool,
+    pub abortonclose: bool,
+    pub dontlognull: bool,
+}
+
+/// One `bind` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bind {
+    pub addr: ListenAddr,
+    /// `name`.
+    pub name: Option<String>,
+    /// `proto h2`: speak HTTP/2 from the first byte.
+    pub proto_h2: bool,
+    pub loc: Loc,
+}
+
+/// One `server` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    pub name: String,
+    pub addr: SocketAddr,
+    /// True when the address had no port (the client's destination port is used).
+    pub port_unset: bool,
+    pub weight: u32,
+    pub maxconn: u32,
+    pub check: bool,
+    pub disabled: bool,
+    pub backup: bool,
+    pub proto_h2: bool,
+    /// `pool-max-conn`, -1 = unlimited (default).
+    pub pool_max_conn: i32,
+    pub pool_low_conn: u32,
+    /// `pool-purge-delay` in ms (default 5 s).
+    pub pool_purge_delay: u32,
+    /// `max-reuse`, -1 = unlimited.
+    pub max_reuse: i32,
+    pub loc: Loc,
+}
+
+/// A rule condition as written: `if`/`unless` plus its words (compiled by the http crate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CondSpec {
+    pub unless: bool,
+    pub words: Vec<String>,
+}
+
+/// `use_backend <name> [if|unless <cond>]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwitchRule {
+    pub backend: String,
+    pub cond: Option<CondSpec>,
+    pub loc: Loc,
+}
+
+/// `acl <name> <criterion> [flags] [patterns]`, kept as words until compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclSpec {
+    pub name: String,
+    pub words: Vec<String>,
+    pub loc: Loc,
+}
+
+/// One `http-request`/`http-response`/`http-after-response` rule: the action, its argument
+/// words, and the optional condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRuleSpec {
+    pub action: String,
+    pub args: Vec<String>,
+    pub cond: Option<CondSpec>,
+    pub loc: Loc,
+}
+
+/// A frontend, backend, listen or defaults section (`struct proxy`).
+#[derive(Clone, Debug, Default)]
+pub struct Proxy {
+    pub name: String,
+    pub cap: Cap,
+    pub loc: Option<Loc>,
+    pub mode: Mode,
+    pub binds: Vec<Bind>,
+    pub servers: Vec<Server>,
+    pub default_backend: Option<(String, Loc)>,
+    pub switching_rules: Vec<SwitchRule>,
+    pub dispatch: Option<SocketAddr>,
+    pub balance: Balance,
+    pub timeouts: Timeouts,
+    pub retries: u32,
+    pub retry_on: RetryOn,
+    pub options: Options,
+    pub http_reuse: HttpReuse,
+    /// `max-keep-alive-queue`, -1 = unset.
+    pub max_ka_queue: i32,
+    pub max_session_srv_conns: u32,
+    /// Frontend `maxconn`; 0 = global default.
+    pub maxconn: u32,
+    /// `log global` was given.
+    pub log_global: bool,
+    pub logs: Vec<LogSpec>,
+    pub log_format: Option<String>,
+    pub acls: Vec<AclSpec>,
+    pub http_req_rules: Vec<HttpRuleSpec>,
+    pub http_res_rules: Vec<HttpRuleSpec>,
+    pub http_after_res_rules: Vec<HttpRuleSpec>,
+    /// Server default `maxconn`/`weight` etc. from `default-server` are not supported yet.
+    pub disabled: bool,
+}
+
+impl Proxy {
+    /// A fresh proxy with HAProxy's built-in defaults (`init_new_proxy` +
+    /// `proxy_preset_defaults`).
+    pub fn preset(name: &str, cap: Cap) -> Proxy {
+        Proxy {
+            name: name.to_string(),
+            cap,
+            retries: 3,
+            max_ka_queue: -1,
+            max_session_srv_conns: DEFAULT_MAX_SESSION_SRV_CONNS,
+            ..Default::default()
+        }
+    }
+
+    /// A new proxy inheriting every setting of the defaults section `def`
+    /// (HAProxy copies the defaults proxy into each new proxy at creation).
+    pub fn from_defaults(name: &str, cap: Cap, def: &Proxy) -> Proxy {
+        let mut p = def.clone();
+        p.name = name.to_string();
+        p.cap = cap;
+        p.loc = None;
+        p.binds.clear();
+        p.servers.clear();
+        p.switching_rules.clear();
+        p.acls.clear();
+        p.http_req_rules.clear();
+        p.http_res_rules.clear();
+        p.http_after_res_rules.clear();
+        p
+    }
+}

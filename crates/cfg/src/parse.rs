@@ -1,0 +1,1905 @@
+//! The configuration reader: HAProxy's `parse_cfg()` loop and its section parsers
+//! (`cfg_parse_global`, `cfg_parse_listen`) for the subset haproxy-rs implements.
+//!
+//! Owns the reading state (current section, current proxy, defaults sections, `.if` stack)
+//! and fills a [`Config`]; every problem becomes a [`Diag`](crate::Diag) worded like
+//! upstream's. Keywords outside the subset are rejected with an alert naming file, line and
+//! keyword; the few pure tuning knobs that are accepted and ignored are listed in
+//! [`IGNORED_GLOBAL`] and in `docs/config-subset.md`.
+
+use crate::cond::{eval_condition, CondCtx};
+use crate::diag::{Diags, Level, Loc};
+use crate::lexer::{parse_line, Env, LexError, Line, Opts};
+use crate::model::*;
+use crate::units::{atol, parse_time, TimeError, TimeUnit};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+/// Global keywords accepted and ignored: tuning knobs with no behavioural effect here.
+pub const IGNORED_GLOBAL: &[&str] = &[
+    "tune.runqueue-depth",
+    "tune.maxaccept",
+    "tune.maxpollevents",
+    "tune.recv_enough",
+    "tune.http.maxhdr",
+    "tune.h2.header-table-size",
+    "tune.h2.initial-window-size",
+    "tune.h2.max-concurrent-streams",
+    "spread-checks",
+    "quiet",
+    "description",
+    "node",
+    "expose-experimental-directives",
+    "set-dumpable",
+    "insecure-fork-wanted",
+    "busy-polling",
+    "ulimit-n",
+    "hard-stop-after",
+    "zero-warning",
+];
+
+const MAX_NESTED_CONDS: usize = 10;
+
+/// What the reader needs from the process: environment, features, version.
+pub struct ParseCtx<'a> {
+    pub features: &'a str,
+    pub version: &'a str,
+}
+
+struct CondEnv<'a> {
+    ctx: &'a ParseCtx<'a>,
+}
+
+impl CondCtx for CondEnv<'_> {
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+    fn features(&self) -> &str {
+        self.ctx.features
+    }
+    fn version(&self) -> &str {
+        self.ctx.version
+    }
+}
+
+/// The lexer's environment for config lines: the process plus `.FILE`, `.LINE`, `.SECTION`.
+struct LineEnv<'a> {
+    file: &'a str,
+    line: usize,
+    section: &'a str,
+}
+
+impl Env for LineEnv<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        match name {
+            ".FILE" => Some(self.file.to_string()),
+            ".LINE" => Some(self.line.to_string()),
+            ".SECTION" => Some(self.section.to_string()),
+            n if n.starts_with('.') => None,
+            n => std::env::var_os(n).map(|v| v.to_string_lossy().into_owned()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CondState {
+    IfTake,
+    IfDrop,
+    IfSkip,
+    ElifTake,
+    ElifDrop,
+    ElifSkip,
+    ElseTake,
+    ElseDrop,
+}
+
+impl CondState {
+    fn masks(self) -> bool {
+        matches!(
+            self,
+            CondState::IfDrop
+                | CondState::IfSkip
+                | CondState::ElifDrop
+                | CondState::ElifSkip
+                | CondState::ElseDrop
+        )
+    }
+    fn is_else(self) -> bool {
+        matches!(self, CondState::ElseTake | CondState::ElseDrop)
+    }
+    fn taken(self) -> bool {
+        matches!(
+            self,
+            CondState::IfTake | CondState::IfSkip | CondState::ElifTake | CondState::ElifSkip
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    None,
+    Global,
+    Proxy,
+    /// A section HAProxy knows but haproxy-rs does not implement; its lines are skipped.
+    Unsupported,
+}
+
+/// Outcome of one file: stop reading everything (`ERR_ABORT`) or go on.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Abort,
+}
+
+struct Reader<'a> {
+    ctx: &'a ParseCtx<'a>,
+    d: Diags,
+    cfg: Config,
+    section: Section,
+    section_name: String,
+    /// The proxy being filled (a frontend/backend/listen or a defaults section).
+    cur: Option<Proxy>,
+    /// Every defaults section seen, named or not, in order.
+    defaults: Vec<Proxy>,
+    /// The defaults in force for the next proxies (the last defaults section).
+    last_def: Proxy,
+}
+
+/// Reads `files` in order and checks the result.
+///
+/// Returns the configuration (even when invalid, for `-c` reporting) and the diagnostics;
+/// `diags.fatal` tells whether it may start.
+pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
+    let mut r = Reader {
+        ctx,
+        d: Diags::default(),
+        cfg: Config::default(),
+        section: Section::None,
+        section_name: String::new(),
+        cur: None,
+        defaults: Vec::new(),
+        last_def: Proxy::preset("", Cap::DEF),
+    };
+    for f in files {
+        let name = f.to_string_lossy().into_owned();
+        let content = match std::fs::read(f) {
+            Ok(c) => c,
+            Err(e) => {
+                r.d.alert(format!(
+                    "Could not open configuration file {name} : {}",
+                    io_reason(&e)
+                ));
+                return (r.cfg, r.d);
+            }
+        };
+        let before = r.d.fatal;
+        r.d.fatal = false;
+        let flow = r.read_file(&name, &content);
+        if r.d.fatal {
+            r.d.alert(format!("Error(s) found in configuration file : {name}"));
+        }
+        r.d.fatal |= before;
+        if flow == Flow::Abort {
+            return (r.cfg, r.d);
+        }
+    }
+    if !r.d.fatal {
+        crate::check::check_config(&mut r.cfg, &mut r.d);
+    }
+    (r.cfg, r.d)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn read_file(&mut self, file: &str, content: &[u8]) -> Flow {
+        let mut conds: Vec<CondState> = Vec::new();
+        let mut lines = content.split(|&b| b == b'\n').peekable();
+        let mut linenum = 0;
+        let mut fatal_here = 0usize;
+        while let Some(raw) = lines.next() {
+            if lines.peek().is_none() && raw.is_empty() {
+                break; // the file ended with a newline
+            }
+            linenum += 1;
+            let loc = Loc {
+                file: file.to_string(),
+                line: linenum,
+            };
+            if fatal_here >= 50 {
+                self.d.alert_at(
+                    &loc,
+                    format!("too many fatal errors ({fatal_here}), stopping now."),
+                );
+                break;
+            }
+            if let Some(p) = raw.iter().position(|&b| b == 0) {
+                self.d
+                    .alert_at(&loc, format!("Stray NUL character at position {}.", p + 1));
+                break;
+            }
+            let start = raw
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(raw.len());
+            let text = &raw[start..];
+            if text.first() == Some(&b'[') {
+                self.d
+                    .alert_at(&loc, "config scopes ('[...]') are not supported.");
+                fatal_here += 1;
+                continue;
+            }
+            let env = LineEnv {
+                file,
+                line: linenum,
+                section: &self.section_name,
+            };
+            let line = match parse_line(text, Opts::CONFIG, &env) {
+                Ok(l) => l,
+                Err(e) => {
+                    let pos = match e {
+                        LexError::Quote { pos }
+                        | LexError::Brace { pos }
+                        | LexError::VarName { pos }
+                        | LexError::Hex { pos }
+                        | LexError::WrongExpand { pos } => Some(pos + start),
+                        LexError::TooMany => None,
+                    };
+                    let msg = match pos {
+                        Some(p) => e.describe().replace(
+                            &format!("position {}", p - start + 1),
+                            &format!("position {}", p + 1),
+                        ),
+                        None => e.describe(),
+                    };
+                    self.d
+                        .alert_at(&loc, format!("{msg}:\n  {}", String::from_utf8_lossy(text)));
+                    fatal_here += 1;
+                    continue;
+                }
+            };
+            if line.is_empty() {
+                continue;
+            }
+            if let Some(i) = line.first_empty() {
+                self.d.warn_at(
+                    &loc,
+                    format!(
+                        "argument number {i} is empty and marks the end of the argument list; all subsequent arguments will be ignored"
+                    ),
+                );
+            }
+            let w0 = line.word(0);
+            // conditional blocks
+            if w0.starts_with('.') {
+                match w0.as_str() {
+                    ".if" | ".elif" => {
+                        let is_if = w0 == ".if";
+                        if is_if {
+                            if conds.len() + 1 >= MAX_NESTED_CONDS {
+                                self.d.alert_at(
+                                    &loc,
+                                    format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
+                                );
+                                return Flow::Abort;
+                            }
+                            if conds.last().is_some_and(|c| c.masks()) {
+                                conds.push(CondState::IfSkip);
+                                continue;
+                            }
+                        } else {
+                            let Some(top) = conds.last().copied() else {
+                                self.d
+                                    .alert_at(&loc, "lone '.elif' with no matching '.if'.");
+                                return Flow::Abort;
+                            };
+                            if top.is_else() {
+                                self.d
+                                    .alert_at(&loc, "'.elif' after '.else' is not permitted.");
+                                return Flow::Abort;
+                            }
+                            if top.taken() {
+                                *conds.last_mut().unwrap() = CondState::ElifSkip;
+                                continue;
+                            }
+                        }
+                        let expr = line.merged_from(1);
+                        match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
+                            Ok(v) => {
+                                let st = match (is_if, v) {
+                                    (true, true) => CondState::IfTake,
+                                    (true, false) => CondState::IfDrop,
+                                    (false, true) => CondState::ElifTake,
+                                    (false, false) => CondState::ElifDrop,
+                                };
+                                if is_if {
+                                    conds.push(st);
+                                } else {
+                                    *conds.last_mut().unwrap() = st;
+                                }
+                            }
+                            Err(e) => {
+                                self.d.alert_at(
+                                    &loc,
+                                    format!(
+                                        "{} in '{w0}' at position {}:\n  {w0} {expr}",
+                                        e.msg,
+                                        e.pos + 1
+                                    ),
+                                );
+                                return Flow::Abort;
+                            }
+                        }
+                        continue;
+                    }
+                    ".else" | ".endif" => {
+                        if !line.word(1).is_empty() {
+                            self.d.alert_at(
+                                &loc,
+                                format!("Unexpected argument '{}' for '{w0}'.", line.word(1)),
+                            );
+                            return Flow::Abort;
+                        }
+                        let Some(top) = conds.last().copied() else {
+                            self.d
+                                .alert_at(&loc, format!("lone '{w0}' with no matching '.if'."));
+                            return Flow::Abort;
+                        };
+                        if w0 == ".endif" {
+                            conds.pop();
+                        } else if top.is_else() {
+                            self.d
+                                .alert_at(&loc, "'.else' after '.else' is not permitted.");
+                            return Flow::Abort;
+                        } else {
+                            *conds.last_mut().unwrap() = if top.taken() || top == CondState::IfSkip
+                            {
+                                CondState::ElseDrop
+                            } else {
+                                CondState::ElseTake
+                            };
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            if conds.last().is_some_and(|c| c.masks()) {
+                continue;
+            }
+            if w0.starts_with('.') {
+                match w0.as_str() {
+                    ".alert" | ".warning" | ".notice" | ".diag" => {
+                        if !line.word(2).is_empty() {
+                            self.d.alert_at(
+                                &loc,
+                                format!(
+                                    "Unexpected argument '{}' for '{w0}'. Use quotes if the message should contain spaces.",
+                                    line.word(2)
+                                ),
+                            );
+                            fatal_here += 1;
+                            continue;
+                        }
+                        let msg = format!("'{}'.", line.word(1));
+                        match w0.as_str() {
+                            ".alert" => {
+                                self.d.alert_at(&loc, msg);
+                                return Flow::Abort;
+                            }
+                            ".warning" => self.d.warn_at(&loc, msg),
+                            ".notice" => self.d.note_at(Level::Notice, &loc, msg),
+                            _ => self.d.note_at(Level::Diag, &loc, msg),
+                        }
+                    }
+                    _ => {
+                        self.d.alert_at(&loc, format!("unknown directive '{w0}'."));
+                        fatal_here += 1;
+                    }
+                }
+                continue;
+            }
+            let before = self.d.fatal_count;
+            if self.line(&loc, &line) == Flow::Abort {
+                self.finish_section();
+                return Flow::Abort;
+            }
+            fatal_here += self.d.fatal_count - before;
+        }
+        self.finish_section();
+        if !conds.is_empty() {
+            let loc = Loc {
+                file: file.to_string(),
+                line: linenum,
+            };
+            self.d.alert_at(&loc, "non-terminated '.if' block.");
+            return Flow::Abort;
+        }
+        Flow::Continue
+    }
+
+    /// Closes the current proxy section and files it.
+    fn finish_section(&mut self) {
+        if let Some(p) = self.cur.take() {
+            if p.cap.is_defaults() {
+                self.last_def = p.clone();
+                self.defaults.push(p);
+            } else {
+                self.cfg.proxies.push(p);
+            }
+        }
+    }
+
+    /// One meaningful line: a section start or a keyword of the current section.
+    fn line(&mut self, loc: &Loc, line: &Line) -> Flow {
+        let mut words = line.words();
+        if let Some(i) = line.first_empty() {
+            words.truncate(i);
+        }
+        let mut negate = false;
+        if words[0] == "no" || words[0] == "default" {
+            negate = words[0] == "no";
+            let kw = words.get(1).cloned().unwrap_or_default();
+            if !matches!(kw.as_str(), "option" | "log") {
+                self.d.alert_at(
+                    loc,
+                    "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+                );
+            }
+            words.remove(0);
+            if words.is_empty() {
+                return Flow::Continue;
+            }
+        }
+        match words[0].as_str() {
+            "global" => {
+                self.finish_section();
+                self.section = Section::Global;
+                self.section_name = "global".into();
+                if words.len() > 1 {
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "'{}' cannot handle unexpected argument '{}'.",
+                            words[0], words[1]
+                        ),
+                    );
+                }
+                return Flow::Continue;
+            }
+            "defaults" | "frontend" | "backend" | "listen" => {
+                self.finish_section();
+                return self.start_proxy(loc, &words);
+            }
+            "userlist" | "peers" | "resolvers" | "mailers" | "http-errors" | "ring" | "cache"
+            | "program" | "log-forward" => {
+                self.finish_section();
+                self.section = Section::Unsupported;
+                self.section_name = words.get(1).cloned().unwrap_or_else(|| words[0].clone());
+                self.d.alert_at(
+                    loc,
+                    format!("section '{}' is not supported by haproxy-rs.", words[0]),
+                );
+                return Flow::Continue;
+            }
+            _ => {}
+        }
+        match self.section {
+            Section::None => {
+                self.d.alert_at(
+                    loc,
+                    format!("unknown keyword '{}' out of section.", words[0]),
+                );
+                Flow::Continue
+            }
+            Section::Unsupported => Flow::Continue,
+            Section::Global => {
+                self.global_kw(loc, &words);
+                Flow::Continue
+            }
+            Section::Proxy => self.proxy_kw(loc, &words, negate),
+        }
+    }
+
+    fn start_proxy(&mut self, loc: &Loc, w: &[String]) -> Flow {
+        let cap = match w[0].as_str() {
+            "frontend" => Cap::FE,
+            "backend" => Cap::BE,
+            "listen" => Cap::LISTEN,
+            _ => Cap::DEF,
+        };
+        self.section = Section::Proxy;
+        let name = w.get(1).cloned().unwrap_or_default();
+        self.section_name = if name.is_empty() {
+            w[0].clone()
+        } else {
+            name.clone()
+        };
+        let is_def = cap.is_defaults();
+        // "defaults from X" is also written "defaults from X" without a name
+        let (name, from) = if is_def && name == "from" && w.len() >= 3 {
+            (String::new(), Some(w[2].clone()))
+        } else if w.get(2).map(String::as_str) == Some("from") {
+            (name, w.get(3).cloned())
+        } else {
+            (name, None)
+        };
+        if !is_def && name.is_empty() {
+            self.d
+                .alert_at(loc, format!("'{}' expects an <id> argument", w[0]));
+            return Flow::Abort;
+        }
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+        {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "character '{c}' is not permitted in '{}' name '{name}'.",
+                    w[0]
+                ),
+            );
+        }
+        if !is_def {
+            let clash = self.cfg.proxies.iter().find(|p| {
+                p.name == name
+                    && ((cap.contains(Cap::FE) && p.cap.contains(Cap::FE))
+                        || (cap.contains(Cap::BE) && p.cap.contains(Cap::BE)))
+            });
+            if let Some(p) = clash {
+                let at = p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
+                let msg = format!(
+                    "{} '{name}' has the same name as {} '{name}' declared at {at}.",
+                    w[0],
+                    p.cap.section_name()
+                );
+                self.d.alert_at(loc, msg);
+            }
+        } else if !name.is_empty() {
+            if let Some(p) = self.defaults.iter().find(|p| p.name == name) {
+                let at = p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
+                self.d.alert_at(
+                    loc,
+                    format!("defaults '{name}' has the same name as another defaults section declared at {at}."),
+                );
+            }
+        }
+        let extra = if from.is_some() { 4 } else { 2 };
+        if w.len() > extra || (w.len() == 3 && from.is_none() && !(is_def && w[1] == "from")) {
+            if cap.contains(Cap::FE) && !is_def {
+                self.d.alert_at(
+                    loc,
+                    "please use the 'bind' keyword for listening addresses.",
+                );
+            } else {
+                self.d.alert_at(
+                    loc,
+                    format!(
+                        "'{}' cannot handle unexpected argument '{}'.",
+                        w[0],
+                        w[w.len() - 1]
+                    ),
+                );
+            }
+        }
+        let base = match &from {
+            Some(f) if f.is_empty() => {
+                self.d.alert_at(
+                    loc,
+                    format!("'{}' expects a defaults section name after 'from'.", w[0]),
+                );
+                return Flow::Continue;
+            }
+            Some(f) => match self.defaults.iter().rev().find(|p| &p.name == f) {
+                Some(p) => p.clone(),
+                None => {
+                    self.d.alert_at(
+                        loc,
+                        format!("defaults section '{f}' not found for {} '{name}'.", w[0]),
+                    );
+                    self.last_def.clone()
+                }
+            },
+            None if is_def => Proxy::preset("", Cap::DEF),
+            None => self.last_def.clone(),
+        };
+        let mut p = Proxy::from_defaults(&name, cap, &base);
+        p.loc = Some(loc.clone());
+        if is_def {
+            // a defaults section keeps its own rules from its parent
+            p.http_req_rules = base.http_req_rules.clone();
+        }
+        self.cur = Some(p);
+        Flow::Continue
+    }
+
+    fn global_kw(&mut self, loc: &Loc, w: &[String]) {
+        let g = &mut self.cfg.global;
+        let kw = w[0].as_str();
+        let arg1 = w.get(1).map(String::as_str).unwrap_or("");
+        match kw {
+            "maxconn" => {
+                if g.maxconn.is_some() {
+                    self.d
+                        .warn_at(loc, format!("'{kw}' already specified. Continuing."));
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return;
+                }
+                g.maxconn = Some(atol(arg1).max(0) as u32);
+            }
+            "nbthread" => {
+                let n = atol(arg1);
+                if arg1.is_empty()
+                    || !arg1.bytes().all(|c| c.is_ascii_digit())
+                    || !(1..=64).contains(&n)
+                {
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "'{kw}' expects an integer argument between 1 and 64 (got '{arg1}')."
+                        ),
+                    );
+                    return;
+                }
+                g.nbthread = Some(n as u32);
+            }
+            "daemon" => g.daemon = true,
+            "master-worker" => g.master_worker = true,
+            "pidfile" => {
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects a file name as an argument."));
+                } else if g.pidfile.is_some() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' already specified. Continuing."));
+                } else {
+                    g.pidfile = Some(arg1.to_string());
+                }
+            }
+            "tune.bufsize" => {
+                let n = atol(arg1);
+                if n <= 0 {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects a positive integer argument."));
+                    return;
+                }
+                g.tune_bufsize = n as usize;
+            }
+            "tune.maxrewrite" => {
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return;
+                }
+                g.tune_maxrewrite = Some(atol(arg1).max(0) as usize);
+            }
+            "tune.idle-pool.shared" => match arg1 {
+                "on" => g.tune_idle_pool_shared = true,
+                "off" => g.tune_idle_pool_shared = false,
+                _ => self.d.alert_at(
+                    loc,
+                    format!("'{kw}' expects either 'on' or 'off' but got '{arg1}'."),
+                ),
+            },
+            "tune.pool-low-fd-ratio" | "tune.pool-high-fd-ratio" => {
+                let n = atol(arg1);
+                if arg1.is_empty() || !(0..=100).contains(&n) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects an integer argument between 0 and 100."),
+                    );
+                    return;
+                }
+                if kw == "tune.pool-low-fd-ratio" {
+                    g.tune_pool_low_fd_ratio = n as u32;
+                } else {
+                    g.tune_pool_high_fd_ratio = n as u32;
+                }
+            }
+            "stats" => self.global_stats(loc, w),
+            "log" => {
+                if let Some(l) = self.parse_log(loc, w, true) {
+                    self.cfg.global.logs.push(l);
+                }
+            }
+            k if IGNORED_GLOBAL.contains(&k) => {}
+            _ => self
+                .d
+                .alert_at(loc, format!("unknown keyword '{kw}' in 'global' section")),
+        }
+    }
+
+    fn global_stats(&mut self, loc: &Loc, w: &[String]) {
+        let sub = w.get(1).map(String::as_str).unwrap_or("");
+        match sub {
+            "socket" => {
+                let Some(addr) = w.get(2).filter(|s| !s.is_empty()) else {
+                    self.d
+                        .alert_at(loc, "'stats socket' requires a path or an address.");
+                    return;
+                };
+                let addr = if let Some(fd) = addr.strip_prefix("fd@") {
+                    match parse_fd(fd) {
+                        Some(n) => ListenAddr::Fd(n),
+                        None => {
+                            self.d.alert_at(
+                                loc,
+                                format!("'stats socket' : invalid file descriptor '{fd}'"),
+                            );
+                            return;
+                        }
+                    }
+                } else if addr.starts_with('/') || addr.starts_with("unix@") || !addr.contains(':')
+                {
+                    ListenAddr::Unix(addr.trim_start_matches("unix@").to_string())
+                } else {
+                    match parse_inet(addr, true) {
+                        Ok((a, _)) => ListenAddr::Inet(a),
+                        Err(e) => {
+                            self.d.alert_at(loc, format!("'stats socket' : {e}"));
+                            return;
+                        }
+                    }
+                };
+                let mut s = StatsSocket {
+                    addr,
+                    level: CliLevel::Operator,
+                    mode: None,
+                    loc: loc.clone(),
+                };
+                let mut i = 3;
+                while i < w.len() {
+                    let v = w.get(i + 1).map(String::as_str).unwrap_or("");
+                    match w[i].as_str() {
+                        "level" => {
+                            s.level = match v {
+                                "user" => CliLevel::User,
+                                "operator" => CliLevel::Operator,
+                                "admin" => CliLevel::Admin,
+                                _ => {
+                                    self.d.alert_at(
+                                        loc,
+                                        "'stats socket' : 'level' only supports 'user', 'operator', and 'admin'.",
+                                    );
+                                    return;
+                                }
+                            };
+                            i += 2;
+                        }
+                        "mode" => {
+                            match u32::from_str_radix(v, 8) {
+                                Ok(m) => s.mode = Some(m),
+                                Err(_) => {
+                                    self.d.alert_at(
+                                        loc,
+                                        "'stats socket' : 'mode' expects an octal value.",
+                                    );
+                                    return;
+                                }
+                            }
+                            i += 2;
+                        }
+                        "expose-fd" | "user" | "group" | "uid" | "gid" | "name" => i += 2,
+                        other => {
+                            self.d.alert_at(
+                                loc,
+                                format!("'stats socket' : unknown keyword '{other}'."),
+                            );
+                            return;
+                        }
+                    }
+                }
+                self.cfg.global.stats_sockets.push(s);
+            }
+            "timeout" => {
+                if let Err(e) = parse_time(w.get(2).map(String::as_str).unwrap_or(""), TimeUnit::Ms)
+                {
+                    let _ = e;
+                    self.d.alert_at(
+                        loc,
+                        "'stats timeout' expects a positive delay in milliseconds.",
+                    );
+                }
+            }
+            "maxconn" => {
+                if atol(w.get(2).map(String::as_str).unwrap_or("")) <= 0 {
+                    self.d
+                        .alert_at(loc, "'stats maxconn' expects a positive value.");
+                }
+            }
+            _ => self.d.alert_at(
+                loc,
+                "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '"
+                    .to_string()
+                    + sub
+                    + "').",
+            ),
+        }
+    }
+
+    /// `log <target> [len N] [format F] <facility> [level [minlevel]]` or `log global`.
+    fn parse_log(&mut self, loc: &Loc, w: &[String], in_global: bool) -> Option<LogSpec> {
+        let target = w.get(1).map(String::as_str).unwrap_or("");
+        if target.is_empty() {
+            self.d.alert_at(
+                loc,
+                "'log' expects either <address[:port]> and <facility> or 'global' as arguments.",
+            );
+            return None;
+        }
+        let target = match target {
+            "stdout" => LogTarget::Stdout,
+            "stderr" => LogTarget::Stderr,
+            t => {
+                let t = t
+                    .strip_prefix("udp@")
+                    .or_else(|| t.strip_prefix("ipv4@"))
+                    .unwrap_or(t);
+                let with_port =
+                    if t.contains(':') && !t.starts_with('[') && t.matches(':').count() == 1 {
+                        t.to_string()
+                    } else if t.contains(':') {
+                        t.to_string()
+                    } else {
+                        format!("{t}:514")
+                    };
+                match parse_inet(&with_port, false) {
+                    Ok((a, unset)) => LogTarget::Udp(if unset {
+                        SocketAddr::new(a.ip(), 514)
+                    } else {
+                        a
+                    }),
+                    Err(e) => {
+                        self.d.alert_at(loc, format!("log : {e}"));
+                        return None;
+                    }
+                }
+            }
+        };
+        let mut spec = LogSpec {
+            target,
+            format: LogFormat::Rfc3164,
+            maxlen: 1024,
+            facility: 16,
+            level: 7,
+            minlevel: 0,
+        };
+        let mut i = 2;
+        loop {
+            match w.get(i).map(String::as_str) {
+                Some("len") => {
+                    let n = atol(w.get(i + 1).map(String::as_str).unwrap_or(""));
+                    if n <= 0 {
+                        self.d
+                            .alert_at(loc, "'log len' expects a positive integer argument.");
+                        return None;
+                    }
+                    spec.maxlen = n as usize;
+                    i += 2;
+                }
+                Some("format") => {
+                    spec.format = match w.get(i + 1).map(String::as_str).unwrap_or("") {
+                        "rfc3164" | "local" => LogFormat::Rfc3164,
+                        "rfc5424" => LogFormat::Rfc5424,
+                        "raw" => LogFormat::Raw,
+                        "short" | "priority" | "timed" | "iso" => LogFormat::Short,
+                        f => {
+                            self.d.alert_at(loc, format!("unknown log format '{f}'"));
+                            return None;
+                        }
+                    };
+                    i += 2;
+                }
+                Some("sample") => {
+                    self.d
+                        .alert_at(loc, "'log ... sample' is not supported by haproxy-rs.");
+                    return None;
+                }
+                _ => break,
+            }
+        }
+        let fac = w.get(i).map(String::as_str).unwrap_or("");
+        let Some(f) = FACILITIES.iter().position(|&n| n == fac) else {
+            if fac.is_empty() {
+                self.d
+                    .alert_at(loc, "'log' expects <facility> as argument.");
+            } else {
+                self.d
+                    .alert_at(loc, format!("unknown log facility '{fac}'"));
+            }
+            return None;
+        };
+        spec.facility = f as u8;
+        if let Some(lv) = w.get(i + 1) {
+            match LEVELS.iter().position(|&n| n == lv) {
+                Some(l) => spec.level = l as u8,
+                None => {
+                    self.d
+                        .alert_at(loc, format!("unknown optional log level '{lv}'"));
+                    return None;
+                }
+            }
+            if let Some(mlv) = w.get(i + 2) {
+                match LEVELS.iter().position(|&n| n == mlv) {
+                    Some(l) => spec.minlevel = l as u8,
+                    None => {
+                        self.d
+                            .alert_at(loc, format!("unknown optional minimum log level '{mlv}'"));
+                        return None;
+                    }
+                }
+                if w.len() > i + 3 {
+                    self.d.alert_at(
+                        loc,
+                        format!("'log' cannot handle unexpected argument '{}'.", w[i + 3]),
+                    );
+                    return None;
+                }
+            }
+        }
+        let _ = in_global;
+        Some(spec)
+    }
+
+    fn proxy_kw(&mut self, loc: &Loc, w: &[String], negate: bool) -> Flow {
+        let mut p = self.cur.take().expect("proxy section without proxy");
+        let flow = self.proxy_kw_inner(&mut p, loc, w, negate);
+        self.cur = Some(p);
+        flow
+    }
+
+    /// Warns like `warnifnotcap()` when the proxy lacks `need`; returns true in that case.
+    fn warn_not_cap(&mut self, p: &Proxy, loc: &Loc, kw: &str, need: Cap) -> bool {
+        if p.cap.contains(need) {
+            return false;
+        }
+        let what = if need == Cap::FE {
+            "frontend"
+        } else {
+            "backend"
+        };
+        self.d.warn_at(
+            loc,
+            format!(
+                "'{kw}' ignored because {} '{}' has no {what} capability.",
+                p.cap.section_name(),
+                p.name
+            ),
+        );
+        true
+    }
+
+    fn not_in_defaults(&mut self, p: &Proxy, loc: &Loc, kw: &str) -> bool {
+        if p.cap.is_defaults() {
+            self.d
+                .alert_at(loc, format!("'{kw}' not allowed in 'defaults' section."));
+            return true;
+        }
+        false
+    }
+
+    fn proxy_kw_inner(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], negate: bool) -> Flow {
+        let kw = w[0].as_str();
+        let arg1 = w.get(1).map(String::as_str).unwrap_or("");
+        match kw {
+            "mode" => match arg1 {
+                "http" => p.mode = Mode::Http,
+                "tcp" => p.mode = Mode::Tcp,
+                "health" => self.d.alert_at(loc, "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."),
+                _ => self.d.alert_at(loc, format!("unknown proxy mode '{arg1}'.")),
+            },
+            "bind" => {
+                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::FE) {
+                    return Flow::Continue;
+                }
+                self.parse_bind(p, loc, w);
+            }
+            "server" => {
+                if self.not_in_defaults(p, loc, kw) {
+                    return Flow::Continue;
+                }
+                if !p.cap.contains(Cap::BE) {
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "'{kw}' not allowed because {} '{}' has no backend capability.",
+                            p.cap.section_name(),
+                            p.name
+                        ),
+                    );
+                    return Flow::Continue;
+                }
+                return self.parse_server(p, loc, w);
+            }
+            "default_backend" => {
+                if self.warn_not_cap(p, loc, kw, Cap::FE) {
+                    return Flow::Continue;
+                }
+                if arg1.is_empty() {
+                    self.d.alert_at(loc, format!("'{kw}' requires a backend name."));
+                    return Flow::Continue;
+                }
+                p.default_backend = Some((arg1.to_string(), loc.clone()));
+            }
+            "use_backend" => {
+                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::FE) {
+                    return Flow::Continue;
+                }
+                if arg1.is_empty() {
+                    self.d.alert_at(loc, format!("'{kw}' requires a backend name."));
+                    return Flow::Continue;
+                }
+                let cond = match self.parse_cond(loc, kw, &w[2..]) {
+                    Ok(c) => c,
+                    Err(()) => return Flow::Continue,
+                };
+                p.switching_rules.push(SwitchRule { backend: arg1.to_string(), cond, loc: loc.clone() });
+            }
+            "dispatch" => {
+                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::BE) {
+                    return Flow::Continue;
+                }
+                match parse_inet(arg1, false) {
+                    Ok((a, false)) => p.dispatch = Some(a),
+                    Ok((_, true)) => self.d.alert_at(loc, format!("'{kw}' : missing port number in '{arg1}', <addr:port> expected.")),
+                    Err(e) => self.d.alert_at(loc, format!("'{kw}' : {e}")),
+                }
+            }
+            "balance" => {
+                self.warn_not_cap(p, loc, kw, Cap::BE);
+                p.balance = match arg1 {
+                    "roundrobin" => Balance::RoundRobin,
+                    "static-rr" => Balance::StaticRr,
+                    "leastconn" => Balance::LeastConn,
+                    "first" => Balance::First,
+                    "source" => Balance::Source,
+                    _ => {
+                        self.d.alert_at(loc, "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.");
+                        return Flow::Continue;
+                    }
+                };
+            }
+            "http-reuse" => {
+                self.warn_not_cap(p, loc, kw, Cap::BE);
+                p.http_reuse = match arg1 {
+                    "never" => HttpReuse::Never,
+                    "safe" => HttpReuse::Safe,
+                    "aggressive" => HttpReuse::Aggressive,
+                    "always" => HttpReuse::Always,
+                    _ => {
+                        self.d.alert_at(loc, "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.");
+                        return Flow::Continue;
+                    }
+                };
+                if w.len() > 2 {
+                    self.d.alert_at(loc, format!("'{kw}' cannot handle unexpected argument '{}'.", w[2]));
+                }
+            }
+            "timeout" => self.parse_timeout(p, loc, w),
+            "retries" => {
+                if self.warn_not_cap(p, loc, kw, Cap::BE) {
+                    return Flow::Continue;
+                }
+                if arg1.is_empty() {
+                    self.d.alert_at(loc, format!("'{kw}' expects an integer value."));
+                    return Flow::Continue;
+                }
+                p.retries = atol(arg1).max(0) as u32;
+            }
+            "retry-on" => {
+                if self.warn_not_cap(p, loc, kw, Cap::BE) {
+                    return Flow::Continue;
+                }
+                self.parse_retry_on(p, loc, w);
+            }
+            "max-keep-alive-queue" => {
+                if self.warn_not_cap(p, loc, kw, Cap::BE) {
+                    return Flow::Continue;
+                }
+                if arg1.is_empty() {
+                    self.d.alert_at(loc, format!("'{kw}' expects an integer value."));
+                    return Flow::Continue;
+                }
+                p.max_ka_queue = atol(arg1) as i32;
+            }
+            "max-session-srv-conns" => {
+                if self.warn_not_cap(p, loc, kw, Cap::FE) {
+                    return Flow::Continue;
+                }
+                if arg1.is_empty() {
+                    self.d.alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return Flow::Continue;
+                }
+                p.max_session_srv_conns = atol(arg1).max(0) as u32;
+            }
+            "maxconn" => {
+                if self.warn_not_cap(p, loc, kw, Cap::FE) {
+                    return Flow::Continue;
+                }
+                if arg1.is_empty() {
+                    self.d.alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return Flow::Continue;
+                }
+                p.maxconn = atol(arg1).max(0) as u32;
+            }
+            "option" => self.parse_option(p, loc, w, negate),
+            "log" => {
+                if negate {
+                    p.logs.clear();
+                    p.log_global = false;
+                } else if arg1 == "global" {
+                    p.log_global = true;
+                } else if let Some(l) = self.parse_log(loc, w, false) {
+                    p.logs.push(l);
+                }
+            }
+            "log-format" => {
+                if arg1.is_empty() {
+                    self.d.alert_at(loc, format!("{kw} expects an argument."));
+                } else if w.len() > 2 {
+                    self.d.alert_at(loc, format!("{kw} expects only one argument, don't forget to escape spaces!"));
+                } else {
+                    p.log_format = Some(arg1.to_string());
+                }
+            }
+            "acl" => {
+                if p.cap.is_defaults() {
+                    self.d.alert_at(loc, format!("'{kw}' not allowed in 'defaults' section."));
+                    return Flow::Continue;
+                }
+                if arg1.is_empty() || w.len() < 3 {
+                    self.d.alert_at(loc, format!("'{kw}' expects an ACL name and a criterion."));
+                    return Flow::Continue;
+                }
+                if let Some(c) = arg1.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
+                    self.d.alert_at(loc, format!("character '{c}' is not permitted in acl name '{arg1}'."));
+                    return Flow::Continue;
+                }
+                p.acls.push(AclSpec { name: arg1.to_string(), words: w[2..].to_vec(), loc: loc.clone() });
+            }
+            "http-request" | "http-response" | "http-after-response" => {
+                if p.cap.is_defaults() && p.name.is_empty() {
+                    self.d.alert_at(loc, format!("'{kw}' not allowed in anonymous 'defaults' section."));
+                    return Flow::Continue;
+                }
+                self.parse_http_rule(p, loc, w);
+            }
+            "description" | "id" | "enabled" => {}
+            "disabled" => p.disabled = true,
+            _ => self.d.alert_at(
+                loc,
+                format!("unknown keyword '{kw}' in '{}' section", p.cap.section_name()),
+            ),
+        }
+        Flow::Continue
+    }
+
+    fn parse_bind(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+        let addr = w.get(1).map(String::as_str).unwrap_or("");
+        if addr.is_empty() {
+            self.d.alert_at(
+                loc,
+                "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
+            );
+            return;
+        }
+        let la = if let Some(fd) = addr.strip_prefix("fd@") {
+            match parse_fd(fd) {
+                Some(n) => ListenAddr::Fd(n),
+                None => {
+                    self.d.alert_at(
+                        loc,
+                        format!("'bind' : invalid file descriptor '{fd}' in '{addr}'"),
+                    );
+                    return;
+                }
+            }
+        } else {
+            match parse_inet(addr, true) {
+                Ok((_, true)) => {
+                    self.d.alert_at(
+                        loc,
+                        format!("'bind' : missing port specification in '{addr}'"),
+                    );
+                    return;
+                }
+                Ok((a, false)) => ListenAddr::Inet(a),
+                Err(e) => {
+                    self.d.alert_at(loc, format!("'bind' : {e}"));
+                    return;
+                }
+            }
+        };
+        let mut b = Bind {
+            addr: la,
+            name: None,
+            proto_h2: false,
+            loc: loc.clone(),
+        };
+        let mut i = 2;
+        while i < w.len() {
+            let v = w.get(i + 1).map(String::as_str).unwrap_or("");
+            match w[i].as_str() {
+                "name" => {
+                    if v.is_empty() {
+                        self.d
+                            .alert_at(loc, format!("'bind {addr}' : missing name."));
+                        return;
+                    }
+                    b.name = Some(v.to_string());
+                    i += 2;
+                }
+                "proto" => {
+                    match v {
+                        "h2" => b.proto_h2 = true,
+                        "h1" => b.proto_h2 = false,
+                        _ => {
+                            self.d.alert_at(
+                                loc,
+                                format!("'bind {addr}' : 'proto' :  unknown MUX protocol '{v}'"),
+                            );
+                            return;
+                        }
+                    }
+                    i += 2;
+                }
+                "accept-proxy" | "transparent" | "v4v6" | "v6only" | "tfo" => {
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "'bind {addr}' : '{}' option is not supported by haproxy-rs.",
+                            w[i]
+                        ),
+                    );
+                    return;
+                }
+                other => {
+                    self.d
+                        .alert_at(loc, format!("'bind {addr}' unknown keyword '{other}'."));
+                    return;
+                }
+            }
+        }
+        p.binds.push(b);
+    }
+
+    fn parse_server(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) -> Flow {
+        let name = w.get(1).map(String::as_str).unwrap_or("");
+        let addr = w.get(2).map(String::as_str).unwrap_or("");
+        if name.is_empty() || addr.is_empty() {
+            self.d.alert_at(
+                loc,
+                "'server' expects <name> and <addr>[:<port>] as arguments.",
+            );
+            return Flow::Continue;
+        }
+        let full = format!("{}/{name}", p.name);
+        let sa = match parse_inet(addr, false) {
+            Ok(a) => a,
+            Err(e) => {
+                self.d.alert(format!("[{loc}] : 'server {full}' : {e}"));
+                self.d.fatal_count += 1;
+                return Flow::Abort;
+            }
+        };
+        let mut s = Server {
+            name: name.to_string(),
+            addr: sa.0,
+            port_unset: sa.1,
+            weight: 1,
+            maxconn: 0,
+            check: false,
+            disabled: false,
+            backup: false,
+            proto_h2: false,
+            pool_max_conn: -1,
+            pool_low_conn: 0,
+            pool_purge_delay: 5000,
+            max_reuse: -1,
+            loc: loc.clone(),
+        };
+        let mut i = 3;
+        while i < w.len() {
+            let kw = w[i].as_str();
+            let v = w.get(i + 1).map(String::as_str).unwrap_or("");
+            let need_arg = |r: &mut Self| -> bool {
+                if v.is_empty() {
+                    r.d.alert(format!(
+                        "[{loc}] : 'server {full}' : '{kw}' expects an argument."
+                    ));
+                    r.d.fatal_count += 1;
+                    return false;
+                }
+                true
+            };
+            match kw {
+                "check" => s.check = true,
+                "disabled" => s.disabled = true,
+                "enabled" => s.disabled = false,
+                "backup" => s.backup = true,
+                "weight" => {
+                    if !need_arg(self) {
+                        return Flow::Abort;
+                    }
+                    let n = atol(v);
+                    if !(0..=256).contains(&n) {
+                        self.d.alert(format!("[{loc}] : 'server {full}' : weight of server {name} is not within 0 and 256 ({n})."));
+                        self.d.fatal_count += 1;
+                        return Flow::Abort;
+                    }
+                    s.weight = n as u32;
+                    i += 1;
+                }
+                "maxconn" => {
+                    if !need_arg(self) {
+                        return Flow::Abort;
+                    }
+                    s.maxconn = atol(v).max(0) as u32;
+                    i += 1;
+                }
+                "proto" => {
+                    match v {
+                        "h2" => s.proto_h2 = true,
+                        "h1" => s.proto_h2 = false,
+                        _ => {
+                            self.d.alert(format!(
+                                "[{loc}] : 'server {full}' : 'proto' :  unknown MUX protocol '{v}'"
+                            ));
+                            self.d.fatal_count += 1;
+                            return Flow::Abort;
+                        }
+                    }
+                    i += 1;
+                }
+                "pool-max-conn" | "pool-low-conn" | "max-reuse" => {
+                    if !need_arg(self) {
+                        return Flow::Abort;
+                    }
+                    let n = atol(v);
+                    if n < -1 || (kw == "pool-low-conn" && n < 0) {
+                        self.d.alert(format!(
+                            "[{loc}] : 'server {full}' : '{kw}' expects -1 or a positive integer."
+                        ));
+                        self.d.fatal_count += 1;
+                        return Flow::Abort;
+                    }
+                    match kw {
+                        "pool-max-conn" => s.pool_max_conn = n as i32,
+                        "pool-low-conn" => s.pool_low_conn = n as u32,
+                        _ => s.max_reuse = n as i32,
+                    }
+                    i += 1;
+                }
+                "pool-purge-delay" => {
+                    if !need_arg(self) {
+                        return Flow::Abort;
+                    }
+                    match parse_time(v, TimeUnit::Ms) {
+                        Ok(ms) => s.pool_purge_delay = ms,
+                        Err(_) => {
+                            self.d.alert(format!(
+                                "[{loc}] : 'server {full}' : invalid value '{v}' for '{kw}'."
+                            ));
+                            self.d.fatal_count += 1;
+                            return Flow::Abort;
+                        }
+                    }
+                    i += 1;
+                }
+                "inter" | "fall" | "rise" | "fastinter" | "downinter" => {
+                    if !need_arg(self) {
+                        return Flow::Abort;
+                    }
+                    i += 1;
+                }
+                _ => {
+                    self.d
+                        .alert(format!("[{loc}] : 'server {full}' unknown keyword '{kw}'."));
+                    self.d.fatal_count += 1;
+                    return Flow::Abort;
+                }
+            }
+            i += 1;
+        }
+        if let Some(prev) = p.servers.iter().find(|x| x.name == name) {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "'server' : the server name '{name}' is already used at {}",
+                    prev.loc
+                ),
+            );
+        }
+        p.servers.push(s);
+        Flow::Continue
+    }
+
+    fn parse_timeout(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+        let name = w.get(1).map(String::as_str).unwrap_or("");
+        let val = w.get(2).map(String::as_str).unwrap_or("");
+        let need = match name {
+            "client" | "client-fin" | "http-request" => Cap::FE,
+            "server" | "server-fin" | "connect" | "queue" | "tunnel" | "check" => Cap::BE,
+            "http-keep-alive" => Cap::NONE,
+            _ => {
+                self.d.alert_at(loc, "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'handshake', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '".to_string() + name + "')");
+                return;
+            }
+        };
+        if val.is_empty() {
+            self.d.alert_at(
+                loc,
+                format!("'timeout {name}' expects an integer value (in milliseconds)"),
+            );
+            return;
+        }
+        let ms = match parse_time(val, TimeUnit::Ms) {
+            Ok(v) => v,
+            Err(TimeError::Overflow) => {
+                self.d.alert_at(loc, format!("timer overflow in argument '{val}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)"));
+                return;
+            }
+            Err(TimeError::Underflow) => {
+                self.d.alert_at(loc, format!("timer underflow in argument '{val}' to 'timeout {name}' (minimum non-null value is 1 ms)"));
+                return;
+            }
+            Err(TimeError::BadChar(i)) => {
+                let c = val[i..].chars().next().unwrap_or(' ');
+                self.d.alert_at(
+                    loc,
+                    format!("unexpected character '{c}' in 'timeout {name}'"),
+                );
+                return;
+            }
+        };
+        if w.len() > 3 {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "'timeout {name}' cannot handle unexpected argument '{}'.",
+                    w[3]
+                ),
+            );
+            return;
+        }
+        if need != Cap::NONE && !p.cap.contains(need) {
+            let what = if need == Cap::FE {
+                "frontend"
+            } else {
+                "backend"
+            };
+            self.d.warn_at(
+                loc,
+                format!(
+                    "'timeout {name}' will be ignored because {} '{}' has no {what} capability",
+                    p.cap.section_name(),
+                    p.name
+                ),
+            );
+            return;
+        }
+        let t = &mut p.timeouts;
+        let slot = match name {
+            "client" => &mut t.client,
+            "server" => &mut t.server,
+            "connect" => &mut t.connect,
+            "http-request" => &mut t.http_request,
+            "http-keep-alive" => &mut t.http_keep_alive,
+            "queue" => &mut t.queue,
+            "tunnel" => &mut t.tunnel,
+            "client-fin" => &mut t.client_fin,
+            "server-fin" => &mut t.server_fin,
+            _ => &mut t.check,
+        };
+        *slot = Some(ms);
+    }
+
+    fn parse_retry_on(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+        if w.len() < 2 {
+            self.d
+                .alert_at(loc, "'retry-on' expects at least one keyword.");
+            return;
+        }
+        let mut v = 0u32;
+        for kw in &w[1..] {
+            let bit = match kw.as_str() {
+                "none" => {
+                    if w.len() != 2 {
+                        self.d
+                            .alert_at(loc, "'none' cannot be used with any other keywords.");
+                        return;
+                    }
+                    0
+                }
+                "conn-failure" => RetryOn::CONN_FAILED,
+                "empty-response" => RetryOn::DISCONNECTED,
+                "response-timeout" => RetryOn::TIMEOUT,
+                "0rtt-rejected" => RetryOn::RTT_REJECTED,
+                "junk-response" => RetryOn::JUNK_REQUEST,
+                "all-retryable-errors" => {
+                    RetryOn::CONN_FAILED
+                        | RetryOn::DISCONNECTED
+                        | RetryOn::TIMEOUT
+                        | RetryOn::RTT_REJECTED
+                        | RetryOn::JUNK_REQUEST
+                        | status_bit(500)
+                        | status_bit(502)
+                        | status_bit(503)
+                        | status_bit(504)
+                }
+                s => match s
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|c| RetryOn::STATUSES.contains(c))
+                {
+                    Some(c) => status_bit(c),
+                    None => {
+                        self.d
+                            .alert_at(loc, format!("'retry-on' : unknown keyword '{s}'."));
+                        return;
+                    }
+                },
+            };
+            v |= bit;
+        }
+        // conn-failure is always implied once any L7 retry is configured
+        if v != 0 {
+            v |= RetryOn::CONN_FAILED;
+        }
+        p.retry_on = RetryOn(v);
+    }
+
+    fn parse_option(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], negate: bool) {
+        let name = w.get(1).map(String::as_str).unwrap_or("");
+        let o = &mut p.options;
+        // (option, required capability)
+        let need = match name {
+            "http-keep-alive"
+            | "http-server-close"
+            | "httpclose"
+            | "forwardfor"
+            | "http-buffer-request" => Cap::NONE,
+            "prefer-last-server" | "redispatch" | "abortonclose" => Cap::BE,
+            "httplog" | "tcplog" | "dontlognull" => Cap::FE,
+            "" => {
+                self.d.alert_at(loc, "'option' expects an option name.");
+                return;
+            }
+            _ => {
+                self.d.alert_at(loc, format!("unknown option '{name}'."));
+                return;
+            }
+        };
+        let extra_ok = matches!(name, "forwardfor" | "httplog");
+        if w.len() > 2 && !extra_ok {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "'option {name}' cannot handle unexpected argument '{}'.",
+                    w[2]
+                ),
+            );
+            return;
+        }
+        if need != Cap::NONE && !p.cap.contains(need) {
+            let what = if need == Cap::FE {
+                "frontend"
+            } else {
+                "backend"
+            };
+            self.d.warn_at(
+                loc,
+                format!(
+                    "'option {name}' ignored because {} '{}' has no {what} capability.",
+                    p.cap.section_name(),
+                    p.name
+                ),
+            );
+            return;
+        }
+        let on = !negate;
+        match name {
+            "http-keep-alive" | "http-server-close" | "httpclose" => {
+                let mode = match name {
+                    "http-keep-alive" => HttpConnMode::KeepAlive,
+                    "http-server-close" => HttpConnMode::ServerClose,
+                    _ => HttpConnMode::Close,
+                };
+                if on {
+                    o.http_conn_mode = mode;
+                } else if o.http_conn_mode == mode {
+                    o.http_conn_mode = HttpConnMode::KeepAlive;
+                }
+            }
+            "prefer-last-server" => o.prefer_last_server = on,
+            "redispatch" => o.redispatch = on,
+            "abortonclose" => o.abortonclose = on,
+            "httplog" => {
+                if w.len() > 2 && w[2] != "clf" {
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "'option httplog' cannot handle unexpected argument '{}'.",
+                            w[2]
+                        ),
+                    );
+                    return;
+                }
+                o.httplog = on;
+            }
+            "tcplog" => o.tcplog = on,
+            "dontlognull" => o.dontlognull = on,
+            "forwardfor" => {
+                if negate {
+                    self.d
+                        .alert_at(loc, "negation is not supported for option forwardfor.");
+                    return;
+                }
+                o.forwardfor = true;
+            }
+            _ => o.http_buffer_request = on,
+        }
+    }
+
+    /// `if|unless <words>` after a rule, or nothing.
+    fn parse_cond(&mut self, loc: &Loc, kw: &str, rest: &[String]) -> Result<Option<CondSpec>, ()> {
+        match rest.first().map(String::as_str) {
+            None => Ok(None),
+            Some(k @ ("if" | "unless")) => {
+                if rest.len() < 2 {
+                    self.d
+                        .alert_at(loc, format!("'{kw}': missing condition after '{k}'."));
+                    return Err(());
+                }
+                Ok(Some(CondSpec {
+                    unless: k == "unless",
+                    words: rest[1..].to_vec(),
+                }))
+            }
+            Some(other) => {
+                self.d.alert_at(
+                    loc,
+                    format!("'{kw}': expects 'if', 'unless' or nothing, but got '{other}'."),
+                );
+                Err(())
+            }
+        }
+    }
+
+    fn parse_http_rule(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+        let kw = w[0].as_str();
+        let action = w.get(1).map(String::as_str).unwrap_or("");
+        // (actions, how many mandatory arguments follow the action)
+        let known: &[(&str, usize)] = match kw {
+            "http-request" => &[
+                ("return", 0),
+                ("set-header", 2),
+                ("add-header", 2),
+                ("del-header", 1),
+                ("deny", 0),
+                ("allow", 0),
+                ("set-path", 1),
+                ("set-var", 1),
+            ],
+            "http-response" => &[
+                ("set-header", 2),
+                ("add-header", 2),
+                ("del-header", 1),
+                ("deny", 0),
+                ("allow", 0),
+                ("set-var", 1),
+            ],
+            _ => &[
+                ("set-header", 2),
+                ("add-header", 2),
+                ("del-header", 1),
+                ("allow", 0),
+                ("set-var", 1),
+            ],
+        };
+        let base = action.split('(').next().unwrap_or("");
+        let Some(&(_, nargs)) = known.iter().find(|(a, _)| *a == base) else {
+            let list: Vec<&str> = known.iter().map(|(a, _)| *a).collect();
+            self.d.alert_at(
+                loc,
+                format!("'{kw}' expects {}, but got '{action}'.", list.join(", ")),
+            );
+            return;
+        };
+        if base == "set-var" && !action.ends_with(')') {
+            self.d
+                .alert_at(loc, format!("'{kw} {action}' : missing variable name."));
+            return;
+        }
+        // the action's own arguments run until `if`/`unless`
+        let end = w[2..]
+            .iter()
+            .position(|x| x == "if" || x == "unless")
+            .map_or(w.len(), |i| i + 2);
+        let args = w[2..end].to_vec();
+        if args.len() < nargs {
+            self.d
+                .alert_at(loc, format!("'{kw} {action}' expects {nargs} argument(s)."));
+            return;
+        }
+        if base != "return" && base != "deny" && args.len() > nargs {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "'{kw} {action}' : expects 'if', 'unless' or nothing, but got '{}'.",
+                    args[nargs]
+                ),
+            );
+            return;
+        }
+        let Ok(cond) = self.parse_cond(loc, kw, &w[end..]) else {
+            return;
+        };
+        let rule = HttpRuleSpec {
+            action: action.to_string(),
+            args,
+            cond,
+            loc: loc.clone(),
+        };
+        match kw {
+            "http-request" => p.http_req_rules.push(rule),
+            "http-response" => p.http_res_rules.push(rule),
+            _ => p.http_after_res_rules.push(rule),
+        }
+    }
+}
+
+fn status_bit(code: u16) -> u32 {
+    let i = RetryOn::STATUSES
+        .iter()
+        .position(|&c| c == code)
+        .unwrap_or(0);
+    1 << (RetryOn::STATUS_BASE as usize + i)
+}
+
+/// Syslog facilities in numeric order.
+pub const FACILITIES: [&str; 24] = [
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
+];
+
+/// Syslog levels in numeric order.
+pub const LEVELS: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+fn parse_fd(s: &str) -> Option<i32> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Reads `[ipv4@|ipv6@]addr[:port]`, `[v6]:port`, `:port`, `*:port` or a host name, as
+/// `str2sa_range()` does for the forms haproxy-rs supports. Environment variables are expanded
+/// again here, like upstream does for addresses. Returns the address and whether the port was
+/// absent. `listener` selects the error wording for a missing port.
+pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), String> {
+    let _ = listener;
+    let t = text
+        .strip_prefix("ipv4@")
+        .or_else(|| text.strip_prefix("ipv6@"))
+        .or_else(|| text.strip_prefix("tcp@"))
+        .unwrap_or(text);
+    if t.contains('@') {
+        return Err(format!("unsupported address family in '{text}'"));
+    }
+    if t.starts_with('/') || t.starts_with("unix@") {
+        return Err(format!("unsupported address family in '{text}'"));
+    }
+    let (host, port) = if let Some(rest) = t.strip_prefix('[') {
+        let Some(end) = rest.find(']') else {
+            return Err(format!("invalid address: '{text}'"));
+        };
+        let after = &rest[end + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => return Err(format!("invalid address: '{text}'")),
+        };
+        (&rest[..end], port)
+    } else if t.matches(':').count() > 1 {
+        // bare IPv6: the port, if any, follows the last colon only when the part before parses
+        match t.rsplit_once(':') {
+            Some((h, p))
+                if h.parse::<Ipv6Addr>().is_ok()
+                    && !p.is_empty()
+                    && p.bytes().all(|c| c.is_ascii_digit())
+                    && t.parse::<Ipv6Addr>().is_err() =>
+            {
+                (h, Some(p))
+            }
+            _ => (t, None),
+        }
+    } else {
+        match t.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (t, None),
+        }
+    };
+    let port_num = match port {
+        None | Some("") => None,
+        Some(p) => {
+            if !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 5 {
+                return Err(format!("invalid port '{p}'"));
+            }
+            let n: u32 = p.parse().map_err(|_| format!("invalid port '{p}'"))?;
+            if n > 65535 {
+                return Err(format!("invalid port '{p}'"));
+            }
+            Some(n as u16)
+        }
+    };
+    let ip: IpAddr = if host.is_empty() || host == "*" {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else if let Ok(ip) = host.parse::<IpAddr>() {
+        ip
+    } else {
+        match (host, 0u16).to_socket_addrs() {
+            Ok(mut it) => match it.find(|a| a.is_ipv4()).or_else(|| {
+                (host, 0u16)
+                    .to_socket_addrs()
+                    .ok()
+                    .and_then(|mut i| i.next())
+            }) {
+                Some(a) => a.ip(),
+                None => return Err(format!("could not resolve address '{host}'.")),
+            },
+            Err(_) => return Err(format!("could not resolve address '{host}'.")),
+        }
+    };
+    Ok((
+        SocketAddr::new(ip, port_num.unwrap_or(0)),
+        port_num.is_none(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inet_forms() {
+        assert_eq!(
+            parse_inet("127.0.0.1:80", true).unwrap(),
+            ("127.0.0.1:80".parse().unwrap(), false)
+        );
+        assert_eq!(
+            parse_inet(":8080", true).unwrap(),
+            ("0.0.0.0:8080".parse().unwrap(), false)
+        );
+        assert_eq!(
+            parse_inet("*:8080", true).unwrap(),
+            ("0.0.0.0:8080".parse().unwrap(), false)
+        );
+        assert_eq!(
+            parse_inet("[::1]:80", true).unwrap(),
+            ("[::1]:80".parse().unwrap(), false)
+        );
+        assert_eq!(
+            parse_inet("::1", true).unwrap(),
+            ("[::1]:0".parse().unwrap(), true)
+        );
+        assert_eq!(parse_inet("127.0.0.1", true).unwrap().1, true);
+        assert!(parse_inet("127.0.0.1:99999", true).is_err());
+        assert!(parse_inet("127.0.0.1:8x", true).is_err());
+        assert!(parse_inet("unix@/x", true).is_err());
+    }
+}

@@ -1,0 +1,158 @@
+//! Numbers with units as HAProxy reads them: times (`parse_time_err`) and sizes
+//! (`parse_size_err`). Pure functions, no state.
+
+/// Why a time could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeError {
+    /// The character at this byte offset is unexpected (HAProxy names it in the alert).
+    BadChar(usize),
+    /// Larger than 2147483647 ms (`PARSE_TIME_OVER`).
+    Overflow,
+    /// A non-zero value that rounds to zero (`PARSE_TIME_UNDER`).
+    Underflow,
+}
+
+/// Unit of a time value without suffix and of the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    Ms,
+    S,
+}
+
+/// Reads `<digits>[us|ms|s|m|h|d]` into `unit`s, as `parse_time_err()`.
+///
+/// A number without suffix is already in `unit`. Fails on an empty or non-digit start, on
+/// trailing characters after the suffix, and on overflow/underflow.
+pub fn parse_time(text: &str, unit: TimeUnit) -> Result<u32, TimeError> {
+    let b = text.as_bytes();
+    if !b.first().is_some_and(|c| c.is_ascii_digit()) {
+        return Err(TimeError::BadChar(0));
+    }
+    let mut i = 0;
+    let mut value: u128 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        value = (value * 10 + (b[i] - b'0') as u128).min(u64::MAX as u128);
+        i += 1;
+    }
+    // (multiplier, divisor) to convert from the suffix's unit to microseconds
+    let (imul, idiv): (u128, u128) = match b.get(i) {
+        None => {
+            return check_time(value, value, 1);
+        }
+        Some(b's') => (1_000_000, 1),
+        Some(b'u') if b.get(i + 1) == Some(&b's') => {
+            i += 1;
+            (1, 1)
+        }
+        Some(b'm') if b.get(i + 1) == Some(&b's') => {
+            i += 1;
+            (1000, 1)
+        }
+        Some(b'm') => (60_000_000, 1),
+        Some(b'h') => (3_600_000_000, 1),
+        Some(b'd') => (86_400_000_000, 1),
+        Some(_) => return Err(TimeError::BadChar(i)),
+    };
+    i += 1;
+    if i < b.len() {
+        return Err(TimeError::BadChar(i));
+    }
+    let out_us: u128 = match unit {
+        TimeUnit::Ms => 1000,
+        TimeUnit::S => 1_000_000,
+    };
+    let result = value * imul / idiv / out_us;
+    check_time(value, result, 1)
+}
+
+fn check_time(value: u128, result: u128, _scale: u128) -> Result<u32, TimeError> {
+    if result > i32::MAX as u128 {
+        return Err(TimeError::Overflow);
+    }
+    if result == 0 && value != 0 {
+        return Err(TimeError::Underflow);
+    }
+    Ok(result as u32)
+}
+
+/// C's `atol()`: optional blanks and sign, then digits; anything else stops; no digit is 0.
+pub fn atol(text: &str) -> i64 {
+    let t = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for c in digits.bytes().take_while(|c| c.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_add((c - b'0') as i64);
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// Reads `<digits>[k|m|g]` (case-insensitive) as bytes, as `parse_size_err()`.
+///
+/// Returns the offset of the first bad character on error.
+pub fn parse_size(text: &str) -> Result<u64, usize> {
+    let b = text.as_bytes();
+    if !b.first().is_some_and(|c| c.is_ascii_digit()) {
+        return Err(0);
+    }
+    let mut i = 0;
+    let mut v: u64 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        v = v.saturating_mul(10).saturating_add((b[i] - b'0') as u64);
+        i += 1;
+    }
+    let mul = match b.get(i).map(|c| c.to_ascii_lowercase()) {
+        None => return Ok(v),
+        Some(b'k') => 1024,
+        Some(b'm') => 1024 * 1024,
+        Some(b'g') => 1024 * 1024 * 1024,
+        Some(_) => return Err(i),
+    };
+    if i + 1 < b.len() {
+        return Err(i + 1);
+    }
+    Ok(v.saturating_mul(mul))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("100", TimeUnit::Ms), Ok(100));
+        assert_eq!(parse_time("5s", TimeUnit::Ms), Ok(5000));
+        assert_eq!(parse_time("2m", TimeUnit::Ms), Ok(120_000));
+        assert_eq!(parse_time("1h", TimeUnit::Ms), Ok(3_600_000));
+        assert_eq!(parse_time("1d", TimeUnit::Ms), Ok(86_400_000));
+        assert_eq!(parse_time("250ms", TimeUnit::Ms), Ok(250));
+        assert_eq!(parse_time("1500us", TimeUnit::Ms), Ok(1));
+        assert_eq!(parse_time("10x", TimeUnit::Ms), Err(TimeError::BadChar(2)));
+        assert_eq!(parse_time("10sx", TimeUnit::Ms), Err(TimeError::BadChar(3)));
+        assert_eq!(parse_time("x", TimeUnit::Ms), Err(TimeError::BadChar(0)));
+        assert_eq!(parse_time("", TimeUnit::Ms), Err(TimeError::BadChar(0)));
+        assert_eq!(parse_time("25d", TimeUnit::Ms), Err(TimeError::Overflow));
+        assert_eq!(parse_time("500us", TimeUnit::Ms), Err(TimeError::Underflow));
+        assert_eq!(parse_time("0", TimeUnit::Ms), Ok(0));
+        assert_eq!(parse_time("3", TimeUnit::S), Ok(3));
+        assert_eq!(parse_time("3000ms", TimeUnit::S), Ok(3));
+    }
+
+    #[test]
+    fn sizes_and_atol() {
+        assert_eq!(parse_size("16k"), Ok(16384));
+        assert_eq!(parse_size("2M"), Ok(2 << 20));
+        assert_eq!(parse_size("12"), Ok(12));
+        assert_eq!(parse_size("1x"), Err(1));
+        assert_eq!(atol("42abc"), 42);
+        assert_eq!(atol("abc"), 0);
+        assert_eq!(atol(" -7"), -7);
+    }
+}

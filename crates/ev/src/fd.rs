@@ -1,0 +1,177 @@
+//! The fd table: per-fd readiness cache and owner task (HAProxy's `fdtab[]`, src/fd.c).
+//!
+//! This module owns `FdTab`: one entry per registered mio source, holding the owning
+//! [`TaskId`] and a small state word (`FD_EV_READY_R`, `FD_EV_READY_W`, `FD_EV_SHUT_R`,
+//! `FD_EV_SHUT_W`, `FD_EV_ERR_RW`). It may touch only that table: `FdTab::update_events`
+//! (HAProxy's `fd_update_events`) turns a mio event into state bits and returns the task to
+//! wake; it performs no syscall. Registration with the poller is done by [`crate::Ev`].
+//!
+//! # The readiness contract (edge-triggered, HAProxy's `fd_cant_recv` rule)
+//! Sources are registered once for READABLE|WRITABLE, edge-triggered (mio, like ev_epoll with
+//! EPOLLET). An edge sets the matching READY bit; nothing else does except
+//! [`crate::Ev::fd_may_recv`]/[`crate::Ev::fd_may_send`]. Therefore:
+//! * a caller must not attempt `recv`/`send` while [`crate::Ev::fd_recv_ready`] /
+//!   [`crate::Ev::fd_send_ready`] is false: the next edge will wake the owner with IO;
+//! * a caller clears a READY bit ([`crate::Ev::fd_cant_recv`]/[`crate::Ev::fd_cant_send`]) only
+//!   after a real `EAGAIN`/`WouldBlock`, otherwise no edge may ever come and the fd stalls;
+//! * after a short read/write the bit stays set (the next attempt will tell).
+//!
+//! A new entry starts with no READY bit: registering (`epoll_ctl(ADD)`) an fd that already has
+//! data or room reports it as an edge in the next poll, so nothing is lost. SHUT and ERR bits are
+//! sticky until the fd is deregistered; an error or a hang-up also sets the READY bits, because
+//! the next `recv`/`send` will then return immediately (0 or the error) instead of blocking.
+
+use std::fmt;
+
+use log::trace;
+
+use crate::gen::GenSlab;
+use crate::task::TaskId;
+
+/// Generation-checked handle to a registered fd. Stale handles read as "not ready" and
+/// mutators ignore them.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FdId {
+    pub(crate) idx: u32,
+    pub(crate) gen: u32,
+}
+
+impl fmt::Debug for FdId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "F{}.{}", self.idx, self.gen)
+    }
+}
+
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("hrs-ev packs (idx, gen) into a mio Token and needs a 64-bit usize");
+
+impl FdId {
+    /// The mio token: `gen << 32 | idx` (gen is 31 bits, so never near `usize::MAX`).
+    pub(crate) fn token(self) -> mio::Token {
+        mio::Token(((self.gen as usize) << 32) | self.idx as usize)
+    }
+
+    pub(crate) fn from_token(t: mio::Token) -> FdId {
+        FdId {
+            idx: t.0 as u32,
+            gen: (t.0 >> 32) as u32,
+        }
+    }
+}
+
+/// Data can be received (edge seen, no EAGAIN since).
+pub const FD_EV_READY_R: u8 = 0x01;
+/// Data can be sent.
+pub const FD_EV_READY_W: u8 = 0x02;
+/// The peer shut its write side (read returns 0): EPOLLRDHUP or EPOLLHUP.
+pub const FD_EV_SHUT_R: u8 = 0x04;
+/// Our write side is unusable (EPOLLHUP, or EPOLLERR with EPOLLOUT).
+pub const FD_EV_SHUT_W: u8 = 0x08;
+/// The socket reported an error (EPOLLERR).
+pub const FD_EV_ERR_RW: u8 = 0x10;
+
+pub(crate) struct FdEntry {
+    pub(crate) owner: TaskId,
+    pub(crate) state: u8,
+}
+
+/// See the module doc.
+pub(crate) struct FdTab {
+    pub(crate) fds: GenSlab<FdEntry>,
+}
+
+impl FdTab {
+    pub(crate) fn new() -> Self {
+        FdTab {
+            fds: GenSlab::new(),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, owner: TaskId) -> FdId {
+        let (idx, gen) = self.fds.insert(FdEntry { owner, state: 0 });
+        FdId { idx, gen }
+    }
+
+    pub(crate) fn remove(&mut self, fd: FdId) -> bool {
+        self.fds.remove(fd.idx, fd.gen).is_some()
+    }
+
+    pub(crate) fn get(&self, fd: FdId) -> Option<&FdEntry> {
+        self.fds.get(fd.idx, fd.gen)
+    }
+
+    pub(crate) fn get_mut(&mut self, fd: FdId) -> Option<&mut FdEntry> {
+        self.fds.get_mut(fd.idx, fd.gen)
+    }
+
+    pub(crate) fn state(&self, fd: FdId) -> u8 {
+        self.get(fd).map_or(0, |e| e.state)
+    }
+
+    pub(crate) fn set(&mut self, fd: FdId, bits: u8) {
+        if let Some(e) = self.get_mut(fd) {
+            e.state |= bits;
+        }
+    }
+
+    pub(crate) fn clr(&mut self, fd: FdId, bits: u8) {
+        if let Some(e) = self.get_mut(fd) {
+            e.state &= !bits;
+        }
+    }
+
+    /// `fd_update_events`: merges a mio event into the entry; returns the owner to wake with IO,
+    /// or `None` for a stale token. No syscall.
+    pub(crate) fn update_events(&mut self, ev: &mio::event::Event) -> Option<TaskId> {
+        let fd = FdId::from_token(ev.token());
+        let e = self.get_mut(fd)?;
+        let mut n = 0u8;
+        if ev.is_readable() {
+            n |= FD_EV_READY_R;
+        }
+        if ev.is_writable() {
+            n |= FD_EV_READY_W;
+        }
+        if ev.is_read_closed() {
+            n |= FD_EV_SHUT_R | FD_EV_READY_R;
+        }
+        if ev.is_write_closed() {
+            n |= FD_EV_SHUT_W | FD_EV_READY_W;
+        }
+        if ev.is_error() {
+            n |= FD_EV_ERR_RW | FD_EV_READY_R | FD_EV_READY_W;
+        }
+        e.state |= n;
+        trace!(target: "hrs::ev", "fd {fd:?} event {n:#x} -> state {:#x} owner {:?}", e.state, e.owner);
+        Some(e.owner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_roundtrip_and_stale() {
+        let mut t = FdTab::new();
+        let owner = TaskId { idx: 0, gen: 0 };
+        let a = t.insert(owner);
+        let tok = a.token();
+        assert_eq!(FdId::from_token(tok), a);
+        t.set(a, FD_EV_READY_R);
+        assert_eq!(t.state(a), FD_EV_READY_R);
+        assert!(t.remove(a));
+        let b = t.insert(owner);
+        assert_eq!(b.idx, a.idx);
+        assert_ne!(b.token(), tok);
+        assert_eq!(t.state(a), 0, "stale handle reads not ready");
+        assert_eq!(t.state(b), 0, "new entry starts not ready");
+        t.set(a, FD_EV_READY_W);
+        assert_eq!(t.state(b), 0);
+        let big = FdId {
+            idx: u32::MAX,
+            gen: crate::gen::GEN_MASK,
+        };
+        assert!(big.token().0 < usize::MAX - 2);
+    }
+}

@@ -1,0 +1,3 @@
+mod cli;
+mod version;
+fn main() {}
