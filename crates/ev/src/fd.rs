@@ -23,39 +23,46 @@
 
 use std::fmt;
 
+use hrs_list::{Arena, Handle};
 use log::trace;
 
-use crate::gen::GenSlab;
 use crate::task::TaskId;
 
-/// Generation-checked handle to a registered fd. Stale handles read as "not ready" and
-/// mutators ignore them.
+/// Generation-checked handle to a registered fd (a handle into the fd table's
+/// [`hrs_list::Arena`]). Stale handles read as "not ready" and mutators ignore them.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FdId {
-    pub(crate) idx: u32,
-    pub(crate) gen: u32,
-}
+pub struct FdId(pub(crate) Handle<FdEntry>);
 
 impl fmt::Debug for FdId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "F{}.{}", self.idx, self.gen)
+        write!(f, "F{}.{}", self.0.idx(), self.0.gen())
     }
 }
 
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("hrs-ev packs (idx, gen) into a mio Token and needs a 64-bit usize");
 
+/// Slot index no fd ever gets: tokens whose low 32 bits are `RESERVED_IDX` are free for the
+/// loop's own sources (see [`reserved_token`]), so they can never collide with an fd token.
+const RESERVED_IDX: u32 = u32::MAX;
+
+/// The `n`th token reserved for a non-fd source (waker, signalfd): `n << 32 | RESERVED_IDX`.
+/// `reserved_token(u32::MAX)` is `Token(usize::MAX)`.
+pub(crate) const fn reserved_token(n: u32) -> mio::Token {
+    mio::Token(((n as usize) << 32) | RESERVED_IDX as usize)
+}
+
 impl FdId {
-    /// The mio token: `gen << 32 | idx` (gen is 31 bits, so never near `usize::MAX`).
+    /// The mio token: `gen << 32 | idx`. `idx` is never [`RESERVED_IDX`] (checked by
+    /// [`FdTab::insert`]), so this never equals a [`reserved_token`].
     pub(crate) fn token(self) -> mio::Token {
-        mio::Token(((self.gen as usize) << 32) | self.idx as usize)
+        mio::Token(((self.0.gen() as usize) << 32) | self.0.idx() as usize)
     }
 
-    pub(crate) fn from_token(t: mio::Token) -> FdId {
-        FdId {
-            idx: t.0 as u32,
-            gen: (t.0 >> 32) as u32,
-        }
+    /// Inverse of [`FdId::token`]; `None` for a token no fd can have (gen 0). The result may
+    /// be stale: the table checks that on use.
+    pub(crate) fn from_token(t: mio::Token) -> Option<FdId> {
+        Handle::from_raw(t.0 as u32, (t.0 >> 32) as u32).map(FdId)
     }
 }
 
@@ -77,31 +84,35 @@ pub(crate) struct FdEntry {
 
 /// See the module doc.
 pub(crate) struct FdTab {
-    pub(crate) fds: GenSlab<FdEntry>,
+    pub(crate) fds: Arena<FdEntry>,
 }
 
 impl FdTab {
     pub(crate) fn new() -> Self {
-        FdTab {
-            fds: GenSlab::new(),
-        }
+        FdTab { fds: Arena::new() }
     }
 
+    /// # Panics
+    /// If the table would need slot [`RESERVED_IDX`] (2^32 - 1 live fds).
     pub(crate) fn insert(&mut self, owner: TaskId) -> FdId {
-        let (idx, gen) = self.fds.insert(FdEntry { owner, state: 0 });
-        FdId { idx, gen }
+        let h = self.fds.insert(FdEntry { owner, state: 0 });
+        if h.idx() == RESERVED_IDX {
+            self.fds.remove(h);
+            panic!("hrs-ev: fd table full");
+        }
+        FdId(h)
     }
 
     pub(crate) fn remove(&mut self, fd: FdId) -> bool {
-        self.fds.remove(fd.idx, fd.gen).is_some()
+        self.fds.remove(fd.0).is_some()
     }
 
     pub(crate) fn get(&self, fd: FdId) -> Option<&FdEntry> {
-        self.fds.get(fd.idx, fd.gen)
+        self.fds.get(fd.0)
     }
 
     pub(crate) fn get_mut(&mut self, fd: FdId) -> Option<&mut FdEntry> {
-        self.fds.get_mut(fd.idx, fd.gen)
+        self.fds.get_mut(fd.0)
     }
 
     pub(crate) fn state(&self, fd: FdId) -> u8 {
@@ -123,7 +134,7 @@ impl FdTab {
     /// `fd_update_events`: merges a mio event into the entry; returns the owner to wake with IO,
     /// or `None` for a stale token. No syscall.
     pub(crate) fn update_events(&mut self, ev: &mio::event::Event) -> Option<TaskId> {
-        let fd = FdId::from_token(ev.token());
+        let fd = FdId::from_token(ev.token())?;
         let e = self.get_mut(fd)?;
         let mut n = 0u8;
         if ev.is_readable() {
@@ -154,24 +165,27 @@ mod tests {
     #[test]
     fn token_roundtrip_and_stale() {
         let mut t = FdTab::new();
-        let owner = TaskId { idx: 0, gen: 0 };
+        let owner = TaskId(Handle::from_raw(0, 1).unwrap());
         let a = t.insert(owner);
         let tok = a.token();
-        assert_eq!(FdId::from_token(tok), a);
+        assert_eq!(FdId::from_token(tok), Some(a));
         t.set(a, FD_EV_READY_R);
         assert_eq!(t.state(a), FD_EV_READY_R);
         assert!(t.remove(a));
         let b = t.insert(owner);
-        assert_eq!(b.idx, a.idx);
+        assert_eq!(b.0.idx(), a.0.idx());
         assert_ne!(b.token(), tok);
         assert_eq!(t.state(a), 0, "stale handle reads not ready");
         assert_eq!(t.state(b), 0, "new entry starts not ready");
         t.set(a, FD_EV_READY_W);
         assert_eq!(t.state(b), 0);
-        let big = FdId {
-            idx: u32::MAX,
-            gen: crate::gen::GEN_MASK,
-        };
-        assert!(big.token().0 < usize::MAX - 2);
+        assert_eq!(FdId::from_token(mio::Token(7)), None, "gen 0 is no fd");
+        // the largest fd token differs from every reserved one in its low 32 bits
+        let big = FdId(Handle::from_raw(RESERVED_IDX - 1, u32::MAX).unwrap());
+        assert_eq!(big.token().0 as u32, RESERVED_IDX - 1);
+        assert_eq!(reserved_token(u32::MAX), mio::Token(usize::MAX));
+        for n in [0, 1, u32::MAX - 1, u32::MAX] {
+            assert_eq!(reserved_token(n).0 as u32, RESERVED_IDX);
+        }
     }
 }

@@ -61,7 +61,6 @@
 //! ```
 
 pub mod fd;
-mod gen;
 pub mod signal;
 pub mod task;
 pub mod ticks;
@@ -83,10 +82,10 @@ pub use task::{TaskId, WakeReason};
 pub use ticks::{Tick, TICK_ETERNITY};
 use waker::{Inbox, TaskWaker};
 
-/// Token of the inbox's `mio::Waker` (cross-thread kicks).
-const WAKER_TOKEN: Token = Token(usize::MAX);
-/// Token of the signalfd.
-const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
+/// Token of the inbox's `mio::Waker` (cross-thread kicks); reserved, so no fd token equals it.
+const WAKER_TOKEN: Token = fd::reserved_token(u32::MAX);
+/// Token of the signalfd; reserved, so no fd token equals it.
+const SIGNAL_TOKEN: Token = fd::reserved_token(u32::MAX - 1);
 
 /// `now_ms` at loop creation: like HAProxy's boot offset, the clock wraps 20 s after start so
 /// that wrapping bugs show up early.

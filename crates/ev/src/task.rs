@@ -1,7 +1,7 @@
 //! Tasks, the run queue, the timer tree and the loop clock (HAProxy src/task.c, task.h, clock.c).
 //!
 //! This module owns `Sched`, the part of [`crate::Ev`] that knows nothing about fds: the task
-//! table (a generation-checked slab of `Task<C>`), the run queue (a FIFO of [`TaskId`]s, at most
+//! table (an [`hrs_list::Arena`] of `Task<C>`), the run queue (a FIFO of [`TaskId`]s, at most
 //! one live entry per task, deduplicated by the task's `queued` flag as `TASK_QUEUED` /
 //! `tasklet_wakeup` do), the timer tree (exact ordered map keyed by absolute ms + sequence, i.e.
 //! HAProxy's wait queue without lazy requeueing) and the clock (`now_ms`). It touches no fd and
@@ -15,29 +15,39 @@ use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 use std::time::{Duration, Instant};
 
+use hrs_list::{Arena, Handle};
 use log::trace;
 
-use crate::gen::GenSlab;
 use crate::ticks::{tick_diff, tick_first, tick_is_expired, tick_isset, Tick, TICK_ETERNITY};
 
 /// Generation-checked handle to a task of an [`crate::Ev`]. Handles to freed tasks are stale:
 /// every API taking a `TaskId` ignores them (or returns `None`/`false`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId {
-    pub(crate) idx: u32,
-    pub(crate) gen: u32,
-}
+pub struct TaskId(pub(crate) Handle<TaskTag>);
+
+/// Type tag of [`TaskId`]'s handle: `TaskId` is not generic over the context type `C`, so it
+/// holds a `Handle<TaskTag>`, retyped to `Handle<Task<C>>` by [`TaskId::key`].
+pub(crate) enum TaskTag {}
 
 impl TaskId {
     /// Slot index, stable while the task lives (for logs and per-task side tables).
     pub fn index(self) -> u32 {
-        self.idx
+        self.0.idx()
+    }
+
+    fn new<C>(h: Handle<Task<C>>) -> TaskId {
+        TaskId(Handle::from_raw(h.idx(), h.gen()).expect("handle gen is never 0"))
+    }
+
+    /// The handle into a `Sched<C>`'s task arena.
+    fn key<C>(self) -> Handle<Task<C>> {
+        Handle::from_raw(self.0.idx(), self.0.gen()).expect("handle gen is never 0")
     }
 }
 
 impl fmt::Debug for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "T{}.{}", self.idx, self.gen)
+        write!(f, "T{}.{}", self.0.idx(), self.0.gen())
     }
 }
 
@@ -192,7 +202,7 @@ struct Task<C> {
 
 /// Tasks, run queue, timers and clock. See the module doc.
 pub(crate) struct Sched<C> {
-    tasks: GenSlab<Task<C>>,
+    tasks: Arena<Task<C>>,
     pub(crate) rq: VecDeque<TaskId>,
     /// Number of live tasks with `queued` set (stale rq entries excluded).
     nr_queued: usize,
@@ -204,7 +214,7 @@ pub(crate) struct Sched<C> {
 impl<C: Copy> Sched<C> {
     pub(crate) fn new(base: Tick) -> Self {
         Sched {
-            tasks: GenSlab::new(),
+            tasks: Arena::new(),
             rq: VecDeque::new(),
             nr_queued: 0,
             timers: BTreeMap::new(),
@@ -214,20 +224,20 @@ impl<C: Copy> Sched<C> {
     }
 
     pub(crate) fn task_new(&mut self, ctx: C) -> TaskId {
-        let (idx, gen) = self.tasks.insert(Task {
+        let h = self.tasks.insert(Task {
             ctx,
             expire: TICK_ETERNITY,
             state: WakeReason::NONE,
             queued: false,
             timer: None,
         });
-        let id = TaskId { idx, gen };
+        let id = TaskId::new(h);
         trace!(target: "hrs::ev", "task_new {id:?}");
         id
     }
 
     pub(crate) fn task_free(&mut self, id: TaskId) -> bool {
-        let Some(t) = self.tasks.remove(id.idx, id.gen) else {
+        let Some(t) = self.tasks.remove(id.key()) else {
             return false;
         };
         if let Some(k) = t.timer {
@@ -235,7 +245,7 @@ impl<C: Copy> Sched<C> {
             debug_assert_eq!(r, Some(id));
         }
         if t.queued {
-            // its rq entry is now stale (generation bumped) and will be skipped
+            // its rq entry is now stale (slot freed) and will be skipped
             self.nr_queued -= 1;
         }
         trace!(target: "hrs::ev", "task_free {id:?}");
@@ -243,7 +253,7 @@ impl<C: Copy> Sched<C> {
     }
 
     pub(crate) fn exists(&self, id: TaskId) -> bool {
-        self.tasks.get(id.idx, id.gen).is_some()
+        self.tasks.get(id.key()).is_some()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -251,11 +261,11 @@ impl<C: Copy> Sched<C> {
     }
 
     pub(crate) fn ctx(&self, id: TaskId) -> Option<C> {
-        self.tasks.get(id.idx, id.gen).map(|t| t.ctx)
+        self.tasks.get(id.key()).map(|t| t.ctx)
     }
 
     pub(crate) fn set_ctx(&mut self, id: TaskId, ctx: C) -> bool {
-        match self.tasks.get_mut(id.idx, id.gen) {
+        match self.tasks.get_mut(id.key()) {
             Some(t) => {
                 t.ctx = ctx;
                 true
@@ -265,7 +275,7 @@ impl<C: Copy> Sched<C> {
     }
 
     pub(crate) fn is_queued(&self, id: TaskId) -> bool {
-        self.tasks.get(id.idx, id.gen).is_some_and(|t| t.queued)
+        self.tasks.get(id.key()).is_some_and(|t| t.queued)
     }
 
     pub(crate) fn nr_queued(&self) -> usize {
@@ -274,7 +284,7 @@ impl<C: Copy> Sched<C> {
 
     pub(crate) fn wakeup(&mut self, id: TaskId, reason: WakeReason) -> bool {
         debug_assert!(!reason.is_empty(), "wakeup without a reason");
-        let Some(t) = self.tasks.get_mut(id.idx, id.gen) else {
+        let Some(t) = self.tasks.get_mut(id.key()) else {
             return false;
         };
         t.state |= reason;
@@ -290,7 +300,7 @@ impl<C: Copy> Sched<C> {
     /// Pops-side of a run-queue entry: if `id` is live and queued, clears `queued` and the
     /// accumulated reasons and returns them with the context.
     pub(crate) fn take_queued(&mut self, id: TaskId) -> Option<(C, WakeReason)> {
-        let t = self.tasks.get_mut(id.idx, id.gen)?;
+        let t = self.tasks.get_mut(id.key())?;
         debug_assert!(t.queued, "live task {id:?} in rq without queued flag");
         if !t.queued {
             return None;
@@ -302,7 +312,7 @@ impl<C: Copy> Sched<C> {
     }
 
     pub(crate) fn task_expire(&self, id: TaskId) -> Option<Tick> {
-        self.tasks.get(id.idx, id.gen).map(|t| t.expire)
+        self.tasks.get(id.key()).map(|t| t.expire)
     }
 
     /// Replaces the task's timer with `expire` (eternity disarms it).
@@ -312,7 +322,7 @@ impl<C: Copy> Sched<C> {
         } else {
             None
         };
-        let Some(t) = self.tasks.get_mut(id.idx, id.gen) else {
+        let Some(t) = self.tasks.get_mut(id.key()) else {
             return false;
         };
         if t.expire == expire && t.timer.is_some() == abs.is_some() {
@@ -371,7 +381,7 @@ impl<C: Copy> Sched<C> {
             let now_ms = self.clock.now_ms;
             let t = self
                 .tasks
-                .get_mut(id.idx, id.gen)
+                .get_mut(id.key())
                 .expect("timer tree holds a freed task");
             debug_assert_eq!(t.timer, Some(key));
             debug_assert!(
@@ -393,8 +403,8 @@ impl<C: Copy> Sched<C> {
     pub(crate) fn check_invariants(&self) {
         let mut queued = 0;
         let mut armed = 0;
-        for (idx, gen, t) in self.tasks.iter() {
-            let id = TaskId { idx, gen };
+        for (h, t) in self.tasks.iter() {
+            let id = TaskId::new(h);
             if t.queued {
                 queued += 1;
                 assert!(self.rq.contains(&id), "queued {id:?} missing from rq");
@@ -447,7 +457,7 @@ mod tests {
         assert_eq!(s.next_expiry(), TICK_ETERNITY);
         s.check_invariants();
         let c = s.task_new(3); // reuses b's slot
-        assert_eq!(c.idx, b.idx);
+        assert_eq!(c.index(), b.index());
         assert_eq!(s.ctx(b), None);
         assert_eq!(s.ctx(c), Some(3));
         // pop: a runs with both reasons, b's stale entry yields nothing
