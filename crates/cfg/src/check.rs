@@ -20,6 +20,10 @@ fn loc_of(p: &Proxy) -> String {
 
 /// Checks `cfg` as a whole and reports in `d`.
 pub fn check_config(cfg: &mut Config, d: &mut Diags) {
+    check_server_addrs(cfg, d);
+    if d.fatal {
+        return;
+    }
     for i in 0..cfg.proxies.len() {
         let p = &cfg.proxies[i];
         if p.disabled {
@@ -107,6 +111,22 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags) {
                 p.name
             ));
         }
+    }
+}
+
+/// Reports servers whose address did not resolve (HAProxy's `srv_init_addr()`).
+fn check_server_addrs(cfg: &Config, d: &mut Diags) {
+    let mut failed = false;
+    for p in &cfg.proxies {
+        for s in &p.servers {
+            if let Some(h) = &s.unresolved {
+                d.alert(format!("[{}] : 'server {}/{}' : could not resolve address '{h}'.", s.loc, p.name, s.name));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        d.alert("Failed to initialize server(s) addr.");
     }
 }
 

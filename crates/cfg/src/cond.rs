@@ -489,18 +489,17 @@ fn eval_term(t: &NegTerm, ctx: &dyn CondCtx) -> Result<bool, CondError> {
             Pred::Streq => args[0] == args[1],
             Pred::Strneq => args[0] != args[1],
             Pred::VersionAtleast | Pred::VersionBefore => {
-                let cur = split_version(ctx.version());
-                let arg = split_version(&args[0]);
-                let (Some(cur), Some(arg)) = (cur, arg) else {
-                    return Err(CondError {
-                        msg: format!("unparsable version '{}'", args[0]),
-                        pos: 0,
-                    });
+                // compare_current_version(): -1/0/1, or -2/-3 when a side does not parse,
+                // which upstream then reads as "at least" and not "before".
+                let cmp = match (split_version(ctx.version()), split_version(&args[0])) {
+                    (None, _) => -2,
+                    (_, None) => -3,
+                    (Some(cur), Some(arg)) => arg.cmp(&cur) as i32,
                 };
                 if *p == Pred::VersionAtleast {
-                    arg <= cur
+                    cmp <= 0
                 } else {
-                    arg > cur
+                    cmp > 0
                 }
             }
             Pred::OsslVersionAtleast | Pred::OsslVersionBefore => {
@@ -611,6 +610,8 @@ mod tests {
         assert_eq!(ev("version_atleast(2.6.13)"), Ok(false));
         assert_eq!(ev("version_before(2.7-dev0)"), Ok(true));
         assert_eq!(ev("version_before(2.6.12-2)"), Ok(true));
+        assert_eq!(ev("version_atleast(abc)"), Ok(true));
+        assert_eq!(ev("version_before()"), Ok(false));
         assert_eq!(
             ev("defined(HOME,PATH)").unwrap_err(),
             "expected ')' before ',PATH)' in argument 1 of predicate 'defined' used in conditional expression"

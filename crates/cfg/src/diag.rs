@@ -66,6 +66,8 @@ pub struct Diags {
     pub fatal: bool,
     /// Number of fatal errors met while reading (HAProxy stops reading a file after 50).
     pub fatal_count: usize,
+    /// `ERR_ABORT`: reading stopped at once; HAProxy then skips its final summary alert.
+    pub aborted: bool,
 }
 
 impl Diags {

@@ -5,6 +5,7 @@
 //! validity checks ([`check`]). It produces diagnostics ([`diag`]) in HAProxy's wording and
 //! never touches sockets or the event loop: the binary turns the model into live objects.
 
+pub mod acl;
 pub mod check;
 pub mod cond;
 pub mod diag;

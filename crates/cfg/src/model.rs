@@ -295,6 +295,9 @@ pub struct Server {
     pub pool_purge_delay: u32,
     /// `max-reuse`, -1 = unlimited.
     pub max_reuse: i32,
+    /// A host name that did not resolve; reported by the post-parse checks, as upstream
+    /// resolves server addresses after parsing.
+    pub unresolved: Option<String>,
     pub loc: Loc,
 }
 

@@ -12,7 +12,7 @@ use crate::diag::{Diags, Level, Loc};
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
 use crate::model::*;
 use crate::units::{atol, parse_time, TimeError, TimeUnit};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 /// Global keywords accepted and ignored: tuning knobs with no behavioural effect here.
@@ -38,7 +38,7 @@ pub const IGNORED_GLOBAL: &[&str] = &[
     "zero-warning",
 ];
 
-const MAX_NESTED_CONDS: usize = 10;
+const MAX_NESTED_CONDS: usize = 100;
 
 /// What the reader needs from the process: environment, features, version.
 pub struct ParseCtx<'a> {
@@ -180,6 +180,7 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         }
         r.d.fatal |= before;
         if flow == Flow::Abort {
+            r.d.aborted = true;
             return (r.cfg, r.d);
         }
     }
@@ -203,26 +204,60 @@ impl<'a> Reader<'a> {
         let mut lines = content.split(|&b| b == b'\n').peekable();
         let mut linenum = 0;
         let mut fatal_here = 0usize;
-        while let Some(raw) = lines.next() {
-            if lines.peek().is_none() && raw.is_empty() {
+        while let Some(mut raw) = lines.next() {
+            let last = lines.peek().is_none();
+            if last && raw.is_empty() {
                 break; // the file ended with a newline
             }
             linenum += 1;
+            // A line cut by a NUL byte, or the last line without LF, is processed up to there;
+            // then HAProxy reports it (and stops reading after a stray NUL).
+            let mut truncated_at = None;
+            if let Some(p) = raw.iter().position(|&b| b == 0) {
+                truncated_at = Some(p);
+                raw = &raw[..p];
+            } else if last {
+                truncated_at = Some(raw.len());
+            }
+            if let Some(p) = truncated_at {
+                let loc = Loc { file: file.to_string(), line: linenum };
+                let flow = self.one_line(file, linenum, raw, &mut conds, &mut fatal_here);
+                if flow == Flow::Abort {
+                    return Flow::Abort;
+                }
+                if last {
+                    self.d.alert_at(&loc, format!("Missing LF on last line, file might have been truncated at position {}.", p + 1));
+                } else {
+                    self.d.alert_at(&loc, format!("Stray NUL character at position {}.", p + 1));
+                }
+                break;
+            }
+            if self.one_line(file, linenum, raw, &mut conds, &mut fatal_here) == Flow::Abort {
+                return Flow::Abort;
+            }
+        }
+        self.finish_section();
+        if !conds.is_empty() {
+            let loc = Loc { file: file.to_string(), line: linenum };
+            self.d.alert_at(&loc, "non-terminated '.if' block.");
+            return Flow::Abort;
+        }
+        Flow::Continue
+    }
+
+    /// One raw line (without its LF): lexing, conditional blocks, directives, keywords.
+    fn one_line(&mut self, file: &str, linenum: usize, raw: &[u8], conds: &mut Vec<CondState>, fatal_here: &mut usize) -> Flow {
+        {
             let loc = Loc {
                 file: file.to_string(),
                 line: linenum,
             };
-            if fatal_here >= 50 {
+            if *fatal_here >= 50 {
                 self.d.alert_at(
                     &loc,
                     format!("too many fatal errors ({fatal_here}), stopping now."),
                 );
-                break;
-            }
-            if let Some(p) = raw.iter().position(|&b| b == 0) {
-                self.d
-                    .alert_at(&loc, format!("Stray NUL character at position {}.", p + 1));
-                break;
+                return Flow::Abort;
             }
             let start = raw
                 .iter()
@@ -232,8 +267,8 @@ impl<'a> Reader<'a> {
             if text.first() == Some(&b'[') {
                 self.d
                     .alert_at(&loc, "config scopes ('[...]') are not supported.");
-                fatal_here += 1;
-                continue;
+                *fatal_here += 1;
+                return Flow::Continue;
             }
             let env = LineEnv {
                 file,
@@ -260,12 +295,12 @@ impl<'a> Reader<'a> {
                     };
                     self.d
                         .alert_at(&loc, format!("{msg}:\n  {}", String::from_utf8_lossy(text)));
-                    fatal_here += 1;
-                    continue;
+                    *fatal_here += 1;
+                    return Flow::Continue;
                 }
             };
             if line.is_empty() {
-                continue;
+                return Flow::Continue;
             }
             if let Some(i) = line.first_empty() {
                 self.d.warn_at(
@@ -291,7 +326,7 @@ impl<'a> Reader<'a> {
                             }
                             if conds.last().is_some_and(|c| c.masks()) {
                                 conds.push(CondState::IfSkip);
-                                continue;
+                                return Flow::Continue;
                             }
                         } else {
                             let Some(top) = conds.last().copied() else {
@@ -306,7 +341,7 @@ impl<'a> Reader<'a> {
                             }
                             if top.taken() {
                                 *conds.last_mut().unwrap() = CondState::ElifSkip;
-                                continue;
+                                return Flow::Continue;
                             }
                         }
                         let expr = line.merged_from(1);
@@ -336,7 +371,7 @@ impl<'a> Reader<'a> {
                                 return Flow::Abort;
                             }
                         }
-                        continue;
+                        return Flow::Continue;
                     }
                     ".else" | ".endif" => {
                         if !line.word(1).is_empty() {
@@ -365,13 +400,13 @@ impl<'a> Reader<'a> {
                                 CondState::ElseTake
                             };
                         }
-                        continue;
+                        return Flow::Continue;
                     }
                     _ => {}
                 }
             }
             if conds.last().is_some_and(|c| c.masks()) {
-                continue;
+                return Flow::Continue;
             }
             if w0.starts_with('.') {
                 match w0.as_str() {
@@ -384,8 +419,8 @@ impl<'a> Reader<'a> {
                                     line.word(2)
                                 ),
                             );
-                            fatal_here += 1;
-                            continue;
+                            *fatal_here += 1;
+                            return Flow::Continue;
                         }
                         let msg = format!("'{}'.", line.word(1));
                         match w0.as_str() {
@@ -400,26 +435,17 @@ impl<'a> Reader<'a> {
                     }
                     _ => {
                         self.d.alert_at(&loc, format!("unknown directive '{w0}'."));
-                        fatal_here += 1;
+                        *fatal_here += 1;
                     }
                 }
-                continue;
+                return Flow::Continue;
             }
             let before = self.d.fatal_count;
             if self.line(&loc, &line) == Flow::Abort {
                 self.finish_section();
                 return Flow::Abort;
             }
-            fatal_here += self.d.fatal_count - before;
-        }
-        self.finish_section();
-        if !conds.is_empty() {
-            let loc = Loc {
-                file: file.to_string(),
-                line: linenum,
-            };
-            self.d.alert_at(&loc, "non-terminated '.if' block.");
-            return Flow::Abort;
+            *fatal_here += self.d.fatal_count - before;
         }
         Flow::Continue
     }
@@ -562,14 +588,6 @@ impl<'a> Reader<'a> {
                 );
                 self.d.alert_at(loc, msg);
             }
-        } else if !name.is_empty() {
-            if let Some(p) = self.defaults.iter().find(|p| p.name == name) {
-                let at = p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
-                self.d.alert_at(
-                    loc,
-                    format!("defaults '{name}' has the same name as another defaults section declared at {at}."),
-                );
-            }
         }
         let extra = if from.is_some() { 4 } else { 2 };
         if w.len() > extra || (w.len() == 3 && from.is_none() && !(is_def && w[1] == "from")) {
@@ -597,16 +615,27 @@ impl<'a> Reader<'a> {
                 );
                 return Flow::Continue;
             }
-            Some(f) => match self.defaults.iter().rev().find(|p| &p.name == f) {
-                Some(p) => p.clone(),
-                None => {
-                    self.d.alert_at(
-                        loc,
-                        format!("defaults section '{f}' not found for {} '{name}'.", w[0]),
-                    );
-                    self.last_def.clone()
+            Some(f) => {
+                let found: Vec<&Proxy> = self.defaults.iter().filter(|p| &p.name == f).collect();
+                match found.as_slice() {
+                    [] => {
+                        self.d.alert_at(loc, format!("defaults section '{f}' not found for {} '{name}'.", w[0]));
+                        self.last_def.clone()
+                    }
+                    [one] => (*one).clone(),
+                    [a, b, ..] => {
+                        let at = |p: &Proxy| p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
+                        let msg = format!(
+                            "ambiguous defaults section name '{f}' referenced by {} '{name}' exists at least at {} and {}.",
+                            w[0],
+                            at(a),
+                            at(b)
+                        );
+                        self.d.alert_at(loc, msg);
+                        self.last_def.clone()
+                    }
                 }
-            },
+            }
             None if is_def => Proxy::preset("", Cap::DEF),
             None => self.last_def.clone(),
         };
@@ -620,7 +649,27 @@ impl<'a> Reader<'a> {
         Flow::Continue
     }
 
+    /// HAProxy's `alertif_too_many_args()`: alerts when `w` has more than `max` arguments.
+    fn too_many_args(&mut self, loc: &Loc, w: &[String], max: usize) -> bool {
+        if w.len() > max + 1 {
+            self.d.alert_at(loc, format!("'{}' cannot handle unexpected argument '{}'.", w[0], w[max + 1]));
+            return true;
+        }
+        false
+    }
+
     fn global_kw(&mut self, loc: &Loc, w: &[String]) {
+        let max = match w[0].as_str() {
+            "daemon" => Some(0),
+            "maxconn" | "nbthread" | "pidfile" | "tune.bufsize" | "tune.maxrewrite" | "master-worker"
+            | "tune.idle-pool.shared" | "tune.pool-low-fd-ratio" | "tune.pool-high-fd-ratio" => Some(1),
+            _ => None,
+        };
+        if let Some(m) = max {
+            if self.too_many_args(loc, w, m) {
+                return;
+            }
+        }
         let g = &mut self.cfg.global;
         let kw = w[0].as_str();
         let arg1 = w.get(1).map(String::as_str).unwrap_or("");
@@ -682,7 +731,12 @@ impl<'a> Reader<'a> {
                         .alert_at(loc, format!("'{kw}' expects an integer argument."));
                     return;
                 }
-                g.tune_maxrewrite = Some(atol(arg1).max(0) as usize);
+                let n = atol(arg1);
+                if n < 0 {
+                    self.d.alert_at(loc, format!("'{kw}' expects a positive integer argument."));
+                    return;
+                }
+                g.tune_maxrewrite = Some(n as usize);
             }
             "tune.idle-pool.shared" => match arg1 {
                 "on" => g.tune_idle_pool_shared = true,
@@ -991,6 +1045,11 @@ impl<'a> Reader<'a> {
 
     fn proxy_kw_inner(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], negate: bool) -> Flow {
         let kw = w[0].as_str();
+        if matches!(kw, "mode" | "maxconn" | "retries" | "default_backend" | "max-keep-alive-queue" | "max-session-srv-conns" | "dispatch")
+            && self.too_many_args(loc, w, 1)
+        {
+            return Flow::Continue;
+        }
         let arg1 = w.get(1).map(String::as_str).unwrap_or("");
         match kw {
             "mode" => match arg1 {
@@ -1044,6 +1103,12 @@ impl<'a> Reader<'a> {
                     Ok(c) => c,
                     Err(()) => return Flow::Continue,
                 };
+                if let Some(c) = &cond {
+                    if let Err(e) = crate::acl::check_cond(&c.words, &acl_names(p)) {
+                        self.d.alert_at(loc, format!("error detected while parsing switching rule : {e}."));
+                        return Flow::Continue;
+                    }
+                }
                 p.switching_rules.push(SwitchRule { backend: arg1.to_string(), cond, loc: loc.clone() });
             }
             "dispatch" => {
@@ -1083,7 +1148,7 @@ impl<'a> Reader<'a> {
                     }
                 };
                 if w.len() > 2 {
-                    self.d.alert_at(loc, format!("'{kw}' cannot handle unexpected argument '{}'.", w[2]));
+                    self.d.alert_at(loc, format!("'{kw} {arg1}' cannot handle unexpected argument '{}'.", w[2]));
                 }
             }
             "timeout" => self.parse_timeout(p, loc, w),
@@ -1166,6 +1231,10 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, format!("character '{c}' is not permitted in acl name '{arg1}'."));
                     return Flow::Continue;
                 }
+                if let Err(e) = crate::acl::check_acl_def(&w[2..]) {
+                    self.d.alert_at(loc, format!("error detected while parsing ACL '{arg1}' : {e}."));
+                    return Flow::Continue;
+                }
                 p.acls.push(AclSpec { name: arg1.to_string(), words: w[2..].to_vec(), loc: loc.clone() });
             }
             "http-request" | "http-response" | "http-after-response" => {
@@ -1173,7 +1242,7 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, format!("'{kw}' not allowed in anonymous 'defaults' section."));
                     return Flow::Continue;
                 }
-                self.parse_http_rule(p, loc, w);
+                return self.parse_http_rule(p, loc, w);
             }
             "description" | "id" | "enabled" => {}
             "disabled" => p.disabled = true,
@@ -1212,6 +1281,10 @@ impl<'a> Reader<'a> {
                         loc,
                         format!("'bind' : missing port specification in '{addr}'"),
                     );
+                    return;
+                }
+                Ok((a, false)) if a.port() == 0 => {
+                    self.d.alert_at(loc, "'bind' : invalid port '0'");
                     return;
                 }
                 Ok((a, false)) => ListenAddr::Inet(a),
@@ -1285,12 +1358,17 @@ impl<'a> Reader<'a> {
             return Flow::Continue;
         }
         let full = format!("{}/{name}", p.name);
+        let mut unresolved = None;
         let sa = match parse_inet(addr, false) {
             Ok(a) => a,
+            Err(AddrError::Unresolved(h)) => {
+                unresolved = Some(h);
+                (SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), true)
+            }
             Err(e) => {
                 self.d.alert(format!("[{loc}] : 'server {full}' : {e}"));
                 self.d.fatal_count += 1;
-                return Flow::Abort;
+                return Flow::Continue;
             }
         };
         let mut s = Server {
@@ -1307,6 +1385,7 @@ impl<'a> Reader<'a> {
             pool_low_conn: 0,
             pool_purge_delay: 5000,
             max_reuse: -1,
+            unresolved,
             loc: loc.clone(),
         };
         let mut i = 3;
@@ -1329,22 +1408,16 @@ impl<'a> Reader<'a> {
                 "enabled" => s.disabled = false,
                 "backup" => s.backup = true,
                 "weight" => {
-                    if !need_arg(self) {
-                        return Flow::Abort;
-                    }
                     let n = atol(v);
                     if !(0..=256).contains(&n) {
                         self.d.alert(format!("[{loc}] : 'server {full}' : weight of server {name} is not within 0 and 256 ({n})."));
                         self.d.fatal_count += 1;
-                        return Flow::Abort;
+                        return Flow::Continue;
                     }
                     s.weight = n as u32;
                     i += 1;
                 }
                 "maxconn" => {
-                    if !need_arg(self) {
-                        return Flow::Abort;
-                    }
                     s.maxconn = atol(v).max(0) as u32;
                     i += 1;
                 }
@@ -1357,14 +1430,14 @@ impl<'a> Reader<'a> {
                                 "[{loc}] : 'server {full}' : 'proto' :  unknown MUX protocol '{v}'"
                             ));
                             self.d.fatal_count += 1;
-                            return Flow::Abort;
+                            return Flow::Continue;
                         }
                     }
                     i += 1;
                 }
                 "pool-max-conn" | "pool-low-conn" | "max-reuse" => {
                     if !need_arg(self) {
-                        return Flow::Abort;
+                        return Flow::Continue;
                     }
                     let n = atol(v);
                     if n < -1 || (kw == "pool-low-conn" && n < 0) {
@@ -1372,7 +1445,7 @@ impl<'a> Reader<'a> {
                             "[{loc}] : 'server {full}' : '{kw}' expects -1 or a positive integer."
                         ));
                         self.d.fatal_count += 1;
-                        return Flow::Abort;
+                        return Flow::Continue;
                     }
                     match kw {
                         "pool-max-conn" => s.pool_max_conn = n as i32,
@@ -1383,7 +1456,7 @@ impl<'a> Reader<'a> {
                 }
                 "pool-purge-delay" => {
                     if !need_arg(self) {
-                        return Flow::Abort;
+                        return Flow::Continue;
                     }
                     match parse_time(v, TimeUnit::Ms) {
                         Ok(ms) => s.pool_purge_delay = ms,
@@ -1392,14 +1465,14 @@ impl<'a> Reader<'a> {
                                 "[{loc}] : 'server {full}' : invalid value '{v}' for '{kw}'."
                             ));
                             self.d.fatal_count += 1;
-                            return Flow::Abort;
+                            return Flow::Continue;
                         }
                     }
                     i += 1;
                 }
                 "inter" | "fall" | "rise" | "fastinter" | "downinter" => {
                     if !need_arg(self) {
-                        return Flow::Abort;
+                        return Flow::Continue;
                     }
                     i += 1;
                 }
@@ -1407,7 +1480,7 @@ impl<'a> Reader<'a> {
                     self.d
                         .alert(format!("[{loc}] : 'server {full}' unknown keyword '{kw}'."));
                     self.d.fatal_count += 1;
-                    return Flow::Abort;
+                    return Flow::Continue;
                 }
             }
             i += 1;
@@ -1450,10 +1523,6 @@ impl<'a> Reader<'a> {
                 self.d.alert_at(loc, format!("timer overflow in argument '{val}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)"));
                 return;
             }
-            Err(TimeError::Underflow) => {
-                self.d.alert_at(loc, format!("timer underflow in argument '{val}' to 'timeout {name}' (minimum non-null value is 1 ms)"));
-                return;
-            }
             Err(TimeError::BadChar(i)) => {
                 let c = val[i..].chars().next().unwrap_or(' ');
                 self.d.alert_at(
@@ -1466,10 +1535,7 @@ impl<'a> Reader<'a> {
         if w.len() > 3 {
             self.d.alert_at(
                 loc,
-                format!(
-                    "'timeout {name}' cannot handle unexpected argument '{}'.",
-                    w[3]
-                ),
+                format!("'timeout {name}' : unexpected extra argument '{}' after value '{val}'.", w[3]),
             );
             return;
         }
@@ -1581,6 +1647,10 @@ impl<'a> Reader<'a> {
                 return;
             }
         };
+        if negate && matches!(name, "httplog" | "forwardfor") {
+            self.d.alert_at(loc, format!("negation/default is not supported for option '{name}'."));
+            return;
+        }
         let extra_ok = matches!(name, "forwardfor" | "httplog");
         if w.len() > 2 && !extra_ok {
             self.d.alert_at(
@@ -1677,87 +1747,92 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn parse_http_rule(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+    /// `http-request|http-response|http-after-response <action> [args] [if|unless cond]`.
+    /// Any error stops reading the configuration, as upstream's rule parsers return
+    /// `ERR_ABORT`.
+    fn parse_http_rule(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) -> Flow {
         let kw = w[0].as_str();
         let action = w.get(1).map(String::as_str).unwrap_or("");
-        // (actions, how many mandatory arguments follow the action)
-        let known: &[(&str, usize)] = match kw {
+        // (action, exact number of arguments; None = free-form like `return`/`deny`)
+        let known: &[(&str, Option<usize>)] = match kw {
             "http-request" => &[
-                ("return", 0),
-                ("set-header", 2),
-                ("add-header", 2),
-                ("del-header", 1),
-                ("deny", 0),
-                ("allow", 0),
-                ("set-path", 1),
-                ("set-var", 1),
+                ("return", None),
+                ("deny", None),
+                ("allow", Some(0)),
+                ("set-header", Some(2)),
+                ("add-header", Some(2)),
+                ("del-header", Some(1)),
+                ("set-path", Some(1)),
+                ("set-var", Some(1)),
             ],
             "http-response" => &[
-                ("set-header", 2),
-                ("add-header", 2),
-                ("del-header", 1),
-                ("deny", 0),
-                ("allow", 0),
-                ("set-var", 1),
+                ("deny", None),
+                ("allow", Some(0)),
+                ("set-header", Some(2)),
+                ("add-header", Some(2)),
+                ("del-header", Some(1)),
+                ("set-var", Some(1)),
             ],
             _ => &[
-                ("set-header", 2),
-                ("add-header", 2),
-                ("del-header", 1),
-                ("allow", 0),
-                ("set-var", 1),
+                ("allow", Some(0)),
+                ("set-header", Some(2)),
+                ("add-header", Some(2)),
+                ("del-header", Some(1)),
+                ("set-var", Some(1)),
             ],
         };
         let base = action.split('(').next().unwrap_or("");
+        let what = format!("{} '{}'", p.cap.section_name(), p.name);
         let Some(&(_, nargs)) = known.iter().find(|(a, _)| *a == base) else {
             let list: Vec<&str> = known.iter().map(|(a, _)| *a).collect();
             self.d.alert_at(
                 loc,
                 format!("'{kw}' expects {}, but got '{action}'.", list.join(", ")),
             );
-            return;
+            return Flow::Abort;
         };
-        if base == "set-var" && !action.ends_with(')') {
-            self.d
-                .alert_at(loc, format!("'{kw} {action}' : missing variable name."));
-            return;
+        let fail = |r: &mut Self, msg: String| {
+            r.d.alert_at(loc, format!("error detected in {what} while parsing '{kw} {action}' rule : {msg}."));
+            Flow::Abort
+        };
+        if base == "set-var" {
+            let var = action.strip_prefix("set-var(").and_then(|v| v.strip_suffix(')')).unwrap_or("");
+            let scope = var.split('.').next().unwrap_or("");
+            if !matches!(scope, "proc" | "sess" | "txn" | "req" | "res" | "check") || !var.contains('.') {
+                return fail(self, format!("invalid variable name '{var}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"));
+            }
         }
         // the action's own arguments run until `if`/`unless`
-        let end = w[2..]
-            .iter()
-            .position(|x| x == "if" || x == "unless")
-            .map_or(w.len(), |i| i + 2);
+        let end = w[2..].iter().position(|x| x == "if" || x == "unless").map_or(w.len(), |i| i + 2);
         let args = w[2..end].to_vec();
-        if args.len() < nargs {
-            self.d
-                .alert_at(loc, format!("'{kw} {action}' expects {nargs} argument(s)."));
-            return;
+        if let Some(n) = nargs {
+            if args.len() != n {
+                return fail(self, format!("expects exactly {n} argument{}", if n > 1 { "s" } else { "" }));
+            }
         }
-        if base != "return" && base != "deny" && args.len() > nargs {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "'{kw} {action}' : expects 'if', 'unless' or nothing, but got '{}'.",
-                    args[nargs]
-                ),
-            );
-            return;
-        }
-        let Ok(cond) = self.parse_cond(loc, kw, &w[end..]) else {
-            return;
+        let cond = match w.get(end).map(String::as_str) {
+            None => None,
+            Some(k) => {
+                let words = w[end + 1..].to_vec();
+                if let Err(e) = crate::acl::check_cond(&words, &acl_names(p)) {
+                    self.d.alert_at(loc, format!("error detected in {what} while parsing '{kw} {action}' condition : {e}"));
+                    return Flow::Abort;
+                }
+                Some(CondSpec { unless: k == "unless", words })
+            }
         };
-        let rule = HttpRuleSpec {
-            action: action.to_string(),
-            args,
-            cond,
-            loc: loc.clone(),
-        };
+        let rule = HttpRuleSpec { action: action.to_string(), args, cond, loc: loc.clone() };
         match kw {
             "http-request" => p.http_req_rules.push(rule),
             "http-response" => p.http_res_rules.push(rule),
             _ => p.http_after_res_rules.push(rule),
         }
+        Flow::Continue
     }
+}
+
+fn acl_names(p: &Proxy) -> Vec<String> {
+    p.acls.iter().map(|a| a.name.clone()).collect()
 }
 
 fn status_bit(code: u16) -> u32 {
@@ -1791,7 +1866,25 @@ fn parse_fd(s: &str) -> Option<i32> {
 /// `str2sa_range()` does for the forms haproxy-rs supports. Environment variables are expanded
 /// again here, like upstream does for addresses. Returns the address and whether the port was
 /// absent. `listener` selects the error wording for a missing port.
-pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), String> {
+/// Why an address could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AddrError {
+    /// Malformed (the message is HAProxy's wording).
+    Invalid(String),
+    /// A host name that does not resolve.
+    Unresolved(String),
+}
+
+impl std::fmt::Display for AddrError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddrError::Invalid(m) => f.write_str(m),
+            AddrError::Unresolved(h) => write!(f, "could not resolve address '{h}'."),
+        }
+    }
+}
+
+pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), AddrError> {
     let _ = listener;
     let t = text
         .strip_prefix("ipv4@")
@@ -1799,37 +1892,25 @@ pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), Stri
         .or_else(|| text.strip_prefix("tcp@"))
         .unwrap_or(text);
     if t.contains('@') {
-        return Err(format!("unsupported address family in '{text}'"));
+        return Err(AddrError::Invalid(format!("unsupported address family in '{text}'")));
     }
     if t.starts_with('/') || t.starts_with("unix@") {
-        return Err(format!("unsupported address family in '{text}'"));
+        return Err(AddrError::Invalid(format!("unsupported address family in '{text}'")));
     }
     let (host, port) = if let Some(rest) = t.strip_prefix('[') {
         let Some(end) = rest.find(']') else {
-            return Err(format!("invalid address: '{text}'"));
+            return Err(AddrError::Invalid(format!("invalid address: '{text}'")));
         };
         let after = &rest[end + 1..];
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p),
             None if after.is_empty() => None,
-            None => return Err(format!("invalid address: '{text}'")),
+            None => return Err(AddrError::Invalid(format!("invalid address: '{text}'"))),
         };
         (&rest[..end], port)
-    } else if t.matches(':').count() > 1 {
-        // bare IPv6: the port, if any, follows the last colon only when the part before parses
-        match t.rsplit_once(':') {
-            Some((h, p))
-                if h.parse::<Ipv6Addr>().is_ok()
-                    && !p.is_empty()
-                    && p.bytes().all(|c| c.is_ascii_digit())
-                    && t.parse::<Ipv6Addr>().is_err() =>
-            {
-                (h, Some(p))
-            }
-            _ => (t, None),
-        }
     } else {
-        match t.split_once(':') {
+        // unbracketed: the port follows the last colon, as str2sa_range() reads it
+        match t.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (t, None),
         }
@@ -1838,11 +1919,11 @@ pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), Stri
         None | Some("") => None,
         Some(p) => {
             if !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 5 {
-                return Err(format!("invalid port '{p}'"));
+                return Err(AddrError::Invalid(format!("invalid port '{p}'")));
             }
-            let n: u32 = p.parse().map_err(|_| format!("invalid port '{p}'"))?;
+            let n: u32 = p.parse().map_err(|_| AddrError::Invalid(format!("invalid port '{p}'")))?;
             if n > 65535 {
-                return Err(format!("invalid port '{p}'"));
+                return Err(AddrError::Invalid(format!("invalid port '{p}'")));
             }
             Some(n as u16)
         }
@@ -1860,9 +1941,9 @@ pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), Stri
                     .and_then(|mut i| i.next())
             }) {
                 Some(a) => a.ip(),
-                None => return Err(format!("could not resolve address '{host}'.")),
+                None => return Err(AddrError::Unresolved(host.to_string())),
             },
-            Err(_) => return Err(format!("could not resolve address '{host}'.")),
+            Err(_) => return Err(AddrError::Unresolved(host.to_string())),
         }
     };
     Ok((
@@ -1893,9 +1974,9 @@ mod tests {
             parse_inet("[::1]:80", true).unwrap(),
             ("[::1]:80".parse().unwrap(), false)
         );
-        assert_eq!(
-            parse_inet("::1", true).unwrap(),
-            ("[::1]:0".parse().unwrap(), true)
+        // unbracketed IPv6: the last colon separates the port, as upstream reads it
+        assert_eq!(parse_inet(":::80", true).unwrap(), ("[::]:80".parse().unwrap(), false));
+        assert!(matches!(parse_inet("::1", true), Err(AddrError::Unresolved(_))));
         );
         assert_eq!(parse_inet("127.0.0.1", true).unwrap().1, true);
         assert!(parse_inet("127.0.0.1:99999", true).is_err());

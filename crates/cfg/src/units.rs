@@ -8,8 +8,6 @@ pub enum TimeError {
     BadChar(usize),
     /// Larger than 2147483647 ms (`PARSE_TIME_OVER`).
     Overflow,
-    /// A non-zero value that rounds to zero (`PARSE_TIME_UNDER`).
-    Underflow,
 }
 
 /// Unit of a time value without suffix and of the result.
@@ -36,9 +34,7 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<u32, TimeError> {
     }
     // (multiplier, divisor) to convert from the suffix's unit to microseconds
     let (imul, idiv): (u128, u128) = match b.get(i) {
-        None => {
-            return check_time(value, value, 1);
-        }
+        None => return check_time(value),
         Some(b's') => (1_000_000, 1),
         Some(b'u') if b.get(i + 1) == Some(&b's') => {
             i += 1;
@@ -61,16 +57,14 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<u32, TimeError> {
         TimeUnit::Ms => 1000,
         TimeUnit::S => 1_000_000,
     };
-    let result = value * imul / idiv / out_us;
-    check_time(value, result, 1)
+    // a non-zero value never rounds down to zero ("1us" is 1 ms), as upstream accepts it
+    let result = (value * imul / idiv).div_ceil(out_us);
+    check_time(result)
 }
 
-fn check_time(value: u128, result: u128, _scale: u128) -> Result<u32, TimeError> {
+fn check_time(result: u128) -> Result<u32, TimeError> {
     if result > i32::MAX as u128 {
         return Err(TimeError::Overflow);
-    }
-    if result == 0 && value != 0 {
-        return Err(TimeError::Underflow);
     }
     Ok(result as u32)
 }
@@ -133,13 +127,14 @@ mod tests {
         assert_eq!(parse_time("1h", TimeUnit::Ms), Ok(3_600_000));
         assert_eq!(parse_time("1d", TimeUnit::Ms), Ok(86_400_000));
         assert_eq!(parse_time("250ms", TimeUnit::Ms), Ok(250));
-        assert_eq!(parse_time("1500us", TimeUnit::Ms), Ok(1));
+        assert_eq!(parse_time("1500us", TimeUnit::Ms), Ok(2));
         assert_eq!(parse_time("10x", TimeUnit::Ms), Err(TimeError::BadChar(2)));
         assert_eq!(parse_time("10sx", TimeUnit::Ms), Err(TimeError::BadChar(3)));
         assert_eq!(parse_time("x", TimeUnit::Ms), Err(TimeError::BadChar(0)));
         assert_eq!(parse_time("", TimeUnit::Ms), Err(TimeError::BadChar(0)));
         assert_eq!(parse_time("25d", TimeUnit::Ms), Err(TimeError::Overflow));
-        assert_eq!(parse_time("500us", TimeUnit::Ms), Err(TimeError::Underflow));
+        assert_eq!(parse_time("500us", TimeUnit::Ms), Ok(1));
+        assert_eq!(parse_time("24d", TimeUnit::Ms), Ok(2_073_600_000));
         assert_eq!(parse_time("0", TimeUnit::Ms), Ok(0));
         assert_eq!(parse_time("3", TimeUnit::S), Ok(3));
         assert_eq!(parse_time("3000ms", TimeUnit::S), Ok(3));

@@ -33,8 +33,8 @@ impl Out {
     }
 
     fn emit_diag(&mut self, d: &Diag) {
-        if self.quiet && d.level != Level::Alert {
-            return;
+        if self.quiet {
+            return; // -q hides every message, alerts included, as upstream
         }
         if d.level == Level::Diag {
             return; // only shown in diagnostic mode (-dD), which is not implemented
@@ -109,7 +109,9 @@ fn main() {
         out.emit_diag(d);
     }
     if diags.fatal {
-        out.emit(Level::Alert, "Fatal errors found in configuration.");
+        if !diags.aborted {
+            out.emit(Level::Alert, "Fatal errors found in configuration.");
+        }
         exit(1);
     }
     if args.zero_warning && diags.has_warnings() {

@@ -1,0 +1,55 @@
+//! Helpers shared by the end-to-end tests: where the binaries are, and how to run them.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Our binary, built by cargo for this test run.
+pub fn hrs() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_haproxy-rs"))
+}
+
+/// Upstream `haproxy`, if installed (differential tests skip themselves without it).
+pub fn upstream() -> Option<PathBuf> {
+    for dir in ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"] {
+        let p = Path::new(dir).join("haproxy");
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The workspace's `tests/` directory.
+pub fn tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Runs `bin args...` in `dir` with a controlled environment and returns its output.
+pub fn run_in(bin: &Path, dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env(
+            "HOME",
+            std::env::var_os("HOME").unwrap_or_else(|| "/root".into()),
+        )
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        )
+        .output()
+        .expect("cannot run binary")
+}
+
+/// Says that the differential half is skipped, once per test.
+pub fn skip_note(what: &str) {
+    eprintln!(
+        "NOTE: upstream haproxy is not installed: the differential half of '{what}' is skipped"
+    );
+}
