@@ -7,17 +7,58 @@
 
 /// Sample fetches haproxy-rs knows (see `docs/config-subset.md`).
 pub const FETCHES: &[&str] = &[
-    "always_true", "always_false", "req.hdr", "hdr", "req.fhdr", "res.hdr", "shdr", "res.fhdr",
-    "path", "url", "method", "status", "src", "src_port", "dst", "dst_port", "http_first_req",
-    "bc_src_port", "var", "str", "int", "fe_name", "be_name", "srv_name", "base", "query",
+    "always_true",
+    "always_false",
+    "req.hdr",
+    "hdr",
+    "req.fhdr",
+    "res.hdr",
+    "shdr",
+    "res.fhdr",
+    "path",
+    "url",
+    "method",
+    "status",
+    "src",
+    "src_port",
+    "dst",
+    "dst_port",
+    "http_first_req",
+    "bc_src_port",
+    "var",
+    "str",
+    "int",
+    "fe_name",
+    "be_name",
+    "srv_name",
+    "base",
+    "query",
 ];
 
 /// ACL names HAProxy predefines (`acl.c`, `default_acl_list`).
 pub const PREDEFINED_ACLS: &[&str] = &[
-    "TRUE", "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS",
-    "HTTP_URL_SLASH", "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET",
-    "METH_HEAD", "METH_OPTIONS", "METH_POST", "METH_PUT", "METH_TRACE", "RDP_COOKIE",
-    "REQ_CONTENT", "WAIT_END",
+    "TRUE",
+    "FALSE",
+    "HTTP",
+    "HTTP_1.0",
+    "HTTP_1.1",
+    "HTTP_2.0",
+    "HTTP_CONTENT",
+    "HTTP_URL_ABS",
+    "HTTP_URL_SLASH",
+    "HTTP_URL_STAR",
+    "LOCALHOST",
+    "METH_CONNECT",
+    "METH_DELETE",
+    "METH_GET",
+    "METH_HEAD",
+    "METH_OPTIONS",
+    "METH_POST",
+    "METH_PUT",
+    "METH_TRACE",
+    "RDP_COOKIE",
+    "REQ_CONTENT",
+    "WAIT_END",
 ];
 
 /// The fetch keyword of a sample expression: `req.hdr(host),lower` -> `req.hdr`.
@@ -27,7 +68,9 @@ pub fn fetch_name(expr: &str) -> &str {
 }
 
 /// Match-method suffixes of ACL keywords (`path_beg` = `path -m beg`).
-pub const ACL_SUFFIXES: &[&str] = &["beg", "end", "sub", "reg", "dir", "dom", "len", "found", "cnt", "ip"];
+pub const ACL_SUFFIXES: &[&str] = &[
+    "beg", "end", "sub", "reg", "dir", "dom", "len", "found", "cnt", "ip",
+];
 
 /// True when `name` is a fetch, or a fetch with an ACL match suffix (`hdr_beg`, `path_end`).
 pub fn is_known_fetch(name: &str) -> bool {
@@ -43,7 +86,9 @@ pub fn check_sample(expr: &str) -> Result<(), String> {
     if is_known_fetch(name) {
         Ok(())
     } else {
-        Err(format!("unknown fetch method '{name}' in ACL expression '{expr}'"))
+        Err(format!(
+            "unknown fetch method '{name}' in ACL expression '{expr}'"
+        ))
     }
 }
 
@@ -110,11 +155,16 @@ mod tests {
     fn conditions() {
         let acls = v("a b");
         assert!(check_cond(&v("a b || !a { path /x } METH_GET"), &acls).is_ok());
-        assert_eq!(check_cond(&v("nope"), &acls).unwrap_err(), "no such ACL : 'nope'");
+        assert_eq!(
+            check_cond(&v("nope"), &acls).unwrap_err(),
+            "no such ACL : 'nope'"
+        );
         assert!(check_cond(&v("{ path /x"), &acls).is_err());
         assert!(check_cond(&v("{ frob }"), &acls).is_err());
         assert!(check_cond(&v("|| a"), &acls).is_err());
         assert_eq!(fetch_name("req.hdr(host),lower"), "req.hdr");
-        assert!(is_known_fetch("path_beg") && is_known_fetch("hdr_sub") && !is_known_fetch("frob_beg"));
+        assert!(
+            is_known_fetch("path_beg") && is_known_fetch("hdr_sub") && !is_known_fetch("frob_beg")
+        );
     }
 }

@@ -120,7 +120,10 @@ fn check_server_addrs(cfg: &Config, d: &mut Diags) {
     for p in &cfg.proxies {
         for s in &p.servers {
             if let Some(h) = &s.unresolved {
-                d.alert(format!("[{}] : 'server {}/{}' : could not resolve address '{h}'.", s.loc, p.name, s.name));
+                d.alert(format!(
+                    "[{}] : 'server {}/{}' : could not resolve address '{h}'.",
+                    s.loc, p.name, s.name
+                ));
                 failed = true;
             }
         }

@@ -220,7 +220,10 @@ impl<'a> Reader<'a> {
                 truncated_at = Some(raw.len());
             }
             if let Some(p) = truncated_at {
-                let loc = Loc { file: file.to_string(), line: linenum };
+                let loc = Loc {
+                    file: file.to_string(),
+                    line: linenum,
+                };
                 let flow = self.one_line(file, linenum, raw, &mut conds, &mut fatal_here);
                 if flow == Flow::Abort {
                     return Flow::Abort;
@@ -228,7 +231,8 @@ impl<'a> Reader<'a> {
                 if last {
                     self.d.alert_at(&loc, format!("Missing LF on last line, file might have been truncated at position {}.", p + 1));
                 } else {
-                    self.d.alert_at(&loc, format!("Stray NUL character at position {}.", p + 1));
+                    self.d
+                        .alert_at(&loc, format!("Stray NUL character at position {}.", p + 1));
                 }
                 break;
             }
@@ -238,7 +242,10 @@ impl<'a> Reader<'a> {
         }
         self.finish_section();
         if !conds.is_empty() {
-            let loc = Loc { file: file.to_string(), line: linenum };
+            let loc = Loc {
+                file: file.to_string(),
+                line: linenum,
+            };
             self.d.alert_at(&loc, "non-terminated '.if' block.");
             return Flow::Abort;
         }
@@ -246,7 +253,14 @@ impl<'a> Reader<'a> {
     }
 
     /// One raw line (without its LF): lexing, conditional blocks, directives, keywords.
-    fn one_line(&mut self, file: &str, linenum: usize, raw: &[u8], conds: &mut Vec<CondState>, fatal_here: &mut usize) -> Flow {
+    fn one_line(
+        &mut self,
+        file: &str,
+        linenum: usize,
+        raw: &[u8],
+        conds: &mut Vec<CondState>,
+        fatal_here: &mut usize,
+    ) -> Flow {
         {
             let loc = Loc {
                 file: file.to_string(),
@@ -619,12 +633,16 @@ impl<'a> Reader<'a> {
                 let found: Vec<&Proxy> = self.defaults.iter().filter(|p| &p.name == f).collect();
                 match found.as_slice() {
                     [] => {
-                        self.d.alert_at(loc, format!("defaults section '{f}' not found for {} '{name}'.", w[0]));
+                        self.d.alert_at(
+                            loc,
+                            format!("defaults section '{f}' not found for {} '{name}'.", w[0]),
+                        );
                         self.last_def.clone()
                     }
                     [one] => (*one).clone(),
                     [a, b, ..] => {
-                        let at = |p: &Proxy| p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
+                        let at =
+                            |p: &Proxy| p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
                         let msg = format!(
                             "ambiguous defaults section name '{f}' referenced by {} '{name}' exists at least at {} and {}.",
                             w[0],
@@ -652,7 +670,14 @@ impl<'a> Reader<'a> {
     /// HAProxy's `alertif_too_many_args()`: alerts when `w` has more than `max` arguments.
     fn too_many_args(&mut self, loc: &Loc, w: &[String], max: usize) -> bool {
         if w.len() > max + 1 {
-            self.d.alert_at(loc, format!("'{}' cannot handle unexpected argument '{}'.", w[0], w[max + 1]));
+            self.d.alert_at(
+                loc,
+                format!(
+                    "'{}' cannot handle unexpected argument '{}'.",
+                    w[0],
+                    w[max + 1]
+                ),
+            );
             return true;
         }
         false
@@ -661,8 +686,15 @@ impl<'a> Reader<'a> {
     fn global_kw(&mut self, loc: &Loc, w: &[String]) {
         let max = match w[0].as_str() {
             "daemon" => Some(0),
-            "maxconn" | "nbthread" | "pidfile" | "tune.bufsize" | "tune.maxrewrite" | "master-worker"
-            | "tune.idle-pool.shared" | "tune.pool-low-fd-ratio" | "tune.pool-high-fd-ratio" => Some(1),
+            "maxconn"
+            | "nbthread"
+            | "pidfile"
+            | "tune.bufsize"
+            | "tune.maxrewrite"
+            | "master-worker"
+            | "tune.idle-pool.shared"
+            | "tune.pool-low-fd-ratio"
+            | "tune.pool-high-fd-ratio" => Some(1),
             _ => None,
         };
         if let Some(m) = max {
@@ -733,7 +765,8 @@ impl<'a> Reader<'a> {
                 }
                 let n = atol(arg1);
                 if n < 0 {
-                    self.d.alert_at(loc, format!("'{kw}' expects a positive integer argument."));
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects a positive integer argument."));
                     return;
                 }
                 g.tune_maxrewrite = Some(n as usize);
@@ -1045,8 +1078,16 @@ impl<'a> Reader<'a> {
 
     fn proxy_kw_inner(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], negate: bool) -> Flow {
         let kw = w[0].as_str();
-        if matches!(kw, "mode" | "maxconn" | "retries" | "default_backend" | "max-keep-alive-queue" | "max-session-srv-conns" | "dispatch")
-            && self.too_many_args(loc, w, 1)
+        if matches!(
+            kw,
+            "mode"
+                | "maxconn"
+                | "retries"
+                | "default_backend"
+                | "max-keep-alive-queue"
+                | "max-session-srv-conns"
+                | "dispatch"
+        ) && self.too_many_args(loc, w, 1)
         {
             return Flow::Continue;
         }
@@ -1535,7 +1576,10 @@ impl<'a> Reader<'a> {
         if w.len() > 3 {
             self.d.alert_at(
                 loc,
-                format!("'timeout {name}' : unexpected extra argument '{}' after value '{val}'.", w[3]),
+                format!(
+                    "'timeout {name}' : unexpected extra argument '{}' after value '{val}'.",
+                    w[3]
+                ),
             );
             return;
         }
@@ -1648,7 +1692,10 @@ impl<'a> Reader<'a> {
             }
         };
         if negate && matches!(name, "httplog" | "forwardfor") {
-            self.d.alert_at(loc, format!("negation/default is not supported for option '{name}'."));
+            self.d.alert_at(
+                loc,
+                format!("negation/default is not supported for option '{name}'."),
+            );
             return;
         }
         let extra_ok = matches!(name, "forwardfor" | "httplog");
@@ -1792,22 +1839,39 @@ impl<'a> Reader<'a> {
             return Flow::Abort;
         };
         let fail = |r: &mut Self, msg: String| {
-            r.d.alert_at(loc, format!("error detected in {what} while parsing '{kw} {action}' rule : {msg}."));
+            r.d.alert_at(
+                loc,
+                format!("error detected in {what} while parsing '{kw} {action}' rule : {msg}."),
+            );
             Flow::Abort
         };
         if base == "set-var" {
-            let var = action.strip_prefix("set-var(").and_then(|v| v.strip_suffix(')')).unwrap_or("");
+            let var = action
+                .strip_prefix("set-var(")
+                .and_then(|v| v.strip_suffix(')'))
+                .unwrap_or("");
             let scope = var.split('.').next().unwrap_or("");
-            if !matches!(scope, "proc" | "sess" | "txn" | "req" | "res" | "check") || !var.contains('.') {
+            if !matches!(scope, "proc" | "sess" | "txn" | "req" | "res" | "check")
+                || !var.contains('.')
+            {
                 return fail(self, format!("invalid variable name '{var}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"));
             }
         }
         // the action's own arguments run until `if`/`unless`
-        let end = w[2..].iter().position(|x| x == "if" || x == "unless").map_or(w.len(), |i| i + 2);
+        let end = w[2..]
+            .iter()
+            .position(|x| x == "if" || x == "unless")
+            .map_or(w.len(), |i| i + 2);
         let args = w[2..end].to_vec();
         if let Some(n) = nargs {
             if args.len() != n {
-                return fail(self, format!("expects exactly {n} argument{}", if n > 1 { "s" } else { "" }));
+                return fail(
+                    self,
+                    format!(
+                        "expects exactly {n} argument{}",
+                        if n > 1 { "s" } else { "" }
+                    ),
+                );
             }
         }
         let cond = match w.get(end).map(String::as_str) {
@@ -1818,10 +1882,18 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, format!("error detected in {what} while parsing '{kw} {action}' condition : {e}"));
                     return Flow::Abort;
                 }
-                Some(CondSpec { unless: k == "unless", words })
+                Some(CondSpec {
+                    unless: k == "unless",
+                    words,
+                })
             }
         };
-        let rule = HttpRuleSpec { action: action.to_string(), args, cond, loc: loc.clone() };
+        let rule = HttpRuleSpec {
+            action: action.to_string(),
+            args,
+            cond,
+            loc: loc.clone(),
+        };
         match kw {
             "http-request" => p.http_req_rules.push(rule),
             "http-response" => p.http_res_rules.push(rule),
@@ -1892,10 +1964,14 @@ pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), Addr
         .or_else(|| text.strip_prefix("tcp@"))
         .unwrap_or(text);
     if t.contains('@') {
-        return Err(AddrError::Invalid(format!("unsupported address family in '{text}'")));
+        return Err(AddrError::Invalid(format!(
+            "unsupported address family in '{text}'"
+        )));
     }
     if t.starts_with('/') || t.starts_with("unix@") {
-        return Err(AddrError::Invalid(format!("unsupported address family in '{text}'")));
+        return Err(AddrError::Invalid(format!(
+            "unsupported address family in '{text}'"
+        )));
     }
     let (host, port) = if let Some(rest) = t.strip_prefix('[') {
         let Some(end) = rest.find(']') else {
@@ -1921,7 +1997,9 @@ pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), Addr
             if !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 5 {
                 return Err(AddrError::Invalid(format!("invalid port '{p}'")));
             }
-            let n: u32 = p.parse().map_err(|_| AddrError::Invalid(format!("invalid port '{p}'")))?;
+            let n: u32 = p
+                .parse()
+                .map_err(|_| AddrError::Invalid(format!("invalid port '{p}'")))?;
             if n > 65535 {
                 return Err(AddrError::Invalid(format!("invalid port '{p}'")));
             }
@@ -1975,9 +2053,14 @@ mod tests {
             ("[::1]:80".parse().unwrap(), false)
         );
         // unbracketed IPv6: the last colon separates the port, as upstream reads it
-        assert_eq!(parse_inet(":::80", true).unwrap(), ("[::]:80".parse().unwrap(), false));
-        assert!(matches!(parse_inet("::1", true), Err(AddrError::Unresolved(_))));
+        assert_eq!(
+            parse_inet(":::80", true).unwrap(),
+            ("[::]:80".parse().unwrap(), false)
         );
+        assert!(matches!(
+            parse_inet("::1", true),
+            Err(AddrError::Unresolved(_))
+        ));
         assert_eq!(parse_inet("127.0.0.1", true).unwrap().1, true);
         assert!(parse_inet("127.0.0.1:99999", true).is_err());
         assert!(parse_inet("127.0.0.1:8x", true).is_err());
