@@ -209,9 +209,8 @@ pub fn parse_line(input: &[u8], opts: Opts, env: &dyn Env) -> Result<Line, LexEr
 
     loop {
         let c = at(i);
-        if c == 0 || c == b'\n' || c == b'\r' {
-            break;
-        } else if c == b'#' && opts.sharp && !squote && !dquote {
+        let comment = c == b'#' && opts.sharp && !squote && !dquote;
+        if c == 0 || c == b'\n' || c == b'\r' || comment {
             break;
         } else if c == b'"' && !squote {
             dquote = !dquote;

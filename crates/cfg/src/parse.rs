@@ -796,7 +796,7 @@ impl<'a> Reader<'a> {
             }
             "stats" => self.global_stats(loc, w),
             "log" => {
-                if let Some(l) = self.parse_log(loc, w, true) {
+                if let Some(l) = self.parse_log(loc, w) {
                     self.cfg.global.logs.push(l);
                 }
             }
@@ -831,7 +831,7 @@ impl<'a> Reader<'a> {
                 {
                     ListenAddr::Unix(addr.trim_start_matches("unix@").to_string())
                 } else {
-                    match parse_inet(addr, true) {
+                    match parse_inet(addr) {
                         Ok((a, _)) => ListenAddr::Inet(a),
                         Err(e) => {
                             self.d.alert_at(loc, format!("'stats socket' : {e}"));
@@ -916,7 +916,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `log <target> [len N] [format F] <facility> [level [minlevel]]` or `log global`.
-    fn parse_log(&mut self, loc: &Loc, w: &[String], in_global: bool) -> Option<LogSpec> {
+    fn parse_log(&mut self, loc: &Loc, w: &[String]) -> Option<LogSpec> {
         let target = w.get(1).map(String::as_str).unwrap_or("");
         if target.is_empty() {
             self.d.alert_at(
@@ -933,15 +933,8 @@ impl<'a> Reader<'a> {
                     .strip_prefix("udp@")
                     .or_else(|| t.strip_prefix("ipv4@"))
                     .unwrap_or(t);
-                let with_port =
-                    if t.contains(':') && !t.starts_with('[') && t.matches(':').count() == 1 {
-                        t.to_string()
-                    } else if t.contains(':') {
-                        t.to_string()
-                    } else {
-                        format!("{t}:514")
-                    };
-                match parse_inet(&with_port, false) {
+                // without a port, syslog's 514 is used
+                match parse_inet(t) {
                     Ok((a, unset)) => LogTarget::Udp(if unset {
                         SocketAddr::new(a.ip(), 514)
                     } else {
@@ -1035,7 +1028,6 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        let _ = in_global;
         Some(spec)
     }
 
@@ -1156,7 +1148,7 @@ impl<'a> Reader<'a> {
                 if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::BE) {
                     return Flow::Continue;
                 }
-                match parse_inet(arg1, false) {
+                match parse_inet(arg1) {
                     Ok((a, false)) => p.dispatch = Some(a),
                     Ok((_, true)) => self.d.alert_at(loc, format!("'{kw}' : missing port number in '{arg1}', <addr:port> expected.")),
                     Err(e) => self.d.alert_at(loc, format!("'{kw}' : {e}")),
@@ -1246,7 +1238,7 @@ impl<'a> Reader<'a> {
                     p.log_global = false;
                 } else if arg1 == "global" {
                     p.log_global = true;
-                } else if let Some(l) = self.parse_log(loc, w, false) {
+                } else if let Some(l) = self.parse_log(loc, w) {
                     p.logs.push(l);
                 }
             }
@@ -1316,7 +1308,7 @@ impl<'a> Reader<'a> {
                 }
             }
         } else {
-            match parse_inet(addr, true) {
+            match parse_inet(addr) {
                 Ok((_, true)) => {
                     self.d.alert_at(
                         loc,
@@ -1400,7 +1392,7 @@ impl<'a> Reader<'a> {
         }
         let full = format!("{}/{name}", p.name);
         let mut unresolved = None;
-        let sa = match parse_inet(addr, false) {
+        let sa = match parse_inet(addr) {
             Ok(a) => a,
             Err(AddrError::Unresolved(h)) => {
                 unresolved = Some(h);
@@ -1934,10 +1926,6 @@ fn parse_fd(s: &str) -> Option<i32> {
     s.parse().ok()
 }
 
-/// Reads `[ipv4@|ipv6@]addr[:port]`, `[v6]:port`, `:port`, `*:port` or a host name, as
-/// `str2sa_range()` does for the forms haproxy-rs supports. Environment variables are expanded
-/// again here, like upstream does for addresses. Returns the address and whether the port was
-/// absent. `listener` selects the error wording for a missing port.
 /// Why an address could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AddrError {
@@ -1956,8 +1944,27 @@ impl std::fmt::Display for AddrError {
     }
 }
 
-pub fn parse_inet(text: &str, listener: bool) -> Result<(SocketAddr, bool), AddrError> {
-    let _ = listener;
+/// Reads `[ipv4@|ipv6@]addr[:port]`, `[v6]:port`, `:port`, `*:port` or a host name, as
+/// `str2sa_range()` does for the forms haproxy-rs supports (an unbracketed address takes its
+/// port after the last colon). Environment variables are expanded again here, even unquoted,
+/// as upstream does for addresses. Returns the address and whether the port was absent.
+///
+/// # Errors
+/// [`AddrError::Invalid`] for a malformed address or port, [`AddrError::Unresolved`] for a
+/// host name that does not resolve.
+pub fn parse_inet(text: &str) -> Result<(SocketAddr, bool), AddrError> {
+    let expanded;
+    let text = if text.contains('$') {
+        let quoted = format!("\"{text}\"");
+        expanded = parse_line(quoted.as_bytes(), Opts::COND, &crate::lexer::ProcessEnv)
+            .map(|l| l.word(0))
+            .map_err(|e| {
+                AddrError::Invalid(format!("invalid address '{text}': {}", e.describe()))
+            })?;
+        expanded.as_str()
+    } else {
+        text
+    };
     let t = text
         .strip_prefix("ipv4@")
         .or_else(|| text.strip_prefix("ipv6@"))
@@ -2037,33 +2044,35 @@ mod tests {
     #[test]
     fn inet_forms() {
         assert_eq!(
-            parse_inet("127.0.0.1:80", true).unwrap(),
+            parse_inet("127.0.0.1:80").unwrap(),
             ("127.0.0.1:80".parse().unwrap(), false)
         );
         assert_eq!(
-            parse_inet(":8080", true).unwrap(),
+            parse_inet(":8080").unwrap(),
             ("0.0.0.0:8080".parse().unwrap(), false)
         );
         assert_eq!(
-            parse_inet("*:8080", true).unwrap(),
+            parse_inet("*:8080").unwrap(),
             ("0.0.0.0:8080".parse().unwrap(), false)
         );
         assert_eq!(
-            parse_inet("[::1]:80", true).unwrap(),
+            parse_inet("[::1]:80").unwrap(),
             ("[::1]:80".parse().unwrap(), false)
         );
         // unbracketed IPv6: the last colon separates the port, as upstream reads it
         assert_eq!(
-            parse_inet(":::80", true).unwrap(),
+            parse_inet(":::80").unwrap(),
             ("[::]:80".parse().unwrap(), false)
         );
-        assert!(matches!(
-            parse_inet("::1", true),
-            Err(AddrError::Unresolved(_))
-        ));
-        assert_eq!(parse_inet("127.0.0.1", true).unwrap().1, true);
-        assert!(parse_inet("127.0.0.1:99999", true).is_err());
-        assert!(parse_inet("127.0.0.1:8x", true).is_err());
-        assert!(parse_inet("unix@/x", true).is_err());
+        assert!(matches!(parse_inet("::1"), Err(AddrError::Unresolved(_))));
+        assert!(parse_inet("127.0.0.1").unwrap().1);
+        assert!(parse_inet("127.0.0.1:99999").is_err());
+        assert!(parse_inet("127.0.0.1:8x").is_err());
+        assert!(parse_inet("unix@/x").is_err());
+        std::env::set_var("HRS_TEST_PORT", "8443");
+        assert_eq!(
+            parse_inet("127.0.0.1:${HRS_TEST_PORT}").unwrap().0.port(),
+            8443
+        );
     }
 }

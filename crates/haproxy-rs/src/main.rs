@@ -436,9 +436,8 @@ mod master {
                     }
                 }
                 libc::SIGINT | libc::SIGTERM | libc::SIGUSR1 => {
-                    if sig != libc::SIGUSR1 {
-                        stop_sig = Some(sig);
-                    } else if stop_sig.is_none() {
+                    // a hard stop overrides an earlier soft one
+                    if sig != libc::SIGUSR1 || stop_sig.is_none() {
                         stop_sig = Some(sig);
                     }
                     // SAFETY: signalling our own child.
