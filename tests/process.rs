@@ -1,0 +1,422 @@
+//! Process-level behaviour of `haproxy-rs`, end to end: the running binary, real sockets and
+//! real signals.
+//!
+//! Covers: adopting an inherited listener (`bind "fd@${NAME}"`) and the `-d` accept debug
+//! line; SIGINT (immediate stop) and SIGUSR1 (graceful stop, listeners released);
+//! master-worker mode (`-W`) with its pid file and exit code 130; `-vv` claiming only
+//! features that `-cc 'feature(X)'` agrees with; `-c` exit codes (0 valid, 1 error, 2 no
+//! listener) including a configuration directory.
+//!
+//! Every child is spawned in its own process group and killed (group-wide, SIGKILL) by a
+//! guard when a test fails, so that no worker outlives its test. The inherited listener is
+//! made inheritable only in the spawned child (`pre_exec`), never in the test process, so
+//! children of tests running in parallel do not pick up each other's sockets.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// The configuration of the running tests: one frontend on the inherited descriptor `$FE`.
+const FD_CFG: &str = "global\n    stats timeout 1s\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind \"fd@${FE}\"\n";
+
+/// A fresh path under the temp dir, unique to this process, test and call.
+fn temp_path(tag: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("hrs-process-{}-{tag}-{n}", std::process::id()))
+}
+
+/// Writes `text` to a fresh temp file and returns its path.
+fn temp_file(tag: &str, text: &str) -> PathBuf {
+    let p = temp_path(tag);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Removes a temp file or directory when dropped.
+struct TempPath(PathBuf);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A spawned `haproxy-rs` with its output readers. Dropping it SIGKILLs its whole process
+/// group (master and worker) unless it was seen to exit.
+struct Proc {
+    child: Child,
+    /// stderr, line by line; disconnected at EOF.
+    stderr: Receiver<String>,
+    /// Disconnected when stdout reaches EOF.
+    stdout_eof: Receiver<()>,
+    /// Every stderr line received so far, for failure messages.
+    seen: Vec<String>,
+    exited: bool,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // SAFETY: plain kill(2); the child leads its own process group (process_group(0)).
+        unsafe { libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL) };
+        if !self.exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Spawns `haproxy-rs args...` with `FE=<fd>` in its environment and `fd` inheritable, in a
+/// new process group, stdout and stderr piped.
+fn spawn(args: &[&str], fd: RawFd) -> Proc {
+    let mut cmd = Command::new(hrs());
+    cmd.args(args)
+        .env_clear()
+        .env("FE", fd.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    // SAFETY: only fcntl(2), async-signal-safe, between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("cannot spawn haproxy-rs");
+    let (tx, stderr) = channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (tx, stdout_eof) = channel::<()>();
+    let mut out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut out, &mut std::io::sink());
+        drop(tx);
+    });
+    Proc {
+        child,
+        stderr,
+        stdout_eof,
+        seen: Vec::new(),
+        exited: false,
+    }
+}
+
+impl Proc {
+    /// Waits up to `timeout` for a stderr line satisfying `pred` and returns it.
+    fn wait_line(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if pred(&l) {
+                        return l;
+                    }
+                }
+                Err(e) => panic!(
+                    "no expected stderr line ({e:?}); stderr so far: {:#?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// Sends `sig` to the spawned process only (not to its group).
+    fn signal(&self, sig: i32) {
+        // SAFETY: plain kill(2) to our own child.
+        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
+        assert_eq!(rc, 0, "kill({sig}) failed");
+    }
+
+    /// Waits up to `timeout` for the process to exit; panics if it does not.
+    fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                self.exited = true;
+                return st;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "haproxy-rs did not exit within {timeout:?}; stderr: {:#?}",
+                    self.seen
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Asserts that stdout and stderr both reach EOF within `timeout`: nothing (a leftover
+    /// worker, say) still holds the pipes.
+    fn assert_pipes_closed(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("stderr still open after exit"),
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.stdout_eof.recv_timeout(left) {
+            Err(RecvTimeoutError::Disconnected) => {}
+            other => panic!("stdout still open after exit: {other:?}"),
+        }
+    }
+}
+
+/// Connects to `addr` (retrying for up to 2 s), then reads until EOF: returns the client's
+/// local port once the server side closed the connection without sending anything.
+fn connect_expect_eof(addr: SocketAddr) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut s = loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("connect to {addr}: {e}; retrying");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("cannot connect to {addr}: {e}"),
+        }
+    };
+    let port = s.local_addr().unwrap().port();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut buf = Vec::new();
+    match s.read_to_end(&mut buf) {
+        Ok(n) => assert_eq!(n, 0, "unexpected data from the server: {buf:?}"),
+        // a reset is also "accepted and closed by the peer", depending on timing
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("no EOF from {addr} (connection not accepted and closed?): {e}"),
+    }
+    port
+}
+
+/// A listening socket on 127.0.0.1 with an ephemeral port.
+fn listener() -> (TcpListener, SocketAddr, RawFd) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let fd = l.as_raw_fd();
+    (l, addr, fd)
+}
+
+/// Is `l` the `-d` accept line of frontend `fe` for a client on `port`?
+fn is_accept_line(l: &str, port: u16) -> bool {
+    l.contains("fe.accept(") && l.contains(&format!("from [127.0.0.1:{port}]"))
+}
+
+#[test]
+fn adopts_inherited_listener() {
+    let (_l, addr, fd) = listener();
+    let cfg = TempPath(temp_file("adopt.cfg", FD_CFG));
+    let mut p = spawn(&["-d", "-f", cfg.0.to_str().unwrap()], fd);
+
+    let port = connect_expect_eof(addr);
+    let line = p.wait_line(Duration::from_secs(3), |l| is_accept_line(l, port));
+    assert!(
+        line.contains(&format!("fe.accept({fd:04x})=")),
+        "the accept line must name the inherited fd {fd} ({fd:04x}): {line}"
+    );
+    assert!(line.ends_with("ALPN=<none>"), "{line}");
+    let uuid = line.split(':').next().unwrap();
+    assert!(
+        uuid.len() == 8 && uuid.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{line}"
+    );
+
+    p.signal(libc::SIGINT);
+    let st = p.wait_exit(Duration::from_secs(2));
+    assert_eq!(st.code(), Some(0), "exit status after SIGINT: {st:?}");
+    p.assert_pipes_closed(Duration::from_secs(2));
+}
+
+#[test]
+fn sigusr1_stops_gracefully() {
+    let (l, addr, fd) = listener();
+    let cfg = TempPath(temp_file("usr1.cfg", FD_CFG));
+    let mut p = spawn(&["-d", "-f", cfg.0.to_str().unwrap()], fd);
+
+    let port = connect_expect_eof(addr);
+    p.wait_line(Duration::from_secs(3), |line| is_accept_line(line, port));
+    // From now on only the child holds the listening socket.
+    drop(l);
+    let port = connect_expect_eof(addr);
+    p.wait_line(Duration::from_secs(3), |line| is_accept_line(line, port));
+
+    p.signal(libc::SIGUSR1);
+    let st = p.wait_exit(Duration::from_secs(2));
+    assert_eq!(st.code(), Some(0), "exit status after SIGUSR1: {st:?}");
+    p.assert_pipes_closed(Duration::from_secs(2));
+    match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+        Err(e) if e.kind() == ErrorKind::ConnectionRefused => {}
+        other => panic!("{addr} must be released after a graceful stop, got {other:?}"),
+    }
+}
+
+#[test]
+fn master_worker_pidfile_and_exit_130() {
+    let (_l, addr, fd) = listener();
+    let cfg = TempPath(temp_file("mw.cfg", FD_CFG));
+    let pidfile = TempPath(temp_path("mw.pid"));
+    let mut p = spawn(
+        &[
+            "-W",
+            "-d",
+            "-f",
+            cfg.0.to_str().unwrap(),
+            "-p",
+            pidfile.0.to_str().unwrap(),
+        ],
+        fd,
+    );
+
+    let want = format!("{}\n", p.child.id());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        match std::fs::read_to_string(&pidfile.0) {
+            Ok(s) if s == want => break,
+            got if Instant::now() >= deadline => {
+                panic!("pid file: expected {want:?}, got {got:?}")
+            }
+            _ => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+
+    let port = connect_expect_eof(addr);
+    p.wait_line(Duration::from_secs(3), |l| is_accept_line(l, port));
+
+    p.signal(libc::SIGINT);
+    let st = p.wait_exit(Duration::from_secs(3));
+    assert_eq!(
+        st.code(),
+        Some(130),
+        "master exit status after SIGINT: {st:?} (signal {:?})",
+        st.signal()
+    );
+    p.assert_pipes_closed(Duration::from_secs(2));
+}
+
+#[test]
+fn vv_reports_only_real_features() {
+    let tmp = std::env::temp_dir();
+    let out = run_in(&hrs(), &tmp, &["-vv"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("HAProxy version "), "{text}");
+    assert!(lines.contains(&"  TARGET  = linux-glibc"), "{text}");
+    assert!(lines.contains(&"Available services : none"), "{text}");
+    let feats = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Feature list : "))
+        .unwrap_or_else(|| panic!("no feature list:\n{text}"));
+    assert!(feats.starts_with("+EPOLL -KQUEUE "), "{feats}");
+
+    let toks: Vec<&str> = feats.split_whitespace().collect();
+    assert!(toks.len() >= 5, "{feats}");
+    for t in toks {
+        let (want, name) = match t.split_at(1) {
+            ("+", n) => (0, n),
+            ("-", n) => (1, n),
+            _ => panic!("feature token without +/-: {t:?}"),
+        };
+        assert!(!name.is_empty(), "{feats}");
+        let expr = format!("feature({name})");
+        let r = run_in(&hrs(), &tmp, &["-cc", &expr]);
+        assert_eq!(
+            r.status.code(),
+            Some(want),
+            "-cc '{expr}' for '{t}': stderr {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+}
+
+#[test]
+fn check_mode_exit_codes() {
+    let dir = TempPath(temp_path("check.d"));
+    std::fs::create_dir(&dir.0).unwrap();
+    let d = &dir.0;
+    let write = |name: &str, text: &str| std::fs::write(d.join(name), text).unwrap();
+    let check = |target: &str| {
+        let o = run_in(&hrs(), d, &["-c", "-f", target]);
+        let (so, se) = (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        );
+        (o.status.code(), so, se)
+    };
+
+    write(
+        "valid.cfg",
+        "global\n    maxconn 100\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:18099\n",
+    );
+    let (code, so, se) = check("valid.cfg");
+    assert_eq!(code, Some(0), "valid.cfg: {so}{se}");
+    assert!(so.contains("Configuration file is valid"), "{so}");
+
+    write(
+        "bad.cfg",
+        "global\n    maxconn 100\n    no-such-keyword 1\nfrontend fe\n    bind 127.0.0.1:18099\n",
+    );
+    let (code, so, se) = check("bad.cfg");
+    assert_eq!(code, Some(1), "bad.cfg: {so}{se}");
+    assert!(
+        se.lines()
+            .any(|l| l.starts_with("[ALERT]") && l.contains("bad.cfg:3]")),
+        "bad.cfg: no ALERT naming line 3:\n{se}"
+    );
+
+    write("empty.cfg", "");
+    let (code, so, se) = check("empty.cfg");
+    assert_eq!(code, Some(2), "empty.cfg: {so}{se}");
+
+    let (code, so, se) = check("does-not-exist.cfg");
+    assert_eq!(code, Some(1), "missing file: {so}{se}");
+    assert!(se.contains("[ALERT]"), "{se}");
+
+    // A directory: its *.cfg files in lexical order, dot-files skipped. `b.cfg` uses the
+    // named defaults of `a.cfg`, which only works if `a.cfg` was read first.
+    std::fs::create_dir(d.join("conf")).unwrap();
+    write(
+        "conf/a.cfg",
+        "global\n    maxconn 100\ndefaults base\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\n",
+    );
+    write(
+        "conf/b.cfg",
+        "frontend fe from base\n    bind 127.0.0.1:18099\n",
+    );
+    write("conf/.hidden.cfg", "this is not a configuration\n");
+    write("conf/notes.txt", "nor is this\n");
+    let (code, so, se) = check("conf");
+    assert_eq!(code, Some(0), "conf/: {so}{se}");
+    assert!(so.contains("Configuration file is valid"), "{so}");
+    // ... and the order matters: b.cfg alone does not find its defaults.
+    let (code, so, se) = check("conf/b.cfg");
+    assert_eq!(code, Some(1), "conf/b.cfg alone: {so}{se}");
+    // the dot-file really is invalid, so skipping it is what made the directory pass
+    let (code, so, se) = check("conf/.hidden.cfg");
+    assert_eq!(code, Some(1), "conf/.hidden.cfg: {so}{se}");
+}
