@@ -365,7 +365,7 @@ pub struct Proxy {
     pub http_req_rules: Vec<HttpRuleSpec>,
     pub http_res_rules: Vec<HttpRuleSpec>,
     pub http_after_res_rules: Vec<HttpRuleSpec>,
-    /// Server default `maxconn`/`weight` etc. from `default-server` are not supported yet.
+    /// `disabled`: the proxy is parsed but never started.
     pub disabled: bool,
 }
 
