@@ -124,3 +124,13 @@ impl Diags {
         self.list.iter().any(|d| d.level == Level::Warning)
     }
 }
+
+/// An I/O error worded as `strerror()` does, without Rust's ` (os error N)` suffix, as
+/// HAProxy's messages show it.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

@@ -8,7 +8,7 @@
 //! [`IGNORED_GLOBAL`] and in `docs/config-subset.md`.
 
 use crate::cond::{eval_condition, CondCtx};
-use crate::diag::{Diags, Level, Loc};
+use crate::diag::{io_reason, Diags, Level, Loc};
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
 use crate::model::*;
 use crate::units::{atol, parse_time, TimeError, TimeUnit};
@@ -122,6 +122,8 @@ enum Section {
     Proxy,
     /// A section HAProxy knows but haproxy-rs does not implement; its lines are skipped.
     Unsupported,
+    /// A proxy section whose header was refused: no proxy exists to hold its keywords.
+    NoProxy,
 }
 
 /// Outcome of one file: stop reading everything (`ERR_ABORT`) or go on.
@@ -190,14 +192,6 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
     (r.cfg, r.d)
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
 impl<'a> Reader<'a> {
     fn read_file(&mut self, file: &str, content: &[u8]) -> Flow {
         let mut conds: Vec<CondState> = Vec::new();
@@ -261,206 +255,203 @@ impl<'a> Reader<'a> {
         conds: &mut Vec<CondState>,
         fatal_here: &mut usize,
     ) -> Flow {
-        {
-            let loc = Loc {
-                file: file.to_string(),
-                line: linenum,
-            };
-            if *fatal_here >= 50 {
-                self.d.alert_at(
-                    &loc,
-                    format!("too many fatal errors ({fatal_here}), stopping now."),
-                );
-                return Flow::Abort;
-            }
-            let start = raw
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .unwrap_or(raw.len());
-            let text = &raw[start..];
-            if text.first() == Some(&b'[') {
+        let loc = Loc {
+            file: file.to_string(),
+            line: linenum,
+        };
+        if *fatal_here >= 50 {
+            self.d.alert_at(
+                &loc,
+                format!("too many fatal errors ({fatal_here}), stopping now."),
+            );
+            return Flow::Abort;
+        }
+        let start = raw
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(raw.len());
+        let text = &raw[start..];
+        if text.first() == Some(&b'[') {
+            self.d
+                .alert_at(&loc, "config scopes ('[...]') are not supported.");
+            *fatal_here += 1;
+            return Flow::Continue;
+        }
+        let env = LineEnv {
+            file,
+            line: linenum,
+            section: &self.section_name,
+        };
+        let line = match parse_line(text, Opts::CONFIG, &env) {
+            Ok(l) => l,
+            Err(e) => {
+                let pos = match e {
+                    LexError::Quote { pos }
+                    | LexError::Brace { pos }
+                    | LexError::VarName { pos }
+                    | LexError::Hex { pos }
+                    | LexError::WrongExpand { pos } => Some(pos + start),
+                    LexError::TooMany => None,
+                };
+                let msg = match pos {
+                    Some(p) => e.describe().replace(
+                        &format!("position {}", p - start + 1),
+                        &format!("position {}", p + 1),
+                    ),
+                    None => e.describe(),
+                };
                 self.d
-                    .alert_at(&loc, "config scopes ('[...]') are not supported.");
+                    .alert_at(&loc, format!("{msg}:\n  {}", String::from_utf8_lossy(text)));
                 *fatal_here += 1;
                 return Flow::Continue;
             }
-            let env = LineEnv {
-                file,
-                line: linenum,
-                section: &self.section_name,
-            };
-            let line = match parse_line(text, Opts::CONFIG, &env) {
-                Ok(l) => l,
-                Err(e) => {
-                    let pos = match e {
-                        LexError::Quote { pos }
-                        | LexError::Brace { pos }
-                        | LexError::VarName { pos }
-                        | LexError::Hex { pos }
-                        | LexError::WrongExpand { pos } => Some(pos + start),
-                        LexError::TooMany => None,
-                    };
-                    let msg = match pos {
-                        Some(p) => e.describe().replace(
-                            &format!("position {}", p - start + 1),
-                            &format!("position {}", p + 1),
-                        ),
-                        None => e.describe(),
-                    };
-                    self.d
-                        .alert_at(&loc, format!("{msg}:\n  {}", String::from_utf8_lossy(text)));
-                    *fatal_here += 1;
-                    return Flow::Continue;
-                }
-            };
-            if line.is_empty() {
-                return Flow::Continue;
-            }
-            if let Some(i) = line.first_empty() {
-                self.d.warn_at(
-                    &loc,
-                    format!(
-                        "argument number {i} is empty and marks the end of the argument list; all subsequent arguments will be ignored"
-                    ),
-                );
-            }
-            let w0 = line.word(0);
-            // conditional blocks
-            if w0.starts_with('.') {
-                match w0.as_str() {
-                    ".if" | ".elif" => {
-                        let is_if = w0 == ".if";
-                        if is_if {
-                            if conds.len() + 1 >= MAX_NESTED_CONDS {
-                                self.d.alert_at(
-                                    &loc,
-                                    format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
-                                );
-                                return Flow::Abort;
-                            }
-                            if conds.last().is_some_and(|c| c.masks()) {
-                                conds.push(CondState::IfSkip);
-                                return Flow::Continue;
-                            }
-                        } else {
-                            let Some(top) = conds.last().copied() else {
-                                self.d
-                                    .alert_at(&loc, "lone '.elif' with no matching '.if'.");
-                                return Flow::Abort;
-                            };
-                            if top.is_else() {
-                                self.d
-                                    .alert_at(&loc, "'.elif' after '.else' is not permitted.");
-                                return Flow::Abort;
-                            }
-                            if top.taken() {
-                                *conds.last_mut().unwrap() = CondState::ElifSkip;
-                                return Flow::Continue;
-                            }
-                        }
-                        let expr = line.merged_from(1);
-                        match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
-                            Ok(v) => {
-                                let st = match (is_if, v) {
-                                    (true, true) => CondState::IfTake,
-                                    (true, false) => CondState::IfDrop,
-                                    (false, true) => CondState::ElifTake,
-                                    (false, false) => CondState::ElifDrop,
-                                };
-                                if is_if {
-                                    conds.push(st);
-                                } else {
-                                    *conds.last_mut().unwrap() = st;
-                                }
-                            }
-                            Err(e) => {
-                                self.d.alert_at(
-                                    &loc,
-                                    format!(
-                                        "{} in '{w0}' at position {}:\n  {w0} {expr}",
-                                        e.msg,
-                                        e.pos + 1
-                                    ),
-                                );
-                                return Flow::Abort;
-                            }
-                        }
-                        return Flow::Continue;
-                    }
-                    ".else" | ".endif" => {
-                        if !line.word(1).is_empty() {
+        };
+        if line.is_empty() {
+            return Flow::Continue;
+        }
+        if let Some(i) = line.first_empty() {
+            self.d.warn_at(
+                &loc,
+                format!(
+                    "argument number {i} is empty and marks the end of the argument list; all subsequent arguments will be ignored"
+                ),
+            );
+        }
+        let w0 = line.word(0);
+        // conditional blocks
+        if w0.starts_with('.') {
+            match w0.as_str() {
+                ".if" | ".elif" => {
+                    let is_if = w0 == ".if";
+                    if is_if {
+                        if conds.len() + 1 >= MAX_NESTED_CONDS {
                             self.d.alert_at(
                                 &loc,
-                                format!("Unexpected argument '{}' for '{w0}'.", line.word(1)),
+                                format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
                             );
                             return Flow::Abort;
                         }
+                        if conds.last().is_some_and(|c| c.masks()) {
+                            conds.push(CondState::IfSkip);
+                            return Flow::Continue;
+                        }
+                    } else {
                         let Some(top) = conds.last().copied() else {
                             self.d
-                                .alert_at(&loc, format!("lone '{w0}' with no matching '.if'."));
+                                .alert_at(&loc, "lone '.elif' with no matching '.if'.");
                             return Flow::Abort;
                         };
-                        if w0 == ".endif" {
-                            conds.pop();
-                        } else if top.is_else() {
+                        if top.is_else() {
                             self.d
-                                .alert_at(&loc, "'.else' after '.else' is not permitted.");
+                                .alert_at(&loc, "'.elif' after '.else' is not permitted.");
                             return Flow::Abort;
-                        } else {
-                            *conds.last_mut().unwrap() = if top.taken() || top == CondState::IfSkip
-                            {
-                                CondState::ElseDrop
-                            } else {
-                                CondState::ElseTake
-                            };
                         }
-                        return Flow::Continue;
+                        if top.taken() {
+                            *conds.last_mut().unwrap() = CondState::ElifSkip;
+                            return Flow::Continue;
+                        }
                     }
-                    _ => {}
-                }
-            }
-            if conds.last().is_some_and(|c| c.masks()) {
-                return Flow::Continue;
-            }
-            if w0.starts_with('.') {
-                match w0.as_str() {
-                    ".alert" | ".warning" | ".notice" | ".diag" => {
-                        if !line.word(2).is_empty() {
+                    let expr = line.merged_from(1);
+                    match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
+                        Ok(v) => {
+                            let st = match (is_if, v) {
+                                (true, true) => CondState::IfTake,
+                                (true, false) => CondState::IfDrop,
+                                (false, true) => CondState::ElifTake,
+                                (false, false) => CondState::ElifDrop,
+                            };
+                            if is_if {
+                                conds.push(st);
+                            } else {
+                                *conds.last_mut().unwrap() = st;
+                            }
+                        }
+                        Err(e) => {
                             self.d.alert_at(
                                 &loc,
                                 format!(
-                                    "Unexpected argument '{}' for '{w0}'. Use quotes if the message should contain spaces.",
-                                    line.word(2)
+                                    "{} in '{w0}' at position {}:\n  {w0} {expr}",
+                                    e.msg,
+                                    e.pos + 1
                                 ),
                             );
-                            *fatal_here += 1;
-                            return Flow::Continue;
-                        }
-                        let msg = format!("'{}'.", line.word(1));
-                        match w0.as_str() {
-                            ".alert" => {
-                                self.d.alert_at(&loc, msg);
-                                return Flow::Abort;
-                            }
-                            ".warning" => self.d.warn_at(&loc, msg),
-                            ".notice" => self.d.note_at(Level::Notice, &loc, msg),
-                            _ => self.d.note_at(Level::Diag, &loc, msg),
+                            return Flow::Abort;
                         }
                     }
-                    _ => {
-                        self.d.alert_at(&loc, format!("unknown directive '{w0}'."));
+                    return Flow::Continue;
+                }
+                ".else" | ".endif" => {
+                    if !line.word(1).is_empty() {
+                        self.d.alert_at(
+                            &loc,
+                            format!("Unexpected argument '{}' for '{w0}'.", line.word(1)),
+                        );
+                        return Flow::Abort;
+                    }
+                    let Some(top) = conds.last().copied() else {
+                        self.d
+                            .alert_at(&loc, format!("lone '{w0}' with no matching '.if'."));
+                        return Flow::Abort;
+                    };
+                    if w0 == ".endif" {
+                        conds.pop();
+                    } else if top.is_else() {
+                        self.d
+                            .alert_at(&loc, "'.else' after '.else' is not permitted.");
+                        return Flow::Abort;
+                    } else {
+                        *conds.last_mut().unwrap() = if top.taken() || top == CondState::IfSkip {
+                            CondState::ElseDrop
+                        } else {
+                            CondState::ElseTake
+                        };
+                    }
+                    return Flow::Continue;
+                }
+                _ => {}
+            }
+        }
+        if conds.last().is_some_and(|c| c.masks()) {
+            return Flow::Continue;
+        }
+        if w0.starts_with('.') {
+            match w0.as_str() {
+                ".alert" | ".warning" | ".notice" | ".diag" => {
+                    if !line.word(2).is_empty() {
+                        self.d.alert_at(
+                            &loc,
+                            format!(
+                                "Unexpected argument '{}' for '{w0}'. Use quotes if the message should contain spaces.",
+                                line.word(2)
+                            ),
+                        );
                         *fatal_here += 1;
+                        return Flow::Continue;
+                    }
+                    let msg = format!("'{}'.", line.word(1));
+                    match w0.as_str() {
+                        ".alert" => {
+                            self.d.alert_at(&loc, msg);
+                            return Flow::Abort;
+                        }
+                        ".warning" => self.d.warn_at(&loc, msg),
+                        ".notice" => self.d.note_at(Level::Notice, &loc, msg),
+                        _ => self.d.note_at(Level::Diag, &loc, msg),
                     }
                 }
-                return Flow::Continue;
+                _ => {
+                    self.d.alert_at(&loc, format!("unknown directive '{w0}'."));
+                    *fatal_here += 1;
+                }
             }
-            let before = self.d.fatal_count;
-            if self.line(&loc, &line) == Flow::Abort {
-                self.finish_section();
-                return Flow::Abort;
-            }
-            *fatal_here += self.d.fatal_count - before;
+            return Flow::Continue;
         }
+        let before = self.d.fatal_count;
+        if self.line(&loc, &line) == Flow::Abort {
+            self.finish_section();
+            return Flow::Abort;
+        }
+        *fatal_here += self.d.fatal_count - before;
         Flow::Continue
     }
 
@@ -539,6 +530,10 @@ impl<'a> Reader<'a> {
                 Flow::Continue
             }
             Section::Unsupported => Flow::Continue,
+            Section::NoProxy => {
+                self.d.alert_at(loc, "'listen' or 'defaults' expected.");
+                Flow::Continue
+            }
             Section::Global => {
                 self.global_kw(loc, &words);
                 Flow::Continue
@@ -555,20 +550,21 @@ impl<'a> Reader<'a> {
             _ => Cap::DEF,
         };
         self.section = Section::Proxy;
-        let name = w.get(1).cloned().unwrap_or_default();
+        let is_def = cap.is_defaults();
+        // `<kw> <name> [from <defaults>]`; a defaults section may omit its name
+        // (`defaults from <defaults>`). `used` counts the words these forms take.
+        let word = |i: usize| w.get(i).cloned().unwrap_or_default();
+        let (name, from, used) = if is_def && word(1) == "from" && w.len() >= 3 {
+            (String::new(), Some(word(2)), 3)
+        } else if word(2) == "from" && w.len() >= 4 {
+            (word(1), Some(word(3)), 4)
+        } else {
+            (word(1), None, 2)
+        };
         self.section_name = if name.is_empty() {
             w[0].clone()
         } else {
             name.clone()
-        };
-        let is_def = cap.is_defaults();
-        // "defaults from X" is also written "defaults from X" without a name
-        let (name, from) = if is_def && name == "from" && w.len() >= 3 {
-            (String::new(), Some(w[2].clone()))
-        } else if w.get(2).map(String::as_str) == Some("from") {
-            (name, w.get(3).cloned())
-        } else {
-            (name, None)
         };
         if !is_def && name.is_empty() {
             self.d
@@ -603,32 +599,22 @@ impl<'a> Reader<'a> {
                 self.d.alert_at(loc, msg);
             }
         }
-        let extra = if from.is_some() { 4 } else { 2 };
-        if w.len() > extra || (w.len() == 3 && from.is_none() && !(is_def && w[1] == "from")) {
+        if w.len() > used {
+            // Upstream creates no proxy then: every keyword up to the next section is refused.
+            if w.len() > 4 {
+                self.too_many_args(loc, w, 3);
+            }
             if cap.contains(Cap::FE) && !is_def {
                 self.d.alert_at(
                     loc,
                     "please use the 'bind' keyword for listening addresses.",
                 );
-            } else {
-                self.d.alert_at(
-                    loc,
-                    format!(
-                        "'{}' cannot handle unexpected argument '{}'.",
-                        w[0],
-                        w[w.len() - 1]
-                    ),
-                );
             }
+            self.d.fatal = true;
+            self.section = Section::NoProxy;
+            return Flow::Continue;
         }
         let base = match &from {
-            Some(f) if f.is_empty() => {
-                self.d.alert_at(
-                    loc,
-                    format!("'{}' expects a defaults section name after 'from'.", w[0]),
-                );
-                return Flow::Continue;
-            }
             Some(f) => {
                 let found: Vec<&Proxy> = self.defaults.iter().filter(|p| &p.name == f).collect();
                 match found.as_slice() {
@@ -890,9 +876,7 @@ impl<'a> Reader<'a> {
                 self.cfg.global.stats_sockets.push(s);
             }
             "timeout" => {
-                if let Err(e) = parse_time(w.get(2).map(String::as_str).unwrap_or(""), TimeUnit::Ms)
-                {
-                    let _ = e;
+                if parse_time(w.get(2).map(String::as_str).unwrap_or(""), TimeUnit::Ms).is_err() {
                     self.d.alert_at(
                         loc,
                         "'stats timeout' expects a positive delay in milliseconds.",

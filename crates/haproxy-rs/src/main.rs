@@ -9,6 +9,7 @@ mod cli;
 mod version;
 mod worker;
 
+use hrs_cfg::diag::io_reason;
 use hrs_cfg::lexer::{parse_line, Opts, ProcessEnv};
 use hrs_cfg::{cond, Diag, Level};
 use std::io::Write;
@@ -229,11 +230,6 @@ fn expand_files(files: &[PathBuf], out: &mut Out) -> Vec<PathBuf> {
         }
     }
     res
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_string()
 }
 
 fn write_pidfile(path: &Path, pid: u32, out: &mut Out) -> bool {

@@ -6,10 +6,11 @@
 //! come next; until they exist an accepted connection is logged (in `-d` mode, with HAProxy's
 //! `accept` debug line) and closed.
 
+use hrs_cfg::diag::io_reason;
 use hrs_cfg::model::{Cap, Config, ListenAddr};
 use hrs_ev::{Ev, FdId, TaskHandler, TaskId, WakeReason};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Signals the worker handles: SIGINT/SIGTERM stop at once, SIGUSR1 stops gracefully,
 /// SIGHUP/SIGQUIT are accepted (HAProxy dumps states on them).
@@ -125,11 +126,11 @@ fn open(addr: &ListenAddr, mode: Option<u32>) -> Result<(Sock, Option<String>), 
         ListenAddr::Fd(n) => adopt_fd(*n).map(|s| (s, None)),
         ListenAddr::Inet(a) => mio::net::TcpListener::bind(*a)
             .map(|l| (Sock::Tcp(l), None))
-            .map_err(|e| format!("cannot bind socket ({}) for [{a}]", os_reason(&e))),
+            .map_err(|e| format!("cannot bind socket ({}) for [{a}]", io_reason(&e))),
         ListenAddr::Unix(path) => {
             let _ = std::fs::remove_file(path);
             let l = mio::net::UnixListener::bind(path)
-                .map_err(|e| format!("cannot bind UNIX socket ({}) [{path}]", os_reason(&e)))?;
+                .map_err(|e| format!("cannot bind UNIX socket ({}) [{path}]", io_reason(&e)))?;
             if let Some(m) = mode {
                 use std::os::unix::fs::PermissionsExt;
                 let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(m));
@@ -137,11 +138,6 @@ fn open(addr: &ListenAddr, mode: Option<u32>) -> Result<(Sock, Option<String>), 
             Ok((Sock::Unix(l), Some(path.clone())))
         }
     }
-}
-
-fn os_reason(e: &io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_string()
 }
 
 impl Worker {
@@ -245,23 +241,26 @@ impl Worker {
             let res = match sock {
                 Sock::Tcp(s) => s
                     .accept()
-                    .map(|(c, a)| (c.into_raw_fd(), format!("{}:{}", a.ip(), a.port()))),
+                    .map(|(c, a)| (OwnedFd::from(c), format!("{}:{}", a.ip(), a.port()))),
                 Sock::Unix(s) => s
                     .accept()
-                    .map(|(c, _)| (c.into_raw_fd(), "unix:1".to_string())),
+                    .map(|(c, _)| (OwnedFd::from(c), "unix:1".to_string())),
             };
             match res {
-                Ok((cfd, peer)) => {
+                Ok((conn, peer)) => {
                     self.accepted = self.accepted.wrapping_add(1);
                     if self.debug {
                         eprintln!(
                             "{:08x}:{}.accept({:04x})={:04x} from [{}] ALPN=<none>",
-                            self.accepted, l.proxy, lfd, cfd, peer
+                            self.accepted,
+                            l.proxy,
+                            lfd,
+                            conn.as_raw_fd(),
+                            peer
                         );
                     }
                     // No proxying yet: the connection is closed at once.
-                    // SAFETY: `cfd` was just returned by accept() and is owned here.
-                    unsafe { libc::close(cfd) };
+                    drop(conn);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     ev.fd_cant_recv(l.fd);
