@@ -409,9 +409,8 @@ mod master {
         }
         let mut stop_sig: Option<i32> = None;
         loop {
-            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
             // SAFETY: waits for one of the blocked signals in `set`.
-            let sig = unsafe { libc::sigwaitinfo(&set, &mut info) };
+            let sig = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
             if sig < 0 {
                 continue;
             }
