@@ -1,0 +1,4 @@
+//! `hrs-backend`: choosing a server and getting a connection to it (HAProxy's `backend.c`,
+//! `lb_*.c`, `queue.c`).
+
+pub mod lb;

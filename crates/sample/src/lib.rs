@@ -1,0 +1,1 @@
+//! `hrs-sample`: sample fetches, converters, ACLs, conditions, log-format and variables.
