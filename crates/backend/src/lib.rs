@@ -1,4 +1,5 @@
 //! `hrs-backend`: choosing a server and getting a connection to it (HAProxy's `backend.c`,
 //! `lb_*.c`, `queue.c`).
 
+pub mod backend;
 pub mod lb;

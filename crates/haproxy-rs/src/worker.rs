@@ -1,14 +1,18 @@
-//! The worker: one single-threaded event loop that owns the listeners.
+//! The worker: one single-threaded event loop that owns the listeners and the runtime
+//! objects ([`World`]).
 //!
 //! Owns the listening sockets (bound here or adopted from inherited `fd@N` descriptors), the
-//! signal task and the stop logic. Accepting is HAProxy's `listener_accept()`; what happens
-//! to an accepted connection (a session, a mux, a stream) is the job of the proxy layers that
-//! come next; until they exist an accepted connection is logged (in `-d` mode, with HAProxy's
-//! `accept` debug line) and closed.
+//! signal task and the stop logic, and builds the runtime proxies and servers from the
+//! configuration. Accepting is HAProxy's `listener_accept()`: each accepted socket becomes a
+//! session (`hrs-stream`); the loop's tasks are dispatched to the connection I/O callbacks and
+//! to `process_stream`.
 
 use hrs_cfg::diag::io_reason;
-use hrs_cfg::model::{Cap, Config, ListenAddr};
-use hrs_ev::{Ev, FdId, TaskHandler, TaskId, WakeReason};
+use hrs_cfg::model::{Balance, Cap, Config, ListenAddr, Mode};
+use hrs_core::{Ctx, Ev, LbAlgo, ProxyRt, ServerRt, World};
+use hrs_ev::{FdId, TaskHandler, TaskId, WakeReason};
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -21,13 +25,6 @@ pub const SIGNALS: [i32; 5] = [
     libc::SIGHUP,
     libc::SIGQUIT,
 ];
-
-/// Task contexts of the worker loop.
-#[derive(Clone, Copy, Debug)]
-pub enum Ctx {
-    Signals,
-    Listener(usize),
-}
 
 enum Sock {
     Tcp(mio::net::TcpListener),
@@ -42,6 +39,8 @@ struct Listener {
     task: TaskId,
     /// The proxy name (`GLOBAL` for stats sockets).
     proxy: String,
+    /// The frontend that accepts on it (`None` for stats sockets).
+    fe: Option<usize>,
     /// A UNIX socket path to remove when the listener is closed.
     unlink: Option<String>,
 }
@@ -56,6 +55,8 @@ pub struct Worker {
     debug: bool,
     /// Sessions accepted so far (HAProxy's session uuid counter).
     accepted: u32,
+    /// Every runtime object of this thread.
+    pub world: World,
     /// Set by SIGINT/SIGTERM: leave the loop now.
     hard_stop: bool,
 }
@@ -146,29 +147,30 @@ impl Worker {
     /// # Errors
     /// The first listener that cannot be bound or adopted; nothing is left registered that
     /// matters, since the process exits on this error.
-    pub fn new(cfg: &Config, ev: &mut Ev<Ctx>, debug: bool) -> Result<Worker, BindError> {
+    pub fn new(cfg: &Config, ev: &mut Ev, debug: bool) -> Result<Worker, BindError> {
+        let world = build_world(cfg, debug)?;
         let mut w = Worker {
             listeners: Vec::new(),
             debug,
             accepted: 0,
+            world,
             hard_stop: false,
         };
         for s in &cfg.global.stats_sockets {
             let (sock, unlink) = open(&s.addr, s.mode)
                 .map_err(|e| BindError(format!("Starting frontend GLOBAL: {e}")))?;
-            w.add(ev, sock, "GLOBAL", unlink)
+            w.add(ev, sock, "GLOBAL", None, unlink)
                 .map_err(|e| BindError(e.to_string()))?;
         }
-        for p in cfg
-            .proxies
-            .iter()
-            .filter(|p| p.cap.contains(Cap::FE) && !p.disabled)
-        {
+        for (i, p) in cfg.proxies.iter().enumerate() {
+            if !p.cap.contains(Cap::FE) || p.disabled {
+                continue;
+            }
             for b in &p.binds {
                 let (sock, unlink) = open(&b.addr, None).map_err(|e| {
                     BindError(format!("Starting {} {}: {e}", p.cap.section_name(), p.name))
                 })?;
-                w.add(ev, sock, &p.name, unlink)
+                w.add(ev, sock, &p.name, Some(i), unlink)
                     .map_err(|e| BindError(e.to_string()))?;
             }
         }
@@ -180,13 +182,14 @@ impl Worker {
 
     fn add(
         &mut self,
-        ev: &mut Ev<Ctx>,
+        ev: &mut Ev,
         mut sock: Sock,
         proxy: &str,
+        fe: Option<usize>,
         unlink: Option<String>,
     ) -> io::Result<()> {
         let idx = self.listeners.len();
-        let task = ev.task_new(Ctx::Listener(idx));
+        let task = ev.task_new(Ctx::Listener(idx as u32));
         let fd = match &mut sock {
             Sock::Tcp(l) => ev.fd_register(l, task)?,
             Sock::Unix(l) => ev.fd_register(l, task)?,
@@ -196,18 +199,37 @@ impl Worker {
             fd,
             task,
             proxy: proxy.to_string(),
+            fe,
             unlink,
         });
         Ok(())
     }
 
     /// True once the loop must end: a hard stop, or a soft stop with nothing left to serve.
-    pub fn done(&self, ev: &Ev<Ctx>) -> bool {
-        self.hard_stop || (ev.stopping() && self.listeners.iter().all(|l| l.sock.is_none()))
+    pub fn done(&self, ev: &Ev) -> bool {
+        self.hard_stop
+            || (ev.stopping()
+                && self.listeners.iter().all(|l| l.sock.is_none())
+                && self.world.streams.is_empty())
+    }
+
+    /// Soft stop: frontend connections waiting for a request are closed; the others close
+    /// after their current transaction.
+    fn close_idle_conns(&mut self, ev: &mut Ev) {
+        let idle: Vec<_> = self
+            .world
+            .conns
+            .iter()
+            .filter(|(_, c)| c.side == hrs_core::Side::Front && c.strm.is_none())
+            .map(|(id, _)| id)
+            .collect();
+        for id in idle {
+            hrs_stream::session::conn_release(&mut self.world, ev, id);
+        }
     }
 
     /// Closes every listener (soft stop: no new connection is accepted).
-    fn close_listeners(&mut self, ev: &mut Ev<Ctx>) {
+    fn close_listeners(&mut self, ev: &mut Ev) {
         for l in &mut self.listeners {
             // dropping the socket releases the port at once
             let Some(mut sock) = l.sock.take() else {
@@ -224,7 +246,7 @@ impl Worker {
         }
     }
 
-    fn accept_all(&mut self, ev: &mut Ev<Ctx>, idx: usize) {
+    fn accept_all(&mut self, ev: &mut Ev, idx: usize) {
         let Some(l) = self.listeners.get_mut(idx) else {
             return;
         };
@@ -239,15 +261,15 @@ impl Worker {
                 return;
             }
             let res = match sock {
-                Sock::Tcp(s) => s
-                    .accept()
-                    .map(|(c, a)| (OwnedFd::from(c), format!("{}:{}", a.ip(), a.port()))),
+                Sock::Tcp(s) => s.accept().map(|(c, a)| {
+                    (OwnedFd::from(c), format!("{}:{}", a.ip(), a.port()), Some(a))
+                }),
                 Sock::Unix(s) => s
                     .accept()
-                    .map(|(c, _)| (OwnedFd::from(c), "unix:1".to_string())),
+                    .map(|(c, _)| (OwnedFd::from(c), "unix:1".to_string(), None)),
             };
             match res {
-                Ok((conn, peer)) => {
+                Ok((conn, peer, addr)) => {
                     self.accepted = self.accepted.wrapping_add(1);
                     if self.debug {
                         eprintln!(
@@ -259,8 +281,26 @@ impl Worker {
                             peer
                         );
                     }
-                    // No proxying yet: the connection is closed at once.
-                    drop(conn);
+                    let (Some(fe), Some(addr)) = (l.fe, addr) else {
+                        // stats sockets are not served yet: closed at once
+                        drop(conn);
+                        continue;
+                    };
+                    let maxconn = self.world.global.maxconn;
+                    let fe_max = self.world.proxies[fe].cfg.maxconn;
+                    if (maxconn > 0 && self.world.global.curr_conn >= maxconn)
+                        || (fe_max > 0 && self.world.proxies[fe].feconn >= fe_max)
+                    {
+                        // over the limit: HAProxy stops accepting; we refuse by closing
+                        drop(conn);
+                        continue;
+                    }
+                    let sock = mio::net::TcpStream::from(conn);
+                    if let Err(e) =
+                        hrs_stream::session_accept(&mut self.world, ev, sock, fe, Some(addr))
+                    {
+                        log::warn!(target: "hrs::listener", "session_accept on {}: {e:?}", l.proxy);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     ev.fd_cant_recv(l.fd);
@@ -279,7 +319,7 @@ impl Worker {
 }
 
 impl TaskHandler<Ctx> for Worker {
-    fn process(&mut self, ev: &mut Ev<Ctx>, _task: TaskId, ctx: Ctx, _why: WakeReason) {
+    fn process(&mut self, ev: &mut Ev, _task: TaskId, ctx: Ctx, why: WakeReason) {
         match ctx {
             Ctx::Signals => {
                 for sig in ev.take_signals() {
@@ -287,6 +327,7 @@ impl TaskHandler<Ctx> for Worker {
                         libc::SIGUSR1 => {
                             ev.soft_stop();
                             self.close_listeners(ev);
+                            self.close_idle_conns(ev);
                         }
                         libc::SIGINT | libc::SIGTERM => {
                             self.close_listeners(ev);
@@ -296,7 +337,88 @@ impl TaskHandler<Ctx> for Worker {
                     }
                 }
             }
-            Ctx::Listener(i) => self.accept_all(ev, i),
+            Ctx::Listener(i) => self.accept_all(ev, i as usize),
+            Ctx::Conn(c) => hrs_stream::conn_io_cb(&mut self.world, ev, c, why),
+            Ctx::Stream(s) => hrs_stream::process_stream(&mut self.world, ev, s, why),
         }
     }
+}
+
+/// Builds the runtime proxies and servers of `cfg` (HAProxy's `check_config_validity` +
+/// `init_proxies`): compiled rules, resolved backends, load-balancing state.
+///
+/// # Errors
+/// A rule, ACL or log-format that does not compile, reported like upstream's alert.
+fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
+    let mut w = World::default();
+    let maxconn = cfg.global.maxconn.unwrap_or(0);
+    w.global = hrs_core::GlobalRt {
+        maxconn,
+        curr_conn: 0,
+        bufsize: cfg.global.tune_bufsize,
+        maxrewrite: cfg.global.maxrewrite(),
+        debug,
+        uuid: 0,
+    };
+    let by_name: HashMap<(&str, bool), usize> = cfg
+        .proxies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.cap.contains(Cap::BE))
+        .map(|(i, p)| ((p.name.as_str(), true), i))
+        .collect();
+    for (&(name, _), &i) in &by_name {
+        w.be_index.insert(name.to_string(), i);
+    }
+    for (i, p) in cfg.proxies.iter().enumerate() {
+        let rules = hrs_sample::compile_proxy(p).map_err(|e| BindError(e.to_string()))?;
+        let mut servers = Vec::new();
+        let mut inits = Vec::new();
+        if p.cap.contains(Cap::BE) {
+            for sv in &p.servers {
+                let id = w.servers.len();
+                servers.push(id);
+                inits.push(hrs_backend::lb::SrvInit {
+                    weight: sv.weight,
+                    backup: sv.backup,
+                    maxconn: sv.maxconn,
+                    disabled: sv.disabled,
+                    ..Default::default()
+                });
+                w.servers.push(ServerRt {
+                    cfg: sv.clone(),
+                    px: i,
+                    lb_idx: inits.len() - 1,
+                    up: !sv.disabled,
+                    served: 0,
+                    queue: Default::default(),
+                    counters: Default::default(),
+                });
+            }
+        }
+        let algo = match p.balance {
+            Balance::RoundRobin | Balance::Source => hrs_backend::lb::Algo::RoundRobin,
+            Balance::StaticRr => hrs_backend::lb::Algo::StaticRr,
+            Balance::LeastConn => hrs_backend::lb::Algo::LeastConn,
+            Balance::First => hrs_backend::lb::Algo::First,
+        };
+        let lb = hrs_backend::lb::Lb::new(algo, &inits);
+        let default_be = p
+            .default_backend
+            .as_ref()
+            .and_then(|(n, _)| by_name.get(&(n.as_str(), true)).copied());
+        let _ = Mode::Http;
+        w.proxies.push(ProxyRt {
+            cfg: p.clone(),
+            servers,
+            default_be,
+            rules: Rc::new(rules),
+            lb: Box::new(lb) as Box<dyn LbAlgo>,
+            queue: Default::default(),
+            feconn: 0,
+            beconn: 0,
+            counters: Default::default(),
+        });
+    }
+    Ok(w)
 }

@@ -5,6 +5,8 @@
 //! the body framing codecs and the HTTP/1 formatter ([`h1`]); the default error pages
 //! ([`errors`]). Knows nothing of connections, streams or configuration.
 
+pub mod errors;
+pub mod h1;
 pub mod msg;
 
 pub use msg::{BodyLen, HttpHead, Meth, Version};

@@ -85,7 +85,8 @@ pub enum BodyLen {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct HttpHead {
     buf: Vec<u8>,
-    /// Request: method, uri, version text. Response: version text, status text, reason.
+    /// Request: method, uri, version text as received. Response: version text and status
+    /// text as received, reason. Empty spans mean "not recorded".
     sl: [Span; 3],
     hdrs: Vec<(Span, Span)>,
     /// True for a request.
@@ -191,10 +192,50 @@ impl HttpHead {
         self.get(self.sl[2])
     }
 
-    /// Replaces the status and reason of a response.
+    /// Replaces the status and reason of a response. The status text becomes the decimal
+    /// number (any text recorded by [`HttpHead::set_status_text`] is dropped).
     pub fn set_status(&mut self, status: u16, reason: &[u8]) {
         self.status = status;
+        self.sl[1] = Span::default();
         self.sl[2] = self.push(reason);
+    }
+
+    /// The version token exactly as received on the start line (`HTTP/1.0`, `HTTP/0.9`,
+    /// `HTTP/1.2`...), or empty when the head was built locally. HTTP/1 output only uses it
+    /// for versions below 1.1 (HAProxy writes `HTTP/1.1` for anything at or above 1.1).
+    pub fn version_text(&self) -> &[u8] {
+        if self.is_req {
+            self.get(self.sl[2])
+        } else {
+            self.get(self.sl[0])
+        }
+    }
+
+    /// Records the version token as received (see [`HttpHead::version_text`]).
+    pub fn set_version_text(&mut self, v: &[u8]) {
+        let s = self.push(v);
+        if self.is_req {
+            self.sl[2] = s;
+        } else {
+            self.sl[0] = s;
+        }
+    }
+
+    /// The status code text of a response as received (`200`, or `099` kept verbatim), empty
+    /// when none was recorded; HTTP/1 output then writes [`HttpHead::status`] in decimal.
+    pub fn status_text(&self) -> &[u8] {
+        if self.is_req {
+            &[]
+        } else {
+            self.get(self.sl[1])
+        }
+    }
+
+    /// Records the status code text of a response as received. No effect on a request.
+    pub fn set_status_text(&mut self, s: &[u8]) {
+        if !self.is_req {
+            self.sl[1] = self.push(s);
+        }
     }
 
     /// Number of header fields.
@@ -231,6 +272,40 @@ impl HttpHead {
         let n = self.push_lower(name);
         let v = self.push(value);
         self.hdrs.push((n, v));
+    }
+
+    /// Appends a field keeping the case of `name` (HAProxy writes a few fields it generates
+    /// itself with capitals, e.g. `Sec-Websocket-Accept`).
+    pub fn add_header_raw(&mut self, name: &[u8], value: &[u8]) {
+        let n = self.push(name);
+        let v = self.push(value);
+        self.hdrs.push((n, v));
+    }
+
+    /// The field at position `i` (0-based, in order), if any.
+    pub fn header_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        self.hdrs.get(i).map(|&(n, v)| (self.get(n), self.get(v)))
+    }
+
+    /// Replaces the value of the field at position `i`, keeping its place; no effect when `i`
+    /// is out of range.
+    pub fn set_value_at(&mut self, i: usize, value: &[u8]) {
+        if i < self.hdrs.len() {
+            let v = self.push(value);
+            self.hdrs[i].1 = v;
+        }
+    }
+
+    /// Removes the field at position `i`; no effect when `i` is out of range.
+    pub fn remove_at(&mut self, i: usize) {
+        if i < self.hdrs.len() {
+            self.hdrs.remove(i);
+        }
+    }
+
+    /// Reserves room for `n` more fields (parsers know the count in advance).
+    pub fn reserve_headers(&mut self, n: usize) {
+        self.hdrs.reserve(n);
     }
 
     /// Removes every field named `name`; returns how many were removed.
@@ -316,7 +391,10 @@ mod tests {
         assert_eq!(h.values(b"X-a").collect::<Vec<_>>(), vec![&b"1"[..], b"2"]);
         h.set_header(b"host", b"y");
         let names: Vec<_> = h.headers().map(|(n, _)| n.to_vec()).collect();
-        assert_eq!(names, vec![b"x-a".to_vec(), b"x-a".to_vec(), b"host".to_vec()]);
+        assert_eq!(
+            names,
+            vec![b"x-a".to_vec(), b"x-a".to_vec(), b"host".to_vec()]
+        );
         assert_eq!(h.del_header(b"X-A"), 2);
         assert_eq!(h.hdr_count(), 1);
     }

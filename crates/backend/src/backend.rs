@@ -1,0 +1,237 @@
+//! Choosing a server and getting a connection to it (HAProxy's `backend.c`: `assign_server`,
+//! `connect_server`; `queue.c`: `pendconn_add`, `process_srv_queue`).
+//!
+//! May touch the stream being served, its session's private server connections, the
+//! backend's servers, LB state and queues. Connections are created through `hrs-conn`.
+//! Connection reuse in this version is the session-private form only (`http-reuse never`):
+//! a server connection stays with the session that opened it, for its next requests.
+
+use hrs_core::{
+    co_fl, sf, ConnId, Ev, H1c, Mux, SiState, SrvId, StrmId, Target, World,
+};
+use hrs_ev::WakeReason;
+
+/// Outcome of [`assign_server`] (`SRV_STATUS_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SrvStatus {
+    /// A server (or the dispatch address) is assigned.
+    Ok,
+    /// No server is usable: the caller answers 503.
+    NoSrv,
+    /// The chosen server is full: the stream was queued (`SRV_STATUS_QUEUED`).
+    Queued,
+}
+
+/// Outcome of [`connect_server`] (`SF_ERR_*` subset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnStatus {
+    /// A connection is attached to `si[1]`: in progress (`SI_ST_CON`) or reused and ready.
+    Ok,
+    /// No connection could be created (resource or address error): counts as a failed
+    /// attempt.
+    Failed,
+}
+
+/// Picks a server for stream `sid` on its backend (`assign_server` + `assign_server_and_queue`).
+/// Precondition: no server is assigned yet (`SF_ASSIGNED` unset). On `Queued` the stream is
+/// in the server's queue and will be woken by [`process_srv_queue`].
+pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
+    let s = &w.streams[sid];
+    debug_assert!(s.flags & sf::ASSIGNED == 0, "assign_server on an assigned stream");
+    let be = s.be;
+    let avoid = if s.flags & sf::REDISP != 0 {
+        s.srv.and_then(|srv| w.servers.get(srv)).map(|srv| srv.lb_idx)
+    } else {
+        None
+    };
+    let px = &mut w.proxies[be];
+    if px.servers.is_empty() {
+        if px.cfg.dispatch.is_some() {
+            let s = &mut w.streams[sid];
+            s.target = Target::Proxy(be);
+            s.srv = None;
+            s.flags |= sf::ASSIGNED;
+            return SrvStatus::Ok;
+        }
+        return SrvStatus::NoSrv;
+    }
+    let Some(idx) = px.lb.get_next(avoid) else {
+        if !px.lb.has_usable() {
+            return SrvStatus::NoSrv;
+        }
+        // every usable server is full: wait in the backend's queue
+        px.queue.push_back(sid);
+        let s = &mut w.streams[sid];
+        s.srv = None;
+        s.flags |= sf::QUEUED;
+        return SrvStatus::Queued;
+    };
+    let srv_id = px.servers[idx];
+    let s = &mut w.streams[sid];
+    s.srv = Some(srv_id);
+    s.target = Target::Server(srv_id);
+    s.flags |= sf::ASSIGNED;
+    let srv = &mut w.servers[srv_id];
+    if !srv.has_slot() || !srv.queue.is_empty() {
+        srv.queue.push_back(sid);
+        s.flags |= sf::QUEUED;
+        let (len, lb_idx) = (srv.queue.len() as u32, srv.lb_idx);
+        w.proxies[be].lb.set_queue_len(lb_idx, len);
+        return SrvStatus::Queued;
+    }
+    srv_take_slot(w, sid, srv_id);
+    SrvStatus::Ok
+}
+
+/// Counts stream `sid` as served by `srv` (`sess_change_server`).
+fn srv_take_slot(w: &mut World, sid: StrmId, srv: SrvId) {
+    let s = &mut w.streams[sid];
+    if s.flags & sf::CURR_SESS != 0 {
+        return;
+    }
+    s.flags |= sf::CURR_SESS;
+    let sv = &mut w.servers[srv];
+    sv.served += 1;
+    sv.counters.cum_sess += 1;
+    let (px, idx) = (sv.px, sv.lb_idx);
+    w.proxies[px].lb.conn_taken(idx);
+}
+
+/// Releases the server slot held by `sid`, if any, and lets the next queued stream in.
+pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let Some(s) = w.streams.get_mut(sid) else {
+        return;
+    };
+    if s.flags & sf::QUEUED != 0 {
+        s.flags &= !sf::QUEUED;
+        let be = s.be;
+        w.proxies[be].queue.retain(|&q| q != sid);
+        if let Some(srv) = s.srv {
+            let sv = &mut w.servers[srv];
+            sv.queue.retain(|&q| q != sid);
+            let (px, idx, len) = (sv.px, sv.lb_idx, sv.queue.len() as u32);
+            w.proxies[px].lb.set_queue_len(idx, len);
+        }
+    }
+    let s = &mut w.streams[sid];
+    if s.flags & sf::CURR_SESS == 0 {
+        return;
+    }
+    s.flags &= !sf::CURR_SESS;
+    let Some(srv) = s.srv else { return };
+    let sv = &mut w.servers[srv];
+    sv.served = sv.served.saturating_sub(1);
+    let (px, idx) = (sv.px, sv.lb_idx);
+    w.proxies[px].lb.conn_released(idx);
+    process_srv_queue(w, ev, srv);
+}
+
+/// Gives free slots of `srv` to the oldest queued streams and wakes them
+/// (`process_srv_queue`).
+pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
+    while w.servers[srv].has_slot() {
+        let px = w.servers[srv].px;
+        let sid = match w.servers[srv].queue.pop_front() {
+            Some(sid) => {
+                let sv = &w.servers[srv];
+                let (idx, len) = (sv.lb_idx, sv.queue.len() as u32);
+                w.proxies[px].lb.set_queue_len(idx, len);
+                sid
+            }
+            None => match w.proxies[px].queue.pop_front() {
+                Some(sid) => sid,
+                None => return,
+            },
+        };
+        let Some(s) = w.streams.get_mut(sid) else {
+            continue;
+        };
+        s.srv = Some(srv);
+        s.target = Target::Server(srv);
+        s.flags |= sf::ASSIGNED;
+        s.flags &= !sf::QUEUED;
+        let task = s.task;
+        srv_take_slot(w, sid, srv);
+        ev.wakeup(task, WakeReason::RES);
+    }
+}
+
+/// Gets a connection for stream `sid` toward its assigned target (`connect_server`):
+/// first a connection of the session kept for this target, else a new one.
+/// Precondition: a target is assigned. On `Ok`, `si[1]` is attached and in `Con` (new
+/// connection) or `Est` (reused, already connected).
+pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
+    let s = &w.streams[sid];
+    let target = s.target;
+    let sess_id = s.sess;
+    let be = s.be;
+    let tcp = w.proxies[be].cfg.mode == hrs_cfg::model::Mode::Tcp;
+    // session-private connections first (`http-reuse never` behaviour)
+    if !tcp {
+        if let Some(sess) = w.sessions.get_mut(sess_id) {
+            let pos = sess
+                .srv_conns
+                .iter()
+                .position(|&c| w.conns.get(c).is_some_and(|c| c.target == target));
+            if let Some(pos) = pos {
+                let cid = sess.srv_conns.remove(pos);
+                attach(w, sid, cid, true);
+                return ConnStatus::Ok;
+            }
+        }
+    }
+    let cli_dst = w.sessions.get(sess_id).and_then(|s| s.dst);
+    let addr = match target {
+        Target::Server(srv) => w.servers[srv].addr(cli_dst),
+        Target::Proxy(px) => match w.proxies[px].cfg.dispatch {
+            Some(a) => a,
+            None => return ConnStatus::Failed,
+        },
+        Target::None => return ConnStatus::Failed,
+    };
+    let mux = if tcp { Mux::Pt } else { Mux::H1(H1c::default()) };
+    match hrs_conn::conn_new_back(w, ev, addr, be, mux) {
+        Ok(cid) => {
+            w.conns[cid].target = target;
+            w.conns[cid].owner = Some(sess_id);
+            attach(w, sid, cid, false);
+            ConnStatus::Ok
+        }
+        Err(e) => {
+            log::debug!(target: "hrs::backend", "connect to {addr} failed: {e}");
+            ConnStatus::Failed
+        }
+    }
+}
+
+/// Attaches connection `cid` to `si[1]` of stream `sid` (`si_attach_conn`).
+fn attach(w: &mut World, sid: StrmId, cid: ConnId, reused: bool) {
+    let c = &mut w.conns[cid];
+    c.strm = Some(sid);
+    let connected = c.has(co_fl::CONNECTED);
+    let s = &mut w.streams[sid];
+    s.si[1].conn = Some(cid);
+    s.si[1].reused = reused;
+    s.si[1].state = if connected { SiState::Est } else { SiState::Con };
+}
+
+impl hrs_core::LbAlgo for crate::lb::Lb {
+    fn get_next(&mut self, avoid: Option<usize>) -> Option<usize> {
+        crate::lb::Lb::get_next(self, avoid)
+    }
+    fn set_usable(&mut self, idx: usize, up: bool) {
+        crate::lb::Lb::set_usable(self, idx, up)
+    }
+    fn conn_taken(&mut self, idx: usize) {
+        crate::lb::Lb::conn_taken(self, idx)
+    }
+    fn conn_released(&mut self, idx: usize) {
+        crate::lb::Lb::conn_released(self, idx)
+    }
+    fn has_usable(&self) -> bool {
+        crate::lb::Lb::has_usable(self)
+    }
+    fn set_queue_len(&mut self, idx: usize, len: u32) {
+        crate::lb::Lb::set_queue_len(self, idx, len)
+    }
+}

@@ -1,0 +1,14 @@
+//! `hrs-conn`: connections and their muxes (HAProxy's `connection.c`, `raw_sock.c`,
+//! `mux_h1.c`, `mux_pt.c`).
+//!
+//! Owns the socket I/O of a [`hrs_core::Connection`] ([`sock`]), the HTTP/1 mux that turns
+//! bytes into stream messages and back ([`mux_h1`]) and the pass-through mux of `mode tcp`
+//! ([`mux_pt`]). May touch the connection it serves and the stream attached to it (its
+//! channels and transaction); wakes the stream's task when something changed for it, never
+//! calls the stream layer.
+
+pub mod mux_h1;
+pub mod mux_pt;
+pub mod sock;
+
+pub use sock::{conn_free, conn_new_back, conn_new_front};

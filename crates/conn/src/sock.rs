@@ -1,0 +1,234 @@
+//! Socket-level life of a connection: creation on accept or connect, `recv`/`send` under the
+//! readiness contract of `hrs-ev`, connect completion, release (HAProxy's `raw_sock.c`,
+//! `sock.c`, `conn_free`).
+
+use hrs_core::{co_fl, ConnId, Connection, Ctx, Ev, Mux, PxId, Side, World};
+use hrs_ev::WakeReason;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+/// Size of one `recv` at most (the stack buffer).
+const RECV_CHUNK: usize = 16384;
+
+/// Creates a frontend connection for an accepted socket and registers it.
+///
+/// # Errors
+/// The poller refused the socket; nothing is left allocated.
+pub fn conn_new_front(
+    w: &mut World,
+    ev: &mut Ev,
+    mut sock: mio::net::TcpStream,
+    px: PxId,
+    mux: Mux,
+    src: Option<SocketAddr>,
+) -> io::Result<ConnId> {
+    let task = ev.task_new(Ctx::Signals);
+    let fd = match ev.fd_register(&mut sock, task) {
+        Ok(fd) => fd,
+        Err(e) => {
+            ev.task_free(task);
+            return Err(e);
+        }
+    };
+    let dst = sock.local_addr().ok();
+    let _ = sock.set_nodelay(true);
+    let mut c = Connection::new(task, Side::Front, px, mux);
+    c.sock = Some(sock);
+    c.fd = Some(fd);
+    c.flags = co_fl::CONNECTED;
+    c.src = src;
+    c.dst = dst;
+    let id = w.conns.insert(c);
+    ev.set_ctx(task, Ctx::Conn(id));
+    Ok(id)
+}
+
+/// Starts a non-blocking connect to `addr` and registers the new backend connection; the
+/// connect completes (or fails) later, reported by [`conn_check_connect`].
+///
+/// # Errors
+/// The socket could not be created or registered (resource shortage): the caller reports a
+/// connection failure.
+pub fn conn_new_back(
+    w: &mut World,
+    ev: &mut Ev,
+    addr: SocketAddr,
+    px: PxId,
+    mux: Mux,
+) -> io::Result<ConnId> {
+    let mut sock = mio::net::TcpStream::connect(addr)?;
+    let task = ev.task_new(Ctx::Signals);
+    let fd = match ev.fd_register(&mut sock, task) {
+        Ok(fd) => fd,
+        Err(e) => {
+            ev.task_free(task);
+            return Err(e);
+        }
+    };
+    let _ = sock.set_nodelay(true);
+    let mut c = Connection::new(task, Side::Back, px, mux);
+    c.sock = Some(sock);
+    c.fd = Some(fd);
+    c.flags = co_fl::WAIT_L4_CONN;
+    c.dst = Some(addr);
+    let id = w.conns.insert(c);
+    ev.set_ctx(task, Ctx::Conn(id));
+    Ok(id)
+}
+
+/// Closes and frees a connection: deregisters the socket, frees its task. The caller must
+/// have detached it from any stream or session list first (checked in debug builds).
+pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) {
+    let Some(mut c) = w.conns.remove(id) else {
+        return;
+    };
+    debug_assert!(c.strm.is_none(), "conn_free of an attached connection");
+    if let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) {
+        let _ = ev.fd_deregister(fd, sock);
+    }
+    ev.task_free(c.task);
+    if c.side == Side::Front {
+        w.global.curr_conn = w.global.curr_conn.saturating_sub(1);
+        if let Some(p) = w.proxies.get_mut(c.px) {
+            p.feconn = p.feconn.saturating_sub(1);
+        }
+    }
+}
+
+/// Checks the outcome of a pending connect (`conn_fd_check`). Returns `Some(true)` once
+/// connected, `Some(false)` on failure (flag `ERROR` set), `None` while still in progress.
+pub fn conn_check_connect(c: &mut Connection, ev: &mut Ev) -> Option<bool> {
+    if !c.has(co_fl::WAIT_L4_CONN) {
+        return Some(!c.has(co_fl::ERROR));
+    }
+    let fd = c.fd?;
+    let sock = c.sock.as_mut()?;
+    if !ev.fd_send_ready(fd) && !ev.fd_error(fd) && !ev.fd_shut_r(fd) {
+        return None;
+    }
+    match sock.take_error() {
+        Ok(None) => {}
+        Ok(Some(_)) | Err(_) => {
+            c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::ERROR;
+            return Some(false);
+        }
+    }
+    match sock.peer_addr() {
+        Ok(_) => {
+            c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::CONNECTED;
+            c.src = sock.local_addr().ok();
+            Some(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+            if ev.fd_error(fd) || ev.fd_shut_r(fd) {
+                c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::ERROR;
+                return Some(false);
+            }
+            ev.fd_cant_send(fd);
+            None
+        }
+        Err(_) => {
+            c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::ERROR;
+            Some(false)
+        }
+    }
+}
+
+/// Receives into `c.ibuf` until it holds `limit` bytes, the socket has nothing more, or the
+/// peer closed (`SOCK_RD_SH`) or failed (`ERROR`). Returns the number of bytes received.
+pub fn conn_recv(c: &mut Connection, ev: &mut Ev, limit: usize) -> usize {
+    let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) else {
+        return 0;
+    };
+    let mut total = 0;
+    let mut tmp = [0u8; RECV_CHUNK];
+    while c.ibuf.len() < limit
+        && ev.fd_recv_ready(fd)
+        && c.flags & (co_fl::SOCK_RD_SH | co_fl::ERROR) == 0
+    {
+        let room = (limit - c.ibuf.len()).min(RECV_CHUNK);
+        match sock.read(&mut tmp[..room]) {
+            Ok(0) => {
+                c.flags |= co_fl::SOCK_RD_SH;
+            }
+            Ok(n) => {
+                c.ibuf.extend_from_slice(&tmp[..n]);
+                total += n;
+                c.bytes_in += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ev.fd_cant_recv(fd),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => c.flags |= co_fl::ERROR | co_fl::SOCK_RD_SH,
+        }
+    }
+    total
+}
+
+/// Sends what `c.obuf` holds as far as the socket takes it. Returns true when the buffer is
+/// empty afterwards. A write error sets `ERROR`.
+pub fn conn_send(c: &mut Connection, ev: &mut Ev) -> bool {
+    let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) else {
+        return c.out_empty();
+    };
+    while c.opos < c.obuf.len() && ev.fd_send_ready(fd) && c.flags & co_fl::ERROR == 0 {
+        match sock.write(&c.obuf[c.opos..]) {
+            Ok(0) => {
+                c.flags |= co_fl::ERROR;
+            }
+            Ok(n) => {
+                c.opos += n;
+                c.bytes_out += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ev.fd_cant_send(fd),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => c.flags |= co_fl::ERROR,
+        }
+    }
+    if c.opos >= c.obuf.len() {
+        c.obuf.clear();
+        c.opos = 0;
+        true
+    } else {
+        false
+    }
+}
+
+/// Shuts the writing side (`conn_sock_shutw`), once.
+pub fn conn_shutw(c: &mut Connection) {
+    if c.has(co_fl::SOCK_WR_SH) {
+        return;
+    }
+    c.flags |= co_fl::SOCK_WR_SH;
+    if let Some(s) = &c.sock {
+        let _ = s.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// Discards pending input and makes the next close send a reset rather than leave unread
+/// data (HAProxy closes with `SO_LINGER 0` on errors).
+pub fn conn_set_linger0(c: &mut Connection) {
+    if let Some(s) = &c.sock {
+        use std::os::fd::AsRawFd;
+        let l = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: setsockopt reads `size_of::<linger>()` bytes from a valid local struct.
+        unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                &l as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+    }
+}
+
+/// Wakes the task of connection `id` (if it still exists) for I/O work.
+pub fn conn_wake(w: &World, ev: &mut Ev, id: ConnId) {
+    if let Some(c) = w.conns.get(id) {
+        ev.wakeup(c.task, WakeReason::MSG);
+    }
+}

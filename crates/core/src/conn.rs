@@ -1,0 +1,209 @@
+//! Connections and their mux contexts (HAProxy's `connection-t.h`, `mux_h1.c` types `h1c`/`h1s`).
+//!
+//! A [`Connection`] is one socket plus its buffers and its mux: [`H1c`] for HTTP/1 (one stream
+//! at a time) or the pass-through mux for `mode tcp`. The I/O and the mux logic are in
+//! `hrs-conn`; this module only defines the state.
+
+use crate::{PxId, SessId, SrvId, StrmId};
+use hrs_ev::{FdId, TaskId, Tick, TICK_ETERNITY};
+use hrs_http::h1::ChunkDecoder;
+use hrs_http::msg::Meth;
+use std::net::SocketAddr;
+
+/// Which side of the proxy a connection faces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Accepted from a client.
+    Front,
+    /// Opened to a server.
+    Back,
+}
+
+/// What a backend connection leads to (`conn->target`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Target {
+    #[default]
+    None,
+    /// A server of a backend.
+    Server(SrvId),
+    /// A proxy's `dispatch` address.
+    Proxy(PxId),
+}
+
+/// Connection flags (`CO_FL_*`).
+pub mod co_fl {
+    /// The connect() completed (backend) or the socket was accepted (frontend).
+    pub const CONNECTED: u32 = 1 << 0;
+    /// A connect() is in progress (`CO_FL_WAIT_L4_CONN`).
+    pub const WAIT_L4_CONN: u32 = 1 << 1;
+    /// The peer closed its side: recv() returned 0 (`CO_FL_SOCK_RD_SH`).
+    pub const SOCK_RD_SH: u32 = 1 << 2;
+    /// We shut our writing side (`CO_FL_SOCK_WR_SH`).
+    pub const SOCK_WR_SH: u32 = 1 << 3;
+    /// A fatal socket error happened (`CO_FL_ERROR`).
+    pub const ERROR: u32 = 1 << 4;
+    /// The connection belongs to its session only (`CO_FL_PRIVATE`).
+    pub const PRIVATE: u32 = 1 << 5;
+    /// Close once the output buffer is flushed.
+    pub const CLOSE_AFTER_SEND: u32 = 1 << 6;
+}
+
+/// Receiving progress of an HTTP/1 message body (`H1_MSG_DATA`/`H1_MSG_CHUNK_*`).
+#[derive(Debug)]
+pub enum BodyRx {
+    /// `n` payload bytes still to receive.
+    Len(u64),
+    /// Chunked: the streaming decoder.
+    Chunked(Box<ChunkDecoder>),
+    /// Until the peer closes (responses, tunnels, `mode tcp`).
+    UntilClose,
+}
+
+/// Receiving side of an H1 connection (`h1s->req`/`h1s->res` parser state, `H1_MSG_*`).
+#[derive(Debug)]
+pub enum H1Rx {
+    /// Waiting for the first byte of a message (front: keep-alive idle).
+    Idle,
+    /// Part of a head was received.
+    Head,
+    /// Receiving the body.
+    Body(BodyRx),
+    /// The message was fully received.
+    Done,
+    /// Nothing more will be read (error or closed).
+    Closed,
+}
+
+/// Sending side of an H1 connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum H1Tx {
+    /// No head sent yet for the current message.
+    Idle,
+    /// The head was sent; the body is framed by content-length (`n` bytes left).
+    Len(u64),
+    /// The head was sent; the body is sent chunked.
+    Chunked,
+    /// The head was sent; the body ends when we close.
+    UntilClose,
+    /// The whole message was sent.
+    Done,
+}
+
+/// The HTTP/1 mux context of a connection (`struct h1c` + its single `h1s`).
+#[derive(Debug)]
+pub struct H1c {
+    pub rx: H1Rx,
+    pub tx: H1Tx,
+    /// Requests parsed (front) or sent (back) on this connection.
+    pub req_count: u32,
+    /// The peer asked to close, or we decided to: no further message after this one.
+    pub want_close: bool,
+    /// Back side: method of the request in flight (for HEAD responses).
+    pub meth: Meth,
+    /// Back side: interim (1xx) responses are being forwarded.
+    pub interim: bool,
+}
+
+impl Default for H1c {
+    fn default() -> Self {
+        H1c {
+            rx: H1Rx::Idle,
+            tx: H1Tx::Idle,
+            req_count: 0,
+            want_close: false,
+            meth: Meth::Get,
+            interim: false,
+        }
+    }
+}
+
+/// The mux in use on a connection.
+#[derive(Debug)]
+pub enum Mux {
+    /// HTTP/1.
+    H1(H1c),
+    /// `mode tcp`: bytes are relayed as they are (`mux_pt`).
+    Pt,
+}
+
+/// One socket (`struct connection`).
+#[derive(Debug)]
+pub struct Connection {
+    pub sock: Option<mio::net::TcpStream>,
+    pub fd: Option<FdId>,
+    /// The I/O tasklet (`Ctx::Conn`).
+    pub task: TaskId,
+    pub side: Side,
+    /// `co_fl::*`.
+    pub flags: u32,
+    pub target: Target,
+    /// The owning session (front: the session it created; back: the session that owns it
+    /// while it is attached or private).
+    pub owner: Option<SessId>,
+    /// Frontend (front) or backend (back) proxy.
+    pub px: PxId,
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+    /// The stream attached to the mux (one for H1).
+    pub strm: Option<StrmId>,
+    /// Bytes received and not yet parsed.
+    pub ibuf: Vec<u8>,
+    /// Bytes to send; `opos` of them were sent already.
+    pub obuf: Vec<u8>,
+    pub opos: usize,
+    pub mux: Mux,
+    /// Connection-level timer (keep-alive and http-request idle timeouts on the front).
+    pub expire: Tick,
+    /// Total bytes received and sent (for logs).
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}
+
+impl Connection {
+    /// A fresh connection object with no socket yet.
+    pub fn new(task: TaskId, side: Side, px: PxId, mux: Mux) -> Connection {
+        Connection {
+            sock: None,
+            fd: None,
+            task,
+            side,
+            flags: 0,
+            target: Target::None,
+            owner: None,
+            px,
+            src: None,
+            dst: None,
+            strm: None,
+            ibuf: Vec::new(),
+            obuf: Vec::new(),
+            opos: 0,
+            mux,
+            expire: TICK_ETERNITY,
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+
+    /// True when every byte of `obuf` was sent.
+    pub fn out_empty(&self) -> bool {
+        self.opos >= self.obuf.len()
+    }
+
+    /// Bytes waiting in `obuf`.
+    pub fn out_pending(&self) -> usize {
+        self.obuf.len().saturating_sub(self.opos)
+    }
+
+    /// The H1 context. Precondition: the mux is H1 (checked in debug builds).
+    pub fn h1(&mut self) -> Option<&mut H1c> {
+        match &mut self.mux {
+            Mux::H1(h) => Some(h),
+            Mux::Pt => None,
+        }
+    }
+
+    /// True when a flag of `mask` is set.
+    pub fn has(&self, mask: u32) -> bool {
+        self.flags & mask != 0
+    }
+}

@@ -1,0 +1,76 @@
+//! The evaluation context: what samples, rules and log-format read from a live stream.
+//!
+//! Owns only the interface. The runtime's stream implements [`SampleCtx`] and passes itself to
+//! the rule engine; everything here is synchronous and allocation-free on the caller's side.
+//! [`Dir`] tells direction-dependent fetches (`hdr()`) which message they look at.
+
+use crate::logfmt::{LogInfo, Tm};
+use crate::vars::{Scope, Vars};
+use hrs_http::HttpHead;
+use std::net::SocketAddr;
+
+/// The direction a sample is evaluated in (`SMP_OPT_DIR_REQ` / `SMP_OPT_DIR_RES`): decides
+/// which message `hdr()` reads and which rule set is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    /// Request processing (`http-request`, `use_backend`, logs).
+    Req,
+    /// Response processing (`http-response`, `http-after-response`).
+    Res,
+}
+
+/// What the rule engine needs from a stream. Implemented by the runtime.
+///
+/// Addresses are those of the client connection (`src`, `dst`) and of the server connection
+/// (`bc_src`, the local address HAProxy connected from). Every method must be cheap: fetches
+/// call them on each evaluation.
+pub trait SampleCtx {
+    /// The request head, once parsed (also during response processing).
+    fn req(&self) -> Option<&HttpHead>;
+    /// The request head, for rewriting rules.
+    fn req_mut(&mut self) -> Option<&mut HttpHead>;
+    /// The response head, once received (or generated).
+    fn res(&self) -> Option<&HttpHead>;
+    /// The response head, for rewriting rules.
+    fn res_mut(&mut self) -> Option<&mut HttpHead>;
+    /// Client address (`src`, `%ci`).
+    fn src(&self) -> Option<SocketAddr>;
+    /// Address the client connected to (`dst`, `%fi`).
+    fn dst(&self) -> Option<SocketAddr>;
+    /// Local address of the server-side connection (`bc_src_port`, `%bi`).
+    fn bc_src(&self) -> Option<SocketAddr>;
+    /// Name of the frontend that accepted the stream.
+    fn fe_name(&self) -> &str;
+    /// Name of the backend in charge, `None` before one is selected (the `be_name` fetch then
+    /// reports the frontend, as HAProxy's stream starts with `be = fe`).
+    fn be_name(&self) -> Option<&str>;
+    /// Name of the server the stream was assigned to.
+    fn srv_name(&self) -> Option<&str>;
+    /// True while processing the first request of the client connection.
+    fn http_first_req(&self) -> bool;
+    /// The variable store of `scope`, `None` when the scope does not exist here.
+    fn vars(&self, scope: Scope) -> Option<&Vars>;
+    /// The variable store of `scope` for writing, `None` when the scope does not exist here.
+    fn vars_mut(&mut self, scope: Scope) -> Option<&mut Vars>;
+
+    /// The non-sample values log-format aliases print (`%T*`, `%ST`, counters...). The default
+    /// derives what it can from the other methods and reports everything else as unknown.
+    fn log_info(&self) -> LogInfo<'_> {
+        LogInfo {
+            client: self.src(),
+            frontend: self.dst(),
+            backend_src: self.bc_src(),
+            fe_name: self.fe_name(),
+            be_name: self.be_name().unwrap_or(self.fe_name()),
+            srv_name: self.srv_name(),
+            status: self.res().map_or(-1, |r| r.status as i32),
+            ..LogInfo::default()
+        }
+    }
+
+    /// Local broken-down time of a Unix timestamp (the runtime uses `localtime_r`). The
+    /// default is UTC.
+    fn local_tm(&self, unix_secs: i64) -> Tm {
+        Tm::gmt(unix_secs)
+    }
+}

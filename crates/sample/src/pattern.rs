@@ -1,0 +1,795 @@
+//! Pattern matching: the `-m` methods, pattern parsing and matching (HAProxy's `pattern.c`).
+//!
+//! Owns [`MatchKind`] and the compiled pattern list of one ACL expression ([`Patterns`]).
+//! Patterns are parsed once at configuration time with HAProxy's rules and messages (integer
+//! ranges with `:` or `-` separators and the `eq/ge/gt/le/lt` operators, IPv4/IPv6 networks,
+//! hex blocks, method names); matching casts the sample to the type the method expects, as
+//! `pattern_exec_match()` does, and never allocates for string methods on string samples.
+
+use crate::smp::{Smp, SmpType};
+use hrs_http::Meth;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+
+/// A pattern matching method (`PAT_MATCH_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchKind {
+    /// The sample exists.
+    Found,
+    /// The sample, as an integer, is not zero.
+    Bool,
+    /// Integer values and ranges.
+    Int,
+    /// Addresses and networks.
+    Ip,
+    /// Hex-encoded byte strings, exact.
+    Bin,
+    /// Length of the sample, against integer patterns.
+    Len,
+    /// Exact string.
+    Str,
+    /// Substring.
+    Sub,
+    /// Regular expression (refused: no regex engine yet).
+    Reg,
+    /// Prefix.
+    Beg,
+    /// Suffix.
+    End,
+    /// Slash-delimited component(s).
+    Dir,
+    /// Dot/colon/slash/question-mark-delimited component(s).
+    Dom,
+    /// The `method` ACL: method class, or exact text for unknown methods.
+    Meth,
+}
+
+impl MatchKind {
+    /// The method named by `-m <name>`.
+    pub fn from_name(s: &str) -> Option<MatchKind> {
+        Some(match s {
+            "found" => MatchKind::Found,
+            "bool" => MatchKind::Bool,
+            "int" => MatchKind::Int,
+            "ip" => MatchKind::Ip,
+            "bin" => MatchKind::Bin,
+            "len" => MatchKind::Len,
+            "str" => MatchKind::Str,
+            "sub" => MatchKind::Sub,
+            "reg" => MatchKind::Reg,
+            "beg" => MatchKind::Beg,
+            "end" => MatchKind::End,
+            "dir" => MatchKind::Dir,
+            "dom" => MatchKind::Dom,
+            _ => return None,
+        })
+    }
+
+    /// The default method for a sample type (`None`: `-m` is mandatory).
+    pub fn default_for(t: SmpType) -> Option<MatchKind> {
+        match t {
+            SmpType::Bool => Some(MatchKind::Bool),
+            SmpType::Sint => Some(MatchKind::Int),
+            SmpType::Addr | SmpType::Ipv4 | SmpType::Ipv6 => Some(MatchKind::Ip),
+            SmpType::Str => Some(MatchKind::Str),
+            SmpType::Meth => Some(MatchKind::Meth),
+            SmpType::Bin | SmpType::Any => None,
+        }
+    }
+
+    /// The type a sample is cast to before matching (`pat_match_types[]`).
+    pub fn expect_type(self) -> SmpType {
+        match self {
+            MatchKind::Found | MatchKind::Bool | MatchKind::Int => SmpType::Sint,
+            MatchKind::Ip => SmpType::Addr,
+            MatchKind::Bin => SmpType::Bin,
+            MatchKind::Meth => SmpType::Meth,
+            _ => SmpType::Str,
+        }
+    }
+
+    /// True when patterns are integers (so `eq/ge/gt/le/lt` operators apply).
+    pub fn int_patterns(self) -> bool {
+        matches!(self, MatchKind::Int | MatchKind::Len)
+    }
+}
+
+/// An IP network pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Net {
+    V4 { addr: u32, mask: u32 },
+    V6 { addr: u128, bits: u8 },
+}
+
+/// One parsed pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Pat {
+    Int {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Bytes(Box<[u8]>),
+    Ip(Net),
+    Meth(Meth, Box<[u8]>),
+    /// Methods that take no pattern (`found`, `bool`).
+    Nothing,
+}
+
+/// The compiled patterns of one ACL expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Patterns {
+    kind: MatchKind,
+    icase: bool,
+    pats: Vec<Pat>,
+}
+
+/// Comparison operators of integer patterns (`get_std_op()`): they apply to the integer
+/// patterns that follow them on the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Equal (the default).
+    Eq,
+    /// Greater than or equal.
+    Ge,
+    /// Greater than.
+    Gt,
+    /// Less than or equal.
+    Le,
+    /// Less than.
+    Lt,
+}
+
+impl Op {
+    /// The operator a word names (`eq ge gt le lt`).
+    pub fn from_word(w: &str) -> Option<Op> {
+        Some(match w {
+            "eq" => Op::Eq,
+            "ge" => Op::Ge,
+            "gt" => Op::Gt,
+            "le" => Op::Le,
+            "lt" => Op::Lt,
+            _ => return None,
+        })
+    }
+}
+
+/// HAProxy's `strl2llrc()`: an optional sign then at least one digit, nothing else.
+fn strict_int(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        v = v.wrapping_mul(10).wrapping_add((d - b'0') as i64);
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// `pat_parse_int()`: `n`, `a:b`, `:b`, `a:` (the separator may also be `-`).
+fn parse_int_pat(text: &str) -> Result<Pat, String> {
+    let range_err = || format!("'{text}' is not a valid number range");
+    if text.is_empty() {
+        return Err(range_err());
+    }
+    let Some(sep) = text.find([':', '-']) else {
+        let v = strict_int(text).ok_or_else(|| format!("'{text}' is not a number"))?;
+        return Ok(Pat::Int {
+            min: Some(v),
+            max: Some(v),
+        });
+    };
+    let (a, b) = (&text[..sep], &text[sep + 1..]);
+    if sep == 0 && !b.is_empty() {
+        let max = strict_int(b).ok_or_else(range_err)?;
+        return Ok(Pat::Int {
+            min: None,
+            max: Some(max),
+        });
+    }
+    if b.is_empty() {
+        let min = strict_int(a).ok_or_else(range_err)?;
+        return Ok(Pat::Int {
+            min: Some(min),
+            max: None,
+        });
+    }
+    let min = strict_int(a).ok_or_else(range_err)?;
+    let max = strict_int(b).ok_or_else(range_err)?;
+    if min > max {
+        return Err(range_err());
+    }
+    Ok(Pat::Int {
+        min: Some(min),
+        max: Some(max),
+    })
+}
+
+/// IPv4 dotted notation with omitted zero octets (`127.1` is 127.0.0.1), like `inet_aton()`
+/// with decimal parts only.
+fn parse_v4_loose(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut nums = Vec::with_capacity(4);
+    for p in &parts {
+        if p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 10 {
+            return None;
+        }
+        nums.push(p.parse::<u64>().ok()?);
+    }
+    let last = *nums.last()?;
+    let head = &nums[..nums.len() - 1];
+    if head.iter().any(|&n| n > 255) {
+        return None;
+    }
+    let rest_bits = 8 * (4 - head.len() as u32);
+    if rest_bits < 64 && last >= (1u64 << rest_bits) {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for (i, &n) in head.iter().enumerate() {
+        v |= (n as u32) << (24 - 8 * i as u32);
+    }
+    Some(v | last as u32)
+}
+
+/// `pat_parse_ip()`: an IPv4 address or network (`/bits` or dotted mask), a host name that
+/// resolves to IPv4 (unless `-n`), or an IPv6 address or network (`/bits`).
+fn parse_ip_pat(text: &str, no_dns: bool) -> Result<Pat, String> {
+    let err = || format!("'{text}' is not a valid IPv4 or IPv6 address");
+    let (addr, mask) = match text.split_once('/') {
+        Some((a, m)) => (a, Some(m)),
+        None => (text, None),
+    };
+    let v4 = parse_v4_loose(addr).or_else(|| {
+        if no_dns || mask.is_some() || addr.contains(':') || addr.is_empty() {
+            return None;
+        }
+        (addr, 0)
+            .to_socket_addrs()
+            .ok()?
+            .find_map(|sa| match sa.ip() {
+                IpAddr::V4(a) => Some(u32::from(a)),
+                IpAddr::V6(_) => None,
+            })
+    });
+    if let Some(a) = v4 {
+        let mask = match mask {
+            None => u32::MAX,
+            Some(m) if !m.is_empty() && m.bytes().all(|c| c.is_ascii_digit()) => {
+                let bits: u32 = m.parse().map_err(|_| err())?;
+                if bits > 32 {
+                    return Err(err());
+                }
+                if bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - bits)
+                }
+            }
+            Some(m) => {
+                let mk = m.parse::<Ipv4Addr>().map_err(|_| err())?;
+                u32::from(mk)
+            }
+        };
+        return Ok(Pat::Ip(Net::V4 {
+            addr: a & mask,
+            mask,
+        }));
+    }
+    let a = addr.parse::<Ipv6Addr>().map_err(|_| err())?;
+    let bits = match mask {
+        None => 128,
+        Some(m) if !m.is_empty() && m.bytes().all(|c| c.is_ascii_digit()) => {
+            let b: u32 = m.parse().map_err(|_| err())?;
+            if b > 128 {
+                return Err(err());
+            }
+            b
+        }
+        Some(_) => return Err(err()),
+    } as u8;
+    Ok(Pat::Ip(Net::V6 {
+        addr: u128::from(a) & v6_mask(bits),
+        bits,
+    }))
+}
+
+fn v6_mask(bits: u8) -> u128 {
+    if bits == 0 {
+        0
+    } else {
+        u128::MAX << (128 - bits as u32)
+    }
+}
+
+fn parse_hex(text: &str) -> Result<Pat, String> {
+    let b = text.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return Err("an even number of hex digit is expected".into());
+    }
+    let mut out = Vec::with_capacity(b.len() / 2);
+    for pair in b.chunks(2) {
+        let h = (pair[0] as char).to_digit(16);
+        let l = (pair[1] as char).to_digit(16);
+        match (h, l) {
+            (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+            _ => return Err(format!("'{text}' is not a valid hex string")),
+        }
+    }
+    Ok(Pat::Bytes(out.into()))
+}
+
+/// `match_word()`: `pat` (without its leading/trailing delimiters) found in `s` bounded by
+/// delimiters or the ends of `s`.
+fn match_word(s: &[u8], pat: &[u8], icase: bool, delim: fn(u8) -> bool) -> bool {
+    let mut p = pat;
+    while let [c, rest @ ..] = p {
+        if !delim(*c) {
+            break;
+        }
+        p = rest;
+    }
+    while let [rest @ .., c] = p {
+        if !delim(*c) {
+            break;
+        }
+        p = rest;
+    }
+    if p.len() > s.len() {
+        return false;
+    }
+    if p.is_empty() {
+        return s.is_empty();
+    }
+    let eq = |a: &[u8], b: &[u8]| {
+        if icase {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    };
+    let end = s.len() - p.len();
+    let mut may_match = true;
+    for i in 0..=end {
+        if delim(s[i]) {
+            may_match = true;
+            continue;
+        }
+        if !may_match {
+            continue;
+        }
+        if eq(&s[i..i + p.len()], p) && (i == end || delim(s[i + p.len()])) {
+            return true;
+        }
+        may_match = false;
+    }
+    false
+}
+
+fn is_slash(c: u8) -> bool {
+    c == b'/'
+}
+
+fn is_dom_delim(c: u8) -> bool {
+    matches!(c, b'/' | b'?' | b'.' | b':')
+}
+
+fn find_sub(hay: &[u8], needle: &[u8], icase: bool) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if needle.len() > hay.len() {
+        return false;
+    }
+    hay.windows(needle.len()).any(|w| {
+        if icase {
+            w.eq_ignore_ascii_case(needle)
+        } else {
+            w == needle
+        }
+    })
+}
+
+fn net_contains(n: &Net, a: IpAddr) -> bool {
+    match (n, a) {
+        (Net::V4 { addr, mask }, IpAddr::V4(v)) => u32::from(v) & mask == *addr,
+        (Net::V4 { addr, mask }, IpAddr::V6(v)) => {
+            let o = v.octets();
+            let w0 = u32::from_be_bytes([o[0], o[1], o[2], o[3]]);
+            let w1 = u32::from_be_bytes([o[4], o[5], o[6], o[7]]);
+            let w2 = u32::from_be_bytes([o[8], o[9], o[10], o[11]]);
+            let v4 = if w0 == 0 && w1 == 0 && (w2 == 0 || w2 == 0xffff) {
+                u32::from_be_bytes([o[12], o[13], o[14], o[15]])
+            } else if o[0] == 0x20 && o[1] == 0x02 {
+                u32::from_be_bytes([o[2], o[3], o[4], o[5]])
+            } else {
+                return false;
+            };
+            v4 & mask == *addr
+        }
+        (Net::V6 { addr, bits }, IpAddr::V6(v)) => u128::from(v) & v6_mask(*bits) == *addr,
+        (Net::V6 { addr, bits }, IpAddr::V4(v)) => {
+            u128::from(v.to_ipv6_mapped()) & v6_mask(*bits) == *addr
+        }
+    }
+}
+
+impl Patterns {
+    /// An empty pattern list for method `kind`; `icase` is the `-i` flag.
+    pub fn new(kind: MatchKind, icase: bool) -> Patterns {
+        Patterns {
+            kind,
+            icase,
+            pats: Vec::new(),
+        }
+    }
+
+    /// The matching method.
+    pub fn kind(&self) -> MatchKind {
+        self.kind
+    }
+
+    /// Number of patterns.
+    pub fn len(&self) -> usize {
+        self.pats.len()
+    }
+
+    /// True when no pattern was added.
+    pub fn is_empty(&self) -> bool {
+        self.pats.is_empty()
+    }
+
+    /// Parses and adds one pattern word. `op` is the integer operator in force (integer
+    /// methods only); `no_dns` is the `-n` flag.
+    ///
+    /// # Errors
+    /// HAProxy's messages: `'x' is not a number`, `'x' is not a valid number range`, `'x' is
+    /// neither a number nor a supported operator`, `'x' is not a valid IPv4 or IPv6 address`,
+    /// `an even number of hex digit is expected`, or the regex refusal.
+    pub fn add(&mut self, word: &str, op: Op, no_dns: bool) -> Result<(), String> {
+        let p = match self.kind {
+            MatchKind::Found | MatchKind::Bool => Pat::Nothing,
+            MatchKind::Int | MatchKind::Len => {
+                if op == Op::Eq || word.contains([':', '-']) {
+                    parse_int_pat(word)?
+                } else {
+                    let v = strict_int(word).ok_or_else(|| {
+                        format!("'{word}' is neither a number nor a supported operator")
+                    })?;
+                    match op {
+                        Op::Gt => Pat::Int {
+                            min: Some(v.wrapping_add(1)),
+                            max: None,
+                        },
+                        Op::Ge => Pat::Int {
+                            min: Some(v),
+                            max: None,
+                        },
+                        Op::Lt => Pat::Int {
+                            min: None,
+                            max: Some(v.wrapping_sub(1)),
+                        },
+                        Op::Le | Op::Eq => Pat::Int {
+                            min: None,
+                            max: Some(v),
+                        },
+                    }
+                }
+            }
+            MatchKind::Ip => parse_ip_pat(word, no_dns)?,
+            MatchKind::Bin => parse_hex(word)?,
+            MatchKind::Reg => {
+                return Err(
+                    "regex matching ('-m reg' and '_reg' keywords) is not supported by haproxy-rs"
+                        .into(),
+                )
+            }
+            MatchKind::Meth => Pat::Meth(Meth::from_bytes(word.as_bytes()), word.as_bytes().into()),
+            _ => Pat::Bytes(word.as_bytes().into()),
+        };
+        self.pats.push(p);
+        Ok(())
+    }
+
+    /// Matches one sample: true when any pattern matches (methods without patterns look at
+    /// the sample alone). A sample that cannot be cast to the method's type never matches.
+    pub fn matches(&self, smp: &Smp<'_>) -> bool {
+        let icase = self.icase;
+        match self.kind {
+            MatchKind::Found => true,
+            MatchKind::Bool => smp.to_sint().is_some_and(|v| v != 0),
+            MatchKind::Int => {
+                let Some(v) = smp.to_sint() else { return false };
+                self.int_match(v)
+            }
+            MatchKind::Len => {
+                let s = smp.to_bytes();
+                self.int_match(s.len() as i64)
+            }
+            MatchKind::Ip => {
+                let Some(a) = smp.to_ip() else { return false };
+                self.pats
+                    .iter()
+                    .any(|p| matches!(p, Pat::Ip(n) if net_contains(n, a)))
+            }
+            MatchKind::Bin => {
+                let bin;
+                let s: &[u8] = match smp {
+                    Smp::Str(s) | Smp::Bin(s) => s,
+                    _ => {
+                        bin = smp.clone().into_bin();
+                        bin.bytes().unwrap_or_default()
+                    }
+                };
+                self.pats
+                    .iter()
+                    .any(|p| matches!(p, Pat::Bytes(b) if **b == *s))
+            }
+            MatchKind::Meth => {
+                let Some(s) = smp.bytes() else { return false };
+                let m = Meth::from_bytes(s);
+                self.pats.iter().any(|p| match p {
+                    Pat::Meth(pm, _) if *pm != Meth::Other => *pm == m,
+                    Pat::Meth(_, txt) => {
+                        m == Meth::Other
+                            && if icase {
+                                txt.eq_ignore_ascii_case(s)
+                            } else {
+                                **txt == *s
+                            }
+                    }
+                    _ => false,
+                })
+            }
+            MatchKind::Reg => false,
+            kind => {
+                let s = smp.to_bytes();
+                let s: &[u8] = &s;
+                self.pats.iter().any(|p| {
+                    let Pat::Bytes(b) = p else { return false };
+                    let b: &[u8] = b;
+                    let eq = |x: &[u8], y: &[u8]| {
+                        if icase {
+                            x.eq_ignore_ascii_case(y)
+                        } else {
+                            x == y
+                        }
+                    };
+                    match kind {
+                        MatchKind::Str => eq(s, b),
+                        MatchKind::Beg => s.len() >= b.len() && eq(&s[..b.len()], b),
+                        MatchKind::End => s.len() >= b.len() && eq(&s[s.len() - b.len()..], b),
+                        MatchKind::Sub => find_sub(s, b, icase),
+                        MatchKind::Dir => match_word(s, b, icase, is_slash),
+                        MatchKind::Dom => match_word(s, b, icase, is_dom_delim),
+                        _ => false,
+                    }
+                })
+            }
+        }
+    }
+
+    fn int_match(&self, v: i64) -> bool {
+        self.pats.iter().any(|p| match p {
+            Pat::Int { min, max } => min.is_none_or(|m| m <= v) && max.is_none_or(|m| v <= m),
+            _ => false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pats(kind: MatchKind, icase: bool, words: &[&str]) -> Patterns {
+        let mut p = Patterns::new(kind, icase);
+        let mut op = Op::Eq;
+        for w in words {
+            if kind.int_patterns() {
+                if let Some(o) = Op::from_word(w) {
+                    op = o;
+                    continue;
+                }
+            }
+            p.add(w, op, true).unwrap();
+        }
+        p
+    }
+
+    fn m(p: &Patterns, s: &str) -> bool {
+        p.matches(&Smp::str(s.as_bytes()))
+    }
+
+    #[test]
+    fn strings() {
+        let p = pats(MatchKind::Str, false, &["a", "B"]);
+        assert!(m(&p, "a") && m(&p, "B") && !m(&p, "b") && !m(&p, "ab"));
+        let p = pats(MatchKind::Str, true, &["A"]);
+        assert!(m(&p, "a"));
+        let p = pats(MatchKind::Beg, false, &["/st"]);
+        assert!(m(&p, "/static") && !m(&p, "/s"));
+        let p = pats(MatchKind::End, true, &[".JPG"]);
+        assert!(m(&p, "x.jpg") && !m(&p, "jpg"));
+        let p = pats(MatchKind::Sub, false, &[","]);
+        assert!(m(&p, "a,b") && !m(&p, "ab"));
+        assert!(m(&pats(MatchKind::Sub, false, &[""]), "x"));
+    }
+
+    #[test]
+    fn dir_and_dom() {
+        let p = pats(MatchKind::Dir, false, &["/images/png"]);
+        assert!(m(&p, "/images/png/logo/32x32.png"));
+        for (pat, ok) in [
+            ("/images", true),
+            ("images/png", true),
+            ("/png/logo", true),
+            ("logo/32x32.png", true),
+            ("32x32.png", true),
+            // the documentation says "png" does not match; haproxy 2.6 matches it
+            ("png", true),
+            ("32x32", false),
+            ("/", false),
+        ] {
+            let p = pats(MatchKind::Dir, false, &[pat]);
+            assert_eq!(m(&p, "/images/png/logo/32x32.png"), ok, "{pat}");
+        }
+        let url = "http://www1.dc-eu.example.com:80/blah";
+        for (pat, ok) in [
+            ("http", true),
+            ("www1", true),
+            (".www1", true),
+            ("dc-eu", true),
+            ("example", true),
+            ("com", true),
+            ("80", true),
+            ("dc-eu.example", true),
+            ("blah", true),
+            (":www1:", true),
+            // documented as matching; haproxy 2.6 does not match it (verified)
+            ("dc-eu.example:80", false),
+            ("eu", false),
+            ("dc", false),
+        ] {
+            let p = pats(MatchKind::Dom, false, &[pat]);
+            assert_eq!(m(&p, url), ok, "{pat}");
+        }
+        assert!(m(&pats(MatchKind::Dom, true, &["EXAMPLE"]), url));
+    }
+
+    #[test]
+    fn integers() {
+        let p = pats(MatchKind::Int, false, &["5:7"]);
+        assert!(p.matches(&Smp::Sint(6)) && !p.matches(&Smp::Sint(8)));
+        let p = pats(MatchKind::Int, false, &["lt", "3", "10"]);
+        assert!(p.matches(&Smp::Sint(6)) && !p.matches(&Smp::Sint(10)));
+        let p = pats(MatchKind::Int, false, &["ge", "7"]);
+        assert!(!p.matches(&Smp::Sint(6)) && p.matches(&Smp::Sint(7)));
+        let p = pats(MatchKind::Int, false, &["gt", "7"]);
+        assert!(!p.matches(&Smp::Sint(7)) && p.matches(&Smp::Sint(8)));
+        let p = pats(MatchKind::Int, false, &["le", "7"]);
+        assert!(p.matches(&Smp::Sint(7)) && !p.matches(&Smp::Sint(8)));
+        let p = pats(MatchKind::Int, false, &[":6"]);
+        assert!(p.matches(&Smp::Sint(-100)) && !p.matches(&Smp::Sint(7)));
+        let p = pats(MatchKind::Int, false, &["1:"]);
+        assert!(p.matches(&Smp::Sint(100)) && !p.matches(&Smp::Sint(0)));
+        // a leading '-' is a range separator, as upstream: "-5" is ":5"
+        let p = pats(MatchKind::Int, false, &["-5"]);
+        assert!(p.matches(&Smp::Sint(4)) && !p.matches(&Smp::Sint(6)));
+        let p = pats(MatchKind::Int, false, &["lt", "0"]);
+        assert!(p.matches(&Smp::str(b"-5")) && !p.matches(&Smp::str(b"0")));
+        assert!(pats(MatchKind::Int, false, &["0"]).matches(&Smp::str(b"abc")));
+        assert!(!pats(MatchKind::Int, false, &["0"]).matches(&Smp::str(b"")));
+        let p = pats(MatchKind::Len, false, &["gt", "3"]);
+        assert!(m(&p, "abcd") && !m(&p, "abc"));
+        assert!(pats(MatchKind::Len, false, &["1"]).matches(&Smp::Sint(5)));
+        let e = |w: &str, op: Op| {
+            Patterns::new(MatchKind::Int, false)
+                .add(w, op, true)
+                .unwrap_err()
+        };
+        assert_eq!(e("x", Op::Eq), "'x' is not a number");
+        assert_eq!(e("12a", Op::Eq), "'12a' is not a number");
+        assert_eq!(e("1:2:3", Op::Eq), "'1:2:3' is not a valid number range");
+        assert_eq!(e("5:2", Op::Eq), "'5:2' is not a valid number range");
+        assert_eq!(e(":", Op::Eq), "':' is not a valid number range");
+        assert_eq!(e("-3:20", Op::Eq), "'-3:20' is not a valid number range");
+        assert_eq!(
+            e("abc", Op::Lt),
+            "'abc' is neither a number nor a supported operator"
+        );
+    }
+
+    #[test]
+    fn bools_and_found() {
+        let p = pats(MatchKind::Bool, false, &["ignored"]);
+        assert!(p.matches(&Smp::Bool(true)) && !p.matches(&Smp::Bool(false)));
+        assert!(p.matches(&Smp::Sint(3)) && !p.matches(&Smp::Sint(0)));
+        let p = pats(MatchKind::Found, false, &[]);
+        assert!(p.matches(&Smp::str(b"")));
+    }
+
+    #[test]
+    fn addresses() {
+        let ip = |s: &str| Smp::Ip(s.parse().unwrap());
+        let p = pats(MatchKind::Ip, false, &["127.0.0.0/8"]);
+        assert!(p.matches(&ip("127.5.0.1")) && !p.matches(&ip("10.0.0.1")));
+        assert!(p.matches(&ip("::ffff:127.0.0.1")));
+        assert!(p.matches(&ip("::127.0.0.1")));
+        assert!(p.matches(&ip("2002:7f00:1::")));
+        assert!(!p.matches(&ip("::1")));
+        let p = pats(MatchKind::Ip, false, &["127.1"]);
+        assert!(p.matches(&ip("127.0.0.1")));
+        let p = pats(MatchKind::Ip, false, &["192.168.1/22"]);
+        assert!(p.matches(&ip("192.168.0.9")));
+        let p = pats(MatchKind::Ip, false, &["10.0.0.0/255.0.0.0"]);
+        assert!(p.matches(&ip("10.9.9.9")));
+        let p = pats(MatchKind::Ip, false, &["::ffff:127.0.0.1/120"]);
+        assert!(p.matches(&ip("127.0.0.9")));
+        let p = pats(MatchKind::Ip, false, &["::1"]);
+        assert!(p.matches(&ip("::1")) && !p.matches(&ip("127.0.0.1")));
+        assert!(pats(MatchKind::Ip, false, &["0.0.0.0/0"]).matches(&ip("1.2.3.4")));
+        assert!(pats(MatchKind::Ip, false, &["1.2.3.4"]).matches(&Smp::str(b"1.2.3.4")));
+        let e = |w: &str| {
+            Patterns::new(MatchKind::Ip, false)
+                .add(w, Op::Eq, true)
+                .unwrap_err()
+        };
+        for bad in [
+            "1.2.3.4/",
+            "0.0.0.0/33",
+            "1.2.3.400",
+            "/8",
+            "foo.invalid",
+            "::1/129",
+        ] {
+            assert_eq!(
+                e(bad),
+                format!("'{bad}' is not a valid IPv4 or IPv6 address")
+            );
+        }
+    }
+
+    #[test]
+    fn binary_and_methods() {
+        let p = pats(MatchKind::Bin, false, &["4142"]);
+        assert!(m(&p, "AB") && !m(&p, "ABC"));
+        assert!(pats(MatchKind::Bin, false, &["0000000000000001"]).matches(&Smp::Sint(1)));
+        assert_eq!(
+            Patterns::new(MatchKind::Bin, false)
+                .add("414", Op::Eq, true)
+                .unwrap_err(),
+            "an even number of hex digit is expected"
+        );
+        let meth = |s: &str| Smp::Meth(std::borrow::Cow::Owned(s.as_bytes().to_vec()));
+        let p = pats(MatchKind::Meth, false, &["GET", "HEAD"]);
+        assert!(p.matches(&meth("GET")) && p.matches(&meth("HEAD")) && !p.matches(&meth("get")));
+        let p = pats(MatchKind::Meth, true, &["get"]);
+        assert!(!p.matches(&meth("GET")) && p.matches(&meth("gEt")));
+        let p = pats(MatchKind::Meth, false, &["FOO"]);
+        assert!(p.matches(&meth("FOO")) && !p.matches(&meth("foo")));
+        assert!(Patterns::new(MatchKind::Reg, false)
+            .add("x", Op::Eq, true)
+            .is_err());
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(MatchKind::from_name("dom"), Some(MatchKind::Dom));
+        assert_eq!(MatchKind::from_name(""), None);
+        assert_eq!(MatchKind::default_for(SmpType::Any), None);
+        assert_eq!(MatchKind::default_for(SmpType::Ipv4), Some(MatchKind::Ip));
+        assert_eq!(MatchKind::Len.expect_type(), SmpType::Str);
+        let p = pats(MatchKind::Str, false, &["x"]);
+        assert_eq!(
+            (p.kind(), p.len(), p.is_empty()),
+            (MatchKind::Str, 1, false)
+        );
+    }
+}

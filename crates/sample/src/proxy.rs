@@ -1,0 +1,645 @@
+//! Per-proxy compilation: ACLs, the three HTTP rule sets, `use_backend` conditions and the
+//! log format of one [`Proxy`], plus the evaluation entry points the runtime calls.
+//!
+//! Owns [`ProxyRules`] and the rule-set ordering HAProxy applies across a frontend and its
+//! backend: request rules run per proxy (frontend, then backend once selected); response rules
+//! run backend first, and an `allow` there also skips the frontend's; after-response rules run
+//! backend then frontend, an `allow` only ending its own proxy's list ([`http_res_chain`],
+//! [`http_after_res_chain`]).
+
+use crate::acl::{AclDiag, AclTable, Cond};
+use crate::ctx::{Dir, SampleCtx};
+use crate::fetch::Where;
+use crate::logfmt::{LogFormat, HTTP_LOG_FORMAT, TCP_LOG_FORMAT};
+use crate::rules::{compile_rule, run, Rule, RuleCx, RuleSet, Verdict};
+use crate::CompileError;
+use hrs_cfg::model::{Cap, Mode, Proxy};
+
+/// Everything rule-related of one proxy, compiled.
+#[derive(Clone, Debug)]
+pub struct ProxyRules {
+    name: String,
+    acls: AclTable,
+    http_req: Vec<Rule>,
+    http_res: Vec<Rule>,
+    http_after_res: Vec<Rule>,
+    switching: Vec<(String, Option<Cond>)>,
+    log_format: Option<LogFormat>,
+    warnings: Vec<CompileError>,
+}
+
+/// HAProxy's name of a proxy in messages (`proxy_type_str()` and id).
+fn what(px: &Proxy) -> String {
+    let t = if px.cap.contains(Cap::LISTEN) {
+        "proxy"
+    } else if px.cap.contains(Cap::FE) {
+        "frontend"
+    } else {
+        "backend"
+    };
+    format!("{t} '{}'", px.name)
+}
+
+/// Compiles the ACLs, rules, switching conditions and log format of `px`.
+///
+/// Warnings (ACLs that can never match where they are used, ignored reply parameters, ACLs
+/// without patterns) are kept in [`ProxyRules::warnings`].
+///
+/// # Errors
+/// The first error, located and worded as HAProxy's alert (without the `[ALERT]` prefix).
+pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
+    let mut acls = AclTable::new();
+    let mut warnings = Vec::new();
+    for a in &px.acls {
+        let mut d = Vec::new();
+        acls.declare(&a.name, &a.words, &mut d)
+            .map_err(|m| CompileError {
+                loc: Some(a.loc.clone()),
+                msg: format!("error detected while parsing ACL '{}' : {m}.", a.name),
+            })?;
+        for x in d {
+            warnings.push(match x {
+                AclDiag::Bare(m) => CompileError { loc: None, msg: m },
+                AclDiag::AtLine(m) => CompileError {
+                    loc: Some(a.loc.clone()),
+                    msg: m,
+                },
+            });
+        }
+    }
+    let fe = px.cap.contains(Cap::FE);
+    let be = px.cap.contains(Cap::BE);
+    let pick = |f: Where, b: Where| match (fe, be) {
+        (true, true) => f.or(b),
+        (true, false) => f,
+        _ => b,
+    };
+    let who = what(px);
+    let mut sets: [Vec<Rule>; 3] = Default::default();
+    for (i, (set, specs)) in [
+        (RuleSet::Req, &px.http_req_rules),
+        (RuleSet::Res, &px.http_res_rules),
+        (RuleSet::AfterRes, &px.http_after_res_rules),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let w = match set {
+            RuleSet::Req => pick(Where::FE_REQ, Where::BE_REQ),
+            _ => pick(Where::FE_RES, Where::BE_RES),
+        };
+        for spec in specs {
+            let mut rx = RuleCx {
+                what: &who,
+                set,
+                w,
+                acls: &mut acls,
+                warnings: &mut warnings,
+            };
+            sets[i].push(compile_rule(&mut rx, spec)?);
+        }
+    }
+    let mut switching = Vec::new();
+    for sr in &px.switching_rules {
+        let cond = match &sr.cond {
+            None => None,
+            Some(c) => {
+                let mut d = Vec::new();
+                let cond = acls
+                    .compile_cond(&c.words, c.unless, Where::FE_SWITCH, &mut d)
+                    .map_err(|m| CompileError {
+                        loc: Some(sr.loc.clone()),
+                        msg: format!("error detected while parsing switching rule : {m}."),
+                    })?;
+                for x in d {
+                    warnings.push(match x {
+                        AclDiag::Bare(m) => CompileError { loc: None, msg: m },
+                        AclDiag::AtLine(m) => CompileError {
+                            loc: Some(sr.loc.clone()),
+                            msg: m,
+                        },
+                    });
+                }
+                Some(cond)
+            }
+        };
+        switching.push((sr.backend.clone(), cond));
+    }
+    let log_format = if !fe {
+        None
+    } else if let Some(f) = &px.log_format {
+        Some(LogFormat::compile(f).map_err(|m| CompileError {
+            loc: None,
+            msg: match &px.loc {
+                Some(l) => format!("Parsing [{l}]: failed to parse log-format : {m}."),
+                None => format!("failed to parse log-format : {m}."),
+            },
+        })?)
+    } else if px.options.httplog && px.mode == Mode::Http {
+        LogFormat::compile(HTTP_LOG_FORMAT).ok()
+    } else if px.options.httplog || px.options.tcplog {
+        LogFormat::compile(TCP_LOG_FORMAT).ok()
+    } else {
+        None
+    };
+    let [http_req, http_res, http_after_res] = sets;
+    Ok(ProxyRules {
+        name: px.name.clone(),
+        acls,
+        http_req,
+        http_res,
+        http_after_res,
+        switching,
+        log_format,
+        warnings,
+    })
+}
+
+impl ProxyRules {
+    /// The proxy's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Warnings produced while compiling, in configuration order.
+    pub fn warnings(&self) -> &[CompileError] {
+        &self.warnings
+    }
+
+    /// The log format of a frontend: its `log-format`, else the `option httplog`/`tcplog`
+    /// format; `None` when it logs with the default connect line (or is not a frontend).
+    pub fn log_format(&self) -> Option<&LogFormat> {
+        self.log_format.as_ref()
+    }
+
+    /// True when the proxy has `http-request` rules.
+    pub fn has_http_req(&self) -> bool {
+        !self.http_req.is_empty()
+    }
+
+    /// Runs this proxy's `http-request` rules on the request (`ctx.req_mut()`); call it for the
+    /// frontend, then for the backend once selected (unless it is the same proxy). `Allow`
+    /// ends this proxy's list only. Rewrites are applied to the request in place.
+    pub fn http_req(&self, ctx: &mut dyn SampleCtx) -> Verdict {
+        run(&self.http_req, RuleSet::Req, &self.acls, ctx)
+    }
+
+    /// Runs this proxy's `http-response` rules on the response (`ctx.res_mut()`). See
+    /// [`http_res_chain`] for the backend-then-frontend order.
+    pub fn http_res(&self, ctx: &mut dyn SampleCtx) -> Verdict {
+        run(&self.http_res, RuleSet::Res, &self.acls, ctx)
+    }
+
+    /// Runs this proxy's `http-after-response` rules on the response about to be sent
+    /// (including HAProxy's own replies). Only `Continue` or `Allow` can come out.
+    pub fn http_after_res(&self, ctx: &mut dyn SampleCtx) -> Verdict {
+        run(&self.http_after_res, RuleSet::AfterRes, &self.acls, ctx)
+    }
+
+    /// The backend named by the first `use_backend` rule whose condition holds (rules without
+    /// a condition always hold); `None` to fall back to `default_backend`.
+    pub fn switch_backend(&self, ctx: &dyn SampleCtx) -> Option<&str> {
+        self.switching
+            .iter()
+            .find(|(_, c)| c.as_ref().is_none_or(|c| c.eval(&self.acls, ctx, Dir::Req)))
+            .map(|(b, _)| b.as_str())
+    }
+}
+
+/// Runs `http-response` rules as HAProxy does for a stream: the backend's first, then the
+/// frontend's unless the backend's ended with `allow` or a deny. Pass the same object twice
+/// (or a `listen`) and the list runs once.
+pub fn http_res_chain(be: &ProxyRules, fe: &ProxyRules, ctx: &mut dyn SampleCtx) -> Verdict {
+    let v = be.http_res(ctx);
+    if v != Verdict::Continue || std::ptr::eq(be, fe) {
+        return v;
+    }
+    fe.http_res(ctx)
+}
+
+/// Runs `http-after-response` rules: the backend's then the frontend's; an `allow` only ends
+/// the list of its own proxy, as upstream.
+pub fn http_after_res_chain(be: &ProxyRules, fe: &ProxyRules, ctx: &mut dyn SampleCtx) -> Verdict {
+    let v = be.http_after_res(ctx);
+    if std::ptr::eq(be, fe) {
+        return v;
+    }
+    fe.http_after_res(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testctx::TestCtx;
+    use hrs_cfg::diag::Loc;
+    use hrs_cfg::model::{AclSpec, CondSpec, HttpRuleSpec, SwitchRule};
+    use hrs_http::{HttpHead, Version};
+
+    fn loc(line: usize) -> Loc {
+        Loc {
+            file: "t.cfg".into(),
+            line,
+        }
+    }
+
+    fn ws(s: &str) -> Vec<String> {
+        s.split(' ')
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect()
+    }
+
+    fn rule(line: &str) -> HttpRuleSpec {
+        let w = ws(line);
+        let end = w
+            .iter()
+            .position(|x| x == "if" || x == "unless")
+            .unwrap_or(w.len());
+        HttpRuleSpec {
+            action: w[0].clone(),
+            args: w[1..end].to_vec(),
+            cond: w.get(end).map(|k| CondSpec {
+                unless: k == "unless",
+                words: w[end + 1..].to_vec(),
+            }),
+            loc: loc(20),
+        }
+    }
+
+    fn fe() -> Proxy {
+        let mut p = Proxy::preset("fe", Cap::FE);
+        p.mode = Mode::Http;
+        p.loc = Some(loc(7));
+        p
+    }
+
+    #[test]
+    fn switching_rules() {
+        let mut p = fe();
+        p.acls.push(AclSpec {
+            name: "is_api".into(),
+            words: ws("path_beg /api"),
+            loc: loc(8),
+        });
+        p.switching_rules = vec![
+            SwitchRule {
+                backend: "api".into(),
+                cond: Some(CondSpec {
+                    unless: false,
+                    words: ws("is_api"),
+                }),
+                loc: loc(9),
+            },
+            SwitchRule {
+                backend: "static".into(),
+                cond: Some(CondSpec {
+                    unless: false,
+                    words: ws("{ hdr_beg(host) -i img. } || { path_end .png }"),
+                }),
+                loc: loc(10),
+            },
+            SwitchRule {
+                backend: "other".into(),
+                cond: Some(CondSpec {
+                    unless: true,
+                    words: ws("METH_GET"),
+                }),
+                loc: loc(11),
+            },
+        ];
+        let r = compile_proxy(&p).unwrap();
+        assert_eq!(r.name(), "fe");
+        let sw = |uri: &str, host: &str| {
+            let c = TestCtx::get(uri, &[("host", host)]);
+            r.switch_backend(&c).map(String::from)
+        };
+        assert_eq!(sw("/api/x", "h").as_deref(), Some("api"));
+        assert_eq!(sw("/x", "IMG.example").as_deref(), Some("static"));
+        assert_eq!(sw("/a.png", "h").as_deref(), Some("static"));
+        assert_eq!(sw("/x", "h"), None);
+        let mut c = TestCtx::get("/x", &[]);
+        c.req = Some(HttpHead::request(b"POST", b"/x", Version::Http11, 0));
+        assert_eq!(r.switch_backend(&c), Some("other"));
+        p.switching_rules.push(SwitchRule {
+            backend: "x".into(),
+            cond: Some(CondSpec {
+                unless: false,
+                words: ws("{ path -m int x }"),
+            }),
+            loc: loc(12),
+        });
+        assert_eq!(
+            compile_proxy(&p).unwrap_err().to_string(),
+            "parsing [t.cfg:12] : error detected while parsing switching rule : 'x' is not a number."
+        );
+    }
+
+    #[test]
+    fn errors_and_warnings() {
+        let mut p = fe();
+        p.acls.push(AclSpec {
+            name: "a".into(),
+            words: ws("path -m int x"),
+            loc: loc(8),
+        });
+        assert_eq!(
+            compile_proxy(&p).unwrap_err().to_string(),
+            "parsing [t.cfg:8] : error detected while parsing ACL 'a' : 'x' is not a number."
+        );
+        let mut p = fe();
+        p.acls.push(AclSpec {
+            name: "a".into(),
+            words: ws("req.hdr(x)"),
+            loc: loc(8),
+        });
+        p.http_res_rules.push(rule("deny if a"));
+        let r = compile_proxy(&p).unwrap();
+        assert!(r.warnings()[0].loc.is_none());
+        assert!(r.warnings()[0]
+            .msg
+            .starts_with("parsing acl keyword 'req.hdr(x)'"));
+        assert_eq!(r.warnings()[1].to_string(), "parsing [t.cfg:20] : acl 'a' will never match because it only involves keywords that are incompatible with 'frontend http-response header rule'");
+        let mut li = Proxy::preset("li", Cap::LISTEN);
+        li.mode = Mode::Http;
+        li.http_req_rules.push(rule("set-header x %[srv_name]"));
+        assert_eq!(
+            compile_proxy(&li).unwrap_err().to_string(),
+            "parsing [t.cfg:20] : error detected in proxy 'li' while parsing 'http-request set-header' rule : sample fetch <srv_name]> may not be reliably used here because it needs 'server' which is not available here."
+        );
+        let mut li = Proxy::preset("li", Cap::LISTEN);
+        li.http_req_rules.push(rule("set-header x %[be_name]"));
+        assert!(compile_proxy(&li).is_ok());
+        let mut f = fe();
+        f.http_req_rules.push(rule("set-header x %[be_name]"));
+        assert!(compile_proxy(&f).is_err());
+        let mut b = Proxy::preset("be", Cap::BE);
+        b.http_req_rules.push(rule("set-header x %[be_name]"));
+        assert!(compile_proxy(&b).is_ok());
+        let mut f = fe();
+        f.log_format = Some("%[req.hdr(a)]".into());
+        assert_eq!(
+            compile_proxy(&f).unwrap_err().to_string(),
+            "Parsing [t.cfg:7]: failed to parse log-format : sample fetch <req.hdr(a)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."
+        );
+    }
+
+    #[test]
+    fn log_formats() {
+        let mut f = fe();
+        assert!(compile_proxy(&f).unwrap().log_format().is_none());
+        f.options.httplog = true;
+        assert!(compile_proxy(&f).unwrap().log_format().is_some());
+        f.log_format = Some("%ci %[method]".into());
+        let r = compile_proxy(&f).unwrap();
+        let mut out = Vec::new();
+        r.log_format()
+            .unwrap()
+            .render(&TestCtx::get("/", &[]), &mut out);
+        assert_eq!(out, b"127.0.0.1 GET");
+        let mut b = Proxy::preset("be", Cap::BE);
+        b.options.httplog = true;
+        assert!(compile_proxy(&b).unwrap().log_format().is_none());
+    }
+
+    #[test]
+    fn chains() {
+        let mut f = fe();
+        f.http_res_rules.push(rule("add-header x-order fe"));
+        f.http_after_res_rules
+            .push(rule("add-header x-order after-fe"));
+        let mut b = Proxy::preset("be", Cap::BE);
+        b.mode = Mode::Http;
+        b.http_res_rules.push(rule("add-header x-order be"));
+        b.http_res_rules.push(rule("allow if { status 204 }"));
+        b.http_after_res_rules
+            .push(rule("add-header x-order after-be"));
+        b.http_after_res_rules.push(rule("allow"));
+        b.http_req_rules
+            .push(rule("set-var(txn.d) str(1) if { path /rdeny }"));
+        b.http_res_rules
+            .push(rule("deny if { var(txn.d) -m found }"));
+        let fr = compile_proxy(&f).unwrap();
+        let br = compile_proxy(&b).unwrap();
+        let run = |uri: &str, status: u16| {
+            let mut c = TestCtx::get(uri, &[]);
+            assert_eq!(fr.http_req(&mut c), Verdict::Continue);
+            assert_eq!(br.http_req(&mut c), Verdict::Continue);
+            c.res = Some(HttpHead::response(Version::Http11, status, b"", 0));
+            let v = http_res_chain(&br, &fr, &mut c);
+            let v2 = http_after_res_chain(&br, &fr, &mut c);
+            let order: Vec<String> = c
+                .res
+                .as_ref()
+                .unwrap()
+                .values(b"x-order")
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect();
+            (v, v2, order.join(","))
+        };
+        let (v, v2, o) = run("/p", 200);
+        assert_eq!((v, v2), (Verdict::Continue, Verdict::Continue));
+        assert_eq!(o, "be,fe,after-be,after-fe");
+        let (v, _, o) = run("/p", 204);
+        assert_eq!(v, Verdict::Allow);
+        assert_eq!(o, "be,after-be,after-fe");
+        let (v, _, _) = run("/rdeny", 200);
+        assert!(matches!(v, Verdict::Deny(ref r) if r.status == 502));
+        assert!(!fr.has_http_req() && br.has_http_req());
+        let mut c = TestCtx::get("/", &[]);
+        c.res = Some(HttpHead::response(Version::Http11, 200, b"", 0));
+        assert_eq!(http_res_chain(&fr, &fr, &mut c), Verdict::Continue);
+        assert_eq!(c.res.as_ref().unwrap().values(b"x-order").count(), 1);
+    }
+}
+
+#[cfg(test)]
+mod robustness {
+    //! Random configuration words and header bytes must never panic, whatever they contain.
+    use super::*;
+    use crate::acl::AclTable;
+    use crate::expr::SampleExpr;
+    use crate::logfmt::LogFormat;
+    use crate::testctx::TestCtx;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+            v[(self.next() % v.len() as u64) as usize]
+        }
+    }
+
+    const ATOMS: &[&str] = &[
+        "%",
+        "%%",
+        "%[",
+        "]",
+        "{",
+        "}",
+        "%{+Q}",
+        "%{-Q,+X,+E,+M}",
+        "(",
+        ")",
+        ",",
+        "'",
+        "\"",
+        "\\",
+        " ",
+        "req.hdr",
+        "hdr",
+        "req.fhdr",
+        "res.hdr",
+        "path",
+        "url",
+        "base",
+        "query",
+        "method",
+        "status",
+        "src",
+        "var",
+        "txn.a",
+        "str",
+        "int",
+        "lower",
+        "upper",
+        "hex",
+        "base64",
+        "-1",
+        "-11",
+        "0",
+        "1",
+        "x",
+        "é",
+        "ci",
+        "r",
+        "HM",
+        "Tt",
+        "o",
+        "tr",
+        "-m",
+        "-i",
+        "--",
+        "beg",
+        "dom",
+        "dir",
+        "len",
+        "int",
+        "ip",
+        "bin",
+        "found",
+        "bool",
+        "lt",
+        "gt",
+        "127.0.0.1/8",
+        "::1",
+        ":",
+        "path_beg",
+        "hdr_dom",
+        "method",
+        "GET",
+        "{",
+        "!",
+        "||",
+        "or",
+        "TRUE",
+        "METH_GET",
+        "HTTP_URL_ABS",
+        "LOCALHOST",
+        "\u{1}",
+    ];
+
+    fn word(r: &mut Rng) -> String {
+        let n = 1 + r.next() % 6;
+        (0..n).map(|_| r.pick(ATOMS)).collect()
+    }
+
+    #[test]
+    fn never_panics() {
+        let mut r = Rng(0x2545_f491_4f6c_dd1d);
+        let mut c = TestCtx::get(
+            "/a,b?\u{ff}",
+            &[
+                ("x", "\"unterminated, a\\"),
+                ("x", ",,,"),
+                ("host", "h\u{e9}"),
+                ("content-length", "-99999999999999999999999"),
+            ],
+        );
+        c.req
+            .as_mut()
+            .unwrap()
+            .add_header(b"bin", b"\xff\xfe\x00,\"");
+        c.res = Some(hrs_http::HttpHead::response(
+            hrs_http::Version::Http2,
+            599,
+            b"",
+            0,
+        ));
+        c.info = Some(crate::logfmt::LogInfo {
+            accept_secs: i64::MAX / 2,
+            t_close: i64::MIN,
+            t_idle: i64::MAX,
+            t_handshake: i64::MAX,
+            t_request: i64::MAX,
+            req_line: Some(b" \t"),
+            ..Default::default()
+        });
+        for _ in 0..4000 {
+            let s = word(&mut r);
+            for w in [Where::FE_REQ, Where::FE_RES, Where::LOG] {
+                if let Ok(f) = LogFormat::compile_http(&s, w) {
+                    let mut out = Vec::new();
+                    f.render_dir(&c, Dir::Req, &mut out);
+                    f.render_dir(&c, Dir::Res, &mut out);
+                }
+            }
+            if let Ok(f) = LogFormat::compile(&s) {
+                f.render(&c, &mut Vec::new());
+            }
+            let words: Vec<String> = (0..1 + r.next() % 4).map(|_| word(&mut r)).collect();
+            if let Ok((e, _)) = SampleExpr::parse(&words, false) {
+                e.eval(&c, Dir::Req);
+                e.for_each(&c, Dir::Res, &mut |_| false);
+            }
+            let mut px = Proxy::preset("p", Cap::LISTEN);
+            let act = r.pick(&[
+                "return",
+                "deny",
+                "allow",
+                "set-header",
+                "add-header",
+                "del-header",
+                "set-path",
+                "set-var(txn.a)",
+                "set-var(txn.a,ifgt)",
+            ]);
+            let spec = hrs_cfg::model::HttpRuleSpec {
+                action: act.into(),
+                args: words.clone(),
+                cond: None,
+                loc: hrs_cfg::diag::Loc {
+                    file: "f".into(),
+                    line: 1,
+                },
+            };
+            px.http_req_rules.push(spec.clone());
+            px.http_res_rules.push(spec);
+            if let Ok(pr) = compile_proxy(&px) {
+                let mut c2 = c.clone();
+                pr.http_req(&mut c2);
+                pr.http_res(&mut c2);
+                pr.http_after_res(&mut c2);
+            }
+            let mut t = AclTable::new();
+            let _ = t.declare("a", &words, &mut Vec::new());
+            if let Ok(cond) = t.compile_cond(&words, false, Where::FE_REQ, &mut Vec::new()) {
+                cond.eval(&t, &c, Dir::Req);
+            }
+        }
+    }
+}

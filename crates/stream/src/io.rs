@@ -1,0 +1,79 @@
+//! Connection I/O dispatch (HAProxy's `conn_fd_handler` -> mux `io_cb`): runs the mux of a
+//! connection, handles the frontend idle timers (`timeout http-request` before a request
+//! head is complete, `timeout http-keep-alive` between requests) and releases finished
+//! connections.
+
+use crate::session::conn_release;
+use hrs_conn::mux_h1::{h1_io_cb, H1Outcome};
+use hrs_core::{co_fl, ConnId, Ev, H1Rx, Mux, Side, World};
+use hrs_ev::ticks::{tick_add_ifset, tick_is_expired};
+use hrs_ev::{WakeReason, TICK_ETERNITY};
+
+/// The I/O callback of connection `cid`, woken for `why`.
+pub fn conn_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) {
+    let Some(c) = w.conns.get(cid) else { return };
+    let is_h1 = matches!(c.mux, Mux::H1(_));
+    if why.contains(WakeReason::TIMER)
+        && c.side == Side::Front
+        && c.strm.is_none()
+        && tick_is_expired(c.expire, ev.now())
+        && is_h1
+    {
+        front_idle_timeout(w, ev, cid);
+    }
+    let release = if is_h1 {
+        h1_io_cb(w, ev, cid) == H1Outcome::Release
+    } else {
+        hrs_conn::mux_pt::pt_io_cb(w, ev, cid)
+    };
+    if release {
+        conn_release(w, ev, cid);
+        return;
+    }
+    arm_front_idle_timer(w, ev, cid);
+}
+
+/// The request did not arrive in time: 408 when the client sent something or this is the
+/// first request, a silent close between keep-alive requests.
+fn front_idle_timeout(w: &mut World, ev: &mut Ev, cid: ConnId) {
+    let c = &mut w.conns[cid];
+    let Mux::H1(h1) = &mut c.mux else { return };
+    let silent = h1.req_count > 0 && c.ibuf.is_empty();
+    h1.rx = H1Rx::Closed;
+    c.expire = TICK_ETERNITY;
+    if silent || c.has(co_fl::CLOSE_AFTER_SEND) {
+        c.flags |= co_fl::ERROR;
+        return;
+    }
+    c.ibuf.clear();
+    c.obuf.extend_from_slice(hrs_http::errors::error_page(408));
+    c.flags |= co_fl::CLOSE_AFTER_SEND;
+    let px = c.px;
+    w.proxies[px].counters.failed_req += 1;
+    let _ = ev;
+}
+
+/// Arms the idle timer of a frontend H1 connection waiting for a request.
+fn arm_front_idle_timer(w: &mut World, ev: &mut Ev, cid: ConnId) {
+    let Some(c) = w.conns.get_mut(cid) else { return };
+    if c.side != Side::Front || c.strm.is_some() || c.has(co_fl::CLOSE_AFTER_SEND) {
+        return;
+    }
+    let Mux::H1(h1) = &c.mux else { return };
+    if !matches!(h1.rx, H1Rx::Idle | H1Rx::Head) {
+        return;
+    }
+    if c.expire != TICK_ETERNITY {
+        return;
+    }
+    let t = &w.proxies[c.px].cfg.timeouts;
+    let tmo = if h1.req_count == 0 || !c.ibuf.is_empty() {
+        t.http_request.or(t.client)
+    } else {
+        t.http_keep_alive.or(t.http_request).or(t.client)
+    };
+    if let Some(ms) = tmo {
+        c.expire = tick_add_ifset(ev.now(), ms);
+        ev.task_schedule(c.task, c.expire);
+    }
+}

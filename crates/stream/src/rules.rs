@@ -1,0 +1,172 @@
+//! The bridge between a stream and the compiled rules of `hrs-sample`: the stream seen as a
+//! [`SampleCtx`] (what fetches read and actions change), and the rule sets run in
+//! HAProxy's order (frontend then backend for requests, with the switching rules in
+//! between; backend then frontend for responses).
+
+use hrs_core::{StrmId, World};
+use hrs_http::msg::HttpHead;
+use hrs_sample::{SampleCtx, Scope, Vars, Verdict};
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+/// What the request or response rules decided.
+#[derive(Debug)]
+pub enum RuleResult {
+    /// Go on with the transaction.
+    Continue,
+    /// Answer this reply instead (`return`).
+    Reply {
+        status: u16,
+        head: HttpHead,
+        body: Vec<u8>,
+    },
+    /// Answer the proxy's error page for this status.
+    Error(u16),
+}
+
+/// A stream as seen by fetches and actions.
+pub struct StrmCtx<'a> {
+    pub w: &'a mut World,
+    pub sid: StrmId,
+}
+
+impl SampleCtx for StrmCtx<'_> {
+    fn req(&self) -> Option<&HttpHead> {
+        self.w.streams[self.sid].txn.req.as_ref()
+    }
+    fn req_mut(&mut self) -> Option<&mut HttpHead> {
+        self.w.streams[self.sid].txn.req.as_mut()
+    }
+    fn res(&self) -> Option<&HttpHead> {
+        self.w.streams[self.sid].txn.rsp.as_ref()
+    }
+    fn res_mut(&mut self) -> Option<&mut HttpHead> {
+        self.w.streams[self.sid].txn.rsp.as_mut()
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        let s = &self.w.streams[self.sid];
+        self.w.sessions.get(s.sess).and_then(|x| x.src)
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        let s = &self.w.streams[self.sid];
+        self.w.sessions.get(s.sess).and_then(|x| x.dst)
+    }
+    fn bc_src(&self) -> Option<SocketAddr> {
+        let s = &self.w.streams[self.sid];
+        s.si[1].conn.and_then(|c| self.w.conns.get(c)).and_then(|c| c.src)
+    }
+    fn fe_name(&self) -> &str {
+        &self.w.proxies[self.w.streams[self.sid].fe].cfg.name
+    }
+    fn be_name(&self) -> Option<&str> {
+        let s = &self.w.streams[self.sid];
+        Some(&self.w.proxies[s.be].cfg.name)
+    }
+    fn srv_name(&self) -> Option<&str> {
+        let s = &self.w.streams[self.sid];
+        s.srv.map(|i| self.w.servers[i].cfg.name.as_str())
+    }
+    fn http_first_req(&self) -> bool {
+        self.w.streams[self.sid].txn.flags & hrs_core::tx::NOT_FIRST == 0
+    }
+    fn vars(&self, scope: Scope) -> Option<&Vars> {
+        let s = &self.w.streams[self.sid];
+        match scope {
+            Scope::Proc => Some(&self.w.proc_vars),
+            Scope::Sess => self.w.sessions.get(s.sess).map(|x| &x.vars),
+            Scope::Txn => Some(&s.vars_txn),
+            Scope::Req => Some(&s.vars_req),
+            Scope::Res => Some(&s.vars_res),
+            Scope::Check => None,
+        }
+    }
+    fn vars_mut(&mut self, scope: Scope) -> Option<&mut Vars> {
+        let s = &mut self.w.streams[self.sid];
+        match scope {
+            Scope::Proc => Some(&mut self.w.proc_vars),
+            Scope::Sess => self.w.sessions.get_mut(s.sess).map(|x| &mut x.vars),
+            Scope::Txn => Some(&mut s.vars_txn),
+            Scope::Req => Some(&mut s.vars_req),
+            Scope::Res => Some(&mut s.vars_res),
+            Scope::Check => None,
+        }
+    }
+}
+
+fn verdict(v: Verdict) -> Option<RuleResult> {
+    match v {
+        Verdict::Continue | Verdict::Allow => None,
+        Verdict::Deny(r) | Verdict::Return(r) => Some(RuleResult::Reply {
+            status: r.status,
+            head: r.head,
+            body: r.body,
+        }),
+    }
+}
+
+/// Whether a verdict is a `deny` (termination `PR`/`PH`) rather than a `return` (`LR`).
+pub fn is_deny(v: &Verdict) -> bool {
+    matches!(v, Verdict::Deny(_))
+}
+
+/// Runs the frontend's `http-request` rules, the switching rules, then the backend's
+/// `http-request` rules (when the backend differs), setting the stream's backend. The
+/// second value is true for a `deny`.
+pub fn req_rules(w: &mut World, sid: StrmId) -> (RuleResult, bool) {
+    let fe = w.streams[sid].fe;
+    let fe_rules = Rc::clone(&w.proxies[fe].rules);
+    let mut ctx = StrmCtx { w, sid };
+    let v = fe_rules.http_req(&mut ctx);
+    let deny = is_deny(&v);
+    if let Some(r) = verdict(v) {
+        return (r, deny);
+    }
+    // backend switching (`process_switching_rules`): use_backend, else default_backend,
+    // else the frontend itself (a listen section, or no backend: 503)
+    let w = ctx.w;
+    let chosen = fe_rules.switch_backend(&StrmCtx { w, sid }).map(str::to_owned);
+    let be = chosen
+        .and_then(|name| w.be_index.get(&name).copied())
+        .or(w.proxies[fe].default_be)
+        .unwrap_or(fe);
+    w.streams[sid].be = be;
+    if be != fe {
+        let be_rules = Rc::clone(&w.proxies[be].rules);
+        let mut ctx = StrmCtx { w, sid };
+        let v = be_rules.http_req(&mut ctx);
+        let deny = is_deny(&v);
+        if let Some(r) = verdict(v) {
+            return (r, deny);
+        }
+    }
+    (RuleResult::Continue, false)
+}
+
+/// Runs the backend's then the frontend's `http-response` rules.
+pub fn res_rules(w: &mut World, sid: StrmId) -> (RuleResult, bool) {
+    let (fe, be) = (w.streams[sid].fe, w.streams[sid].be);
+    let be_rules = Rc::clone(&w.proxies[be].rules);
+    let fe_rules = Rc::clone(&w.proxies[fe].rules);
+    let mut ctx = StrmCtx { w, sid };
+    let v = if fe == be {
+        be_rules.http_res(&mut ctx)
+    } else {
+        hrs_sample::http_res_chain(&be_rules, &fe_rules, &mut ctx)
+    };
+    let deny = is_deny(&v);
+    (verdict(v).unwrap_or(RuleResult::Continue), deny)
+}
+
+/// Runs the backend's then the frontend's `http-after-response` rules (also on replies the
+/// proxy produced).
+pub fn after_res_rules(w: &mut World, sid: StrmId) {
+    let (fe, be) = (w.streams[sid].fe, w.streams[sid].be);
+    let be_rules = Rc::clone(&w.proxies[be].rules);
+    let fe_rules = Rc::clone(&w.proxies[fe].rules);
+    let mut ctx = StrmCtx { w, sid };
+    if fe == be {
+        be_rules.http_after_res(&mut ctx);
+    } else {
+        hrs_sample::http_after_res_chain(&be_rules, &fe_rules, &mut ctx);
+    }
+}

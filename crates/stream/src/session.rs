@@ -1,0 +1,104 @@
+//! Sessions (HAProxy's `session.c`): created on accept with the frontend connection, freed
+//! with it, together with the server connections the session kept.
+
+use hrs_cfg::model::Mode;
+use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World};
+use hrs_ev::WakeReason;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+/// Why an accepted connection was refused.
+#[derive(Debug)]
+pub enum AcceptError {
+    /// Registering the socket failed.
+    Io(std::io::Error),
+}
+
+/// Creates the frontend connection and the session of an accepted socket on frontend `fe`
+/// (`session_accept_fd`). In `mode tcp` the stream is created at once; in `mode http` the
+/// mux creates one per request.
+///
+/// # Errors
+/// The socket could not be registered; it is closed.
+pub fn session_accept(
+    w: &mut World,
+    ev: &mut Ev,
+    sock: mio::net::TcpStream,
+    fe: PxId,
+    src: Option<SocketAddr>,
+) -> Result<SessId, AcceptError> {
+    let tcp = w.proxies[fe].cfg.mode == Mode::Tcp;
+    let mux = if tcp { Mux::Pt } else { Mux::H1(H1c::default()) };
+    let cid = hrs_conn::conn_new_front(w, ev, sock, fe, mux, src).map_err(AcceptError::Io)?;
+    w.global.curr_conn += 1;
+    let px = &mut w.proxies[fe];
+    px.feconn += 1;
+    px.counters.cum_conn += 1;
+    px.counters.cum_sess += 1;
+    let dst = w.conns[cid].dst;
+    let sess = w.sessions.insert(Session {
+        fe,
+        conn: cid,
+        src,
+        dst,
+        accept_date: SystemTime::now(),
+        accept_tick: ev.now(),
+        vars: Default::default(),
+        srv_conns: Vec::new(),
+        req_count: 0,
+    });
+    w.conns[cid].owner = Some(sess);
+    if tcp {
+        if let Some(sid) = hrs_core::stream_new(w, ev, cid) {
+            let s = &mut w.streams[sid];
+            s.phase = StrmPhase::Connect;
+            ev.wakeup(s.task, WakeReason::INIT);
+        }
+    } else {
+        // arm the http-request timeout for the first request
+        let task = w.conns[cid].task;
+        ev.wakeup(task, WakeReason::INIT);
+    }
+    Ok(sess)
+}
+
+/// Frees a session and every server connection it kept. The frontend connection is freed
+/// by the caller.
+pub fn session_free(w: &mut World, ev: &mut Ev, sess: SessId) {
+    let Some(s) = w.sessions.remove(sess) else {
+        return;
+    };
+    for c in s.srv_conns {
+        if let Some(conn) = w.conns.get_mut(c) {
+            conn.strm = None;
+            hrs_conn::conn_free(w, ev, c);
+        }
+    }
+}
+
+/// Releases a connection whose mux is finished: a frontend one takes its session with it; a
+/// backend one leaves its session's list.
+pub fn conn_release(w: &mut World, ev: &mut Ev, cid: ConnId) {
+    let Some(c) = w.conns.get(cid) else { return };
+    if c.strm.is_some() {
+        debug_assert!(false, "conn_release of an attached connection");
+        return;
+    }
+    let owner = c.owner;
+    match c.side {
+        hrs_core::Side::Front => {
+            if let Some(sess) = owner {
+                session_free(w, ev, sess);
+            }
+        }
+        hrs_core::Side::Back => {
+            if let Some(sess) = owner.and_then(|o| w.sessions.get_mut(o)) {
+                sess.srv_conns.retain(|&x| x != cid);
+            }
+        }
+    }
+    if let Some(c) = w.conns.get_mut(cid) {
+        c.flags |= co_fl::SOCK_WR_SH;
+    }
+    hrs_conn::conn_free(w, ev, cid);
+}

@@ -1,0 +1,549 @@
+//! `process_stream` (HAProxy's `stream.c` + `http_ana.c`): the analysers of one stream, from
+//! a parsed request head to the end of the transaction.
+//!
+//! Phases ([`StrmPhase`]): request rules and backend switching, optional body buffering,
+//! server connection (the stream-interface machine), waiting for the response head, response
+//! rules, forwarding, end. A reply produced by the proxy (rules, errors) takes the place of
+//! a server response and is forwarded by the same path. The stream never reads or writes a
+//! socket: the muxes move the data; the stream wakes them when it has work for them.
+
+use crate::rules::{self, RuleResult};
+use crate::stream_interface::{back_handle, elapsed, SiOutcome};
+use hrs_cfg::model::{HttpConnMode, Mode};
+use hrs_conn::mux_h1::{h1_back_detach, h1_front_detach};
+use hrs_core::{
+    cf, co_fl, sf, tx, Cause, Ev, Finst, Mux, SiState, StrmId, StrmPhase, World,
+};
+use hrs_ev::ticks::{tick_add, tick_first, tick_is_expired};
+use hrs_ev::{WakeReason, TICK_ETERNITY};
+use hrs_http::h1::MsgFlags;
+use hrs_http::msg::{BodyLen, HttpHead, Version};
+
+/// Runs the analysers of stream `sid`, woken for `why`.
+pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) {
+    if !w.streams.contains(sid) {
+        return;
+    }
+    let _ = why;
+    for _ in 0..32 {
+        let phase = w.streams[sid].phase;
+        match phase {
+            StrmPhase::ReqRules => http_process_req(w, ev, sid),
+            StrmPhase::WaitBody => {
+                let bufsize = w.global.bufsize;
+                let s = &w.streams[sid];
+                if s.req.has(cf::EOM) || s.req.buf.len() >= bufsize.saturating_sub(w.global.maxrewrite) {
+                    w.streams[sid].phase = StrmPhase::Connect;
+                } else if s.req.has(cf::SHUTR) {
+                    client_abort(w, ev, sid, Finst::Req);
+                }
+            }
+            StrmPhase::Connect => {
+                if w.streams[sid].req.has(cf::SHUTR) && !w.streams[sid].req.has(cf::EOM) {
+                    client_abort(w, ev, sid, Finst::Conn);
+                    continue;
+                }
+                match back_handle(w, ev, sid) {
+                    SiOutcome::Wait => break,
+                    SiOutcome::Established => {
+                        let tcp = w.proxies[w.streams[sid].be].cfg.mode == Mode::Tcp;
+                        let s = &mut w.streams[sid];
+                        s.phase = if tcp { StrmPhase::Tunnel } else { StrmPhase::WaitRsp };
+                        s.exp = TICK_ETERNITY;
+                        if let Some(b) = s.si[1].conn {
+                            if let Some(c) = w.conns.get(b) {
+                                ev.wakeup(c.task, WakeReason::MSG);
+                            }
+                        }
+                    }
+                    SiOutcome::Error(status) => local_error(w, ev, sid, status),
+                }
+            }
+            StrmPhase::WaitRsp => {
+                if !wait_response(w, ev, sid) {
+                    break;
+                }
+            }
+            StrmPhase::RspRules => http_process_res(w, ev, sid),
+            StrmPhase::Forward => {
+                if !forward(w, ev, sid) {
+                    break;
+                }
+            }
+            StrmPhase::Tunnel => {
+                if !tunnel(w, ev, sid) {
+                    break;
+                }
+            }
+            StrmPhase::Closed => return,
+        }
+        if w.streams.get(sid).is_none_or(|s| s.phase == phase) {
+            break;
+        }
+    }
+    if w.streams.contains(sid) {
+        kick_conns(w, ev, sid);
+        set_timer(w, ev, sid);
+    }
+}
+
+/// Request analysers: frontend rules, backend switching, backend rules, then on to the
+/// server side (`http_process_req_common`, `process_switching_rules`).
+fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let fe = w.streams[sid].fe;
+    w.proxies[fe].counters.cum_req += 1;
+    let now = ev.now();
+    {
+        let s = &mut w.streams[sid];
+        s.logs.t_request = elapsed(s.logs.start, now);
+    }
+    let (res, deny) = rules::req_rules(w, sid);
+    match res {
+        RuleResult::Continue => {}
+        RuleResult::Reply { status, head, body } => {
+            let s = &mut w.streams[sid];
+            if deny {
+                s.term.set(Cause::PrxCond, Finst::Req);
+                w.proxies[fe].counters.denied_req += 1;
+            } else {
+                s.term.set(Cause::Local, Finst::Req);
+            }
+            local_reply(w, ev, sid, status, head, body, false);
+            return;
+        }
+        RuleResult::Error(status) => {
+            local_error(w, ev, sid, status);
+            return;
+        }
+    }
+    let s = &mut w.streams[sid];
+    let be = s.be;
+    let fe_opts = w.proxies[fe].cfg.options;
+    let be_opts = w.proxies[be].cfg.options;
+    // connection mode: the strongest of frontend and backend (`http_adjust_conn_mode`)
+    let mode = stronger(fe_opts.http_conn_mode, be_opts.http_conn_mode);
+    match mode {
+        HttpConnMode::Close => s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE,
+        HttpConnMode::ServerClose => s.txn.flags |= tx::SRV_CLOSE,
+        HttpConnMode::KeepAlive => {}
+    }
+    if ev.stopping() {
+        s.txn.flags |= tx::CLI_CLOSE;
+    }
+    if fe_opts.forwardfor || be_opts.forwardfor {
+        if let (Some(req), Some(src)) = (
+            s.txn.req.as_mut(),
+            w.sessions.get(s.sess).and_then(|x| x.src),
+        ) {
+            req.add_header(b"x-forwarded-for", src.ip().to_string().as_bytes());
+        }
+    }
+    if w.proxies[be].beconn == 0 || s.flags & sf::BE_ASSIGNED == 0 {
+        s.flags |= sf::BE_ASSIGNED;
+        w.proxies[be].beconn += 1;
+        w.proxies[be].counters.cum_req += u64::from(be != fe);
+    }
+    let s = &mut w.streams[sid];
+    s.phase = if fe_opts.http_buffer_request || be_opts.http_buffer_request {
+        StrmPhase::WaitBody
+    } else {
+        StrmPhase::Connect
+    };
+}
+
+fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
+    use HttpConnMode::*;
+    match (a, b) {
+        (Close, _) | (_, Close) => Close,
+        (ServerClose, _) | (_, ServerClose) => ServerClose,
+        _ => KeepAlive,
+    }
+}
+
+/// Waits for the response head. Returns true when the phase changed.
+fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
+    let now = ev.now();
+    let s = &w.streams[sid];
+    if s.txn.rsp.is_some() {
+        let s = &mut w.streams[sid];
+        s.logs.t_data = elapsed(s.logs.start, now);
+        s.phase = StrmPhase::RspRules;
+        return true;
+    }
+    let back = s.si[1].conn.and_then(|c| w.conns.get(c));
+    let failed = back.is_none_or(|c| c.has(co_fl::ERROR) || c.has(co_fl::SOCK_RD_SH));
+    if failed {
+        let be = s.be;
+        if let Some(srv) = s.srv {
+            w.servers[srv].counters.failed_resp += 1;
+        }
+        w.proxies[be].counters.failed_resp += 1;
+        w.streams[sid].term.set(Cause::SrvClose, Finst::Hdrs);
+        local_error(w, ev, sid, 502);
+        return true;
+    }
+    if s.req.has(cf::SHUTR) && !s.req.has(cf::EOM) {
+        client_abort(w, ev, sid, Finst::Data);
+        return true;
+    }
+    if tick_is_expired(s.exp, now) {
+        w.streams[sid].term.set(Cause::SrvTo, Finst::Hdrs);
+        local_error(w, ev, sid, 504);
+        return true;
+    }
+    false
+}
+
+/// Response analysers: backend then frontend `http-response` rules, then
+/// `http-after-response` (`http_process_res_common`).
+fn http_process_res(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let (res, deny) = rules::res_rules(w, sid);
+    match res {
+        RuleResult::Continue => {}
+        RuleResult::Reply { status, head, body } => {
+            let s = &mut w.streams[sid];
+            s.term.set(if deny { Cause::PrxCond } else { Cause::Local }, Finst::Hdrs);
+            // the server response is replaced: the server connection cannot be reused
+            close_back(w, ev, sid);
+            local_reply(w, ev, sid, status, head, body, false);
+            return;
+        }
+        RuleResult::Error(status) => {
+            close_back(w, ev, sid);
+            local_error(w, ev, sid, status);
+            return;
+        }
+    }
+    rules::after_res_rules(w, sid);
+    count_status(w, sid);
+    w.streams[sid].phase = StrmPhase::Forward;
+}
+
+fn count_status(w: &mut World, sid: StrmId) {
+    let s = &w.streams[sid];
+    let status = s.txn.status;
+    let class = match status {
+        100..=199 => 0,
+        200..=299 => 1,
+        300..=399 => 2,
+        400..=499 => 3,
+        500..=599 => 4,
+        _ => 5,
+    };
+    let fe = s.fe;
+    w.proxies[fe].counters.rsp[class] += 1;
+}
+
+/// Forwarding until the response was fully sent. Returns true when the stream ended.
+fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
+    let now = ev.now();
+    let s = &w.streams[sid];
+    if s.res.has(cf::DONE) {
+        // the whole response went out; the request may still be arriving (answered early)
+        if !s.req.has(cf::EOM) {
+            w.streams[sid].txn.flags |= tx::CLI_CLOSE;
+        }
+        stream_end(w, ev, sid);
+        return true;
+    }
+    let front_err = s.si[0]
+        .conn
+        .and_then(|c| w.conns.get(c))
+        .is_none_or(|c| c.has(co_fl::ERROR))
+        || s.res.has(cf::SHUTW);
+    if front_err {
+        w.streams[sid].term.set(Cause::CliClose, Finst::Data);
+        stream_end(w, ev, sid);
+        return true;
+    }
+    let back_gone = s.txn.flags & tx::LOCAL_REPLY == 0
+        && !s.res.has(cf::EOM)
+        && s.si[1]
+            .conn
+            .and_then(|c| w.conns.get(c))
+            .is_none_or(|c| c.has(co_fl::ERROR) || (c.has(co_fl::SOCK_RD_SH) && c.ibuf.is_empty()));
+    if back_gone {
+        // the server aborted in the middle of the body: the client gets a truncated response
+        w.streams[sid].term.set(Cause::SrvClose, Finst::Data);
+        w.streams[sid].txn.flags |= tx::CLI_CLOSE;
+        abort_front(w, sid);
+        stream_end(w, ev, sid);
+        return true;
+    }
+    if tick_is_expired(s.exp, now) {
+        let client_side = s.si[0]
+            .conn
+            .and_then(|c| w.conns.get(c))
+            .is_some_and(|c| c.out_pending() > 0);
+        let s = &mut w.streams[sid];
+        if client_side {
+            s.term.set(Cause::CliTo, Finst::Data);
+        } else {
+            s.term.set(Cause::SrvTo, Finst::Data);
+        }
+        s.txn.flags |= tx::CLI_CLOSE;
+        abort_front(w, sid);
+        stream_end(w, ev, sid);
+        return true;
+    }
+    false
+}
+
+/// `mode tcp`: relay until both directions are finished. Returns true when the stream ended.
+fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
+    let now = ev.now();
+    let s = &w.streams[sid];
+    let both_done = s.req.has(cf::DONE) && s.res.has(cf::DONE);
+    let err = s.req.has(cf::SHUTW) || s.res.has(cf::SHUTW);
+    if both_done || err {
+        if err {
+            let cause = if s.res.has(cf::SHUTW) { Cause::CliClose } else { Cause::SrvClose };
+            w.streams[sid].term.set(cause, Finst::Data);
+        }
+        stream_end(w, ev, sid);
+        return true;
+    }
+    if tick_is_expired(s.exp, now) {
+        let s = &mut w.streams[sid];
+        s.term.set(Cause::CliTo, Finst::Data);
+        stream_end(w, ev, sid);
+        return true;
+    }
+    false
+}
+
+/// The client went away before the request was complete.
+fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) {
+    let s = &mut w.streams[sid];
+    s.term.set(Cause::CliClose, finst);
+    s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
+    if s.txn.status == 0 {
+        s.txn.status = if s.txn.status == 0 { 400 } else { s.txn.status };
+    }
+    abort_front(w, sid);
+    stream_end(w, ev, sid);
+}
+
+/// Makes the front connection close without sending anything more.
+fn abort_front(w: &mut World, sid: StrmId) {
+    if let Some(c) = w.streams[sid].si[0].conn.and_then(|c| w.conns.get_mut(c)) {
+        if let Mux::H1(h1) = &mut c.mux {
+            h1.want_close = true;
+        }
+        c.flags |= co_fl::CLOSE_AFTER_SEND;
+    }
+}
+
+/// Closes the server connection of a stream now (its response is discarded).
+fn close_back(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    if let Some(cid) = w.streams[sid].si[1].conn.take() {
+        if let Some(c) = w.conns.get_mut(cid) {
+            c.strm = None;
+        }
+        crate::session::conn_release(w, ev, cid);
+    }
+    w.streams[sid].si[1].state = SiState::Clo;
+}
+
+/// Answers with the proxy's error page for `status` (`http_reply_and_close` with the
+/// default error message). As upstream 2.6, the client connection stays open for the next
+/// request when the request was complete (403, 502, 503, 504 pages carry no
+/// `connection: close`).
+pub(crate) fn local_error(w: &mut World, ev: &mut Ev, sid: StrmId, status: u16) {
+    let (head, body) = match hrs_sample::error_reply(status) {
+        Some(r) => (r.head, r.body),
+        None => (HttpHead::response(Version::Http11, status, b"", 0), Vec::new()),
+    };
+    {
+        let s = &mut w.streams[sid];
+        s.term.set(Cause::PrxCond, finst_of(s.phase));
+    }
+    close_back(w, ev, sid);
+    hrs_backend::backend::srv_release_slot(w, ev, sid);
+    local_reply(w, ev, sid, status, head, body, false);
+}
+
+fn finst_of(p: StrmPhase) -> Finst {
+    match p {
+        StrmPhase::ReqRules | StrmPhase::WaitBody => Finst::Req,
+        StrmPhase::Connect => Finst::Conn,
+        StrmPhase::WaitRsp | StrmPhase::RspRules => Finst::Hdrs,
+        _ => Finst::Data,
+    }
+}
+
+/// Installs a reply produced by the proxy as the stream's response and forwards it:
+/// `http-after-response` rules run on it; `close` closes the client connection after it.
+pub(crate) fn local_reply(
+    w: &mut World,
+    ev: &mut Ev,
+    sid: StrmId,
+    status: u16,
+    head: HttpHead,
+    body: Vec<u8>,
+    close: bool,
+) {
+    let s = &mut w.streams[sid];
+    if close || !s.req.has(cf::EOM) {
+        s.txn.flags |= tx::CLI_CLOSE;
+    }
+    s.txn.flags |= tx::LOCAL_REPLY;
+    s.txn.status = status;
+    s.txn.rsp_body = BodyLen::Len(body.len() as u64);
+    s.txn.rsp_flags = MsgFlags {
+        ver11: true,
+        has_cl: true,
+        ..MsgFlags::default()
+    };
+    s.txn.rsp = Some(head);
+    s.res.buf = body;
+    s.res.total = s.res.buf.len() as u64;
+    s.res.flags |= cf::EOM;
+    if s.term.cause == Cause::None {
+        s.term.set(Cause::Local, finst_of(s.phase));
+    }
+    if s.si[1].state != SiState::Est {
+        s.si[1].state = SiState::Clo;
+    }
+    rules::after_res_rules(w, sid);
+    count_status(w, sid);
+    let s = &mut w.streams[sid];
+    s.phase = StrmPhase::Forward;
+    if let Some(c) = s.si[0].conn.and_then(|c| w.conns.get(c)) {
+        ev.wakeup(c.task, WakeReason::MSG);
+    }
+}
+
+/// Wakes the connections that have work: the server side when the request has data to
+/// send or the response has room again, the client side when the response has data.
+fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let s = &w.streams[sid];
+    let bufsize = w.global.bufsize;
+    if s.phase == StrmPhase::Closed {
+        return;
+    }
+    if let Some(c) = s.si[1].conn.and_then(|c| w.conns.get(c)) {
+        if s.si[1].state == SiState::Est
+            && (!s.req.buf.is_empty()
+                || !s.req.has(cf::HEAD_SENT)
+                || (s.req.has(cf::EOM) && !s.req.has(cf::DONE))
+                || s.res.buf.len() < bufsize)
+        {
+            ev.wakeup(c.task, WakeReason::MSG);
+        }
+    }
+    if let Some(c) = s.si[0].conn.and_then(|c| w.conns.get(c)) {
+        let rsp_ready = s.txn.rsp.is_some() && matches!(s.phase, StrmPhase::Forward);
+        if (rsp_ready && (!s.res.buf.is_empty() || s.res.has(cf::EOM) || !s.res.has(cf::HEAD_SENT)))
+            || s.req.buf.len() < bufsize
+            || s.phase == StrmPhase::Tunnel
+        {
+            ev.wakeup(c.task, WakeReason::MSG);
+        }
+    }
+}
+
+/// Computes the stream's timeout for its phase and arms its task.
+fn set_timer(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let now = ev.now();
+    let s = &mut w.streams[sid];
+    let fe = &w.proxies[s.fe].cfg.timeouts;
+    let be = &w.proxies[s.be].cfg.timeouts;
+    let active = s.req.has(cf::ACTIVITY) || s.res.has(cf::ACTIVITY);
+    s.req.flags &= !cf::ACTIVITY;
+    s.res.flags &= !cf::ACTIVITY;
+    let tmo = match s.phase {
+        StrmPhase::WaitBody => fe.client,
+        StrmPhase::WaitRsp => be.server,
+        StrmPhase::Forward => {
+            if s.txn.flags & tx::LOCAL_REPLY != 0 {
+                fe.client
+            } else {
+                match (fe.client, be.server) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+        }
+        StrmPhase::Tunnel => be.tunnel.or(match (fe.client, be.server) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }),
+        _ => None,
+    };
+    if active || s.exp == TICK_ETERNITY {
+        s.exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add(now, ms));
+    }
+    let when = tick_first(s.exp, s.si[1].exp);
+    ev.task_schedule(s.task, when);
+}
+
+/// End of transaction (`http_end_txn` + `stream_free`): log, release the server slot,
+/// decide the fate of both connections, free the stream.
+pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let now = ev.now();
+    {
+        let s = &mut w.streams[sid];
+        s.phase = StrmPhase::Closed;
+        s.logs.t_close = elapsed(s.logs.start, now);
+    }
+    crate::log::stream_log(w, sid);
+    hrs_backend::backend::srv_release_slot(w, ev, sid);
+    let s = &mut w.streams[sid];
+    if s.flags & sf::BE_ASSIGNED != 0 {
+        s.flags &= !sf::BE_ASSIGNED;
+        let be = s.be;
+        w.proxies[be].beconn = w.proxies[be].beconn.saturating_sub(1);
+    }
+    let s = &w.streams[sid];
+    let (front, back, sess, txflags, task) =
+        (s.si[0].conn, s.si[1].conn, s.sess, s.txn.flags, s.task);
+    let tcp = w.proxies[s.be].cfg.mode == Mode::Tcp || w.proxies[s.fe].cfg.mode == Mode::Tcp;
+    // the server side
+    if let Some(b) = back {
+        let keep = match w.conns.get_mut(b) {
+            Some(c) if !tcp => {
+                let ok = h1_back_detach(c);
+                ok && txflags & (tx::NO_REUSE | tx::SRV_CLOSE) == 0
+            }
+            Some(c) => {
+                c.strm = None;
+                false
+            }
+            None => false,
+        };
+        if keep {
+            let max = w.proxies[w.streams[sid].be].cfg.max_session_srv_conns as usize;
+            if let Some(se) = w.sessions.get_mut(sess) {
+                se.srv_conns.push(b);
+                if se.srv_conns.len() > max.max(1) {
+                    let old = se.srv_conns.remove(0);
+                    crate::session::conn_release(w, ev, old);
+                }
+            }
+        } else {
+            crate::session::conn_release(w, ev, b);
+        }
+    }
+    // the client side
+    if let Some(f) = front {
+        if let Some(c) = w.conns.get_mut(f) {
+            if tcp {
+                c.strm = None;
+                c.flags |= co_fl::CLOSE_AFTER_SEND;
+            } else {
+                let close = h1_front_detach(c) || txflags & tx::CLI_CLOSE != 0;
+                if close {
+                    c.flags |= co_fl::CLOSE_AFTER_SEND;
+                    if let Mux::H1(h1) = &mut c.mux {
+                        h1.rx = hrs_core::H1Rx::Closed;
+                    }
+                }
+                c.expire = TICK_ETERNITY;
+            }
+            ev.wakeup(c.task, WakeReason::MSG);
+        }
+    }
+    ev.task_free(task);
+    w.streams.remove(sid);
+}

@@ -1,0 +1,205 @@
+//! The server-side stream-interface state machine (HAProxy's `back_handle_st_*` in
+//! `backend.c`/`stream.c` for the `stream_interface` of the connection era, later `stconn`):
+//! INI/REQ -> (QUE) -> ASS -> CON -> EST, with CER -> TAR -> retry on connection failures.
+//!
+//! Touches only the stream's `si[1]`, its target and counters, and calls `hrs-backend` to get
+//! a server and a connection.
+
+use hrs_backend::backend::{assign_server, connect_server, srv_release_slot, ConnStatus, SrvStatus};
+use hrs_cfg::model::Balance;
+use hrs_core::{co_fl, sf, Cause, Ev, Finst, SiState, StrmId, World};
+use hrs_ev::ticks::{tick_add, tick_add_ifset, tick_is_expired};
+use hrs_ev::TICK_ETERNITY;
+
+/// What the server side needs from the stream after a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiOutcome {
+    /// Waiting (connect in progress, queue, turn-around); the timer in `si[1].exp` is set.
+    Wait,
+    /// The connection is established: the request can go.
+    Established,
+    /// Giving up: answer this status to the client (503 no server / connect failure, queue
+    /// timeout), the termination is recorded.
+    Error(u16),
+}
+
+/// Advances `si[1]` of stream `sid` as far as possible.
+pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
+    for _ in 0..16 {
+        let now = ev.now();
+        let s = &mut w.streams[sid];
+        let be = s.be;
+        match s.si[1].state {
+            SiState::Ini => {
+                s.si[1].state = SiState::Req;
+                s.si[1].conn_retries = w.proxies[be].cfg.retries;
+            }
+            SiState::Req => {
+                if s.flags & sf::ASSIGNED != 0 {
+                    s.si[1].state = SiState::Ass;
+                    continue;
+                }
+                match assign_server(w, sid) {
+                    SrvStatus::Ok => w.streams[sid].si[1].state = SiState::Ass,
+                    SrvStatus::NoSrv => {
+                        let s = &mut w.streams[sid];
+                        s.term.set(Cause::SrvClose, Finst::Conn);
+                        s.si[1].state = SiState::Clo;
+                        w.proxies[be].counters.failed_conns += 1;
+                        return SiOutcome::Error(503);
+                    }
+                    SrvStatus::Queued => {
+                        let t = &w.proxies[be].cfg.timeouts;
+                        let tmo = t.queue.or(t.connect);
+                        let s = &mut w.streams[sid];
+                        s.si[1].state = SiState::Que;
+                        s.si[1].exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add_ifset(now, ms));
+                        s.logs.t_queue = -1;
+                    }
+                }
+            }
+            SiState::Que => {
+                if s.flags & sf::QUEUED == 0 {
+                    // dequeued: a slot was given to us
+                    s.si[1].state = SiState::Ass;
+                    s.si[1].exp = TICK_ETERNITY;
+                    continue;
+                }
+                if tick_is_expired(s.si[1].exp, now) {
+                    s.si[1].state = SiState::Clo;
+                    s.term.set(Cause::SrvTo, Finst::Queue);
+                    srv_release_slot(w, ev, sid);
+                    return SiOutcome::Error(503);
+                }
+                return SiOutcome::Wait;
+            }
+            SiState::Ass => {
+                if s.logs.t_queue < 0 {
+                    s.logs.t_queue = elapsed(s.logs.start, now);
+                }
+                match connect_server(w, ev, sid) {
+                    ConnStatus::Ok => {
+                        let s = &mut w.streams[sid];
+                        if s.si[1].state == SiState::Con {
+                            let tmo = w.proxies[be].cfg.timeouts.connect;
+                            s.si[1].exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add(now, ms));
+                        }
+                    }
+                    ConnStatus::Failed => {
+                        w.streams[sid].si[1].state = SiState::Cer;
+                    }
+                }
+            }
+            SiState::Con => {
+                let Some(cid) = s.si[1].conn else {
+                    s.si[1].state = SiState::Cer;
+                    continue;
+                };
+                let c = &w.conns[cid];
+                if c.has(co_fl::ERROR) {
+                    s.si[1].state = SiState::Cer;
+                    continue;
+                }
+                if c.has(co_fl::CONNECTED) {
+                    s.si[1].state = SiState::Est;
+                    s.si[1].exp = TICK_ETERNITY;
+                    continue;
+                }
+                if tick_is_expired(s.si[1].exp, now) {
+                    s.si[1].state = SiState::Cer;
+                    s.flags |= FL_CONN_TIMEOUT;
+                    continue;
+                }
+                return SiOutcome::Wait;
+            }
+            SiState::Cer => {
+                // close the failed connection, count, decide to retry
+                if let Some(cid) = s.si[1].conn.take() {
+                    if let Some(c) = w.conns.get_mut(cid) {
+                        c.strm = None;
+                    }
+                    crate::session::conn_release(w, ev, cid);
+                }
+                let s = &mut w.streams[sid];
+                let timed_out = s.flags & FL_CONN_TIMEOUT != 0;
+                s.flags &= !FL_CONN_TIMEOUT;
+                if let Some(srv) = s.srv {
+                    w.servers[srv].counters.failed_conns += 1;
+                }
+                w.proxies[be].counters.failed_conns += 1;
+                let s = &mut w.streams[sid];
+                if s.si[1].conn_retries == 0 {
+                    s.term.set(
+                        if timed_out { Cause::SrvTo } else { Cause::SrvClose },
+                        Finst::Conn,
+                    );
+                    s.si[1].state = SiState::Clo;
+                    srv_release_slot(w, ev, sid);
+                    return SiOutcome::Error(503);
+                }
+                s.si[1].conn_retries -= 1;
+                if let Some(srv) = s.srv {
+                    w.servers[srv].counters.retries += 1;
+                }
+                w.proxies[be].counters.retries += 1;
+                let px = &w.proxies[be];
+                let redispatch = px.cfg.options.redispatch
+                    && s.si[1].conn_retries == 0
+                    && px.servers.len() > 1;
+                let s = &mut w.streams[sid];
+                if redispatch {
+                    srv_release_slot(w, ev, sid);
+                    let s = &mut w.streams[sid];
+                    s.flags &= !sf::ASSIGNED;
+                    s.flags |= sf::REDISP;
+                    s.si[1].state = SiState::Req;
+                    w.proxies[be].counters.redispatches += 1;
+                } else {
+                    s.si[1].state = SiState::Ass;
+                }
+                // turn-around delay unless redispatching over several round-robin servers
+                let px = &w.proxies[be];
+                let rr = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
+                let s = &mut w.streams[sid];
+                let wait = !timed_out
+                    && (s.si[1].state == SiState::Ass || !rr || px.servers.len() <= 1);
+                if wait {
+                    let delay = px.cfg.timeouts.connect.map_or(1000, |c| c.min(1000));
+                    s.si[1].exp = tick_add(now, delay);
+                    s.flags = (s.flags & !FL_TAR_ASS) | if s.si[1].state == SiState::Ass { FL_TAR_ASS } else { 0 };
+                    s.si[1].state = SiState::Tar;
+                }
+            }
+            SiState::Tar => {
+                if !tick_is_expired(s.si[1].exp, now) {
+                    return SiOutcome::Wait;
+                }
+                s.si[1].exp = TICK_ETERNITY;
+                s.si[1].state = if s.flags & FL_TAR_ASS != 0 {
+                    SiState::Ass
+                } else {
+                    SiState::Req
+                };
+                s.flags &= !FL_TAR_ASS;
+            }
+            SiState::Rdy | SiState::Est => {
+                if s.logs.t_connect < 0 {
+                    s.logs.t_connect = elapsed(s.logs.start, now);
+                }
+                return SiOutcome::Established;
+            }
+            SiState::Dis | SiState::Clo => return SiOutcome::Wait,
+        }
+    }
+    SiOutcome::Wait
+}
+
+/// Private stream flag: the last connect attempt timed out.
+const FL_CONN_TIMEOUT: u32 = 1 << 16;
+/// Private stream flag: after the turn-around, go back to ASS (same server) not REQ.
+const FL_TAR_ASS: u32 = 1 << 17;
+
+/// Milliseconds from `start` to `now`.
+pub(crate) fn elapsed(start: hrs_ev::Tick, now: hrs_ev::Tick) -> i64 {
+    now.wrapping_sub(start) as i32 as i64
+}
