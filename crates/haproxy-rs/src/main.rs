@@ -115,7 +115,29 @@ fn main() {
         }
         exit(1);
     }
-    if args.zero_warning && diags.has_warnings() {
+    // compile ACLs, rules and log-formats now, so that -c reports what startup would
+    let mut rule_errors = 0;
+    let mut rule_warnings = false;
+    for p in &cfg.proxies {
+        match hrs_sample::compile_proxy(p) {
+            Ok(r) => {
+                for w in r.warnings() {
+                    rule_warnings = true;
+                    out.emit(Level::Warning, &w.to_string());
+                }
+            }
+            Err(e) => {
+                rule_errors += 1;
+                out.emit(Level::Alert, &e.to_string());
+            }
+        }
+    }
+    if rule_errors > 0 {
+        out.emit(Level::Alert, "Fatal errors found in configuration.");
+        exit(1);
+    }
+    let diags_warned = diags.has_warnings() || rule_warnings;
+    if args.zero_warning && diags_warned {
         out.emit(
             Level::Alert,
             "Some warnings were found and 'zero-warning' is set. Aborting.",
@@ -124,7 +146,7 @@ fn main() {
     }
     let listening = hrs_cfg::check::has_listener(&cfg);
     if args.action == cli::Action::Check {
-        if diags.has_warnings() {
+        if diags_warned {
             println!("Warnings were found.");
         }
         if !listening {

@@ -110,9 +110,22 @@ enum Pat {
     Bytes(Box<[u8]>),
     Ip(Net),
     Meth(Meth, Box<[u8]>),
+    /// A compiled regular expression (`-m reg`).
+    Reg(Re),
     /// Methods that take no pattern (`found`, `bool`).
     Nothing,
 }
+
+/// A regular expression, compared by its source text.
+#[derive(Clone, Debug)]
+struct Re(regex::bytes::Regex);
+
+impl PartialEq for Re {
+    fn eq(&self, o: &Re) -> bool {
+        self.0.as_str() == o.0.as_str()
+    }
+}
+impl Eq for Re {}
 
 /// The compiled patterns of one ACL expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -486,10 +499,12 @@ impl Patterns {
             MatchKind::Ip => parse_ip_pat(word, no_dns)?,
             MatchKind::Bin => parse_hex(word)?,
             MatchKind::Reg => {
-                return Err(
-                    "regex matching ('-m reg' and '_reg' keywords) is not supported by haproxy-rs"
-                        .into(),
-                )
+                let re = regex::bytes::RegexBuilder::new(word)
+                    .case_insensitive(self.icase)
+                    .unicode(false)
+                    .build()
+                    .map_err(|e| format!("regex '{word}' is invalid: {e}"))?;
+                Pat::Reg(Re(re))
             }
             MatchKind::Meth => Pat::Meth(Meth::from_bytes(word.as_bytes()), word.as_bytes().into()),
             _ => Pat::Bytes(word.as_bytes().into()),
@@ -548,7 +563,12 @@ impl Patterns {
                     _ => false,
                 })
             }
-            MatchKind::Reg => false,
+            MatchKind::Reg => {
+                let s = smp.to_bytes();
+                self.pats
+                    .iter()
+                    .any(|p| matches!(p, Pat::Reg(r) if r.0.is_match(&s)))
+            }
             kind => {
                 let s = smp.to_bytes();
                 let s: &[u8] = &s;
@@ -775,8 +795,13 @@ mod tests {
         let p = pats(MatchKind::Meth, false, &["FOO"]);
         assert!(p.matches(&meth("FOO")) && !p.matches(&meth("foo")));
         assert!(Patterns::new(MatchKind::Reg, false)
-            .add("x", Op::Eq, true)
+            .add("(", Op::Eq, true)
             .is_err());
+        let p = pats(MatchKind::Reg, false, &[r"^/\d+$"]);
+        assert!(p.matches(&Smp::Str(b"/123".as_slice().into())));
+        assert!(!p.matches(&Smp::Str(b"/12a".as_slice().into())));
+        let p = pats(MatchKind::Reg, true, &["^abc"]);
+        assert!(p.matches(&Smp::Str(b"ABCd".as_slice().into())));
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) 
     }
     let _ = why;
     for _ in 0..32 {
-        let phase = w.streams[sid].phase;
+        let Some(phase) = w.streams.get(sid).map(|s| s.phase) else {
+            return;
+        };
         match phase {
             StrmPhase::ReqRules => http_process_req(w, ev, sid),
             StrmPhase::WaitBody => {
@@ -217,6 +219,7 @@ fn http_process_res(w: &mut World, ev: &mut Ev, sid: StrmId) {
     rules::after_res_rules(w, sid);
     count_status(w, sid);
     w.streams[sid].phase = StrmPhase::Forward;
+    w.streams[sid].exp = TICK_ETERNITY;
 }
 
 fn count_status(w: &mut World, sid: StrmId) {
@@ -409,6 +412,7 @@ pub(crate) fn local_reply(
     count_status(w, sid);
     let s = &mut w.streams[sid];
     s.phase = StrmPhase::Forward;
+    s.exp = TICK_ETERNITY;
     if let Some(c) = s.si[0].conn.and_then(|c| w.conns.get(c)) {
         ev.wakeup(c.task, WakeReason::MSG);
     }

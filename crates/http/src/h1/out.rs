@@ -97,7 +97,9 @@ impl Default for ResponseOut {
     }
 }
 
-/// Scans the Connection fields of a head for the `close` and `keep-alive` tokens.
+/// Scans the `Connection` fields of a head for the `close` and `keep-alive` tokens and returns
+/// `(close, keep_alive)`. A freshly parsed head no longer holds these tokens (the parser moves
+/// them to [`MsgFlags`]); this is for heads edited by rules or built locally.
 pub fn conn_tokens(head: &HttpHead) -> (bool, bool) {
     let (mut close, mut ka) = (false, false);
     for v in head.values(b"connection") {

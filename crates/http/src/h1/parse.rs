@@ -610,30 +610,28 @@ fn err(status: u16, (pos, what): PErr) -> H1Error {
     H1Error { status, pos, what }
 }
 
-/// Shared driver of [`super::parse_request`] and [`super::parse_response`].
+/// Shared driver of [`super::parse_request`] and [`super::parse_response`]: parses within
+/// the first `lim.max_raw` bytes (what HAProxy's buffer can hold), then applies the checks
+/// done after the conversion.
 pub(crate) fn parse_head(
     buf: &[u8],
     lim: &H1Limits,
     req_meth: Option<Meth>,
 ) -> Result<Parsed, H1Error> {
-    let is_resp = req_meth.is_some();
-    let status = if is_resp { 502 } else { 400 };
+    let status = if req_meth.is_some() { 502 } else { 400 };
     let view = &buf[..buf.len().min(lim.max_raw)];
-    match parse_view(view, lim, req_meth) {
-        Err(e) => Err(err(status, e)),
-        Ok(Some((msg, consumed))) => Ok(Parsed::Done { msg, consumed }),
-        Ok(None) if buf.len() >= lim.max_raw => Err(H1Error {
+    match parse_view(view, lim, req_meth).map_err(|e| err(status, e))? {
+        Some((msg, consumed)) => match req_meth {
+            None => post_request(msg, consumed),
+            Some(_) => post_response(msg, consumed, req_meth),
+        },
+        None if buf.len() >= lim.max_raw => Err(H1Error {
             status,
             pos: view.len(),
             what: "head larger than the buffer",
         }),
-        Ok(None) => Ok(Parsed::Incomplete),
+        None => Ok(Parsed::Incomplete),
     }
-    .and_then(|p| match p {
-        Parsed::Done { msg, consumed } if !is_resp => post_request(msg, consumed),
-        Parsed::Done { msg, consumed } => post_response(msg, consumed, req_meth),
-        other => Ok(other),
-    })
 }
 
 fn parse_view(
