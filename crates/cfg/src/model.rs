@@ -109,6 +109,8 @@ pub struct Global {
     pub master_worker: bool,
     pub tune_bufsize: usize,
     pub tune_maxrewrite: Option<usize>,
+    /// `tune.http.maxhdr` (101 by default).
+    pub tune_maxhdr: usize,
     pub tune_idle_pool_shared: bool,
     pub tune_pool_low_fd_ratio: u32,
     pub tune_pool_high_fd_ratio: u32,
@@ -126,6 +128,7 @@ impl Default for Global {
             master_worker: false,
             tune_bufsize: DEFAULT_BUFSIZE,
             tune_maxrewrite: None,
+            tune_maxhdr: 101,
             tune_idle_pool_shared: true,
             tune_pool_low_fd_ratio: 20,
             tune_pool_high_fd_ratio: 25,
@@ -334,6 +337,17 @@ pub struct HttpRuleSpec {
     pub loc: Loc,
 }
 
+/// Arguments of `option forwardfor`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ForwardFor {
+    /// `except <network>`: clients from this network get no header.
+    pub except: Option<(std::net::IpAddr, u8)>,
+    /// `header <name>` (lower-cased); `x-forwarded-for` when unset.
+    pub header: Option<String>,
+    /// `if-none`: only add the header when the request has none.
+    pub if_none: bool,
+}
+
 /// A frontend, backend, listen or defaults section (`struct proxy`).
 #[derive(Clone, Debug, Default)]
 pub struct Proxy {
@@ -351,6 +365,8 @@ pub struct Proxy {
     pub retries: u32,
     pub retry_on: RetryOn,
     pub options: Options,
+    /// Arguments of `option forwardfor` (meaningful when `options.forwardfor`).
+    pub fwdfor: ForwardFor,
     pub http_reuse: HttpReuse,
     /// `max-keep-alive-queue`, -1 = unset.
     pub max_ka_queue: i32,

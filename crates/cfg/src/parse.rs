@@ -21,7 +21,6 @@ pub const IGNORED_GLOBAL: &[&str] = &[
     "tune.maxaccept",
     "tune.maxpollevents",
     "tune.recv_enough",
-    "tune.http.maxhdr",
     "tune.h2.header-table-size",
     "tune.h2.initial-window-size",
     "tune.h2.max-concurrent-streams",
@@ -785,6 +784,17 @@ impl<'a> Reader<'a> {
                 if let Some(l) = self.parse_log(loc, w) {
                     self.cfg.global.logs.push(l);
                 }
+            }
+            "tune.http.maxhdr" => {
+                let n = atol(arg1);
+                if arg1.is_empty() || !(1..=32767).contains(&n) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects a numeric value between 1 and 32767"),
+                    );
+                    return;
+                }
+                g.tune_maxhdr = n as usize;
             }
             k if IGNORED_GLOBAL.contains(&k) => {}
             _ => self
@@ -1740,6 +1750,45 @@ impl<'a> Reader<'a> {
                     return;
                 }
                 o.forwardfor = true;
+                p.fwdfor = ForwardFor::default();
+                let mut i = 2;
+                while i < w.len() {
+                    match w[i].as_str() {
+                        "except" => {
+                            let Some(net) = w.get(i + 1).and_then(|n| parse_net(n)) else {
+                                self.d.alert_at(
+                                    loc,
+                                    "'option forwardfor except' expects <address>[/mask] as argument.",
+                                );
+                                return;
+                            };
+                            p.fwdfor.except = Some(net);
+                            i += 2;
+                        }
+                        "header" => {
+                            let Some(h) = w.get(i + 1).filter(|h| !h.is_empty()) else {
+                                self.d.alert_at(
+                                    loc,
+                                    "'option forwardfor header' requires a header name.",
+                                );
+                                return;
+                            };
+                            p.fwdfor.header = Some(h.to_ascii_lowercase());
+                            i += 2;
+                        }
+                        "if-none" => {
+                            p.fwdfor.if_none = true;
+                            i += 1;
+                        }
+                        other => {
+                            self.d.alert_at(
+                                loc,
+                                format!("'option forwardfor' only supports optional values 'except', 'header' and 'if-none' (got '{other}')."),
+                            );
+                            return;
+                        }
+                    }
+                }
             }
             _ => o.http_buffer_request = on,
         }
@@ -1902,6 +1951,31 @@ pub const FACILITIES: [&str; 24] = [
 pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
+
+/// `<address>[/<prefix length or dotted mask>]` for `option forwardfor except`.
+fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
+    let (a, m) = match s.split_once('/') {
+        Some((a, m)) => (a, Some(m)),
+        None => (s, None),
+    };
+    let ip: IpAddr = a.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = match m {
+        None => max,
+        Some(m) => match m.parse::<u8>() {
+            Ok(b) if b <= max => b,
+            _ => {
+                let mask: Ipv4Addr = m.parse().ok()?;
+                let v = u32::from(mask);
+                if v.leading_ones() + v.trailing_zeros() != 32 {
+                    return None;
+                }
+                v.leading_ones() as u8
+            }
+        },
+    };
+    Some((ip, bits))
+}
 
 fn parse_fd(s: &str) -> Option<i32> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {

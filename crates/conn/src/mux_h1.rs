@@ -39,7 +39,7 @@ fn wake_strm(w: &World, ev: &mut Ev, sid: StrmId) {
 
 /// Limits of a head, from `tune.bufsize` and `tune.maxrewrite`.
 pub fn limits(w: &World) -> H1Limits {
-    H1Limits::new(w.global.bufsize, w.global.maxrewrite, 101)
+    H1Limits::new(w.global.bufsize, w.global.maxrewrite, w.global.maxhdr)
 }
 
 /// A proxy's `option http-keep-alive|http-server-close|httpclose` as the H1 layer sees it.
@@ -256,10 +256,19 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     false
                 }
                 Err(status) => {
-                    // a framing error in the body: the stream aborts with 400
+                    // a framing error in the body: like upstream's mux, answer the error
+                    // page itself (unless a response already started) and close; the
+                    // stream aborts
                     if let Mux::H1(h1) = &mut c.mux {
                         h1.rx = H1Rx::Closed;
+                        h1.want_close = true;
                     }
+                    c.ibuf.clear();
+                    if !s.res.has(cf::HEAD_SENT) {
+                        c.obuf.extend_from_slice(hrs_http::errors::error_page(status));
+                        s.res.flags |= cf::HEAD_SENT;
+                    }
+                    c.flags |= co_fl::CLOSE_AFTER_SEND;
                     s.req.flags |= cf::SHUTR;
                     s.txn.status = status;
                     s.txn.flags |= tx::CLI_CLOSE;

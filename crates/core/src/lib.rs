@@ -58,6 +58,8 @@ pub struct GlobalRt {
     pub bufsize: usize,
     /// `tune.maxrewrite`.
     pub maxrewrite: usize,
+    /// `tune.http.maxhdr`.
+    pub maxhdr: usize,
     /// `-d`: print accept/request debug lines on stderr.
     pub debug: bool,
     /// Sessions accepted so far (`global.req_count`/uuid source).

@@ -357,6 +357,7 @@ fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
         curr_conn: 0,
         bufsize: cfg.global.tune_bufsize,
         maxrewrite: cfg.global.maxrewrite(),
+        maxhdr: cfg.global.tune_maxhdr,
         debug,
         uuid: 0,
     };

@@ -133,12 +133,8 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
         s.txn.flags |= tx::CLI_CLOSE;
     }
     if fe_opts.forwardfor || be_opts.forwardfor {
-        if let (Some(req), Some(src)) = (
-            s.txn.req.as_mut(),
-            w.sessions.get(s.sess).and_then(|x| x.src),
-        ) {
-            req.add_header(b"x-forwarded-for", src.ip().to_string().as_bytes());
-        }
+        let src = w.sessions.get(s.sess).and_then(|x| x.src);
+        add_forwardfor(&w.proxies[fe].cfg, &w.proxies[be].cfg, s.txn.req.as_mut(), src);
     }
     if w.proxies[be].beconn == 0 || s.flags & sf::BE_ASSIGNED == 0 {
         s.flags |= sf::BE_ASSIGNED;
@@ -151,6 +147,63 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
     } else {
         StrmPhase::Connect
     };
+}
+
+/// `option forwardfor` (`http_process_request`): the client address in
+/// `x-forwarded-for` or the configured header, unless the client is in an `except` network
+/// or `if-none` finds the header already there. The backend's settings take precedence.
+fn add_forwardfor(
+    fe: &hrs_cfg::model::Proxy,
+    be: &hrs_cfg::model::Proxy,
+    req: Option<&mut HttpHead>,
+    src: Option<std::net::SocketAddr>,
+) {
+    let (Some(req), Some(src)) = (req, src) else {
+        return;
+    };
+    let on = |p: &hrs_cfg::model::Proxy| p.options.forwardfor;
+    let excluded = |p: &hrs_cfg::model::Proxy| {
+        on(p) && p.fwdfor.except.is_some_and(|(net, bits)| in_net(src.ip(), net, bits))
+    };
+    if excluded(fe) || excluded(be) {
+        return;
+    }
+    let name = if on(be) && be.fwdfor.header.is_some() {
+        be.fwdfor.header.as_deref()
+    } else if on(fe) {
+        fe.fwdfor.header.as_deref()
+    } else {
+        None
+    }
+    .unwrap_or("x-forwarded-for");
+    let always = (on(fe) && !fe.fwdfor.if_none) || (on(be) && !be.fwdfor.if_none);
+    if !always && req.has(name.as_bytes()) {
+        return;
+    }
+    let ip = match src.ip() {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => std::net::IpAddr::V6(v6),
+        },
+        ip => ip,
+    };
+    req.add_header(name.as_bytes(), ip.to_string().as_bytes());
+}
+
+/// True when `ip` is in `net/bits`.
+fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
+    use std::net::IpAddr::*;
+    match (ip, net) {
+        (V4(a), V4(n)) => {
+            let m = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits.min(32))) };
+            u32::from(a) & m == u32::from(n) & m
+        }
+        (V6(a), V6(n)) => {
+            let m = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits.min(128))) };
+            u128::from(a) & m == u128::from(n) & m
+        }
+        _ => false,
+    }
 }
 
 fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
@@ -199,6 +252,8 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
 /// Response analysers: backend then frontend `http-response` rules, then
 /// `http-after-response` (`http_process_res_common`).
 fn http_process_res(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    // request-scoped variables end with the request analysis
+    w.streams[sid].vars_req.clear();
     let (res, deny) = rules::res_rules(w, sid);
     match res {
         RuleResult::Continue => {}
