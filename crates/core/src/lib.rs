@@ -64,6 +64,12 @@ pub struct GlobalRt {
     pub debug: bool,
     /// Sessions accepted so far (`global.req_count`/uuid source).
     pub uuid: u32,
+    /// Host name for `%H` and syslog headers.
+    pub hostname: String,
+    /// Global `log` targets (used by proxies with `log global`).
+    pub logs: Vec<hrs_cfg::model::LogSpec>,
+    /// The UDP socket syslog messages leave from (opened on first use).
+    pub log_sock: Option<std::net::UdpSocket>,
 }
 
 /// All runtime objects of one thread. Every function of the layers above takes the parts it

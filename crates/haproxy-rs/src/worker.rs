@@ -360,6 +360,9 @@ fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
         maxhdr: cfg.global.tune_maxhdr,
         debug,
         uuid: 0,
+        hostname: hostname(),
+        logs: cfg.global.logs.clone(),
+        log_sock: None,
     };
     let by_name: HashMap<(&str, bool), usize> = cfg
         .proxies
@@ -422,4 +425,16 @@ fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
         });
     }
     Ok(w)
+}
+
+/// The host name (`gethostname`), for `%H` and syslog headers.
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }

@@ -1,9 +1,152 @@
-//! Traffic logs of streams (HAProxy's `log.c` `strm_log`): the proxy's log-format rendered at
-//! the end of each stream and sent to the proxy's log targets.
+//! Traffic logs of streams (HAProxy's `log.c`: `strm_log`, `sess_log`, `__send_log`): the
+//! frontend's log-format rendered at the end of each stream, or the default "Connect from"
+//! line at accept, sent to the proxy's log targets (plus the global ones with `log global`).
+//!
+//! Targets: UDP syslog in RFC 3164 form (`<PRI>Mmm dd hh:mm:ss haproxy[pid]: msg`), RFC 5424,
+//! `short` (`<PRI>msg`) and `raw` (the message alone), to an address or to stdout/stderr.
+//! Traffic logs have level `info`. A message is cut at the target's `len`.
 
-use hrs_core::{StrmId, World};
+use crate::rules::{local_tm, StrmCtx};
+use hrs_cfg::model::{LogFormat, LogSpec, LogTarget};
+use hrs_core::{PxId, StrmId, World};
+use std::io::Write;
 
-/// Emits the log line of stream `sid` if its frontend logs.
+/// Syslog level of traffic logs (`LOG_INFO`).
+const LOG_INFO: u8 = 6;
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The targets of proxy `px`: its own `log` lines, then the global ones with `log global`.
+fn targets(w: &World, px: PxId) -> Vec<LogSpec> {
+    let cfg = &w.proxies[px].cfg;
+    let mut v = cfg.logs.clone();
+    if cfg.log_global {
+        v.extend(w.global.logs.iter().cloned());
+    }
+    v
+}
+
+/// Emits the log line of stream `sid` if its frontend has a log format and targets.
 pub fn stream_log(w: &mut World, sid: StrmId) {
-    let _ = (w, sid);
+    let fe = w.streams[sid].fe;
+    let rules = std::rc::Rc::clone(&w.proxies[fe].rules);
+    let Some(fmt) = rules.log_format() else {
+        return;
+    };
+    let tg = targets(w, fe);
+    if tg.is_empty() {
+        return;
+    }
+    let mut msg = Vec::with_capacity(256);
+    {
+        let ctx = StrmCtx { w, sid };
+        fmt.render(&ctx, &mut msg);
+    }
+    send_log(w, &tg, LOG_INFO, &msg);
+}
+
+/// Emits the default connection line of a frontend without a log format
+/// (`Connect from <ip>:<port> to <ip>:<port> (<fe>/<MODE>)`), at accept.
+pub fn sess_log_connect(w: &mut World, fe: PxId, src: Option<std::net::SocketAddr>, dst: Option<std::net::SocketAddr>) {
+    if w.proxies[fe].rules.log_format().is_some() {
+        return;
+    }
+    let tg = targets(w, fe);
+    if tg.is_empty() {
+        return;
+    }
+    let cfg = &w.proxies[fe].cfg;
+    let mode = if cfg.mode == hrs_cfg::model::Mode::Http { "HTTP" } else { "TCP" };
+    let fmt_addr = |a: Option<std::net::SocketAddr>| match a {
+        Some(a) => format!("{}:{}", a.ip(), a.port()),
+        None => "-:-".to_string(),
+    };
+    let msg = format!(
+        "Connect from {} to {} ({}/{mode})",
+        fmt_addr(src),
+        fmt_addr(dst),
+        cfg.name
+    );
+    send_log(w, &tg, LOG_INFO, msg.as_bytes());
+}
+
+/// Sends `msg` at `level` to every target whose level admits it.
+fn send_log(w: &mut World, targets: &[LogSpec], level: u8, msg: &[u8]) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let tm = local_tm(now.as_secs() as i64);
+    let pid = std::process::id();
+    for t in targets {
+        if level > t.level || level < t.minlevel {
+            continue;
+        }
+        let pri = u32::from(t.facility) * 8 + u32::from(level);
+        let mut line = Vec::with_capacity(msg.len() + 64);
+        match t.format {
+            LogFormat::Raw => {}
+            LogFormat::Short => {
+                let _ = write!(line, "<{pri}>");
+            }
+            LogFormat::Rfc3164 => {
+                let _ = write!(
+                    line,
+                    "<{pri}>{} {:2} {:02}:{:02}:{:02} haproxy[{pid}]: ",
+                    MONTHS[usize::from(tm.mon.min(11))],
+                    tm.mday,
+                    tm.hour,
+                    tm.min,
+                    tm.sec
+                );
+            }
+            LogFormat::Rfc5424 => {
+                let off = tm.gmtoff;
+                let _ = write!(
+                    line,
+                    "<{pri}>1 {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}{}{:02}:{:02} {} haproxy {pid} - - ",
+                    tm.year,
+                    tm.mon + 1,
+                    tm.mday,
+                    tm.hour,
+                    tm.min,
+                    tm.sec,
+                    now.subsec_micros(),
+                    if off < 0 { '-' } else { '+' },
+                    off.abs() / 3600,
+                    off.abs() % 3600 / 60,
+                    w.global.hostname
+                );
+            }
+        }
+        line.extend_from_slice(msg);
+        line.truncate(t.maxlen.max(1).saturating_sub(1));
+        line.push(b'\n');
+        match &t.target {
+            LogTarget::Stdout => {
+                let _ = std::io::stdout().lock().write_all(&line);
+            }
+            LogTarget::Stderr => {
+                let _ = std::io::stderr().lock().write_all(&line);
+            }
+            LogTarget::Udp(addr) => {
+                if w.global.log_sock.is_none() {
+                    let bind: std::net::SocketAddr = if addr.is_ipv4() {
+                        ([0, 0, 0, 0], 0).into()
+                    } else {
+                        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+                    };
+                    w.global.log_sock = std::net::UdpSocket::bind(bind).ok();
+                    if let Some(s) = &w.global.log_sock {
+                        let _ = s.set_nonblocking(true);
+                    }
+                }
+                if let Some(s) = &w.global.log_sock {
+                    // syslog over UDP carries no trailing newline
+                    let _ = s.send_to(&line[..line.len() - 1], addr);
+                }
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@
 
 use hrs_core::{StrmId, World};
 use hrs_http::msg::HttpHead;
+use hrs_sample::logfmt::{LogInfo, Tm};
 use hrs_sample::{SampleCtx, Scope, Vars, Verdict};
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -91,6 +92,98 @@ impl SampleCtx for StrmCtx<'_> {
             Scope::Check => None,
         }
     }
+
+    fn log_info(&self) -> LogInfo<'_> {
+        let w = &*self.w;
+        let s = &w.streams[self.sid];
+        let sess = w.sessions.get(s.sess);
+        let fe = &w.proxies[s.fe];
+        let be = &w.proxies[s.be];
+        let srv = s.srv.map(|i| &w.servers[i]);
+        let date = s
+            .logs
+            .start_date
+            .or(sess.map(|x| x.accept_date))
+            .and_then(|d| d.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        let ts = s.term.ts();
+        let retries = i64::from(w.proxies[s.be].cfg.retries)
+            - i64::from(s.si[1].conn_retries.min(w.proxies[s.be].cfg.retries));
+        LogInfo {
+            client: sess.and_then(|x| x.src),
+            frontend: sess.and_then(|x| x.dst),
+            backend_src: self.bc_src(),
+            server: s
+                .si[1]
+                .conn
+                .and_then(|c| w.conns.get(c))
+                .and_then(|c| c.dst),
+            fe_name: &fe.cfg.name,
+            fe_ssl: false,
+            be_name: &be.cfg.name,
+            srv_name: srv.map(|x| x.cfg.name.as_str()),
+            status: if s.txn.status == 0 { -1 } else { i32::from(s.txn.status) },
+            bytes_out: s.res.total,
+            bytes_in: s.req.total,
+            logasap: false,
+            http_mode: fe.cfg.mode == hrs_cfg::model::Mode::Http,
+            t_handshake: 0,
+            t_idle: s.logs.t_idle.max(0),
+            t_request: s.logs.t_request,
+            t_queue: s.logs.t_queue,
+            t_connect: s.logs.t_connect,
+            t_data: s.logs.t_data,
+            t_close: s.logs.t_close.max(0),
+            accept_secs: date.as_secs() as i64,
+            accept_usec: date.subsec_micros(),
+            term_state: [ts[0] as u8, ts[1] as u8, b'-', b'-'],
+            actconn: u64::from(w.global.curr_conn),
+            feconn: u64::from(fe.feconn),
+            beconn: u64::from(be.beconn),
+            srv_conn: srv.map_or(0, |x| u64::from(x.served)),
+            retries: retries.max(0),
+            redispatched: s.flags & hrs_core::sf::REDISP != 0,
+            srv_queue: 0,
+            be_queue: 0,
+            req_line: if s.txn.req_line.is_empty() {
+                None
+            } else {
+                Some(s.txn.req_line.as_bytes())
+            },
+            req_cookie: None,
+            res_cookie: None,
+            req_counter: u64::from(s.uniq_id),
+            log_counter: fe.counters.cum_req,
+            pid: std::process::id(),
+            hostname: &w.global.hostname,
+            unique_id: None,
+        }
+    }
+
+    fn local_tm(&self, unix_secs: i64) -> Tm {
+        local_tm(unix_secs)
+    }
+}
+
+/// Local broken-down time of a Unix timestamp (`localtime_r`).
+pub fn local_tm(unix_secs: i64) -> Tm {
+    let t: libc::time_t = unix_secs as libc::time_t;
+    // SAFETY: `tm` is plain data; localtime_r writes it and reads `t` only.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call's duration.
+    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    if r.is_null() {
+        return Tm::gmt(unix_secs);
+    }
+    let mut out = Tm::gmt(unix_secs);
+    out.year = tm.tm_year + 1900;
+    out.mon = tm.tm_mon as u8;
+    out.mday = tm.tm_mday as u8;
+    out.hour = tm.tm_hour as u8;
+    out.min = tm.tm_min as u8;
+    out.sec = tm.tm_sec as u8;
+    out.gmtoff = tm.tm_gmtoff as i32;
+    out
 }
 
 fn verdict(v: Verdict) -> Option<RuleResult> {

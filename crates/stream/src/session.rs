@@ -48,6 +48,7 @@ pub fn session_accept(
         req_count: 0,
     });
     w.conns[cid].owner = Some(sess);
+    crate::log::sess_log_connect(w, fe, src, dst);
     if tcp {
         if let Some(sid) = hrs_core::stream_new(w, ev, cid) {
             let s = &mut w.streams[sid];

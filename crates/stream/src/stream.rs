@@ -143,6 +143,18 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
     }
     let s = &mut w.streams[sid];
     s.phase = if fe_opts.http_buffer_request || be_opts.http_buffer_request {
+        // waiting for the body ourselves: answer `100 Continue` to a client that asks
+        // for it and do not forward the expectation (`http_handle_expect_hdr`)
+        if s.txn.flags & tx::EXPECT_100 != 0 && !s.req.has(cf::EOM) {
+            s.txn.flags &= !tx::EXPECT_100;
+            if let Some(req) = s.txn.req.as_mut() {
+                req.del_header(b"expect");
+            }
+            if let Some(c) = s.si[0].conn.and_then(|c| w.conns.get_mut(c)) {
+                c.obuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                ev.wakeup(c.task, WakeReason::MSG);
+            }
+        }
         StrmPhase::WaitBody
     } else {
         StrmPhase::Connect
