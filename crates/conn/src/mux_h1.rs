@@ -200,6 +200,7 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                         return true;
                     };
                     let s = &mut w.streams[sid];
+                    s.req.total += consumed as u64;
                     if !first {
                         s.txn.flags |= tx::NOT_FIRST;
                     }
@@ -387,7 +388,9 @@ fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
             if plan.mode != ConnMode::KeepAlive {
                 h1.want_close = true;
             }
+            let before = c.obuf.len();
             h1::format_response(rsp, &mut c.obuf);
+            s.res.total += (c.obuf.len() - before) as u64;
             s.res.flags |= cf::HEAD_SENT;
             h1.tx = tx_of(&plan);
             if h1.tx == H1Tx::Done {

@@ -71,6 +71,8 @@ pub struct StreamInterface {
     pub exp: Tick,
     /// Connection attempts left (`si->conn_retries`).
     pub conn_retries: u32,
+    /// Retries done so far (`%rc`).
+    pub retries_done: u32,
     /// The attached connection was reused rather than opened for this stream.
     pub reused: bool,
 }

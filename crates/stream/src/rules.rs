@@ -107,8 +107,7 @@ impl SampleCtx for StrmCtx<'_> {
             .and_then(|d| d.duration_since(std::time::UNIX_EPOCH).ok())
             .unwrap_or_default();
         let ts = s.term.ts();
-        let retries = i64::from(w.proxies[s.be].cfg.retries)
-            - i64::from(s.si[1].conn_retries.min(w.proxies[s.be].cfg.retries));
+        let retries = i64::from(s.si[1].retries_done);
         LogInfo {
             client: sess.and_then(|x| x.src),
             frontend: sess.and_then(|x| x.dst),

@@ -558,7 +558,7 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) {
         s.phase = StrmPhase::Closed;
         s.logs.t_close = elapsed(s.logs.start, now);
     }
-    crate::log::stream_log(w, sid);
+    // counters are released before logging, as upstream logs after `stream_free` began
     hrs_backend::backend::srv_release_slot(w, ev, sid);
     let s = &mut w.streams[sid];
     if s.flags & sf::BE_ASSIGNED != 0 {
@@ -566,6 +566,7 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) {
         let be = s.be;
         w.proxies[be].beconn = w.proxies[be].beconn.saturating_sub(1);
     }
+    crate::log::stream_log(w, sid);
     let s = &w.streams[sid];
     let (front, back, sess, txflags, task) =
         (s.si[0].conn, s.si[1].conn, s.sess, s.txn.flags, s.task);

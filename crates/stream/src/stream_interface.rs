@@ -138,6 +138,7 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                     return SiOutcome::Error(503);
                 }
                 s.si[1].conn_retries -= 1;
+                s.si[1].retries_done += 1;
                 if let Some(srv) = s.srv {
                     w.servers[srv].counters.retries += 1;
                 }
