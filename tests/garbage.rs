@@ -167,14 +167,20 @@ fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
 
 /// A `Content-Length` response.
 fn response(status: &str, body: &[u8]) -> Vec<u8> {
-    let mut r = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let mut r = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     r.extend_from_slice(body);
     r
 }
 
 /// `n` bytes of a recognizable, non-repeating pattern.
 fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| b"0123456789abcdefghijklmnopqrstuvwxyz"[i % 36 ^ (i / 36) % 7]).collect()
+    (0..n)
+        .map(|i| b"0123456789abcdefghijklmnopqrstuvwxyz"[(i + i / 36) % 36])
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -258,7 +264,10 @@ fn serve(s: TcpStream, stop: Arc<AtomicBool>, scripts: &[Vec<Act>]) {
             return;
         }
         let path = m.start.split(' ').nth(1).unwrap_or("").to_string();
-        let script = match path.strip_prefix("/s/").and_then(|n| n.parse::<usize>().ok()) {
+        let script = match path
+            .strip_prefix("/s/")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
             Some(i) if i < scripts.len() => scripts[i].clone(),
             _ => default_answer(&m, &path),
         };
@@ -453,7 +462,10 @@ fn run_all<C: Sync>(
                     }
                 }
                 if let Err(e) = r {
-                    failures.lock().unwrap().push((i, format!("{}: {e}", name(c))));
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push((i, format!("{}: {e}", name(c))));
                 }
             });
         }
@@ -702,15 +714,57 @@ fn mutate(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
 /// A soup of HTTP-ish tokens, ending with a blank line most of the time.
 fn token_soup(rng: &mut Rng) -> Vec<u8> {
     const TOKENS: &[&str] = &[
-        "GET", "POST", "HEAD", "CONNECT", "OPTIONS", "*", "/", "/c/x", "http://t/", "HTTP/1.1",
-        "HTTP/1.0", "HTTP/2.0", "HTTP/1.1x", "Host:", "host", ":", " ", " ", "\t", "\r\n",
-        "\r\n", "\n", "\r", "Content-Length:", "Transfer-Encoding:", "chunked", "0", "5", "-1",
-        "ffffffffffffffffff", "hello", "Connection:", "close", "keep-alive", "Expect:",
-        "100-continue", "Upgrade:", "h2c", ",", ";", "\"", "\0", "\u{7f}", "%", "?", "#",
+        "GET",
+        "POST",
+        "HEAD",
+        "CONNECT",
+        "OPTIONS",
+        "*",
+        "/",
+        "/c/x",
+        "http://t/",
+        "HTTP/1.1",
+        "HTTP/1.0",
+        "HTTP/2.0",
+        "HTTP/1.1x",
+        "Host:",
+        "host",
+        ":",
+        " ",
+        " ",
+        "\t",
+        "\r\n",
+        "\r\n",
+        "\n",
+        "\r",
+        "Content-Length:",
+        "Transfer-Encoding:",
+        "chunked",
+        "0",
+        "5",
+        "-1",
+        "ffffffffffffffffff",
+        "hello",
+        "Connection:",
+        "close",
+        "keep-alive",
+        "Expect:",
+        "100-continue",
+        "Upgrade:",
+        "h2c",
+        ",",
+        ";",
+        "\"",
+        "\0",
+        "\u{7f}",
+        "%",
+        "?",
+        "#",
     ];
     let mut s = String::new();
     for _ in 0..rng.range(1, 40) {
-        s.push_str(rng.pick(TOKENS));
+        let t: &&str = rng.pick(TOKENS);
+        s.push_str(t);
     }
     if rng.chance(70) {
         s.push_str("\r\n\r\n");
@@ -720,7 +774,8 @@ fn token_soup(rng: &mut Rng) -> Vec<u8> {
 
 /// A chunked POST with `body` as its (possibly broken) chunked body.
 fn chunked_post(body: &[u8]) -> Vec<u8> {
-    let mut r = b"POST /c/chunked HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut r =
+        b"POST /c/chunked HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     r.extend_from_slice(body);
     r
 }
@@ -748,9 +803,21 @@ fn client_cases(rng: &mut Rng) -> Vec<ClientCase> {
             body_len: *len,
             alone: true,
         };
-        v.push(ClientCase::new(format!("valid {name}"), req.clone(), Wait, ok.clone()));
-        v.push(ClientCase::new(format!("valid {name}"), req.clone(), Wait, ok.clone()).split(rng, 3));
-        v.push(ClientCase::new(format!("valid {name}, half-closed"), req.clone(), HalfClose, ok));
+        v.push(ClientCase::new(
+            format!("valid {name}"),
+            req.clone(),
+            Wait,
+            ok.clone(),
+        ));
+        v.push(
+            ClientCase::new(format!("valid {name}"), req.clone(), Wait, ok.clone()).split(rng, 3),
+        );
+        v.push(ClientCase::new(
+            format!("valid {name}, half-closed"),
+            req.clone(),
+            HalfClose,
+            ok,
+        ));
     }
 
     // Truncated requests: cut inside the head, or inside the body.
@@ -811,19 +878,31 @@ fn client_cases(rng: &mut Rng) -> Vec<ClientCase> {
         ("20 KB header name", long_name),
     ];
     for (name, req) in oversized {
-        v.push(ClientCase::new(format!("{name}"), req.clone(), Wait, Expect::Error(TOO_LARGE)));
+        v.push(ClientCase::new(
+            format!("{name}"),
+            req.clone(),
+            Wait,
+            Expect::Error(TOO_LARGE),
+        ));
         v.push(ClientCase::new(
             format!("{name}, half-closed"),
             req.clone(),
             HalfClose,
             Expect::Error(TOO_LARGE),
         ));
-        v.push(ClientCase::new(format!("{name}"), req, Wait, Expect::Error(TOO_LARGE)).split(rng, 4));
+        v.push(
+            ClientCase::new(format!("{name}"), req, Wait, Expect::Error(TOO_LARGE)).split(rng, 4),
+        );
     }
     // 100 KB of blank lines before a request, and large bodies (valid: a 200).
     let mut blank_lines = b"\r\n".repeat(50_000);
     blank_lines.extend_from_slice(b"GET /c/ HTTP/1.1\r\nHost: t\r\n\r\n");
-    v.push(ClientCase::new("100 KB of CRLF first".into(), blank_lines, HalfClose, Expect::Any));
+    v.push(ClientCase::new(
+        "100 KB of CRLF first".into(),
+        blank_lines,
+        HalfClose,
+        Expect::Any,
+    ));
     let big_body = pattern(100_000);
     v.push(ClientCase::new(
         "100 KB body, content-length".into(),
@@ -858,33 +937,60 @@ fn client_cases(rng: &mut Rng) -> Vec<ClientCase> {
     for k in 0..60 {
         let n = rng.range(1, 3000);
         let after = if k % 2 == 0 { HalfClose } else { Wait };
-        v.push(ClientCase::new(format!("random {n} bytes #{k}, {after:?}"), rng.bytes(n), after, Expect::Any));
+        v.push(ClientCase::new(
+            format!("random {n} bytes #{k}, {after:?}"),
+            rng.bytes(n),
+            after,
+            Expect::Any,
+        ));
     }
     for k in 0..60 {
         let after = if k % 3 == 0 { Wait } else { HalfClose };
-        v.push(ClientCase::new(format!("token soup #{k}, {after:?}"), token_soup(rng), after, Expect::Any));
+        v.push(ClientCase::new(
+            format!("token soup #{k}, {after:?}"),
+            token_soup(rng),
+            after,
+            Expect::Any,
+        ));
     }
     for k in 0..150 {
         let (name, req, _) = rng.pick(&tpl);
         let after = if k % 3 == 0 { Wait } else { HalfClose };
         let m = mutate(rng, req);
-        let c = ClientCase::new(format!("mutated {name} #{k}, {after:?}"), m, after, Expect::Any);
+        let c = ClientCase::new(
+            format!("mutated {name} #{k}, {after:?}"),
+            m,
+            after,
+            Expect::Any,
+        );
         v.push(if k % 5 == 0 { c.split(rng, 3) } else { c });
     }
 
     // Corrupted bodies.
     let bad_chunked: &[(&str, &[u8])] = &[
         ("chunk size zz", b"zz\r\nhello\r\n0\r\n\r\n"),
-        ("chunk size 18 f", b"ffffffffffffffffff\r\nhello\r\n0\r\n\r\n"),
-        ("chunk size 17 f", b"fffffffffffffffff\r\nhello\r\n0\r\n\r\n"),
+        (
+            "chunk size 18 f",
+            b"ffffffffffffffffff\r\nhello\r\n0\r\n\r\n",
+        ),
+        (
+            "chunk size 17 f",
+            b"fffffffffffffffff\r\nhello\r\n0\r\n\r\n",
+        ),
         ("chunk size -1", b"-1\r\nx\r\n0\r\n\r\n"),
         ("chunk size 0x5", b"0x5\r\nhello\r\n0\r\n\r\n"),
         ("chunk size empty", b"\r\nhello\r\n0\r\n\r\n"),
         ("chunk size with space inside", b"1 0\r\nhello\r\n0\r\n\r\n"),
         ("chunk data without CRLF", b"5\r\nhelloXX0\r\n\r\n"),
-        ("chunk data longer than its size", b"3\r\nhello\r\n0\r\n\r\n"),
+        (
+            "chunk data longer than its size",
+            b"3\r\nhello\r\n0\r\n\r\n",
+        ),
         ("chunk size NUL", b"5\0\r\nhello\r\n0\r\n\r\n"),
-        ("trailer without colon", b"5\r\nhello\r\n0\r\nbad trailer\r\n\r\n"),
+        (
+            "trailer without colon",
+            b"5\r\nhello\r\n0\r\nbad trailer\r\n\r\n",
+        ),
     ];
     for (name, body) in bad_chunked {
         for after in [Wait, HalfClose] {
@@ -916,8 +1022,14 @@ fn client_cases(rng: &mut Rng) -> Vec<ClientCase> {
     // Chunked bodies that some parsers accept: anything allowed.
     let lenient_chunked: &[(&str, &[u8])] = &[
         ("bare LF chunked", b"5\nhello\n0\n\n"),
-        ("chunk size with trailing space", b"5 \r\nhello\r\n0\r\n\r\n"),
-        ("chunk size with leading zeros", b"0000000000000000000005\r\nhello\r\n0\r\n\r\n"),
+        (
+            "chunk size with trailing space",
+            b"5 \r\nhello\r\n0\r\n\r\n",
+        ),
+        (
+            "chunk size with leading zeros",
+            b"0000000000000000000005\r\nhello\r\n0\r\n\r\n",
+        ),
         ("uppercase chunk size", b"A\r\nhelloworld\r\n0\r\n\r\n"),
         ("chunk extension of 20 KB", &[]),
     ];
@@ -930,7 +1042,12 @@ fn client_cases(rng: &mut Rng) -> Vec<ClientCase> {
         } else {
             body.to_vec()
         };
-        v.push(ClientCase::new(name.to_string(), chunked_post(&body), HalfClose, Expect::Any));
+        v.push(ClientCase::new(
+            name.to_string(),
+            chunked_post(&body),
+            HalfClose,
+            Expect::Any,
+        ));
     }
     // Content-length problems.
     let bad_cl: &[(&str, &[&str])] = &[
@@ -994,7 +1111,10 @@ fn client_cases(rng: &mut Rng) -> Vec<ClientCase> {
     let junk: Vec<(&str, Vec<u8>)> = vec![
         ("text junk", b"this is not http\r\n\r\n".to_vec()),
         ("binary junk", rng.bytes(500)),
-        ("a truncated request", b"GET /c/second HTTP/1.1\r\nHo".to_vec()),
+        (
+            "a truncated request",
+            b"GET /c/second HTTP/1.1\r\nHo".to_vec(),
+        ),
         ("an oversized request", big_header(30_000)),
         ("a bad chunked request", chunked_post(b"zz\r\n")),
     ];
@@ -1027,18 +1147,38 @@ fn client_cases(rng: &mut Rng) -> Vec<ClientCase> {
     ));
 
     // Half-closes without a request.
-    v.push(ClientCase::new("empty, half-closed".into(), Vec::new(), HalfClose, Expect::NoneOr(&[])));
-    v.push(ClientCase::new("CRLF, half-closed".into(), b"\r\n".to_vec(), HalfClose, Expect::NoneOr(&[400])));
+    v.push(ClientCase::new(
+        "empty, half-closed".into(),
+        Vec::new(),
+        HalfClose,
+        Expect::NoneOr(&[]),
+    ));
+    v.push(ClientCase::new(
+        "CRLF, half-closed".into(),
+        b"\r\n".to_vec(),
+        HalfClose,
+        Expect::NoneOr(&[400]),
+    ));
 
     // Abrupt resets at every stage.
     for k in 0..30 {
         let (name, req, _) = rng.pick(&tpl);
         let cut = rng.range(0, req.len());
-        v.push(ClientCase::new(format!("{name} cut at {cut}, reset #{k}"), req[..cut].to_vec(), Reset, Expect::Nothing));
+        v.push(ClientCase::new(
+            format!("{name} cut at {cut}, reset #{k}"),
+            req[..cut].to_vec(),
+            Reset,
+            Expect::Nothing,
+        ));
     }
     for path in ["/c/slow", "/c/big", "/c/get"] {
         let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes();
-        v.push(ClientCase::new(format!("GET {path}, reset"), req.clone(), Reset, Expect::Nothing));
+        v.push(ClientCase::new(
+            format!("GET {path}, reset"),
+            req.clone(),
+            Reset,
+            Expect::Nothing,
+        ));
         for n in [1, 1000, 100_000] {
             v.push(ClientCase::new(
                 format!("GET {path}, reset after {n} bytes read"),
@@ -1260,8 +1400,16 @@ fn server_cases(rng: &mut Rng) -> Vec<ServerCase> {
 
     // Valid responses in every framing: forwarded byte for byte.
     let chunked_hello = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-    v.push(sc("valid content-length", vec![send(&response("200 OK", hello))], exact(200, hello)));
-    v.push(sc("valid chunked", vec![send(chunked_hello)], exact(200, hello)));
+    v.push(sc(
+        "valid content-length",
+        vec![send(&response("200 OK", hello))],
+        exact(200, hello),
+    ));
+    v.push(sc(
+        "valid chunked",
+        vec![send(chunked_hello)],
+        exact(200, hello),
+    ));
     v.push(sc(
         "valid chunked with trailers",
         vec![send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n")],
@@ -1277,8 +1425,16 @@ fn server_cases(rng: &mut Rng) -> Vec<ServerCase> {
         vec![send(b"HTTP/1.0 200 OK\r\n\r\nhello world"), Close],
         exact(200, hello),
     ));
-    v.push(sc("valid empty body", vec![send(&response("200 OK", b""))], exact(200, b"")));
-    v.push(sc("valid 404", vec![send(&response("404 Not Found", hello))], exact(404, hello)));
+    v.push(sc(
+        "valid empty body",
+        vec![send(&response("200 OK", b""))],
+        exact(200, b""),
+    ));
+    v.push(sc(
+        "valid 404",
+        vec![send(&response("404 Not Found", hello))],
+        exact(404, hello),
+    ));
     v.push(sc(
         "valid 204",
         vec![send(b"HTTP/1.1 204 No Content\r\n\r\n")],
@@ -1286,7 +1442,10 @@ fn server_cases(rng: &mut Rng) -> Vec<ServerCase> {
     ));
     v.push(sc(
         "valid with a 100 Continue first",
-        vec![send(b"HTTP/1.1 100 Continue\r\n\r\n"), send(&response("200 OK", hello))],
+        vec![
+            send(b"HTTP/1.1 100 Continue\r\n\r\n"),
+            send(&response("200 OK", hello)),
+        ],
         exact(200, hello),
     ));
     v.push(sc(
@@ -1296,7 +1455,11 @@ fn server_cases(rng: &mut Rng) -> Vec<ServerCase> {
     ));
     let mut big_chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     big_chunked.extend_from_slice(&chunk(rng, &big));
-    v.push(sc("valid 100 KB chunked, in pieces", trickle(rng, &big_chunked, 8), exact(200, &big)));
+    v.push(sc(
+        "valid 100 KB chunked, in pieces",
+        trickle(rng, &big_chunked, 8),
+        exact(200, &big),
+    ));
     v.push(sc(
         "valid, head byte by byte",
         trickle(rng, &response("200 OK", hello), 20),
@@ -1318,35 +1481,83 @@ fn server_cases(rng: &mut Rng) -> Vec<ServerCase> {
     // Longer than announced: the extra bytes never reach the client.
     let mut longer = response("200 OK", b"hello");
     longer.extend_from_slice(b" EXTRA JUNK\r\n\r\n");
-    v.push(sc("content-length shorter than the body", vec![send(&longer), Close], exact(200, b"hello")));
+    v.push(sc(
+        "content-length shorter than the body",
+        vec![send(&longer), Close],
+        exact(200, b"hello"),
+    ));
     let mut second = response("200 OK", b"hello");
     second.extend_from_slice(&response("200 OK", b"unsolicited"));
-    v.push(sc("unsolicited second response", vec![send(&second), Sleep(50), Close], exact(200, b"hello")));
+    v.push(sc(
+        "unsolicited second response",
+        vec![send(&second), Sleep(50), Close],
+        exact(200, b"hello"),
+    ));
     let mut after_chunked = chunked_hello.to_vec();
     after_chunked.extend_from_slice(b"JUNK AFTER THE LAST CHUNK");
-    v.push(sc("junk after the last chunk", vec![send(&after_chunked), Close], exact(200, hello)));
+    v.push(sc(
+        "junk after the last chunk",
+        vec![send(&after_chunked), Close],
+        exact(200, hello),
+    ));
 
     // Invalid responses: a 502.
     let invalid: Vec<(&str, Vec<u8>)> = vec![
         ("text garbage", b"this is not http\r\n\r\n".to_vec()),
         ("binary garbage", rng.bytes(300)),
         ("binary garbage 2", rng.bytes(3000)),
-        ("status 20", b"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n".to_vec()),
-        ("status 2000", b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n".to_vec()),
-        ("status abc", b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n".to_vec()),
-        ("version HTTTP/1.1", b"HTTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec()),
-        ("NUL in the status line", b"HTTP/1.1 200 O\0K\r\nContent-Length: 0\r\n\r\n".to_vec()),
-        ("content-length abc", b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello".to_vec()),
-        ("content-length -1", b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello".to_vec()),
-        ("two content-lengths", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello".to_vec()),
-        ("content-length 5, 6", b"HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello".to_vec()),
+        (
+            "status 20",
+            b"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ),
+        (
+            "status 2000",
+            b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ),
+        (
+            "status abc",
+            b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ),
+        (
+            "version HTTTP/1.1",
+            b"HTTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ),
+        (
+            "NUL in the status line",
+            b"HTTP/1.1 200 O\0K\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ),
+        (
+            "content-length abc",
+            b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello".to_vec(),
+        ),
+        (
+            "content-length -1",
+            b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello".to_vec(),
+        ),
+        (
+            "two content-lengths",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello".to_vec(),
+        ),
+        (
+            "content-length 5, 6",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello".to_vec(),
+        ),
         (
             "content-length 23 digits",
             b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nhello".to_vec(),
         ),
-        ("header without colon", b"HTTP/1.1 200 OK\r\nNo colon here\r\nContent-Length: 5\r\n\r\nhello".to_vec()),
-        ("space in a header name", b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 5\r\n\r\nhello".to_vec()),
-        ("NUL in a header", b"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 5\r\n\r\nhello".to_vec()),
+        (
+            "header without colon",
+            b"HTTP/1.1 200 OK\r\nNo colon here\r\nContent-Length: 5\r\n\r\nhello".to_vec(),
+        ),
+        (
+            "space in a header name",
+            b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 5\r\n\r\nhello".to_vec(),
+        ),
+        (
+            "NUL in a header",
+            b"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 5\r\n\r\nhello".to_vec(),
+        ),
         ("100 KB header", {
             let mut r = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
             r.extend(std::iter::repeat(b'x').take(100_000));
@@ -1369,26 +1580,66 @@ fn server_cases(rng: &mut Rng) -> Vec<ServerCase> {
     v.push(sc("reset without response", vec![Reset], Status(502)));
     let head = b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-Some: header\r\n\r\n";
     for cut in [1, 8, 12, 20, 30, 40, head.len() - 2, head.len() - 1] {
-        v.push(sc(&format!("head cut at {cut}, then close"), vec![send(&head[..cut]), Close], Status(502)));
-        v.push(sc(&format!("head cut at {cut}, then reset"), vec![send(&head[..cut]), Sleep(20), Reset], Status(502)));
+        v.push(sc(
+            &format!("head cut at {cut}, then close"),
+            vec![send(&head[..cut]), Close],
+            Status(502),
+        ));
+        v.push(sc(
+            &format!("head cut at {cut}, then reset"),
+            vec![send(&head[..cut]), Sleep(20), Reset],
+            Status(502),
+        ));
     }
 
     // Stalls: a 504 once the server timeout expires.
     v.push(sc("no response, stall", vec![Hold], Status(504)));
-    v.push(sc("head cut, stall", vec![send(&head[..30]), Hold], Status(504)));
+    v.push(sc(
+        "head cut, stall",
+        vec![send(&head[..30]), Hold],
+        Status(504),
+    ));
 
     // Dies or stalls mid-body: the head, part of the body, then a close.
     let full = hello.to_vec();
     let cl_part = b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello";
     let ch_part = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";
     let mid_body: Vec<(&str, Vec<u8>, Vec<u8>)> = vec![
-        ("content-length, close mid-body", cl_part.to_vec(), Vec::new()),
-        ("chunked, close between chunks", ch_part.to_vec(), Vec::new()),
-        ("chunked, close mid-chunk", ch_part.to_vec(), b"6\r\n wo".to_vec()),
-        ("chunked, chunk size zz", ch_part.to_vec(), b"zz\r\n world\r\n0\r\n\r\n".to_vec()),
-        ("chunked, chunk size 18 f", ch_part.to_vec(), b"ffffffffffffffffff\r\n world\r\n0\r\n\r\n".to_vec()),
-        ("chunked, chunk size -1", ch_part.to_vec(), b"-1\r\n world\r\n0\r\n\r\n".to_vec()),
-        ("chunked, data without CRLF", ch_part.to_vec(), b"6\r\n worldXX0\r\n\r\n".to_vec()),
+        (
+            "content-length, close mid-body",
+            cl_part.to_vec(),
+            Vec::new(),
+        ),
+        (
+            "chunked, close between chunks",
+            ch_part.to_vec(),
+            Vec::new(),
+        ),
+        (
+            "chunked, close mid-chunk",
+            ch_part.to_vec(),
+            b"6\r\n wo".to_vec(),
+        ),
+        (
+            "chunked, chunk size zz",
+            ch_part.to_vec(),
+            b"zz\r\n world\r\n0\r\n\r\n".to_vec(),
+        ),
+        (
+            "chunked, chunk size 18 f",
+            ch_part.to_vec(),
+            b"ffffffffffffffffff\r\n world\r\n0\r\n\r\n".to_vec(),
+        ),
+        (
+            "chunked, chunk size -1",
+            ch_part.to_vec(),
+            b"-1\r\n world\r\n0\r\n\r\n".to_vec(),
+        ),
+        (
+            "chunked, data without CRLF",
+            ch_part.to_vec(),
+            b"6\r\n worldXX0\r\n\r\n".to_vec(),
+        ),
     ];
     for (name, first, rest) in &mid_body {
         let mut all = first.clone();
@@ -1399,10 +1650,22 @@ fn server_cases(rng: &mut Rng) -> Vec<ServerCase> {
             slow.push(send(rest));
             slow.push(Sleep(50));
         }
-        v.push(sc(&format!("{name}, after a pause"), slow.iter().cloned().chain([Close]).collect(), Truncated { full: full.clone() }));
-        v.push(sc(&format!("{name}, after a pause, reset"), slow.into_iter().chain([Reset]).collect(), Truncated { full: full.clone() }));
+        v.push(sc(
+            &format!("{name}, after a pause"),
+            slow.iter().cloned().chain([Close]).collect(),
+            Truncated { full: full.clone() },
+        ));
+        v.push(sc(
+            &format!("{name}, after a pause, reset"),
+            slow.into_iter().chain([Reset]).collect(),
+            Truncated { full: full.clone() },
+        ));
         // everything at once: the proxy may see the error before it sends anything
-        v.push(sc(&format!("{name}, at once"), vec![send(&all), Close], TruncatedOr502 { full: full.clone() }));
+        v.push(sc(
+            &format!("{name}, at once"),
+            vec![send(&all), Close],
+            TruncatedOr502 { full: full.clone() },
+        ));
     }
     v.push(sc(
         "content-length, stall mid-body",
@@ -1430,15 +1693,16 @@ fn server_cases(rng: &mut Rng) -> Vec<ServerCase> {
         response("404 Not Found", b"nope"),
     ];
     for k in 0..60 {
-        let r = mutate(rng, rng_pick_clone(rng, &bases).as_slice());
+        let base = rng.pick(&bases).clone();
+        let r = mutate(rng, &base);
         let sent = sent_status(&r);
-        v.push(sc(&format!("mutated response #{k}"), vec![send(&r), Sleep(20), Close], Fuzz { sent }));
+        v.push(sc(
+            &format!("mutated response #{k}"),
+            vec![send(&r), Sleep(20), Close],
+            Fuzz { sent },
+        ));
     }
     v
-}
-
-fn rng_pick_clone(rng: &mut Rng, v: &[Vec<u8>]) -> Vec<u8> {
-    rng.pick(v).clone()
 }
 
 /// Runs server case `i`: one request for `/s/i` on a fresh connection.
@@ -1471,7 +1735,10 @@ fn check_server(expect: &ServerExpect, obs: &Observed) -> Result<(), String> {
         }
         if let Some(full) = full {
             if b.body.len() >= full.len() || !full.starts_with(&b.body) {
-                return Err(format!("the partial body is not a prefix of {:?}", wire::render_bytes(full)));
+                return Err(format!(
+                    "the partial body is not a prefix of {:?}",
+                    wire::render_bytes(full)
+                ));
             }
         }
         Ok(())
@@ -1504,7 +1771,9 @@ fn check_server(expect: &ServerExpect, obs: &Observed) -> Result<(), String> {
             ([502 | 504], None) => Ok(()),
             ([x], None) if Some(*x) == *sent => Ok(()),
             ([], Some(_)) if sent.is_some() => truncated(None, *sent),
-            _ => Err(format!("expected a 502, a 504 or the server's status {sent:?}")),
+            _ => Err(format!(
+                "expected a 502, a 504 or the server's status {sent:?}"
+            )),
         },
     }
 }

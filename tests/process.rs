@@ -15,7 +15,7 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -188,9 +188,10 @@ impl Proc {
     }
 }
 
-/// Connects to `addr` (retrying for up to 2 s), then reads until EOF: returns the client's
-/// local port once the server side closed the connection without sending anything.
-fn connect_expect_eof(addr: SocketAddr) -> u16 {
+/// Connects to `addr` (retrying for up to 2 s), sends one request with `Connection: close`
+/// and reads until EOF: the frontend has no backend, so the proxy must answer 503 and close.
+/// Returns the client's local port.
+fn request_expect_503(addr: SocketAddr) -> u16 {
     let deadline = Instant::now() + Duration::from_secs(2);
     let mut s = loop {
         match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
@@ -204,13 +205,17 @@ fn connect_expect_eof(addr: SocketAddr) -> u16 {
     };
     let port = s.local_addr().unwrap().port();
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut buf = Vec::new();
-    match s.read_to_end(&mut buf) {
-        Ok(n) => assert_eq!(n, 0, "unexpected data from the server: {buf:?}"),
-        // a reset is also "accepted and closed by the peer", depending on timing
-        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
-        Err(e) => panic!("no EOF from {addr} (connection not accepted and closed?): {e}"),
+    if let Err(e) = s.read_to_end(&mut buf) {
+        panic!("no EOF from {addr} after the response: {e}");
     }
+    assert!(
+        buf.starts_with(b"HTTP/1.1 503 Service Unavailable\r\n"),
+        "expected a 503 from a frontend without backend, got {:?}",
+        String::from_utf8_lossy(&buf)
+    );
     port
 }
 
@@ -233,7 +238,7 @@ fn adopts_inherited_listener() {
     let cfg = TempPath(temp_file("adopt.cfg", FD_CFG));
     let mut p = spawn(&["-d", "-f", cfg.0.to_str().unwrap()], fd);
 
-    let port = connect_expect_eof(addr);
+    let port = request_expect_503(addr);
     let line = p.wait_line(Duration::from_secs(3), |l| is_accept_line(l, port));
     assert!(
         line.contains(&format!("fe.accept({fd:04x})=")),
@@ -258,11 +263,11 @@ fn sigusr1_stops_gracefully() {
     let cfg = TempPath(temp_file("usr1.cfg", FD_CFG));
     let mut p = spawn(&["-d", "-f", cfg.0.to_str().unwrap()], fd);
 
-    let port = connect_expect_eof(addr);
+    let port = request_expect_503(addr);
     p.wait_line(Duration::from_secs(3), |line| is_accept_line(line, port));
     // From now on only the child holds the listening socket.
     drop(l);
-    let port = connect_expect_eof(addr);
+    let port = request_expect_503(addr);
     p.wait_line(Duration::from_secs(3), |line| is_accept_line(line, port));
 
     p.signal(libc::SIGUSR1);
@@ -304,7 +309,7 @@ fn master_worker_pidfile_and_exit_130() {
         }
     }
 
-    let port = connect_expect_eof(addr);
+    let port = request_expect_503(addr);
     p.wait_line(Duration::from_secs(3), |l| is_accept_line(l, port));
 
     p.signal(libc::SIGINT);

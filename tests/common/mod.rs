@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod live;
 pub mod scenario;
 
 use std::path::{Path, PathBuf};

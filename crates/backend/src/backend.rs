@@ -6,9 +6,7 @@
 //! Connection reuse in this version is the session-private form only (`http-reuse never`):
 //! a server connection stays with the session that opened it, for its next requests.
 
-use hrs_core::{
-    co_fl, sf, ConnId, Ev, H1c, Mux, SiState, SrvId, StrmId, Target, World,
-};
+use hrs_core::{co_fl, sf, ConnId, Ev, H1c, Mux, SiState, SrvId, StrmId, Target, World};
 use hrs_ev::WakeReason;
 
 /// Outcome of [`assign_server`] (`SRV_STATUS_*`).
@@ -37,10 +35,15 @@ pub enum ConnStatus {
 /// in the server's queue and will be woken by [`process_srv_queue`].
 pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
     let s = &w.streams[sid];
-    debug_assert!(s.flags & sf::ASSIGNED == 0, "assign_server on an assigned stream");
+    debug_assert!(
+        s.flags & sf::ASSIGNED == 0,
+        "assign_server on an assigned stream"
+    );
     let be = s.be;
     let avoid = if s.flags & sf::REDISP != 0 {
-        s.srv.and_then(|srv| w.servers.get(srv)).map(|srv| srv.lb_idx)
+        s.srv
+            .and_then(|srv| w.servers.get(srv))
+            .map(|srv| srv.lb_idx)
     } else {
         None
     };
@@ -189,7 +192,11 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
         },
         Target::None => return ConnStatus::Failed,
     };
-    let mux = if tcp { Mux::Pt } else { Mux::H1(H1c::default()) };
+    let mux = if tcp {
+        Mux::Pt
+    } else {
+        Mux::H1(H1c::default())
+    };
     match hrs_conn::conn_new_back(w, ev, addr, be, mux) {
         Ok(cid) => {
             w.conns[cid].target = target;
@@ -212,7 +219,11 @@ fn attach(w: &mut World, sid: StrmId, cid: ConnId, reused: bool) {
     let s = &mut w.streams[sid];
     s.si[1].conn = Some(cid);
     s.si[1].reused = reused;
-    s.si[1].state = if connected { SiState::Est } else { SiState::Con };
+    s.si[1].state = if connected {
+        SiState::Est
+    } else {
+        SiState::Con
+    };
 }
 
 impl hrs_core::LbAlgo for crate::lb::Lb {

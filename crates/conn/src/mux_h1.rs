@@ -12,13 +12,14 @@
 //! flags; it wakes the stream's task when the stream has something new to look at.
 
 use crate::sock::{conn_recv, conn_send, conn_set_linger0, conn_shutw};
+use hrs_cfg::model::HttpConnMode;
 use hrs_core::{
-    cf, co_fl, stream_new, tx, BodyRx, ConnId, Connection, Ev, H1Rx, H1Tx, Mux, Side, StrmId,
-    World,
+    cf, co_fl, stream_new, tx, BodyRx, ConnId, Connection, Ev, H1Rx, H1Tx, Mux, Side, StrmId, World,
 };
 use hrs_ev::WakeReason;
-use hrs_cfg::model::HttpConnMode;
-use hrs_http::h1::{self, ConnMode, H1Limits, H1Msg, HttpMode, OutPlan, Parsed, RequestOut, ResponseOut};
+use hrs_http::h1::{
+    self, ConnMode, H1Limits, H1Msg, HttpMode, OutPlan, Parsed, RequestOut, ResponseOut,
+};
 use hrs_http::msg::BodyLen;
 
 /// What happened to the connection during an I/O callback.
@@ -147,10 +148,9 @@ fn h1_front_finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
         return H1Outcome::Alive;
     }
     let idle = matches!(c.mux, Mux::H1(ref h) if matches!(h.rx, H1Rx::Idle | H1Rx::Head));
-    if idle && c.has(co_fl::SOCK_RD_SH) {
-        if c.ibuf.is_empty() || w.conns[cid].out_empty() {
-            return H1Outcome::Release;
-        }
+    if idle && c.has(co_fl::SOCK_RD_SH) && c.out_empty() {
+        // the client left between requests
+        return H1Outcome::Release;
     }
     H1Outcome::Alive
 }
@@ -266,7 +266,8 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     }
                     c.ibuf.clear();
                     if !s.res.has(cf::HEAD_SENT) {
-                        c.obuf.extend_from_slice(hrs_http::errors::error_page(status));
+                        c.obuf
+                            .extend_from_slice(hrs_http::errors::error_page(status));
                         s.res.flags |= cf::HEAD_SENT;
                     }
                     c.flags |= co_fl::CLOSE_AFTER_SEND;
@@ -289,7 +290,8 @@ fn h1_front_error(w: &mut World, _ev: &mut Ev, cid: ConnId, status: u16) -> bool
         h1.rx = H1Rx::Closed;
     }
     c.ibuf.clear();
-    c.obuf.extend_from_slice(hrs_http::errors::error_page(status));
+    c.obuf
+        .extend_from_slice(hrs_http::errors::error_page(status));
     c.flags |= co_fl::CLOSE_AFTER_SEND;
     conn_set_linger0(c);
     let px = c.px;
@@ -370,7 +372,11 @@ fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
             let fe_mode = http_mode(w.proxies[s.fe].cfg.options.http_conn_mode);
             let cli_close = h1.want_close || s.txn.flags & tx::CLI_CLOSE != 0;
             let o = ResponseOut {
-                client_mode: if cli_close { ConnMode::Close } else { ConnMode::KeepAlive },
+                client_mode: if cli_close {
+                    ConnMode::Close
+                } else {
+                    ConnMode::KeepAlive
+                },
                 fe_mode,
                 req_meth: s.txn.meth,
                 req_ver11: s.txn.req_flags.ver11,
@@ -507,7 +513,10 @@ fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
         let want = match &c.mux {
             Mux::H1(h) => match &h.rx {
                 H1Rx::Idle | H1Rx::Head => true,
-                H1Rx::Body(_) => w.streams.get(sid).is_some_and(|s| s.res.buf.len() < bufsize),
+                H1Rx::Body(_) => w
+                    .streams
+                    .get(sid)
+                    .is_some_and(|s| s.res.buf.len() < bufsize),
                 _ => false,
             },
             Mux::Pt => false,
@@ -630,7 +639,11 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
                         return true;
                     }
                     let body = msg.body;
-                    let cur = if h1.want_close { ConnMode::Close } else { ConnMode::KeepAlive };
+                    let cur = if h1.want_close {
+                        ConnMode::Close
+                    } else {
+                        ConnMode::KeepAlive
+                    };
                     if h1::server_mode_on_response(cur, h1.meth, &msg, ev.stopping())
                         != ConnMode::KeepAlive
                     {
@@ -737,4 +750,3 @@ pub fn h1_back_detach(c: &mut Connection) -> bool {
     h1.want_close = false;
     keep
 }
-

@@ -12,9 +12,9 @@ use hrs_cfg::model::{Balance, Cap, Config, ListenAddr, Mode};
 use hrs_core::{Ctx, Ev, LbAlgo, ProxyRt, ServerRt, World};
 use hrs_ev::{FdId, TaskHandler, TaskId, WakeReason};
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::rc::Rc;
 
 /// Signals the worker handles: SIGINT/SIGTERM stop at once, SIGUSR1 stops gracefully,
 /// SIGHUP/SIGQUIT are accepted (HAProxy dumps states on them).
@@ -262,7 +262,11 @@ impl Worker {
             }
             let res = match sock {
                 Sock::Tcp(s) => s.accept().map(|(c, a)| {
-                    (OwnedFd::from(c), format!("{}:{}", a.ip(), a.port()), Some(a))
+                    (
+                        OwnedFd::from(c),
+                        format!("{}:{}", a.ip(), a.port()),
+                        Some(a),
+                    )
                 }),
                 Sock::Unix(s) => s
                     .accept()

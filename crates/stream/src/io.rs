@@ -55,7 +55,9 @@ fn front_idle_timeout(w: &mut World, ev: &mut Ev, cid: ConnId) {
 
 /// Arms the idle timer of a frontend H1 connection waiting for a request.
 fn arm_front_idle_timer(w: &mut World, ev: &mut Ev, cid: ConnId) {
-    let Some(c) = w.conns.get_mut(cid) else { return };
+    let Some(c) = w.conns.get_mut(cid) else {
+        return;
+    };
     if c.side != Side::Front || c.strm.is_some() || c.has(co_fl::CLOSE_AFTER_SEND) {
         return;
     }

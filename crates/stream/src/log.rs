@@ -49,7 +49,12 @@ pub fn stream_log(w: &mut World, sid: StrmId) {
 
 /// Emits the default connection line of a frontend without a log format
 /// (`Connect from <ip>:<port> to <ip>:<port> (<fe>/<MODE>)`), at accept.
-pub fn sess_log_connect(w: &mut World, fe: PxId, src: Option<std::net::SocketAddr>, dst: Option<std::net::SocketAddr>) {
+pub fn sess_log_connect(
+    w: &mut World,
+    fe: PxId,
+    src: Option<std::net::SocketAddr>,
+    dst: Option<std::net::SocketAddr>,
+) {
     if w.proxies[fe].rules.log_format().is_some() {
         return;
     }
@@ -58,7 +63,11 @@ pub fn sess_log_connect(w: &mut World, fe: PxId, src: Option<std::net::SocketAdd
         return;
     }
     let cfg = &w.proxies[fe].cfg;
-    let mode = if cfg.mode == hrs_cfg::model::Mode::Http { "HTTP" } else { "TCP" };
+    let mode = if cfg.mode == hrs_cfg::model::Mode::Http {
+        "HTTP"
+    } else {
+        "TCP"
+    };
     let fmt_addr = |a: Option<std::net::SocketAddr>| match a {
         Some(a) => format!("{}:{}", a.ip(), a.port()),
         None => "-:-".to_string(),

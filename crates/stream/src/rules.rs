@@ -54,7 +54,10 @@ impl SampleCtx for StrmCtx<'_> {
     }
     fn bc_src(&self) -> Option<SocketAddr> {
         let s = &self.w.streams[self.sid];
-        s.si[1].conn.and_then(|c| self.w.conns.get(c)).and_then(|c| c.src)
+        s.si[1]
+            .conn
+            .and_then(|c| self.w.conns.get(c))
+            .and_then(|c| c.src)
     }
     fn fe_name(&self) -> &str {
         &self.w.proxies[self.w.streams[self.sid].fe].cfg.name
@@ -112,8 +115,7 @@ impl SampleCtx for StrmCtx<'_> {
             client: sess.and_then(|x| x.src),
             frontend: sess.and_then(|x| x.dst),
             backend_src: self.bc_src(),
-            server: s
-                .si[1]
+            server: s.si[1]
                 .conn
                 .and_then(|c| w.conns.get(c))
                 .and_then(|c| c.dst),
@@ -121,7 +123,11 @@ impl SampleCtx for StrmCtx<'_> {
             fe_ssl: false,
             be_name: &be.cfg.name,
             srv_name: srv.map(|x| x.cfg.name.as_str()),
-            status: if s.txn.status == 0 { -1 } else { i32::from(s.txn.status) },
+            status: if s.txn.status == 0 {
+                -1
+            } else {
+                i32::from(s.txn.status)
+            },
             bytes_out: s.res.total,
             bytes_in: s.req.total,
             logasap: false,
@@ -216,7 +222,9 @@ pub fn req_rules(w: &mut World, sid: StrmId) -> (RuleResult, bool) {
     // backend switching (`process_switching_rules`): use_backend, else default_backend,
     // else the frontend itself (a listen section, or no backend: 503)
     let w = ctx.w;
-    let chosen = fe_rules.switch_backend(&StrmCtx { w, sid }).map(str::to_owned);
+    let chosen = fe_rules
+        .switch_backend(&StrmCtx { w, sid })
+        .map(str::to_owned);
     let be = chosen
         .and_then(|name| w.be_index.get(&name).copied())
         .or(w.proxies[fe].default_be)

@@ -28,7 +28,11 @@ pub fn session_accept(
     src: Option<SocketAddr>,
 ) -> Result<SessId, AcceptError> {
     let tcp = w.proxies[fe].cfg.mode == Mode::Tcp;
-    let mux = if tcp { Mux::Pt } else { Mux::H1(H1c::default()) };
+    let mux = if tcp {
+        Mux::Pt
+    } else {
+        Mux::H1(H1c::default())
+    };
     let cid = hrs_conn::conn_new_front(w, ev, sock, fe, mux, src).map_err(AcceptError::Io)?;
     w.global.curr_conn += 1;
     let px = &mut w.proxies[fe];

@@ -11,9 +11,7 @@ use crate::rules::{self, RuleResult};
 use crate::stream_interface::{back_handle, elapsed, SiOutcome};
 use hrs_cfg::model::{HttpConnMode, Mode};
 use hrs_conn::mux_h1::{h1_back_detach, h1_front_detach};
-use hrs_core::{
-    cf, co_fl, sf, tx, Cause, Ev, Finst, Mux, SiState, StrmId, StrmPhase, World,
-};
+use hrs_core::{cf, co_fl, sf, tx, Cause, Ev, Finst, Mux, SiState, StrmId, StrmPhase, World};
 use hrs_ev::ticks::{tick_add, tick_first, tick_is_expired};
 use hrs_ev::{WakeReason, TICK_ETERNITY};
 use hrs_http::h1::MsgFlags;
@@ -34,7 +32,9 @@ pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) 
             StrmPhase::WaitBody => {
                 let bufsize = w.global.bufsize;
                 let s = &w.streams[sid];
-                if s.req.has(cf::EOM) || s.req.buf.len() >= bufsize.saturating_sub(w.global.maxrewrite) {
+                if s.req.has(cf::EOM)
+                    || s.req.buf.len() >= bufsize.saturating_sub(w.global.maxrewrite)
+                {
                     w.streams[sid].phase = StrmPhase::Connect;
                 } else if s.req.has(cf::SHUTR) {
                     client_abort(w, ev, sid, Finst::Req);
@@ -50,7 +50,11 @@ pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) 
                     SiOutcome::Established => {
                         let tcp = w.proxies[w.streams[sid].be].cfg.mode == Mode::Tcp;
                         let s = &mut w.streams[sid];
-                        s.phase = if tcp { StrmPhase::Tunnel } else { StrmPhase::WaitRsp };
+                        s.phase = if tcp {
+                            StrmPhase::Tunnel
+                        } else {
+                            StrmPhase::WaitRsp
+                        };
                         s.exp = TICK_ETERNITY;
                         if let Some(b) = s.si[1].conn {
                             if let Some(c) = w.conns.get(b) {
@@ -134,7 +138,12 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
     }
     if fe_opts.forwardfor || be_opts.forwardfor {
         let src = w.sessions.get(s.sess).and_then(|x| x.src);
-        add_forwardfor(&w.proxies[fe].cfg, &w.proxies[be].cfg, s.txn.req.as_mut(), src);
+        add_forwardfor(
+            &w.proxies[fe].cfg,
+            &w.proxies[be].cfg,
+            s.txn.req.as_mut(),
+            src,
+        );
     }
     if w.proxies[be].beconn == 0 || s.flags & sf::BE_ASSIGNED == 0 {
         s.flags |= sf::BE_ASSIGNED;
@@ -175,7 +184,10 @@ fn add_forwardfor(
     };
     let on = |p: &hrs_cfg::model::Proxy| p.options.forwardfor;
     let excluded = |p: &hrs_cfg::model::Proxy| {
-        on(p) && p.fwdfor.except.is_some_and(|(net, bits)| in_net(src.ip(), net, bits))
+        on(p)
+            && p.fwdfor
+                .except
+                .is_some_and(|(net, bits)| in_net(src.ip(), net, bits))
     };
     if excluded(fe) || excluded(be) {
         return;
@@ -207,11 +219,19 @@ fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
     use std::net::IpAddr::*;
     match (ip, net) {
         (V4(a), V4(n)) => {
-            let m = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits.min(32))) };
+            let m = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(bits.min(32)))
+            };
             u32::from(a) & m == u32::from(n) & m
         }
         (V6(a), V6(n)) => {
-            let m = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits.min(128))) };
+            let m = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(bits.min(128)))
+            };
             u128::from(a) & m == u128::from(n) & m
         }
         _ => false,
@@ -271,7 +291,10 @@ fn http_process_res(w: &mut World, ev: &mut Ev, sid: StrmId) {
         RuleResult::Continue => {}
         RuleResult::Reply { status, head, body } => {
             let s = &mut w.streams[sid];
-            s.term.set(if deny { Cause::PrxCond } else { Cause::Local }, Finst::Hdrs);
+            s.term.set(
+                if deny { Cause::PrxCond } else { Cause::Local },
+                Finst::Hdrs,
+            );
             // the server response is replaced: the server connection cannot be reused
             close_back(w, ev, sid);
             local_reply(w, ev, sid, status, head, body, false);
@@ -367,7 +390,11 @@ fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
     let err = s.req.has(cf::SHUTW) || s.res.has(cf::SHUTW);
     if both_done || err {
         if err {
-            let cause = if s.res.has(cf::SHUTW) { Cause::CliClose } else { Cause::SrvClose };
+            let cause = if s.res.has(cf::SHUTW) {
+                Cause::CliClose
+            } else {
+                Cause::SrvClose
+            };
             w.streams[sid].term.set(cause, Finst::Data);
         }
         stream_end(w, ev, sid);
@@ -422,7 +449,10 @@ fn close_back(w: &mut World, ev: &mut Ev, sid: StrmId) {
 pub(crate) fn local_error(w: &mut World, ev: &mut Ev, sid: StrmId, status: u16) {
     let (head, body) = match hrs_sample::error_reply(status) {
         Some(r) => (r.head, r.body),
-        None => (HttpHead::response(Version::Http11, status, b"", 0), Vec::new()),
+        None => (
+            HttpHead::response(Version::Http11, status, b"", 0),
+            Vec::new(),
+        ),
     };
     {
         let s = &mut w.streams[sid];

@@ -5,7 +5,9 @@
 //! Touches only the stream's `si[1]`, its target and counters, and calls `hrs-backend` to get
 //! a server and a connection.
 
-use hrs_backend::backend::{assign_server, connect_server, srv_release_slot, ConnStatus, SrvStatus};
+use hrs_backend::backend::{
+    assign_server, connect_server, srv_release_slot, ConnStatus, SrvStatus,
+};
 use hrs_cfg::model::Balance;
 use hrs_core::{co_fl, sf, Cause, Ev, Finst, SiState, StrmId, World};
 use hrs_ev::ticks::{tick_add, tick_add_ifset, tick_is_expired};
@@ -130,7 +132,11 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                 let s = &mut w.streams[sid];
                 if s.si[1].conn_retries == 0 {
                     s.term.set(
-                        if timed_out { Cause::SrvTo } else { Cause::SrvClose },
+                        if timed_out {
+                            Cause::SrvTo
+                        } else {
+                            Cause::SrvClose
+                        },
                         Finst::Conn,
                     );
                     s.si[1].state = SiState::Clo;
@@ -144,9 +150,8 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                 }
                 w.proxies[be].counters.retries += 1;
                 let px = &w.proxies[be];
-                let redispatch = px.cfg.options.redispatch
-                    && s.si[1].conn_retries == 0
-                    && px.servers.len() > 1;
+                let redispatch =
+                    px.cfg.options.redispatch && s.si[1].conn_retries == 0 && px.servers.len() > 1;
                 let s = &mut w.streams[sid];
                 if redispatch {
                     srv_release_slot(w, ev, sid);
@@ -162,12 +167,17 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                 let px = &w.proxies[be];
                 let rr = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
                 let s = &mut w.streams[sid];
-                let wait = !timed_out
-                    && (s.si[1].state == SiState::Ass || !rr || px.servers.len() <= 1);
+                let wait =
+                    !timed_out && (s.si[1].state == SiState::Ass || !rr || px.servers.len() <= 1);
                 if wait {
                     let delay = px.cfg.timeouts.connect.map_or(1000, |c| c.min(1000));
                     s.si[1].exp = tick_add(now, delay);
-                    s.flags = (s.flags & !FL_TAR_ASS) | if s.si[1].state == SiState::Ass { FL_TAR_ASS } else { 0 };
+                    s.flags = (s.flags & !FL_TAR_ASS)
+                        | if s.si[1].state == SiState::Ass {
+                            FL_TAR_ASS
+                        } else {
+                            0
+                        };
                     s.si[1].state = SiState::Tar;
                 }
             }
