@@ -210,7 +210,8 @@ impl Worker {
         self.hard_stop
             || (ev.stopping()
                 && self.listeners.iter().all(|l| l.sock.is_none())
-                && self.world.streams.is_empty())
+                && self.world.streams.is_empty()
+                && self.world.conns.iter().all(|(_, c)| c.out_empty()))
     }
 
     /// Soft stop: frontend connections waiting for a request are closed; the others close
@@ -224,7 +225,14 @@ impl Worker {
             .map(|(id, _)| id)
             .collect();
         for id in idle {
-            hrs_stream::session::conn_release(&mut self.world, ev, id);
+            // unsent bytes (the end of a response) go out first, then the connection closes
+            let c = &mut self.world.conns[id];
+            if c.out_empty() {
+                hrs_stream::session::conn_release(&mut self.world, ev, id);
+            } else {
+                c.flags |= hrs_core::co_fl::CLOSE_AFTER_SEND;
+                ev.wakeup(c.task, WakeReason::MSG);
+            }
         }
     }
 

@@ -38,6 +38,11 @@ pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) 
                     w.streams[sid].phase = StrmPhase::Connect;
                 } else if s.req.has(cf::SHUTR) {
                     client_abort(w, ev, sid, Finst::Req);
+                } else if tick_is_expired(s.exp, ev.now()) {
+                    // the body did not arrive in time (`http_wait_for_request_body`)
+                    w.streams[sid].term.set(Cause::CliTo, Finst::Req);
+                    w.streams[sid].txn.flags |= tx::CLI_CLOSE;
+                    local_error(w, ev, sid, 408);
                 }
             }
             StrmPhase::Connect => {
@@ -554,7 +559,7 @@ fn set_timer(w: &mut World, ev: &mut Ev, sid: StrmId) {
     s.req.flags &= !cf::ACTIVITY;
     s.res.flags &= !cf::ACTIVITY;
     let tmo = match s.phase {
-        StrmPhase::WaitBody => fe.client,
+        StrmPhase::WaitBody => fe.http_request.or(fe.client),
         StrmPhase::WaitRsp => be.server,
         StrmPhase::Forward => {
             if s.txn.flags & tx::LOCAL_REPLY != 0 {
@@ -615,7 +620,8 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) {
             None => false,
         };
         if keep {
-            let max = w.proxies[w.streams[sid].be].cfg.max_session_srv_conns as usize;
+            // `max-session-srv-conns` is a frontend setting
+            let max = w.proxies[w.streams[sid].fe].cfg.max_session_srv_conns as usize;
             if let Some(se) = w.sessions.get_mut(sess) {
                 se.srv_conns.push(b);
                 if se.srv_conns.len() > max.max(1) {
