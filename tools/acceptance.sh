@@ -227,8 +227,12 @@ fi
 echo "acceptance: $proxy -> nginx ($("$nginx_bin" -v 2>&1 | sed 's/.*: //'))"
 printf '  %s\n' "${summary[@]}"
 if [ "$failures" -ne 0 ]; then
-    echo "acceptance: $failures check(s) failed; logs: $tmp (set KEEP=1 to keep them)"
-    [ -n "${KEEP:-}" ] || tail -n 20 "$tmp/proxy.log" | sed 's/^/  proxy: /'
+    if [ -n "${KEEP:-}" ]; then
+        echo "acceptance: $failures check(s) failed; logs in $tmp"
+    else
+        echo "acceptance: $failures check(s) failed (KEEP=1 keeps the logs); the proxy's last lines:"
+        tail -n 20 "$tmp/proxy.log" | sed 's/^/  proxy: /'
+    fi
     exit 1
 fi
 echo "acceptance: all checks passed"

@@ -194,6 +194,8 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     }
                     let first = h1.req_count == 1;
                     c.expire = hrs_ev::TICK_ETERNITY;
+                    h1.tmo_head = false;
+                    ev.task_set_expire(c.task, hrs_ev::TICK_ETERNITY);
                     let Some(sid) = stream_new(w, ev, cid) else {
                         // no session (cannot happen for a front connection): drop it
                         w.conns[cid].flags |= co_fl::ERROR;

@@ -100,8 +100,9 @@ pub struct H1c {
     pub want_close: bool,
     /// Back side: method of the request in flight (for HEAD responses).
     pub meth: Meth,
-    /// Back side: interim (1xx) responses are being forwarded.
-    pub interim: bool,
+    /// Front side: the idle timer was armed while a head was partially received (so it is
+    /// the `timeout http-request` deadline, not the keep-alive one).
+    pub tmo_head: bool,
 }
 
 impl Default for H1c {
@@ -112,7 +113,7 @@ impl Default for H1c {
             req_count: 0,
             want_close: false,
             meth: Meth::Get,
-            interim: false,
+            tmo_head: false,
         }
     }
 }

@@ -65,17 +65,25 @@ fn arm_front_idle_timer(w: &mut World, ev: &mut Ev, cid: ConnId) {
     if !matches!(h1.rx, H1Rx::Idle | H1Rx::Head) {
         return;
     }
-    if c.expire != TICK_ETERNITY {
+    // the keep-alive delay covers the wait for the first byte of the next request; once a
+    // head started, `timeout http-request` applies from there
+    let head = matches!(h1.rx, H1Rx::Head);
+    if c.expire != TICK_ETERNITY && head == h1.tmo_head {
+        ev.task_set_expire(c.task, c.expire);
         return;
     }
     let t = &w.proxies[c.px].cfg.timeouts;
-    let tmo = if h1.req_count == 0 || !c.ibuf.is_empty() {
+    let tmo = if h1.req_count == 0 || head {
         t.http_request.or(t.client)
     } else {
         t.http_keep_alive.or(t.http_request).or(t.client)
     };
-    if let Some(ms) = tmo {
+    let rearm = c.expire == TICK_ETERNITY || h1.req_count > 0;
+    if let (Some(ms), true) = (tmo, rearm) {
         c.expire = tick_add_ifset(ev.now(), ms);
-        ev.task_schedule(c.task, c.expire);
     }
+    if let Mux::H1(h1) = &mut c.mux {
+        h1.tmo_head = head;
+    }
+    ev.task_set_expire(c.task, c.expire);
 }

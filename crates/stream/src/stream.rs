@@ -354,14 +354,24 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
         stream_end(w, ev, sid);
         return true;
     }
-    let back_gone = s.txn.flags & tx::LOCAL_REPLY == 0
-        && !s.res.has(cf::EOM)
-        && s.si[1]
-            .conn
-            .and_then(|c| w.conns.get(c))
-            .is_none_or(|c| c.has(co_fl::ERROR) || (c.has(co_fl::SOCK_RD_SH) && c.ibuf.is_empty()));
-    if back_gone {
-        // the server aborted in the middle of the body: the client gets a truncated response
+    let back = s.si[1].conn.and_then(|c| w.conns.get(c));
+    let server_side = s.txn.flags & tx::LOCAL_REPLY == 0 && !s.res.has(cf::EOM);
+    let back_failed = server_side && back.is_none_or(|c| c.has(co_fl::ERROR));
+    let back_closed =
+        server_side && back.is_some_and(|c| c.has(co_fl::SOCK_RD_SH) && c.ibuf.is_empty());
+    if back_failed && !s.res.has(cf::HEAD_SENT) {
+        // the response turned out invalid before anything reached the client: 502
+        w.streams[sid].term.set(Cause::SrvClose, Finst::Hdrs);
+        let s = &mut w.streams[sid];
+        s.txn.rsp = None;
+        s.res.buf.clear();
+        s.res.flags &= !cf::EOM;
+        local_error(w, ev, sid, 502);
+        return true;
+    }
+    if back_failed || (back_closed && s.res.has(cf::HEAD_SENT) && s.res.buf.is_empty()) {
+        // the server aborted in the middle of the body: the client gets what was received,
+        // then a close
         w.streams[sid].term.set(Cause::SrvClose, Finst::Data);
         w.streams[sid].txn.flags |= tx::CLI_CLOSE;
         abort_front(w, sid);
@@ -581,7 +591,7 @@ fn set_timer(w: &mut World, ev: &mut Ev, sid: StrmId) {
         s.exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add(now, ms));
     }
     let when = tick_first(s.exp, s.si[1].exp);
-    ev.task_schedule(s.task, when);
+    ev.task_set_expire(s.task, when);
 }
 
 /// End of transaction (`http_end_txn` + `stream_free`): log, release the server slot,

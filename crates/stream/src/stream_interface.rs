@@ -149,9 +149,21 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                     w.servers[srv].counters.retries += 1;
                 }
                 w.proxies[be].counters.retries += 1;
+                // `option redispatch` (2.6's default interval: the last retry), and on every
+                // retry for a round-robin backend with several active servers
                 let px = &w.proxies[be];
-                let redispatch =
-                    px.cfg.options.redispatch && s.si[1].conn_retries == 0 && px.servers.len() > 1;
+                let rr = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
+                let active = px
+                    .servers
+                    .iter()
+                    .filter(|&&i| {
+                        let sv = &w.servers[i];
+                        sv.up && !sv.cfg.backup && sv.cfg.weight > 0
+                    })
+                    .count();
+                let redispatch = px.cfg.options.redispatch
+                    && px.servers.len() > 1
+                    && (s.si[1].conn_retries == 0 || (rr && active > 1));
                 let s = &mut w.streams[sid];
                 if redispatch {
                     srv_release_slot(w, ev, sid);
