@@ -52,6 +52,19 @@ fn http_mode(m: HttpConnMode) -> HttpMode {
     }
 }
 
+/// The receiving state after a head announcing `body`; chunk errors answer `err_status`
+/// (400 on requests, 502 on responses) and trailers obey the configured limits.
+fn rx_for_body(body: BodyLen, err_status: u16, lim: H1Limits) -> H1Rx {
+    match body {
+        BodyLen::None | BodyLen::Len(0) => H1Rx::Done,
+        BodyLen::Len(n) => H1Rx::Body(BodyRx::Len(n)),
+        BodyLen::Chunked => H1Rx::Body(BodyRx::Chunked(Box::new(h1::ChunkDecoder::with_limits(
+            err_status, lim,
+        )))),
+        BodyLen::UntilClose => H1Rx::Body(BodyRx::UntilClose),
+    }
+}
+
 /// The sending state that follows a head written with `plan`.
 fn tx_of(plan: &OutPlan) -> H1Tx {
     match plan.body {
@@ -182,12 +195,7 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     h1.req_count += 1;
                     let body = msg.body;
                     let flags = msg.flags;
-                    h1.rx = match body {
-                        BodyLen::None | BodyLen::Len(0) => H1Rx::Done,
-                        BodyLen::Len(n) => H1Rx::Body(BodyRx::Len(n)),
-                        BodyLen::Chunked => H1Rx::Body(BodyRx::Chunked(Box::default())),
-                        BodyLen::UntilClose => H1Rx::Body(BodyRx::UntilClose),
-                    };
+                    h1.rx = rx_for_body(body, 400, lim);
                     let done = matches!(h1.rx, H1Rx::Done);
                     if h1::client_mode_on_request(&msg, ev.stopping()) != ConnMode::KeepAlive {
                         h1.want_close = true;
@@ -651,14 +659,7 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
                     {
                         h1.want_close = true;
                     }
-                    h1.rx = match body {
-                        BodyLen::None | BodyLen::Len(0) => H1Rx::Done,
-                        BodyLen::Len(n) => H1Rx::Body(BodyRx::Len(n)),
-                        BodyLen::Chunked => H1Rx::Body(BodyRx::Chunked(Box::new(
-                            h1::ChunkDecoder::with_limits(502, lim),
-                        ))),
-                        BodyLen::UntilClose => H1Rx::Body(BodyRx::UntilClose),
-                    };
+                    h1.rx = rx_for_body(body, 502, lim);
                     s.txn.rsp_flags = msg.flags;
                     if matches!(h1.rx, H1Rx::Done) {
                         s.res.flags |= cf::EOM;

@@ -22,7 +22,7 @@ pub use out::{
     prepare_request_out, prepare_response_out, server_mode_on_response, ConnMode, HttpMode,
     OutPlan, RequestOut, ResponseOut,
 };
-pub use ws::{ws_accept_key, ws_request_key};
+pub use ws::{base64, ws_accept_key, ws_request_key};
 
 pub(crate) use chars::for_each_word;
 

@@ -67,7 +67,8 @@ pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
 }
 
 /// Standard base64 with padding.
-pub(crate) fn base64(data: &[u8]) -> Vec<u8> {
+/// Standard base64 with padding (RFC 4648), the one encoder of the code base.
+pub fn base64(data: &[u8]) -> Vec<u8> {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
     for c in data.chunks(3) {
