@@ -3,11 +3,14 @@
 //! one proxy binary and returns its transcript, [`diff`] compares two transcripts.
 //!
 //! A scenario is one behaviour: a proxy configuration with placeholders (`${FE}` for
-//! listeners, `${S1}` for scripted servers, `${REFUSED}`, `${BLACKHOLE}`), a client script,
-//! scripted or automatic servers, and optionally a pinned difference (`[differs]`).
+//! listeners, `${S1}` for scripted servers, `${REFUSED}`, `${BLACKHOLE}`, `${CLI}` for the
+//! stats socket, `${SYSLOG}` for a syslog target), a client script, scripted or automatic
+//! servers, and optionally a pinned difference (`[differs]`).
 
+pub mod cli;
 pub mod diff;
 pub mod run;
+pub mod syslog;
 pub mod wire;
 
 use std::path::Path;
@@ -85,6 +88,15 @@ pub enum ClientCmd {
     ExpectClose { conn: String, wait: Duration },
     /// `wait MS`
     Wait(Duration),
+    /// `cli "COMMAND"`: one command on the stats socket (`${CLI}`), its reply recorded.
+    Cli { command: String },
+    /// `cli-stat "PROXY" "ROWS" "FIELDS"`: `show stat`, the chosen rows and columns recorded.
+    CliStat {
+        proxy: String,
+        /// `svname`s (`FRONTEND`, `BACKEND`, server names); empty for `*`, every row.
+        rows: Vec<String>,
+        fields: Vec<String>,
+    },
 }
 
 /// A `[server Sn]` script command; all but `accept` and `conn` act on the current
@@ -128,6 +140,10 @@ pub enum Placeholder {
     Refused,
     /// `BLACKHOLE...`: a port whose accept queue is full: connecting hangs.
     Blackhole,
+    /// `CLI`: the path of the stats socket (a UNIX socket in the run's directory).
+    Cli,
+    /// `SYSLOG`: `127.0.0.1:port` of a UDP socket the harness reads syslog messages from.
+    Syslog,
 }
 
 impl Placeholder {
@@ -143,6 +159,10 @@ impl Placeholder {
             Some(Placeholder::Refused)
         } else if name.starts_with("BLACKHOLE") {
             Some(Placeholder::Blackhole)
+        } else if name == "CLI" {
+            Some(Placeholder::Cli)
+        } else if name == "SYSLOG" {
+            Some(Placeholder::Syslog)
         } else {
             None
         }
@@ -270,8 +290,20 @@ impl Scenario {
         Ok(sc)
     }
 
+    /// The client script's `wait` steps added up: the run's time limit grows by that much.
+    pub fn client_waits(&self) -> Duration {
+        self.client
+            .iter()
+            .map(|st| match st.cmd {
+                ClientCmd::Wait(d) => d,
+                _ => Duration::ZERO,
+            })
+            .sum()
+    }
+
     /// Cross-checks: every placeholder is known, every `S<n>` has a section and the reverse,
-    /// every client connection is opened before use on a known listener.
+    /// every client connection is opened before use on a known listener, `cli` commands
+    /// have a `${CLI}`.
     fn check(&self) -> Result<(), String> {
         let names = placeholders(&self.config);
         for p in &names {
@@ -306,6 +338,15 @@ impl Scenario {
                     continue;
                 }
                 ClientCmd::Wait(_) => continue,
+                ClientCmd::Cli { .. } | ClientCmd::CliStat { .. } => {
+                    if !names.iter().any(|n| n == "CLI") {
+                        return Err(format!(
+                            "line {}: cli commands need a 'stats socket ${{CLI}}' in [config]",
+                            st.line
+                        ));
+                    }
+                    continue;
+                }
                 ClientCmd::Send { conn, .. }
                 | ClientCmd::Shutdown { conn }
                 | ClientCmd::Close { conn }
@@ -444,6 +485,33 @@ impl Args {
         Ok(pat.repeat(n))
     }
 
+    /// A quoted string that is one line of text (CLI commands and their arguments).
+    fn text(&mut self) -> Result<String, String> {
+        let s = self.string()?;
+        let s = String::from_utf8(s)
+            .map_err(|_| format!("line {}: {}: the string is not UTF-8", self.ln, self.cmd))?;
+        if s.contains(['\n', '\r']) || s.trim().is_empty() {
+            return Err(format!(
+                "line {}: {}: {s:?} must be one non-empty line",
+                self.ln, self.cmd
+            ));
+        }
+        Ok(s)
+    }
+
+    /// A quoted comma list (`"a,b"`), each item trimmed, none empty.
+    fn list(&mut self) -> Result<Vec<String>, String> {
+        let s = self.text()?;
+        let v: Vec<String> = s.split(',').map(|x| x.trim().to_string()).collect();
+        if v.iter().any(String::is_empty) {
+            return Err(format!(
+                "line {}: {}: empty item in the list {s:?}",
+                self.ln, self.cmd
+            ));
+        }
+        Ok(v)
+    }
+
     fn number(&mut self, what: &str) -> Result<usize, String> {
         let w = self.word(what)?;
         w.parse()
@@ -558,6 +626,18 @@ fn parse_client(ln: usize, line: &str) -> Result<Option<ClientCmd>, String> {
             ClientCmd::ExpectClose { conn, wait }
         }
         "wait" => ClientCmd::Wait(a.ms()?),
+        "cli" => ClientCmd::Cli { command: a.text()? },
+        "cli-stat" => {
+            let proxy = a.text()?;
+            let rows = a.list()?;
+            let rows = if rows == ["*"] { Vec::new() } else { rows };
+            let fields = a.list()?;
+            ClientCmd::CliStat {
+                proxy,
+                rows,
+                fields,
+            }
+        }
         other => return Err(format!("line {ln}: unknown client command {other:?}")),
     };
     a.end()?;

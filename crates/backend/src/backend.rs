@@ -1,12 +1,14 @@
 //! Choosing a server and getting a connection to it (HAProxy's `backend.c`: `assign_server`,
 //! `connect_server`; `queue.c`: `pendconn_add`, `process_srv_queue`).
 //!
-//! May touch the stream being served, its session's private server connections, the
-//! backend's servers, LB state and queues. Connections are created through `hrs-conn`.
-//! Connection reuse in this version is the session-private form only (`http-reuse never`):
-//! a server connection stays with the session that opened it, for its next requests.
+//! May touch the stream being served, its session's server connections, the backend's
+//! servers (LB state, queues, connection pools through [`crate::server`]). Connections are
+//! created through `hrs-conn`. The reuse rules are in `docs/reuse.md`.
 
-use hrs_core::{co_fl, sf, ConnId, Ev, H1c, Mux, SiState, SrvId, StrmId, Target, World};
+use crate::pool::{reuse_lookup, PoolLookup};
+use crate::server::conn_backend_get;
+use hrs_cfg::model::{HttpReuse, Mode, RetryOn};
+use hrs_core::{co_fl, sf, tx, ConnId, Ev, H1c, Mux, PxId, SiState, SrvId, StrmId, Target, World};
 use hrs_ev::WakeReason;
 
 /// Outcome of [`assign_server`] (`SRV_STATUS_*`).
@@ -95,6 +97,7 @@ fn srv_take_slot(w: &mut World, sid: StrmId, srv: SrvId) {
     s.flags |= sf::CURR_SESS;
     let sv = &mut w.servers[srv];
     sv.served += 1;
+    sv.served_max = sv.served_max.max(sv.served);
     sv.counters.cum_sess += 1;
     let (px, idx) = (sv.px, sv.lb_idx);
     w.proxies[px].lb.conn_taken(idx);
@@ -159,30 +162,25 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
     }
 }
 
-/// Gets a connection for stream `sid` toward its assigned target (`connect_server`):
-/// first a connection of the session kept for this target, else a new one.
+/// Gets a connection for stream `sid` toward its assigned target (`connect_server`), in
+/// upstream's order: a connection of the session for this target and key, then (server
+/// targets, `http-reuse` not `never`) the server's `avail` list, then its idle and safe lists
+/// as [`reuse_lookup`] allows for this request, else a new connection, private under
+/// `never` or for a non-server target. A reuse sets `SF_SRV_REUSED` and counts in `reuse`,
+/// a new connection in `connect`.
 /// Precondition: a target is assigned. On `Ok`, `si[1]` is attached and in `Con` (new
 /// connection) or `Est` (reused, already connected).
 pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
     let s = &w.streams[sid];
-    let target = s.target;
-    let sess_id = s.sess;
-    let be = s.be;
-    let tcp = w.proxies[be].cfg.mode == hrs_cfg::model::Mode::Tcp;
-    // session-private connections first (`http-reuse never` behaviour)
-    if !tcp {
-        if let Some(sess) = w.sessions.get_mut(sess_id) {
-            let pos = sess
-                .srv_conns
-                .iter()
-                .position(|&c| w.conns.get(c).is_some_and(|c| c.target == target));
-            if let Some(pos) = pos {
-                let cid = sess.srv_conns.remove(pos);
-                attach(w, sid, cid, true);
-                return ConnStatus::Ok;
-            }
-        }
-    }
+    let (target, sess_id, be) = (s.target, s.sess, s.be);
+    let not_first = s.txn.flags & tx::NOT_FIRST != 0;
+    let cfg = &w.proxies[be].cfg;
+    let tcp = cfg.mode == Mode::Tcp;
+    // non-HTTP backends never reuse (forced at config check upstream)
+    let mode = if tcp { HttpReuse::Never } else { cfg.http_reuse };
+    let full_l7 = cfg.retry_on.has(
+        RetryOn::CONN_FAILED | RetryOn::DISCONNECTED | RetryOn::TIMEOUT,
+    );
     let cli_dst = w.sessions.get(sess_id).and_then(|s| s.dst);
     let addr = match target {
         Target::Server(srv) => w.servers[srv].addr(cli_dst),
@@ -192,6 +190,25 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
         },
         Target::None => return ConnStatus::Failed,
     };
+    let hash = conn_hash(w, target, addr);
+
+    let mut reused = if tcp {
+        None
+    } else {
+        w.session_get_conn(sess_id, target, hash)
+    };
+    if let (None, Target::Server(srv)) = (reused, target) {
+        if mode != HttpReuse::Never {
+            reused = pool_get(w, srv, mode, not_first || full_l7, hash);
+        }
+    }
+    if let Some(cid) = reused {
+        count_conn(w, target, be, true);
+        w.streams[sid].flags |= sf::SRV_REUSED;
+        attach(w, sid, cid);
+        return ConnStatus::Ok;
+    }
+
     let mux = if tcp {
         Mux::Pt
     } else {
@@ -199,9 +216,20 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
     };
     match hrs_conn::conn_new_back(w, ev, addr, be, mux) {
         Ok(cid) => {
-            w.conns[cid].target = target;
-            w.conns[cid].owner = Some(sess_id);
-            attach(w, sid, cid, false);
+            let c = &mut w.conns[cid];
+            c.target = target;
+            c.hash = hash;
+            c.owner = Some(sess_id);
+            match target {
+                Target::Server(srv) if mode != HttpReuse::Never => w.srv_use_conn(srv),
+                _ => {
+                    w.conns[cid].flags |= co_fl::PRIVATE;
+                    w.session_add_conn(sess_id, cid);
+                }
+            }
+            count_conn(w, target, be, false);
+            w.streams[sid].flags &= !sf::SRV_REUSED;
+            attach(w, sid, cid);
             ConnStatus::Ok
         }
         Err(e) => {
@@ -211,14 +239,66 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
     }
 }
 
+/// An idle connection of `srv` this request may reuse: `avail` first, then the idle/safe
+/// lists per the `http-reuse` table. `later` is the "not first request" column.
+fn pool_get(w: &mut World, srv: SrvId, mode: HttpReuse, later: bool, hash: u64) -> Option<ConnId> {
+    let pool = &w.servers[srv].pool;
+    if let Some(cid) = pool.avail.first(&hash) {
+        return Some(cid);
+    }
+    if w.servers[srv].cfg.pool_max_conn == 0 || pool.curr_idle() == 0 {
+        return None;
+    }
+    let safe = !pool.safe.is_empty();
+    let idle = !pool.idle.is_empty();
+    match reuse_lookup(mode, later) {
+        PoolLookup::None => None,
+        PoolLookup::Safe => safe.then(|| conn_backend_get(w, srv, true, hash)).flatten(),
+        PoolLookup::SafeThenIdle => safe
+            .then(|| conn_backend_get(w, srv, true, hash))
+            .flatten()
+            .or_else(|| idle.then(|| conn_backend_get(w, srv, false, hash)).flatten()),
+        PoolLookup::IdleThenSafe => conn_backend_get(w, srv, false, hash),
+    }
+}
+
+/// The reuse key of a connection to `target` at `addr` (`conn_calculate_hash`): the target,
+/// plus the destination when the server's address is not fixed (no port, or 0.0.0.0).
+fn conn_hash(w: &World, target: Target, addr: std::net::SocketAddr) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    target.hash(&mut h);
+    if let Target::Server(srv) = target {
+        let cfg = &w.servers[srv].cfg;
+        if cfg.port_unset || cfg.addr.ip().is_unspecified() {
+            addr.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// Counts a connection use in the `connect` or `reuse` counters of the server and backend.
+fn count_conn(w: &mut World, target: Target, be: PxId, reused: bool) {
+    let bump = |c: &mut hrs_core::Counters| {
+        if reused {
+            c.reuse += 1;
+        } else {
+            c.connect += 1;
+        }
+    };
+    bump(&mut w.proxies[be].counters);
+    if let Target::Server(srv) = target {
+        bump(&mut w.servers[srv].counters);
+    }
+}
+
 /// Attaches connection `cid` to `si[1]` of stream `sid` (`si_attach_conn`).
-fn attach(w: &mut World, sid: StrmId, cid: ConnId, reused: bool) {
+fn attach(w: &mut World, sid: StrmId, cid: ConnId) {
     let c = &mut w.conns[cid];
     c.strm = Some(sid);
     let connected = c.has(co_fl::CONNECTED);
     let s = &mut w.streams[sid];
     s.si[1].conn = Some(cid);
-    s.si[1].reused = reused;
     s.si[1].state = if connected {
         SiState::Est
     } else {

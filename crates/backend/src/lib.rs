@@ -3,3 +3,5 @@
 
 pub mod backend;
 pub mod lb;
+pub mod pool;
+pub mod server;

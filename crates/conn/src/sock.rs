@@ -76,9 +76,11 @@ pub fn conn_new_back(
     Ok(id)
 }
 
-/// Closes and frees a connection: deregisters the socket, frees its task. The caller must
-/// have detached it from any stream or session list first (checked in debug builds).
+/// Closes and frees a connection: takes it out of its server pool and session list,
+/// deregisters the socket, frees its task. The caller must have detached it from its stream
+/// first (checked in debug builds).
 pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) {
+    w.conn_unlink_all(id);
     let Some(mut c) = w.conns.remove(id) else {
         return;
     };

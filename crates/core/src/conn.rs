@@ -6,6 +6,7 @@
 
 use crate::{PxId, SessId, SrvId, StrmId};
 use hrs_ev::{FdId, TaskId, Tick, TICK_ETERNITY};
+use hrs_list::Link;
 use hrs_http::h1::ChunkDecoder;
 use hrs_http::msg::Meth;
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ pub enum Side {
 }
 
 /// What a backend connection leads to (`conn->target`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Target {
     #[default]
     None,
@@ -46,6 +47,23 @@ pub mod co_fl {
     pub const PRIVATE: u32 = 1 << 5;
     /// Close once the output buffer is flushed.
     pub const CLOSE_AFTER_SEND: u32 = 1 << 6;
+    /// In its server's `idle_conns` list (`CO_FL_IDLE_LIST`).
+    pub const IDLE_LIST: u32 = 1 << 7;
+    /// In its server's `safe_conns` list (`CO_FL_SAFE_LIST`).
+    pub const SAFE_LIST: u32 = 1 << 8;
+    /// Either pool list (`CO_FL_LIST_MASK`).
+    pub const LIST_MASK: u32 = IDLE_LIST | SAFE_LIST;
+    /// Idle while kept by its owning session (`CO_FL_SESS_IDLE`): counted in the session's
+    /// `idle_conns`.
+    pub const SESS_IDLE: u32 = 1 << 9;
+}
+
+hrs_list::list_adapter! {
+    /// Membership of a backend connection in one of its server's pools (`hash_node` in
+    /// `idle_conns`/`safe_conns`/`avail_conns`). At most one pool at a time.
+    pub PoolList = Connection { pool_link };
+    /// Membership of a backend connection in its owning session's list (`session_list`).
+    pub SessList = Connection { sess_link };
 }
 
 /// Receiving progress of an HTTP/1 message body (`H1_MSG_DATA`/`H1_MSG_CHUNK_*`).
@@ -158,6 +176,12 @@ pub struct Connection {
     /// Total bytes received and sent (for logs).
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Backend: the reuse key (`hash_node->hash`, `conn_calculate_hash`).
+    pub hash: u64,
+    /// Backend: link in a server pool (see [`PoolList`]).
+    pub pool_link: Link<Connection>,
+    /// Backend: link in the owning session's list (see [`SessList`]).
+    pub sess_link: Link<Connection>,
 }
 
 impl Connection {
@@ -182,6 +206,9 @@ impl Connection {
             expire: TICK_ETERNITY,
             bytes_in: 0,
             bytes_out: 0,
+            hash: 0,
+            pool_link: Link::new(),
+            sess_link: Link::new(),
         }
     }
 
@@ -206,5 +233,15 @@ impl Connection {
     /// True when a flag of `mask` is set.
     pub fn has(&self, mask: u32) -> bool {
         self.flags & mask != 0
+    }
+
+    /// How many more streams the mux can take (`mux->avail_streams`): HTTP/1 takes one
+    /// when no stream is attached and the connection may carry another message; the
+    /// pass-through mux never takes a second one.
+    pub fn avail_streams(&self) -> u32 {
+        match &self.mux {
+            Mux::H1(h) => u32::from(self.strm.is_none() && !h.want_close),
+            Mux::Pt => 0,
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! checks, so that any layer can name any object without crate cycles.
 
 pub mod conn;
+pub mod pools;
 pub mod proxy;
 pub mod stream;
 pub mod term;
@@ -41,6 +42,12 @@ pub enum Ctx {
     Conn(ConnId),
     /// A stream's task (`process_stream`).
     Stream(StrmId),
+    /// A server's idle-connection purge timer (`srv_cleanup_idle_conns`).
+    SrvPurge(SrvId),
+    /// A stats socket listener (index in the worker's CLI listener table).
+    CliListener(u32),
+    /// A stats socket client connection (index in the worker's CLI connection table).
+    CliConn(u32),
 }
 
 /// The event loop type of a worker thread.
@@ -70,6 +77,17 @@ pub struct GlobalRt {
     pub logs: Vec<hrs_cfg::model::LogSpec>,
     /// The UDP socket syslog messages leave from (opened on first use).
     pub log_sock: Option<std::net::UdpSocket>,
+    /// Idle-pool admission and killing thresholds in file descriptors
+    /// (`tune.pool-low-fd-ratio`/`pool-high-fd-ratio` of `maxsock`).
+    pub pool_low_count: u32,
+    pub pool_high_count: u32,
+}
+
+impl World {
+    /// File descriptors in use by connections (`ha_used_fds`, listeners not counted).
+    pub fn used_fds(&self) -> u32 {
+        self.conns.len() as u32
+    }
 }
 
 /// All runtime objects of one thread. Every function of the layers above takes the parts it

@@ -1,8 +1,10 @@
 //! Runtime proxies and servers (HAProxy's `proxy-t.h`, `server-t.h`): the configuration of
 //! each plus its live counters, load-balancing state and queues.
 
-use crate::{PxId, SrvId, StrmId};
+use crate::{Connection, PoolList, PxId, SrvId, StrmId};
 use hrs_cfg::model::{Proxy, Server};
+use hrs_ev::TaskId;
+use hrs_list::KeyedLists;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
@@ -22,6 +24,51 @@ pub struct Counters {
     pub bytes_out: u64,
     /// Responses by class: 1xx..5xx, other.
     pub rsp: [u64; 6],
+    /// New server connections opened (`connect`).
+    pub connect: u64,
+    /// Server connections reused (`reuse`).
+    pub reuse: u64,
+}
+
+/// A server's pools of reusable connections and their gauges (`srv->per_thr[tid]` lists and
+/// the `curr_*`/`max_used_conns`/`est_need_conns` counters). One per thread: a `World` is a
+/// thread. Lists are keyed by the connection hash and hold backend connections through
+/// [`PoolList`]; a connection is in at most one of them, which its `co_fl::IDLE_LIST` /
+/// `SAFE_LIST` flags (or neither, for `avail`) say. Behaviour: `hrs-backend::server`.
+#[derive(Debug, Default)]
+pub struct SrvPool {
+    /// Idle connections not yet proven reusable (H1 that served only its first request).
+    pub idle: KeyedLists<u64, Connection, PoolList>,
+    /// Idle connections proven reusable (`safe_conns`).
+    pub safe: KeyedLists<u64, Connection, PoolList>,
+    /// In-use connections that can take more streams (`avail_conns`, multiplexed muxes).
+    pub avail: KeyedLists<u64, Connection, PoolList>,
+    /// Non-private connections not in an idle list (`curr_used_conns`).
+    pub curr_used: u32,
+    /// Peak of `curr_used` since the last purge (`max_used_conns`).
+    pub max_used: u32,
+    /// Estimated need of connections (`est_need_conns`), decays at each purge.
+    pub est_need: u32,
+    /// The purge task (`srv_cleanup_idle_conns` timer), armed while idle connections exist.
+    pub purge_task: Option<TaskId>,
+}
+
+impl SrvPool {
+    /// Idle connections in both lists (`curr_idle_conns`).
+    pub fn curr_idle(&self) -> u32 {
+        (self.idle.len() + self.safe.len()) as u32
+    }
+}
+
+/// Administrative state of a server, set from the CLI (`SRV_ADMF_MAINT`, `SRV_ADMF_DRAIN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SrvAdmin {
+    #[default]
+    Ready,
+    /// Takes no new traffic from load balancing; existing connections live on.
+    Drain,
+    /// Maintenance: no traffic, idle connections purged.
+    Maint,
 }
 
 /// A live server (`struct server`).
@@ -39,6 +86,12 @@ pub struct ServerRt {
     /// Streams waiting for a slot (`pendconns`), oldest first.
     pub queue: VecDeque<StrmId>,
     pub counters: Counters,
+    /// Administrative state (CLI).
+    pub admin: SrvAdmin,
+    /// Reusable connections and their gauges.
+    pub pool: SrvPool,
+    /// Peak of `served` (`cur_sess_max`, `smax`).
+    pub served_max: u32,
 }
 
 impl ServerRt {

@@ -5,7 +5,8 @@
 //! exchange on it, with a request and a response [`Channel`] and two [`StreamInterface`]s:
 //! `si[0]` faces the client, `si[1]` the server. Behaviour is in `hrs-stream`.
 
-use crate::{ConnId, PxId, SessId, SrvId, Target, Termination};
+use crate::{ConnId, Connection, PxId, SessId, SessList, SrvId, Target, Termination};
+use hrs_list::ListHead;
 use hrs_ev::{TaskId, Tick, TICK_ETERNITY};
 use hrs_http::h1::MsgFlags;
 use hrs_http::msg::{BodyLen, HttpHead, Meth};
@@ -26,11 +27,22 @@ pub struct Session {
     pub accept_tick: Tick,
     /// Session-scoped variables (`sess.*`).
     pub vars: Vars,
-    /// Server connections owned by the session and kept for its next requests (the
-    /// private list of `http-reuse never`; bounded by `max-session-srv-conns`).
-    pub srv_conns: Vec<ConnId>,
+    /// Server connections owned by the session (`srv_list`): its private connections, in
+    /// use or idle. Only the session may use them; they close with it.
+    pub srv_list: ListHead<Connection, SessList>,
+    /// How many of them are idle (`idle_conns`), bounded by `max-session-srv-conns`.
+    pub idle_conns: u32,
+    /// `SESS_FL_*`.
+    pub flags: u32,
     /// Streams created so far on this session.
     pub req_count: u32,
+}
+
+/// Session flags (`SESS_FL_*`).
+pub mod sess_fl {
+    /// Stick to the server of the session's connections (set by NTLM/Negotiate
+    /// authentication, `SESS_FL_PREFER_LAST`).
+    pub const PREFER_LAST: u32 = 1 << 0;
 }
 
 /// Stream-interface states (`enum si_state`).
@@ -73,8 +85,6 @@ pub struct StreamInterface {
     pub conn_retries: u32,
     /// Retries done so far (`%rc`).
     pub retries_done: u32,
-    /// The attached connection was reused rather than opened for this stream.
-    pub reused: bool,
 }
 
 /// Channel flags (`CF_*`).
@@ -129,6 +139,11 @@ pub mod tx {
     pub const LOCAL_REPLY: u32 = 1 << 4;
     /// The request waits for a `100 Continue`.
     pub const EXPECT_100: u32 = 1 << 5;
+    /// L7 retries are armed for this request (`TX_L7_RETRY`): the whole request was kept
+    /// in `l7_buffer` and may be sent again.
+    pub const L7_RETRY: u32 = 1 << 6;
+    /// `http-request disable-l7-retry` matched (`TX_D_L7_RETRY`).
+    pub const D_L7_RETRY: u32 = 1 << 7;
 }
 
 /// The HTTP transaction of a stream (`struct http_txn`).
@@ -204,6 +219,9 @@ pub mod sf {
     pub const QUEUED: u32 = 1 << 3;
     /// The backend was counted in `beconn`.
     pub const BE_ASSIGNED: u32 = 1 << 4;
+    /// The server connection in use was reused, not opened for this stream
+    /// (`SF_SRV_REUSED`). Survives an L7 retry, as upstream.
+    pub const SRV_REUSED: u32 = 1 << 5;
 }
 
 /// Log timers in milliseconds since accept, -1 when not reached (`struct strm_logs`).

@@ -352,6 +352,10 @@ impl TaskHandler<Ctx> for Worker {
             Ctx::Listener(i) => self.accept_all(ev, i as usize),
             Ctx::Conn(c) => hrs_stream::conn_io_cb(&mut self.world, ev, c, why),
             Ctx::Stream(s) => hrs_stream::process_stream(&mut self.world, ev, s, why),
+            Ctx::SrvPurge(srv) => {
+                hrs_backend::server::srv_cleanup_idle_conns(&mut self.world, ev, srv)
+            }
+            Ctx::CliListener(_) | Ctx::CliConn(_) => {}
         }
     }
 }
@@ -375,6 +379,8 @@ fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
         hostname: hostname(),
         logs: cfg.global.logs.clone(),
         log_sock: None,
+        pool_low_count: fd_ratio(maxsock(maxconn), cfg.global.tune_pool_low_fd_ratio),
+        pool_high_count: fd_ratio(maxsock(maxconn), cfg.global.tune_pool_high_fd_ratio),
     };
     let by_name: HashMap<(&str, bool), usize> = cfg
         .proxies
@@ -409,6 +415,13 @@ fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
                     served: 0,
                     queue: Default::default(),
                     counters: Default::default(),
+                    admin: if sv.disabled {
+                        hrs_core::SrvAdmin::Maint
+                    } else {
+                        hrs_core::SrvAdmin::Ready
+                    },
+                    pool: Default::default(),
+                    served_max: 0,
                 });
             }
         }
@@ -440,6 +453,30 @@ fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
 }
 
 /// The host name (`gethostname`), for `%H` and syslog headers.
+/// The number of file descriptors the process may use (`global.maxsock`): two per
+/// connection allowed by `maxconn`, else the `nofile` limit.
+fn maxsock(maxconn: u32) -> u32 {
+    if maxconn > 0 {
+        return maxconn.saturating_mul(2);
+    }
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct we pass.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
+    if ok {
+        rl.rlim_cur.min(u32::MAX as u64) as u32
+    } else {
+        1024
+    }
+}
+
+/// `ratio` percent of `maxsock`, rounded up (`pool_low_count`/`pool_high_count`).
+fn fd_ratio(maxsock: u32, ratio: u32) -> u32 {
+    ((maxsock as u64 * ratio as u64).div_ceil(100)) as u32
+}
+
 fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.

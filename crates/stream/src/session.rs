@@ -48,7 +48,9 @@ pub fn session_accept(
         accept_date: SystemTime::now(),
         accept_tick: ev.now(),
         vars: Default::default(),
-        srv_conns: Vec::new(),
+        srv_list: Default::default(),
+        idle_conns: 0,
+        flags: 0,
         req_count: 0,
     });
     w.conns[cid].owner = Some(sess);
@@ -70,15 +72,19 @@ pub fn session_accept(
 /// Frees a session and every server connection it kept. The frontend connection is freed
 /// by the caller.
 pub fn session_free(w: &mut World, ev: &mut Ev, sess: SessId) {
-    let Some(s) = w.sessions.remove(sess) else {
+    let Some(se) = w.sessions.get(sess) else {
         return;
     };
-    for c in s.srv_conns {
-        if let Some(conn) = w.conns.get_mut(c) {
-            conn.strm = None;
+    let owned: Vec<ConnId> = se.srv_list.iter(&w.conns).collect();
+    for c in owned {
+        w.session_unown_conn(c);
+        // a connection still attached belongs to a live stream, which closes it
+        if w.conns.get(c).is_some_and(|c| c.strm.is_none()) {
             hrs_conn::conn_free(w, ev, c);
         }
     }
+    let se = w.sessions.remove(sess);
+    debug_assert!(se.is_some_and(|s| s.srv_list.is_empty()));
 }
 
 /// Releases a connection whose mux is finished: a frontend one takes its session with it; a
@@ -96,11 +102,7 @@ pub fn conn_release(w: &mut World, ev: &mut Ev, cid: ConnId) {
                 session_free(w, ev, sess);
             }
         }
-        hrs_core::Side::Back => {
-            if let Some(sess) = owner.and_then(|o| w.sessions.get_mut(o)) {
-                sess.srv_conns.retain(|&x| x != cid);
-            }
-        }
+        hrs_core::Side::Back => {}
     }
     if let Some(c) = w.conns.get_mut(cid) {
         c.flags |= co_fl::SOCK_WR_SH;

@@ -629,17 +629,8 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) {
             }
             None => false,
         };
-        if keep {
-            // `max-session-srv-conns` is a frontend setting
-            let max = w.proxies[w.streams[sid].fe].cfg.max_session_srv_conns as usize;
-            if let Some(se) = w.sessions.get_mut(sess) {
-                se.srv_conns.push(b);
-                if se.srv_conns.len() > max.max(1) {
-                    let old = se.srv_conns.remove(0);
-                    crate::session::conn_release(w, ev, old);
-                }
-            }
-        } else {
+        let kept = keep && hrs_backend::server::conn_detach_idle(w, ev, b, sess);
+        if !kept && w.conns.contains(b) {
             crate::session::conn_release(w, ev, b);
         }
     }

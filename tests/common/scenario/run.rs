@@ -4,10 +4,12 @@
 //! (`${FE...}`, handed to the proxy as inherited `fd@N` descriptors, made inheritable only in
 //! the child between fork and exec), the servers (`${S<n>}`), refused ports (`${REFUSED...}`,
 //! bound but not listening) and black holes (`${BLACKHOLE...}`, listening with a full accept
-//! queue, so that connecting hangs). The proxy runs as `BIN -d -f haproxy.cfg` in a fresh
-//! temp directory, in its own process group, which is SIGKILLed when the run ends whatever
-//! happens. Its stdout and stderr go to `proxy.log` there; the tail is kept for failure
-//! reports.
+//! queue, so that connecting hangs). `${CLI}` is the path of a UNIX socket in the run's
+//! directory (the proxy binds it; the client's `cli` commands talk to it, see [`cli`]) and
+//! `${SYSLOG}` a UDP socket the harness binds and reads after the client script (see
+//! [`syslog`]). The proxy runs as `BIN -d -f haproxy.cfg` in a fresh temp directory, in its
+//! own process group, which is SIGKILLed when the run ends whatever happens. Its stdout and
+//! stderr go to `proxy.log` there; the tail is kept for failure reports.
 //!
 //! The client script starts once the proxy polls every listener (its epoll sets, read from
 //! `/proc/PID/fdinfo`, watch the listener descriptors): connections made earlier would wait
@@ -16,9 +18,12 @@
 //! The client script runs on the calling thread; each server runs on its own thread(s).
 //! When the client script is done, its connections still open are watched for
 //! [`END_CHECK`] (closed by the proxy, or still open); scripted servers get up to
-//! [`SERVER_GRACE`] to finish their scripts; then everything stops. The whole run is bounded
-//! by [`SCENARIO_LIMIT`].
+//! [`SERVER_GRACE`] to finish their scripts; the syslog socket is read until [`LOG_WAIT`]
+//! after the client script; then everything stops. The whole run is bounded by
+//! [`SCENARIO_LIMIT`] plus the client script's `wait` steps.
 
+use super::cli::{self, Ports, CLI_WAIT};
+use super::syslog::{Syslog, LOG_WAIT};
 use super::wire::{self, End, Kind, Read1, Wire};
 use super::{ClientCmd, Placeholder, Scenario, ServerCmd, Step};
 use std::collections::HashMap;
@@ -34,7 +39,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The longest a run may take; steps still pending then are cut short.
+/// The longest a run may take, plus the client script's `wait` steps; steps still pending
+/// then are cut short.
 pub const SCENARIO_LIMIT: Duration = Duration::from_secs(5);
 /// How long client connections still open after the client script are watched.
 pub const END_CHECK: Duration = Duration::from_millis(300);
@@ -55,12 +61,13 @@ pub struct Outcome {
 
 /// Runs `sc` against the proxy binary `bin`; `tag` names the run in temp paths.
 pub fn run(sc: &Scenario, bin: &Path, tag: &str) -> Outcome {
-    let limit = Instant::now() + SCENARIO_LIMIT;
-    let mut socks = match Sockets::bind(sc) {
+    let budget = SCENARIO_LIMIT + sc.client_waits();
+    let limit = Instant::now() + budget;
+    let dir = TempDir::new(&sc.name, tag);
+    let mut socks = match Sockets::bind(sc, &dir.0) {
         Ok(s) => s,
         Err(e) => return Outcome::error(format!("harness: cannot bind sockets: {e}")),
     };
-    let dir = TempDir::new(&sc.name, tag);
     let cfg = socks.substitute(&sc.config);
     if let Err(e) = std::fs::write(dir.0.join("haproxy.cfg"), &cfg) {
         return Outcome::error(format!("harness: cannot write the config: {e}"));
@@ -93,13 +100,22 @@ pub fn run(sc: &Scenario, bin: &Path, tag: &str) -> Outcome {
             spawn_server(s, l, stop.clone(), scripts_done.clone(), limit),
         ));
     }
-    let client = run_client(&sc.client, &socks.addrs, limit);
+    let env = ClientEnv {
+        addrs: &socks.addrs,
+        cli: socks.cli.as_deref(),
+        ports: &socks.ports,
+        limit,
+        budget,
+    };
+    let client = run_client(&sc.client, &env);
+    let client_end = Instant::now();
 
     let scripted = sc.servers.iter().filter(|s| s.script.is_some()).count();
     let grace = (Instant::now() + SERVER_GRACE).min(limit);
     while scripts_done.load(Ordering::SeqCst) < scripted && Instant::now() < grace {
         std::thread::sleep(Duration::from_millis(5));
     }
+    let log = socks.syslog.as_ref().map(|s| s.collect(client_end + LOG_WAIT));
     stop.store(true, Ordering::SeqCst);
 
     match proxy.child.try_wait() {
@@ -118,6 +134,10 @@ pub fn run(sc: &Scenario, bin: &Path, tag: &str) -> Outcome {
             Ok(lines) => out.extend(lines),
             Err(_) => out.push("harness: the server thread panicked".to_string()),
         }
+    }
+    if let Some(log) = log {
+        out.push("--- log".to_string());
+        out.extend(log);
     }
     drop(proxy);
     Outcome {
@@ -189,10 +209,17 @@ struct Sockets {
     _holders: Vec<OwnedFd>,
     /// The connections that fill the black holes' accept queues.
     _fillers: Vec<TcpStream>,
+    /// The stats socket's path (`${CLI}`), bound by the proxy.
+    cli: Option<PathBuf>,
+    /// The syslog target (`${SYSLOG}`).
+    syslog: Option<Syslog>,
+    /// The TCP ports of the placeholders, hidden in CLI replies.
+    ports: Ports,
 }
 
 impl Sockets {
-    fn bind(sc: &Scenario) -> std::io::Result<Sockets> {
+    /// Binds every socket of `sc`'s config; `dir` is the run's directory (for `${CLI}`).
+    fn bind(sc: &Scenario, dir: &Path) -> std::io::Result<Sockets> {
         let mut s = Sockets {
             listeners: HashMap::new(),
             servers: HashMap::new(),
@@ -200,8 +227,17 @@ impl Sockets {
             subst: HashMap::new(),
             _holders: Vec::new(),
             _fillers: Vec::new(),
+            cli: None,
+            syslog: None,
+            ports: Ports::default(),
         };
         for name in super::placeholders(&sc.config) {
+            if Placeholder::of(&name) == Some(Placeholder::Cli) {
+                let path = dir.join("cli.sock");
+                s.subst.insert(name, path.to_string_lossy().into_owned());
+                s.cli = Some(path);
+                continue;
+            }
             let (addr, text) = match Placeholder::of(&name) {
                 Some(Placeholder::Listener) => {
                     let l = TcpListener::bind("127.0.0.1:0")?;
@@ -228,8 +264,17 @@ impl Sockets {
                     s._fillers.push(TcpStream::connect(addr)?);
                     (addr, addr.to_string())
                 }
-                None => unreachable!("checked by the parser"),
+                Some(Placeholder::Syslog) => {
+                    let l = Syslog::bind()?;
+                    let addr = SocketAddr::from(([127, 0, 0, 1], l.port()?));
+                    s.syslog = Some(l);
+                    (addr, addr.to_string())
+                }
+                Some(Placeholder::Cli) | None => unreachable!("handled above / by the parser"),
             };
+            if Placeholder::of(&name) != Some(Placeholder::Listener) {
+                s.ports.add(&name, addr.port());
+            }
             s.addrs.insert(name.clone(), addr);
             s.subst.insert(name, text);
         }
@@ -412,12 +457,22 @@ struct ClientConn {
     closed_by_client: bool,
 }
 
-/// Runs the client script; returns its transcript lines.
-fn run_client(
-    steps: &[Step<ClientCmd>],
-    addrs: &HashMap<String, SocketAddr>,
+/// What the client script needs from the run.
+struct ClientEnv<'a> {
+    /// Every placeholder's address (listeners for `connect`).
+    addrs: &'a HashMap<String, SocketAddr>,
+    /// The stats socket, if the config has `${CLI}`.
+    cli: Option<&'a Path>,
+    /// Ports hidden in CLI replies.
+    ports: &'a Ports,
+    /// When the run is cut short, and the time that gives.
     limit: Instant,
-) -> Vec<String> {
+    budget: Duration,
+}
+
+/// Runs the client script; returns its transcript lines.
+fn run_client(steps: &[Step<ClientCmd>], env: &ClientEnv) -> Vec<String> {
+    let (addrs, limit) = (env.addrs, env.limit);
     let mut out = Vec::new();
     // in order of creation, for the end checks
     let mut conns: Vec<(String, Option<ClientConn>)> = Vec::new();
@@ -430,8 +485,8 @@ fn run_client(
     for st in steps {
         if Instant::now() >= limit {
             out.push(format!(
-                "client: scenario time limit ({} s) reached at line {}",
-                SCENARIO_LIMIT.as_secs(),
+                "client: scenario time limit ({} ms) reached at line {}",
+                env.budget.as_millis(),
                 st.line
             ));
             break;
@@ -439,6 +494,10 @@ fn run_client(
         let name = match &st.cmd {
             ClientCmd::Wait(d) => {
                 std::thread::sleep(*d);
+                continue;
+            }
+            ClientCmd::Cli { .. } | ClientCmd::CliStat { .. } => {
+                cli_step(&st.cmd, env, &mut out);
                 continue;
             }
             ClientCmd::Connect { conn, listener } => {
@@ -507,6 +566,29 @@ fn run_client(
     out
 }
 
+/// A `cli` or `cli-stat` step.
+fn cli_step(cmd: &ClientCmd, env: &ClientEnv, out: &mut Vec<String>) {
+    let Some(path) = env.cli else {
+        unreachable!("the parser checks that cli commands have a ${{CLI}}")
+    };
+    let dl = deadline(CLI_WAIT, env.limit);
+    match cmd {
+        ClientCmd::Cli { command } => {
+            let reply = cli::send(path, command, dl);
+            cli::render(command, &reply, env.ports, out);
+        }
+        ClientCmd::CliStat {
+            proxy,
+            rows,
+            fields,
+        } => {
+            let reply = cli::send(path, "show stat", dl);
+            cli::render_stat(proxy, rows, fields, &reply, out);
+        }
+        _ => unreachable!("only cli steps"),
+    }
+}
+
 /// One client step on connection `name`.
 fn client_step(
     name: &str,
@@ -569,7 +651,10 @@ fn client_step(
                 out.push(format!("{name}: not closed: {}", e.describe(*wait)));
             }
         }
-        ClientCmd::Connect { .. } | ClientCmd::Wait(_) => unreachable!("handled by the caller"),
+        ClientCmd::Connect { .. }
+        | ClientCmd::Wait(_)
+        | ClientCmd::Cli { .. }
+        | ClientCmd::CliStat { .. } => unreachable!("handled by the caller"),
     }
 }
 
