@@ -7,7 +7,7 @@
 
 use crate::pool::{reuse_lookup, PoolLookup};
 use crate::server::conn_backend_get;
-use hrs_cfg::model::{HttpReuse, Mode, RetryOn};
+use hrs_cfg::model::{Balance, HttpReuse, Mode, RetryOn};
 use hrs_core::{co_fl, sf, tx, ConnId, Ev, H1c, Mux, PxId, SiState, SrvId, StrmId, Target, World};
 use hrs_ev::WakeReason;
 
@@ -42,13 +42,21 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
         "assign_server on an assigned stream"
     );
     let be = s.be;
-    let avoid = if s.flags & sf::REDISP != 0 {
-        s.srv
-            .and_then(|srv| w.servers.get(srv))
-            .map(|srv| srv.lb_idx)
-    } else {
-        None
-    };
+    // the server of a previous attempt is avoided and a change counted as a redispatch
+    let prev = s
+        .srv
+        .filter(|_| s.flags & (sf::REDISP_PENDING | sf::REDISP) != 0);
+    let avoid = prev
+        .and_then(|srv| w.servers.get(srv))
+        .map(|srv| srv.lb_idx);
+    if let Some(srv) = prefer_last_server(w, sid) {
+        let s = &mut w.streams[sid];
+        s.flags &= !sf::REDISP_PENDING;
+        s.srv = Some(srv);
+        s.target = Target::Server(srv);
+        s.flags |= sf::ASSIGNED;
+        return take_or_queue(w, sid, srv);
+    }
     let px = &mut w.proxies[be];
     if px.servers.is_empty() {
         if px.cfg.dispatch.is_some() {
@@ -76,6 +84,26 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
     s.srv = Some(srv_id);
     s.target = Target::Server(srv_id);
     s.flags |= sf::ASSIGNED;
+    if s.flags & sf::REDISP_PENDING != 0 {
+        s.flags &= !sf::REDISP_PENDING;
+        let prev = prev.unwrap_or(srv_id);
+        if prev != srv_id {
+            s.flags |= sf::REDISP;
+            w.servers[prev].counters.redispatches += 1;
+            w.proxies[be].counters.redispatches += 1;
+        } else {
+            w.servers[prev].counters.retries += 1;
+            w.proxies[be].counters.retries += 1;
+        }
+    }
+    take_or_queue(w, sid, srv_id)
+}
+
+/// Takes a slot of `srv_id` for stream `sid`, or queues the stream when the server is full
+/// or others wait already.
+fn take_or_queue(w: &mut World, sid: StrmId, srv_id: SrvId) -> SrvStatus {
+    let be = w.streams[sid].be;
+    let s = &mut w.streams[sid];
     let srv = &mut w.servers[srv_id];
     if !srv.has_slot() || !srv.queue.is_empty() {
         srv.queue.push_back(sid);
@@ -86,6 +114,43 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
     }
     srv_take_slot(w, sid, srv_id);
     SrvStatus::Ok
+}
+
+/// The server of one of the session's connections, when `option prefer-last-server` is set
+/// or NTLM authentication made the session sticky (`assign_server`'s first step): the
+/// first connection whose server is in this backend and usable, and has room or a short
+/// enough queue (`max-keep-alive-queue`, ignored for NTLM). Hash-based balancing ignores
+/// it. A session-idle connection found here stops counting as idle.
+fn prefer_last_server(w: &mut World, sid: StrmId) -> Option<SrvId> {
+    let s = &w.streams[sid];
+    let (be, sess) = (s.be, s.sess);
+    let px = &w.proxies[be].cfg;
+    let se = w.sessions.get(sess)?;
+    let ntlm = se.flags & hrs_core::sess_fl::PREFER_LAST != 0;
+    if matches!(px.balance, Balance::Source) || !(ntlm || px.options.prefer_last_server) {
+        return None;
+    }
+    // stored as N+1 upstream: -1 (unset) means no limit
+    let ka_queue = px.max_ka_queue + 1;
+    let found = se.srv_list.iter(&w.conns).find(|&cid| {
+        let c = &w.conns[cid];
+        let Target::Server(srv) = c.target else {
+            return false;
+        };
+        let sv = &w.servers[srv];
+        let room = ntlm || ka_queue == 0 || sv.has_slot() || (sv.queue.len() as i32 + 1) < ka_queue;
+        sv.px == be && room && sv.up && c.has(co_fl::CONNECTED)
+    })?;
+    let c = &mut w.conns[found];
+    let Target::Server(srv) = c.target else {
+        return None;
+    };
+    if c.flags & co_fl::SESS_IDLE != 0 {
+        c.flags &= !co_fl::SESS_IDLE;
+        let se = &mut w.sessions[sess];
+        se.idle_conns = se.idle_conns.saturating_sub(1);
+    }
+    Some(srv)
 }
 
 /// Counts stream `sid` as served by `srv` (`sess_change_server`).
@@ -177,10 +242,14 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
     let cfg = &w.proxies[be].cfg;
     let tcp = cfg.mode == Mode::Tcp;
     // non-HTTP backends never reuse (forced at config check upstream)
-    let mode = if tcp { HttpReuse::Never } else { cfg.http_reuse };
-    let full_l7 = cfg.retry_on.has(
-        RetryOn::CONN_FAILED | RetryOn::DISCONNECTED | RetryOn::TIMEOUT,
-    );
+    let mode = if tcp {
+        HttpReuse::Never
+    } else {
+        cfg.http_reuse
+    };
+    let full_l7 = cfg
+        .retry_on
+        .has(RetryOn::CONN_FAILED | RetryOn::DISCONNECTED | RetryOn::TIMEOUT);
     let cli_dst = w.sessions.get(sess_id).and_then(|s| s.dst);
     let addr = match target {
         Target::Server(srv) => w.servers[srv].addr(cli_dst),
@@ -227,8 +296,10 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
                     w.session_add_conn(sess_id, cid);
                 }
             }
-            count_conn(w, target, be, false);
-            w.streams[sid].flags &= !sf::SRV_REUSED;
+            // as upstream 2.6, `SF_SRV_REUSED` survives a retry: the new connection of a
+            // retry after a reused one is counted as a reuse
+            let was_reused = w.streams[sid].flags & sf::SRV_REUSED != 0;
+            count_conn(w, target, be, was_reused);
             attach(w, sid, cid);
             ConnStatus::Ok
         }
@@ -257,7 +328,10 @@ fn pool_get(w: &mut World, srv: SrvId, mode: HttpReuse, later: bool, hash: u64) 
         PoolLookup::SafeThenIdle => safe
             .then(|| conn_backend_get(w, srv, true, hash))
             .flatten()
-            .or_else(|| idle.then(|| conn_backend_get(w, srv, false, hash)).flatten()),
+            .or_else(|| {
+                idle.then(|| conn_backend_get(w, srv, false, hash))
+                    .flatten()
+            }),
         PoolLookup::IdleThenSafe => conn_backend_get(w, srv, false, hash),
     }
 }

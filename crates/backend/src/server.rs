@@ -24,7 +24,10 @@ pub fn conn_backend_get(w: &mut World, srv: SrvId, is_safe: bool, hash: u64) -> 
             .or_else(|| pool.safe.pop_front(&mut w.conns, hash))
     }?;
     let c = &mut w.conns[cid];
-    hrs_list::bug_on!(c.flags & co_fl::LIST_MASK == 0, "pooled conn without list flag");
+    hrs_list::bug_on!(
+        c.flags & co_fl::LIST_MASK == 0,
+        "pooled conn without list flag"
+    );
     c.flags &= !co_fl::LIST_MASK;
     w.srv_use_conn(srv);
     Some(cid)
@@ -79,7 +82,10 @@ pub fn srv_add_to_idle_list(w: &mut World, ev: &mut Ev, cid: ConnId, is_safe: bo
         .pool
         .purge_task
         .get_or_insert_with(|| ev.task_new(Ctx::SrvPurge(srv)));
-    if ev.task_expire(task).is_none_or(|t| t == hrs_ev::TICK_ETERNITY) {
+    if ev
+        .task_expire(task)
+        .is_none_or(|t| t == hrs_ev::TICK_ETERNITY)
+    {
         let when = tick_add(ev.now(), purge_delay);
         ev.task_set_expire(task, when);
     }
@@ -98,8 +104,7 @@ pub fn conn_detach_idle(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId) -
         hrs_core::Mux::Pt => return false,
     };
     let px = c.px;
-    if w.proxies[px].cfg.http_reuse == HttpReuse::Never || !matches!(c.target, Target::Server(_))
-    {
+    if w.proxies[px].cfg.http_reuse == HttpReuse::Never || !matches!(c.target, Target::Server(_)) {
         w.conn_set_private(cid);
     }
     if w.conns[cid].has(co_fl::PRIVATE) {
@@ -139,9 +144,6 @@ pub fn srv_cleanup_idle_conns(w: &mut World, ev: &mut Ev, srv: SrvId) {
     let Some(task) = sv.pool.purge_task else {
         return;
     };
-    if !hrs_ev::ticks::tick_is_expired(ev.task_expire(task).unwrap_or(0), ev.now()) {
-        return;
-    }
     let p = &sv.pool;
     let plan = purge_plan(p.curr_used, p.curr_idle(), p.max_used, p.est_need);
     let delay = sv.cfg.pool_purge_delay;

@@ -393,6 +393,8 @@ impl Proxy {
             name: name.to_string(),
             cap,
             retries: 3,
+            // `retry-on conn-failure` is the default
+            retry_on: RetryOn(RetryOn::CONN_FAILED),
             max_ka_queue: -1,
             max_session_srv_conns: DEFAULT_MAX_SESSION_SRV_CONNS,
             ..Default::default()

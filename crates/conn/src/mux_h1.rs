@@ -571,6 +571,18 @@ fn h1_back_output(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool 
             be_stopping: ev.stopping(),
             ..Default::default()
         };
+        if s.txn.flags & tx::L7_RETRY != 0 && s.txn.l7_buffer.is_none() {
+            // L7 retries need the whole request in one buffer at its first send
+            let fits = s.req.has(cf::EOM) && req.wire_len() + s.req.buf.len() <= bufsize;
+            if fits {
+                s.txn.l7_buffer = Some(Box::new(hrs_core::L7Buf {
+                    head: req.clone(),
+                    body: s.req.buf.clone(),
+                }));
+            } else {
+                s.txn.flags &= !tx::L7_RETRY;
+            }
+        }
         let mut msg = H1Msg {
             head: std::mem::take(req),
             body: s.txn.req_body,
@@ -675,7 +687,7 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
                     h1.rx = H1Rx::Closed;
                     h1.want_close = true;
                     c.flags |= co_fl::ERROR;
-                    s.txn.flags |= tx::SRV_CLOSE;
+                    s.txn.flags |= tx::SRV_CLOSE | tx::RSP_JUNK;
                     wake_strm(w, ev, sid);
                     true
                 }

@@ -6,9 +6,9 @@
 
 use crate::{PxId, SessId, SrvId, StrmId};
 use hrs_ev::{FdId, TaskId, Tick, TICK_ETERNITY};
-use hrs_list::Link;
 use hrs_http::h1::ChunkDecoder;
 use hrs_http::msg::Meth;
+use hrs_list::Link;
 use std::net::SocketAddr;
 
 /// Which side of the proxy a connection faces.

@@ -6,10 +6,10 @@
 //! `si[0]` faces the client, `si[1]` the server. Behaviour is in `hrs-stream`.
 
 use crate::{ConnId, Connection, PxId, SessId, SessList, SrvId, Target, Termination};
-use hrs_list::ListHead;
 use hrs_ev::{TaskId, Tick, TICK_ETERNITY};
 use hrs_http::h1::MsgFlags;
 use hrs_http::msg::{BodyLen, HttpHead, Meth};
+use hrs_list::ListHead;
 use hrs_sample::Vars;
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -144,6 +144,17 @@ pub mod tx {
     pub const L7_RETRY: u32 = 1 << 6;
     /// `http-request disable-l7-retry` matched (`TX_D_L7_RETRY`).
     pub const D_L7_RETRY: u32 = 1 << 7;
+    /// The server's response could not be parsed (`junk-response`).
+    pub const RSP_JUNK: u32 = 1 << 8;
+}
+
+/// The request as first sent, kept for L7 retries (`txn->l7_buffer`).
+#[derive(Debug, Clone)]
+pub struct L7Buf {
+    /// The head as analysed, before the server-side mux adapted it.
+    pub head: HttpHead,
+    /// The whole body (de-framed).
+    pub body: Vec<u8>,
 }
 
 /// The HTTP transaction of a stream (`struct http_txn`).
@@ -165,6 +176,8 @@ pub struct HttpTxn {
     pub req_line: String,
     /// Client HTTP version was 1.0.
     pub http10: bool,
+    /// The request kept for L7 retries, when `tx::L7_RETRY` is set.
+    pub l7_buffer: Option<Box<L7Buf>>,
 }
 
 impl Default for HttpTxn {
@@ -181,6 +194,7 @@ impl Default for HttpTxn {
             flags: 0,
             req_line: String::new(),
             http10: false,
+            l7_buffer: None,
         }
     }
 }
@@ -222,6 +236,11 @@ pub mod sf {
     /// The server connection in use was reused, not opened for this stream
     /// (`SF_SRV_REUSED`). Survives an L7 retry, as upstream.
     pub const SRV_REUSED: u32 = 1 << 5;
+    /// A redispatch was decided: the next `assign_server` avoids the previous server and
+    /// counts a redispatch if it picks another one (`SF_REDISP` is set then).
+    pub const REDISP_PENDING: u32 = 1 << 6;
+    /// Nothing is logged for this stream (`logs.logwait = 0`: keep-alive abort).
+    pub const NO_LOG: u32 = 1 << 7;
 }
 
 /// Log timers in milliseconds since accept, -1 when not reached (`struct strm_logs`).

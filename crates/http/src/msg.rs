@@ -119,6 +119,12 @@ impl HttpHead {
         &self.buf[s.off as usize..(s.off + s.len) as usize]
     }
 
+    /// About the size of the head once formatted: its strings plus separators and line
+    /// ends (exact for the header lines, close for the start line).
+    pub fn wire_len(&self) -> usize {
+        self.buf.len() + 4 * self.hdrs.len() + 16
+    }
+
     /// A request head. `size_hint` is the expected number of bytes of all strings.
     pub fn request(method: &[u8], uri: &[u8], version: Version, size_hint: usize) -> HttpHead {
         let mut h = HttpHead {

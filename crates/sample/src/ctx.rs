@@ -68,6 +68,10 @@ pub trait SampleCtx {
         }
     }
 
+    /// `http-request disable-l7-retry`: the current request must not be retried at layer 7
+    /// (`TX_D_L7_RETRY`). Contexts without a transaction ignore it.
+    fn disable_l7_retry(&mut self) {}
+
     /// Local broken-down time of a Unix timestamp (the runtime uses `localtime_r`). The
     /// default is UTC.
     fn local_tm(&self, unix_secs: i64) -> Tm {

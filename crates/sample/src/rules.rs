@@ -125,6 +125,8 @@ enum Action {
     DelHeader(Box<[u8]>),
     SetPath(LogFormat),
     SetVar(VarName, SetCond, SampleExpr),
+    /// `http-request disable-l7-retry`.
+    DisableL7Retry,
 }
 
 /// A compiled rule.
@@ -341,6 +343,10 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
     let base = act.split('(').next().unwrap_or("");
     let action = match (rx.set, base) {
         (_, "allow") => Action::Allow,
+        (RuleSet::Req, "disable-l7-retry") => {
+            extra_arg(args, 0, kw, act, loc)?;
+            Action::DisableL7Retry
+        }
         (RuleSet::Req, "return") => {
             let (r, used) = parse_reply(args, 200, w, loc, rx.warnings).map_err(rule_err)?;
             extra_arg(args, used, kw, act, loc)?;
@@ -492,6 +498,7 @@ pub(crate) fn run(
         }
         match &r.action {
             Action::Allow => return Verdict::Allow,
+            Action::DisableL7Retry => ctx.disable_l7_retry(),
             Action::Deny(spec) => return Verdict::Deny(spec.build(&*ctx, dir)),
             Action::Return(spec) => return Verdict::Return(spec.build(&*ctx, dir)),
             Action::SetHeader(name, fmt) | Action::AddHeader(name, fmt) => {

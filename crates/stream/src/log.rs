@@ -30,6 +30,9 @@ fn targets(w: &World, px: PxId) -> Vec<LogSpec> {
 
 /// Emits the log line of stream `sid` if its frontend has a log format and targets.
 pub fn stream_log(w: &mut World, sid: StrmId) {
+    if w.streams[sid].flags & hrs_core::sf::NO_LOG != 0 {
+        return;
+    }
     let fe = w.streams[sid].fe;
     let rules = std::rc::Rc::clone(&w.proxies[fe].rules);
     let Some(fmt) = rules.log_format() else {

@@ -32,6 +32,9 @@ pub struct StrmCtx<'a> {
 }
 
 impl SampleCtx for StrmCtx<'_> {
+    fn disable_l7_retry(&mut self) {
+        self.w.streams[self.sid].txn.flags |= hrs_core::tx::D_L7_RETRY;
+    }
     fn req(&self) -> Option<&HttpHead> {
         self.w.streams[self.sid].txn.req.as_ref()
     }

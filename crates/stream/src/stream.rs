@@ -9,7 +9,7 @@
 
 use crate::rules::{self, RuleResult};
 use crate::stream_interface::{back_handle, elapsed, SiOutcome};
-use hrs_cfg::model::{HttpConnMode, Mode};
+use hrs_cfg::model::{HttpConnMode, Mode, RetryOn};
 use hrs_conn::mux_h1::{h1_back_detach, h1_front_detach};
 use hrs_core::{cf, co_fl, sf, tx, Cause, Ev, Finst, Mux, SiState, StrmId, StrmPhase, World};
 use hrs_ev::ticks::{tick_add, tick_first, tick_is_expired};
@@ -50,6 +50,7 @@ pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) 
                     client_abort(w, ev, sid, Finst::Conn);
                     continue;
                 }
+                arm_l7_retry(w, sid);
                 match back_handle(w, ev, sid) {
                     SiOutcome::Wait => break,
                     SiOutcome::Established => {
@@ -68,6 +69,7 @@ pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) 
                         }
                     }
                     SiOutcome::Error(status) => local_error(w, ev, sid, status),
+                    SiOutcome::Abort => abort_keep_alive(w, ev, sid),
                 }
             }
             StrmPhase::WaitRsp => {
@@ -252,11 +254,21 @@ fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
-/// Waits for the response head. Returns true when the phase changed.
+/// Waits for the response head (`http_wait_for_response`). Returns true when the phase
+/// changed. A server that closes, times out or sends garbage before the head gets the
+/// request retried at layer 7 when `retry-on` covers it; otherwise a later request of the
+/// client connection is aborted silently (the client retries), a first one gets 502/504.
 fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
     let now = ev.now();
     let s = &w.streams[sid];
-    if s.txn.rsp.is_some() {
+    let be = s.be;
+    let retry_on = w.proxies[be].cfg.retry_on;
+    if let Some(rsp) = &s.txn.rsp {
+        let status = rsp.status;
+        if l7_status_match(retry_on, status) && do_l7_retry(w, ev, sid) {
+            return true;
+        }
+        check_ntlm(w, sid);
         let s = &mut w.streams[sid];
         s.logs.t_data = elapsed(s.logs.start, now);
         s.phase = StrmPhase::RspRules;
@@ -265,11 +277,24 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
     let back = s.si[1].conn.and_then(|c| w.conns.get(c));
     let failed = back.is_none_or(|c| c.has(co_fl::ERROR) || c.has(co_fl::SOCK_RD_SH));
     if failed {
-        let be = s.be;
+        let junk = s.txn.flags & tx::RSP_JUNK != 0;
+        let why = if junk {
+            RetryOn::JUNK_REQUEST
+        } else {
+            RetryOn::DISCONNECTED
+        };
+        if retry_on.has(why) && do_l7_retry(w, ev, sid) {
+            return true;
+        }
+        let s = &w.streams[sid];
         if let Some(srv) = s.srv {
             w.servers[srv].counters.failed_resp += 1;
         }
         w.proxies[be].counters.failed_resp += 1;
+        if !junk && s.txn.flags & tx::NOT_FIRST != 0 {
+            abort_keep_alive(w, ev, sid);
+            return true;
+        }
         w.streams[sid].term.set(Cause::SrvClose, Finst::Hdrs);
         local_error(w, ev, sid, 502);
         return true;
@@ -279,11 +304,114 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
         return true;
     }
     if tick_is_expired(s.exp, now) {
+        if retry_on.has(RetryOn::TIMEOUT) && do_l7_retry(w, ev, sid) {
+            return true;
+        }
         w.streams[sid].term.set(Cause::SrvTo, Finst::Hdrs);
         local_error(w, ev, sid, 504);
         return true;
     }
     false
+}
+
+/// Arms L7 retries for the request about to be sent (`TX_L7_RETRY` in `process_stream`):
+/// when `retry-on` names anything beyond connection failures and no
+/// `http-request disable-l7-retry` matched. The mux keeps the request at its first send,
+/// or disarms the retries when it does not fit in one buffer.
+fn arm_l7_retry(w: &mut World, sid: StrmId) {
+    let s = &mut w.streams[sid];
+    if s.si[1].state != SiState::Ini || s.txn.flags & tx::D_L7_RETRY != 0 {
+        return;
+    }
+    let retry_on = w.proxies[s.be].cfg.retry_on;
+    if retry_on.0 & !RetryOn::CONN_FAILED != 0 && w.proxies[s.be].cfg.mode == Mode::Http {
+        s.txn.flags |= tx::L7_RETRY;
+    }
+}
+
+/// True when `retry-on` lists `status`.
+fn l7_status_match(retry_on: RetryOn, status: u16) -> bool {
+    RetryOn::STATUSES
+        .iter()
+        .position(|&st| st == status)
+        .is_some_and(|i| retry_on.has(1 << (RetryOn::STATUS_BASE + i as u32)))
+}
+
+/// Sends the request again (`do_l7_retry`): closes the server connection, restores the
+/// request kept at its first send, forgets the response, and lets the stream-interface
+/// connect again, to another server if a redispatch is decided. Returns false (nothing
+/// changed) when retries are not armed or none are left.
+fn do_l7_retry(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
+    let s = &w.streams[sid];
+    if s.txn.flags & tx::L7_RETRY == 0 || s.si[1].conn_retries == 0 {
+        return false;
+    }
+    let Some(l7) = s.txn.l7_buffer.as_deref().cloned() else {
+        return false;
+    };
+    let be = s.be;
+    if let Some(srv) = s.srv {
+        w.servers[srv].counters.retries += 1;
+    }
+    w.proxies[be].counters.retries += 1;
+    close_back(w, ev, sid);
+    let s = &mut w.streams[sid];
+    s.si[1].conn_retries -= 1;
+    s.si[1].retries_done += 1;
+    s.txn.req = Some(l7.head);
+    s.req.buf = l7.body;
+    s.req.flags &= !(cf::HEAD_SENT | cf::DONE);
+    s.txn.rsp = None;
+    s.txn.status = 0;
+    s.txn.rsp_flags = MsgFlags::default();
+    s.txn.rsp_body = BodyLen::None;
+    s.txn.flags &= !(tx::RSP_JUNK | tx::SRV_CLOSE);
+    s.res = Default::default();
+    s.exp = TICK_ETERNITY;
+    s.phase = StrmPhase::Connect;
+    crate::stream_interface::stream_choose_redispatch(w, ev, sid);
+    true
+}
+
+/// A 401 (or 407) whose `WWW-Authenticate` (`Proxy-Authenticate`) starts with `NTLM` or
+/// `Nego` binds the server connection to the session: it becomes private and the session
+/// sticks to its server (`http_wait_for_response`).
+fn check_ntlm(w: &mut World, sid: StrmId) {
+    let s = &w.streams[sid];
+    let Some(rsp) = &s.txn.rsp else { return };
+    let hdr: &[u8] = match rsp.status {
+        401 => b"www-authenticate",
+        407 => b"proxy-authenticate",
+        _ => return,
+    };
+    let ntlm = rsp.values(hdr).any(|v| {
+        let v = v.to_ascii_lowercase();
+        v.starts_with(b"ntlm") || v.starts_with(b"nego")
+    });
+    let (Some(cid), sess) = (s.si[1].conn, s.sess) else {
+        return;
+    };
+    if !ntlm {
+        return;
+    }
+    if let Some(se) = w.sessions.get_mut(sess) {
+        se.flags |= hrs_core::sess_fl::PREFER_LAST;
+    }
+    w.conn_set_private(cid);
+    w.session_add_conn(sess, cid);
+}
+
+/// Closes the client connection without a response and without a log line
+/// (`abort_keep_alive`): a later request on a keep-alive connection failed on the server
+/// side in a way the client may safely retry.
+fn abort_keep_alive(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let s = &mut w.streams[sid];
+    s.flags |= sf::NO_LOG;
+    s.txn.status = 0;
+    s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
+    close_back(w, ev, sid);
+    abort_front(w, sid);
+    stream_end(w, ev, sid);
 }
 
 /// Response analysers: backend then frontend `http-response` rules, then

@@ -8,7 +8,7 @@
 use hrs_backend::backend::{
     assign_server, connect_server, srv_release_slot, ConnStatus, SrvStatus,
 };
-use hrs_cfg::model::Balance;
+use hrs_cfg::model::{Balance, RetryOn};
 use hrs_core::{co_fl, sf, Cause, Ev, Finst, SiState, StrmId, World};
 use hrs_ev::ticks::{tick_add, tick_add_ifset, tick_is_expired};
 use hrs_ev::TICK_ETERNITY;
@@ -23,6 +23,9 @@ pub enum SiOutcome {
     /// Giving up: answer this status to the client (503 no server / connect failure, queue
     /// timeout), the termination is recorded.
     Error(u16),
+    /// Giving up without a response: the client connection is closed so that the client
+    /// retries by itself (a failed reused connection).
+    Abort,
 }
 
 /// Advances `si[1]` of stream `sid` as far as possible.
@@ -129,8 +132,14 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                     w.servers[srv].counters.failed_conns += 1;
                 }
                 w.proxies[be].counters.failed_conns += 1;
+                let conn_failure_retried = w.proxies[be].cfg.retry_on.has(RetryOn::CONN_FAILED);
                 let s = &mut w.streams[sid];
-                if s.si[1].conn_retries == 0 {
+                if s.si[1].conn_retries == 0 || !conn_failure_retried {
+                    // a failed reused connection, or a timeout on a later request, closes
+                    // the client connection without a response so that it retries
+                    let reused = s.flags & sf::SRV_REUSED != 0;
+                    let not_first = s.txn.flags & hrs_core::tx::NOT_FIRST != 0;
+                    let silent = reused || (timed_out && not_first);
                     s.term.set(
                         if timed_out {
                             Cause::SrvTo
@@ -141,46 +150,23 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                     );
                     s.si[1].state = SiState::Clo;
                     srv_release_slot(w, ev, sid);
-                    return SiOutcome::Error(503);
+                    return if silent {
+                        SiOutcome::Abort
+                    } else {
+                        SiOutcome::Error(503)
+                    };
                 }
                 s.si[1].conn_retries -= 1;
                 s.si[1].retries_done += 1;
-                if let Some(srv) = s.srv {
-                    w.servers[srv].counters.retries += 1;
-                }
-                w.proxies[be].counters.retries += 1;
-                // `option redispatch` (2.6's default interval: the last retry), and on every
-                // retry for a round-robin backend with several active servers
+                let reused = s.flags & sf::SRV_REUSED != 0;
+                stream_choose_redispatch(w, ev, sid);
+                // turn-around delay when retrying the same server (or when a new pick could
+                // well be the same one), never after a reused connection failed
                 let px = &w.proxies[be];
                 let rr = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
-                let active = px
-                    .servers
-                    .iter()
-                    .filter(|&&i| {
-                        let sv = &w.servers[i];
-                        sv.up && !sv.cfg.backup && sv.cfg.weight > 0
-                    })
-                    .count();
-                let redispatch = px.cfg.options.redispatch
-                    && px.servers.len() > 1
-                    && (s.si[1].conn_retries == 0 || (rr && active > 1));
+                let few = active_servers(w, be) <= 1;
                 let s = &mut w.streams[sid];
-                if redispatch {
-                    srv_release_slot(w, ev, sid);
-                    let s = &mut w.streams[sid];
-                    s.flags &= !sf::ASSIGNED;
-                    s.flags |= sf::REDISP;
-                    s.si[1].state = SiState::Req;
-                    w.proxies[be].counters.redispatches += 1;
-                } else {
-                    s.si[1].state = SiState::Ass;
-                }
-                // turn-around delay unless redispatching over several round-robin servers
-                let px = &w.proxies[be];
-                let rr = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
-                let s = &mut w.streams[sid];
-                let wait =
-                    !timed_out && (s.si[1].state == SiState::Ass || !rr || px.servers.len() <= 1);
+                let wait = !timed_out && !reused && (s.si[1].state == SiState::Ass || !rr || few);
                 if wait {
                     let delay = px.cfg.timeouts.connect.map_or(1000, |c| c.min(1000));
                     s.si[1].exp = tick_add(now, delay);
@@ -215,6 +201,48 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
         }
     }
     SiOutcome::Wait
+}
+
+/// Decides whether a retry goes to another server (`stream_choose_redispatch`): with
+/// `option redispatch`, when the server is not usable, on the last retry, or when a
+/// non-hashing balancer has several active servers. A redispatch releases the server slot
+/// and goes back to `REQ` (counted by `assign_server`); otherwise the retry on the same
+/// server is counted and `si[1]` goes back to `ASS`.
+pub(crate) fn stream_choose_redispatch(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let s = &w.streams[sid];
+    let be = s.be;
+    let px = &w.proxies[be];
+    let srv_down = s.srv.is_some_and(|i| !w.servers[i].up);
+    let hashing = matches!(px.cfg.balance, Balance::Source);
+    let redispatch = s.srv.is_some()
+        && px.cfg.options.redispatch
+        && (srv_down || s.si[1].conn_retries == 0 || (!hashing && active_servers(w, be) > 1));
+    if redispatch {
+        srv_release_slot(w, ev, sid);
+        let s = &mut w.streams[sid];
+        s.flags &= !sf::ASSIGNED;
+        s.flags |= sf::REDISP_PENDING;
+        s.si[1].state = SiState::Req;
+    } else {
+        let s = &mut w.streams[sid];
+        s.si[1].state = SiState::Ass;
+        if let Some(srv) = s.srv {
+            w.servers[srv].counters.retries += 1;
+        }
+        w.proxies[be].counters.retries += 1;
+    }
+}
+
+/// Usable, non-backup servers of backend `be` with a weight (`srv_act`).
+fn active_servers(w: &World, be: hrs_core::PxId) -> usize {
+    w.proxies[be]
+        .servers
+        .iter()
+        .filter(|&&i| {
+            let sv = &w.servers[i];
+            sv.up && !sv.cfg.backup && sv.cfg.weight > 0
+        })
+        .count()
 }
 
 /// Private stream flag: the last connect attempt timed out.
