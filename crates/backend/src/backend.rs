@@ -271,6 +271,12 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
             reused = pool_get(w, srv, mode, not_first || full_l7, hash);
         }
     }
+    if let Target::Server(srv) = target {
+        if w.used_fds() > w.global.pool_high_count {
+            // too many FDs in use: give one idle connection of this server back
+            crate::server::srv_kill_one_idle(w, ev, srv);
+        }
+    }
     if let Some(cid) = reused {
         count_conn(w, target, be, true);
         w.streams[sid].flags |= sf::SRV_REUSED;

@@ -171,6 +171,14 @@ pub fn srv_cleanup_connections(w: &mut World, ev: &mut Ev, srv: SrvId) {
     }
 }
 
+/// Closes one idle connection of `srv` (idle list first) when file descriptors run short
+/// (`connect_server` above `tune.pool-high-fd-ratio`).
+pub fn srv_kill_one_idle(w: &mut World, ev: &mut Ev, srv: SrvId) {
+    if let Some(cid) = pooled_conns(w, srv, 1).pop() {
+        hrs_conn::conn_free(w, ev, cid);
+    }
+}
+
 /// Up to `max` idle connections of `srv`: the idle list first, then the safe list, each
 /// oldest first within a key.
 fn pooled_conns(w: &World, srv: SrvId, max: usize) -> Vec<ConnId> {
