@@ -454,7 +454,8 @@ fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
 
 /// The host name (`gethostname`), for `%H` and syslog headers.
 /// The number of file descriptors the process may use (`global.maxsock`): two per
-/// connection allowed by `maxconn`, else the `nofile` limit.
+/// connection allowed by `maxconn`, else the `nofile` limit, which is raised to its hard
+/// value first as upstream does when it sizes itself.
 fn maxsock(maxconn: u32) -> u32 {
     if maxconn > 0 {
         return maxconn.saturating_mul(2);
@@ -464,12 +465,20 @@ fn maxsock(maxconn: u32) -> u32 {
         rlim_max: 0,
     };
     // SAFETY: getrlimit only writes the struct we pass.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
-    if ok {
-        rl.rlim_cur.min(u32::MAX as u64) as u32
-    } else {
-        1024
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
+        return 1024;
     }
+    if rl.rlim_cur < rl.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: rl.rlim_max,
+            rlim_max: rl.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct we pass.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            rl.rlim_cur = rl.rlim_max;
+        }
+    }
+    rl.rlim_cur.min(u32::MAX as u64) as u32
 }
 
 /// `ratio` percent of `maxsock`, rounded up (`pool_low_count`/`pool_high_count`).
