@@ -1,6 +1,7 @@
 //! Differential HTTP/1 proxying: every scenario of `tests/h1/*.scn` runs against upstream
 //! `haproxy` and against `haproxy-rs`, and the two normalized transcripts (responses the
-//! client got, requests each server got and on which of its connections) must be equal, or
+//! client got, requests each server got and on which of its connections, and when the
+//! scenario asks, CLI replies and log lines) must be equal, or
 //! equal to the scenario's pinned `[differs]` transcript. The format and the transcript are
 //! documented in `tests/h1/README.md`; the machinery is in `tests/common/scenario*`.
 //!

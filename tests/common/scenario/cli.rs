@@ -89,7 +89,8 @@ pub struct Ports(Vec<(String, String)>);
 impl Ports {
     /// Port `port` is shown as `NAME_PORT` (`S1_PORT` for `${S1}`).
     pub fn add(&mut self, placeholder: &str, port: u16) {
-        self.0.push((port.to_string(), format!("{placeholder}_PORT")));
+        self.0
+            .push((port.to_string(), format!("{placeholder}_PORT")));
     }
 
     /// `line` with every run of digits that is a whole word and one of the ports replaced
@@ -142,7 +143,10 @@ pub fn render(command: &str, reply: &Reply, ports: &Ports, out: &mut Vec<String>
         out.push(reply_line(&ports.normalize(l)));
     }
     if let Some(l) = partial {
-        out.push(format!("{} [no newline at end]", reply_line(&ports.normalize(l))));
+        out.push(format!(
+            "{} [no newline at end]",
+            reply_line(&ports.normalize(l))
+        ));
     }
     if let Some(c) = cut {
         out.push(format!("{INDENT}{c}"));
@@ -192,7 +196,12 @@ pub fn render_stat(
         of_proxy.iter().map(|r| (cell(r, 1), Some(*r))).collect()
     } else {
         rows.iter()
-            .map(|name| (name.clone(), of_proxy.iter().find(|r| cell(r, 1) == *name).copied()))
+            .map(|name| {
+                (
+                    name.clone(),
+                    of_proxy.iter().find(|r| cell(r, 1) == *name).copied(),
+                )
+            })
             .collect()
     };
     if chosen.is_empty() {

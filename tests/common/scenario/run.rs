@@ -50,6 +50,9 @@ pub const SERVER_GRACE: Duration = Duration::from_millis(1000);
 pub const READY_LIMIT: Duration = Duration::from_millis(3000);
 /// Lines of the proxy's output kept for failure reports.
 const LOG_TAIL: usize = 40;
+/// Longest `${CLI}` path: a UNIX socket path holds 107 bytes, and HAProxy binds it under a
+/// temporary name (`PATH.PID.tmp`) first.
+const MAX_CLI_PATH: usize = 90;
 
 /// The result of one run.
 pub struct Outcome {
@@ -115,7 +118,10 @@ pub fn run(sc: &Scenario, bin: &Path, tag: &str) -> Outcome {
     while scripts_done.load(Ordering::SeqCst) < scripted && Instant::now() < grace {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let log = socks.syslog.as_ref().map(|s| s.collect(client_end + LOG_WAIT));
+    let log = socks
+        .syslog
+        .as_ref()
+        .map(|s| s.collect(client_end + LOG_WAIT));
     stop.store(true, Ordering::SeqCst);
 
     match proxy.child.try_wait() {
@@ -234,6 +240,12 @@ impl Sockets {
         for name in super::placeholders(&sc.config) {
             if Placeholder::of(&name) == Some(Placeholder::Cli) {
                 let path = dir.join("cli.sock");
+                if path.as_os_str().len() > MAX_CLI_PATH {
+                    return Err(std::io::Error::other(format!(
+                        "{} is too long for a UNIX socket: use a shorter TMPDIR",
+                        path.display()
+                    )));
+                }
                 s.subst.insert(name, path.to_string_lossy().into_owned());
                 s.cli = Some(path);
                 continue;

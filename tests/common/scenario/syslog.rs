@@ -37,7 +37,9 @@ impl Syslog {
         loop {
             let now = Instant::now();
             // one last non-blocking pass when the deadline has passed already
-            let wait = deadline.saturating_duration_since(now).max(Duration::from_millis(1));
+            let wait = deadline
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1));
             if self.0.set_read_timeout(Some(wait)).is_err() {
                 break;
             }
