@@ -1836,6 +1836,7 @@ impl<'a> Reader<'a> {
                 ("del-header", Some(1)),
                 ("set-path", Some(1)),
                 ("set-var", Some(1)),
+                ("disable-l7-retry", Some(0)),
             ],
             "http-response" => &[
                 ("deny", None),
