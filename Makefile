@@ -31,5 +31,10 @@ fmt:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# Side-by-side measurements (not tests): server connections opened per request under
+# one-request clients, upstream haproxy vs haproxy-rs, per http-reuse mode.
+bench: build deps
+	tools/reuse-bench.sh target/release/haproxy-rs
+
 clean:
 	$(CARGO) clean
