@@ -295,12 +295,15 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
             c.target = target;
             c.hash = hash;
             c.owner = Some(sess_id);
-            match target {
-                Target::Server(srv) if mode != HttpReuse::Never => w.srv_use_conn(srv),
-                _ => {
-                    w.conns[cid].flags |= co_fl::PRIVATE;
-                    w.session_add_conn(sess_id, cid);
-                }
+            // every new server connection is counted in use first; making it private then
+            // takes it out of the gauges again, leaving the peak and the estimate raised,
+            // as upstream does
+            if let Target::Server(srv) = target {
+                w.srv_use_conn(srv);
+            }
+            if mode == HttpReuse::Never || !matches!(target, Target::Server(_)) {
+                w.conn_set_private(cid);
+                w.session_add_conn(sess_id, cid);
             }
             // as upstream 2.6, `SF_SRV_REUSED` survives a retry: the new connection of a
             // retry after a reused one is counted as a reuse
