@@ -5,7 +5,8 @@
 //! signal task and the stop logic, and builds the runtime proxies and servers from the
 //! configuration. Accepting is HAProxy's `listener_accept()`: each accepted socket becomes a
 //! session (`hrs-stream`); the loop's tasks are dispatched to the connection I/O callbacks and
-//! to `process_stream`.
+//! to `process_stream`. Stats sockets are opened here too and handed to `hrs-cli`, which
+//! serves their connections (`Ctx::CliListener`, `Ctx::CliConn`).
 
 use hrs_cfg::diag::io_reason;
 use hrs_cfg::model::{Balance, Cap, Config, ListenAddr, Mode};
@@ -37,9 +38,9 @@ struct Listener {
     sock: Option<Sock>,
     fd: FdId,
     task: TaskId,
-    /// The proxy name (`GLOBAL` for stats sockets).
+    /// The proxy name.
     proxy: String,
-    /// The frontend that accepts on it (`None` for stats sockets).
+    /// The frontend that accepts on it (stats sockets are not here but in `hrs-cli`).
     fe: Option<usize>,
     /// A UNIX socket path to remove when the listener is closed.
     unlink: Option<String>,
@@ -59,6 +60,8 @@ pub struct Worker {
     pub world: World,
     /// Set by SIGINT/SIGTERM: leave the loop now.
     hard_stop: bool,
+    /// The stats sockets and their connections (`hrs-cli`).
+    cli: hrs_cli::Cli,
 }
 
 fn cloexec_nonblock(fd: RawFd) -> io::Result<()> {
@@ -149,17 +152,25 @@ impl Worker {
     /// matters, since the process exits on this error.
     pub fn new(cfg: &Config, ev: &mut Ev, debug: bool) -> Result<Worker, BindError> {
         let world = build_world(cfg, debug)?;
+        let stats_loc = cfg.global.stats_sockets.first().map(|s| &s.loc);
+        let cli = hrs_cli::Cli::new(&world, stats_loc, debug);
         let mut w = Worker {
             listeners: Vec::new(),
             debug,
             accepted: 0,
             world,
             hard_stop: false,
+            cli,
         };
         for s in &cfg.global.stats_sockets {
             let (sock, unlink) = open(&s.addr, s.mode)
                 .map_err(|e| BindError(format!("Starting frontend GLOBAL: {e}")))?;
-            w.add(ev, sock, "GLOBAL", None, unlink)
+            let sock = match sock {
+                Sock::Tcp(l) => hrs_cli::CliSock::Tcp(l),
+                Sock::Unix(l) => hrs_cli::CliSock::Unix(l),
+            };
+            w.cli
+                .add_listener(ev, sock, s.level, unlink)
                 .map_err(|e| BindError(e.to_string()))?;
         }
         for (i, p) in cfg.proxies.iter().enumerate() {
@@ -252,6 +263,7 @@ impl Worker {
                 let _ = std::fs::remove_file(p);
             }
         }
+        self.cli.close_listeners(ev);
     }
 
     fn accept_all(&mut self, ev: &mut Ev, idx: usize) {
@@ -294,7 +306,7 @@ impl Worker {
                         );
                     }
                     let (Some(fe), Some(addr)) = (l.fe, addr) else {
-                        // stats sockets are not served yet: closed at once
+                        // no frontend to serve it (stats sockets are `hrs-cli`'s): closed
                         drop(conn);
                         continue;
                     };
@@ -355,7 +367,16 @@ impl TaskHandler<Ctx> for Worker {
             Ctx::SrvPurge(srv) => {
                 hrs_backend::server::srv_cleanup_idle_conns(&mut self.world, ev, srv)
             }
-            Ctx::CliListener(_) | Ctx::CliConn(_) => {}
+            Ctx::CliListener(i) => self.cli.listener_io(&mut self.world, ev, i),
+            Ctx::CliConn(i) => {
+                let proc = hrs_cli::ProcInfo {
+                    version: crate::version::VERSION,
+                    release_date: crate::version::DATE,
+                    accepted: u64::from(self.accepted),
+                    listeners: self.listeners.iter().filter(|l| l.sock.is_some()).count(),
+                };
+                self.cli.conn_io(&mut self.world, ev, i, why, &proc)
+            }
         }
     }
 }
