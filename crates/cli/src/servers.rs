@@ -84,30 +84,8 @@ mod tests {
 
     fn srv(name: &str, sid: u32, port: u16) -> SrvSnap {
         SrvSnap {
-            name: name.into(),
-            sid,
-            ip: "127.0.0.1".into(),
-            ipv6: false,
-            port,
-            admin: Admin::Ready,
-            cfg_disabled: false,
-            health_zero: false,
-            backup: false,
-            weight: 1,
-            maxconn: 0,
-            qcur: 0,
-            scur: 0,
-            smax: 0,
-            counters: Counters::default(),
             lastchg: 35,
-            lastsess: -1,
-            purge_delay: 5000,
-            pool_max: -1,
-            idle: 0,
-            safe: 0,
-            used: 0,
-            max_used: 0,
-            need: 0,
+            ..crate::snapshot::test_srv(name, sid, port)
         }
     }
 

@@ -208,3 +208,34 @@ pub struct InfoSnap {
     pub bytes_out: u64,
     pub start_time_sec: u64,
 }
+
+/// A ready server snapshot with fresh counters, for the formatting tests.
+#[cfg(test)]
+pub(crate) fn test_srv(name: &str, sid: u32, port: u16) -> SrvSnap {
+    SrvSnap {
+        name: name.into(),
+        sid,
+        ip: "127.0.0.1".into(),
+        ipv6: false,
+        port,
+        admin: Admin::Ready,
+        cfg_disabled: false,
+        health_zero: false,
+        backup: false,
+        weight: 1,
+        maxconn: 0,
+        qcur: 0,
+        scur: 0,
+        smax: 0,
+        counters: Counters::default(),
+        lastchg: 34,
+        lastsess: -1,
+        purge_delay: 5000,
+        pool_max: -1,
+        idle: 0,
+        safe: 0,
+        used: 0,
+        max_used: 0,
+        need: 0,
+    }
+}
