@@ -265,6 +265,7 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
         None
     } else {
         w.session_get_conn(sess_id, target, hash)
+            .map(|c| (c, Taken::Session))
     };
     if let (None, Target::Server(srv)) = (reused, target) {
         if mode != HttpReuse::Never {
@@ -277,10 +278,13 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
             crate::server::srv_kill_one_idle(w, ev, srv);
         }
     }
-    if let Some(cid) = reused {
+    if let Some((cid, taken)) = reused {
         count_conn(w, target, be, true);
         w.streams[sid].flags |= sf::SRV_REUSED;
         attach(w, sid, cid);
+        if w.conns[cid].is_mux_h2() {
+            h2_after_reuse(w, cid, sess_id, mode, taken);
+        }
         return ConnStatus::Ok;
     }
 
@@ -289,8 +293,17 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
     } else {
         Mux::H1(H1c::default())
     };
+    let h2_srv = match target {
+        Target::Server(srv) if !tcp && w.servers[srv].cfg.proto_h2 => {
+            Some(i64::from(w.servers[srv].cfg.max_reuse))
+        }
+        _ => None,
+    };
     match hrs_conn::conn_new_back(w, ev, addr, be, mux) {
         Ok(cid) => {
+            if let Some(max_reuse) = h2_srv {
+                hrs_conn::mux_h2::h2_init_back(w, ev, cid, max_reuse);
+            }
             let c = &mut w.conns[cid];
             c.target = target;
             c.hash = hash;
@@ -310,6 +323,19 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
             let was_reused = w.streams[sid].flags & sf::SRV_REUSED != 0;
             count_conn(w, target, be, was_reused);
             attach(w, sid, cid);
+            if h2_srv.is_some() && !w.conns[cid].has(co_fl::PRIVATE) {
+                // a multiplexed connection: shared at once under `always`, reserved to
+                // the session under `safe` (head-of-line risk), unlisted under `aggressive`
+                let c = &w.conns[cid];
+                if mode == HttpReuse::Always && c.avail_streams() > 0 {
+                    let Target::Server(srv) = target else {
+                        unreachable!()
+                    };
+                    w.servers[srv].pool.avail.push_back(&mut w.conns, hash, cid);
+                } else if mode == HttpReuse::Safe {
+                    w.session_add_conn(sess_id, cid);
+                }
+            }
             ConnStatus::Ok
         }
         Err(e) => {
@@ -319,19 +345,70 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
     }
 }
 
+/// Where a reused connection came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taken {
+    /// The session's own list.
+    Session,
+    /// The server's `avail` list (a multiplexed connection with free slots, in use).
+    Avail,
+    /// The server's idle or safe list.
+    Idle,
+}
+
+/// An HTTP/2 connection was reused for a new stream (`connect_server` after
+/// `conn_backend_get`): one taken from the idle pools is reserved to the session under
+/// `safe`, else shared through `avail`; a connection left with no free slot leaves `avail`.
+fn h2_after_reuse(
+    w: &mut World,
+    cid: ConnId,
+    sess: hrs_core::SessId,
+    mode: HttpReuse,
+    taken: Taken,
+) {
+    let c = &w.conns[cid];
+    let Target::Server(srv) = c.target else {
+        return;
+    };
+    let (hash, slots, private) = (c.hash, c.avail_streams(), c.has(co_fl::PRIVATE));
+    if private {
+        return;
+    }
+    match taken {
+        Taken::Idle => {
+            if mode == HttpReuse::Safe {
+                w.session_add_conn(sess, cid);
+            } else if slots > 0 {
+                w.servers[srv].pool.avail.push_back(&mut w.conns, hash, cid);
+            }
+        }
+        Taken::Avail | Taken::Session => {
+            if slots == 0 && w.conns[cid].pool_link.is_linked() {
+                w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
+            }
+        }
+    }
+}
+
 /// An idle connection of `srv` this request may reuse: `avail` first, then the idle/safe
 /// lists per the `http-reuse` table. `later` is the "not first request" column.
-fn pool_get(w: &mut World, srv: SrvId, mode: HttpReuse, later: bool, hash: u64) -> Option<ConnId> {
+fn pool_get(
+    w: &mut World,
+    srv: SrvId,
+    mode: HttpReuse,
+    later: bool,
+    hash: u64,
+) -> Option<(ConnId, Taken)> {
     let pool = &w.servers[srv].pool;
     if let Some(cid) = pool.avail.first(&hash) {
-        return Some(cid);
+        return Some((cid, Taken::Avail));
     }
     if w.servers[srv].cfg.pool_max_conn == 0 || pool.curr_idle() == 0 {
         return None;
     }
     let safe = !pool.safe.is_empty();
     let idle = !pool.idle.is_empty();
-    match reuse_lookup(mode, later) {
+    let got = match reuse_lookup(mode, later) {
         PoolLookup::None => None,
         PoolLookup::Safe => safe.then(|| conn_backend_get(w, srv, true, hash)).flatten(),
         PoolLookup::SafeThenIdle => safe
@@ -342,7 +419,8 @@ fn pool_get(w: &mut World, srv: SrvId, mode: HttpReuse, later: bool, hash: u64) 
                     .flatten()
             }),
         PoolLookup::IdleThenSafe => conn_backend_get(w, srv, false, hash),
-    }
+    };
+    got.map(|c| (c, Taken::Idle))
 }
 
 /// The reuse key of a connection to `target` at `addr` (`conn_calculate_hash`): the target,
@@ -378,7 +456,7 @@ fn count_conn(w: &mut World, target: Target, be: PxId, reused: bool) {
 /// Attaches connection `cid` to `si[1]` of stream `sid` (`si_attach_conn`).
 fn attach(w: &mut World, sid: StrmId, cid: ConnId) {
     let c = &mut w.conns[cid];
-    c.strm = Some(sid);
+    c.attach_strm(sid);
     let connected = c.has(co_fl::CONNECTED);
     let s = &mut w.streams[sid];
     s.si[1].conn = Some(cid);

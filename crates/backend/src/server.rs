@@ -41,7 +41,7 @@ pub fn conn_backend_get(w: &mut World, srv: SrvId, is_safe: bool, hash: u64) -> 
 /// Precondition: no stream attached, not private, not in any list, target is a server.
 pub fn srv_add_to_idle_list(w: &mut World, ev: &mut Ev, cid: ConnId, is_safe: bool) -> bool {
     let c = &w.conns[cid];
-    debug_assert!(c.strm.is_none() && !c.pool_link.is_linked());
+    debug_assert!(c.used_streams() == 0 && !c.pool_link.is_linked());
     let Target::Server(srv) = c.target else {
         return false;
     };
@@ -102,6 +102,8 @@ pub fn conn_detach_idle(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId) -
     let is_safe = match &c.mux {
         hrs_core::Mux::H1(h) => h.req_count > 1,
         hrs_core::Mux::Pt => return false,
+        // an HTTP/2 connection with no stream left is always offered as safe
+        hrs_core::Mux::H2(_) => true,
     };
     let px = c.px;
     if w.proxies[px].cfg.http_reuse == HttpReuse::Never || !matches!(c.target, Target::Server(_)) {
@@ -117,6 +119,63 @@ pub fn conn_detach_idle(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId) -
         w.session_unown_conn(cid);
     }
     srv_add_to_idle_list(w, ev, cid, is_safe)
+}
+
+/// Decides the fate of HTTP/2 backend connection `cid` after one of its streams detached
+/// (the pooling half of `h2_detach`), with `used` streams still attached:
+/// - private: it stays with session `sess`; once no stream is left the session cap applies;
+/// - not private, no stream left: it leaves the session and the `avail` list and is offered
+///   to the idle pools as safe;
+/// - not private, streams still running: it enters `avail` if it is in no list, has free
+///   stream slots and is not held by a session (how an `aggressive` connection becomes
+///   shareable).
+///
+/// Returns false when the connection must be released by the caller: it cannot carry
+/// another stream (GOAWAY, error, `max-reuse` reached) and none is attached, or it was
+/// refused by the pools or the session cap.
+pub fn h2_conn_detached(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId, used: u32) -> bool {
+    let c = &w.conns[cid];
+    let usable = hrs_conn::mux_h2::h2_usable(c) && c.avail_streams() > 0;
+    if !usable {
+        if c.pool_link.is_linked() && c.flags & co_fl::LIST_MASK == 0 {
+            // no more slots: out of `avail` (it stays counted as used while streams run)
+            if let Target::Server(srv) = c.target {
+                let hash = c.hash;
+                w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
+            }
+        }
+        return used > 0;
+    }
+    if w.proxies[c.px].cfg.http_reuse == HttpReuse::Never || !matches!(c.target, Target::Server(_))
+    {
+        w.conn_set_private(cid);
+    }
+    let c = &w.conns[cid];
+    if c.has(co_fl::PRIVATE) {
+        if !w.session_add_conn(sess, cid) {
+            return used > 0;
+        }
+        return used > 0 || session_check_idle_conn(w, sess, cid);
+    }
+    let Target::Server(srv) = c.target else {
+        return used > 0;
+    };
+    if used == 0 {
+        if c.owner.is_some() {
+            w.session_unown_conn(cid);
+        }
+        let c = &w.conns[cid];
+        if c.pool_link.is_linked() {
+            let hash = c.hash;
+            w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
+        }
+        return srv_add_to_idle_list(w, ev, cid, true);
+    }
+    if !c.pool_link.is_linked() && !c.sess_link.is_linked() {
+        let hash = c.hash;
+        w.servers[srv].pool.avail.push_back(&mut w.conns, hash, cid);
+    }
+    true
 }
 
 /// Counts private connection `cid` as idle in session `sess`, unless the session already

@@ -97,6 +97,26 @@ pub enum CliLevel {
     Admin,
 }
 
+/// The HTTP/2 settings we advertise (`tune.h2.*`, upstream's defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TuneH2 {
+    pub header_table_size: u32,
+    pub initial_window_size: u32,
+    pub max_concurrent_streams: u32,
+    pub max_frame_size: u32,
+}
+
+impl Default for TuneH2 {
+    fn default() -> Self {
+        TuneH2 {
+            header_table_size: 4096,
+            initial_window_size: 65535,
+            max_concurrent_streams: 100,
+            max_frame_size: 16384,
+        }
+    }
+}
+
 /// The `global` section (`struct global`).
 #[derive(Clone, Debug)]
 pub struct Global {
@@ -112,6 +132,8 @@ pub struct Global {
     /// `tune.http.maxhdr` (101 by default).
     pub tune_maxhdr: usize,
     pub tune_idle_pool_shared: bool,
+    /// `tune.h2.*`.
+    pub tune_h2: TuneH2,
     pub tune_pool_low_fd_ratio: u32,
     pub tune_pool_high_fd_ratio: u32,
 }
@@ -130,6 +152,7 @@ impl Default for Global {
             tune_maxrewrite: None,
             tune_maxhdr: 101,
             tune_idle_pool_shared: true,
+            tune_h2: TuneH2::default(),
             tune_pool_low_fd_ratio: 20,
             tune_pool_high_fd_ratio: 25,
         }

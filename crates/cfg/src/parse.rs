@@ -21,9 +21,6 @@ pub const IGNORED_GLOBAL: &[&str] = &[
     "tune.maxaccept",
     "tune.maxpollevents",
     "tune.recv_enough",
-    "tune.h2.header-table-size",
-    "tune.h2.initial-window-size",
-    "tune.h2.max-concurrent-streams",
     "spread-checks",
     "quiet",
     "description",
@@ -668,6 +665,51 @@ impl<'a> Reader<'a> {
         false
     }
 
+    /// `tune.h2.*` (`mux_h2.c`'s keyword parsers, with their messages).
+    fn global_tune_h2(&mut self, loc: &Loc, w: &[String]) {
+        if self.too_many_args(loc, w, 1) {
+            return;
+        }
+        let kw = w[0].as_str();
+        let arg1 = w.get(1).map(String::as_str).unwrap_or("");
+        let n = atol(arg1);
+        let g = &mut self.cfg.global;
+        match kw {
+            "tune.h2.header-table-size" => {
+                if !(4096..=65536).contains(&n) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects a numeric value between 4096 and 65536."),
+                    );
+                    return;
+                }
+                g.tune_h2.header_table_size = n as u32;
+            }
+            "tune.h2.max-frame-size" => {
+                if !(16384..=16777215).contains(&n) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects a numeric value between 16384 and 16777215."),
+                    );
+                    return;
+                }
+                g.tune_h2.max_frame_size = n as u32;
+            }
+            _ => {
+                if n < 0 {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects a positive numeric value."));
+                    return;
+                }
+                if kw == "tune.h2.initial-window-size" {
+                    g.tune_h2.initial_window_size = n as u32;
+                } else {
+                    g.tune_h2.max_concurrent_streams = n as u32;
+                }
+            }
+        }
+    }
+
     fn global_kw(&mut self, loc: &Loc, w: &[String]) {
         let max = match w[0].as_str() {
             "daemon" => Some(0),
@@ -785,6 +827,10 @@ impl<'a> Reader<'a> {
                     self.cfg.global.logs.push(l);
                 }
             }
+            "tune.h2.header-table-size"
+            | "tune.h2.initial-window-size"
+            | "tune.h2.max-concurrent-streams"
+            | "tune.h2.max-frame-size" => self.global_tune_h2(loc, w),
             "tune.http.maxhdr" => {
                 let n = atol(arg1);
                 if arg1.is_empty() || !(1..=32767).contains(&n) {

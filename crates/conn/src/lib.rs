@@ -1,5 +1,5 @@
 //! `hrs-conn`: connections and their muxes (HAProxy's `connection.c`, `raw_sock.c`,
-//! `mux_h1.c`, `mux_pt.c`).
+//! `mux_h1.c`, `mux_h2.c`, `mux_pt.c`).
 //!
 //! Owns the socket I/O of a [`hrs_core::Connection`] ([`sock`]), the HTTP/1 mux that turns
 //! bytes into stream messages and back ([`mux_h1`]) and the pass-through mux of `mode tcp`
@@ -8,6 +8,7 @@
 //! calls the stream layer.
 
 pub mod mux_h1;
+pub mod mux_h2;
 pub mod mux_pt;
 pub mod sock;
 

@@ -100,7 +100,7 @@ fn h1_front(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
             let c = &w.conns[cid];
             let h1 = match &c.mux {
                 Mux::H1(h) => h,
-                Mux::Pt => return H1Outcome::Alive,
+                Mux::Pt | Mux::H2(_) => return H1Outcome::Alive,
             };
             match &h1.rx {
                 H1Rx::Idle | H1Rx::Head => c.strm.is_none(),
@@ -180,6 +180,20 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
         H1Rx::Idle | H1Rx::Head => {
             if c.strm.is_some() || c.ibuf.is_empty() || c.flags & co_fl::CLOSE_AFTER_SEND != 0 {
                 return false;
+            }
+            if h1.req_count == 0 {
+                // the HTTP/2 preface on an HTTP/1 listener: the connection upgrades
+                let pre = crate::mux_h2::H2_PREFACE;
+                let n = c.ibuf.len().min(pre.len());
+                if c.ibuf[..n] == pre[..n] {
+                    if n == pre.len() {
+                        crate::mux_h2::h2_init_front(w, ev, cid);
+                        return true;
+                    }
+                    if c.flags & co_fl::SOCK_RD_SH == 0 {
+                        return false;
+                    }
+                }
             }
             match h1::parse_request(&c.ibuf, &lim) {
                 Ok(Parsed::Incomplete) => {
@@ -529,7 +543,7 @@ fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
                     .is_some_and(|s| s.res.buf.len() < bufsize),
                 _ => false,
             },
-            Mux::Pt => false,
+            Mux::Pt | Mux::H2(_) => false,
         };
         if want {
             let c = &mut w.conns[cid];

@@ -84,7 +84,7 @@ pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) {
     let Some(mut c) = w.conns.remove(id) else {
         return;
     };
-    debug_assert!(c.strm.is_none(), "conn_free of an attached connection");
+    debug_assert!(c.used_streams() == 0, "conn_free of an attached connection");
     if let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) {
         let _ = ev.fd_deregister(fd, sock);
     }
@@ -139,22 +139,30 @@ pub fn conn_check_connect(c: &mut Connection, ev: &mut Ev) -> Option<bool> {
 /// Receives into `c.ibuf` until it holds `limit` bytes, the socket has nothing more, or the
 /// peer closed (`SOCK_RD_SH`) or failed (`ERROR`). Returns the number of bytes received.
 pub fn conn_recv(c: &mut Connection, ev: &mut Ev, limit: usize) -> usize {
+    let mut ibuf = std::mem::take(&mut c.ibuf);
+    let n = conn_recv_buf(c, ev, &mut ibuf, limit);
+    c.ibuf = ibuf;
+    n
+}
+
+/// [`conn_recv`] into `dst` instead of `c.ibuf` (the HTTP/2 mux's buffers).
+pub fn conn_recv_buf(c: &mut Connection, ev: &mut Ev, dst: &mut Vec<u8>, limit: usize) -> usize {
     let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) else {
         return 0;
     };
     let mut total = 0;
     let mut tmp = [0u8; RECV_CHUNK];
-    while c.ibuf.len() < limit
+    while dst.len() < limit
         && ev.fd_recv_ready(fd)
         && c.flags & (co_fl::SOCK_RD_SH | co_fl::ERROR) == 0
     {
-        let room = (limit - c.ibuf.len()).min(RECV_CHUNK);
+        let room = (limit - dst.len()).min(RECV_CHUNK);
         match sock.read(&mut tmp[..room]) {
             Ok(0) => {
                 c.flags |= co_fl::SOCK_RD_SH;
             }
             Ok(n) => {
-                c.ibuf.extend_from_slice(&tmp[..n]);
+                dst.extend_from_slice(&tmp[..n]);
                 total += n;
                 c.bytes_in += n as u64;
             }
@@ -169,16 +177,27 @@ pub fn conn_recv(c: &mut Connection, ev: &mut Ev, limit: usize) -> usize {
 /// Sends what `c.obuf` holds as far as the socket takes it. Returns true when the buffer is
 /// empty afterwards. A write error sets `ERROR`.
 pub fn conn_send(c: &mut Connection, ev: &mut Ev) -> bool {
+    let mut obuf = std::mem::take(&mut c.obuf);
+    let mut opos = c.opos;
+    let empty = conn_send_buf(c, ev, &mut obuf, &mut opos);
+    c.obuf = obuf;
+    c.opos = opos;
+    empty
+}
+
+/// [`conn_send`] from `buf`, `pos` bytes of which were sent already (the HTTP/2 mux's
+/// buffers). The buffer is cleared once fully sent.
+pub fn conn_send_buf(c: &mut Connection, ev: &mut Ev, buf: &mut Vec<u8>, pos: &mut usize) -> bool {
     let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) else {
-        return c.out_empty();
+        return *pos >= buf.len();
     };
-    while c.opos < c.obuf.len() && ev.fd_send_ready(fd) && c.flags & co_fl::ERROR == 0 {
-        match sock.write(&c.obuf[c.opos..]) {
+    while *pos < buf.len() && ev.fd_send_ready(fd) && c.flags & co_fl::ERROR == 0 {
+        match sock.write(&buf[*pos..]) {
             Ok(0) => {
                 c.flags |= co_fl::ERROR;
             }
             Ok(n) => {
-                c.opos += n;
+                *pos += n;
                 c.bytes_out += n as u64;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => ev.fd_cant_send(fd),
@@ -186,9 +205,9 @@ pub fn conn_send(c: &mut Connection, ev: &mut Ev) -> bool {
             Err(_) => c.flags |= co_fl::ERROR,
         }
     }
-    if c.opos >= c.obuf.len() {
-        c.obuf.clear();
-        c.opos = 0;
+    if *pos >= buf.len() {
+        buf.clear();
+        *pos = 0;
         true
     } else {
         false

@@ -143,6 +143,8 @@ pub enum Mux {
     H1(H1c),
     /// `mode tcp`: bytes are relayed as they are (`mux_pt`).
     Pt,
+    /// HTTP/2: many streams (`mux_h2`).
+    H2(Box<crate::h2::H2c>),
 }
 
 /// One socket (`struct connection`).
@@ -212,21 +214,24 @@ impl Connection {
         }
     }
 
-    /// True when every byte of `obuf` was sent.
+    /// True when every byte of `obuf` (the mux's buffers for HTTP/2) was sent.
     pub fn out_empty(&self) -> bool {
-        self.opos >= self.obuf.len()
+        self.out_pending() == 0
     }
 
-    /// Bytes waiting in `obuf`.
+    /// Bytes waiting in `obuf` (the mux's buffers for HTTP/2).
     pub fn out_pending(&self) -> usize {
-        self.obuf.len().saturating_sub(self.opos)
+        match &self.mux {
+            Mux::H2(h2) => h2.io.0.borrow().out_pending(),
+            _ => self.obuf.len().saturating_sub(self.opos),
+        }
     }
 
     /// The H1 context. Precondition: the mux is H1 (checked in debug builds).
     pub fn h1(&mut self) -> Option<&mut H1c> {
         match &mut self.mux {
             Mux::H1(h) => Some(h),
-            Mux::Pt => None,
+            Mux::Pt | Mux::H2(_) => None,
         }
     }
 
@@ -237,11 +242,37 @@ impl Connection {
 
     /// How many more streams the mux can take (`mux->avail_streams`): HTTP/1 takes one
     /// when no stream is attached and the connection may carry another message; the
-    /// pass-through mux never takes a second one.
+    /// pass-through mux never takes a second one; HTTP/2 as [`crate::h2::H2c::avail_streams`].
     pub fn avail_streams(&self) -> u32 {
         match &self.mux {
             Mux::H1(h) => u32::from(self.strm.is_none() && !h.want_close),
             Mux::Pt => 0,
+            Mux::H2(h2) => h2.avail_streams(),
+        }
+    }
+
+    /// Streams of ours attached to the mux (`used_streams`).
+    pub fn used_streams(&self) -> u32 {
+        match &self.mux {
+            Mux::H2(h2) => h2.used_streams(),
+            _ => u32::from(self.strm.is_some()),
+        }
+    }
+
+    /// True when the mux multiplexes streams (HTTP/2: `MX_FL_HOL_RISK`).
+    pub fn is_mux_h2(&self) -> bool {
+        matches!(self.mux, Mux::H2(_))
+    }
+
+    /// Attaches our stream `sid` to the mux (`mux->attach`): the single slot of HTTP/1 and
+    /// the pass-through mux, a new stream entry for HTTP/2.
+    pub fn attach_strm(&mut self, sid: crate::StrmId) {
+        match &mut self.mux {
+            Mux::H2(h2) => {
+                h2.streams.push(crate::h2::H2s::new(sid));
+                h2.nb_created += 1;
+            }
+            _ => self.strm = Some(sid),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! checks, so that any layer can name any object without crate cycles.
 
 pub mod conn;
+pub mod h2;
 pub mod pools;
 pub mod proxy;
 pub mod stream;
@@ -67,6 +68,8 @@ pub struct GlobalRt {
     pub maxrewrite: usize,
     /// `tune.http.maxhdr`.
     pub maxhdr: usize,
+    /// `tune.h2.*`: the HTTP/2 settings advertised.
+    pub tune_h2: hrs_cfg::model::TuneH2,
     /// `-d`: print accept/request debug lines on stderr.
     pub debug: bool,
     /// Sessions accepted so far (`global.req_count`/uuid source).

@@ -352,6 +352,9 @@ pub fn stream_new(w: &mut crate::World, ev: &mut crate::Ev, cid: ConnId) -> Opti
     s.logs.start_date = Some(SystemTime::now());
     let sid = w.streams.insert(s);
     ev.set_ctx(task, crate::Ctx::Stream(sid));
-    w.conns[cid].strm = Some(sid);
+    // HTTP/2 keeps its streams in its own list
+    if !w.conns[cid].is_mux_h2() {
+        w.conns[cid].strm = Some(sid);
+    }
     Some(sid)
 }

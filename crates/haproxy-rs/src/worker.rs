@@ -44,6 +44,8 @@ struct Listener {
     fe: Option<usize>,
     /// A UNIX socket path to remove when the listener is closed.
     unlink: Option<String>,
+    /// `bind ... proto h2`: connections speak HTTP/2 from the first byte.
+    proto_h2: bool,
 }
 
 /// Why a listener could not be set up; printed as an alert at startup.
@@ -183,6 +185,9 @@ impl Worker {
                 })?;
                 w.add(ev, sock, &p.name, Some(i), unlink)
                     .map_err(|e| BindError(e.to_string()))?;
+                if let Some(l) = w.listeners.last_mut() {
+                    l.proto_h2 = b.proto_h2;
+                }
             }
         }
         let sig = ev.task_new(Ctx::Signals);
@@ -212,6 +217,7 @@ impl Worker {
             proxy: proxy.to_string(),
             fe,
             unlink,
+            proto_h2: false,
         });
         Ok(())
     }
@@ -236,6 +242,11 @@ impl Worker {
             .map(|(id, _)| id)
             .collect();
         for id in idle {
+            if self.world.conns[id].is_mux_h2() {
+                // HTTP/2: a GOAWAY, then the connection closes once its streams are done
+                hrs_conn::mux_h2::h2_shutdown(&mut self.world, ev, id);
+                continue;
+            }
             // unsent bytes (the end of a response) go out first, then the connection closes
             let c = &mut self.world.conns[id];
             if c.out_empty() {
@@ -320,8 +331,9 @@ impl Worker {
                         continue;
                     }
                     let sock = mio::net::TcpStream::from(conn);
+                    let h2 = l.proto_h2;
                     if let Err(e) =
-                        hrs_stream::session_accept(&mut self.world, ev, sock, fe, Some(addr))
+                        hrs_stream::session_accept(&mut self.world, ev, sock, fe, Some(addr), h2)
                     {
                         log::warn!(target: "hrs::listener", "session_accept on {}: {e:?}", l.proxy);
                     }
@@ -395,6 +407,7 @@ fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
         bufsize: cfg.global.tune_bufsize,
         maxrewrite: cfg.global.maxrewrite(),
         maxhdr: cfg.global.tune_maxhdr,
+        tune_h2: cfg.global.tune_h2,
         debug,
         uuid: 0,
         hostname: hostname(),

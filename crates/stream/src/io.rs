@@ -5,6 +5,7 @@
 
 use crate::session::conn_release;
 use hrs_conn::mux_h1::{h1_io_cb, H1Outcome};
+use hrs_conn::mux_h2::{h2_io_cb, h2_shutdown, H2Outcome};
 use hrs_core::{co_fl, ConnId, Ev, H1Rx, Mux, Side, World};
 use hrs_ev::ticks::{tick_add_ifset, tick_is_expired};
 use hrs_ev::{WakeReason, TICK_ETERNITY};
@@ -12,25 +13,67 @@ use hrs_ev::{WakeReason, TICK_ETERNITY};
 /// The I/O callback of connection `cid`, woken for `why`.
 pub fn conn_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) {
     let Some(c) = w.conns.get(cid) else { return };
-    let is_h1 = matches!(c.mux, Mux::H1(_));
-    if why.contains(WakeReason::TIMER)
-        && c.side == Side::Front
-        && c.strm.is_none()
-        && tick_is_expired(c.expire, ev.now())
-        && is_h1
-    {
-        front_idle_timeout(w, ev, cid);
-    }
-    let release = if is_h1 {
-        h1_io_cb(w, ev, cid) == H1Outcome::Release
-    } else {
-        hrs_conn::mux_pt::pt_io_cb(w, ev, cid)
+    let release = match &c.mux {
+        Mux::H1(_) => {
+            if why.contains(WakeReason::TIMER)
+                && c.side == Side::Front
+                && c.strm.is_none()
+                && tick_is_expired(c.expire, ev.now())
+            {
+                front_idle_timeout(w, ev, cid);
+            }
+            h1_io_cb(w, ev, cid) == H1Outcome::Release
+        }
+        Mux::H2(_) => {
+            if why.contains(WakeReason::TIMER)
+                && c.side == Side::Front
+                && tick_is_expired(c.expire, ev.now())
+            {
+                // `timeout client` with no stream: GOAWAY and close
+                w.conns[cid].expire = TICK_ETERNITY;
+                if !h2_shutdown(w, ev, cid) {
+                    // the GOAWAY did not go out in time either: drop the connection
+                    w.conns[cid].flags |= co_fl::ERROR;
+                }
+            }
+            h2_io_cb(w, ev, cid) == H2Outcome::Release
+        }
+        Mux::Pt => hrs_conn::mux_pt::pt_io_cb(w, ev, cid),
     };
     if release {
         conn_release(w, ev, cid);
         return;
     }
-    arm_front_idle_timer(w, ev, cid);
+    if matches!(w.conns[cid].mux, Mux::H2(_)) {
+        arm_front_h2_timer(w, ev, cid);
+    } else {
+        arm_front_idle_timer(w, ev, cid);
+    }
+}
+
+/// Arms `timeout client` on a frontend HTTP/2 connection without streams (`h2c_update_timeout`),
+/// and disarms it while streams run (theirs apply).
+fn arm_front_h2_timer(w: &mut World, ev: &mut Ev, cid: ConnId) {
+    let Some(c) = w.conns.get_mut(cid) else {
+        return;
+    };
+    if c.side != Side::Front {
+        return;
+    }
+    if c.used_streams() > 0 {
+        if c.expire != TICK_ETERNITY {
+            c.expire = TICK_ETERNITY;
+            ev.task_set_expire(c.task, TICK_ETERNITY);
+        }
+        return;
+    }
+    if c.expire == TICK_ETERNITY {
+        let t = &w.proxies[c.px].cfg.timeouts;
+        if let Some(ms) = t.client {
+            c.expire = tick_add_ifset(ev.now(), ms);
+        }
+    }
+    ev.task_set_expire(c.task, c.expire);
 }
 
 /// The request did not arrive in time: 408 when the client sent something or this is the

@@ -16,7 +16,8 @@ pub enum AcceptError {
 
 /// Creates the frontend connection and the session of an accepted socket on frontend `fe`
 /// (`session_accept_fd`). In `mode tcp` the stream is created at once; in `mode http` the
-/// mux creates one per request.
+/// mux creates one per request. `proto_h2` (`bind ... proto h2`) starts the HTTP/2 mux at
+/// once; otherwise HTTP/1 starts and upgrades itself if the client sends the HTTP/2 preface.
 ///
 /// # Errors
 /// The socket could not be registered; it is closed.
@@ -26,6 +27,7 @@ pub fn session_accept(
     sock: mio::net::TcpStream,
     fe: PxId,
     src: Option<SocketAddr>,
+    proto_h2: bool,
 ) -> Result<SessId, AcceptError> {
     let tcp = w.proxies[fe].cfg.mode == Mode::Tcp;
     let mux = if tcp {
@@ -61,6 +63,8 @@ pub fn session_accept(
             s.phase = StrmPhase::Connect;
             ev.wakeup(s.task, WakeReason::INIT);
         }
+    } else if proto_h2 {
+        hrs_conn::mux_h2::h2_init_front(w, ev, cid);
     } else {
         // arm the http-request timeout for the first request
         let task = w.conns[cid].task;
@@ -79,7 +83,7 @@ pub fn session_free(w: &mut World, ev: &mut Ev, sess: SessId) {
     for c in owned {
         w.session_unown_conn(c);
         // a connection still attached belongs to a live stream, which closes it
-        if w.conns.get(c).is_some_and(|c| c.strm.is_none()) {
+        if w.conns.get(c).is_some_and(|c| c.used_streams() == 0) {
             hrs_conn::conn_free(w, ev, c);
         }
     }
@@ -91,7 +95,7 @@ pub fn session_free(w: &mut World, ev: &mut Ev, sess: SessId) {
 /// backend one leaves its session's list.
 pub fn conn_release(w: &mut World, ev: &mut Ev, cid: ConnId) {
     let Some(c) = w.conns.get(cid) else { return };
-    if c.strm.is_some() {
+    if c.used_streams() > 0 {
         debug_assert!(false, "conn_release of an attached connection");
         return;
     }

@@ -167,7 +167,10 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
                 req.del_header(b"expect");
             }
             if let Some(c) = s.si[0].conn.and_then(|c| w.conns.get_mut(c)) {
-                c.obuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                // (an HTTP/2 client gets no interim response: the h2 crate sends none)
+                if !c.is_mux_h2() {
+                    c.obuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                }
                 ev.wakeup(c.task, WakeReason::MSG);
             }
         }
@@ -275,7 +278,8 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
         return true;
     }
     let back = s.si[1].conn.and_then(|c| w.conns.get(c));
-    let failed = back.is_none_or(|c| c.has(co_fl::ERROR) || c.has(co_fl::SOCK_RD_SH));
+    let failed = back.is_none_or(|c| c.has(co_fl::ERROR) || c.has(co_fl::SOCK_RD_SH))
+        || s.res.has(cf::SHUTR);
     if failed {
         let junk = s.txn.flags & tx::RSP_JUNK != 0;
         let why = if junk {
@@ -484,7 +488,8 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
     }
     let back = s.si[1].conn.and_then(|c| w.conns.get(c));
     let server_side = s.txn.flags & tx::LOCAL_REPLY == 0 && !s.res.has(cf::EOM);
-    let back_failed = server_side && back.is_none_or(|c| c.has(co_fl::ERROR));
+    let back_failed =
+        server_side && (back.is_none_or(|c| c.has(co_fl::ERROR)) || s.res.has(cf::SHUTR));
     let back_closed =
         server_side && back.is_some_and(|c| c.has(co_fl::SOCK_RD_SH) && c.ibuf.is_empty());
     if back_failed && !s.res.has(cf::HEAD_SENT) {
@@ -567,6 +572,10 @@ fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) {
 /// Makes the front connection close without sending anything more.
 fn abort_front(w: &mut World, sid: StrmId) {
     if let Some(c) = w.streams[sid].si[0].conn.and_then(|c| w.conns.get_mut(c)) {
+        if c.is_mux_h2() {
+            // HTTP/2: only this stream is reset, when it detaches unfinished
+            return;
+        }
         if let Mux::H1(h1) = &mut c.mux {
             h1.want_close = true;
         }
@@ -577,10 +586,7 @@ fn abort_front(w: &mut World, sid: StrmId) {
 /// Closes the server connection of a stream now (its response is discarded).
 fn close_back(w: &mut World, ev: &mut Ev, sid: StrmId) {
     if let Some(cid) = w.streams[sid].si[1].conn.take() {
-        if let Some(c) = w.conns.get_mut(cid) {
-            c.strm = None;
-        }
-        crate::session::conn_release(w, ev, cid);
+        crate::stream_interface::back_conn_drop(w, ev, sid, cid);
     }
     w.streams[sid].si[1].state = SiState::Clo;
 }
@@ -745,7 +751,15 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) {
         (s.si[0].conn, s.si[1].conn, s.sess, s.txn.flags, s.task);
     let tcp = w.proxies[s.be].cfg.mode == Mode::Tcp || w.proxies[s.fe].cfg.mode == Mode::Tcp;
     // the server side
-    if let Some(b) = back {
+    if let Some(b) = back.filter(|&b| w.conns.get(b).is_some_and(|c| c.is_mux_h2())) {
+        let used = hrs_conn::mux_h2::h2_back_detach(&mut w.conns[b], sid);
+        if !hrs_backend::server::h2_conn_detached(w, ev, b, sess, used) {
+            crate::session::conn_release(w, ev, b);
+        } else {
+            // frames of the detach (a reset) go out
+            ev.wakeup(w.conns[b].task, WakeReason::MSG);
+        }
+    } else if let Some(b) = back {
         let keep = match w.conns.get_mut(b) {
             Some(c) if !tcp => {
                 let ok = h1_back_detach(c);
@@ -765,7 +779,9 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) {
     // the client side
     if let Some(f) = front {
         if let Some(c) = w.conns.get_mut(f) {
-            if tcp {
+            if c.is_mux_h2() {
+                hrs_conn::mux_h2::h2_front_detach(c, sid);
+            } else if tcp {
                 c.strm = None;
                 c.flags |= co_fl::CLOSE_AFTER_SEND;
             } else {

@@ -120,10 +120,7 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
             SiState::Cer => {
                 // close the failed connection, count, decide to retry
                 if let Some(cid) = s.si[1].conn.take() {
-                    if let Some(c) = w.conns.get_mut(cid) {
-                        c.strm = None;
-                    }
-                    crate::session::conn_release(w, ev, cid);
+                    back_conn_drop(w, ev, sid, cid);
                 }
                 let s = &mut w.streams[sid];
                 let timed_out = s.flags & FL_CONN_TIMEOUT != 0;
@@ -253,4 +250,23 @@ const FL_TAR_ASS: u32 = 1 << 17;
 /// Milliseconds from `start` to `now`.
 pub(crate) fn elapsed(start: hrs_ev::Tick, now: hrs_ev::Tick) -> i64 {
     now.wrapping_sub(start) as i32 as i64
+}
+
+/// Detaches stream `sid` from its server connection `cid` and closes the connection
+/// (failed connect, response discarded), unless it is a multiplexed connection other
+/// streams still use: then only this stream is reset.
+pub(crate) fn back_conn_drop(w: &mut World, ev: &mut Ev, sid: StrmId, cid: hrs_core::ConnId) {
+    let Some(c) = w.conns.get_mut(cid) else {
+        return;
+    };
+    if c.is_mux_h2() {
+        let used = hrs_conn::mux_h2::h2_back_detach(c, sid);
+        if used > 0 {
+            ev.wakeup(c.task, hrs_ev::WakeReason::MSG);
+            return;
+        }
+    } else {
+        c.strm = None;
+    }
+    crate::session::conn_release(w, ev, cid);
 }
