@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Acceptance of the HTTP/1.1 proxy: curl, wrk and ab through haproxy-rs to nginx.
+# Acceptance of the proxy: curl, wrk and ab (HTTP/1.1), curl, nghttp and h2load (HTTP/2)
+# through haproxy-rs to nginx.
 #
 # Usage: tools/acceptance.sh [PROXY_BINARY]   (default: target/release/haproxy-rs)
 #
@@ -9,13 +10,20 @@
 #   - curl: each file, byte for byte; both in one curl (one kept-alive connection);
 #   - wrk -c 100 -t 2 -d 10s on each file: no "Socket errors", no "Non-2xx" line;
 #   - ab -k -n 20000 -c 50 on each file: "Failed requests: 0", no "Non-2xx responses".
+# Then HTTP/2 clients (h2c, prior knowledge) on a `bind ... proto h2` listener, when h2load
+# and nghttp are installed (nghttp2-client):
+#   - curl --http2-prior-knowledge: each file byte for byte, to the HTTP/1.1 nginx;
+#   - nghttp: both files on one connection, byte for byte;
+#   - h2load -n H2_REQUESTS with -c 10 -m 10, -c 100 -m 10 and -c 1 -m 100: every request
+#     succeeded, no error, all 2xx;
+#   - the same -c 10 -m 10 through a `server ... proto h2` to nginx's h2c listener.
 # Finally the proxy must still run and its output must not mention a panic. Everything
 # started here is stopped on exit (trap), whatever happens.
 #
 # Exit status: 0 all checks passed, 1 a check failed, 2 setup error (missing tool, nginx
 # or the proxy does not start). Environment: WRK_DURATION (default 10s), AB_REQUESTS
-# (default 20000), NGINX_PORT / PROXY_PORT (default: free ports), KEEP=1 keeps the temp
-# directory (configs, logs).
+# (default 20000), H2_REQUESTS (default 200000), NGINX_PORT / PROXY_PORT (default: free
+# ports), KEEP=1 keeps the temp directory (configs, logs).
 
 set -u
 
@@ -23,6 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 proxy=${1:-$here/../target/release/haproxy-rs}
 wrk_duration=${WRK_DURATION:-10s}
 ab_requests=${AB_REQUESTS:-20000}
+h2_requests=${H2_REQUESTS:-200000}
 
 fatal() {
     echo "acceptance: $*" >&2
@@ -83,6 +92,11 @@ wait_http() {
 nginx_port=${NGINX_PORT:-$(free_port)}
 proxy_port=${PROXY_PORT:-$(free_port)}
 [ "$nginx_port" != "$proxy_port" ] || proxy_port=$(free_port)
+# HTTP/2: nginx's h2c listener, the proxy's h2 listener to HTTP/1.1 nginx, and its h2
+# listener to the h2c nginx
+nginx_h2_port=$(free_port)
+proxy_h2_port=$(free_port)
+proxy_h2h2_port=$(free_port)
 
 # --- the origin: nginx with two static files --------------------------------------------
 mkdir -p "$tmp/www" "$tmp/nginx"
@@ -115,6 +129,11 @@ http {
         listen 127.0.0.1:$nginx_port;
         root $tmp/www;
     }
+    server {
+        listen 127.0.0.1:$nginx_h2_port http2;
+        keepalive_requests 10000000;
+        root $tmp/www;
+    }
 }
 EOF
 "$nginx_bin" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
@@ -136,9 +155,16 @@ defaults
     timeout server 30s
 frontend fe
     bind 127.0.0.1:$proxy_port
+    bind 127.0.0.1:$proxy_h2_port proto h2
     default_backend be
+frontend fe_h2
+    bind 127.0.0.1:$proxy_h2h2_port proto h2
+    default_backend be_h2
 backend be
     server nginx 127.0.0.1:$nginx_port
+backend be_h2
+    http-reuse always
+    server nginx_h2 127.0.0.1:$nginx_h2_port proto h2
 EOF
 "$proxy" -db -f "$tmp/haproxy.cfg" >"$tmp/proxy.log" 2>&1 &
 proxy_pid=$!
@@ -213,6 +239,57 @@ for f in small.bin big.bin; do
         pass "ab -k $f: $complete requests ($keepalive kept alive), $rate req/s, 0 failed"
     fi
 done
+
+# --- HTTP/2 clients ----------------------------------------------------------------------
+# h2load's summary must show every request succeeded, none errored, all 2xx.
+h2load_check() {
+    local what=$1 out=$2 rc=$3 n=$4
+    local line codes
+    line=$(grep -E '^requests:' "$out")
+    codes=$(grep -E '^status codes:' "$out")
+    if [ "$rc" -ne 0 ] || [ -z "$line" ]; then
+        fail "$what: h2load failed (exit $rc): $(tail -n 3 "$out" | tr '\n' ' ')"
+    elif ! echo "$line" | grep -q " $n succeeded, 0 failed, 0 errored, 0 timeout" ||
+        ! echo "$codes" | grep -q "^status codes: $n 2xx"; then
+        fail "$what: $line; $codes"
+    else
+        pass "$what: $n requests, $(awk '/^finished in/ { print $4, $5 }' "$out" | tr -d ,) 0 failed"
+    fi
+}
+if command -v h2load >/dev/null 2>&1 && command -v nghttp >/dev/null 2>&1; then
+    h2base="http://127.0.0.1:$proxy_h2_port"
+    for f in small.bin big.bin; do
+        if curl -sS --http2-prior-knowledge -o "$tmp/got-$f" -w '%{http_version}' "$h2base/$f" \
+            >"$tmp/curl-h2-ver" 2>&1 && [ "$(cat "$tmp/curl-h2-ver")" = 2 ] &&
+            cmp -s "$tmp/got-$f" "$tmp/www/$f"; then
+            pass "curl --http2-prior-knowledge $f: $(wc -c <"$tmp/got-$f") bytes over HTTP/2, identical"
+        else
+            fail "curl --http2-prior-knowledge $f: the body differs (or curl failed: $(cat "$tmp/curl-h2-ver"))"
+        fi
+    done
+    rm -f "$tmp"/got-*
+    mkdir -p "$tmp/nghttp"
+    if (cd "$tmp/nghttp" && nghttp -n -s "$h2base/small.bin" "$h2base/big.bin" >"$tmp/nghttp.log" 2>&1) &&
+        nghttp "$h2base/big.bin" >"$tmp/nghttp-body" 2>>"$tmp/nghttp.log" &&
+        cmp -s "$tmp/nghttp-body" "$tmp/www/big.bin" &&
+        [ "$(grep -c '^[[:space:]]*[0-9].*\.bin' "$tmp/nghttp.log")" -ge 2 ]; then
+        pass "nghttp small.bin + big.bin on one connection, big.bin identical"
+    else
+        fail "nghttp: $(tail -n 5 "$tmp/nghttp.log" | tr '\n' ' ')"
+    fi
+    for load in "-c 10 -m 10" "-c 100 -m 10" "-c 1 -m 100"; do
+        out="$tmp/h2load.log"
+        # shellcheck disable=SC2086
+        h2load -n "$h2_requests" $load "$h2base/small.bin" >"$out" 2>&1
+        h2load_check "h2load $load small.bin" "$out" $? "$h2_requests"
+    done
+    out="$tmp/h2load-h2h2.log"
+    h2load -n "$((h2_requests / 4))" -c 10 -m 10 "http://127.0.0.1:$proxy_h2h2_port/small.bin" \
+        >"$out" 2>&1
+    h2load_check "h2load -c 10 -m 10 small.bin via proto h2 server" "$out" $? "$((h2_requests / 4))"
+else
+    summary+=("skip  HTTP/2 checks: h2load and nghttp (nghttp2-client) not installed")
+fi
 
 # --- the proxy survived -----------------------------------------------------------------
 if ! kill -0 "$proxy_pid" 2>/dev/null; then
