@@ -1083,3 +1083,141 @@ pub fn h2_usable(c: &Connection) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, uri: &str, hdrs: &[(&str, &str)]) -> http::request::Parts {
+        let mut b = http::Request::builder().method(method).uri(uri);
+        for (n, v) in hdrs {
+            b = b.header(*n, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    fn fields(h: &HttpHead) -> Vec<(String, String)> {
+        h.headers()
+            .map(|(n, v)| {
+                (
+                    String::from_utf8_lossy(n).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn authority_wins_over_host_and_comes_first() {
+        let p = req(
+            "GET",
+            "http://a.example/p?q=1",
+            &[("user-agent", "t"), ("host", "b.example")],
+        );
+        let (h, body, flags) = h2_to_head(&p, true);
+        assert_eq!(h.uri(), b"http://a.example/p?q=1");
+        assert_eq!(h.path(), b"/p");
+        assert_eq!(
+            fields(&h),
+            vec![
+                ("host".into(), "a.example".into()),
+                ("user-agent".into(), "t".into())
+            ]
+        );
+        assert_eq!(body, BodyLen::None);
+        assert!(flags.ver11 && !flags.has_cl);
+        assert_eq!(h.version, Version::Http2);
+    }
+
+    #[test]
+    fn no_authority_keeps_host_and_origin_form() {
+        let p = req("GET", "/x", &[("host", "h")]);
+        let (h, _, _) = h2_to_head(&p, true);
+        assert_eq!(h.uri(), b"/x");
+        assert_eq!(fields(&h), vec![("host".into(), "h".into())]);
+    }
+
+    #[test]
+    fn body_framing_from_content_length_or_unknown() {
+        let p = req("POST", "http://a/", &[("content-length", "12")]);
+        let (_, body, flags) = h2_to_head(&p, false);
+        assert_eq!(body, BodyLen::Len(12));
+        assert!(flags.has_cl);
+        let p = req("POST", "http://a/", &[]);
+        let (_, body, _) = h2_to_head(&p, false);
+        assert_eq!(body, BodyLen::Chunked, "unknown length goes out chunked");
+    }
+
+    #[test]
+    fn cookie_crumbs_are_joined_at_the_end() {
+        let p = req(
+            "GET",
+            "http://a/",
+            &[("cookie", "a=1"), ("x", "y"), ("cookie", "b=2")],
+        );
+        let (h, _, _) = h2_to_head(&p, true);
+        assert_eq!(
+            fields(&h),
+            vec![
+                ("host".into(), "a".into()),
+                ("x".into(), "y".into()),
+                ("cookie".into(), "a=1; b=2".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn request_to_h2_takes_authority_and_drops_forbidden_fields() {
+        let mut h = HttpHead::request(b"GET", b"/p?x", Version::Http11, 64);
+        h.add_header(b"Host", b"srv.example");
+        h.add_header(b"Connection", b"keep-alive");
+        h.add_header(b"TE", b"gzip");
+        h.add_header(b"X-A", b"1");
+        let r = head_to_h2(&h);
+        assert_eq!(r.uri().to_string(), "http://srv.example/p?x");
+        let names: Vec<&str> = r.headers().keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, vec!["x-a"]);
+        // an absolute URI gives the authority
+        let h = HttpHead::request(b"GET", b"http://a.example/z", Version::Http2, 64);
+        assert_eq!(head_to_h2(&h).uri().to_string(), "http://a.example/z");
+    }
+
+    #[test]
+    fn response_framing_from_h2() {
+        let p = http::Response::builder()
+            .status(200)
+            .header("content-length", "5")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let (h, body, flags) = h2_rsp_to_head(&p, false);
+        assert_eq!((h.status, body, flags.has_cl), (200, BodyLen::Len(5), true));
+        let (_, body, _) = h2_rsp_to_head(&p, true);
+        assert_eq!(body, BodyLen::None);
+        let p = http::Response::builder()
+            .status(404)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        assert_eq!(h2_rsp_to_head(&p, false).1, BodyLen::Chunked);
+    }
+
+    #[test]
+    fn forbidden_fields() {
+        for n in [
+            "connection",
+            "Keep-Alive",
+            "proxy-connection",
+            "transfer-encoding",
+            "upgrade",
+            "host",
+        ] {
+            assert!(h2_forbidden(n.as_bytes(), b"x"), "{n}");
+        }
+        assert!(h2_forbidden(b"te", b"gzip"));
+        assert!(!h2_forbidden(b"te", b"trailers"));
+        assert!(!h2_forbidden(b"x-connection", b"x"));
+    }
+}

@@ -350,3 +350,64 @@ impl H2c {
         n.max(0) as u32
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h2c() -> H2c {
+        let waker = std::task::Waker::noop().clone();
+        H2c::new(H2State::CliConnecting, H2c::new_io(1024), waker)
+    }
+
+    fn handle() -> StrmId {
+        StrmId::from_raw(0, 1).expect("a valid handle")
+    }
+
+    #[test]
+    fn avail_streams_follows_peer_limit_and_max_reuse() {
+        let mut h = h2c();
+        h.peer_max_streams = 3;
+        assert_eq!(h.avail_streams(), 3);
+        h.streams.push(H2s::new(handle()));
+        h.nb_created = 1;
+        assert_eq!(h.avail_streams(), 2);
+        // max-reuse 1: two streams per connection in all
+        h.max_reuse = 1;
+        assert_eq!(h.avail_streams(), 1);
+        h.nb_created = 2;
+        assert_eq!(h.avail_streams(), 0);
+        h.max_reuse = -1;
+        assert_eq!(h.avail_streams(), 2);
+        h.flags |= h2c_fl::GOAWAY_RCVD;
+        assert_eq!(h.avail_streams(), 0, "no new stream after a GOAWAY");
+    }
+
+    #[test]
+    fn io_reads_pend_only_when_empty() {
+        let io = H2c::new_io(4);
+        let mut r = io.clone();
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut storage = [0u8; 8];
+        let mut buf = ReadBuf::new(&mut storage);
+        assert!(Pin::new(&mut r).poll_read(&mut cx, &mut buf).is_pending());
+        assert!(io.0.borrow().want_rx);
+        io.0.borrow_mut().ibuf.extend_from_slice(b"abc");
+        assert!(Pin::new(&mut r).poll_read(&mut cx, &mut buf).is_ready());
+        assert_eq!(buf.filled(), b"abc");
+        io.0.borrow_mut().eof = true;
+        let mut buf = ReadBuf::new(&mut storage);
+        match Pin::new(&mut r).poll_read(&mut cx, &mut buf) {
+            Poll::Ready(Ok(())) => assert!(buf.filled().is_empty(), "EOF is an empty read"),
+            other => panic!("{other:?}"),
+        }
+        // writes stop at the limit
+        assert!(matches!(
+            Pin::new(&mut r).poll_write(&mut cx, b"12345"),
+            Poll::Ready(Ok(5))
+        ));
+        assert!(Pin::new(&mut r).poll_write(&mut cx, b"6").is_pending());
+        assert!(io.0.borrow().want_tx);
+    }
+}

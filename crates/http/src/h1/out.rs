@@ -449,11 +449,29 @@ fn version_out(head: &HttpHead) -> &[u8] {
 pub fn format_request(head: &HttpHead, out: &mut Vec<u8>) {
     out.extend_from_slice(head.method());
     out.push(b' ');
-    out.extend_from_slice(head.uri());
+    out.extend_from_slice(request_target(head));
     out.push(b' ');
     out.extend_from_slice(version_out(head));
     out.extend_from_slice(b"\r\n");
     push_fields(head, out);
+}
+
+/// The request target written on the start line: an HTTP/2 request keeps its absolute URI
+/// (`scheme://authority/path`) for logs and fetches, but an HTTP/1 server receives the
+/// origin form, as upstream's `HTX_SL_F_NORMALIZED_URI` does (CONNECT keeps its authority).
+fn request_target(head: &HttpHead) -> &[u8] {
+    let uri = head.uri();
+    if head.version != Version::Http2 || uri.starts_with(b"/") || head.meth() == Meth::Connect {
+        return uri;
+    }
+    let Some(i) = uri.windows(3).position(|w| w == b"://") else {
+        return uri;
+    };
+    let rest = &uri[i + 3..];
+    match rest.iter().position(|&c| c == b'/' || c == b'?') {
+        Some(j) if rest[j] == b'/' => &rest[j..],
+        _ => b"/",
+    }
 }
 
 /// Appends the status line and fields of `head`: `version SP code SP reason CRLF` (the space

@@ -1295,3 +1295,28 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn http2_requests_go_out_in_origin_form() {
+    use crate::msg::{HttpHead, Version};
+    let out = |uri: &[u8], ver| {
+        let mut h = HttpHead::request(b"GET", uri, ver, 64);
+        h.add_header(b"host", b"a");
+        let mut o = Vec::new();
+        format_request(&h, &mut o);
+        String::from_utf8(o).unwrap()
+    };
+    assert_eq!(
+        out(b"http://a/p?q=1", Version::Http2),
+        "GET /p?q=1 HTTP/1.1\r\nhost: a\r\n\r\n"
+    );
+    assert_eq!(
+        out(b"https://a", Version::Http2),
+        "GET / HTTP/1.1\r\nhost: a\r\n\r\n"
+    );
+    // an HTTP/1.1 client's absolute URI is forwarded as received
+    assert_eq!(
+        out(b"http://a/p", Version::Http11),
+        "GET http://a/p HTTP/1.1\r\nhost: a\r\n\r\n"
+    );
+}
