@@ -193,6 +193,9 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     if c.flags & co_fl::SOCK_RD_SH == 0 {
                         return false;
                     }
+                } else if c.ibuf.len() >= pre.len() && c.ibuf.starts_with(b"PRI * HTTP/2.0\r\n") {
+                    // a broken preface is not an HTTP/1 request
+                    return h1_front_error(w, ev, cid, 400);
                 }
             }
             match h1::parse_request(&c.ibuf, &lim) {

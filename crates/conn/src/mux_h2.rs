@@ -63,13 +63,21 @@ pub fn h2_init_front(w: &mut World, ev: &mut Ev, cid: ConnId) {
     let io = H2c::new_io(TX_LIMIT);
     io.0.borrow_mut().ibuf = std::mem::take(&mut c.ibuf);
     let mut b = h2::server::Builder::new();
+    // as upstream, only the settings that differ from the protocol's defaults are sent
     b.max_concurrent_streams(t.max_concurrent_streams)
-        .initial_window_size(t.initial_window_size)
-        .header_table_size(t.header_table_size)
-        .max_frame_size(t.max_frame_size)
-        // a header list must fit in a buffer, as upstream's HTX
+        // a header list must fit in a buffer, as upstream's HTX (advertised: h2 enforces
+        // only what it announces, and a list up to 16 MB must not be buffered)
         .max_header_list_size(bufsize as u32)
         .max_send_buffer_size(bufsize);
+    if t.initial_window_size != 65535 {
+        b.initial_window_size(t.initial_window_size);
+    }
+    if t.header_table_size != 4096 {
+        b.header_table_size(t.header_table_size);
+    }
+    if t.max_frame_size != 16384 {
+        b.max_frame_size(t.max_frame_size);
+    }
     let hs = b.handshake::<_, Bytes>(io.clone());
     let waker = ev.waker(c.task);
     c.expire = hrs_ev::TICK_ETERNITY;
@@ -259,9 +267,11 @@ pub fn h2_shutdown(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
     let idle = h2.used_streams() == 0;
     match &mut h2.state {
         H2State::Srv(conn) => {
-            if idle {
+            if idle && !ev.stopping() {
+                // an idle timeout: GOAWAY with the last stream processed, then close
                 conn.abrupt_shutdown(h2::Reason::NO_ERROR);
             } else {
+                // soft stop or streams in flight: GOAWAY(2^31-1), the streams finish
                 conn.graceful_shutdown();
             }
         }
@@ -353,6 +363,7 @@ fn h2_to_head(parts: &http::request::Parts, end_stream: bool) -> (HttpHead, Body
     let authority = uri.authority().map(|a| a.as_str());
     let full;
     let uri_text: &str = match (authority, uri.scheme_str()) {
+        _ if path == "*" => path,
         (Some(a), Some(sch)) if parts.method != http::Method::CONNECT => {
             full = format!("{sch}://{a}{path}");
             &full
@@ -414,6 +425,33 @@ fn h2_to_head(parts: &http::request::Parts, end_stream: bool) -> (HttpHead, Body
     (head, body, flags)
 }
 
+/// How bad a request the h2 crate accepted is, for us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReqError {
+    /// The stream is refused (RST_STREAM PROTOCOL_ERROR).
+    Stream,
+    /// The stream is refused and the connection closed (GOAWAY PROTOCOL_ERROR), as
+    /// upstream does for unparsable or conflicting `content-length` values.
+    Connection,
+}
+
+/// Checks what upstream refuses and the h2 crate does not: CONNECT without `:authority`,
+/// invalid or conflicting `content-length` values.
+fn h2_req_error(parts: &http::request::Parts) -> Option<ReqError> {
+    if parts.method == http::Method::CONNECT && parts.uri.authority().is_none() {
+        return Some(ReqError::Stream);
+    }
+    let mut clen: Option<&[u8]> = None;
+    for v in parts.headers.get_all(http::header::CONTENT_LENGTH) {
+        let v = v.as_bytes();
+        if v.is_empty() || !v.iter().all(u8::is_ascii_digit) || clen.is_some_and(|c| c != v) {
+            return Some(ReqError::Connection);
+        }
+        clen = Some(v);
+    }
+    None
+}
+
 /// A request stream was accepted on front connection `cid`: creates our stream for it.
 fn h2_front_new_stream(
     w: &mut World,
@@ -424,6 +462,19 @@ fn h2_front_new_stream(
 ) {
     let (parts, body) = req.into_parts();
     let end_stream = body.is_end_stream();
+    if let Some(reason) = h2_req_error(&parts) {
+        // a malformed request the h2 crate let through (`h2c_dec_hdrs` refuses it)
+        let mut respond = respond;
+        respond.send_reset(h2::Reason::PROTOCOL_ERROR);
+        if reason == ReqError::Connection {
+            if let Mux::H2(h2) = &mut w.conns[cid].mux {
+                if let H2State::Srv(conn) = &mut h2.state {
+                    conn.abrupt_shutdown(h2::Reason::PROTOCOL_ERROR);
+                }
+            }
+        }
+        return;
+    }
     let (head, blen, flags) = h2_to_head(&parts, end_stream);
     let id = respond.stream_id().as_u32();
     let Some(sid) = stream_new(w, ev, cid) else {
