@@ -23,7 +23,7 @@ pub struct ProxyRules {
     http_req: Vec<Rule>,
     http_res: Vec<Rule>,
     http_after_res: Vec<Rule>,
-    switching: Vec<(String, Option<Cond>)>,
+    switching: Vec<(SwitchTarget, Option<Cond>)>,
     log_format: Option<LogFormat>,
     warnings: Vec<CompileError>,
 }
@@ -38,6 +38,13 @@ fn what(px: &Proxy) -> String {
         "backend"
     };
     format!("{t} '{}'", px.name)
+}
+
+/// The backend of a `use_backend` rule: a name, or a log-format rendered per request.
+#[derive(Clone, Debug)]
+enum SwitchTarget {
+    Static(String),
+    Dynamic(LogFormat),
 }
 
 /// Compiles the ACLs, rules, switching conditions and log format of `px`.
@@ -123,7 +130,18 @@ pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
                 Some(cond)
             }
         };
-        switching.push((sr.backend.clone(), cond));
+        let target = if sr.backend.contains("%[") {
+            let f = LogFormat::compile_http(&sr.backend, Where::FE_SWITCH).map_err(|m| {
+                CompileError {
+                    loc: Some(sr.loc.clone()),
+                    msg: format!("error detected while parsing switching rule : {m}."),
+                }
+            })?;
+            SwitchTarget::Dynamic(f)
+        } else {
+            SwitchTarget::Static(sr.backend.clone())
+        };
+        switching.push((target, cond));
     }
     let log_format = if !fe {
         None
@@ -197,12 +215,22 @@ impl ProxyRules {
     }
 
     /// The backend named by the first `use_backend` rule whose condition holds (rules without
-    /// a condition always hold); `None` to fall back to `default_backend`.
-    pub fn switch_backend(&self, ctx: &dyn SampleCtx) -> Option<&str> {
-        self.switching
+    /// a condition always hold), a dynamic name (`use_backend be_%[...]`) rendered for this
+    /// request; `None` to fall back to `default_backend` (the caller also falls back when
+    /// no backend has the rendered name, as upstream).
+    pub fn switch_backend(&self, ctx: &dyn SampleCtx) -> Option<String> {
+        let (t, _) = self
+            .switching
             .iter()
-            .find(|(_, c)| c.as_ref().is_none_or(|c| c.eval(&self.acls, ctx, Dir::Req)))
-            .map(|(b, _)| b.as_str())
+            .find(|(_, c)| c.as_ref().is_none_or(|c| c.eval(&self.acls, ctx, Dir::Req)))?;
+        Some(match t {
+            SwitchTarget::Static(name) => name.clone(),
+            SwitchTarget::Dynamic(f) => {
+                let mut out = Vec::new();
+                f.render(ctx, &mut out);
+                String::from_utf8_lossy(&out).into_owned()
+            }
+        })
     }
 }
 
@@ -311,7 +339,7 @@ mod tests {
         assert_eq!(r.name(), "fe");
         let sw = |uri: &str, host: &str| {
             let c = TestCtx::get(uri, &[("host", host)]);
-            r.switch_backend(&c).map(String::from)
+            r.switch_backend(&c)
         };
         assert_eq!(sw("/api/x", "h").as_deref(), Some("api"));
         assert_eq!(sw("/x", "IMG.example").as_deref(), Some("static"));
@@ -319,7 +347,17 @@ mod tests {
         assert_eq!(sw("/x", "h"), None);
         let mut c = TestCtx::get("/x", &[]);
         c.req = Some(HttpHead::request(b"POST", b"/x", Version::Http11, 0));
-        assert_eq!(r.switch_backend(&c), Some("other"));
+        assert_eq!(r.switch_backend(&c).as_deref(), Some("other"));
+        // a dynamic name is rendered per request
+        let mut d = p.clone();
+        d.switching_rules = vec![SwitchRule {
+            backend: "be_%[req.hdr(x-be)]".into(),
+            cond: None,
+            loc: loc(9),
+        }];
+        let rd = compile_proxy(&d).unwrap();
+        let c = TestCtx::get("/x", &[("x-be", "b3")]);
+        assert_eq!(rd.switch_backend(&c).as_deref(), Some("be_b3"));
         p.switching_rules.push(SwitchRule {
             backend: "x".into(),
             cond: Some(CondSpec {

@@ -225,9 +225,7 @@ pub fn req_rules(w: &mut World, sid: StrmId) -> (RuleResult, bool) {
     // backend switching (`process_switching_rules`): use_backend, else default_backend,
     // else the frontend itself (a listen section, or no backend: 503)
     let w = ctx.w;
-    let chosen = fe_rules
-        .switch_backend(&StrmCtx { w, sid })
-        .map(str::to_owned);
+    let chosen = fe_rules.switch_backend(&StrmCtx { w, sid });
     let be = chosen
         .and_then(|name| w.be_index.get(&name).copied())
         .or(w.proxies[fe].default_be)
