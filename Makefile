@@ -32,9 +32,11 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Side-by-side measurements (not tests): server connections opened per request under
-# one-request clients, upstream haproxy vs haproxy-rs, per http-reuse mode.
+# one-request clients, upstream haproxy vs haproxy-rs, per http-reuse mode; HTTP/2 client
+# throughput and CPU per request (h2load), upstream haproxy vs haproxy-rs.
 bench: build deps
 	tools/reuse-bench.sh target/release/haproxy-rs
+	tools/h2-bench.sh target/release/haproxy-rs
 
 clean:
 	$(CARGO) clean
