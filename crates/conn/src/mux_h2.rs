@@ -156,7 +156,12 @@ fn h2_recv(w: &mut World, ev: &mut Ev, cid: ConnId) -> usize {
     }
     b.eof |= c.has(co_fl::SOCK_RD_SH);
     b.err |= c.has(co_fl::ERROR);
-    n + usize::from(b.eof && b.want_rx)
+    if (b.eof || b.err) && b.want_rx {
+        // h2 waits for bytes that will never come: let it see the end once
+        b.want_rx = false;
+        return n + 1;
+    }
+    n
 }
 
 /// Sends the mux's output buffer. Returns true when h2 was waiting for room and got some.
@@ -637,7 +642,15 @@ fn bodyless(meth: Meth, status: u16) -> bool {
 
 /// Sends the response head and body of front stream `e` from `s` as flow control allows.
 fn front_tx(e: &mut H2s, s: &mut Stream, cx: &mut Context<'_>, bufsize: usize) {
-    if e.has(h2s_fl::TX_DONE | h2s_fl::RST) {
+    if e.has(h2s_fl::RST) {
+        return;
+    }
+    if e.has(h2s_fl::TX_DONE) {
+        // a bodyless response ended on HEADERS: what the server still sends is dropped
+        s.res.buf.clear();
+        if s.res.has(cf::EOM) && !s.res.has(cf::DONE) {
+            s.res.flags |= cf::DONE;
+        }
         return;
     }
     if !e.has(h2s_fl::HEAD_SENT) {
@@ -951,6 +964,8 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
     };
     let mut progress = false;
     let mut wake = Vec::new();
+    // new streams open while the server's concurrency limit allows; the others still move
+    let mut can_open = true;
     for e in &mut h2.streams {
         let Some(sid) = e.strm else { continue };
         let Some(s) = streams.get_mut(sid) else {
@@ -967,6 +982,9 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
             let Some(req) = s.txn.req.as_ref() else {
                 continue;
             };
+            if !can_open {
+                continue;
+            }
             match send.poll_ready(&mut cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(err)) => {
@@ -976,7 +994,10 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     wake.push((s.task, None));
                     continue;
                 }
-                Poll::Pending => break,
+                Poll::Pending => {
+                    can_open = false;
+                    continue;
+                }
             }
             let r = head_to_h2(req);
             let eos = s.req.has(cf::EOM) && s.req.buf.is_empty() && s.req.trailers.is_none();
