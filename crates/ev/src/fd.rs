@@ -14,7 +14,10 @@
 //!   [`crate::Ev::fd_send_ready`] is false: the next edge will wake the owner with IO;
 //! * a caller clears a READY bit ([`crate::Ev::fd_cant_recv`]/[`crate::Ev::fd_cant_send`]) only
 //!   after a real `EAGAIN`/`WouldBlock`, otherwise no edge may ever come and the fd stalls;
-//! * after a short read/write the bit stays set (the next attempt will tell).
+//! * the one exception: a short read on a stream socket proves the receive queue empty, and
+//!   any later data raises a new edge, so [`crate::Ev::fd_drained_recv`] clears READY_R
+//!   then (a short read after SHUT_R was the last data: the caller takes the end at once);
+//! * after a short write the bit stays set (the next attempt will tell).
 //!
 //! A new entry starts with no READY bit: registering (`epoll_ctl(ADD)`) an fd that already has
 //! data or room reports it as an edge in the next poll, so nothing is lost. SHUT and ERR bits are

@@ -11,11 +11,14 @@
 //! poll(timeout) ──► fd events ──► readiness cache (fd_update_events) + wakeup(owner, IO)
 //! Waker::wake ────► inbox ───────► wakeup(task, OTHER)          (drained once per iteration)
 //! timer tree ─────► expired ─────► wakeup(task, TIMER)          (wake_expired_tasks)
-//! run queue ──────► one bounded pass: at most runqueue_depth tasks queued before the pass
+//! run queue ──────► one bounded pass: at most runqueue_depth tasks, those it wakes included
 //! ```
 //!
 //! Rules the caller relies on:
 //! * A task woken many times before it runs runs once, with the union of the reasons.
+//! * A pass runs the queued tasks and those they wake (wakers' wake-ups included), at most
+//!   `runqueue_depth` of them, and each task at most once: a chain of wake-ups (socket ->
+//!   stream -> socket) completes in one pass, as upstream's tasklets do.
 //! * The task's queued flag is cleared *before* [`TaskHandler::process`] is called, so a wakeup
 //!   during its own run (including an h2 self-wake through its [`std::task::Waker`]) makes it
 //!   run again in a later pass, never lost and never in the same pass.
@@ -155,6 +158,9 @@ pub struct Ev<C: Copy> {
     signals: Option<(SignalFd, TaskId)>,
     stopping: bool,
     loops: u64,
+    /// Run-queue entries put back for the next pass (their task already ran in this one);
+    /// kept to reuse its allocation.
+    later: Vec<TaskId>,
 }
 
 impl<C: Copy> Ev<C> {
@@ -184,6 +190,7 @@ impl<C: Copy> Ev<C> {
             signals: None,
             stopping: false,
             loops: 0,
+            later: Vec::new(),
         })
     }
 
@@ -404,6 +411,14 @@ impl<C: Copy> Ev<C> {
         self.fdtab.clr(fd, FD_EV_READY_R);
     }
 
+    /// The caller's `recv` on a stream socket returned fewer bytes than it asked for: the
+    /// receive queue is empty, and data arriving later raises a new edge, so readiness is
+    /// dropped as after `EAGAIN` without paying for that `EAGAIN` (upstream's short-read
+    /// rule in `raw_sock_to_buf`). Not for datagram sockets or pipes.
+    pub fn fd_drained_recv(&mut self, fd: FdId) {
+        self.fdtab.clr(fd, FD_EV_READY_R);
+    }
+
     /// `fd_cant_send`: the caller's `send` just returned `EAGAIN`.
     pub fn fd_cant_send(&mut self, fd: FdId) {
         self.fdtab.clr(fd, FD_EV_READY_W);
@@ -487,8 +502,10 @@ impl<C: Copy> Ev<C> {
     ///    wake the signal task with SIGNAL); no syscall here;
     /// 4. drain the waker inbox into the run queue;
     /// 5. wake expired timers with TIMER, in expiry order (their `expire` reset to eternity);
-    /// 6. run one pass: only tasks queued before the pass starts, at most `runqueue_depth`,
-    ///    FIFO; each task's queued flag and reasons are cleared before `h.process` is called.
+    /// 6. run one pass, FIFO, at most `runqueue_depth` tasks: the queued ones, then those the
+    ///    pass wakes (a chain of wake-ups, say socket -> stream -> other socket, completes
+    ///    in one pass as upstream's tasklets do); each task's queued flag and reasons are
+    ///    cleared before `h.process` is called.
     ///
     /// Errors: a poll failure other than `EINTR` (an interrupted poll counts as no event and
     /// the iteration goes on).
@@ -533,20 +550,40 @@ impl<C: Copy> Ev<C> {
         // 5: wake_expired_tasks
         st.expired = self.sched.wake_expired();
 
-        // 6: process_runnable_tasks, one bounded pass
-        let entries = self.sched.rq.len();
-        let mut popped = 0;
-        while popped < entries && st.ran < self.cfg.runqueue_depth {
-            popped += 1;
-            let Some(id) = self.sched.rq.pop_front() else {
-                break;
+        // 6: process_runnable_tasks, one pass bounded by the budget; what the pass wakes
+        // runs in it too (upstream's tasklets), wakers' wake-ups included, but a task runs
+        // at most once a pass: one woken again waits, still queued, for the next pass
+        self.sched.new_pass();
+        let mut later = std::mem::take(&mut self.later);
+        while st.ran < self.cfg.runqueue_depth {
+            let id = match self.sched.rq.pop_front() {
+                Some(id) => id,
+                None => {
+                    let mut woke = false;
+                    for (t, reason) in self.inbox.drain() {
+                        self.sched.wakeup(t, reason);
+                        woke = true;
+                    }
+                    if !woke {
+                        break;
+                    }
+                    continue;
+                }
             };
+            if self.sched.ran_this_pass(id) {
+                later.push(id);
+                continue;
+            }
             let Some((ctx, reason)) = self.sched.take_queued(id) else {
                 continue; // freed while queued
             };
             h.process(self, id, ctx, reason);
             st.ran += 1;
         }
+        for id in later.drain(..).rev() {
+            self.sched.rq.push_front(id);
+        }
+        self.later = later;
         st.left = self.sched.nr_queued();
         self.loops += 1;
         trace!(target: "hrs::ev", "loop {} {:?} now {}", self.loops, st, self.now());

@@ -198,6 +198,8 @@ struct Task<C> {
     queued: bool,
     /// Key in the timer tree when armed (`task_in_wq`).
     timer: Option<TimerKey>,
+    /// The last pass ([`Sched::pass`]) that ran the task: a task runs at most once a pass.
+    ran_pass: u32,
 }
 
 /// Tasks, run queue, timers and clock. See the module doc.
@@ -209,6 +211,8 @@ pub(crate) struct Sched<C> {
     timers: BTreeMap<TimerKey, TaskId>,
     timer_seq: u64,
     pub(crate) clock: Clock,
+    /// Number of the current run pass (wraps; pass 0 is never current).
+    pub(crate) pass: u32,
 }
 
 impl<C: Copy> Sched<C> {
@@ -220,6 +224,7 @@ impl<C: Copy> Sched<C> {
             timers: BTreeMap::new(),
             timer_seq: 0,
             clock: Clock::new(base),
+            pass: 0,
         }
     }
 
@@ -230,6 +235,7 @@ impl<C: Copy> Sched<C> {
             state: WakeReason::NONE,
             queued: false,
             timer: None,
+            ran_pass: 0,
         });
         let id = TaskId::new(h);
         trace!(target: "hrs::ev", "task_new {id:?}");
@@ -305,10 +311,23 @@ impl<C: Copy> Sched<C> {
         if !t.queued {
             return None;
         }
+        t.ran_pass = self.pass;
         t.queued = false;
         self.nr_queued -= 1;
         let reason = std::mem::take(&mut t.state);
         Some((t.ctx, reason))
+    }
+
+    /// Starts a new run pass (see [`Sched::ran_this_pass`]).
+    pub(crate) fn new_pass(&mut self) {
+        self.pass = self.pass.wrapping_add(1).max(1);
+    }
+
+    /// True if live task `id` already ran in the current pass (it waits for the next one).
+    pub(crate) fn ran_this_pass(&self, id: TaskId) -> bool {
+        self.tasks
+            .get(id.key())
+            .is_some_and(|t| t.ran_pass == self.pass)
     }
 
     pub(crate) fn task_expire(&self, id: TaskId) -> Option<Tick> {

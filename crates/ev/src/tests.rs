@@ -187,6 +187,42 @@ fn many_wakeups_run_once_per_pass_and_self_wake_runs_later() {
 }
 
 #[test]
+fn a_chain_of_wakeups_completes_in_one_pass_each_task_once() {
+    let mut ev = ev_with(EvConfig::default());
+    let a = ev.task_new(1);
+    let b = ev.task_new(2);
+    let c = ev.task_new(3);
+    ev.wakeup(a, WakeReason::IO);
+    let mut runs = Vec::new();
+    let mut h = |ev: &mut Ev<u32>, _t: TaskId, ctx: u32, r: WakeReason| {
+        runs.push((ctx, r));
+        let next = match ctx {
+            1 => b, // socket -> stream
+            2 => c, // stream -> other socket
+            _ => a, // back to the first: next pass
+        };
+        ev.wakeup(next, WakeReason::MSG);
+    };
+    let st = ev.run_once(&mut h).unwrap();
+    assert_eq!((st.ran, st.left), (3, 1));
+    assert!(
+        ev.is_queued(a),
+        "a task woken again after it ran waits, queued"
+    );
+    let st = ev.run_once(&mut h).unwrap();
+    assert_eq!(st.ran, 3);
+    assert_eq!(
+        runs[..4],
+        [
+            (1, WakeReason::IO),
+            (2, WakeReason::MSG),
+            (3, WakeReason::MSG),
+            (1, WakeReason::MSG)
+        ]
+    );
+}
+
+#[test]
 fn runqueue_depth_bounds_a_pass() {
     let mut ev = ev_with(EvConfig {
         runqueue_depth: 200,
@@ -199,7 +235,7 @@ fn runqueue_depth_bounds_a_pass() {
     let mut order = Vec::new();
     let mut h = |ev: &mut Ev<u32>, _t: TaskId, c: u32, _r: WakeReason| {
         order.push(c);
-        // a task queued during the pass must wait for the next pass even with budget left
+        // a task woken during the pass runs in it while the budget lasts
         if c == 450 {
             let extra = ev.task_new(1000);
             ev.wakeup(extra, WakeReason::MSG);
@@ -210,7 +246,7 @@ fn runqueue_depth_bounds_a_pass() {
         let st = ev.run_once(&mut h).unwrap();
         ran.push((st.ran, st.left));
     }
-    assert_eq!(ran, vec![(200, 300), (200, 100), (100, 1), (1, 0)]);
+    assert_eq!(ran, vec![(200, 300), (200, 100), (101, 0), (0, 0)]);
     let mut expect: Vec<u32> = (0..500).collect();
     expect.push(1000);
     assert_eq!(order, expect, "FIFO");
