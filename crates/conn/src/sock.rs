@@ -7,10 +7,21 @@ use hrs_ev::WakeReason;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 
-/// Size of one `recv` at most (the stack buffer).
+/// Size of one `recv` at most (the per-thread receive buffer).
 const RECV_CHUNK: usize = 16384;
 
-/// Creates a frontend connection for an accepted socket and registers it.
+thread_local! {
+    /// Where `recv` lands before the bytes are appended to a connection's buffer (HAProxy's
+    /// per-thread `trash`): allocated and zeroed once per thread, so a connection's buffer
+    /// only grows by what was received (idle connections stay small) and no call pays for
+    /// zeroing 16 kB.
+    static RECV_TRASH: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0u8; RECV_CHUNK].into_boxed_slice());
+}
+
+/// Creates a frontend connection for an accepted socket and registers it. `dst` is the
+/// local address when the caller knows it (a listener bound to one address); otherwise it
+/// is read from the socket.
 ///
 /// # Errors
 /// The poller refused the socket; nothing is left allocated.
@@ -21,6 +32,7 @@ pub fn conn_new_front(
     px: PxId,
     mux: Mux,
     src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
 ) -> io::Result<ConnId> {
     let task = ev.task_new(Ctx::Signals);
     let fd = match ev.fd_register(&mut sock, task) {
@@ -30,7 +42,8 @@ pub fn conn_new_front(
             return Err(e);
         }
     };
-    let dst = sock.local_addr().ok();
+    // a listener bound to one address gives it to all its connections: no getsockname
+    let dst = dst.or_else(|| sock.local_addr().ok());
     let _ = sock.set_nodelay(true);
     let mut c = Connection::new(task, Side::Front, px, mux);
     c.sock = Some(sock);
@@ -77,16 +90,25 @@ pub fn conn_new_back(
 }
 
 /// Closes and frees a connection: takes it out of its server pool and session list,
-/// deregisters the socket, frees its task. The caller must have detached it from its stream
+/// drops its fd entry and closes the socket (closing removes it from epoll: no
+/// `epoll_ctl(DEL)`), frees its task. The caller must have detached it from its stream
 /// first (checked in debug builds).
+///
+/// A server connection the server did not close first is closed with a reset, as upstream
+/// does (`FD_LINGER_RISK`): the proxy keeps no `TIME_WAIT` per server connection, which
+/// under connection churn would exhaust the source ports.
 pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) {
     w.conn_unlink_all(id);
     let Some(mut c) = w.conns.remove(id) else {
         return;
     };
     debug_assert!(c.used_streams() == 0, "conn_free of an attached connection");
-    if let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) {
-        let _ = ev.fd_deregister(fd, sock);
+    if c.side == Side::Back && !c.has(co_fl::SOCK_RD_SH) && c.has(co_fl::CONNECTED) {
+        conn_set_linger0(&mut c);
+    }
+    if let Some(fd) = c.fd {
+        // the socket is never duplicated, so its close (when `c` drops) leaves epoll
+        ev.fd_delete(fd);
     }
     ev.task_free(c.task);
     if c.side == Side::Front {
@@ -97,8 +119,12 @@ pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) {
     }
 }
 
-/// Checks the outcome of a pending connect (`conn_fd_check`). Returns `Some(true)` once
+/// Checks the outcome of a pending connect (`sock_conn_check`). Returns `Some(true)` once
 /// connected, `Some(false)` on failure (flag `ERROR` set), `None` while still in progress.
+///
+/// As upstream with a poller that reports errors and hang-ups (epoll), a writable edge
+/// without error or hang-up means the connect succeeded: no syscall. Only the other cases
+/// ask the socket.
 pub fn conn_check_connect(c: &mut Connection, ev: &mut Ev) -> Option<bool> {
     if !c.has(co_fl::WAIT_L4_CONN) {
         return Some(!c.has(co_fl::ERROR));
@@ -107,6 +133,10 @@ pub fn conn_check_connect(c: &mut Connection, ev: &mut Ev) -> Option<bool> {
     let sock = c.sock.as_mut()?;
     if !ev.fd_send_ready(fd) && !ev.fd_error(fd) && !ev.fd_shut_r(fd) {
         return None;
+    }
+    if ev.fd_send_ready(fd) && !ev.fd_error(fd) && !ev.fd_shut_r(fd) {
+        c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::CONNECTED;
+        return Some(true);
     }
     match sock.take_error() {
         Ok(None) => {}
@@ -118,7 +148,6 @@ pub fn conn_check_connect(c: &mut Connection, ev: &mut Ev) -> Option<bool> {
     match sock.peer_addr() {
         Ok(_) => {
             c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::CONNECTED;
-            c.src = sock.local_addr().ok();
             Some(true)
         }
         Err(e) if e.kind() == io::ErrorKind::NotConnected => {
@@ -146,32 +175,46 @@ pub fn conn_recv(c: &mut Connection, ev: &mut Ev, limit: usize) -> usize {
 }
 
 /// [`conn_recv`] into `dst` instead of `c.ibuf` (the HTTP/2 mux's buffers).
+///
+/// A read shorter than asked drains the socket (`raw_sock_to_buf`): the receive queue was
+/// emptied, so readiness is dropped without the `EAGAIN` a further `recv` would cost; new
+/// data raises a new edge. If the poller already reported the peer's shutdown, that short
+/// read was the last data and the end is taken at once.
 pub fn conn_recv_buf(c: &mut Connection, ev: &mut Ev, dst: &mut Vec<u8>, limit: usize) -> usize {
     let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) else {
         return 0;
     };
-    let mut total = 0;
-    let mut tmp = [0u8; RECV_CHUNK];
-    while dst.len() < limit
-        && ev.fd_recv_ready(fd)
-        && c.flags & (co_fl::SOCK_RD_SH | co_fl::ERROR) == 0
-    {
-        let room = (limit - dst.len()).min(RECV_CHUNK);
-        match sock.read(&mut tmp[..room]) {
-            Ok(0) => {
-                c.flags |= co_fl::SOCK_RD_SH;
+    RECV_TRASH.with(|trash| {
+        let mut trash = trash.borrow_mut();
+        let mut total = 0;
+        while dst.len() < limit
+            && ev.fd_recv_ready(fd)
+            && c.flags & (co_fl::SOCK_RD_SH | co_fl::ERROR) == 0
+        {
+            let room = (limit - dst.len()).min(RECV_CHUNK);
+            match sock.read(&mut trash[..room]) {
+                Ok(0) => {
+                    c.flags |= co_fl::SOCK_RD_SH;
+                }
+                Ok(n) => {
+                    dst.extend_from_slice(&trash[..n]);
+                    total += n;
+                    c.bytes_in += n as u64;
+                    if n < room {
+                        if ev.fd_shut_r(fd) {
+                            c.flags |= co_fl::SOCK_RD_SH;
+                        } else {
+                            ev.fd_drained_recv(fd);
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ev.fd_cant_recv(fd),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => c.flags |= co_fl::ERROR | co_fl::SOCK_RD_SH,
             }
-            Ok(n) => {
-                dst.extend_from_slice(&tmp[..n]);
-                total += n;
-                c.bytes_in += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ev.fd_cant_recv(fd),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => c.flags |= co_fl::ERROR | co_fl::SOCK_RD_SH,
         }
-    }
-    total
+        total
+    })
 }
 
 /// Sends what `c.obuf` holds as far as the socket takes it. Returns true when the buffer is

@@ -163,7 +163,10 @@ pub struct Connection {
     pub owner: Option<SessId>,
     /// Frontend (front) or backend (back) proxy.
     pub px: PxId,
+    /// The source address: the client's (front, from `accept`); unset on the back side,
+    /// where [`Connection::src_addr`] reads it from the socket when asked.
     pub src: Option<SocketAddr>,
+    /// The destination address: ours (front) or the server's (back).
     pub dst: Option<SocketAddr>,
     /// The stream attached to the mux (one for H1).
     pub strm: Option<StrmId>,
@@ -187,6 +190,12 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The source address (`conn_get_src`): `src` if known, else the socket's local address
+    /// (a server connection's, read only when a log or a fetch needs it: one `getsockname`).
+    pub fn src_addr(&self) -> Option<SocketAddr> {
+        self.src.or_else(|| self.sock.as_ref()?.local_addr().ok())
+    }
+
     /// A fresh connection object with no socket yet.
     pub fn new(task: TaskId, side: Side, px: PxId, mux: Mux) -> Connection {
         Connection {

@@ -46,6 +46,9 @@ struct Listener {
     unlink: Option<String>,
     /// `bind ... proto h2`: connections speak HTTP/2 from the first byte.
     proto_h2: bool,
+    /// The address a TCP listener is bound to when it is one address (not a wildcard): the
+    /// local address of every connection it accepts, known without `getsockname`.
+    local: Option<std::net::SocketAddr>,
 }
 
 /// Why a listener could not be set up; printed as an alert at startup.
@@ -210,6 +213,10 @@ impl Worker {
             Sock::Tcp(l) => ev.fd_register(l, task)?,
             Sock::Unix(l) => ev.fd_register(l, task)?,
         };
+        let local = match &sock {
+            Sock::Tcp(l) => l.local_addr().ok().filter(|a| !a.ip().is_unspecified()),
+            Sock::Unix(_) => None,
+        };
         self.listeners.push(Listener {
             sock: Some(sock),
             fd,
@@ -218,6 +225,7 @@ impl Worker {
             fe,
             unlink,
             proto_h2: false,
+            local,
         });
         Ok(())
     }
@@ -292,21 +300,17 @@ impl Worker {
                 return;
             }
             let res = match sock {
-                Sock::Tcp(s) => s.accept().map(|(c, a)| {
-                    (
-                        OwnedFd::from(c),
-                        format!("{}:{}", a.ip(), a.port()),
-                        Some(a),
-                    )
-                }),
-                Sock::Unix(s) => s
-                    .accept()
-                    .map(|(c, _)| (OwnedFd::from(c), "unix:1".to_string(), None)),
+                Sock::Tcp(s) => s.accept().map(|(c, a)| (OwnedFd::from(c), Some(a))),
+                Sock::Unix(s) => s.accept().map(|(c, _)| (OwnedFd::from(c), None)),
             };
             match res {
-                Ok((conn, peer, addr)) => {
+                Ok((conn, addr)) => {
                     self.accepted = self.accepted.wrapping_add(1);
                     if self.debug {
+                        let peer = match addr {
+                            Some(a) => format!("{}:{}", a.ip(), a.port()),
+                            None => "unix:1".to_string(),
+                        };
                         eprintln!(
                             "{:08x}:{}.accept({:04x})={:04x} from [{}] ALPN=<none>",
                             self.accepted,
@@ -332,9 +336,15 @@ impl Worker {
                     }
                     let sock = mio::net::TcpStream::from(conn);
                     let h2 = l.proto_h2;
-                    if let Err(e) =
-                        hrs_stream::session_accept(&mut self.world, ev, sock, fe, Some(addr), h2)
-                    {
+                    if let Err(e) = hrs_stream::session_accept(
+                        &mut self.world,
+                        ev,
+                        sock,
+                        fe,
+                        Some(addr),
+                        l.local,
+                        h2,
+                    ) {
                         log::warn!(target: "hrs::listener", "session_accept on {}: {e:?}", l.proxy);
                     }
                 }

@@ -60,7 +60,7 @@ impl SampleCtx for StrmCtx<'_> {
         s.si[1]
             .conn
             .and_then(|c| self.w.conns.get(c))
-            .and_then(|c| c.src)
+            .and_then(|c| c.src_addr())
     }
     fn fe_name(&self) -> &str {
         &self.w.proxies[self.w.streams[self.sid].fe].cfg.name

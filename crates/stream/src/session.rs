@@ -18,6 +18,8 @@ pub enum AcceptError {
 /// (`session_accept_fd`). In `mode tcp` the stream is created at once; in `mode http` the
 /// mux creates one per request. `proto_h2` (`bind ... proto h2`) starts the HTTP/2 mux at
 /// once; otherwise HTTP/1 starts and upgrades itself if the client sends the HTTP/2 preface.
+/// `dst` is the local address when the listener knows it (bound to one address), else
+/// `None` and it is read from the socket.
 ///
 /// # Errors
 /// The socket could not be registered; it is closed.
@@ -27,6 +29,7 @@ pub fn session_accept(
     sock: mio::net::TcpStream,
     fe: PxId,
     src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
     proto_h2: bool,
 ) -> Result<SessId, AcceptError> {
     let tcp = w.proxies[fe].cfg.mode == Mode::Tcp;
@@ -35,7 +38,7 @@ pub fn session_accept(
     } else {
         Mux::H1(H1c::default())
     };
-    let cid = hrs_conn::conn_new_front(w, ev, sock, fe, mux, src).map_err(AcceptError::Io)?;
+    let cid = hrs_conn::conn_new_front(w, ev, sock, fe, mux, src, dst).map_err(AcceptError::Io)?;
     w.global.curr_conn += 1;
     let px = &mut w.proxies[fe];
     px.feconn += 1;
