@@ -226,6 +226,7 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                         w.conns[cid].flags |= co_fl::ERROR;
                         return true;
                     };
+                    let capture = w.fe_logs_streams(w.streams[sid].fe);
                     let s = &mut w.streams[sid];
                     s.req.total += consumed as u64;
                     if !first {
@@ -240,12 +241,14 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     s.txn.http10 = !flags.ver11;
                     s.txn.req_flags = flags;
                     s.txn.meth = msg.head.meth();
-                    s.txn.req_line = format!(
-                        "{} {} {}",
-                        String::from_utf8_lossy(msg.head.method()),
-                        String::from_utf8_lossy(msg.head.uri()),
-                        msg.head.version.as_str()
-                    );
+                    if capture {
+                        s.txn.req_line = format!(
+                            "{} {} {}",
+                            String::from_utf8_lossy(msg.head.method()),
+                            String::from_utf8_lossy(msg.head.uri()),
+                            msg.head.version.as_str()
+                        );
+                    }
                     s.txn.req_body = body;
                     s.txn.req = Some(msg.head);
                     if done {

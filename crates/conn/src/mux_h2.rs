@@ -124,11 +124,16 @@ pub fn h2_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> H2Outcome {
             Side::Front => h2_front_process(w, ev, cid),
             Side::Back => h2_back_process(w, ev, cid),
         };
-        progress |= h2_send(w, ev, cid);
+        // inside the loop, send only when h2 waits for room: the frames of every stream
+        // then leave together in the one send below (upstream's h2_send after h2_process)
+        if h2c_of(&mut w.conns[cid]).io.0.borrow().want_tx {
+            progress |= h2_send(w, ev, cid);
+        }
         if !progress {
             break;
         }
     }
+    h2_send(w, ev, cid);
     finish(w, ev, cid)
 }
 
@@ -485,6 +490,7 @@ fn h2_front_new_stream(
     let Some(sid) = stream_new(w, ev, cid) else {
         return;
     };
+    let capture = w.fe_logs_streams(w.streams[sid].fe);
     let s = &mut w.streams[sid];
     s.req.total += head.wire_len() as u64;
     // every HTTP/2 request counts as a later one (`http_first_req` is 0, reuse "later")
@@ -495,11 +501,13 @@ fn h2_front_new_stream(
     s.txn.http10 = false;
     s.txn.req_flags = flags;
     s.txn.meth = head.meth();
-    s.txn.req_line = format!(
-        "{} {} HTTP/2.0",
-        String::from_utf8_lossy(head.method()),
-        String::from_utf8_lossy(head.uri())
-    );
+    if capture {
+        s.txn.req_line = format!(
+            "{} {} HTTP/2.0",
+            String::from_utf8_lossy(head.method()),
+            String::from_utf8_lossy(head.uri())
+        );
+    }
     s.txn.req_body = blen;
     s.txn.req = Some(head);
     let mut e = H2s::new(sid);
