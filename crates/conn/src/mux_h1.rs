@@ -226,7 +226,7 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                         w.conns[cid].flags |= co_fl::ERROR;
                         return true;
                     };
-                    let capture = w.fe_logs_streams(w.streams[sid].fe);
+                    let capture = hrs_core::req_line_wanted();
                     let s = &mut w.streams[sid];
                     s.req.total += consumed as u64;
                     if !first {

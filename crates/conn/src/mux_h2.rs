@@ -490,7 +490,7 @@ fn h2_front_new_stream(
     let Some(sid) = stream_new(w, ev, cid) else {
         return;
     };
-    let capture = w.fe_logs_streams(w.streams[sid].fe);
+    let capture = hrs_core::req_line_wanted();
     let s = &mut w.streams[sid];
     s.req.total += head.wire_len() as u64;
     // every HTTP/2 request counts as a later one (`http_first_req` is 0, reuse "later")

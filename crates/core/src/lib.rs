@@ -15,6 +15,8 @@ pub mod stream;
 pub mod term;
 
 pub use conn::*;
+/// Whether request lines are captured for the formats that print them.
+pub use hrs_sample::logfmt::req_line_wanted;
 pub use proxy::*;
 pub use stream::*;
 pub use term::*;
@@ -87,14 +89,6 @@ pub struct GlobalRt {
 }
 
 impl World {
-    /// True when frontend `fe` logs its streams (a log format and at least one target): only
-    /// then is the request line captured for `%r` (upstream's `LW_REQ`).
-    pub fn fe_logs_streams(&self, fe: PxId) -> bool {
-        let px = &self.proxies[fe];
-        px.rules.log_format().is_some()
-            && (!px.cfg.logs.is_empty() || (px.cfg.log_global && !self.global.logs.is_empty()))
-    }
-
     /// File descriptors in use by connections (`ha_used_fds`, listeners not counted).
     pub fn used_fds(&self) -> u32 {
         self.conns.len() as u32

@@ -14,6 +14,7 @@ use crate::expr::SampleExpr;
 use crate::fetch::{uri_path, Where};
 use crate::smp::HEX_UPPER;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `option httplog` (`default_http_log_format`).
 pub const HTTP_LOG_FORMAT: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
@@ -394,6 +395,18 @@ enum Node {
     Expr(SampleExpr, u8),
 }
 
+/// Set once a compiled format prints the request line or a part of it (`%r %HM %HU %HP
+/// %HPO %HQ %HV`): upstream's `LW_REQ` in a proxy's `to_log`, kept here for the whole
+/// configuration. The muxes capture each request line as received only when this is set,
+/// since formats may print it after rules have rewritten the request.
+static REQ_LINE_WANTED: AtomicBool = AtomicBool::new(false);
+
+/// True when some compiled format prints the request line (see [`REQ_LINE_WANTED`]); it
+/// stays true for the life of the process.
+pub fn req_line_wanted() -> bool {
+    REQ_LINE_WANTED.load(Ordering::Relaxed)
+}
+
 /// A compiled log-format string.
 #[derive(Clone, Debug)]
 pub struct LogFormat {
@@ -546,6 +559,23 @@ impl LogFormat {
         }
         flush(&mut text, &mut nodes);
         let needs_info = nodes.iter().any(|n| matches!(n, Node::Alias(..)));
+        if nodes.iter().any(|n| {
+            matches!(
+                n,
+                Node::Alias(
+                    Alias::Req
+                        | Alias::HM
+                        | Alias::HU
+                        | Alias::HP
+                        | Alias::Hpo
+                        | Alias::HQ
+                        | Alias::HV,
+                    _
+                )
+            )
+        }) {
+            REQ_LINE_WANTED.store(true, Ordering::Relaxed);
+        }
         Ok(LogFormat {
             nodes,
             http,
@@ -975,6 +1005,14 @@ mod tests {
     use crate::smp::Smp;
     use crate::testctx::TestCtx;
     use crate::vars::Scope;
+
+    #[test]
+    fn a_format_printing_the_request_line_asks_for_its_capture() {
+        // process-wide and one-way: only the switch to true can be checked here
+        LogFormat::compile("%ci %ST").unwrap();
+        LogFormat::compile_http("%[path] %HM", Where::FE_REQ).unwrap();
+        assert!(req_line_wanted());
+    }
 
     fn render(fmt: &str, c: &TestCtx) -> String {
         let f = LogFormat::compile(fmt).unwrap();
