@@ -17,8 +17,9 @@
 //! Rules the caller relies on:
 //! * A task woken many times before it runs runs once, with the union of the reasons.
 //! * A pass runs the queued tasks and those they wake (wakers' wake-ups included), at most
-//!   `runqueue_depth` of them, and each task at most once: a chain of wake-ups (socket ->
-//!   stream -> socket) completes in one pass, as upstream's tasklets do.
+//!   `runqueue_depth` runs: a chain of wake-ups (socket -> stream -> socket -> stream)
+//!   completes in one pass, as upstream's tasklets do. A task that wakes itself (directly,
+//!   or through a waker after it ran in the pass) waits for the next pass.
 //! * The task's queued flag is cleared *before* [`TaskHandler::process`] is called, so a wakeup
 //!   during its own run (including an h2 self-wake through its [`std::task::Waker`]) makes it
 //!   run again in a later pass, never lost and never in the same pass.
@@ -502,10 +503,11 @@ impl<C: Copy> Ev<C> {
     ///    wake the signal task with SIGNAL); no syscall here;
     /// 4. drain the waker inbox into the run queue;
     /// 5. wake expired timers with TIMER, in expiry order (their `expire` reset to eternity);
-    /// 6. run one pass, FIFO, at most `runqueue_depth` tasks: the queued ones, then those the
-    ///    pass wakes (a chain of wake-ups, say socket -> stream -> other socket, completes
-    ///    in one pass as upstream's tasklets do); each task's queued flag and reasons are
-    ///    cleared before `h.process` is called.
+    /// 6. run one pass, FIFO, at most `runqueue_depth` runs: the queued tasks, then those
+    ///    the pass wakes (a chain of wake-ups, say socket -> stream -> other socket,
+    ///    completes in one pass as upstream's tasklets do) except a task that woke itself,
+    ///    which waits for the next pass; each task's queued flag and reasons are cleared
+    ///    before `h.process` is called.
     ///
     /// Errors: a poll failure other than `EINTR` (an interrupted poll counts as no event and
     /// the iteration goes on).
@@ -551,8 +553,8 @@ impl<C: Copy> Ev<C> {
         st.expired = self.sched.wake_expired();
 
         // 6: process_runnable_tasks, one pass bounded by the budget; what the pass wakes
-        // runs in it too (upstream's tasklets), wakers' wake-ups included, but a task runs
-        // at most once a pass: one woken again waits, still queued, for the next pass
+        // runs in it too (upstream's tasklets), wakers' wake-ups included, but a task that
+        // woke itself waits, still queued, for the next pass
         self.sched.new_pass();
         let mut later = std::mem::take(&mut self.later);
         while st.ran < self.cfg.runqueue_depth {
@@ -561,6 +563,7 @@ impl<C: Copy> Ev<C> {
                 None => {
                     let mut woke = false;
                     for (t, reason) in self.inbox.drain() {
+                        self.sched.defer_if_ran(t);
                         self.sched.wakeup(t, reason);
                         woke = true;
                     }
@@ -570,14 +573,16 @@ impl<C: Copy> Ev<C> {
                     continue;
                 }
             };
-            if self.sched.ran_this_pass(id) {
+            if self.sched.deferred(id) {
                 later.push(id);
                 continue;
             }
             let Some((ctx, reason)) = self.sched.take_queued(id) else {
                 continue; // freed while queued
             };
+            self.sched.current = Some(id);
             h.process(self, id, ctx, reason);
+            self.sched.current = None;
             st.ran += 1;
         }
         for id in later.drain(..).rev() {

@@ -198,8 +198,11 @@ struct Task<C> {
     queued: bool,
     /// Key in the timer tree when armed (`task_in_wq`).
     timer: Option<TimerKey>,
-    /// The last pass ([`Sched::pass`]) that ran the task: a task runs at most once a pass.
+    /// The last pass ([`Sched::pass`]) that ran the task.
     ran_pass: u32,
+    /// The pass in which the task woke itself (directly or through its waker): it runs
+    /// again only in the next pass, so a task that yields cannot spin.
+    defer_pass: u32,
 }
 
 /// Tasks, run queue, timers and clock. See the module doc.
@@ -213,6 +216,8 @@ pub(crate) struct Sched<C> {
     pub(crate) clock: Clock,
     /// Number of the current run pass (wraps; pass 0 is never current).
     pub(crate) pass: u32,
+    /// The task being run, if any (to tell a self-wake from another task's).
+    pub(crate) current: Option<TaskId>,
 }
 
 impl<C: Copy> Sched<C> {
@@ -225,6 +230,7 @@ impl<C: Copy> Sched<C> {
             timer_seq: 0,
             clock: Clock::new(base),
             pass: 0,
+            current: None,
         }
     }
 
@@ -236,6 +242,7 @@ impl<C: Copy> Sched<C> {
             queued: false,
             timer: None,
             ran_pass: 0,
+            defer_pass: 0,
         });
         let id = TaskId::new(h);
         trace!(target: "hrs::ev", "task_new {id:?}");
@@ -294,6 +301,9 @@ impl<C: Copy> Sched<C> {
             return false;
         };
         t.state |= reason;
+        if self.current == Some(id) {
+            t.defer_pass = self.pass;
+        }
         if !t.queued {
             t.queued = true;
             self.nr_queued += 1;
@@ -318,16 +328,27 @@ impl<C: Copy> Sched<C> {
         Some((t.ctx, reason))
     }
 
-    /// Starts a new run pass (see [`Sched::ran_this_pass`]).
+    /// Starts a new run pass (see [`Sched::deferred`]).
     pub(crate) fn new_pass(&mut self) {
         self.pass = self.pass.wrapping_add(1).max(1);
     }
 
-    /// True if live task `id` already ran in the current pass (it waits for the next one).
-    pub(crate) fn ran_this_pass(&self, id: TaskId) -> bool {
+    /// Marks live task `id` as waiting for the next pass if it already ran in this one
+    /// (used for wakers' wake-ups, which cannot tell who woke).
+    pub(crate) fn defer_if_ran(&mut self, id: TaskId) {
+        let pass = self.pass;
+        if let Some(t) = self.tasks.get_mut(id.key()) {
+            if t.ran_pass == pass {
+                t.defer_pass = pass;
+            }
+        }
+    }
+
+    /// True if live task `id` must wait for the next pass (it woke itself in this one).
+    pub(crate) fn deferred(&self, id: TaskId) -> bool {
         self.tasks
             .get(id.key())
-            .is_some_and(|t| t.ran_pass == self.pass)
+            .is_some_and(|t| t.defer_pass == self.pass)
     }
 
     pub(crate) fn task_expire(&self, id: TaskId) -> Option<Tick> {
