@@ -60,6 +60,12 @@ pub fn session_accept(
     });
     w.conns[cid].owner = Some(sess);
     crate::log::sess_log_connect(w, fe, src, dst);
+    // the client usually sends its request with or right after the handshake: read it in
+    // this pass rather than after the next poll (upstream also reads at once); if it is not
+    // there yet, one EAGAIN
+    if let Some(fd) = w.conns[cid].fd {
+        ev.fd_may_recv(fd);
+    }
     if tcp {
         if let Some(sid) = hrs_core::stream_new(w, ev, cid) {
             let s = &mut w.streams[sid];
