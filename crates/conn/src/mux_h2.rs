@@ -119,17 +119,22 @@ pub fn h2_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> H2Outcome {
         }
     }
     for _ in 0..MAX_ROUNDS {
-        let mut progress = h2_recv(w, ev, cid) > 0;
-        progress |= match w.conns[cid].side {
+        let got = h2_recv(w, ev, cid) > 0;
+        // runs until nothing moves, so another round is needed only for new input
+        match w.conns[cid].side {
             Side::Front => h2_front_process(w, ev, cid),
             Side::Back => h2_back_process(w, ev, cid),
         };
         // inside the loop, send only when h2 waits for room: the frames of every stream
         // then leave together in the one send below (upstream's h2_send after h2_process)
+        let mut room = false;
         if h2c_of(&mut w.conns[cid]).io.0.borrow().want_tx {
-            progress |= h2_send(w, ev, cid);
+            room = h2_send(w, ev, cid);
         }
-        if !progress {
+        // more input waits when the receive stopped at the buffer's limit
+        let c = &w.conns[cid];
+        let more_input = got && c.fd.is_some_and(|fd| ev.fd_recv_ready(fd));
+        if !room && !more_input {
             break;
         }
     }
@@ -860,12 +865,13 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
             Poll::Pending => return progress,
         }
     }
+    // poll (frames in and out), then move the streams' data; until a pump moves nothing,
+    // so that what a poll received is always handed over before returning
     for _ in 0..MAX_ROUNDS {
-        let moved = h2_back_pump(w, ev, cid);
         let c = &mut w.conns[cid];
         let h2 = h2c_of(c);
         let H2State::Cli { conn, .. } = &mut h2.state else {
-            return progress || moved;
+            return progress | h2_back_pump(w, ev, cid);
         };
         match Future::poll(std::pin::Pin::new(&mut **conn), &mut cx) {
             Poll::Ready(Ok(())) => {
@@ -885,6 +891,7 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                 h2.peer_max_streams = conn.max_concurrent_send_streams() as u32;
             }
         }
+        let moved = h2_back_pump(w, ev, cid);
         progress |= moved;
         if !moved {
             break;
