@@ -630,16 +630,19 @@ fn h2_forbidden(name: &[u8], value: &[u8]) -> bool {
 }
 
 /// The fields of `head` as an h2 header map (names lowercased, forbidden ones dropped,
-/// invalid ones skipped).
+/// invalid ones skipped). The values share one copy of the head's bytes.
 fn header_map(head: &HttpHead, keep_host: bool) -> http::HeaderMap {
     let mut map = http::HeaderMap::with_capacity(head.hdr_count());
-    for (n, v) in head.headers() {
+    let (raw, fields) = head.fields_in_buf();
+    let shared = Bytes::copy_from_slice(raw);
+    for (n, r) in fields {
+        let v = &raw[r.clone()];
         if h2_forbidden(n, v) && !(keep_host && n.eq_ignore_ascii_case(b"host")) {
             continue;
         }
         let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(n),
-            http::HeaderValue::from_bytes(v),
+            http::HeaderValue::from_maybe_shared(shared.slice(r)),
         ) else {
             continue;
         };

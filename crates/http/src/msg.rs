@@ -254,6 +254,22 @@ impl HttpHead {
         self.hdrs.iter().map(|&(n, v)| (self.get(n), self.get(v)))
     }
 
+    /// The buffer the head's strings live in, and every header field as its name and the
+    /// range of its value in that buffer, in order: for a converter that shares the bytes
+    /// once instead of copying each value (the HTTP/2 mux).
+    pub fn fields_in_buf(
+        &self,
+    ) -> (
+        &[u8],
+        impl Iterator<Item = (&[u8], std::ops::Range<usize>)> + '_,
+    ) {
+        let fields = self.hdrs.iter().map(|&(n, v)| {
+            let start = v.off as usize;
+            (self.get(n), start..start + v.len as usize)
+        });
+        (&self.buf, fields)
+    }
+
     /// The values of every field named `name` (compared case-insensitively), in order.
     pub fn values<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers()
@@ -386,6 +402,18 @@ impl fmt::Debug for HttpHead {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_in_buf_point_at_the_values() {
+        let mut h = HttpHead::request(b"GET", b"/", Version::Http11, 64);
+        h.add_header(b"Host", b"a.example");
+        h.add_header(b"X-Y", b"");
+        h.set_uri(b"/longer/path");
+        let (raw, fields) = h.fields_in_buf();
+        let got: Vec<(&[u8], &[u8])> = fields.map(|(n, r)| (n, &raw[r])).collect();
+        let want: Vec<(&[u8], &[u8])> = h.headers().collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn headers_are_lowercased_and_ordered() {
