@@ -124,45 +124,27 @@ pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) {
 ///
 /// As upstream with a poller that reports errors and hang-ups (epoll), a writable edge
 /// without error or hang-up means the connect succeeded: no syscall. Only the other cases
-/// ask the socket.
+/// ask the socket. Precondition: only the poller marks a connecting fd writable (nothing
+/// calls `fd_may_send` on it).
 pub fn conn_check_connect(c: &mut Connection, ev: &mut Ev) -> Option<bool> {
     if !c.has(co_fl::WAIT_L4_CONN) {
         return Some(!c.has(co_fl::ERROR));
     }
     let fd = c.fd?;
     let sock = c.sock.as_mut()?;
-    if !ev.fd_send_ready(fd) && !ev.fd_error(fd) && !ev.fd_shut_r(fd) {
-        return None;
-    }
-    if ev.fd_send_ready(fd) && !ev.fd_error(fd) && !ev.fd_shut_r(fd) {
+    if !ev.fd_error(fd) && !ev.fd_shut_r(fd) {
+        if !ev.fd_send_ready(fd) {
+            return None;
+        }
         c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::CONNECTED;
         return Some(true);
     }
-    match sock.take_error() {
-        Ok(None) => {}
-        Ok(Some(_)) | Err(_) => {
-            c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::ERROR;
-            return Some(false);
-        }
-    }
-    match sock.peer_addr() {
-        Ok(_) => {
-            c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::CONNECTED;
-            Some(true)
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-            if ev.fd_error(fd) || ev.fd_shut_r(fd) {
-                c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::ERROR;
-                return Some(false);
-            }
-            ev.fd_cant_send(fd);
-            None
-        }
-        Err(_) => {
-            c.flags = (c.flags & !co_fl::WAIT_L4_CONN) | co_fl::ERROR;
-            Some(false)
-        }
-    }
+    // an error or a hang-up: the socket tells whether the connect itself failed (a server
+    // that accepted and closed at once still counts as connected)
+    let ok = matches!(sock.take_error(), Ok(None)) && sock.peer_addr().is_ok();
+    c.flags &= !co_fl::WAIT_L4_CONN;
+    c.flags |= if ok { co_fl::CONNECTED } else { co_fl::ERROR };
+    Some(ok)
 }
 
 /// Receives into `c.ibuf` until it holds `limit` bytes, the socket has nothing more, or the

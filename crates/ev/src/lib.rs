@@ -159,7 +159,7 @@ pub struct Ev<C: Copy> {
     signals: Option<(SignalFd, TaskId)>,
     stopping: bool,
     loops: u64,
-    /// Run-queue entries put back for the next pass (their task already ran in this one);
+    /// Run-queue entries put back for the next pass (their task woke itself in this one);
     /// kept to reuse its allocation.
     later: Vec<TaskId>,
 }
