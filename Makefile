@@ -1,7 +1,7 @@
-# haproxy-rs: build, run the example, test. `make test` is what CI runs.
+# haproxy-rs: build, run the example, test, benchmark. `make test` is what CI runs.
 CARGO ?= cargo
 
-.PHONY: all build run test deps check fmt clippy bench clean
+.PHONY: all build run test deps check fmt clippy bench bench-deps clean
 
 all: build
 
@@ -31,12 +31,28 @@ fmt:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Side-by-side measurements (not tests): server connections opened per request under
-# one-request clients, upstream haproxy vs haproxy-rs, per http-reuse mode; HTTP/2 client
-# throughput and CPU per request (h2load), upstream haproxy vs haproxy-rs.
-bench: build deps
-	tools/reuse-bench.sh target/release/haproxy-rs
-	tools/h2-bench.sh target/release/haproxy-rs
+# Installs what `make bench` drives, if missing: wrk, h2load (nghttp2-client), ab
+# (apache2-utils), nginx (backend and reverse proxy), haproxy (upstream 2.6).
+bench-deps:
+	@need=; \
+	  command -v wrk >/dev/null 2>&1 || need="$$need wrk"; \
+	  command -v h2load >/dev/null 2>&1 || need="$$need nghttp2-client"; \
+	  command -v ab >/dev/null 2>&1 || need="$$need apache2-utils"; \
+	  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$$need nginx"; \
+	  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need="$$need haproxy"; \
+	  if [ -n "$$need" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need; \
+	  fi
+
+# Side-by-side measurements (not tests), tools/bench (hrs-bench): haproxy-rs, upstream
+# haproxy 2.6 and nginx in front of one nginx backend, rounds alternated; keep-alive,
+# close-per-request (server connections per http-reuse mode), HTTP/2, idle-connection
+# memory, latency. Prints the tables, writes target/bench/results.json and the generated
+# part of docs/performance.md. Options: BENCH_ARGS='--only S2 --rounds 5' (see --help).
+BENCH_ARGS ?=
+bench: build bench-deps
+	$(CARGO) run --release -p hrs-bench -- --proxy target/release/haproxy-rs $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean
