@@ -559,7 +559,21 @@ impl LogFormat {
         }
         flush(&mut text, &mut nodes);
         let needs_info = nodes.iter().any(|n| matches!(n, Node::Alias(..)));
-        if nodes.iter().any(|n| {
+        let f = LogFormat {
+            nodes,
+            http,
+            needs_info,
+        };
+        if f.prints_request_line() {
+            REQ_LINE_WANTED.store(true, Ordering::Relaxed);
+        }
+        Ok(f)
+    }
+
+    /// True when the format prints the request line or a part of it (`%r %HM %HU %HP %HPO
+    /// %HQ %HV`), which must then be captured as received.
+    pub fn prints_request_line(&self) -> bool {
+        self.nodes.iter().any(|n| {
             matches!(
                 n,
                 Node::Alias(
@@ -573,13 +587,6 @@ impl LogFormat {
                     _
                 )
             )
-        }) {
-            REQ_LINE_WANTED.store(true, Ordering::Relaxed);
-        }
-        Ok(LogFormat {
-            nodes,
-            http,
-            needs_info,
         })
     }
 
@@ -1008,9 +1015,15 @@ mod tests {
 
     #[test]
     fn a_format_printing_the_request_line_asks_for_its_capture() {
-        // process-wide and one-way: only the switch to true can be checked here
-        LogFormat::compile("%ci %ST").unwrap();
-        LogFormat::compile_http("%[path] %HM", Where::FE_REQ).unwrap();
+        let no = LogFormat::compile("%ci %ST %{+Q}b %Tr").unwrap();
+        assert!(!no.prints_request_line());
+        for f in ["%r", "%{+Q}r", "x %HM", "%HU", "%HP", "%HPO", "%HQ", "%HV"] {
+            assert!(LogFormat::compile(f).unwrap().prints_request_line(), "{f}");
+        }
+        assert!(LogFormat::compile_http("%[path] %HM", Where::FE_REQ)
+            .unwrap()
+            .prints_request_line());
+        // the process-wide switch (one-way: only its turning on can be checked here)
         assert!(req_line_wanted());
     }
 
