@@ -323,7 +323,12 @@ fn waker_queues_the_task() {
         }
     };
     w.wake_by_ref();
-    ev.run_once(&mut h).unwrap();
+    let st = ev.run_once(&mut h).unwrap();
+    assert_eq!(
+        (st.ran, st.left),
+        (1, 1),
+        "a self-wake waits for the next pass"
+    );
     ev.run_once(&mut h).unwrap();
     assert_eq!(n, 2);
     // waking a freed task is harmless
@@ -331,6 +336,25 @@ fn waker_queues_the_task() {
     w.wake_by_ref();
     let st = ev.run_once(&mut rec).unwrap();
     assert_eq!(st.ran, 0);
+}
+
+#[test]
+fn a_waker_fired_by_another_task_runs_its_task_in_the_same_pass() {
+    let mut ev = ev_with(EvConfig::default());
+    let a = ev.task_new(1);
+    let b = ev.task_new(2);
+    let wb = ev.waker(b);
+    ev.wakeup(a, WakeReason::IO);
+    let mut runs = Vec::new();
+    let mut h = |_: &mut Ev<u32>, _: TaskId, ctx: u32, _: WakeReason| {
+        runs.push(ctx);
+        if ctx == 1 {
+            wb.wake_by_ref(); // say, a stream releasing h2 flow-control credit
+        }
+    };
+    let st = ev.run_once(&mut h).unwrap();
+    assert_eq!((st.ran, st.left), (2, 0));
+    assert_eq!(runs, [1, 2]);
 }
 
 #[test]
