@@ -19,9 +19,14 @@ deps:
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq haproxy; }
 
 # Every test: unit tests of each crate, the end-to-end tests in tests/, the differential
-# corpus against upstream haproxy.
+# corpus against upstream haproxy. Without upstream the differential cases run on our side
+# only, against their recorded outcomes, and the summary at the end says how many; CI sets
+# HRS_REQUIRE_UPSTREAM=1, which makes them fail instead (tests/common/reference.rs).
+TEST_NOTES ?= $(CURDIR)/$(or $(CARGO_TARGET_DIR),target)/hrs-test-notes
 test: deps
-	$(CARGO) test --workspace
+	@rm -rf "$(TEST_NOTES)"
+	@HRS_TEST_NOTES="$(TEST_NOTES)" $(CARGO) test --workspace; status=$$?; \
+	  tools/test-summary.sh "$(TEST_NOTES)"; exit $$status
 
 check: fmt clippy test
 

@@ -257,9 +257,8 @@ fn h1_scenarios_match_upstream() {
         .collect();
     assert!(!selected.is_empty(), "no scenario matches HRS_DIFF_FILTER");
 
-    let up = upstream();
+    let up = upstream("h1_scenarios_match_upstream");
     if up.is_none() {
-        skip_note("h1_scenarios_match_upstream");
         assert!(
             st.only != Only::Upstream,
             "HRS_DIFF_ONLY=haproxy needs haproxy installed"

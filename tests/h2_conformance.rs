@@ -1099,12 +1099,9 @@ fn env_on(name: &str) -> bool {
 fn differential(name: &'static str, case: fn(&Side) -> Vec<String>) {
     let upstream_only = env_on("HRS_H2_UPSTREAM_ONLY");
     let verbose = env_on("HRS_H2_VERBOSE");
-    let up = common::upstream();
-    if up.is_none() {
-        common::skip_note(name);
-        if upstream_only {
-            return;
-        }
+    let up = common::upstream(name);
+    if up.is_none() && upstream_only {
+        return;
     }
     let run = |bin: PathBuf, label: &'static str| -> Vec<String> {
         let side = Side {

@@ -762,8 +762,7 @@ struct Outcome {
 /// Runs `case` (a list of variants against one origin) with upstream, then (unless
 /// `HRS_H2_UPSTREAM_ONLY` is set) with haproxy-rs, and compares the outcomes.
 fn differential(case: &str, run: fn(&Path, &Proc, &str) -> Vec<Outcome>) {
-    let Some(up) = upstream() else {
-        skip_note(case);
+    let Some(up) = upstream(case) else {
         return;
     };
     let origin = Proc::spawn(&up, &format!("{case}-origin"), ORIGIN, &["H2", "H1", "H2S"]);
@@ -1243,7 +1242,7 @@ fn e_server_goaway_on_idle() {
 
 fn case_f(bin: &Path, _: &Proc, tag: &str) -> Vec<Outcome> {
     // Its own origin, announcing SETTINGS_MAX_CONCURRENT_STREAMS 2 (always upstream).
-    let up = upstream().unwrap();
+    let up = upstream("h2_reuse case F").unwrap();
     let cfg = ORIGIN.replace(
         "nbthread 1",
         "nbthread 1\n    tune.h2.max-concurrent-streams 2",

@@ -4,7 +4,11 @@
 
 pub mod h2wire;
 pub mod live;
+pub mod reference;
 pub mod scenario;
+
+#[allow(unused_imports)]
+pub use reference::{knob, knob_on, ours_only, print_now, upstream};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,17 +16,6 @@ use std::process::{Command, Output};
 /// Our binary, built by cargo for this test run.
 pub fn hrs() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_haproxy-rs"))
-}
-
-/// Upstream `haproxy`, if installed (differential tests skip themselves without it).
-pub fn upstream() -> Option<PathBuf> {
-    for dir in ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"] {
-        let p = Path::new(dir).join("haproxy");
-        if p.is_file() {
-            return Some(p);
-        }
-    }
-    None
 }
 
 /// The workspace's `tests/` directory.
@@ -49,11 +42,4 @@ pub fn run_in(bin: &Path, dir: &Path, args: &[&str]) -> Output {
         )
         .output()
         .expect("cannot run binary")
-}
-
-/// Says that the differential half is skipped, once per test.
-pub fn skip_note(what: &str) {
-    eprintln!(
-        "NOTE: upstream haproxy is not installed: the differential half of '{what}' is skipped"
-    );
 }
