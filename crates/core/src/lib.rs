@@ -5,14 +5,19 @@
 //! the typed handles that address them, the task context of the event loop, and [`World`]: the
 //! per-thread set of slabs holding them. Behaviour lives in the crates above (`hrs-conn`,
 //! `hrs-backend`, `hrs-stream`); this crate only has constructors, accessors and invariant
-//! checks, so that any layer can name any object without crate cycles.
+//! checks, so that any layer can name any object without crate cycles. One exception is the
+//! transport under a connection ([`Xprt`]: the socket calls themselves), and, with the
+//! `script` feature (unit tests only), its scripted variant ([`script`]).
 
 pub mod conn;
 pub mod h2;
 pub mod pools;
 pub mod proxy;
+#[cfg(feature = "script")]
+pub mod script;
 pub mod stream;
 pub mod term;
+pub mod xprt;
 
 pub use conn::*;
 /// Whether request lines are captured for the formats that print them.
@@ -20,6 +25,7 @@ pub use hrs_sample::logfmt::req_line_wanted;
 pub use proxy::*;
 pub use stream::*;
 pub use term::*;
+pub use xprt::Xprt;
 
 use hrs_list::{Arena, Handle};
 

@@ -2,7 +2,7 @@
 //! with it, together with the server connections the session kept.
 
 use hrs_cfg::model::Mode;
-use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World};
+use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World, Xprt};
 use hrs_ev::WakeReason;
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -19,14 +19,15 @@ pub enum AcceptError {
 /// mux creates one per request. `proto_h2` (`bind ... proto h2`) starts the HTTP/2 mux at
 /// once; otherwise HTTP/1 starts and upgrades itself if the client sends the HTTP/2 preface.
 /// `dst` is the local address when the listener knows it (bound to one address), else
-/// `None` and it is read from the socket.
+/// `None` and it is read from the transport. `xprt` is the accepted socket
+/// ([`Xprt::Raw`]), or a scripted transport in tests.
 ///
 /// # Errors
 /// The socket could not be registered; it is closed.
 pub fn session_accept(
     w: &mut World,
     ev: &mut Ev,
-    sock: mio::net::TcpStream,
+    xprt: Xprt,
     fe: PxId,
     src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
@@ -38,7 +39,7 @@ pub fn session_accept(
     } else {
         Mux::H1(H1c::default())
     };
-    let cid = hrs_conn::conn_new_front(w, ev, sock, fe, mux, src, dst).map_err(AcceptError::Io)?;
+    let cid = hrs_conn::conn_new_front(w, ev, xprt, fe, mux, src, dst).map_err(AcceptError::Io)?;
     w.global.curr_conn += 1;
     let px = &mut w.proxies[fe];
     px.feconn += 1;
