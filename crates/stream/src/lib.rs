@@ -21,3 +21,6 @@ pub mod stream_interface;
 pub use io::{conn_io_cb, dispatch};
 pub use session::session_accept;
 pub use stream::process_stream;
+
+#[cfg(test)]
+mod tests;

@@ -135,29 +135,43 @@ fn send_log(w: &mut World, targets: &[LogSpec], level: u8, msg: &[u8]) {
         line.extend_from_slice(msg);
         line.truncate(t.maxlen.max(1).saturating_sub(1));
         line.push(b'\n');
-        match &t.target {
-            LogTarget::Stdout => {
-                let _ = std::io::stdout().lock().write_all(&line);
-            }
-            LogTarget::Stderr => {
-                let _ = std::io::stderr().lock().write_all(&line);
-            }
-            LogTarget::Udp(addr) => {
-                if w.global.log_sock.is_none() {
-                    let bind: std::net::SocketAddr = if addr.is_ipv4() {
-                        ([0, 0, 0, 0], 0).into()
-                    } else {
-                        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-                    };
-                    w.global.log_sock = std::net::UdpSocket::bind(bind).ok();
-                    if let Some(s) = &w.global.log_sock {
-                        let _ = s.set_nonblocking(true);
-                    }
-                }
+        emit(w, &t.target, &line);
+    }
+}
+
+/// Delivers one log line (ending with a newline) to `target`. In unit tests, the line is
+/// captured instead, as it would leave, when the test kit asks for it.
+fn emit(w: &mut World, target: &LogTarget, line: &[u8]) {
+    // syslog over UDP carries no trailing newline
+    let out = match target {
+        LogTarget::Udp(_) => &line[..line.len() - 1],
+        LogTarget::Stdout | LogTarget::Stderr => line,
+    };
+    #[cfg(test)]
+    if crate::tests::kit::capture_log(target, out) {
+        return;
+    }
+    match target {
+        LogTarget::Stdout => {
+            let _ = std::io::stdout().lock().write_all(out);
+        }
+        LogTarget::Stderr => {
+            let _ = std::io::stderr().lock().write_all(out);
+        }
+        LogTarget::Udp(addr) => {
+            if w.global.log_sock.is_none() {
+                let bind: std::net::SocketAddr = if addr.is_ipv4() {
+                    ([0, 0, 0, 0], 0).into()
+                } else {
+                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+                };
+                w.global.log_sock = std::net::UdpSocket::bind(bind).ok();
                 if let Some(s) = &w.global.log_sock {
-                    // syslog over UDP carries no trailing newline
-                    let _ = s.send_to(&line[..line.len() - 1], addr);
+                    let _ = s.set_nonblocking(true);
                 }
+            }
+            if let Some(s) = &w.global.log_sock {
+                let _ = s.send_to(out, addr);
             }
         }
     }
