@@ -1695,10 +1695,7 @@ impl<'a> Reader<'a> {
             };
             v |= bit;
         }
-        // conn-failure is always implied once any L7 retry is configured
-        if v != 0 {
-            v |= RetryOn::CONN_FAILED;
-        }
+        // as upstream, the list replaces the default: `conn-failure` only when named
         p.retry_on = RetryOn(v);
     }
 
@@ -2178,6 +2175,62 @@ mod tests {
         assert_eq!(
             parse_inet("127.0.0.1:${HRS_TEST_PORT}").unwrap().0.port(),
             8443
+        );
+    }
+
+    /// The `retry_on` of backend `be` declared with `line` (empty: none).
+    fn retry_on_of(line: &str) -> RetryOn {
+        let path = std::env::temp_dir().join(format!(
+            "hrs-cfg-retry-on-{}-{}.cfg",
+            std::process::id(),
+            line.len()
+        ));
+        let text =
+            format!("defaults\n    mode http\nbackend be\n    {line}\n    server s 127.0.0.1:80\n");
+        std::fs::write(&path, text).unwrap();
+        let ctx = ParseCtx {
+            features: "",
+            version: "2.6.0",
+        };
+        let (cfg, d) = parse_files(std::slice::from_ref(&path), &ctx);
+        let _ = std::fs::remove_file(&path);
+        assert!(!d.fatal, "{line}: {:?}", d.list);
+        cfg.find_proxy("be", Cap::BE).unwrap().retry_on
+    }
+
+    #[test]
+    fn retry_on_replaces_the_default() {
+        let st = |c: u16| status_bit(c);
+        assert_eq!(
+            retry_on_of(""),
+            RetryOn(RetryOn::CONN_FAILED),
+            "the default"
+        );
+        assert_eq!(retry_on_of("retry-on none"), RetryOn(0));
+        // upstream's `proxy_parse_retry_on` starts from 0: a list without `conn-failure`
+        // does not retry connection failures
+        assert_eq!(retry_on_of("retry-on 503"), RetryOn(st(503)));
+        assert_eq!(
+            retry_on_of("retry-on empty-response junk-response"),
+            RetryOn(RetryOn::DISCONNECTED | RetryOn::JUNK_REQUEST)
+        );
+        assert_eq!(
+            retry_on_of("retry-on conn-failure response-timeout 404"),
+            RetryOn(RetryOn::CONN_FAILED | RetryOn::TIMEOUT | st(404))
+        );
+        assert_eq!(
+            retry_on_of("retry-on all-retryable-errors"),
+            RetryOn(
+                RetryOn::CONN_FAILED
+                    | RetryOn::DISCONNECTED
+                    | RetryOn::TIMEOUT
+                    | RetryOn::RTT_REJECTED
+                    | RetryOn::JUNK_REQUEST
+                    | st(500)
+                    | st(502)
+                    | st(503)
+                    | st(504)
+            )
         );
     }
 }
