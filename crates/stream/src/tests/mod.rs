@@ -9,3 +9,4 @@ pub(crate) mod http;
 pub(crate) mod kit;
 
 mod basic;
+mod retries;
