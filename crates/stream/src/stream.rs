@@ -182,7 +182,9 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
 
 /// `option forwardfor` (`http_process_request`): the client address in
 /// `x-forwarded-for` or the configured header, unless the client is in an `except` network
-/// or `if-none` finds the header already there. The backend's settings take precedence.
+/// or `if-none` finds the header already there. The header name is the backend's when the
+/// backend has the option (`x-forwarded-for` without `header`), else the frontend's. An
+/// IPv6 client is written as such, IPv4-mapped ones included (`::ffff:a.b.c.d`).
 fn add_forwardfor(
     fe: &hrs_cfg::model::Proxy,
     be: &hrs_cfg::model::Proxy,
@@ -202,26 +204,17 @@ fn add_forwardfor(
     if excluded(fe) || excluded(be) {
         return;
     }
-    let name = if on(be) && be.fwdfor.header.is_some() {
+    let name = if on(be) {
         be.fwdfor.header.as_deref()
-    } else if on(fe) {
-        fe.fwdfor.header.as_deref()
     } else {
-        None
+        fe.fwdfor.header.as_deref()
     }
     .unwrap_or("x-forwarded-for");
     let always = (on(fe) && !fe.fwdfor.if_none) || (on(be) && !be.fwdfor.if_none);
     if !always && req.has(name.as_bytes()) {
         return;
     }
-    let ip = match src.ip() {
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => std::net::IpAddr::V4(v4),
-            None => std::net::IpAddr::V6(v6),
-        },
-        ip => ip,
-    };
-    req.add_header(name.as_bytes(), ip.to_string().as_bytes());
+    req.add_header(name.as_bytes(), src.ip().to_string().as_bytes());
 }
 
 /// True when `ip` is in `net/bits`.
