@@ -9,4 +9,5 @@ pub(crate) mod http;
 pub(crate) mod kit;
 
 mod basic;
+mod forwardfor;
 mod retries;
