@@ -47,6 +47,14 @@ pub fn build_world(cfg: &Config, debug: bool) -> Result<World, BuildError> {
         uuid: 0,
         hostname: hostname(),
         logs: cfg.global.logs.clone(),
+        max_syslog_len: cfg
+            .global
+            .logs
+            .iter()
+            .chain(cfg.proxies.iter().flat_map(|p| p.logs.iter()))
+            .map(|l| l.maxlen)
+            .max()
+            .unwrap_or(0),
         log_sock: None,
         pool_low_count: fd_ratio(maxsock(maxconn), cfg.global.tune_pool_low_fd_ratio),
         pool_high_count: fd_ratio(maxsock(maxconn), cfg.global.tune_pool_high_fd_ratio),

@@ -41,14 +41,26 @@ pub enum LogTarget {
     Stderr,
 }
 
-/// Format of a log line.
+/// Format of a log line's header (`log ... format <fmt>`, upstream's `LOG_FORMAT_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum LogFormat {
+    /// `local` and the default: RFC 3164 without the host name field.
     #[default]
+    Local,
+    /// `rfc3164`: with the host name field (`localhost` when none is configured).
     Rfc3164,
+    /// `rfc5424`.
     Rfc5424,
-    Raw,
+    /// `priority`: `<facility*8+level>` only.
+    Priority,
+    /// `short`: `<level>` only.
     Short,
+    /// `timed`: `<level>` and an ISO 8601 date.
+    Timed,
+    /// `iso`: an ISO 8601 date only.
+    Iso,
+    /// `raw`: no header.
+    Raw,
 }
 
 /// One `log` directive.

@@ -989,7 +989,7 @@ impl<'a> Reader<'a> {
         };
         let mut spec = LogSpec {
             target,
-            format: LogFormat::Rfc3164,
+            format: LogFormat::Local,
             maxlen: 1024,
             facility: 16,
             level: 7,
@@ -1010,10 +1010,14 @@ impl<'a> Reader<'a> {
                 }
                 Some("format") => {
                     spec.format = match w.get(i + 1).map(String::as_str).unwrap_or("") {
-                        "rfc3164" | "local" => LogFormat::Rfc3164,
+                        "local" => LogFormat::Local,
+                        "rfc3164" => LogFormat::Rfc3164,
                         "rfc5424" => LogFormat::Rfc5424,
+                        "priority" => LogFormat::Priority,
+                        "short" => LogFormat::Short,
+                        "timed" => LogFormat::Timed,
+                        "iso" => LogFormat::Iso,
                         "raw" => LogFormat::Raw,
-                        "short" | "priority" | "timed" | "iso" => LogFormat::Short,
                         f => {
                             self.d.alert_at(loc, format!("unknown log format '{f}'"));
                             return None;

@@ -86,6 +86,9 @@ pub struct GlobalRt {
     pub hostname: String,
     /// Global `log` targets (used by proxies with `log global`).
     pub logs: Vec<hrs_cfg::model::LogSpec>,
+    /// The longest `len` of all `log` lines of the configuration (`global.max_syslog_len`):
+    /// a rendered log message keeps at most this minus one bytes; 0 when nothing logs.
+    pub max_syslog_len: usize,
     /// The UDP socket syslog messages leave from (opened on first use).
     pub log_sock: Option<std::net::UdpSocket>,
     /// Idle-pool admission and killing thresholds in file descriptors
