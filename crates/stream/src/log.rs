@@ -1,6 +1,7 @@
 //! Traffic logs of streams (HAProxy's `log.c`: `strm_log`, `sess_log`, `__send_log`): the
 //! frontend's log-format rendered at the end of each stream, or the default "Connect from"
-//! line at accept, sent to the proxy's log targets (plus the global ones with `log global`).
+//! line when each stream starts (`frontend_accept`), sent to the proxy's log targets (plus
+//! the global ones with `log global`).
 //!
 //! Targets: UDP syslog or stdout/stderr, with upstream's headers: `local` (the default,
 //! `<PRI>Mmm dd hh:mm:ss haproxy[pid]: msg`), `rfc3164` (the same with a host name field),
@@ -57,8 +58,9 @@ pub fn stream_log(w: &mut World, sid: StrmId) {
     send_log(w, &tg, LOG_INFO, &msg);
 }
 
-/// Emits the default connection line of a frontend without a log format
-/// (`Connect from <ip>:<port> to <ip>:<port> (<fe>/<MODE>)`), at accept.
+/// Emits the default line of a frontend without a log format (`Connect from <ip>:<port>
+/// to <ip>:<port> (<fe>/<MODE>)`), when a stream starts: once per request in HTTP, none
+/// for a connection that never sent one (upstream's `frontend_accept`).
 pub fn sess_log_connect(
     w: &mut World,
     fe: PxId,

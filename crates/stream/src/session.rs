@@ -60,7 +60,6 @@ pub fn session_accept(
         req_count: 0,
     });
     w.conns[cid].owner = Some(sess);
-    crate::log::sess_log_connect(w, fe, src, dst);
     // the client usually sends its request with or right after the handshake: read it in
     // this pass rather than after the next poll (upstream also reads at once); if it is not
     // there yet, one EAGAIN
@@ -69,6 +68,7 @@ pub fn session_accept(
     }
     if tcp {
         if let Some(sid) = hrs_core::stream_new(w, ev, cid) {
+            crate::log::sess_log_connect(w, fe, src, dst);
             let s = &mut w.streams[sid];
             s.phase = StrmPhase::Connect;
             ev.wakeup(s.task, WakeReason::INIT);

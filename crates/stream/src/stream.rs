@@ -105,6 +105,10 @@ pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) 
 fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
     let fe = w.streams[sid].fe;
     w.proxies[fe].counters.cum_req += 1;
+    // a frontend without log format logs each stream's start (`frontend_accept`)
+    let sess = w.sessions.get(w.streams[sid].sess);
+    let (src, dst) = (sess.and_then(|x| x.src), sess.and_then(|x| x.dst));
+    crate::log::sess_log_connect(w, fe, src, dst);
     let now = ev.now();
     {
         let s = &mut w.streams[sid];
