@@ -69,6 +69,7 @@ pub fn session_accept(
     if tcp {
         if let Some(sid) = hrs_core::stream_new(w, ev, cid) {
             crate::log::sess_log_connect(w, fe, src, dst);
+            crate::stream::tcp_switching(w, sid);
             let s = &mut w.streams[sid];
             s.phase = StrmPhase::Connect;
             ev.wakeup(s.task, WakeReason::INIT);

@@ -68,6 +68,12 @@ pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) 
                             }
                         }
                     }
+                    SiOutcome::Error(_) if w.proxies[w.streams[sid].fe].cfg.mode == Mode::Tcp => {
+                        // no HTTP reply on a TCP connection: it just closes
+                        close_back(w, ev, sid);
+                        abort_front(w, sid);
+                        stream_end(w, ev, sid);
+                    }
                     SiOutcome::Error(status) => local_error(w, ev, sid, status),
                     SiOutcome::Abort => abort_keep_alive(w, ev, sid),
                 }
@@ -182,6 +188,24 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
     } else {
         StrmPhase::Connect
     };
+}
+
+/// Backend switching of a `mode tcp` stream, when it starts (`process_switching_rules`
+/// without HTTP analysis): the first matching `use_backend`, else `default_backend`, else
+/// the frontend itself.
+pub(crate) fn tcp_switching(w: &mut World, sid: StrmId) {
+    let fe = w.streams[sid].fe;
+    let fe_rules = std::rc::Rc::clone(&w.proxies[fe].rules);
+    let chosen = fe_rules.switch_backend(&rules::StrmCtx { w, sid });
+    let be = chosen
+        .and_then(|name| w.be_index.get(&name).copied())
+        .or(w.proxies[fe].default_be)
+        .unwrap_or(fe);
+    let s = &mut w.streams[sid];
+    s.be = be;
+    s.flags |= sf::BE_ASSIGNED;
+    w.proxies[be].beconn += 1;
+    w.proxies[be].counters.cum_req += u64::from(be != fe);
 }
 
 /// `option forwardfor` (`http_process_request`): the client address in
