@@ -8,6 +8,8 @@ pub(crate) mod http;
 #[allow(dead_code)]
 pub(crate) mod kit;
 
+mod analysers;
 mod basic;
 mod forwardfor;
+mod logs;
 mod retries;
