@@ -489,14 +489,8 @@ fn count_status(w: &mut World, sid: StrmId) {
 fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
     let now = ev.now();
     let s = &w.streams[sid];
-    if s.res.has(cf::DONE) {
-        // the whole response went out; the request may still be arriving (answered early)
-        if !s.req.has(cf::EOM) {
-            w.streams[sid].txn.flags |= tx::CLI_CLOSE;
-        }
-        stream_end(w, ev, sid);
-        return true;
-    }
+    // a client that failed (a reset seen when the response was written) did not get it,
+    // even if the mux formatted all of it
     let front_err = s.si[0]
         .conn
         .and_then(|c| w.conns.get(c))
@@ -504,6 +498,14 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
         || s.res.has(cf::SHUTW);
     if front_err {
         w.streams[sid].term.set(Cause::CliClose, Finst::Data);
+        stream_end(w, ev, sid);
+        return true;
+    }
+    if s.res.has(cf::DONE) {
+        // the whole response went out; the request may still be arriving (answered early)
+        if !s.req.has(cf::EOM) {
+            w.streams[sid].txn.flags |= tx::CLI_CLOSE;
+        }
         stream_end(w, ev, sid);
         return true;
     }
@@ -578,14 +580,12 @@ fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
     false
 }
 
-/// The client went away before the request was complete.
+/// The client went away before the request was complete. Nothing is answered, so the log
+/// shows no status (`-1`), as upstream's.
 fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) {
     let s = &mut w.streams[sid];
     s.term.set(Cause::CliClose, finst);
     s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
-    if s.txn.status == 0 {
-        s.txn.status = if s.txn.status == 0 { 400 } else { s.txn.status };
-    }
     abort_front(w, sid);
     stream_end(w, ev, sid);
 }
