@@ -312,6 +312,24 @@ impl Kit {
             .collect()
     }
 
+    /// The messages of the log lines emitted so far, left in place (see [`Kit::logs`]).
+    pub fn logs_peek(&self) -> Vec<String> {
+        LOGS.with(|l| {
+            l.borrow()
+                .as_ref()
+                .map(|v| {
+                    v.iter()
+                        .map(|(_, b)| {
+                            String::from_utf8_lossy(b)
+                                .trim_end_matches('\n')
+                                .to_string()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
     /// Streams alive.
     pub fn nb_streams(&self) -> usize {
         self.w.streams.len()

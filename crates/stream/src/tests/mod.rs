@@ -13,3 +13,4 @@ mod basic;
 mod forwardfor;
 mod logs;
 mod retries;
+mod term;
