@@ -7,3 +7,6 @@ pub mod lb;
 pub mod pool;
 pub mod server;
 pub mod world;
+
+#[cfg(test)]
+mod tests;
