@@ -266,11 +266,16 @@ impl Kit {
         panic!("the loop does not settle");
     }
 
-    /// Runs the loop for `ms` milliseconds of real time (timers fire).
+    /// Runs the loop for `ms` milliseconds of real time (timers fire): the last iteration
+    /// starts after the deadline, so every timer due by then has fired.
     pub fn run_for(&mut self, ms: u64) {
         let end = Instant::now() + Duration::from_millis(ms);
-        while Instant::now() < end {
+        loop {
+            let late = Instant::now() >= end;
             self.step();
+            if late {
+                break;
+            }
         }
         self.run();
     }

@@ -11,6 +11,7 @@ pub(crate) mod kit;
 mod analysers;
 mod basic;
 mod forwardfor;
+mod idle;
 mod logs;
 mod retries;
 mod term;
