@@ -7,7 +7,7 @@
 //! `hrs-backend`, `hrs-stream`); this crate only has constructors, accessors and invariant
 //! checks, so that any layer can name any object without crate cycles. One exception is the
 //! transport under a connection ([`Xprt`]: the socket calls themselves), and, with the
-//! `script` feature (unit tests only), its scripted variant ([`script`]).
+//! `script` feature (unit tests only), its scripted variant (the `script` module).
 
 pub mod conn;
 pub mod h2;

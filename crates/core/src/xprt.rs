@@ -2,8 +2,8 @@
 //!
 //! [`Xprt`] is what a [`crate::Connection`] reads from and writes to: a kernel TCP socket
 //! ([`Xprt::Raw`]), or, in builds with the `script` feature (the unit tests of the crates
-//! above), a scripted transport whose other end is held by the test ([`Xprt::Script`], see
-//! [`crate::script`]). Every operation is one `match` and then the plain socket call: the
+//! above), a scripted transport whose other end is held by the test (`Xprt::Script`, see
+//! the `script` module). Every operation is one `match` and then the plain socket call: the
 //! raw path allocates nothing and takes no lock. Readiness is not tracked here but in the
 //! event loop's fd cache (`hrs-ev`), for both kinds: a raw socket is registered with the
 //! poller, a scripted one gets a virtual fd whose edges the test raises.
@@ -28,7 +28,7 @@ pub enum Xprt {
 impl Xprt {
     /// Starts a non-blocking connect to `addr` (`raw_sock`'s `connect`): the connect
     /// completes later, reported by the poller. In builds with the `script` feature, a
-    /// connector installed by the test ([`crate::script::set_connector`]) answers instead
+    /// connector installed by the test (`script::set_connector`) answers instead
     /// of the kernel.
     ///
     /// # Errors
