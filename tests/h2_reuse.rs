@@ -1157,8 +1157,8 @@ const BLESS_RUNS: usize = 3;
 const RECORD_HEAD: &str = "\
 # Expected outcomes of tests/h2_reuse.rs, recorded from upstream HAProxy 2.6 (three
 # agreeing runs, `HRS_H2_BLESS=1`) and reviewed. One section per case (`== A`), then per
-# variant its name and, indented, its outcome. haproxy-rs is checked against it always,
-# upstream whenever it is installed.
+# variant its name and, indented, its outcome (each line after `| `). haproxy-rs is
+# checked against it always, upstream whenever it is installed.
 ";
 
 /// One variant's outcome, and the proxy's log tail for diagnostics.
@@ -1177,63 +1177,33 @@ fn outcome(name: &str, text: String, p: &mut Proc) -> Outcome {
     }
 }
 
-/// The record's sections: case -> (variant, outcome) in order; the text before the first
-/// section is returned as the head.
-fn parse_record(text: &str) -> (String, BTreeMap<String, Vec<(String, String)>>) {
-    let mut head = String::new();
-    let mut sections: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    let mut cur: Option<String> = None;
-    for line in text.lines() {
-        if let Some(case) = line.strip_prefix("== ") {
-            cur = Some(case.trim().to_string());
-            sections.entry(case.trim().to_string()).or_default();
-            continue;
-        }
-        let Some(case) = &cur else {
-            head.push_str(line);
-            head.push('\n');
-            continue;
-        };
-        let list = sections.get_mut(case).expect("section exists");
-        if let Some(t) = line.strip_prefix("    ") {
-            match list.last_mut() {
-                Some((_, text)) if text.is_empty() => *text = t.to_string(),
-                _ => list.push((String::new(), t.to_string())),
-            }
-        } else if !line.trim().is_empty() {
-            list.push((line.to_string(), String::new()));
-        }
-    }
-    (head, sections)
+/// The recorded outcomes of `case`, `None` if the record has no section for it. In a
+/// section, each variant is its name, then its outcome indented by two spaces.
+fn recorded(case: &str) -> Option<Vec<(String, String)>> {
+    let lines = reference::Record::read(RECORD).sections.remove(case)?;
+    Some(variants_of(&lines))
 }
 
-/// The recorded outcomes of `case`, `None` if the record has no section for it.
-fn recorded(case: &str) -> Option<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(tests_dir().join(RECORD)).unwrap_or_default();
-    parse_record(&text).1.remove(case)
+/// Pairs a section's lines into (variant, outcome).
+fn variants_of(lines: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for l in lines {
+        match (l.strip_prefix("  "), out.last_mut()) {
+            (Some(t), Some((_, text))) if text.is_empty() => *text = t.to_string(),
+            (Some(t), _) => out.push((String::new(), t.to_string())),
+            (None, _) => out.push((l.clone(), String::new())),
+        }
+    }
+    out
 }
 
 /// Replaces (or adds) `case`'s section of the record with `outcomes`.
 fn write_record(case: &str, outcomes: &[(String, String)]) {
-    // The tests of this file run in parallel threads and share the file.
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let path = tests_dir().join(RECORD);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let (mut head, mut sections) = parse_record(&text);
-    if head.trim().is_empty() {
-        head = RECORD_HEAD.to_string();
-    }
-    sections.insert(case.to_string(), outcomes.to_vec());
-    let mut out = head;
-    for (case, list) in &sections {
-        out.push_str(&format!("== {case}\n"));
-        for (name, text) in list {
-            out.push_str(&format!("{name}\n    {text}\n"));
-        }
-    }
-    std::fs::create_dir_all(path.parent().expect("record dir")).expect("cannot create tests/h2");
-    std::fs::write(&path, out).expect("cannot write the record");
+    let lines: Vec<String> = outcomes
+        .iter()
+        .flat_map(|(n, t)| [n.clone(), format!("  {t}")])
+        .collect();
+    reference::Record::write_section(RECORD, RECORD_HEAD, case, &lines);
 }
 
 fn pairs(outcomes: &[Outcome]) -> Vec<(String, String)> {
@@ -1365,17 +1335,29 @@ fn differential(case: &str, run: fn(&Path, &str) -> Vec<Outcome>) {
     assert!(report.is_empty(), "{test}:\n{report}");
 }
 
-/// The record parses back to what was written, names and outcomes in order.
+/// The record parses back to what was written: names and outcomes in order, sections by
+/// name, any text (empty lines, leading spaces) intact; a stray line is refused.
 #[test]
 fn record_format_round_trips() {
-    let text = format!(
-        "{RECORD_HEAD}== A\nfirst variant: x, y\n    conns=[c1] a{{b}}\nsecond\n    z\n== B\n\
-         only\n    w\n"
-    );
-    let (head, s) = parse_record(&text);
-    assert_eq!(head, RECORD_HEAD);
+    let mut rec = reference::Record::parse(RECORD_HEAD).unwrap();
+    let a = vec![
+        "first variant: x, y".to_string(),
+        "  conns=[c1] a{b}".to_string(),
+        "second".to_string(),
+        "  z".to_string(),
+    ];
+    let b = vec![String::new(), " lead".into(), "| bar".into(), String::new()];
+    rec.sections.insert("B".into(), b.clone());
+    rec.sections.insert("A".into(), a.clone());
+    let text = rec.render();
+    assert!(text.starts_with(RECORD_HEAD) && text.contains("== A\n| first variant: x, y\n"));
+    let back = reference::Record::parse(&text).unwrap();
+    assert_eq!(back.head, RECORD_HEAD);
+    assert_eq!(back.sections.len(), 2);
+    assert_eq!(back.sections["A"], a);
+    assert_eq!(back.sections["B"], b);
     assert_eq!(
-        s["A"],
+        variants_of(&a),
         vec![
             (
                 "first variant: x, y".to_string(),
@@ -1384,8 +1366,8 @@ fn record_format_round_trips() {
             ("second".to_string(), "z".to_string()),
         ]
     );
-    assert_eq!(s["B"], vec![("only".to_string(), "w".to_string())]);
-    assert_eq!(s.len(), 2);
+    assert!(reference::Record::parse("== A\nstray\n").is_err());
+    assert!(reference::Record::parse("| before any section\n").is_err());
 }
 
 // ---------------------------------------------------------------------------------------
