@@ -244,13 +244,21 @@ impl Record {
             rec.head = head.to_string();
         }
         rec.sections.insert(name.to_string(), lines.to_vec());
+        rec.write(rel);
+    }
+
+    /// Writes the record as `tests/REL` (whole, creating its directory).
+    ///
+    /// # Panics
+    /// When the file cannot be written.
+    pub fn write(&self, rel: &str) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../tests")
             .join(rel);
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        std::fs::write(&path, rec.render())
+        std::fs::write(&path, self.render())
             .unwrap_or_else(|e| panic!("cannot write tests/{rel}: {e}"));
     }
 }
