@@ -179,7 +179,10 @@ mod tests {
         let before = crate::bug_count();
         let hit = crate::with_bugs_counted(|| bug_on!(true, "counted"));
         assert!(hit);
-        assert!(crate::bug_count() > before, "counted (other tests may count too)");
+        assert!(
+            crate::bug_count() > before,
+            "counted (other tests may count too)"
+        );
     }
 
     #[test]
