@@ -14,7 +14,7 @@
 //! pointers and timings), so a change in upstream is noticed. The views of the pool-purge
 //! check ([`maint_purges_idle`]) are recorded and checked the same way.
 //!
-//! Re-recording: `HRS_CLI_BLESS=1 cargo test -p haproxy-rs --test cli` (a knob, refused
+//! Re-recording: `HRS_DIFF_BLESS=1 cargo test -p haproxy-rs --test cli` (a knob, refused
 //! under CI) runs the script on three upstream processes, rewrites the record only if their
 //! replies agree, then checks as usual; review the diff of the record before committing it.
 //! A script line added or moved needs a new record (sections are keyed by index and line).
@@ -731,13 +731,13 @@ fn maint_purges_idle(p: &Proxy) -> Vec<String> {
 /// The recorded replies, under `tests/`.
 const RECORD: &str = "cli/expected.txt";
 /// The knob that re-records the replies from upstream.
-const BLESS: &str = "HRS_CLI_BLESS";
+const BLESS: &str = "HRS_DIFF_BLESS";
 /// How many upstream processes must agree before their replies are recorded.
 const BLESS_RUNS: usize = 3;
 /// The head of a new record file.
 const RECORD_HEAD: &str = "\
 # Expected replies of tests/cli.rs, recorded from upstream HAProxy 2.6 (three agreeing
-# processes, `HRS_CLI_BLESS=1`) and reviewed: one section per command line of SCRIPT (its
+# processes, `HRS_DIFF_BLESS=1`) and reviewed: one section per command line of SCRIPT (its
 # index and the line, escaped), holding upstream's reply masked by the test's mask(); then
 # the views of the pool-purge check. haproxy-rs is checked against them always, upstream
 # whenever it is installed.
@@ -776,7 +776,7 @@ fn stuck_client(p: &Proxy) -> thread::JoinHandle<(bool, Vec<u8>, Instant)> {
 /// mode: `Exact` equal, `Usage` by [`check_usage`] for haproxy-rs and equal for upstream,
 /// `Refused` against [`PINNED`] for haproxy-rs and not at all for upstream, whose reply
 /// holds pointers and timings), and so are the views of [`maint_purges_idle`]. With
-/// `HRS_CLI_BLESS` (a knob, refused under CI) the record is rewritten first from three
+/// `HRS_DIFF_BLESS` (a knob, refused under CI) the record is rewritten first from three
 /// upstream processes that must agree.
 #[test]
 fn cli_matches_upstream() {

@@ -19,8 +19,8 @@
 //! with its own proxy and origin, and its transcript must equal the record as it is, so a
 //! change in upstream is noticed. Without upstream, each case says it ran on our side only.
 //!
-//! Re-recording: `HRS_H2_BLESS=1 cargo test -p haproxy-rs --test h2_conformance [CASE]` runs
-//! upstream three times per case, records the transcript only if the three agree, then
+//! Re-recording: `HRS_DIFF_BLESS=1 cargo test -p haproxy-rs --test h2_conformance [CASE]`
+//! runs upstream three times per case, records the transcript only if the three agree, then
 //! checks haproxy-rs as usual; review the diff of the record before committing it.
 //!
 //! Cases cover the connection preface and SETTINGS (defaults and `tune.h2.*`), streams,
@@ -33,7 +33,7 @@
 //! from the RFC, a comment at the case says so.
 //!
 //! Knobs, which narrow or change the run and are refused under CI (`common::knob`):
-//! `HRS_H2_BLESS=1` (above); `HRS_H2_UPSTREAM_ONLY=1` runs only upstream, against the
+//! `HRS_DIFF_BLESS=1` (above); `HRS_H2_UPSTREAM_ONLY=1` runs only upstream, against the
 //! record, and prints its transcripts (haproxy-rs is not checked); `HRS_H2_SELF_CHECK=1`
 //! runs upstream in haproxy-rs's place, compared with the record without pins (it checks
 //! that transcripts are deterministic; haproxy-rs is not checked). Plain variables, which
@@ -1112,13 +1112,13 @@ fn env_on(name: &str) -> bool {
 /// The expected transcripts, under `tests/`.
 const RECORD: &str = "h2/conformance-expected.txt";
 /// The knob that re-records a case's transcript from upstream.
-const BLESS: &str = "HRS_H2_BLESS";
+const BLESS: &str = "HRS_DIFF_BLESS";
 /// How many upstream runs must agree before their transcript is recorded.
 const BLESS_RUNS: usize = 3;
 /// The head of a new record file.
 const RECORD_HEAD: &str = "\
 # Expected transcripts of tests/h2_conformance.rs, one section per case, recorded from
-# upstream HAProxy 2.6 (three agreeing runs, `HRS_H2_BLESS=1`) and reviewed. upstream is
+# upstream HAProxy 2.6 (three agreeing runs, `HRS_DIFF_BLESS=1`) and reviewed. upstream is
 # checked against them as they are, haproxy-rs with the pinned differences of the test's
 # PINS applied.
 ";
@@ -1166,7 +1166,7 @@ fn show(name: &str, label: &str, t: &[String]) {
 /// [`PINS`] are applied (a pin whose upstream lines the record no longer has is stale and
 /// fails). Upstream and haproxy-rs run in parallel, each with its own proxy and origin.
 ///
-/// Knobs (refused under CI): `HRS_H2_BLESS` records upstream's transcript first (three
+/// Knobs (refused under CI): `HRS_DIFF_BLESS` records upstream's transcript first (three
 /// sequential runs that must agree); `HRS_H2_UPSTREAM_ONLY` runs upstream alone;
 /// `HRS_H2_SELF_CHECK` runs upstream in place of haproxy-rs, compared with the record
 /// without pins (the suite's determinism). `HRS_H2_VERBOSE` prints the transcripts.

@@ -9,7 +9,7 @@
 //! outcome per variant. haproxy-rs is always checked against them; upstream `haproxy` too
 //! when it is installed (tests/common/reference.rs), so that a change on either side is
 //! noticed. Without upstream, each test says how many variants ran on our side only.
-//! `HRS_H2_BLESS=1` re-records a case from upstream: it runs upstream three times, records
+//! `HRS_DIFF_BLESS=1` re-records a case from upstream: it runs upstream three times, records
 //! the outcomes only if the three agree (and none hit a barrier timeout), then checks as
 //! usual; review the diff of the record before committing it. `HRS_H2_UPSTREAM_ONLY=1`
 //! runs upstream alone (against the record). Both are knobs, refused under CI.
@@ -67,8 +67,9 @@ const SETTLE: Duration = Duration::from_millis(150);
 // Processes
 // ---------------------------------------------------------------------------------------
 
-/// A proxy under test (`haproxy` or `haproxy-rs`) on a configuration whose `${NAME}` placeholders became inherited
-/// listeners and whose `@DIR@` is its temp directory (holding `cli.sock` and `proxy.log`).
+/// A proxy under test (`haproxy` or `haproxy-rs`) on a configuration whose `${NAME}`
+/// placeholders became inherited listeners and whose `@DIR@` is its temp directory (holding
+/// `cli.sock` and `proxy.log`).
 struct Proc {
     child: Child,
     dir: PathBuf,
@@ -1150,13 +1151,13 @@ fn per_conn(labels: &str) -> String {
 /// The expected outcomes, under `tests/`.
 const RECORD: &str = "h2/reuse-expected.txt";
 /// The knob that re-records a case from upstream.
-const BLESS: &str = "HRS_H2_BLESS";
+const BLESS: &str = "HRS_DIFF_BLESS";
 /// How many upstream runs must agree before their outcomes are recorded.
 const BLESS_RUNS: usize = 3;
 /// The head of a new record file.
 const RECORD_HEAD: &str = "\
 # Expected outcomes of tests/h2_reuse.rs, recorded from upstream HAProxy 2.6 (three
-# agreeing runs, `HRS_H2_BLESS=1`) and reviewed. One section per case (`== A`), then per
+# agreeing runs, `HRS_DIFF_BLESS=1`) and reviewed. One section per case (`== A`), then per
 # variant its name and, indented, its outcome (each line after `| `). haproxy-rs is
 # checked against it always, upstream whenever it is installed.
 ";
@@ -1254,7 +1255,7 @@ fn compare(label: &str, want: &[(String, String)], got: &[Outcome], with_log: bo
 
 /// Checks `case` (a list of variants, each on a fresh proxy) against its recorded
 /// outcomes: haproxy-rs always (unless `HRS_H2_UPSTREAM_ONLY`), upstream when installed.
-/// With `HRS_H2_BLESS`, upstream's outcomes are recorded first (three agreeing runs).
+/// With `HRS_DIFF_BLESS`, upstream's outcomes are recorded first (three agreeing runs).
 ///
 /// # Panics
 /// On any difference from the record, a missing record, or a knob that cannot be honoured
