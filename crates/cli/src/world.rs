@@ -232,7 +232,7 @@ impl CliState {
     pub fn find_proxy(&self, w: &World, name: &[u8], cap: Cap) -> Option<PxId> {
         let ok = |i: usize| w.proxies[i].cfg.cap.contains(cap);
         if let Some(id) = name.strip_prefix(b"#") {
-            let id = crate::request::atoi(id);
+            let id = i64::from(hrs_cfg::units::atoi(id));
             if let Some(i) = (0..w.proxies.len()).find(|&i| i64::from(self.uuid(i)) == id && ok(i))
             {
                 return Some(i);
@@ -257,7 +257,7 @@ impl CliState {
         let servers = &w.proxies[px].servers;
         let found = match sv.strip_prefix(b"#") {
             Some(id) => {
-                let id = crate::request::atoi(id);
+                let id = i64::from(hrs_cfg::units::atoi(id));
                 usize::try_from(id)
                     .ok()
                     .filter(|&id| id > 0)
