@@ -363,8 +363,9 @@ pub struct HttpRuleSpec {
 /// Arguments of `option forwardfor`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ForwardFor {
-    /// `except <network>`: clients from this network get no header.
-    pub except: Option<(std::net::IpAddr, u8)>,
+    /// `except <network>`: clients in this network get no header (compared with
+    /// [`crate::net::Net::contains`], upstream's `ipcmp2net()`).
+    pub except: Option<crate::net::Net>,
     /// `header <name>` (lower-cased); `x-forwarded-for` when unset.
     pub header: Option<String>,
     /// `if-none`: only add the header when the request has none.

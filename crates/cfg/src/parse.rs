@@ -1801,7 +1801,9 @@ impl<'a> Reader<'a> {
                 while i < w.len() {
                     match w[i].as_str() {
                         "except" => {
-                            let Some(net) = w.get(i + 1).and_then(|n| parse_net(n)) else {
+                            let Some(net) =
+                                w.get(i + 1).and_then(|n| crate::net::Net::parse(n, true))
+                            else {
                                 self.d.alert_at(
                                     loc,
                                     "'option forwardfor except' expects <address>[/mask] as argument.",
@@ -1826,10 +1828,10 @@ impl<'a> Reader<'a> {
                             p.fwdfor.if_none = true;
                             i += 1;
                         }
-                        other => {
+                        _ => {
                             self.d.alert_at(
                                 loc,
-                                format!("'option forwardfor' only supports optional values 'except', 'header' and 'if-none' (got '{other}')."),
+                                "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.",
                             );
                             return;
                         }
@@ -1998,31 +2000,6 @@ pub const FACILITIES: [&str; 24] = [
 pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
-
-/// `<address>[/<prefix length or dotted mask>]` for `option forwardfor except`.
-fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
-    let (a, m) = match s.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (s, None),
-    };
-    let ip: IpAddr = a.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let bits = match m {
-        None => max,
-        Some(m) => match m.parse::<u8>() {
-            Ok(b) if b <= max => b,
-            _ => {
-                let mask: Ipv4Addr = m.parse().ok()?;
-                let v = u32::from(mask);
-                if v.leading_ones() + v.trailing_zeros() != 32 {
-                    return None;
-                }
-                v.leading_ones() as u8
-            }
-        },
-    };
-    Some((ip, bits))
-}
 
 fn parse_fd(s: &str) -> Option<i32> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
