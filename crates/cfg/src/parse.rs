@@ -36,10 +36,15 @@ pub const IGNORED_GLOBAL: &[&str] = &[
 
 const MAX_NESTED_CONDS: usize = 100;
 
-/// What the reader needs from the process: environment, features, version.
+/// What the reader needs from the process: features and version (for `.if` conditions) and
+/// the sample layer's keyword tables (for `acl` lines and conditions).
 pub struct ParseCtx<'a> {
+    /// The feature list `feature()` tests (`+NAME -NAME ...`).
     pub features: &'a str,
+    /// The version `version_atleast()`/`version_before()` compare with.
     pub version: &'a str,
+    /// Fetches, ACL keywords and predefined ACLs, asked by `acl` lines and conditions.
+    pub acl_kws: &'a dyn crate::acl::AclKeywords,
 }
 
 struct CondEnv<'a> {
@@ -1177,7 +1182,7 @@ impl<'a> Reader<'a> {
                     Err(()) => return Flow::Continue,
                 };
                 if let Some(c) = &cond {
-                    if let Err(e) = crate::acl::check_cond(&c.words, &acl_names(p)) {
+                    if let Err(e) = crate::acl::check_cond(&c.words, &acl_names(p), self.ctx.acl_kws) {
                         self.d.alert_at(loc, format!("error detected while parsing switching rule : {e}."));
                         return Flow::Continue;
                     }
@@ -1304,7 +1309,7 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, format!("character '{c}' is not permitted in acl name '{arg1}'."));
                     return Flow::Continue;
                 }
-                if let Err(e) = crate::acl::check_acl_def(&w[2..]) {
+                if let Err(e) = crate::acl::check_acl_def(&w[2..], self.ctx.acl_kws) {
                     self.d.alert_at(loc, format!("error detected while parsing ACL '{arg1}' : {e}."));
                     return Flow::Continue;
                 }
@@ -1952,8 +1957,11 @@ impl<'a> Reader<'a> {
             None => None,
             Some(k) => {
                 let words = w[end + 1..].to_vec();
-                if let Err(e) = crate::acl::check_cond(&words, &acl_names(p)) {
-                    self.d.alert_at(loc, format!("error detected in {what} while parsing '{kw} {action}' condition : {e}"));
+                if let Err(e) = crate::acl::check_cond(&words, &acl_names(p), self.ctx.acl_kws) {
+                    self.d.alert_at(
+                        loc,
+                        format!("error detected while parsing an '{kw} {action}' condition : {e}."),
+                    );
                     return Flow::Abort;
                 }
                 Some(CondSpec {

@@ -44,8 +44,8 @@ const ACL_KWS: &[(&str, &str, MatchKind)] = {
         ("path_len", "path", Len),
         ("path_reg", "path", Reg),
         ("path_sub", "path", Sub),
-        ("req.ver", "req.ver", Str),
-        ("resp.ver", "res.ver", Str),
+        ("req_ver", "req.ver", Str),
+        ("resp_ver", "res.ver", Str),
         ("shdr", "res.hdr", Str),
         ("shdr_beg", "res.hdr", Beg),
         ("shdr_dir", "res.hdr", Dir),
@@ -74,7 +74,6 @@ const PREDEFINED: &[(&str, &str)] = &[
     ("HTTP_1.0", "req.ver 1.0"),
     ("HTTP_1.1", "req.ver 1.1"),
     ("HTTP_2.0", "req.ver 2.0"),
-    ("HTTP_3.0", "req.ver 3.0"),
     ("METH_CONNECT", "method CONNECT"),
     ("METH_DELETE", "method DELETE"),
     ("METH_GET", "method GET HEAD"),
@@ -92,6 +91,23 @@ const PREDEFINED: &[(&str, &str)] = &[
     ("REQ_CONTENT", "req.len gt 0"),
     ("WAIT_END", "wait_end"),
 ];
+
+/// This crate's keyword tables as the configuration parser asks them (the fetch table of
+/// `fetch.rs` and the ACL keywords through the ACL expression parser, the predefined ACLs):
+/// pass it as `hrs_cfg::ParseCtx::acl_kws`, so that an `acl` line or a condition is accepted
+/// while the configuration is read exactly when it compiles and runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SampleKeywords;
+
+impl hrs_cfg::acl::AclKeywords for SampleKeywords {
+    fn check_acl_expr(&self, words: &[String]) -> Result<(), String> {
+        parse_acl_expr(words, &mut Vec::new()).map(|_| ())
+    }
+
+    fn is_predefined_acl(&self, name: &str) -> bool {
+        PREDEFINED.iter().any(|(n, _)| *n == name)
+    }
+}
 
 /// One ACL expression: sample, method, patterns.
 #[derive(Clone, Debug)]
@@ -603,6 +619,49 @@ mod tests {
         AclTable::new()
             .declare("a", &ws(def), &mut Vec::new())
             .unwrap_err()
+    }
+
+    /// The configuration parser's view (`SampleKeywords`) and the compiler's are one: every
+    /// fetch and ACL keyword of the tables is accepted by the check the parser runs and
+    /// compiles; a name in neither is refused by both with upstream's message; every
+    /// predefined ACL is known to the parser and compiles. (Before, `hrs-cfg` kept its own
+    /// list: it accepted `status_len` or `src_beg`, which failed at compile time, and refused
+    /// `req_proto_http` and `req.rdp_cookie_cnt`, which work.)
+    #[test]
+    fn parser_and_compiler_share_one_table() {
+        use crate::fetch::FETCH_KWS;
+        use hrs_cfg::acl::AclKeywords;
+        let kws = SampleKeywords;
+        let args = |name: &str| match name {
+            "var" => "var(txn.x)".to_string(),
+            "str" => "str(x)".to_string(),
+            "int" => "int(1)".to_string(),
+            n => n.to_string(),
+        };
+        let names = FETCH_KWS.iter().map(|k| k.name);
+        for name in names.chain(ACL_KWS.iter().map(|k| k.0)) {
+            let def = ws(&format!("{} -m found", args(name)));
+            assert_eq!(kws.check_acl_expr(&def), Ok(()), "{name}");
+            assert!(
+                AclTable::new().declare("a", &def, &mut Vec::new()).is_ok(),
+                "{name}"
+            );
+        }
+        for name in ["status_len", "src_beg", "resp.ver", "req_ver_beg", "frob"] {
+            let want = format!("unknown fetch method '{name}' in ACL expression '{name}'");
+            assert_eq!(
+                kws.check_acl_expr(&ws(&format!("{name} x"))),
+                Err(want.clone())
+            );
+            assert_eq!(acl_err(&format!("{name} x")), want);
+        }
+        for (name, _) in PREDEFINED {
+            assert!(kws.is_predefined_acl(name), "{name}");
+            let cond =
+                AclTable::new().compile_cond(&ws(name), false, Where::FE_REQ, &mut Vec::new());
+            assert!(cond.is_ok(), "{name}");
+        }
+        assert!(!kws.is_predefined_acl("HTTP_3.0") && !kws.is_predefined_acl("true"));
     }
 
     fn ctx() -> TestCtx {
