@@ -4,7 +4,8 @@
 //! Covers: adopting an inherited listener (`bind "fd@${NAME}"`) and the `-d` accept debug
 //! line; SIGINT (immediate stop) and SIGUSR1 (graceful stop, listeners released);
 //! master-worker mode (`-W`) with its pid file and exit code 130; `-vv` claiming only
-//! features that `-cc 'feature(X)'` agrees with; `-c` exit codes (0 valid, 1 error, 2 no
+//! features that `-cc 'feature(X)'` agrees with, and listing the muxes that `proto` accepts
+//! in upstream's format; `-c` exit codes (0 valid, 1 error, 2 no
 //! listener) including a configuration directory.
 //!
 //! Every child is spawned in its own process group and killed (group-wide, SIGKILL) by a
@@ -356,6 +357,81 @@ fn vv_reports_only_real_features() {
             "-cc '{expr}' for '{t}': stderr {}",
             String::from_utf8_lossy(&r.stderr)
         );
+    }
+}
+
+/// The lines of the `Available multiplexer protocols :` block of a `-vv` output.
+fn mux_block(vv: &str) -> Vec<String> {
+    vv.lines()
+        .skip_while(|l| *l != "Available multiplexer protocols :")
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `-vv` lists the muxes haproxy-rs has, in upstream's format: exactly these lines; each
+/// `proto` token listed is accepted on `bind` and `server`, the ones upstream has and we do
+/// not (`fcgi`, `none`) are refused; with upstream present, each line is upstream's own line
+/// for that mux, except `h1` whose `NO_UPG` we do not claim (our `proto h1` still upgrades
+/// to HTTP/2 on the preface).
+#[test]
+fn vv_lists_the_muxes() {
+    let tmp = std::env::temp_dir();
+    let out = run_in(&hrs(), &tmp, &["-vv"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "Available multiplexer protocols :\n(protocols marked as <default> cannot be specified using 'proto' keyword)\n"
+        ),
+        "{text}"
+    );
+    let ours = mux_block(&text);
+    assert_eq!(
+        ours,
+        [
+            "         h2 : mode=HTTP  side=FE|BE  mux=H2    flags=HTX|HOL_RISK|NO_UPG",
+            "  <default> : mode=HTTP  side=FE|BE  mux=H1    flags=HTX",
+            "         h1 : mode=HTTP  side=FE|BE  mux=H1    flags=HTX",
+            "  <default> : mode=TCP   side=FE|BE  mux=PASS  flags=",
+        ],
+        "{text}"
+    );
+    let dir = TempPath(temp_path("mux.d"));
+    std::fs::create_dir(&dir.0).unwrap();
+    let check = |token: &str| {
+        let cfg = format!(
+            "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:18099 proto {token}\n    default_backend be\nbackend be\n    server s 127.0.0.1:18098 proto {token}\n"
+        );
+        std::fs::write(dir.0.join("m.cfg"), cfg).unwrap();
+        run_in(&hrs(), &dir.0, &["-c", "-f", "m.cfg"]).status.code()
+    };
+    for token in ["h2", "h1"] {
+        assert_eq!(check(token), Some(0), "proto {token}");
+    }
+    for token in ["none", "fcgi", "h3"] {
+        assert_eq!(check(token), Some(1), "proto {token}");
+    }
+    let Some(up) = upstream("process/vv_lists_the_muxes") else {
+        ours_only("process/vv_lists_the_muxes", "-vv mux lines", ours.len());
+        return;
+    };
+    let theirs = mux_block(&String::from_utf8_lossy(
+        &run_in(&up, &tmp, &["-vv"]).stdout,
+    ));
+    for line in &ours {
+        if line.trim_start().starts_with("h1 :") {
+            let want = format!("{line}|NO_UPG");
+            assert!(
+                theirs.contains(&want),
+                "upstream's h1 line is not {want:?}: {theirs:?}"
+            );
+        } else {
+            assert!(
+                theirs.contains(line),
+                "{line:?} is not among upstream's {theirs:?}"
+            );
+        }
     }
 }
 

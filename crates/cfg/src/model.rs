@@ -290,6 +290,66 @@ pub struct Options {
     pub dontlognull: bool,
 }
 
+/// A multiplexer protocol haproxy-rs has, as upstream describes it (`struct
+/// mux_proto_list`): what `-vv` lists under "Available multiplexer protocols" and what the
+/// `proto` keyword of `bind` and `server` accepts (the entries with a token).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MuxProto {
+    /// The `proto` token; empty for the mux chosen by default for a mode (`<default>`).
+    pub token: &'static str,
+    /// `HTTP` or `TCP`.
+    pub mode: &'static str,
+    /// `FE|BE`, `FE` or `BE`.
+    pub side: &'static str,
+    /// The mux's name (`H1`, `H2`, `PASS`).
+    pub mux: &'static str,
+    /// Its flags as `-vv` prints them (`HTX|HOL_RISK|NO_UPG`).
+    pub flags: &'static str,
+}
+
+/// The muxes of haproxy-rs in upstream's registration order. Upstream 2.6 also has `fcgi`
+/// (no FastCGI here) and `none` (pass-through chosen explicitly, which `proto` does not
+/// accept here). `proto h1` is the default H1 mux: an HTTP/2 preface still upgrades the
+/// connection (upstream's explicit `h1` is `NO_UPG` and answers 400), so it is listed with
+/// the default mux's flags.
+pub const MUX_PROTOS: &[MuxProto] = &[
+    MuxProto {
+        token: "h2",
+        mode: "HTTP",
+        side: "FE|BE",
+        mux: "H2",
+        flags: "HTX|HOL_RISK|NO_UPG",
+    },
+    MuxProto {
+        token: "",
+        mode: "HTTP",
+        side: "FE|BE",
+        mux: "H1",
+        flags: "HTX",
+    },
+    MuxProto {
+        token: "h1",
+        mode: "HTTP",
+        side: "FE|BE",
+        mux: "H1",
+        flags: "HTX",
+    },
+    MuxProto {
+        token: "",
+        mode: "TCP",
+        side: "FE|BE",
+        mux: "PASS",
+        flags: "",
+    },
+];
+
+/// The mux named `token` by a `proto` keyword, if haproxy-rs has it.
+pub fn find_mux_proto(token: &str) -> Option<&'static MuxProto> {
+    MUX_PROTOS
+        .iter()
+        .find(|m| !m.token.is_empty() && m.token == token)
+}
+
 /// One `bind` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bind {

@@ -1392,10 +1392,9 @@ impl<'a> Reader<'a> {
                     i += 2;
                 }
                 "proto" => {
-                    match v {
-                        "h2" => b.proto_h2 = true,
-                        "h1" => b.proto_h2 = false,
-                        _ => {
+                    match find_mux_proto(v) {
+                        Some(m) => b.proto_h2 = m.mux == "H2",
+                        None => {
                             self.d.alert_at(
                                 loc,
                                 format!("'bind {addr}' : 'proto' :  unknown MUX protocol '{v}'"),
@@ -1500,10 +1499,9 @@ impl<'a> Reader<'a> {
                     i += 1;
                 }
                 "proto" => {
-                    match v {
-                        "h2" => s.proto_h2 = true,
-                        "h1" => s.proto_h2 = false,
-                        _ => {
+                    match find_mux_proto(v) {
+                        Some(m) => s.proto_h2 = m.mux == "H2",
+                        None => {
                             self.d.alert(format!(
                                 "[{loc}] : 'server {full}' : 'proto' :  unknown MUX protocol '{v}'"
                             ));
