@@ -435,6 +435,91 @@ fn vv_lists_the_muxes() {
     }
 }
 
+/// Runs `bin` on `cfg` (which has `stats socket @SOCK@`) and returns the replies to
+/// `commands`, one connection each. The process is killed (its whole group) on return.
+fn cli_replies(bin: &std::path::Path, tag: &str, cfg: &str, commands: &[&str]) -> Vec<String> {
+    let sock = TempPath(temp_path(&format!("{tag}.sock")));
+    let file = TempPath(temp_file(
+        tag,
+        &cfg.replace("@SOCK@", &sock.0.to_string_lossy()),
+    ));
+    let mut child = Command::new(bin)
+        .args(["-f", &file.0.to_string_lossy()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("cannot spawn");
+    struct Kill(u32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            // SAFETY: plain kill(2) of the child's own process group.
+            unsafe { libc::kill(-(self.0 as libc::pid_t), libc::SIGKILL) };
+        }
+    }
+    let _kill = Kill(child.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let connect = || std::os::unix::net::UnixStream::connect(&sock.0);
+    while connect().is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{}: no stats socket",
+            bin.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = commands
+        .iter()
+        .map(|c| {
+            let mut s = connect().unwrap();
+            s.write_all(format!("{c}\n").as_bytes()).unwrap();
+            let mut r = String::new();
+            s.read_to_string(&mut r).unwrap();
+            r
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    out
+}
+
+/// Proxy `id`: the explicit ids and the automatic ones (next free id in configuration
+/// order, the hidden GLOBAL stats frontend taking a place) are what `show servers state`
+/// (`be_id`) and `show stat` (`iid`) print, as upstream prints them.
+#[test]
+fn proxy_ids_reach_the_cli() {
+    let cfg = "global\n    stats socket @SOCK@ level admin\ndefaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\nbackend be\n    id 42\n    server s1 127.0.0.1:9\nbackend be2\n    server s2 127.0.0.1:9\nbackend be3\n    id 3\n    server s3 127.0.0.1:9\nbackend be4\n    server s4 127.0.0.1:9\n";
+    let ids = |bin: &std::path::Path, tag: &str| -> (Vec<String>, Vec<String>) {
+        let r = cli_replies(bin, tag, cfg, &["show servers state", "show stat"]);
+        let state = r[0]
+            .lines()
+            .skip(1) // the format version
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .collect();
+        let stat = r[1]
+            .lines()
+            .filter(|l| l.contains(",BACKEND,"))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{} {}", f[0], f[27])
+            })
+            .collect();
+        (state, stat)
+    };
+    let (state, stat) = ids(&hrs(), "ids-ours");
+    // GLOBAL moves the counter to 2, be (42) to 3; be2 finds 3 taken by be3, so 4, and
+    // moves the counter to 5; be3 (3) to 6; be4 takes 6
+    assert_eq!(state, ["42 be", "4 be2", "3 be3", "6 be4"]);
+    assert_eq!(stat, ["be 42", "be2 4", "be3 3", "be4 6"]);
+    let Some(up) = upstream("process/proxy_ids_reach_the_cli") else {
+        ours_only("process/proxy_ids_reach_the_cli", "id listings", 2);
+        return;
+    };
+    assert_eq!(ids(&up, "ids-upstream"), (state, stat));
+}
+
 #[test]
 fn check_mode_exit_codes() {
     let dir = TempPath(temp_path("check.d"));

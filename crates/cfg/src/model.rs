@@ -123,6 +123,11 @@ pub struct Global {
     pub maxconn: Option<u32>,
     pub nbthread: Option<u32>,
     pub stats_sockets: Vec<StatsSocket>,
+    /// Where upstream's hidden `GLOBAL` stats frontend stands among the proxies: the number
+    /// of proxies declared before the first `stats socket|timeout|maxconn` line, which
+    /// creates it (`cli_alloc_fe()`). It takes no id but shifts the automatic ids of the
+    /// proxies after it. `None` when there is no such line.
+    pub cli_fe_at: Option<usize>,
     pub logs: Vec<LogSpec>,
     pub pidfile: Option<String>,
     pub daemon: bool,
@@ -144,6 +149,7 @@ impl Default for Global {
             maxconn: None,
             nbthread: None,
             stats_sockets: Vec::new(),
+            cli_fe_at: None,
             logs: Vec::new(),
             pidfile: None,
             daemon: false,
@@ -188,6 +194,17 @@ impl Cap {
     /// True for a `defaults` section.
     pub fn is_defaults(self) -> bool {
         self.0 & 4 != 0
+    }
+
+    /// HAProxy's `proxy_cap_str()` (what `proxy_type_str()` prints): `defaults`, `frontend`,
+    /// `backend`, or `proxy` for a `listen` section.
+    pub fn type_str(self) -> &'static str {
+        match self.0 {
+            1 => "frontend",
+            2 => "backend",
+            3 => "proxy",
+            _ => "defaults",
+        }
     }
 
     /// The section keyword for messages (`frontend`, `backend`, `listen`, `defaults`).
@@ -467,6 +484,12 @@ pub struct Proxy {
     pub http_after_res_rules: Vec<HttpRuleSpec>,
     /// `disabled`: the proxy is parsed but never started.
     pub disabled: bool,
+    /// `id <n>`: the proxy's explicit id (> 0); `None` for an automatic one.
+    pub id: Option<u32>,
+    /// The proxy's id (`uuid`) as the post-parse checks assign it
+    /// ([`crate::check::assign_proxy_uuids`]): `id` when given, else the next free one in
+    /// configuration order. 0 until then.
+    pub uuid: u32,
 }
 
 impl Proxy {
@@ -492,6 +515,7 @@ impl Proxy {
         p.name = name.to_string();
         p.cap = cap;
         p.loc = None;
+        p.id = None;
         p.binds.clear();
         p.servers.clear();
         p.switching_rules.clear();
