@@ -283,20 +283,39 @@ fn sigusr1_stops_gracefully() {
 
 #[test]
 fn master_worker_pidfile_and_exit_130() {
+    master_worker_run(false);
+}
+
+/// The same with `master-worker` and `pidfile` in the `global` section instead of `-W -p`.
+#[test]
+fn master_worker_and_pidfile_from_the_configuration() {
+    master_worker_run(true);
+}
+
+/// Master-worker mode with a pid file (from the command line, or from the configuration
+/// when `keywords`): the pid file holds the master's pid, the worker serves, SIGINT ends
+/// the master with 130 and closes its pipes.
+fn master_worker_run(keywords: bool) {
     let (_l, addr, fd) = listener();
-    let cfg = TempPath(temp_file("mw.cfg", FD_CFG));
     let pidfile = TempPath(temp_path("mw.pid"));
-    let mut p = spawn(
-        &[
-            "-W",
-            "-d",
-            "-f",
-            cfg.0.to_str().unwrap(),
-            "-p",
-            pidfile.0.to_str().unwrap(),
-        ],
-        fd,
-    );
+    let pid_path = pidfile.0.to_str().unwrap();
+    let text = if keywords {
+        FD_CFG.replacen(
+            "global\n",
+            &format!("global\n    master-worker\n    pidfile {pid_path}\n"),
+            1,
+        )
+    } else {
+        FD_CFG.to_string()
+    };
+    let cfg = TempPath(temp_file("mw.cfg", &text));
+    let cfg_path = cfg.0.to_str().unwrap();
+    let args: Vec<&str> = if keywords {
+        vec!["-d", "-f", cfg_path]
+    } else {
+        vec!["-W", "-d", "-f", cfg_path, "-p", pid_path]
+    };
+    let mut p = spawn(&args, fd);
 
     let want = format!("{}\n", p.child.id());
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -489,7 +508,7 @@ fn cli_replies(bin: &std::path::Path, tag: &str, cfg: &str, commands: &[&str]) -
 /// (`be_id`) and `show stat` (`iid`) print, as upstream prints them.
 #[test]
 fn proxy_ids_reach_the_cli() {
-    let cfg = "global\n    stats socket @SOCK@ level admin\ndefaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\nbackend be\n    id 42\n    server s1 127.0.0.1:9\nbackend be2\n    server s2 127.0.0.1:9\nbackend be3\n    id 3\n    server s3 127.0.0.1:9\nbackend be4\n    server s4 127.0.0.1:9\n";
+    let cfg = "global\n    stats socket @SOCK@ level admin\ndefaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\nbackend be\n    id 42\n    description the first backend\n    enabled\n    server s1 127.0.0.1:9\nbackend be2\n    server s2 127.0.0.1:9\nbackend be3\n    id 3\n    server s3 127.0.0.1:9\nbackend be4\n    server s4 127.0.0.1:9\n";
     let ids = |bin: &std::path::Path, tag: &str| -> (Vec<String>, Vec<String>) {
         let r = cli_replies(bin, tag, cfg, &["show servers state", "show stat"]);
         let state = r[0]

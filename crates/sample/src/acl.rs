@@ -753,6 +753,123 @@ mod tests {
         }
     }
 
+    /// Every ACL keyword with an implied method (`http_acl.c`'s table) on one request and
+    /// its response, one case that matches and one that does not per keyword. The base is
+    /// `www.example.com/p/a`, the URL `/p/a?x`.
+    #[test]
+    fn acl_keywords_with_implied_methods() {
+        let mut c = TestCtx::get(
+            "/p/a?x",
+            &[
+                ("host", "www.example.com"),
+                ("x-ip", "10.1.2.3"),
+                ("n", "12"),
+            ],
+        );
+        let mut res = hrs_http::HttpHead::response(hrs_http::Version::Http11, 200, b"OK", 0);
+        for (n, v) in [
+            ("server", "web01.example.com"),
+            ("x-ip", "192.168.0.7"),
+            ("n", "7"),
+            ("v", "a, b"),
+            ("path", "/srv/web"),
+        ] {
+            res.add_header(n.as_bytes(), v.as_bytes());
+        }
+        c.res = Some(res);
+        let req_cases: &[(&str, bool)] = &[
+            ("base www.example.com/p/a", true),
+            ("base www.example.com/p", false),
+            ("base_beg www.ex", true),
+            ("base_beg /p", false),
+            ("base_dir p", true),
+            ("base_dir www", false),
+            ("base_dom example", true),
+            ("base_dom exam", false),
+            ("base_end /p/a", true),
+            ("base_end www", false),
+            ("base_len 19", true),
+            ("base_len 18", false),
+            ("base_reg ^www\\.[a-z]+\\.com/", true),
+            ("base_reg ^/p", false),
+            ("base_sub ample.com/p", true),
+            ("base_sub ?x", false),
+            ("url /p/a?x", true),
+            ("url_beg /p/", true),
+            ("url_beg p", false),
+            ("url_dir a", true),
+            ("url_dir b", false),
+            ("url_dom p", true),
+            ("url_dom q", false),
+            ("url_end ?x", true),
+            ("url_end /a", false),
+            ("url_len 6", true),
+            ("url_len 4", false),
+            ("url_reg a\\?x$", true),
+            ("url_reg ^x", false),
+            ("url_sub /a?", true),
+            ("url_sub //", false),
+            ("path_dom a", true),
+            ("path_dom x", false),
+            ("path_sub p/a", true),
+            ("path_sub a?x", false),
+            ("hdr_dir(host) www.example.com", true),
+            ("hdr_dir(host) example", false),
+            ("hdr_reg(host) ^www\\.", true),
+            ("hdr_reg(host) ^example", false),
+            ("hdr_ip(x-ip) 10.0.0.0/8", true),
+            ("hdr_ip(x-ip) 192.168.0.0/16", false),
+            ("hdr_val(n) gt 5", true),
+            ("hdr_val(n) lt 5", false),
+            ("req_ver 1.1", true),
+            ("req_ver 1.0", false),
+            ("req.len gt 0", true),
+            ("req.proto_http", true),
+            ("wait_end", true),
+        ];
+        for (def, want) in req_cases {
+            let mut t = table(&[("a", def)]);
+            assert_eq!(check(&mut t, &c, "if a"), *want, "{def}");
+        }
+        let res_cases: &[(&str, bool)] = &[
+            ("shdr(server) web01.example.com", true),
+            ("shdr_beg(server) web", true),
+            ("shdr_beg(server) example", false),
+            ("shdr_dir(path) web", true),
+            ("shdr_dir(path) we", false),
+            ("shdr_dom(server) example", true),
+            ("shdr_dom(server) exam", false),
+            ("shdr_end(server) .com", true),
+            ("shdr_end(server) web", false),
+            ("shdr_len(server) 17", true),
+            ("shdr_len(server) 3", false),
+            ("shdr_reg(server) ^web[0-9]+", true),
+            ("shdr_reg(server) ^[0-9]", false),
+            ("shdr_sub(server) 01.ex", true),
+            ("shdr_sub(server) xx", false),
+            ("shdr_cnt(v) eq 2", true),
+            ("shdr_ip(x-ip) 192.168.0.0/16", true),
+            ("shdr_val(n) eq 7", true),
+            ("res.hdr_cnt(v) eq 2", true),
+            ("res.fhdr_cnt(v) eq 1", true),
+            ("res.fhdr(v) -m beg a,", true),
+            ("res.fhdr(v) b", false),
+            ("res.hdr_ip(x-ip) 10.0.0.0/8", false),
+            ("res.hdr_val(n) ge 7", true),
+            ("res.ver 1.1", true),
+            ("resp_ver 1.0", false),
+            ("resp_ver 1.1", true),
+        ];
+        for (def, want) in res_cases {
+            let mut t = table(&[("a", def)]);
+            let mut d = Vec::new();
+            let cond = t
+                .compile_cond(&ws("a"), false, Where::FE_RES, &mut d)
+                .unwrap();
+            assert_eq!(cond.eval(&t, &c, Dir::Res), *want, "{def}");
+        }
+    }
+
     #[test]
     fn predefined() {
         let c = ctx();
@@ -786,6 +903,30 @@ mod tests {
             0,
         ));
         assert!(check(&mut t, &c, "if METH_GET HTTP_1.0 !METH_POST"));
+        assert!(check(&mut t, &c, "if METH_HEAD !HTTP_2.0"));
+        for (meth, acl) in [
+            ("CONNECT", "METH_CONNECT"),
+            ("DELETE", "METH_DELETE"),
+            ("OPTIONS", "METH_OPTIONS"),
+            ("PUT", "METH_PUT"),
+            ("TRACE", "METH_TRACE"),
+        ] {
+            c.req = Some(hrs_http::HttpHead::request(
+                meth.as_bytes(),
+                b"/",
+                hrs_http::Version::Http11,
+                0,
+            ));
+            assert!(check(&mut t, &c, &format!("if {acl} !METH_GET")), "{acl}");
+            assert!(!check(&mut t, &c, "if METH_HEAD"), "{acl}");
+        }
+        c.req = Some(hrs_http::HttpHead::request(
+            b"GET",
+            b"/",
+            hrs_http::Version::Http2,
+            0,
+        ));
+        assert!(check(&mut t, &c, "if HTTP_2.0 !HTTP_1.1"));
         // user-defined names take precedence over predefined ones
         let mut t = table(&[("TRUE", "always_false")]);
         assert!(!check(&mut t, &c, "if TRUE"));

@@ -288,8 +288,9 @@ fn match_word(s: &[u8], pat: &[u8], icase: bool, delim: fn(u8) -> bool) -> bool 
     false
 }
 
+/// `-m dir` delimiters (`make_4delim('/', '?', '?', '?')`): a query string ends a segment.
 fn is_slash(c: u8) -> bool {
-    c == b'/'
+    matches!(c, b'/' | b'?')
 }
 
 fn is_dom_delim(c: u8) -> bool {
