@@ -10,8 +10,9 @@
 //!
 //! - configuration keywords must appear in a configuration that a test *runs*: the
 //!   `[config]` of a `tests/h1/*.scn` scenario, a configuration written by an end-to-end
-//!   test (`tests/*.rs`, `tests/common/`) or by `tools/acceptance.sh`. The `tests/cfg/`
-//!   corpus does not count: it is only parsed;
+//!   test (`tests/*.rs`, `tests/common/`), by `tools/acceptance.sh` or by a unit test of a
+//!   crate other than `hrs-cfg`. The `tests/cfg/` corpus and `hrs-cfg`'s own tests do not
+//!   count: they only parse;
 //! - fetches, converters, ACL methods and flags, predefined ACLs, `set-var` conditions,
 //!   log-format aliases and CLI commands may also be found in the string literals of unit
 //!   tests (`#[cfg(test)]` code of `crates/`) and in scenario scripts.
@@ -689,15 +690,31 @@ fn corpus() -> Corpus {
         let _ = i;
         cfg_lines(block.split("\nEOF").next().unwrap_or(""), &mut cfg);
     }
-    // unit tests
+    // unit tests: a file named `tests.rs` or under a `tests/` directory of `src/` is test
+    // code as a whole. Their configurations count as run, except those of `hrs-cfg`, whose
+    // tests only parse.
     let mut src = Vec::new();
     files(&root.join("crates"), "rs", &mut src);
     for p in src
         .iter()
         .filter(|p| p.components().any(|c| c.as_os_str() == "src"))
     {
-        let whole = p.file_stem().is_some_and(|s| s == "tests");
-        test_literals(p, whole, &mut text);
+        let rel = p.strip_prefix(&root).unwrap_or(p);
+        let in_src: Vec<&std::ffi::OsStr> = rel
+            .components()
+            .map(|c| c.as_os_str())
+            .skip_while(|c| *c != "src")
+            .collect();
+        let whole = p.file_stem().is_some_and(|s| s == "tests")
+            || in_src.iter().rev().skip(1).any(|c| *c == "tests");
+        let mut lits = Vec::new();
+        test_literals(p, whole, &mut lits);
+        if !rel.starts_with("crates/cfg") {
+            for l in &lits {
+                cfg_lines(l, &mut cfg);
+            }
+        }
+        text.extend(lits);
     }
     Corpus { cfg, text }
 }
