@@ -1,7 +1,7 @@
 # haproxy-rs: build, run the example, test, benchmark. `make test` is what CI runs.
 CARGO ?= cargo
 
-.PHONY: all build run test deps check fmt clippy bench bench-deps clean
+.PHONY: all build run test deps check fmt clippy bench bench-deps mutants clean
 
 all: build
 
@@ -58,6 +58,23 @@ bench-deps:
 BENCH_ARGS ?=
 bench: build bench-deps
 	$(CARGO) run --release -p hrs-bench -- --proxy target/release/haproxy-rs $(BENCH_ARGS)
+
+# Mutation testing (docs/testing.md): cargo-mutants (a dev tool, installed here if missing,
+# not a dependency of the product) plants one bug at a time in each crate with behaviour and
+# runs that crate's own tests. Takes hours on 2 cores: MUTANTS_CRATES narrows the crates,
+# MUTANTS_ARGS passes options (`--iterate` retests only what was not caught last time,
+# `--shard 1/4`, `-j 2`, `-f crates/http/src/msg.rs`). Results in target/mutants/<crate>/,
+# the per-crate table on stdout.
+MUTANTS_CRATES ?= hrs-http hrs-cfg hrs-sample hrs-backend hrs-conn hrs-stream
+MUTANTS_ARGS ?=
+mutants:
+	@command -v cargo-mutants >/dev/null 2>&1 || $(CARGO) install --locked cargo-mutants
+	@for c in $(MUTANTS_CRATES); do \
+	  echo "== cargo mutants -p $$c"; \
+	  $(CARGO) mutants -p $$c -o target/mutants/$$c $(MUTANTS_ARGS); \
+	  case $$? in 0|2|3) ;; *) exit 1;; esac; \
+	done
+	@tools/mutants-summary.sh target/mutants
 
 clean:
 	$(CARGO) clean

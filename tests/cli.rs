@@ -1,21 +1,33 @@
-//! The stats socket CLI end to end: upstream `haproxy` and `haproxy-rs` run the same
-//! configuration (three stats sockets: an admin and a user UNIX socket, an inherited TCP
-//! `fd@` socket at operator level), receive the same commands in the same order, and their
-//! replies are compared byte for byte once volatile values are masked: `show info`'s pid,
-//! version, uptime, limits, task counts, byte counters and start time; `show stat`'s
-//! `lastchg`/`downtime` and `show servers state`'s seconds since the last change (both in
-//! whole seconds of each process's own clock). Help and "Unknown command" answers list only
-//! the commands haproxy-rs implements: there every line must be one of upstream's, in the
-//! same order, with the same heading and trailer.
+//! The stats socket CLI end to end, checked against replies recorded from upstream HAProxy
+//! 2.6: haproxy-rs and, when installed, upstream `haproxy` run the same configuration
+//! (three stats sockets: an admin and a user UNIX socket, an inherited TCP `fd@` socket at
+//! operator level), receive the command lines of [`SCRIPT`] in the same order, and each
+//! reply, once masked ([`mask`]: `show info`'s pid, version, uptime, limits, task counts,
+//! byte counters and start time; `show stat`'s `lastchg`/`downtime`/`lastsess` and `show
+//! servers state`'s seconds since the last change; the port of the test's HTTP server; this
+//! host's name), is checked against `tests/cli/expected.txt`, one section per line of the
+//! script. haproxy-rs is checked always: `Exact` replies byte for byte; `Usage` replies
+//! (help and "Unknown command") list only the commands haproxy-rs implements, so every line
+//! must be one of the recorded reply's, in the same order, with the same heading and
+//! trailer; `Refused` commands (upstream features haproxy-rs refuses) against [`PINNED`].
+//! Upstream's masked replies must equal the record (except `Refused` ones, which hold
+//! pointers and timings), so a change in upstream is noticed. The views of the pool-purge
+//! check ([`maint_purges_idle`]) are recorded and checked the same way.
 //!
-//! Also checked, on haproxy-rs alone (so also without upstream installed): literal replies
-//! pinned from upstream 2.6.12, the socket file mode, a client that never ends its line is
-//! closed after the 10 s CLI timeout while others are served, maintenance purges a server's
-//! idle connection (the server sees it close), and the UNIX socket file is removed at exit.
+//! Re-recording: `HRS_DIFF_BLESS=1 cargo test -p haproxy-rs --test cli` (a knob, refused
+//! under CI) runs the script on three upstream processes, rewrites the record only if their
+//! replies agree, then checks as usual; review the diff of the record before committing it.
+//! A script line added or moved needs a new record (sections are keyed by index and line).
 //!
-//! Every process runs in its own process group in a fresh temp directory and is SIGKILLed
-//! (group-wide) when dropped; listeners are bound here on 127.0.0.1 port 0 and inherited
-//! only by the spawned child.
+//! Also checked, on haproxy-rs alone: literal replies pinned from upstream 2.6.12, the socket
+//! file mode, a client that never ends its line is closed after the 10 s CLI timeout while
+//! others are served, maintenance purges a server's idle connection (the server sees it
+//! close), and the UNIX socket file is removed at exit.
+//!
+//! Every process runs in its own process group in a fresh temp directory (kept with
+//! `HRS_KEEP=1`) and is SIGKILLed (group-wide) when dropped; listeners are bound here on
+//! 127.0.0.1 port 0 and inherited only by the spawned child; each process has its own HTTP
+//! server for its `pool` backend.
 
 mod common;
 
@@ -99,6 +111,10 @@ struct Proxy {
     tcp_cli: std::net::SocketAddr,
     /// The `fp` frontend (toward the `pool` backend).
     fp: std::net::SocketAddr,
+    /// The HTTP server of the `pool` backend, this proxy's own.
+    pool: std::net::SocketAddr,
+    /// One message per connection of `pool` that ended.
+    pool_ends: mpsc::Receiver<()>,
 }
 
 impl Drop for Proxy {
@@ -116,10 +132,12 @@ impl Drop for Proxy {
 }
 
 impl Proxy {
-    /// Starts `bin -d -f haproxy.cfg` on [`CONFIG`] with fresh listeners, and waits until
-    /// its admin socket answers (one `show cli level`, so that both processes count the
-    /// same connections).
-    fn start(name: &'static str, bin: &Path, pool: std::net::SocketAddr) -> Proxy {
+    /// Starts `bin -d -f haproxy.cfg` on [`CONFIG`] with fresh listeners and its own HTTP
+    /// server for the `pool` backend, and waits until its admin socket answers (one `show
+    /// cli level`, so that every process counts the same connections). `name` names the
+    /// temp directory.
+    fn start(name: &'static str, bin: &Path) -> Proxy {
+        let (pool, pool_ends) = http_server();
         let dir = std::env::temp_dir().join(format!("hrs-cli-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("cannot create a temp dir");
@@ -170,6 +188,8 @@ impl Proxy {
             dir,
             tcp_cli: addrs[0],
             fp: addrs[4],
+            pool,
+            pool_ends,
         };
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -265,8 +285,61 @@ const INFO_VOLATILE: &[&str] = &[
 const STAT_VOLATILE: &[&str] = &["lastchg", "downtime", "lastsess"];
 
 /// Replaces volatile values in a reply: `show info` lines, `show stat` columns (located by
-/// the `# pxname,` header), `show servers state` column 10.
-fn mask(reply: &[u8]) -> String {
+/// the `# pxname,` header), `show servers state` column 10; then what depends on the run or
+/// the machine: the port of the test's HTTP server (`pool_port`, on the lines naming the
+/// `pool` backend) becomes `PORT`, and `show info`'s `node: <this host's name>` becomes
+/// `node: HOSTNAME`.
+fn mask(reply: &[u8], pool_port: u16) -> String {
+    let masked = mask_volatile(reply);
+    let host = hostname();
+    let port = pool_port.to_string();
+    let mut out = String::new();
+    for line in masked.split_inclusive('\n') {
+        if line.contains("pool") {
+            out.push_str(&replace_number(line, &port, "PORT"));
+        } else if !host.is_empty() && line.trim_end_matches('\n') == format!("node: {host}") {
+            out.push_str(&line.replace(&host, "HOSTNAME"));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// This machine's host name ("" if unknown).
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname(2) writes at most `len` bytes into the buffer.
+    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if r != 0 {
+        return String::new();
+    }
+    let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// Replaces each occurrence of the number `num` in `s` that is not part of a longer number.
+fn replace_number(s: &str, num: &str, with: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(num) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + num.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(|c| c.is_ascii_digit()) || after.is_some_and(|c| c.is_ascii_digit()) {
+            out.push_str(num);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[i + num.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The masking of [`mask`] that does not depend on the run: `show info`'s volatile fields,
+/// `show stat`'s clock columns, `show servers state`'s seconds since the last change.
+fn mask_volatile(reply: &[u8]) -> String {
     let text = String::from_utf8_lossy(reply);
     let mut out = String::new();
     let mut stat_cols: Vec<usize> = Vec::new();
@@ -359,13 +432,13 @@ fn check_usage(cmd: &str, up: &str, ours: &str, supported: &[String]) -> Result<
     let first = |s: &str| s.lines().next().unwrap_or("").to_string();
     if first(up) != first(ours) {
         return Err(format!(
-            "{cmd:?}: heading {:?} vs {:?}",
+            "{cmd}: heading {:?} vs {:?}",
             first(up),
             first(ours)
         ));
     }
     if !up.ends_with(TRAILER) || !ours.ends_with(TRAILER) {
-        return Err(format!("{cmd:?}: trailer differs:\n{up}\n---\n{ours}"));
+        return Err(format!("{cmd}: trailer differs:\n{up}\n---\n{ours}"));
     }
     let body = |s: &str| -> Vec<String> {
         let s = &s[..s.len() - TRAILER.len()];
@@ -377,7 +450,7 @@ fn check_usage(cmd: &str, up: &str, ours: &str, supported: &[String]) -> Result<
         .collect();
     if want != body(ours) {
         return Err(format!(
-            "{cmd:?}: listed commands differ\nupstream (ours only) {want:#?}\nours {:#?}",
+            "{cmd}: listed commands differ\nupstream (ours only) {want:#?}\nours {:#?}",
             body(ours)
         ));
     }
@@ -601,11 +674,8 @@ fn request(addr: std::net::SocketAddr) -> String {
 /// The idle server connection of `pool/p1` is closed when the server enters maintenance:
 /// the pool shows one idle connection, `disable server` empties it and the server sees the
 /// connection end; meanwhile requests get a 503, and work again after `enable server`.
-fn maint_purges_idle(
-    p: &Proxy,
-    ends: &mpsc::Receiver<()>,
-    pool: std::net::SocketAddr,
-) -> Vec<String> {
+fn maint_purges_idle(p: &Proxy) -> Vec<String> {
+    let (ends, pool) = (&p.pool_ends, p.pool);
     let mut seen = Vec::new();
     assert_eq!(
         request(p.fp),
@@ -615,8 +685,7 @@ fn maint_purges_idle(
     );
     // the connection reaches the pool once the response is complete
     thread::sleep(Duration::from_millis(200));
-    let port = pool.port().to_string();
-    let norm = |b: Vec<u8>| String::from_utf8_lossy(&b).replace(&port, "PORT");
+    let norm = |b: Vec<u8>| mask(&b, pool.port());
     seen.push(norm(p.cli("cli.sock", b"show servers conn pool\n")));
     assert!(
         seen[0].ends_with("\npool/p1 11/1 127.0.0.1 PORT - 5000 0 1 1 1 0 -1 1 1\n\n"),
@@ -659,32 +728,92 @@ fn maint_purges_idle(
     seen
 }
 
+/// The recorded replies, under `tests/`.
+const RECORD: &str = "cli/expected.txt";
+/// The knob that re-records the replies from upstream.
+const BLESS: &str = "HRS_DIFF_BLESS";
+/// How many upstream processes must agree before their replies are recorded.
+const BLESS_RUNS: usize = 3;
+/// The head of a new record file.
+const RECORD_HEAD: &str = "\
+# Expected replies of tests/cli.rs, recorded from upstream HAProxy 2.6 (three agreeing
+# processes, `HRS_DIFF_BLESS=1`) and reviewed: one section per command line of SCRIPT (its
+# index and the line, escaped), holding upstream's reply masked by the test's mask(); then
+# the views of the pool-purge check. haproxy-rs is checked against them always, upstream
+# whenever it is installed.
+";
+
+/// The record's section of `SCRIPT[idx]`.
+fn script_key(idx: usize, line: &str) -> String {
+    format!("{idx:03} {line:?}")
+}
+
+/// The record's section of the `n`th view of [`maint_purges_idle`].
+fn pool_key(n: usize) -> String {
+    format!("pool purge {n}")
+}
+
+/// A reply as the record's lines (split at each newline: joining with `\n` gives it back).
+fn to_lines(reply: &str) -> Vec<String> {
+    reply.split('\n').map(str::to_string).collect()
+}
+
+/// Starts a client that never ends its line on `p`'s admin socket; the thread returns
+/// whether it saw a clean close, what it read, and when.
+fn stuck_client(p: &Proxy) -> thread::JoinHandle<(bool, Vec<u8>, Instant)> {
+    let mut s = UnixStream::connect(p.sock("cli.sock")).unwrap();
+    s.write_all(b"show info").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    thread::spawn(move || {
+        let mut out = Vec::new();
+        let r = s.read_to_end(&mut out);
+        (r.is_ok(), out, Instant::now())
+    })
+}
+
+/// Every command line of [`SCRIPT`] goes to haproxy-rs and, when installed, to upstream;
+/// each masked reply is checked against the record `tests/cli/expected.txt` (by [`Cmp`]
+/// mode: `Exact` equal, `Usage` by [`check_usage`] for haproxy-rs and equal for upstream,
+/// `Refused` against [`PINNED`] for haproxy-rs and not at all for upstream, whose reply
+/// holds pointers and timings), and so are the views of [`maint_purges_idle`]. With
+/// `HRS_DIFF_BLESS` (a knob, refused under CI) the record is rewritten first from three
+/// upstream processes that must agree.
 #[test]
 fn cli_matches_upstream() {
-    let (pool, pool_ends) = http_server();
-    let ours = Proxy::start("haproxy-rs", &hrs(), pool);
-    let up_bin = upstream("cli_matches_upstream");
-    let up = up_bin.map(|b| Proxy::start("haproxy", &b, pool));
+    const TEST: &str = "cli_matches_upstream";
+    let bless = knob_on(BLESS);
+    let ours = Proxy::start("haproxy-rs", &hrs());
+    let up_bin = upstream(TEST);
+    assert!(
+        !bless || up_bin.is_some(),
+        "{BLESS} records upstream's replies: no upstream"
+    );
+    // Upstream processes: the reference, plus two more when recording.
+    let ups: Vec<Proxy> = match &up_bin {
+        Some(b) => {
+            let names = ["haproxy", "haproxy-2", "haproxy-3"];
+            let n = if bless { BLESS_RUNS } else { 1 };
+            names[..n]
+                .iter()
+                .map(|name| Proxy::start(name, b))
+                .collect()
+        }
+        None => Vec::new(),
+    };
 
     // a client that never ends its line: it must not hold anything up, and haproxy-rs
     // closes it after the CLI timeout (upstream keeps it open: not compared)
     let started = Instant::now();
-    let stuck = {
-        let mut s = UnixStream::connect(ours.sock("cli.sock")).unwrap();
-        s.write_all(b"show info").unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-        thread::spawn(move || {
-            let mut out = Vec::new();
-            let r = s.read_to_end(&mut out);
-            (r.is_ok(), out, Instant::now())
+    let stuck = stuck_client(&ours);
+    // the same connection count on every side
+    let _up_stuck: Vec<UnixStream> = ups
+        .iter()
+        .map(|u| {
+            let mut s = UnixStream::connect(u.sock("cli.sock")).unwrap();
+            s.write_all(b"show info").unwrap();
+            s
         })
-    };
-    // the same connection count on both sides
-    let _up_stuck = up.as_ref().map(|u| {
-        let mut s = UnixStream::connect(u.sock("cli.sock")).unwrap();
-        s.write_all(b"show info").unwrap();
-        s
-    });
+        .collect();
 
     let mode = std::fs::metadata(ours.sock("cli.sock"))
         .unwrap()
@@ -700,18 +829,26 @@ fn cli_matches_upstream() {
         .filter(|l| l.starts_with("  "))
         .map(str::to_string)
         .collect();
-    if let Some(up) = &up {
+    for up in &ups {
         up.cli("cli.sock", b"help\n");
     }
+
+    // every reply: ours masked, and upstream's (one per upstream process)
     let mut failures = Vec::new();
-    for &(line, cmp) in SCRIPT {
+    let mut replies: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (idx, &(line, cmp)) in SCRIPT.iter().enumerate() {
         let o = send(&ours, line);
         assert!(
             o.is_empty() || o.ends_with(b"\n") || o.ends_with(b"> "),
             "{line:?}: reply does not end with a newline: {:?}",
             String::from_utf8_lossy(&o)
         );
-        if let Some((_, want)) = PINNED.iter().find(|(l, _)| *l == line) {
+        let pinned = PINNED.iter().find(|(l, _)| *l == line);
+        assert!(
+            cmp != Cmp::Refused || pinned.is_some(),
+            "{line:?}: a refused command needs its reply in PINNED"
+        );
+        if let Some((_, want)) = pinned {
             if String::from_utf8_lossy(&o) != *want {
                 failures.push(format!(
                     "{line:?}: pinned reply differs:\n  want {want:?}\n  got  {:?}",
@@ -719,28 +856,106 @@ fn cli_matches_upstream() {
                 ));
             }
         }
-        let Some(up) = &up else { continue };
-        let u = send(up, line);
-        let (um, om) = (mask(&u), mask(&o));
+        let u: Vec<String> = ups
+            .iter()
+            .map(|up| mask(&send(up, line), up.pool.port()))
+            .collect();
+        replies.push((script_key(idx, line), mask(&o, ours.pool.port()), u));
+    }
+    let ours_pool = maint_purges_idle(&ours);
+    let ups_pool: Vec<Vec<String>> = ups.iter().map(maint_purges_idle).collect();
+    for (n, view) in ours_pool.iter().enumerate() {
+        let u = ups_pool.iter().map(|v| v[n].clone()).collect();
+        replies.push((pool_key(n + 1), view.clone(), u));
+    }
+
+    // the mode of a reply's line (pool views are compared exactly)
+    let cmp_of = |key: &str| {
+        SCRIPT
+            .iter()
+            .enumerate()
+            .find(|(i, (l, _))| script_key(*i, l) == key)
+            .map_or(Cmp::Exact, |(_, (_, c))| *c)
+    };
+    if bless {
+        let old = reference::Record::read(RECORD);
+        let mut rec = reference::Record {
+            head: if old.head.trim().is_empty() {
+                RECORD_HEAD.to_string()
+            } else {
+                old.head
+            },
+            sections: Default::default(),
+        };
+        for (key, _, u) in &replies {
+            if cmp_of(key) == Cmp::Refused {
+                continue;
+            }
+            for (k, other) in u.iter().enumerate().skip(1) {
+                assert!(
+                    *other == u[0],
+                    "not recorded: upstream processes 1 and {} differ on {}",
+                    k + 1,
+                    diff(key, ("upstream 1", &u[0]), ("upstream", other))
+                );
+            }
+            rec.sections.insert(key.clone(), to_lines(&u[0]));
+        }
+        rec.write(RECORD);
+        print_now(&format!(
+            "{TEST}: recorded {} replies from {BLESS_RUNS} agreeing upstream processes in \
+             tests/{RECORD}: review its diff",
+            rec.sections.len()
+        ));
+    }
+
+    // each reply against the record
+    let record = reference::Record::read(RECORD);
+    let mut checked = 0;
+    for (key, om, u) in &replies {
+        let cmp = cmp_of(key);
+        if cmp == Cmp::Refused {
+            // checked against PINNED above
+            checked += 1;
+            continue;
+        }
+        let Some(lines) = record.sections.get(key) else {
+            failures.push(format!(
+                "{key}: no recorded reply in tests/{RECORD}: record it from upstream with \
+                 {BLESS}=1, then review it"
+            ));
+            continue;
+        };
+        let want = lines.join("\n");
         let res = match cmp {
-            Cmp::Exact if um == om => Ok(()),
-            Cmp::Exact => Err(diff(line, &um, &om)),
-            Cmp::Usage => check_usage(line, &um, &om, &supported),
+            Cmp::Exact if want == *om => Ok(()),
+            Cmp::Exact => Err(diff(key, ("recorded", &want), ("haproxy-rs", om))),
+            Cmp::Usage => check_usage(key, &want, om, &supported),
             Cmp::Refused => Ok(()),
         };
         if let Err(e) = res {
-            failures.push(e);
+            failures.push(format!("haproxy-rs differs from the record: {e}"));
+        }
+        checked += 1;
+        if let Some(u) = u.first() {
+            if *u != want {
+                failures.push(format!(
+                    "upstream differs from the record (if upstream changed, re-record with \
+                     {BLESS}=1 and review): {}",
+                    diff(key, ("recorded", &want), ("upstream", u))
+                ));
+            }
         }
     }
-
-    let ours_pool = maint_purges_idle(&ours, &pool_ends, pool);
-    if let Some(up) = &up {
-        let up_pool = maint_purges_idle(up, &pool_ends, pool);
-        if ours_pool != up_pool {
+    for key in record.sections.keys() {
+        if !replies.iter().any(|(k, _, _)| k == key) {
             failures.push(format!(
-                "pool purge views differ:\nupstream {up_pool:#?}\nours {ours_pool:#?}"
+                "tests/{RECORD}: section `== {key}` is no line of SCRIPT (re-record)"
             ));
         }
+    }
+    if ups.is_empty() {
+        ours_only(TEST, "CLI command lines and pool-purge views", checked);
     }
 
     let (closed, got, at) = stuck.join().unwrap();
@@ -773,17 +988,38 @@ fn cli_matches_upstream() {
     );
 }
 
-/// A line diff of two masked replies, for failure messages.
-fn diff(cmd: &str, up: &str, ours: &str) -> String {
-    let mut out = format!("{cmd:?}: replies differ\n");
-    let (u, o): (Vec<&str>, Vec<&str>) = (up.split('\n').collect(), ours.split('\n').collect());
+/// A line diff of two masked replies `(label, text)`, for failure messages.
+fn diff(cmd: &str, (la, a): (&str, &str), (lb, b): (&str, &str)) -> String {
+    let mut out = format!("{cmd}: replies differ\n");
+    let (u, o): (Vec<&str>, Vec<&str>) = (a.split('\n').collect(), b.split('\n').collect());
     for i in 0..u.len().max(o.len()) {
-        let (a, b) = (u.get(i).copied(), o.get(i).copied());
-        if a != b {
+        let (x, y) = (u.get(i).copied(), o.get(i).copied());
+        if x != y {
             out.push_str(&format!(
-                "  line {i}:\n    upstream {a:?}\n    ours     {b:?}\n"
+                "  line {i}:\n    {la:<10} {x:?}\n    {lb:<10} {y:?}\n"
             ));
         }
     }
     out
+}
+
+/// The run-dependent masking: the pool port only as a whole number on `pool` lines, the
+/// host name only as `show info`'s `node`.
+#[test]
+fn mask_normalises_pool_port_and_host() {
+    assert_eq!(
+        replace_number("a 4242 14242 42421 x4242,4242:", "4242", "PORT"),
+        "a PORT 14242 42421 xPORT,PORT:"
+    );
+    let host = hostname();
+    let reply = format!(
+        "pool/p1 11/1 127.0.0.1 4242 - 5000\nbe/s1 3/1 127.0.0.1 4242 - 5000\nnode: {host}\n\
+         description: {host}\n"
+    );
+    let want = format!(
+        "pool/p1 11/1 127.0.0.1 PORT - 5000\nbe/s1 3/1 127.0.0.1 4242 - 5000\nnode: HOSTNAME\n\
+         description: {host}\n"
+    );
+    assert!(!host.is_empty());
+    assert_eq!(mask(reply.as_bytes(), 4242), want);
 }

@@ -1,34 +1,46 @@
-//! Differential HTTP/1 proxying: every scenario of `tests/h1/*.scn` runs against upstream
-//! `haproxy` and against `haproxy-rs`, and the two normalized transcripts (responses the
-//! client got, requests each server got and on which of its connections, and when the
-//! scenario asks, CLI replies and log lines) must be equal, or
-//! equal to the scenario's pinned `[differs]` transcript. The format and the transcript are
-//! documented in `tests/h1/README.md`; the machinery is in `tests/common/scenario*`.
+//! HTTP/1 proxying against recorded transcripts: every scenario of `tests/h1/*.scn` runs
+//! against `haproxy-rs`, and, when it is installed, against upstream `haproxy`. Each
+//! scenario carries upstream's normalized transcript (responses the client got, requests
+//! each server got and on which of its connections, and when the scenario asks, CLI replies
+//! and log lines) in its `[expect]` section, recorded once and reviewed. haproxy-rs's
+//! transcript must equal the scenario's pinned `[differs]` transcript if it has one, else
+//! `[expect]`; upstream's must equal `[expect]`, so a change on either side is noticed. The
+//! format and the transcript are documented in `tests/h1/README.md`; the machinery is in
+//! `tests/common/scenario*`.
 //!
-//! Environment:
+//! Environment. The knobs that narrow the run or rewrite the corpus go through
+//! [`knob`] (refused under CI's `HRS_REQUIRE_UPSTREAM`):
 //! - `HRS_DIFF_FILTER=sub`: only scenarios whose name contains `sub`;
 //! - `HRS_DIFF_ONLY=haproxy` (or `haproxy-rs`): run one side only, `HRS_DIFF_REPEAT` times
 //!   (default 3), check the transcript is stable and print it (to stderr, uncaptured);
-//! - `HRS_DIFF_REPEAT=n`: runs per side (default 1, or 3 with `HRS_DIFF_ONLY`);
-//! - `HRS_DIFF_JOBS=n`: scenarios run in parallel (default 8);
-//! - `HRS_DIFF_OUT=dir`: write each transcript to `dir/NAME.haproxy.txt` / `.haproxy-rs.txt`;
+//! - `HRS_DIFF_BLESS=1`: run upstream 3 times (or `HRS_DIFF_REPEAT`, if more) per scenario
+//!   and, when the runs agree, write the transcript into the file's `[expect]` section.
+//!
+//! The others cannot reduce what is checked, so CI may set them (plain variables):
+//! - `HRS_DIFF_REPEAT=n`: runs per side (default 1, or 3 with `HRS_DIFF_ONLY`); at least 1,
+//!   so it only adds runs (each must give the same transcript);
+//! - `HRS_DIFF_JOBS=n`: scenarios run in parallel (default 8); every scenario still runs;
+//! - `HRS_DIFF_OUT=dir`: also write each transcript to `dir/NAME.haproxy.txt` / `.haproxy-rs.txt`;
 //! - `HRS_DIFF_KEEP=1`: keep each run's temp directory (config, proxy output).
 //!
-//! Without upstream installed the differential half is skipped: haproxy-rs still runs every
-//! scenario, must not panic, and must match the pinned `[differs]` transcripts.
+//! Without upstream installed, haproxy-rs is still checked on every scenario against the
+//! records, and the test says how many scenarios it checked on our side only.
 
 mod common;
 
-use common::scenario::{diff, run, Scenario};
+use common::scenario::{diff, run, with_expect, Scenario};
 use common::*;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Scenarios run in parallel unless `HRS_DIFF_JOBS` says otherwise.
 const DEFAULT_JOBS: usize = 8;
-/// The corpus must not shrink below this.
-const MIN_SCENARIOS: usize = 70;
+/// Scenarios in `tests/h1`: update it with the corpus, so that it cannot shrink unseen.
+const SCENARIOS: usize = 185;
+/// Upstream runs that must agree before a transcript is recorded.
+const BLESS_RUNS: usize = 3;
+/// The test's name, for the reference's messages.
+const TEST: &str = "h1_scenarios_match_upstream";
 
 /// Which sides run.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,6 +54,7 @@ enum Only {
 struct Settings {
     filter: Option<String>,
     only: Only,
+    bless: bool,
     repeat: usize,
     jobs: usize,
     out: Option<PathBuf>,
@@ -49,13 +62,19 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> Settings {
+        // not narrowing: plain variables, allowed under CI
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let only = match var("HRS_DIFF_ONLY").as_deref() {
+        let only = match knob("HRS_DIFF_ONLY").as_deref() {
             None => Only::Both,
             Some("haproxy") | Some("upstream") => Only::Upstream,
             Some("haproxy-rs") | Some("ours") => Only::Ours,
             Some(o) => panic!("HRS_DIFF_ONLY must be 'haproxy' or 'haproxy-rs', not {o:?}"),
         };
+        let bless = knob_on("HRS_DIFF_BLESS");
+        assert!(
+            !(bless && only != Only::Both),
+            "HRS_DIFF_BLESS and HRS_DIFF_ONLY do not go together"
+        );
         let num = |k: &str, d: usize| {
             var(k).map_or(d, |v| {
                 v.parse()
@@ -65,8 +84,9 @@ impl Settings {
             })
         };
         Settings {
-            filter: var("HRS_DIFF_FILTER"),
+            filter: knob("HRS_DIFF_FILTER"),
             only,
+            bless,
             repeat: num("HRS_DIFF_REPEAT", if only == Only::Both { 1 } else { 3 }),
             jobs: num("HRS_DIFF_JOBS", DEFAULT_JOBS),
             out: var("HRS_DIFF_OUT").map(PathBuf::from),
@@ -78,7 +98,7 @@ impl Settings {
 struct Report {
     name: String,
     ok: bool,
-    /// One word: ok, DIFFERS, UNSTABLE, PANIC, BAD-SCENARIO.
+    /// One word: ok, recorded, DIFFERS, UPSTREAM-DIFFERS, UNSTABLE, PANIC, BAD-SCENARIO.
     verdict: &'static str,
     /// What to print: transcripts, diff, proxy output.
     details: String,
@@ -134,37 +154,114 @@ fn panicked(o: &run::Outcome) -> bool {
     o.log_tail.contains("panicked at")
 }
 
-fn check(sc: &Scenario, up: Option<&Path>, st: &Settings) -> Report {
-    let mut r = Report::new(&sc.name);
-    let head = format!("==== {}.scn: {}\n", sc.name, sc.title);
-
-    let upstream = match (up, st.only) {
-        (Some(bin), Only::Both | Only::Upstream) => {
-            let (o, unstable) = run_stable(sc, bin, "haproxy", st.repeat);
-            save(st, &sc.name, "haproxy", &o.transcript);
-            if o.transcript.starts_with("--- proxy exited early") {
+/// Runs upstream on `sc` and checks its transcript: stable over the runs, the proxy alive,
+/// and equal to `[expect]` (unless re-recording, where it becomes `[expect]`: then the file
+/// at `path` is rewritten). Returns the transcript `[expect]` holds afterwards, if any.
+fn check_upstream(
+    sc: &Scenario,
+    path: &Path,
+    bin: &Path,
+    st: &Settings,
+    r: &mut Report,
+    head: &str,
+) -> Option<String> {
+    let runs = if st.bless {
+        st.repeat.max(BLESS_RUNS)
+    } else {
+        st.repeat
+    };
+    let (o, unstable) = run_stable(sc, bin, "haproxy", runs);
+    save(st, &sc.name, "haproxy", &o.transcript);
+    if o.transcript.starts_with("--- proxy exited early") {
+        r.fail(
+            "BAD-SCENARIO",
+            format!(
+                "{head}haproxy does not run this config (config checks belong to \
+                 tests/cfg/); its output:\n{}\n",
+                o.log_tail
+            ),
+        );
+        return sc.expect.clone();
+    }
+    if let Some(msg) = unstable {
+        let what = if st.bless { ", nothing written" } else { "" };
+        r.fail(
+            "UNSTABLE",
+            format!("{head}upstream is unstable{what}:\n{msg}"),
+        );
+        return sc.expect.clone();
+    }
+    if st.only == Only::Upstream {
+        print_now(&format!("{head}---- haproxy transcript:\n{}", o.transcript));
+    }
+    if st.bless {
+        if sc.expect.as_deref() == Some(o.transcript.as_str()) {
+            return sc.expect.clone();
+        }
+        let written = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| with_expect(&text, &o.transcript))
+            .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            r.fail(
+                "BAD-SCENARIO",
+                format!("{head}cannot record [expect]: {e}\n"),
+            );
+            return sc.expect.clone();
+        }
+        r.verdict = "recorded";
+        return Some(o.transcript);
+    }
+    match &sc.expect {
+        Some(exp) => {
+            if let Some(d) = diff::diff(exp, &o.transcript) {
                 r.fail(
-                    "BAD-SCENARIO",
+                    "UPSTREAM-DIFFERS",
                     format!(
-                        "{head}haproxy does not run this config (config checks belong to \
-                         tests/cfg/); its output:\n{}\n",
+                        "{head}upstream's transcript differs from the recorded [expect] \
+                         (- expect, + haproxy); re-record with HRS_DIFF_BLESS=1 if upstream \
+                         changed:\n{d}---- haproxy output (last lines):\n{}\n",
                         o.log_tail
                     ),
                 );
-                return r;
             }
-            if let Some(msg) = unstable {
-                r.fail("UNSTABLE", format!("{head}{msg}"));
-            }
-            if st.only == Only::Upstream {
-                print_now(&format!("{head}---- haproxy transcript:\n{}", o.transcript));
-                return r;
-            }
-            Some(o)
         }
-        _ => None,
-    };
-    if r.verdict == "UNSTABLE" {
+        None => r.fail(
+            "BAD-SCENARIO",
+            format!(
+                "{head}no [expect] section: record it with HRS_DIFF_BLESS=1; upstream's \
+                 transcript:\n{}",
+                o.transcript
+            ),
+        ),
+    }
+    sc.expect.clone()
+}
+
+fn check(sc: &Scenario, path: &Path, up: Option<&Path>, st: &Settings) -> Report {
+    let mut r = Report::new(&sc.name);
+    let head = format!("==== {}.scn: {}\n", sc.name, sc.title);
+
+    let mut expect = sc.expect.clone();
+    match up {
+        Some(bin) if st.only != Only::Ours => {
+            expect = check_upstream(sc, path, bin, st, &mut r, &head);
+        }
+        _ if expect.is_none() => r.fail(
+            "BAD-SCENARIO",
+            format!("{head}no [expect] section: record it with HRS_DIFF_BLESS=1\n"),
+        ),
+        _ => {}
+    }
+    if let (Some(d), Some(e)) = (&sc.differs, &expect) {
+        if &d.transcript == e {
+            r.fail(
+                "BAD-SCENARIO",
+                format!("{head}the [differs] transcript equals [expect]: drop the section\n"),
+            );
+        }
+    }
+    if st.only == Only::Upstream {
         return r;
     }
 
@@ -188,19 +285,11 @@ fn check(sc: &Scenario, up: Option<&Path>, st: &Settings) -> Report {
             ),
         );
     }
-    let (expected, label) = match (&sc.differs, &upstream) {
+    let (expected, label) = match (&sc.differs, &expect) {
         (Some(d), _) => (&d.transcript, format!("pinned difference: {}", d.reason)),
-        (None, Some(u)) => (&u.transcript, "haproxy".to_string()),
+        (None, Some(e)) => (e, "[expect], upstream's".to_string()),
         (None, None) => return r,
     };
-    if let (Some(d), Some(u)) = (&sc.differs, &upstream) {
-        if d.transcript == u.transcript {
-            r.fail(
-                "BAD-SCENARIO",
-                format!("{head}the [differs] transcript equals upstream's: drop the section\n"),
-            );
-        }
-    }
     if let Some(d) = diff::diff(expected, &ours.transcript) {
         r.fail(
             "DIFFERS",
@@ -214,13 +303,6 @@ fn check(sc: &Scenario, up: Option<&Path>, st: &Settings) -> Report {
         );
     }
     r
-}
-
-/// Prints to the real stderr, past the test harness's capture (for `HRS_DIFF_ONLY`).
-fn print_now(text: &str) {
-    let mut e = std::io::stderr().lock();
-    let _ = e.write_all(text.as_bytes());
-    let _ = e.write_all(b"\n");
 }
 
 /// Every `*.scn` of `tests/h1`, sorted, with its name.
@@ -239,12 +321,16 @@ fn scenario_files() -> Vec<(String, PathBuf)> {
 
 #[test]
 fn h1_scenarios_match_upstream() {
+    // first: under CI a missing reference fails here, before anything else can
+    let up = upstream(TEST);
     let st = Settings::from_env();
     let files = scenario_files();
     if st.filter.is_none() {
-        assert!(
-            files.len() >= MIN_SCENARIOS,
-            "the corpus must hold at least {MIN_SCENARIOS} scenarios, found {}",
+        assert_eq!(
+            files.len(),
+            SCENARIOS,
+            "tests/h1 holds {} scenarios, SCENARIOS says {SCENARIOS}: update SCENARIOS with \
+             the corpus",
             files.len()
         );
     }
@@ -256,13 +342,12 @@ fn h1_scenarios_match_upstream() {
         })
         .collect();
     assert!(!selected.is_empty(), "no scenario matches HRS_DIFF_FILTER");
-
-    let up = upstream("h1_scenarios_match_upstream");
     if up.is_none() {
         assert!(
             st.only != Only::Upstream,
             "HRS_DIFF_ONLY=haproxy needs haproxy installed"
         );
+        assert!(!st.bless, "HRS_DIFF_BLESS records from haproxy, not found");
     }
 
     let next = Mutex::new(0usize);
@@ -279,7 +364,7 @@ fn h1_scenarios_match_upstream() {
                     break;
                 };
                 let rep = match Scenario::load(path) {
-                    Ok(sc) => check(&sc, up.as_deref(), &st),
+                    Ok(sc) => check(&sc, path, up.as_deref(), &st),
                     Err(e) => {
                         let mut r = Report::new(name);
                         r.fail("BAD-SCENARIO", format!("==== {name}.scn: {e}\n"));
@@ -292,17 +377,20 @@ fn h1_scenarios_match_upstream() {
     });
     let mut reports = reports.into_inner().unwrap();
     reports.sort_by_key(|(i, _)| *i);
+    if up.is_none() {
+        ours_only(TEST, "scenarios", reports.len());
+    }
 
     let failed: Vec<&Report> = reports.iter().map(|(_, r)| r).filter(|r| !r.ok).collect();
     let mut summary = String::new();
     for (_, r) in &reports {
-        summary.push_str(&format!("{:>12}  {}\n", r.verdict, r.name));
+        summary.push_str(&format!("{:>16}  {}\n", r.verdict, r.name));
     }
     for r in &failed {
         eprintln!("{}", r.details);
     }
     eprintln!("{summary}");
-    if st.only != Only::Both {
+    if st.only != Only::Both || st.bless {
         print_now(&summary);
     }
     assert!(
@@ -316,4 +404,33 @@ fn h1_scenarios_match_upstream() {
             .collect::<Vec<_>>()
             .join(", ")
     );
+}
+
+/// The `[expect]` section: parsed verbatim, rewritten in place of the old one, refused when
+/// a transcript line would read as a section header.
+#[test]
+fn expect_section_is_rewritten() {
+    let base = "# t\n\n[config]\nfrontend fe\n    bind ${FE}\n\n[client]\nconnect c1\n";
+    let one = with_expect(base, "--- client\nc1: still open at end\n").unwrap();
+    let sc = Scenario::parse("x", &one).unwrap();
+    assert_eq!(
+        sc.expect.as_deref(),
+        Some("--- client\nc1: still open at end\n")
+    );
+    // a second recording replaces the first, before or after a [differs] section
+    let differs = "\n[differs]\nreason: docs/differences.md, x\n--- client\nc1: closed by proxy\n";
+    let two = with_expect(&(one.clone() + differs), "--- client\nc1: no response\n").unwrap();
+    assert_eq!(two.matches("[expect]").count(), 1, "{two}");
+    let sc = Scenario::parse("x", &two).unwrap();
+    assert_eq!(sc.expect.as_deref(), Some("--- client\nc1: no response\n"));
+    assert_eq!(
+        sc.differs.map(|d| d.transcript).as_deref(),
+        Some("--- client\nc1: closed by proxy\n")
+    );
+    assert_eq!(
+        with_expect(&two, "--- client\nc1: no response\n").unwrap(),
+        two
+    );
+    assert!(with_expect(base, "--- log\n[fe] x]\n").is_err());
+    assert!(Scenario::parse("x", &(one.clone() + "\n[expect]\n--- client\n")).is_err());
 }

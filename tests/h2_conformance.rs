@@ -1,16 +1,27 @@
-//! HTTP/2 client-side conformance, differential against upstream HAProxy 2.6: each case
-//! drives raw HTTP/2 frames (RFC 9113, HPACK per RFC 7541, codec in `common::h2wire`) into a
-//! proxy whose frontend speaks HTTP/2 (`bind ... proto h2`, or a plain HTTP bind that must
-//! detect the connection preface), in front of a scripted HTTP/1.1 origin run here, and turns
-//! what comes back into a normalised transcript: frames in order (type, stream, flags that
-//! matter, error codes, decoded header lists, DATA lengths summed per run of frames), whether
-//! the connection closed, what the origin received, whether the proxy still runs. The same
-//! case runs against upstream `haproxy` and `haproxy-rs` in parallel, each with its own
-//! proxy and origin, and the transcripts must be equal, except for the pinned differences
-//! of [`PINS`]: documented line substitutions applied to upstream's transcript first (where
-//! the `h2` crate signals a protocol error, paces WINDOW_UPDATEs or shuts down differently).
-//! A pin is printed with its reason when used, and fails the case once upstream's lines are
-//! gone (a stale pin); a request forwarded or refused differently is never pinned.
+//! HTTP/2 client-side conformance, checked against transcripts recorded from upstream
+//! HAProxy 2.6: each case drives raw HTTP/2 frames (RFC 9113, HPACK per RFC 7541, codec in
+//! `common::h2wire`) into a proxy whose frontend speaks HTTP/2 (`bind ... proto h2`, or a
+//! plain HTTP bind that must detect the connection preface), in front of a scripted
+//! HTTP/1.1 origin run here, and turns what comes back into a normalised transcript: frames
+//! in order (type, stream, flags that matter, error codes, decoded header lists, DATA
+//! lengths summed per run of frames), whether the connection closed, what the origin
+//! received, whether the proxy still runs. Transcripts hold no ports and no timings (a
+//! close is "about Ns" within 0.4 s).
+//!
+//! Upstream's transcript of each case is recorded in `tests/h2/conformance-expected.txt`
+//! (one section per case). haproxy-rs's transcript must equal it always, with or without
+//! upstream installed, except for the pinned differences of [`PINS`]: documented line
+//! substitutions applied to the recorded transcript first (where the `h2` crate signals a
+//! protocol error, paces WINDOW_UPDATEs or shuts down differently). A pin is printed with
+//! its reason when used, and fails the case once the record no longer has its upstream
+//! lines (a stale pin); a request forwarded or refused differently is never pinned. When
+//! upstream is installed (tests/common/reference.rs) it runs the same case in parallel,
+//! with its own proxy and origin, and its transcript must equal the record as it is, so a
+//! change in upstream is noticed. Without upstream, each case says it ran on our side only.
+//!
+//! Re-recording: `HRS_DIFF_BLESS=1 cargo test -p haproxy-rs --test h2_conformance [CASE]`
+//! runs upstream three times per case, records the transcript only if the three agree, then
+//! checks haproxy-rs as usual; review the diff of the record before committing it.
 //!
 //! Cases cover the connection preface and SETTINGS (defaults and `tune.h2.*`), streams,
 //! PING, WINDOW_UPDATE and flow control, stream-state and frame-size errors, malformed
@@ -21,12 +32,13 @@
 //! window), where only the class of outcome is compared. Where upstream's behaviour departs
 //! from the RFC, a comment at the case says so.
 //!
-//! Environment: `HRS_H2_UPSTREAM_ONLY=1` runs only upstream and prints its transcripts
-//! (useful while haproxy-rs lacks something); `HRS_H2_VERBOSE=1` prints both transcripts of
-//! every case (with `-- --nocapture`); `HRS_H2_SELF_CHECK=1` runs upstream on both sides
-//! (the suite must then pass: it checks that transcripts are deterministic); `HRS_KEEP=1`
-//! keeps the proxies' temp directories.
-//! Without upstream installed, only our half runs and nothing is compared.
+//! Knobs, which narrow or change the run and are refused under CI (`common::knob`):
+//! `HRS_DIFF_BLESS=1` (above); `HRS_H2_UPSTREAM_ONLY=1` runs only upstream, against the
+//! record, and prints its transcripts (haproxy-rs is not checked); `HRS_H2_SELF_CHECK=1`
+//! runs upstream in haproxy-rs's place, compared with the record without pins (it checks
+//! that transcripts are deterministic; haproxy-rs is not checked). Plain variables, which
+//! only add output: `HRS_H2_VERBOSE=1` prints every transcript (with `-- --nocapture`);
+//! `HRS_KEEP=1` keeps the proxies' temp directories.
 
 mod common;
 
@@ -1091,118 +1103,213 @@ fn proxy_state(px: &mut LiveProxy) -> String {
     s
 }
 
+/// Is a variable that only adds output set (not empty, not `0`)? Variables that narrow or
+/// change the run go through [`common::knob`] instead.
 fn env_on(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Runs `case` against upstream and haproxy-rs in parallel and compares the transcripts.
-fn differential(name: &'static str, case: fn(&Side) -> Vec<String>) {
-    let upstream_only = env_on("HRS_H2_UPSTREAM_ONLY");
-    let verbose = env_on("HRS_H2_VERBOSE");
-    let up = common::upstream(name);
-    if up.is_none() && upstream_only {
-        return;
+/// The expected transcripts, under `tests/`.
+const RECORD: &str = "h2/conformance-expected.txt";
+/// The knob that re-records a case's transcript from upstream.
+const BLESS: &str = "HRS_DIFF_BLESS";
+/// How many upstream runs must agree before their transcript is recorded.
+const BLESS_RUNS: usize = 3;
+/// The head of a new record file.
+const RECORD_HEAD: &str = "\
+# Expected transcripts of tests/h2_conformance.rs, one section per case, recorded from
+# upstream HAProxy 2.6 (three agreeing runs, `HRS_DIFF_BLESS=1`) and reviewed. upstream is
+# checked against them as they are, haproxy-rs with the pinned differences of the test's
+# PINS applied.
+";
+
+/// Runs `case` on a fresh thread against `bin` (`label` names the run); a panic of the
+/// case itself becomes a `CASE PANICKED` line.
+fn run_case(
+    name: &'static str,
+    case: fn(&Side) -> Vec<String>,
+    bin: PathBuf,
+    label: &'static str,
+) -> Vec<String> {
+    let side = Side {
+        bin,
+        label,
+        case: name,
+        n: AtomicUsize::new(0),
+    };
+    let h = std::thread::Builder::new()
+        .name(format!("{name}-{label}"))
+        .spawn(move || case(&side))
+        .unwrap();
+    match h.join() {
+        Ok(t) => t,
+        Err(e) => {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            vec![format!("CASE PANICKED: {msg}")]
+        }
     }
-    let run = |bin: PathBuf, label: &'static str| -> Vec<String> {
-        let side = Side {
-            bin,
-            label,
-            case: name,
-            n: AtomicUsize::new(0),
-        };
-        let h = std::thread::Builder::new()
-            .name(format!("{name}-{label}"))
-            .spawn(move || case(&side))
-            .unwrap();
-        match h.join() {
-            Ok(t) => t,
-            Err(e) => {
-                let msg = e
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                vec![format!("CASE PANICKED: {msg}")]
+}
+
+fn show(name: &str, label: &str, t: &[String]) {
+    eprintln!("---- {name} [{label}]");
+    for l in t {
+        eprintln!("  {l}");
+    }
+}
+
+/// Checks `case` against its recorded transcript (`tests/h2/conformance-expected.txt`):
+/// upstream's transcript must equal it, haproxy-rs's must equal it once the case's
+/// [`PINS`] are applied (a pin whose upstream lines the record no longer has is stale and
+/// fails). Upstream and haproxy-rs run in parallel, each with its own proxy and origin.
+///
+/// Knobs (refused under CI): `HRS_DIFF_BLESS` records upstream's transcript first (three
+/// sequential runs that must agree); `HRS_H2_UPSTREAM_ONLY` runs upstream alone;
+/// `HRS_H2_SELF_CHECK` runs upstream in place of haproxy-rs, compared with the record
+/// without pins (the suite's determinism). `HRS_H2_VERBOSE` prints the transcripts.
+///
+/// # Panics
+/// On any difference, a missing record, a stale pin, or a knob that cannot be honoured.
+fn differential(name: &'static str, case: fn(&Side) -> Vec<String>) {
+    let upstream_only = common::knob_on("HRS_H2_UPSTREAM_ONLY");
+    let self_check = common::knob_on("HRS_H2_SELF_CHECK");
+    let bless = common::knob_on(BLESS);
+    let verbose = env_on("HRS_H2_VERBOSE");
+    let test = format!("h2_conformance {name}");
+    let up = common::upstream(&test);
+    if up.is_none() && (upstream_only || self_check || bless) {
+        panic!(
+            "{test}: HRS_H2_UPSTREAM_ONLY, HRS_H2_SELF_CHECK and {BLESS} need upstream, which \
+             is missing"
+        );
+    }
+    let mut errors = String::new();
+    if bless {
+        let up = up.clone().expect("checked above");
+        let runs: Vec<Vec<String>> = (0..BLESS_RUNS)
+            .map(|_| run_case(name, case, up.clone(), "upstream"))
+            .collect();
+        for (k, t) in runs.iter().enumerate() {
+            if verbose || k > 0 && *t != runs[0] {
+                show(name, &format!("upstream run {}", k + 1), t);
             }
         }
-    };
-    let self_check = up.is_some() && env_on("HRS_H2_SELF_CHECK");
+        for (k, t) in runs.iter().enumerate().skip(1) {
+            assert!(
+                *t == runs[0],
+                "{test}: not recorded, upstream runs 1 and {} differ (see above)",
+                k + 1
+            );
+        }
+        assert!(
+            !runs[0].iter().any(|l| l.starts_with("CASE PANICKED")),
+            "{test}: not recorded, the case itself fails against upstream: {:#?}",
+            runs[0]
+        );
+        common::reference::Record::write_section(RECORD, RECORD_HEAD, name, &runs[0]);
+        common::print_now(&format!(
+            "{test}: recorded {} lines from {BLESS_RUNS} agreeing upstream runs in \
+             tests/{RECORD}: review its diff",
+            runs[0].len()
+        ));
+    }
+    let record = common::reference::Record::read(RECORD)
+        .sections
+        .remove(name)
+        .unwrap_or_else(|| {
+            panic!(
+                "{test}: tests/{RECORD} has no section `== {name}`: record it from upstream \
+                 with {BLESS}=1, then review it"
+            )
+        });
+    // Not again after a bless; in a self-check, upstream runs in haproxy-rs's place.
+    let run_up = up.clone().filter(|_| !bless && !self_check);
     let (t_up, t_hrs) = std::thread::scope(|s| {
-        let hu = up.clone().map(|b| s.spawn(move || run(b, "upstream")));
-        // HRS_H2_SELF_CHECK: upstream against itself, to check the suite is deterministic.
+        let hu = run_up.map(|b| s.spawn(move || run_case(name, case, b, "upstream")));
+        // HRS_H2_SELF_CHECK: upstream in haproxy-rs's place.
         let ours = match &up {
             Some(b) if self_check => b.clone(),
             _ => common::hrs(),
         };
-        let hh = (!upstream_only).then(|| s.spawn(move || run(ours, "haproxy-rs")));
+        let hh =
+            (!upstream_only).then(|| s.spawn(move || run_case(name, case, ours, "haproxy-rs")));
         (hu.map(|h| h.join().unwrap()), hh.map(|h| h.join().unwrap()))
     });
-    let show = |label: &str, t: &[String]| {
-        eprintln!("---- {name} [{label}]");
-        for l in t {
-            eprintln!("  {l}");
-        }
-    };
     if let Some(t) = &t_up {
         if upstream_only || verbose {
-            show("upstream", t);
+            show(name, "upstream", t);
         }
-        assert!(
-            !t.iter().any(|l| l.starts_with("CASE PANICKED")),
-            "{name}: the case itself fails against upstream: {t:#?}"
-        );
-    }
-    // Upstream's transcript with the pinned differences applied (none in a self-check).
-    let pinned = t_up.as_ref().map(|t| {
-        if self_check {
-            apply_pins("", t)
-        } else {
-            apply_pins(name, t)
-        }
-    });
-    let mut errors = String::new();
-    if let Some(p) = &pinned {
-        for &i in &p.stale {
+        if *t != record {
             errors += &format!(
-                "stale pin: upstream's transcript no longer has {:?} (reason was: {})\n",
-                PINS[i].upstream, PINS[i].reason
+                "upstream's transcript differs from the record (- recorded, + upstream; if \
+                 upstream changed, re-record with {BLESS}=1 and review)\n{}",
+                line_diff(&plain(&record), t)
             );
         }
     }
-    let Some(t_hrs) = t_hrs else {
-        assert!(errors.is_empty(), "{name}:\n{errors}");
-        return;
-    };
-    if verbose || t_up.is_none() {
-        show("haproxy-rs", &t_hrs);
-    }
-    let Some(pinned) = pinned else {
-        assert!(
-            !t_hrs.iter().any(|l| l.contains("PANICKED")),
-            "{name}: haproxy-rs panicked"
-        );
-        return;
-    };
-    for &(i, hits) in &pinned.used {
-        let times = if hits > 1 {
-            format!(" ({hits} times)")
-        } else {
-            String::new()
-        };
-        eprintln!("{name}: pinned difference{times}: {}", PINS[i].reason);
-    }
-    let want = &pinned.want;
-    let same = want.len() == t_hrs.len() && want.iter().zip(&t_hrs).all(|(w, l)| w.matches(l));
-    if !same {
+    // The record with the pinned differences applied (none in a self-check).
+    let pinned = apply_pins(if self_check { "" } else { name }, &record);
+    for &i in &pinned.stale {
         errors += &format!(
-            "haproxy-rs differs from upstream with the pins applied (- expected, + haproxy-rs; \
-             [pin] marks a pinned line: if haproxy-rs now gives upstream's line, drop the pin)\n{}",
-            line_diff(want, &t_hrs)
+            "stale pin: the recorded transcript no longer has {:?} (reason was: {})\n",
+            PINS[i].upstream, PINS[i].reason
         );
+    }
+    if let Some(t_hrs) = &t_hrs {
+        if verbose {
+            show(
+                name,
+                if self_check {
+                    "upstream (self-check)"
+                } else {
+                    "haproxy-rs"
+                },
+                t_hrs,
+            );
+        }
+        for &(i, hits) in &pinned.used {
+            let times = if hits > 1 {
+                format!(" ({hits} times)")
+            } else {
+                String::new()
+            };
+            eprintln!("{name}: pinned difference{times}: {}", PINS[i].reason);
+        }
+        let want = &pinned.want;
+        let same = want.len() == t_hrs.len() && want.iter().zip(t_hrs).all(|(w, l)| w.matches(l));
+        if !same {
+            errors += &format!(
+                "haproxy-rs differs from the recorded transcript with the pins applied \
+                 (- expected, + haproxy-rs; [pin] marks a pinned line: if haproxy-rs now gives \
+                 upstream's line, drop the pin)\n{}",
+                line_diff(want, t_hrs)
+            );
+        }
+        if up.is_none() {
+            common::ours_only(
+                &test,
+                &format!("case ({} recorded transcript lines)", record.len()),
+                1,
+            );
+        }
     }
     if !errors.is_empty() {
         panic!("{name}: {errors}");
     }
+}
+
+/// Lines compared as they are (no pin).
+fn plain(lines: &[String]) -> Vec<Want> {
+    lines
+        .iter()
+        .map(|l| Want {
+            text: l.clone(),
+            pin: None,
+        })
+        .collect()
 }
 
 /// A line diff (longest common subsequence) of the expected transcript `a` against `b`:
@@ -3327,6 +3434,21 @@ fn pins_are_well_formed() {
     let p = apply_pins("abuse_rapid_reset", &up[2..]);
     assert_eq!(p.stale.len(), 1);
     assert!(p.used.is_empty());
+}
+
+/// Every section of the record is a case of this file (a case has one once it ran: its
+/// test fails without it).
+#[test]
+fn record_sections_are_cases() {
+    let src = include_str!("h2_conformance.rs");
+    let rec = common::reference::Record::read(RECORD);
+    assert!(!rec.sections.is_empty(), "tests/{RECORD} is empty");
+    for name in rec.sections.keys() {
+        assert!(
+            src.contains(&format!("differential(\"{name}\"")),
+            "tests/{RECORD}: section `== {name}` is no case of this file"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

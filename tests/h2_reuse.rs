@@ -1,19 +1,30 @@
-//! Differential tests of backend connection reuse with HTTP/2 clients and `proto h2` servers
-//! (reuse-semantics.md §3, §4, §9 and §15 items 2, 6 and 9): upstream HAProxy 2.6 and
-//! haproxy-rs run the same proxy configuration, receive the same scripted client traffic,
-//! and the *structure* of what happened must be the same: which requests shared a
-//! proxy->origin connection, and the server's `show stat` counters (`connect`, `reuse`,
-//! `idle_conn_cur`, `safe_conn_cur`, `used_conn_cur`, `need_conn_est`).
+//! Backend connection reuse with HTTP/2 clients and `proto h2` servers (reuse-semantics.md
+//! §3, §4, §9 and §15 items 2, 6 and 9), checked against outcomes recorded from upstream
+//! HAProxy 2.6: a proxy runs a configuration, receives scripted client traffic, and the
+//! *structure* of what happened is its outcome: which requests shared a proxy->origin
+//! connection, and the server's `show stat` counters (`connect`, `reuse`, `idle_conn_cur`,
+//! `safe_conn_cur`, `used_conn_cur`, `need_conn_est`).
 //!
-//! The origin is a separate upstream `haproxy` process (test infrastructure, the same for both
-//! runs) with h2c and HTTP/1 frontends that answer `o=<frontend> port=<src_port>` once the
-//! request body is complete (`http-request wait-for-body`): the source port says which proxy
-//! connection carried the request, and a request whose body is left open stays in flight,
-//! which is how streams are kept concurrent. Its `show sess` tells when the streams reached
-//! it. Ports are never compared between runs: each run names its connections `c1`, `c2`...
-//! in order of first appearance. The clients are raw ones written here (an h2c client with
-//! prior knowledge and a minimal HPACK encoder, and an HTTP/1.1 client): curl 7.88 cannot
-//! reuse or multiplex h2c prior-knowledge connections against HAProxy.
+//! The expected outcomes are in `tests/h2/reuse-expected.txt`, one section per case, one
+//! outcome per variant. haproxy-rs is always checked against them; upstream `haproxy` too
+//! when it is installed (tests/common/reference.rs), so that a change on either side is
+//! noticed. Without upstream, each test says how many variants ran on our side only.
+//! `HRS_DIFF_BLESS=1` re-records a case from upstream: it runs upstream three times, records
+//! the outcomes only if the three agree (and none hit a barrier timeout), then checks as
+//! usual; review the diff of the record before committing it. `HRS_H2_UPSTREAM_ONLY=1`
+//! runs upstream alone (against the record). Both are knobs, refused under CI.
+//!
+//! The origin is written here ([`Origin`]), in this process, the same for every run: an h2c
+//! listener (prior knowledge), an HTTP/1.1 one, and an h2c one whose idle connections it
+//! closes after 1 s (GOAWAY, then close); each answers a request once its body is complete
+//! with `o=<listener> conn=<n>`, `n` numbering the origin's connections, and counts the
+//! requests whose head reached it, which is how the test knows that a stream is in flight
+//! (a request whose body is left open stays in flight: that is how streams are kept
+//! concurrent). Outcomes never contain ports or the origin's numbers: each run names its
+//! connections `c1`, `c2`... in order of first appearance. The clients are raw ones written
+//! here (an h2c client with prior knowledge, codec from tests/common/h2wire.rs, and an
+//! HTTP/1.1 client): curl 7.88 cannot reuse or multiplex h2c prior-knowledge connections
+//! against HAProxy.
 //!
 //! Cases: A, four concurrent clients per `http-reuse` mode, cold and with a warm pool
 //! (§15.9, E6/E7); B, `max-reuse 1` gives two streams per server connection; C, an H2
@@ -21,16 +32,17 @@
 //! 7 backends: session-owned connections under `never` and the `max-session-srv-conns` cap
 //! (§15.6, E5), and the same client under `safe`/`always`; E, the server idles the
 //! proxy's connection out (GOAWAY then close): the next request opens a new one and none
-//! fails; F, the server's SETTINGS_MAX_CONCURRENT_STREAMS bounds streams per connection.
-//! Concurrent streams are opened one at a time, each once the previous ones reached the
-//! origin, so that no outcome depends on a race.
+//! fails; F, the server's SETTINGS_MAX_CONCURRENT_STREAMS (2 here) bounds streams per
+//! connection. Concurrent streams are opened one at a time, each once the previous ones
+//! reached the origin, so that no outcome depends on a race.
 //!
-//! `HRS_H2_UPSTREAM_ONLY=1` runs upstream only and prints its outcomes (the spec). Every
-//! process runs in its own process group in a fresh temp directory, listeners are bound here
-//! on 127.0.0.1 port 0 and inherited as `fd@N`, and everything is SIGKILLed on drop.
+//! Every proxy runs in its own process group in a fresh temp directory (kept with
+//! `HRS_KEEP=1`), listeners are bound here on 127.0.0.1 port 0 and inherited as `fd@N`, and
+//! everything is SIGKILLed on drop.
 
 mod common;
 
+use common::h2wire as w;
 use common::*;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -41,6 +53,8 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -53,8 +67,9 @@ const SETTLE: Duration = Duration::from_millis(150);
 // Processes
 // ---------------------------------------------------------------------------------------
 
-/// A `haproxy`-like process on a configuration whose `${NAME}` placeholders became inherited
-/// listeners and whose `@DIR@` is its temp directory (holding `cli.sock` and `proxy.log`).
+/// A proxy under test (`haproxy` or `haproxy-rs`) on a configuration whose `${NAME}`
+/// placeholders became inherited listeners and whose `@DIR@` is its temp directory (holding
+/// `cli.sock` and `proxy.log`).
 struct Proc {
     child: Child,
     dir: PathBuf,
@@ -168,29 +183,6 @@ impl Proc {
         Stat(None)
     }
 
-    /// How many streams of frontend `fe` are in progress (`show sess`).
-    fn streams(&self, fe: &str) -> usize {
-        let pat = format!(" fe={fe} ");
-        self.cli("show sess")
-            .lines()
-            .filter(|l| l.contains(&pat))
-            .count()
-    }
-
-    /// Waits until frontend `fe` has at least `n` streams in progress (false on timeout).
-    fn wait_streams(&self, fe: &str, n: usize) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            if self.streams(fe) >= n {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            sleep(Duration::from_millis(10));
-        }
-    }
-
     fn log_tail(&mut self, n: usize) -> String {
         let log = std::fs::read(self.dir.join("proxy.log")).unwrap_or_default();
         let log = String::from_utf8_lossy(&log);
@@ -247,30 +239,490 @@ impl std::fmt::Display for Stat {
     }
 }
 
-/// The origin: h2c frontend `h2o`, HTTP/1 frontend `h1o`, and `h2short`, an h2c frontend
-/// whose idle client connections time out after 1 s (GOAWAY then close).
-const ORIGIN: &str = r#"global
-    nbthread 1
-    stats socket @DIR@/cli.sock level admin
-defaults
-    mode http
-    timeout client 10s
-    timeout server 10s
-    timeout connect 2s
-frontend h2o
-    bind ${H2} proto h2
-    http-request wait-for-body time 5s
-    http-request return status 200 content-type text/plain lf-string "o=h2 port=%[src_port] path=%[path]\n"
-frontend h1o
-    bind ${H1}
-    http-request wait-for-body time 5s
-    http-request return status 200 content-type text/plain lf-string "o=h1 port=%[src_port] path=%[path]\n"
-frontend h2short
-    bind ${H2S} proto h2
-    timeout client 1s
-    http-request wait-for-body time 5s
-    http-request return status 200 content-type text/plain lf-string "o=h2short port=%[src_port] path=%[path]\n"
-"#;
+// ---------------------------------------------------------------------------------------
+// The origin
+// ---------------------------------------------------------------------------------------
+
+/// The origin's listeners. Each answers a request once its body is complete with
+/// `o=<name> conn=<n> path=<path>`, `n` numbering the origin's accepted connections from 1.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Listener {
+    /// h2c with prior knowledge.
+    H2,
+    /// HTTP/1.1, keep-alive.
+    H1,
+    /// h2c whose idle connections time out after 1 s: GOAWAY(last stream, NO_ERROR), close.
+    H2Short,
+}
+
+impl Listener {
+    const ALL: [Listener; 3] = [Listener::H2, Listener::H1, Listener::H2Short];
+
+    /// The name in response bodies.
+    fn name(self) -> &'static str {
+        match self {
+            Listener::H2 => "h2",
+            Listener::H1 => "h1",
+            Listener::H2Short => "h2short",
+        }
+    }
+
+    /// How long a connection may stay without a request in progress before the origin
+    /// closes it (10 s, the `timeout client` of the former haproxy origin, 1 s for
+    /// [`Listener::H2Short`]).
+    fn idle(self) -> Duration {
+        match self {
+            Listener::H2Short => Duration::from_secs(1),
+            _ => Duration::from_secs(10),
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What the origin's threads share with the test.
+struct OriginShared {
+    /// Requests whose head arrived, per listener (in [`Listener::ALL`] order).
+    arrivals: Mutex<[usize; 3]>,
+    arrived: Condvar,
+    /// The last connection number given.
+    conns: AtomicU64,
+    /// SETTINGS_MAX_CONCURRENT_STREAMS announced by the h2c listeners.
+    max_concurrent_streams: u32,
+    stop: AtomicBool,
+}
+
+impl OriginShared {
+    fn arrival(&self, l: Listener) {
+        let mut a = self.arrivals.lock().unwrap();
+        a[l.index()] += 1;
+        self.arrived.notify_all();
+    }
+}
+
+/// The origin server the proxies under test forward to, in this process: an h2c listener,
+/// an HTTP/1 one and an h2c one with a short idle timeout, bound on 127.0.0.1 port 0, one
+/// thread per connection. It is the same for both binaries, and tells the test how many
+/// requests reached each listener ([`Origin::arrived`]). Its threads end once it is dropped
+/// and the proxies closed their connections.
+struct Origin {
+    addrs: [SocketAddr; 3],
+    shared: Arc<OriginShared>,
+}
+
+impl Origin {
+    /// Starts the origin; its h2c listeners announce SETTINGS_MAX_CONCURRENT_STREAMS
+    /// `max_concurrent_streams` (100 is upstream's default, which the former haproxy
+    /// origin announced).
+    fn start(max_concurrent_streams: u32) -> Origin {
+        let shared = Arc::new(OriginShared {
+            arrivals: Mutex::new([0; 3]),
+            arrived: Condvar::new(),
+            conns: AtomicU64::new(0),
+            max_concurrent_streams,
+            stop: AtomicBool::new(false),
+        });
+        let mut addrs = Vec::new();
+        for l in Listener::ALL {
+            let sock = TcpListener::bind("127.0.0.1:0").expect("cannot bind a listener");
+            sock.set_nonblocking(true)
+                .expect("cannot make the listener non-blocking");
+            addrs.push(sock.local_addr().expect("listener address"));
+            let sh = shared.clone();
+            std::thread::spawn(move || accept_loop(sock, l, sh));
+        }
+        Origin {
+            addrs: [addrs[0], addrs[1], addrs[2]],
+            shared,
+        }
+    }
+
+    fn addr(&self, l: Listener) -> SocketAddr {
+        self.addrs[l.index()]
+    }
+
+    /// How many requests reached listener `l` so far (their head arrived).
+    fn arrived(&self, l: Listener) -> usize {
+        self.shared.arrivals.lock().unwrap()[l.index()]
+    }
+
+    /// Waits until at least `n` requests reached listener `l` (false after 2 s).
+    fn wait_arrived(&self, l: Listener, n: usize) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut a = self.shared.arrivals.lock().unwrap();
+        while a[l.index()] < n {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            a = self
+                .shared
+                .arrived
+                .wait_timeout(a, deadline - now)
+                .unwrap()
+                .0;
+        }
+        true
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn accept_loop(sock: TcpListener, l: Listener, sh: Arc<OriginShared>) {
+    while !sh.stop.load(Ordering::Relaxed) {
+        match sock.accept() {
+            Ok((s, _)) => {
+                let id = sh.conns.fetch_add(1, Ordering::Relaxed) + 1;
+                let sh = sh.clone();
+                std::thread::spawn(move || {
+                    let _ = s.set_nonblocking(false);
+                    let _ = s.set_nodelay(true);
+                    let mut c = OriginConn {
+                        s,
+                        buf: Vec::new(),
+                        sh,
+                        l,
+                        id,
+                    };
+                    match l {
+                        Listener::H1 => c.serve_h1(),
+                        Listener::H2 | Listener::H2Short => c.serve_h2(),
+                    }
+                });
+            }
+            Err(_) => sleep(Duration::from_millis(2)),
+        }
+    }
+}
+
+/// Why an origin connection stops reading.
+enum Stop {
+    /// The peer closed, an I/O error, or the origin is dropped.
+    Gone,
+    /// Nothing arrived before the deadline.
+    Idle,
+}
+
+/// One connection accepted by the origin.
+struct OriginConn {
+    s: TcpStream,
+    buf: Vec<u8>,
+    sh: Arc<OriginShared>,
+    l: Listener,
+    id: u64,
+}
+
+impl OriginConn {
+    /// Reads more bytes into the buffer, waiting until `deadline` at most.
+    fn fill(&mut self, deadline: Instant) -> Result<(), Stop> {
+        let mut chunk = [0u8; 16384];
+        loop {
+            if self.sh.stop.load(Ordering::Relaxed) {
+                return Err(Stop::Gone);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Stop::Idle);
+            }
+            // Short slices, so that a dropped origin is noticed.
+            let wait = (deadline - now).min(Duration::from_millis(200));
+            let _ = self.s.set_read_timeout(Some(wait));
+            match self.s.read(&mut chunk) {
+                Ok(0) => return Err(Stop::Gone),
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return Ok(());
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
+                Err(_) => return Err(Stop::Gone),
+            }
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> bool {
+        let _ = self.s.set_write_timeout(Some(Duration::from_secs(5)));
+        self.s.write_all(bytes).is_ok()
+    }
+
+    /// The body of the answer to `path`.
+    fn body(&self, path: &str) -> String {
+        format!("o={} conn={} path={path}\n", self.l.name(), self.id)
+    }
+
+    // -- HTTP/1.1 --------------------------------------------------------------------
+
+    /// One line without its CRLF (or LF), once complete.
+    fn line(&mut self, deadline: Instant) -> Result<String, Stop> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = self.buf.drain(..=i).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(String::from_utf8_lossy(&line).into_owned());
+            }
+            self.fill(deadline)?;
+        }
+    }
+
+    /// Skips `n` bytes of body.
+    fn skip(&mut self, mut n: usize, deadline: Instant) -> Result<(), Stop> {
+        loop {
+            let k = n.min(self.buf.len());
+            self.buf.drain(..k);
+            n -= k;
+            if n == 0 {
+                return Ok(());
+            }
+            self.fill(deadline)?;
+        }
+    }
+
+    /// Keep-alive HTTP/1.1: each request is answered once its body (content-length or
+    /// chunked) is complete; the connection closes after `connection: close`, on EOF, or
+    /// after [`Listener::idle`] without a request.
+    fn serve_h1(&mut self) {
+        loop {
+            let idle_end = Instant::now() + self.l.idle();
+            let Ok(first) = self.line(idle_end) else {
+                return;
+            };
+            if first.is_empty() {
+                continue;
+            }
+            // Within a request, the same 10 s as the former origin's `timeout client`.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let path = first.split(' ').nth(1).unwrap_or("").to_string();
+            let (mut clen, mut chunked, mut close) = (0usize, false, false);
+            loop {
+                let Ok(h) = self.line(deadline) else { return };
+                if h.is_empty() {
+                    break;
+                }
+                let Some((n, v)) = h.split_once(':') else {
+                    continue;
+                };
+                let (n, v) = (n.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
+                match n.as_str() {
+                    "content-length" => clen = v.parse().unwrap_or(0),
+                    "transfer-encoding" => chunked = v.contains("chunked"),
+                    "connection" => close = v.contains("close"),
+                    _ => {}
+                }
+            }
+            self.sh.arrival(self.l);
+            if chunked {
+                loop {
+                    let Ok(size) = self.line(deadline) else {
+                        return;
+                    };
+                    let hex = size.split(';').next().unwrap_or("").trim();
+                    let n = usize::from_str_radix(hex, 16).unwrap_or(0);
+                    if n == 0 {
+                        // Trailers, up to the empty line.
+                        loop {
+                            match self.line(deadline) {
+                                Ok(t) if t.is_empty() => break,
+                                Ok(_) => {}
+                                Err(_) => return,
+                            }
+                        }
+                        break;
+                    }
+                    if self.skip(n, deadline).is_err() || self.line(deadline).is_err() {
+                        return;
+                    }
+                }
+            } else if self.skip(clen, deadline).is_err() {
+                return;
+            }
+            let body = self.body(&path);
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: text/plain\r\n\r\n{body}",
+                body.len()
+            );
+            if !self.write(resp.as_bytes()) || close {
+                return;
+            }
+        }
+    }
+
+    // -- h2c -------------------------------------------------------------------------
+
+    /// The next complete frame `(type, flags, stream, payload)`, or why there is none
+    /// before `deadline`.
+    fn frame(&mut self, deadline: Instant) -> Result<(u8, u8, u32, Vec<u8>), Stop> {
+        loop {
+            if self.buf.len() >= 9 {
+                let len = u32::from_be_bytes([0, self.buf[0], self.buf[1], self.buf[2]]) as usize;
+                if self.buf.len() >= 9 + len {
+                    let (ty, flags) = (self.buf[3], self.buf[4]);
+                    let sid =
+                        u32::from_be_bytes([self.buf[5], self.buf[6], self.buf[7], self.buf[8]])
+                            & 0x7fff_ffff;
+                    let payload = self.buf[9..9 + len].to_vec();
+                    self.buf.drain(..9 + len);
+                    return Ok((ty, flags, sid, payload));
+                }
+            }
+            self.fill(deadline)?;
+        }
+    }
+
+    /// Answers stream `sid`: HEADERS (200, content-type, content-length), then the body
+    /// in one DATA frame with END_STREAM.
+    fn answer_h2(&mut self, sid: u32, path: &str) -> bool {
+        let body = self.body(path);
+        let len = body.len().to_string();
+        let block = w::encode(&[
+            (":status", "200"),
+            ("content-type", "text/plain"),
+            ("content-length", &len),
+        ]);
+        let mut out = w::headers(sid, w::END_HEADERS, &block);
+        out.extend(w::data(sid, w::END_STREAM, body.as_bytes()));
+        self.write(&out)
+    }
+
+    /// h2c with prior knowledge: the preface, our SETTINGS (MAX_CONCURRENT_STREAMS only),
+    /// ACKs of SETTINGS and PINGs, WINDOW_UPDATEs for every DATA byte, and each stream
+    /// answered once it is half-closed by the peer. After [`Listener::idle`] with no stream
+    /// open: GOAWAY(last stream, NO_ERROR), then close. Nothing else is checked.
+    fn serve_h2(&mut self) {
+        let mut deadline = Instant::now() + self.l.idle();
+        while self.buf.len() < w::PREFACE.len() {
+            if self.fill(deadline).is_err() {
+                return;
+            }
+        }
+        if !self.buf.starts_with(w::PREFACE) {
+            return;
+        }
+        self.buf.drain(..w::PREFACE.len());
+        let mcs = self.sh.max_concurrent_streams;
+        if !self.write(&w::settings(&[(w::SETTINGS_MAX_CONCURRENT_STREAMS, mcs)])) {
+            return;
+        }
+        let mut dec = w::Decoder::new(4096);
+        // Open streams (their request head arrived) and their paths.
+        let mut streams: HashMap<u32, String> = HashMap::new();
+        // A header block being gathered: stream, END_STREAM, fragments.
+        let mut block: Option<(u32, bool, Vec<u8>)> = None;
+        let mut last_sid = 0u32;
+        loop {
+            let (ty, flags, sid, payload) = match self.frame(deadline) {
+                Ok(f) => f,
+                Err(Stop::Idle) if streams.is_empty() => {
+                    self.write(&w::goaway(last_sid, w::NO_ERROR, b""));
+                    let _ = self.s.shutdown(Shutdown::Both);
+                    return;
+                }
+                // A stream open for 10 s: the former origin's `timeout client` too.
+                Err(_) => return,
+            };
+            let mut done: Option<(u32, bool, Vec<u8>)> = None;
+            let mut ok = true;
+            match ty {
+                w::SETTINGS if flags & w::ACK == 0 => ok = self.write(&w::settings_ack()),
+                w::PING if flags & w::ACK == 0 && payload.len() == 8 => {
+                    let mut p = [0u8; 8];
+                    p.copy_from_slice(&payload);
+                    ok = self.write(&w::ping(true, p));
+                }
+                w::HEADERS => {
+                    let mut p: &[u8] = &payload;
+                    if flags & w::PADDED != 0 {
+                        let pad = p.first().copied().unwrap_or(0) as usize;
+                        p = p.get(1..p.len().saturating_sub(pad)).unwrap_or(&[]);
+                    }
+                    if flags & w::PRIORITY_FLAG != 0 {
+                        p = p.get(5..).unwrap_or(&[]);
+                    }
+                    last_sid = last_sid.max(sid);
+                    let b = (sid, flags & w::END_STREAM != 0, p.to_vec());
+                    if flags & w::END_HEADERS != 0 {
+                        done = Some(b);
+                    } else {
+                        block = Some(b);
+                    }
+                }
+                w::CONTINUATION => {
+                    if let Some(b) = &mut block {
+                        b.2.extend_from_slice(&payload);
+                    }
+                    if flags & w::END_HEADERS != 0 {
+                        done = block.take();
+                    }
+                }
+                w::DATA => {
+                    if !payload.is_empty() {
+                        let n = payload.len() as u32;
+                        let mut wu = w::window_update(0, n);
+                        if flags & w::END_STREAM == 0 {
+                            wu.extend(w::window_update(sid, n));
+                        }
+                        ok = self.write(&wu);
+                    }
+                    if flags & w::END_STREAM != 0 {
+                        if let Some(path) = streams.remove(&sid) {
+                            ok = ok && self.answer_h2(sid, &path);
+                        }
+                    }
+                }
+                w::RST_STREAM => {
+                    streams.remove(&sid);
+                }
+                _ => {}
+            }
+            if let Some((sid, es, frag)) = done {
+                // Every block goes through the decoder: its dynamic table must follow.
+                let Ok(fields) = dec.decode(&frag) else {
+                    self.write(&w::goaway(last_sid, w::COMPRESSION_ERROR, b""));
+                    return;
+                };
+                if let Some(path) = streams.get(&sid).cloned() {
+                    // Trailers of an open stream.
+                    if es {
+                        streams.remove(&sid);
+                        ok = ok && self.answer_h2(sid, &path);
+                    }
+                } else {
+                    let path = fields
+                        .iter()
+                        .find(|(n, _)| n == b":path")
+                        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                        .unwrap_or_default();
+                    self.sh.arrival(self.l);
+                    if es {
+                        ok = ok && self.answer_h2(sid, &path);
+                    } else {
+                        streams.insert(sid, path);
+                    }
+                }
+            }
+            if !ok {
+                return;
+            }
+            deadline = Instant::now()
+                + if streams.is_empty() {
+                    self.l.idle()
+                } else {
+                    Duration::from_secs(10)
+                };
+        }
+    }
+}
 
 /// The global and defaults sections of every proxy under test.
 const HEAD: &str = r#"global
@@ -285,11 +737,11 @@ defaults
 
 /// Starts the proxy under test: `HEAD` + `body`, where `${FE}` is an h2c listener, `${FE1}`
 /// an HTTP/1 one, and `@H2@`, `@H1@`, `@H2S@` the origin's addresses.
-fn proxy(bin: &Path, tag: &str, origin: &Proc, body: &str) -> Proc {
+fn proxy(bin: &Path, tag: &str, origin: &Origin, body: &str) -> Proc {
     let cfg = format!("{HEAD}{body}")
-        .replace("@H2@", &origin.addr("H2").to_string())
-        .replace("@H1@", &origin.addr("H1").to_string())
-        .replace("@H2S@", &origin.addr("H2S").to_string());
+        .replace("@H2@", &origin.addr(Listener::H2).to_string())
+        .replace("@H1@", &origin.addr(Listener::H1).to_string())
+        .replace("@H2S@", &origin.addr(Listener::H2Short).to_string());
     Proc::spawn(bin, tag, &cfg, &["FE", "FE1"])
 }
 
@@ -307,8 +759,9 @@ struct Resp {
 }
 
 impl Resp {
-    /// The origin's source port, if the request succeeded through it.
-    fn port(&self) -> Result<u16, String> {
+    /// The origin's number of the connection that carried the request, if it succeeded
+    /// through the origin.
+    fn conn(&self) -> Result<u64, String> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -317,12 +770,12 @@ impl Resp {
         }
         let body = String::from_utf8_lossy(&self.body);
         if self.status == Some(200) {
-            if let Some(p) = body
+            if let Some(n) = body
                 .split_whitespace()
-                .find_map(|w| w.strip_prefix("port="))
-                .and_then(|p| p.parse().ok())
+                .find_map(|w| w.strip_prefix("conn="))
+                .and_then(|n| n.parse().ok())
             {
-                return Ok(p);
+                return Ok(n);
             }
         }
         match self.status {
@@ -342,6 +795,10 @@ struct H2Conn {
     gone: Option<String>,
     /// A wait timed out already: later ones are short (a hung proxy must not stall the run).
     timed_out: bool,
+    /// The proxy's header compression context.
+    dec: w::Decoder,
+    /// A response header block being gathered across CONTINUATION frames.
+    block: Option<(u32, u8, Vec<u8>)>,
 }
 
 impl H2Conn {
@@ -353,13 +810,13 @@ impl H2Conn {
             streams: BTreeMap::new(),
             gone: None,
             timed_out: false,
+            dec: w::Decoder::new(4096),
+            block: None,
         };
         if c.s.is_none() {
             c.gone = Some("connect-failed".into());
         }
-        let mut preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
-        preface.extend(frame(4, 0, 0, &[]));
-        c.write(&preface);
+        c.write(&[w::PREFACE, &w::settings(&[])].concat());
         c
     }
 
@@ -375,20 +832,16 @@ impl H2Conn {
     fn open(&mut self, path: &str, end: bool) -> u32 {
         let id = self.next_id;
         self.next_id += 2;
-        let mut block = vec![0x83, 0x86]; // :method POST, :scheme http
-        hpack_lit(&mut block, 4, path); // :path
-        hpack_lit(&mut block, 1, "127.0.0.1"); // :authority
-        let flags = 0x4 | if end { 0x1 } else { 0 };
-        let f = frame(1, flags, id, &block);
-        self.write(&f);
+        let block = w::encode(&w::request_fields("POST", path, "127.0.0.1", &[]));
+        let flags = w::END_HEADERS | if end { w::END_STREAM } else { 0 };
+        self.write(&w::headers(id, flags, &block));
         self.streams.insert(id, Resp::default());
         id
     }
 
     /// Ends the body of stream `id` (an empty DATA frame with END_STREAM).
     fn end(&mut self, id: u32) {
-        let f = frame(0, 0x1, id, &[]);
-        self.write(&f);
+        self.write(&w::data(id, w::END_STREAM, &[]));
     }
 
     /// Reads and handles frames until the streams `ids` are complete or `deadline`.
@@ -449,70 +902,71 @@ impl H2Conn {
             return false;
         }
         let (ty, flags) = (self.rbuf[3], self.rbuf[4]);
-        let id = u32::from_be_bytes(self.rbuf[5..9].try_into().unwrap()) & 0x7fff_ffff;
+        let id = u32::from_be_bytes([self.rbuf[5], self.rbuf[6], self.rbuf[7], self.rbuf[8]])
+            & 0x7fff_ffff;
         let payload: Vec<u8> = self.rbuf[9..9 + len].to_vec();
         self.rbuf.drain(..9 + len);
         // Strips padding (PADDED) and, for HEADERS, the priority fields (PRIORITY).
         let unpad = |p: &[u8], prio: bool| -> Vec<u8> {
             let (mut p, mut pad) = (p, 0usize);
-            if flags & 0x8 != 0 && !p.is_empty() {
+            if flags & w::PADDED != 0 && !p.is_empty() {
                 pad = p[0] as usize;
                 p = &p[1..];
             }
-            if prio && flags & 0x20 != 0 && p.len() >= 5 {
+            if prio && flags & w::PRIORITY_FLAG != 0 && p.len() >= 5 {
                 p = &p[5..];
             }
             p[..p.len().saturating_sub(pad)].to_vec()
         };
+        let be32 = |b: &[u8]| {
+            b.get(..4)
+                .map_or(0, |c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        };
         match ty {
-            0 => {
+            w::DATA => {
                 let data = unpad(&payload, false);
-                if !data.is_empty() {
-                    let n = (payload.len() as u32).to_be_bytes();
-                    let wu = frame(8, 0, 0, &n);
+                if !payload.is_empty() {
+                    let wu = w::window_update(0, payload.len() as u32);
                     self.write(&wu);
                 }
                 if let Some(r) = self.streams.get_mut(&id) {
                     r.body.extend_from_slice(&data);
-                    if flags & 0x1 != 0 {
+                    if flags & w::END_STREAM != 0 {
                         r.done = true;
                     }
                 }
             }
-            1 => {
-                let block = unpad(&payload, true);
-                if let Some(r) = self.streams.get_mut(&id) {
-                    if r.status.is_none() {
-                        r.status = hpack_status(&block);
-                    }
-                    if flags & 0x1 != 0 {
-                        r.done = true;
-                    }
+            w::HEADERS => {
+                let frag = unpad(&payload, true);
+                self.block = Some((id, flags, frag));
+                if flags & w::END_HEADERS != 0 {
+                    self.end_block();
                 }
             }
-            3 => {
+            w::CONTINUATION => {
+                if let Some(b) = &mut self.block {
+                    b.2.extend_from_slice(&payload);
+                }
+                if flags & w::END_HEADERS != 0 {
+                    self.end_block();
+                }
+            }
+            w::RST_STREAM => {
                 if let Some(r) = self.streams.get_mut(&id) {
                     if !r.done {
-                        let code = payload
-                            .get(..4)
-                            .map_or(0, |c| u32::from_be_bytes(c.try_into().unwrap()));
-                        r.error = Some(format!("rst={code}"));
+                        r.error = Some(format!("rst={}", be32(&payload)));
                         r.done = true;
                     }
                 }
             }
-            4 if flags & 0x1 == 0 => {
-                let ack = frame(4, 0x1, 0, &[]);
-                self.write(&ack);
+            w::SETTINGS if flags & w::ACK == 0 => self.write(&w::settings_ack()),
+            w::PING if flags & w::ACK == 0 && payload.len() == 8 => {
+                let mut p = [0u8; 8];
+                p.copy_from_slice(&payload);
+                self.write(&w::ping(true, p));
             }
-            6 if flags & 0x1 == 0 => {
-                let pong = frame(6, 0x1, 0, &payload);
-                self.write(&pong);
-            }
-            7 => {
-                let last = payload.get(..4).map_or(0, |c| {
-                    u32::from_be_bytes(c.try_into().unwrap()) & 0x7fff_ffff
-                });
+            w::GOAWAY => {
+                let last = be32(&payload) & 0x7fff_ffff;
                 for (sid, r) in self.streams.iter_mut() {
                     if *sid > last && !r.done {
                         r.error = Some("goaway".into());
@@ -524,90 +978,31 @@ impl H2Conn {
         }
         true
     }
-}
 
-/// One HTTP/2 frame.
-fn frame(ty: u8, flags: u8, id: u32, payload: &[u8]) -> Vec<u8> {
-    let len = (payload.len() as u32).to_be_bytes();
-    let mut f = vec![len[1], len[2], len[3], ty, flags];
-    f.extend_from_slice(&id.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-/// HPACK "literal without indexing, indexed name" (`idx` < 15), raw value (< 127 bytes).
-fn hpack_lit(block: &mut Vec<u8>, idx: u8, value: &str) {
-    block.push(idx);
-    block.push(value.len() as u8);
-    block.extend_from_slice(value.as_bytes());
-}
-
-/// The `:status` of a response header block: the first field, indexed from the static table
-/// or a literal with the static `:status` name (raw or Huffman-coded digits).
-fn hpack_status(block: &[u8]) -> Option<u16> {
-    let mut i = 0;
-    // Skips dynamic table size updates (001xxxxx, possibly multi-byte).
-    while i < block.len() && block[i] & 0xe0 == 0x20 {
-        let more = block[i] & 0x1f == 0x1f;
-        i += 1;
-        while more && i < block.len() && block[i] & 0x80 != 0 {
-            i += 1;
-        }
-        if more {
-            i += 1;
-        }
-    }
-    let b = *block.get(i)?;
-    if b & 0x80 != 0 {
-        return match b & 0x7f {
-            8 => Some(200),
-            9 => Some(204),
-            10 => Some(206),
-            11 => Some(304),
-            12 => Some(400),
-            13 => Some(404),
-            14 => Some(500),
-            _ => None,
+    /// Decodes a complete response header block: the `:status` of its stream (the first
+    /// block, not trailers), and the end of the stream if the HEADERS carried END_STREAM.
+    fn end_block(&mut self) {
+        let Some((id, flags, block)) = self.block.take() else {
+            return;
         };
-    }
-    let idx = if b & 0xc0 == 0x40 { b & 0x3f } else { b & 0x0f };
-    if !(8..=14).contains(&idx) {
-        return None;
-    }
-    let lb = *block.get(i + 1)?;
-    let len = (lb & 0x7f) as usize;
-    let val = block.get(i + 2..i + 2 + len)?;
-    let digits = if lb & 0x80 == 0 {
-        String::from_utf8_lossy(val).into_owned()
-    } else {
-        huffman_digits(val)
-    };
-    digits.parse().ok()
-}
-
-/// Decodes a Huffman-coded string made of digits only ('0'-'2': 5 bits, '3'-'9': 6 bits).
-fn huffman_digits(bytes: &[u8]) -> String {
-    let bits: Vec<u8> = bytes
-        .iter()
-        .flat_map(|b| (0..8).rev().map(move |k| (b >> k) & 1))
-        .collect();
-    let take = |at: usize, n: usize| -> Option<u8> {
-        let s = bits.get(at..at + n)?;
-        Some(s.iter().fold(0, |v, b| (v << 1) | b))
-    };
-    let (mut at, mut out) = (0, String::new());
-    while let Some(v5) = take(at, 5) {
-        if v5 <= 2 {
-            out.push((b'0' + v5) as char);
-            at += 5;
-        } else if let Some(v6 @ 0x19..=0x1f) = take(at, 6) {
-            out.push((b'3' + v6 - 0x19) as char);
-            at += 6;
-        } else {
-            break;
+        let fields = self.dec.decode(&block);
+        if let Some(r) = self.streams.get_mut(&id) {
+            match fields {
+                Ok(f) => {
+                    if r.status.is_none() {
+                        r.status = f
+                            .iter()
+                            .find(|(n, _)| n == b":status")
+                            .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok());
+                    }
+                }
+                Err(e) => r.error = Some(format!("hpack: {e}")),
+            }
+            if flags & w::END_STREAM != 0 {
+                r.done = true;
+            }
         }
     }
-    out
 }
 
 /// A raw HTTP/1.1 client on one keep-alive connection.
@@ -698,13 +1093,14 @@ impl H1Conn {
     }
 }
 
-/// Names the origin's source ports `c1`, `c2`... in order of first appearance.
+/// Names the origin's connections `c1`, `c2`... in order of first appearance in a run
+/// (the origin's own numbers depend on what connected before).
 #[derive(Default)]
-struct Labels(HashMap<u16, usize>);
+struct Labels(HashMap<u64, usize>);
 
 impl Labels {
     fn of(&mut self, r: &Resp) -> String {
-        match r.port() {
+        match r.conn() {
             Ok(p) => {
                 let n = self.0.len() + 1;
                 format!("c{}", self.0.entry(p).or_insert(n))
@@ -749,54 +1145,28 @@ fn per_conn(labels: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// The differential driver
+// The record and the driver
 // ---------------------------------------------------------------------------------------
+
+/// The expected outcomes, under `tests/`.
+const RECORD: &str = "h2/reuse-expected.txt";
+/// The knob that re-records a case from upstream.
+const BLESS: &str = "HRS_DIFF_BLESS";
+/// How many upstream runs must agree before their outcomes are recorded.
+const BLESS_RUNS: usize = 3;
+/// The head of a new record file.
+const RECORD_HEAD: &str = "\
+# Expected outcomes of tests/h2_reuse.rs, recorded from upstream HAProxy 2.6 (three
+# agreeing runs, `HRS_DIFF_BLESS=1`) and reviewed. One section per case (`== A`), then per
+# variant its name and, indented, its outcome (each line after `| `). haproxy-rs is
+# checked against it always, upstream whenever it is installed.
+";
 
 /// One variant's outcome, and the proxy's log tail for diagnostics.
 struct Outcome {
     name: String,
     text: String,
     log: String,
-}
-
-/// Runs `case` (a list of variants against one origin) with upstream, then (unless
-/// `HRS_H2_UPSTREAM_ONLY` is set) with haproxy-rs, and compares the outcomes.
-fn differential(case: &str, run: fn(&Path, &Proc, &str) -> Vec<Outcome>) {
-    let Some(up) = upstream(case) else {
-        return;
-    };
-    let origin = Proc::spawn(&up, &format!("{case}-origin"), ORIGIN, &["H2", "H1", "H2S"]);
-    let expected = run(&up, &origin, &format!("{case}-up"));
-    let mut spec = format!("== {case}: upstream HAProxy 2.6\n");
-    for o in &expected {
-        spec.push_str(&format!("  {}: {}\n", o.name, o.text));
-    }
-    eprint!("{spec}");
-    if std::env::var_os("HRS_H2_UPSTREAM_ONLY").is_some_and(|v| v != "0") {
-        return;
-    }
-    let got = run(&hrs(), &origin, &format!("{case}-hrs"));
-    let mut ours = format!("== {case}: haproxy-rs\n");
-    for o in &got {
-        ours.push_str(&format!("  {}: {}\n", o.name, o.text));
-    }
-    eprint!("{ours}");
-    let mut report = String::new();
-    for (e, g) in expected.iter().zip(&got) {
-        if e.text != g.text {
-            report.push_str(&format!(
-                "{}:\n  upstream:   {}\n  haproxy-rs: {}\n  haproxy-rs log tail:\n{}\n",
-                e.name, e.text, g.text, g.log
-            ));
-        }
-    }
-    if expected.len() != got.len() {
-        report.push_str("different numbers of variants\n");
-    }
-    assert!(
-        report.is_empty(),
-        "{case}: haproxy-rs differs from upstream\n{report}"
-    );
 }
 
 /// Builds an outcome, grabbing the proxy's log tail.
@@ -808,16 +1178,214 @@ fn outcome(name: &str, text: String, p: &mut Proc) -> Outcome {
     }
 }
 
+/// The recorded outcomes of `case`, `None` if the record has no section for it. In a
+/// section, each variant is its name, then its outcome indented by two spaces.
+fn recorded(case: &str) -> Option<Vec<(String, String)>> {
+    let lines = reference::Record::read(RECORD).sections.remove(case)?;
+    Some(variants_of(&lines))
+}
+
+/// Pairs a section's lines into (variant, outcome).
+fn variants_of(lines: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for l in lines {
+        match (l.strip_prefix("  "), out.last_mut()) {
+            (Some(t), Some((_, text))) if text.is_empty() => *text = t.to_string(),
+            (Some(t), _) => out.push((String::new(), t.to_string())),
+            (None, _) => out.push((l.clone(), String::new())),
+        }
+    }
+    out
+}
+
+/// Replaces (or adds) `case`'s section of the record with `outcomes`.
+fn write_record(case: &str, outcomes: &[(String, String)]) {
+    let lines: Vec<String> = outcomes
+        .iter()
+        .flat_map(|(n, t)| [n.clone(), format!("  {t}")])
+        .collect();
+    reference::Record::write_section(RECORD, RECORD_HEAD, case, &lines);
+}
+
+fn pairs(outcomes: &[Outcome]) -> Vec<(String, String)> {
+    outcomes
+        .iter()
+        .map(|o| (o.name.clone(), o.text.clone()))
+        .collect()
+}
+
+/// Prints a run's outcomes (shown with `--nocapture`, or when the test fails).
+fn show(case: &str, label: &str, outcomes: &[Outcome]) {
+    let mut s = format!("== {case}: {label}\n");
+    for o in outcomes {
+        s.push_str(&format!("  {}: {}\n", o.name, o.text));
+    }
+    eprint!("{s}");
+}
+
+/// What differs between the record and a run of `label`: one paragraph per variant.
+fn compare(label: &str, want: &[(String, String)], got: &[Outcome], with_log: bool) -> String {
+    let mut report = String::new();
+    for (i, (name, text)) in want.iter().enumerate() {
+        match got.get(i) {
+            Some(g) if g.name == *name && g.text == *text => {}
+            Some(g) if g.name == *name => {
+                report.push_str(&format!(
+                    "{name}:\n  recorded:   {text}\n  {label}: {}\n",
+                    g.text
+                ));
+                if with_log {
+                    report.push_str(&format!("  {label} log tail:\n{}\n", g.log));
+                }
+            }
+            Some(g) => report.push_str(&format!(
+                "variant {} is {:?} in the record, {:?} in the run of {label}\n",
+                i + 1,
+                name,
+                g.name
+            )),
+            None => report.push_str(&format!("{name}: not run by {label}\n")),
+        }
+    }
+    for g in got.iter().skip(want.len()) {
+        report.push_str(&format!("{}: run by {label}, not in the record\n", g.name));
+    }
+    report
+}
+
+/// Checks `case` (a list of variants, each on a fresh proxy) against its recorded
+/// outcomes: haproxy-rs always (unless `HRS_H2_UPSTREAM_ONLY`), upstream when installed.
+/// With `HRS_DIFF_BLESS`, upstream's outcomes are recorded first (three agreeing runs).
+///
+/// # Panics
+/// On any difference from the record, a missing record, or a knob that cannot be honoured
+/// (bless or upstream-only without upstream).
+fn differential(case: &str, run: fn(&Path, &str) -> Vec<Outcome>) {
+    let test = format!("h2_reuse {case}");
+    let up = upstream(&test);
+    let upstream_only = knob_on("HRS_H2_UPSTREAM_ONLY");
+    let mut report = String::new();
+    let mut upstream_checked = false;
+    if knob_on(BLESS) {
+        let up = up
+            .as_ref()
+            .unwrap_or_else(|| panic!("{test}: {BLESS} records upstream's outcomes: no upstream"));
+        let runs: Vec<Vec<Outcome>> = (0..BLESS_RUNS)
+            .map(|k| run(up, &format!("{case}-bless{k}")))
+            .collect();
+        for (k, r) in runs.iter().enumerate() {
+            show(case, &format!("upstream run {}", k + 1), r);
+        }
+        let first = pairs(&runs[0]);
+        for (k, r) in runs.iter().enumerate().skip(1) {
+            let d = compare(&format!("upstream run {}", k + 1), &first, r, false);
+            assert!(
+                d.is_empty(),
+                "{test}: not recorded, upstream runs 1 and {} differ:\n{d}",
+                k + 1
+            );
+        }
+        assert!(
+            !first.iter().any(|(_, t)| t.contains("BARRIER-TIMEOUT")),
+            "{test}: not recorded, a barrier timed out (the origin did not see a stream in time)"
+        );
+        write_record(case, &first);
+        print_now(&format!(
+            "{test}: recorded {} outcomes from {BLESS_RUNS} agreeing upstream runs in \
+             tests/{RECORD}: review its diff",
+            first.len()
+        ));
+        upstream_checked = true;
+    }
+    let want = recorded(case).unwrap_or_else(|| {
+        panic!(
+            "{test}: tests/{RECORD} has no section `== {case}`: record it from upstream with \
+             {BLESS}=1, then review it"
+        )
+    });
+    match &up {
+        Some(up) if !upstream_checked => {
+            let got = run(up, &format!("{case}-up"));
+            show(case, "upstream HAProxy 2.6", &got);
+            let d = compare("upstream  ", &want, &got, false);
+            if !d.is_empty() {
+                report.push_str(&format!(
+                    "upstream no longer gives the recorded outcomes (if upstream changed, \
+                     re-record with {BLESS}=1 and review):\n{d}"
+                ));
+            }
+        }
+        None if upstream_only => {
+            panic!("{test}: HRS_H2_UPSTREAM_ONLY is set and there is no upstream: nothing runs")
+        }
+        _ => {}
+    }
+    if !upstream_only {
+        let got = run(&hrs(), &format!("{case}-hrs"));
+        show(case, "haproxy-rs", &got);
+        let d = compare("haproxy-rs", &want, &got, true);
+        if !d.is_empty() {
+            report.push_str(&format!(
+                "haproxy-rs differs from the recorded outcomes:\n{d}"
+            ));
+        }
+        if up.is_none() {
+            ours_only(&test, "reuse variants", want.len());
+        }
+    }
+    assert!(report.is_empty(), "{test}:\n{report}");
+}
+
+/// The record parses back to what was written: names and outcomes in order, sections by
+/// name, any text (empty lines, leading spaces) intact; a stray line is refused.
+#[test]
+fn record_format_round_trips() {
+    let mut rec = reference::Record::parse(RECORD_HEAD).unwrap();
+    let a = vec![
+        "first variant: x, y".to_string(),
+        "  conns=[c1] a{b}".to_string(),
+        "second".to_string(),
+        "  z".to_string(),
+    ];
+    let b = vec![String::new(), " lead".into(), "| bar".into(), String::new()];
+    rec.sections.insert("B".into(), b.clone());
+    rec.sections.insert("A".into(), a.clone());
+    let text = rec.render();
+    assert!(text.starts_with(RECORD_HEAD) && text.contains("== A\n| first variant: x, y\n"));
+    let back = reference::Record::parse(&text).unwrap();
+    assert_eq!(back.head, RECORD_HEAD);
+    assert_eq!(back.sections.len(), 2);
+    assert_eq!(back.sections["A"], a);
+    assert_eq!(back.sections["B"], b);
+    assert_eq!(
+        variants_of(&a),
+        vec![
+            (
+                "first variant: x, y".to_string(),
+                "conns=[c1] a{b}".to_string()
+            ),
+            ("second".to_string(), "z".to_string()),
+        ]
+    );
+    assert!(reference::Record::parse("== A\nstray\n").is_err());
+    assert!(reference::Record::parse("| before any section\n").is_err());
+}
+
 // ---------------------------------------------------------------------------------------
 // A. Concurrent clients against one `proto h2` server, per mode, cold and warm pool
 // ---------------------------------------------------------------------------------------
 
 /// `n` client connections (H2 unless `h1`), each with one request held open; each one is
-/// opened only once the previous ones reached the origin (its frontend `h2o`); then all are
+/// opened only once the previous ones reached the origin (its h2c listener); then all are
 /// released. Returns the labels, the stats while in flight and the stats after.
-fn concurrent_clients(p: &Proc, origin: &Proc, labels: &mut Labels, n: usize, h1: bool) -> String {
-    let fe = "h2o";
-    let before = origin.streams(fe);
+fn concurrent_clients(
+    p: &Proc,
+    origin: &Origin,
+    labels: &mut Labels,
+    n: usize,
+    h1: bool,
+) -> String {
+    let before = origin.arrived(Listener::H2);
     let mut h2s = Vec::new();
     let mut h1s = Vec::new();
     let mut barrier = true;
@@ -831,7 +1399,7 @@ fn concurrent_clients(p: &Proc, origin: &Proc, labels: &mut Labels, n: usize, h1
             let id = c.open(&format!("/c{i}"), false);
             h2s.push((c, id));
         }
-        barrier = barrier && origin.wait_streams(fe, before + i + 1);
+        barrier = barrier && origin.wait_arrived(Listener::H2, before + i + 1);
     }
     let during = p.stat("be", "s1");
     let mut rs = Vec::new();
@@ -858,7 +1426,8 @@ fn concurrent_clients(p: &Proc, origin: &Proc, labels: &mut Labels, n: usize, h1
     )
 }
 
-fn case_a(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
+fn case_a(bin: &Path, tag: &str) -> Vec<Outcome> {
+    let origin = &Origin::start(100);
     let mut out = Vec::new();
     for mode in ["always", "aggressive", "safe"] {
         let body = format!(
@@ -904,7 +1473,8 @@ fn a_concurrent_clients_per_mode() {
 // B. `max-reuse 1`: at most two streams per server connection
 // ---------------------------------------------------------------------------------------
 
-fn case_b(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
+fn case_b(bin: &Path, tag: &str) -> Vec<Outcome> {
+    let origin = &Origin::start(100);
     let body = "frontend fe\n    bind ${FE} proto h2\n    bind ${FE1}\n    default_backend be\n\
                 backend be\n    http-reuse always\n    server s1 @H2@ proto h2 max-reuse 1\n";
     let mut out = Vec::new();
@@ -951,12 +1521,12 @@ fn case_b(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
     let mut p = proxy(bin, &format!("{tag}-mux"), origin, body);
     let mut labels = Labels::default();
     let mut c = H2Conn::connect(p.addr("FE"));
-    let before = origin.streams("h2o");
+    let before = origin.arrived(Listener::H2);
     let mut ids = Vec::new();
     let mut barrier = true;
     for i in 0..5 {
         ids.push(c.open(&format!("/m{i}"), false));
-        barrier = barrier && origin.wait_streams("h2o", before + i + 1);
+        barrier = barrier && origin.wait_arrived(Listener::H2, before + i + 1);
     }
     let during = p.stat("be", "s1");
     for id in &ids {
@@ -989,7 +1559,8 @@ fn b_max_reuse_one() {
 // C. An H2 client's first request counts as "later"
 // ---------------------------------------------------------------------------------------
 
-fn case_c(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
+fn case_c(bin: &Path, tag: &str) -> Vec<Outcome> {
+    let origin = &Origin::start(100);
     let mut out = Vec::new();
     for mode in ["safe", "aggressive"] {
         for (srv, server) in [("h1-server", "@H1@"), ("h2-server", "@H2@ proto h2")] {
@@ -1061,7 +1632,8 @@ fn seven_stats(p: &Proc) -> String {
     format!("connect=[{}] reuse=[{}]", c.join(","), r.join(","))
 }
 
-fn case_d(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
+fn case_d(bin: &Path, tag: &str) -> Vec<Outcome> {
+    let origin = &Origin::start(100);
     let mut out = Vec::new();
     let variants: &[(&str, &str, &str, &str)] = &[
         ("never", "h2", "@H2@ proto h2", ""),
@@ -1097,17 +1669,17 @@ fn case_d(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
         out.push(outcome(&name, text, &mut p));
     }
     // One backend, one server, 7 concurrent streams of one H2 client, twice.
-    let conc: &[(&str, &str, &str, &str, &str)] = &[
-        ("never", "h1", "@H1@", "h1o", ""),
+    let conc: &[(&str, &str, &str, Listener, &str)] = &[
+        ("never", "h1", "@H1@", Listener::H1, ""),
         (
             "never",
             "h1",
             "@H1@",
-            "h1o",
+            Listener::H1,
             "    max-session-srv-conns 2\n",
         ),
-        ("never", "h2", "@H2@ proto h2", "h2o", ""),
-        ("safe", "h1", "@H1@", "h1o", ""),
+        ("never", "h2", "@H2@ proto h2", Listener::H2, ""),
+        ("safe", "h1", "@H1@", Listener::H1, ""),
     ];
     for (k, &(mode, srv, server, fe, extra)) in conc.iter().enumerate() {
         let body = format!(
@@ -1123,11 +1695,11 @@ fn case_d(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
             // Each stream is opened once the previous ones reached the origin: streams
             // arriving together before the first connection is established would each open
             // their own (a timing race).
-            let before = origin.streams(fe);
+            let before = origin.arrived(fe);
             let mut ids = Vec::new();
             for i in 0..7 {
                 ids.push(c.open(&format!("/r{round}-{i}"), false));
-                barrier = barrier && origin.wait_streams(fe, before + i + 1);
+                barrier = barrier && origin.wait_arrived(fe, before + i + 1);
             }
             let during = p.stat("be", "s1");
             for id in &ids {
@@ -1141,7 +1713,7 @@ fn case_d(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
             let known = labels.count();
             let l = labels.list(&rs);
             let fresh = labels.count() - known;
-            let errors = rs.iter().filter(|r| r.port().is_err()).count();
+            let errors = rs.iter().filter(|r| r.conn().is_err()).count();
             rounds.push(format!(
                 "round{}: per_conn={} new_conns={fresh} reused_conns={} errors={errors} \
                  during{{{during}}} after{{{}}}",
@@ -1173,7 +1745,8 @@ fn d_session_connections_seven_backends() {
 // E. The server idles out the proxy's connection (GOAWAY, close)
 // ---------------------------------------------------------------------------------------
 
-fn case_e(bin: &Path, origin: &Proc, tag: &str) -> Vec<Outcome> {
+fn case_e(bin: &Path, tag: &str) -> Vec<Outcome> {
+    let origin = &Origin::start(100);
     let mut ps = Vec::new();
     // The variants run side by side: each waits 1.5 s for the origin's idle timeout.
     for mode in ["always", "safe", "never"] {
@@ -1240,27 +1813,22 @@ fn e_server_goaway_on_idle() {
 // F. The server's SETTINGS_MAX_CONCURRENT_STREAMS bounds the streams per connection
 // ---------------------------------------------------------------------------------------
 
-fn case_f(bin: &Path, _: &Proc, tag: &str) -> Vec<Outcome> {
-    // Its own origin, announcing SETTINGS_MAX_CONCURRENT_STREAMS 2 (always upstream).
-    let up = upstream("h2_reuse case F").unwrap();
-    let cfg = ORIGIN.replace(
-        "nbthread 1",
-        "nbthread 1\n    tune.h2.max-concurrent-streams 2",
-    );
-    let origin = Proc::spawn(&up, &format!("{tag}-origin2"), &cfg, &["H2", "H1", "H2S"]);
+fn case_f(bin: &Path, tag: &str) -> Vec<Outcome> {
+    // An origin announcing SETTINGS_MAX_CONCURRENT_STREAMS 2.
+    let origin = &Origin::start(2);
     let mut out = Vec::new();
     for mode in ["always", "aggressive"] {
         let body = format!(
             "frontend fe\n    bind ${{FE}} proto h2\n    bind ${{FE1}}\n    default_backend be\n\
              backend be\n    http-reuse {mode}\n    server s1 @H2@ proto h2\n"
         );
-        let mut p = proxy(bin, &format!("{tag}-{mode}"), &origin, &body);
+        let mut p = proxy(bin, &format!("{tag}-{mode}"), origin, &body);
         let mut labels = Labels::default();
         // A warm-up request, so that the server's SETTINGS are known before the concurrent
         // streams arrive.
         let w = labels.of(&H2Conn::connect(p.addr("FE")).request("/warm"));
         sleep(SETTLE);
-        let text = concurrent_clients(&p, &origin, &mut labels, 5, false);
+        let text = concurrent_clients(&p, origin, &mut labels, 5, false);
         let name = format!("{mode}, server max-concurrent-streams 2, 1 + 5 concurrent H2 clients");
         out.push(outcome(&name, format!("warm={w} then {text}"), &mut p));
     }

@@ -160,3 +160,105 @@ pub fn print_now(text: &str) {
     let _ = e.write_all(text.as_bytes());
     let _ = e.write_all(b"\n");
 }
+
+/// A file of expected outcomes under `tests/`: a head of `#` comment lines, then sections
+/// `== NAME`, each followed by its lines written `| TEXT` (`|` alone for an empty one), so
+/// that any text round-trips, leading spaces and empty lines included. Blank lines and `#`
+/// lines between sections are ignored.
+pub struct Record {
+    /// The comment lines before the first section, each with its newline.
+    pub head: String,
+    /// The sections by name, each its lines in order.
+    pub sections: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Record {
+    /// Reads `tests/REL` (an empty record when the file does not exist).
+    ///
+    /// # Panics
+    /// When a line is neither a comment, a section head, a `|` line nor blank.
+    pub fn read(rel: &str) -> Record {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests")
+            .join(rel);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        Record::parse(&text).unwrap_or_else(|e| panic!("tests/{rel}: {e}"))
+    }
+
+    /// Parses a record's text.
+    pub fn parse(text: &str) -> Result<Record, String> {
+        let mut rec = Record {
+            head: String::new(),
+            sections: Default::default(),
+        };
+        let mut cur: Option<String> = None;
+        for (i, line) in text.lines().enumerate() {
+            if let Some(name) = line.strip_prefix("== ") {
+                rec.sections.entry(name.to_string()).or_default();
+                cur = Some(name.to_string());
+            } else if let Some(rest) = line.strip_prefix('|') {
+                let name = cur
+                    .as_ref()
+                    .ok_or_else(|| format!("line {}: a `|` line before any section", i + 1))?;
+                let text = rest.strip_prefix(' ').unwrap_or(rest);
+                let lines = rec.sections.get_mut(name).expect("section exists");
+                lines.push(text.to_string());
+            } else if line.starts_with('#') || line.trim().is_empty() {
+                if cur.is_none() {
+                    rec.head.push_str(line);
+                    rec.head.push('\n');
+                }
+            } else {
+                return Err(format!(
+                    "line {}: not `== NAME`, `| TEXT` or `#`: {line:?}",
+                    i + 1
+                ));
+            }
+        }
+        Ok(rec)
+    }
+
+    /// The record's text: the head, then the sections in name order.
+    pub fn render(&self) -> String {
+        let mut out = self.head.clone();
+        for (name, lines) in &self.sections {
+            out.push_str(&format!("== {name}\n"));
+            for l in lines {
+                if l.is_empty() {
+                    out.push_str("|\n");
+                } else {
+                    out.push_str(&format!("| {l}\n"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Replaces (or adds) section `name` of `tests/REL` with `lines`, giving a new file the
+    /// head `head`. Safe between the tests of one binary (they run in parallel threads).
+    pub fn write_section(rel: &str, head: &str, name: &str, lines: &[String]) {
+        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rec = Record::read(rel);
+        if rec.head.trim().is_empty() {
+            rec.head = head.to_string();
+        }
+        rec.sections.insert(name.to_string(), lines.to_vec());
+        rec.write(rel);
+    }
+
+    /// Writes the record as `tests/REL` (whole, creating its directory).
+    ///
+    /// # Panics
+    /// When the file cannot be written.
+    pub fn write(&self, rel: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests")
+            .join(rel);
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        std::fs::write(&path, self.render())
+            .unwrap_or_else(|e| panic!("cannot write tests/{rel}: {e}"));
+    }
+}

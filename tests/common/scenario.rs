@@ -5,7 +5,9 @@
 //! A scenario is one behaviour: a proxy configuration with placeholders (`${FE}` for
 //! listeners, `${S1}` for scripted servers, `${REFUSED}`, `${BLACKHOLE}`, `${CLI}` for the
 //! stats socket, `${SYSLOG}` for a syslog target), a client script, scripted or automatic
-//! servers, and optionally a pinned difference (`[differs]`).
+//! servers, the transcript recorded from upstream (`[expect]`, what both sides are checked
+//! against), and optionally a pinned difference (`[differs]`, what haproxy-rs must give
+//! instead). [`with_expect`] rewrites a file's `[expect]` section when re-recording.
 
 pub mod cli;
 pub mod diff;
@@ -34,6 +36,8 @@ pub struct Scenario {
     pub config: String,
     pub client: Vec<Step<ClientCmd>>,
     pub servers: Vec<Server>,
+    /// The `[expect]` transcript: upstream's, recorded (`None` when the file has none yet).
+    pub expect: Option<String>,
     pub differs: Option<Differs>,
 }
 
@@ -204,6 +208,7 @@ impl Scenario {
             config: String::new(),
             client: Vec::new(),
             servers: Vec::new(),
+            expect: None,
             differs: None,
         };
         let mut have_config = false;
@@ -211,7 +216,7 @@ impl Scenario {
         let mut sections: Vec<Section> = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let n = i + 1;
-            if line.starts_with('[') && line.trim_end().ends_with(']') {
+            if is_section_head(line) {
                 let head = line.trim_end();
                 sections.push(Section {
                     head: head[1..head.len() - 1].trim().to_string(),
@@ -276,7 +281,23 @@ impl Scenario {
                         script: parse_server(&body)?,
                     });
                 }
-                (Some("differs"), None, _) => sc.differs = Some(parse_differs(n, &body)?),
+                (Some("differs"), None, _) => {
+                    if sc.differs.is_some() {
+                        return Err(format!("line {n}: second [differs]"));
+                    }
+                    sc.differs = Some(parse_differs(n, &body)?)
+                }
+                (Some("expect"), None, _) => {
+                    if sc.expect.is_some() {
+                        return Err(format!("line {n}: second [expect]"));
+                    }
+                    let lines: Vec<&str> = body.iter().map(|(_, l)| *l).collect();
+                    let t = transcript_text(&lines);
+                    if t.trim().is_empty() {
+                        return Err(format!("line {n}: empty [expect]"));
+                    }
+                    sc.expect = Some(t);
+                }
                 _ => return Err(format!("line {n}: unknown section [{head}]")),
             }
         }
@@ -699,6 +720,54 @@ fn parse_server(body: &[(usize, &str)]) -> Result<Option<Vec<Step<ServerCmd>>>, 
     }
 }
 
+/// A transcript from a section's lines: trailing blanks and blank lines at both ends removed,
+/// one final newline (the form of `run::normalize`).
+fn transcript_text(lines: &[&str]) -> String {
+    let lines: Vec<&str> = lines.iter().map(|l| l.trim_end()).collect();
+    lines.join("\n").trim().to_string() + "\n"
+}
+
+/// Would `line` be read as a section header (`[name]` in column 0)?
+fn is_section_head(line: &str) -> bool {
+    line.starts_with('[') && line.trim_end().ends_with(']')
+}
+
+/// The text of a scenario file with its `[expect]` section holding `transcript`: an existing
+/// `[expect]` section is removed, and the new one is appended at the end of the file.
+///
+/// Fails, leaving the caller to write nothing, when a transcript line would read as a
+/// section header, or when the file has two `[expect]` sections.
+pub fn with_expect(text: &str, transcript: &str) -> Result<String, String> {
+    if let Some(l) = transcript.lines().find(|l| is_section_head(l)) {
+        return Err(format!(
+            "the transcript line {l:?} would read as a section header: change the scenario"
+        ));
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut in_expect = false;
+    let mut seen = false;
+    for line in text.lines() {
+        if is_section_head(line) {
+            in_expect = line.trim_end()[1..line.trim_end().len() - 1].trim() == "expect";
+            if in_expect {
+                if seen {
+                    return Err("two [expect] sections".into());
+                }
+                seen = true;
+            }
+        }
+        if !in_expect {
+            kept.push(line);
+        }
+    }
+    let head = kept.join("\n");
+    Ok(format!(
+        "{}\n\n[expect]\n{}",
+        head.trim_end(),
+        transcript_text(&transcript.lines().collect::<Vec<_>>())
+    ))
+}
+
 fn parse_differs(n: usize, body: &[(usize, &str)]) -> Result<Differs, String> {
     let mut lines = body
         .iter()
@@ -714,9 +783,9 @@ fn parse_differs(n: usize, body: &[(usize, &str)]) -> Result<Differs, String> {
             "line {n}: the [differs] reason must point at docs/differences.md"
         ));
     }
-    let rest: Vec<&str> = lines.map(str::trim_end).collect();
+    let rest: Vec<&str> = lines.collect();
     Ok(Differs {
         reason,
-        transcript: rest.join("\n").trim().to_string() + "\n",
+        transcript: transcript_text(&rest),
     })
 }

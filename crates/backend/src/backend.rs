@@ -10,6 +10,7 @@ use crate::server::conn_backend_get;
 use hrs_cfg::model::{Balance, HttpReuse, Mode, RetryOn};
 use hrs_core::{co_fl, sf, tx, ConnId, Ev, H1c, Mux, PxId, SiState, SrvId, StrmId, Target, World};
 use hrs_ev::WakeReason;
+use hrs_list::Stale;
 
 /// Outcome of [`assign_server`] (`SRV_STATUS_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +36,11 @@ pub enum ConnStatus {
 /// Picks a server for stream `sid` on its backend (`assign_server` + `assign_server_and_queue`).
 /// Precondition: no server is assigned yet (`SF_ASSIGNED` unset). On `Queued` the stream is
 /// in the server's queue and will be woken by [`process_srv_queue`].
-pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
-    let s = &w.streams[sid];
+///
+/// # Errors
+/// [`Stale`]: `sid` or a connection of its session is not live (a lifecycle bug).
+pub fn assign_server(w: &mut World, sid: StrmId) -> Result<SrvStatus, Stale> {
+    let s = w.streams.live(sid)?;
     debug_assert!(
         s.flags & sf::ASSIGNED == 0,
         "assign_server on an assigned stream"
@@ -49,8 +53,8 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
     let avoid = prev
         .and_then(|srv| w.servers.get(srv))
         .map(|srv| srv.lb_idx);
-    if let Some(srv) = prefer_last_server(w, sid) {
-        let s = &mut w.streams[sid];
+    if let Some(srv) = prefer_last_server(w, sid)? {
+        let s = w.streams.live_mut(sid)?;
         s.flags &= !sf::REDISP_PENDING;
         s.srv = Some(srv);
         s.target = Target::Server(srv);
@@ -60,27 +64,27 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
     let px = &mut w.proxies[be];
     if px.servers.is_empty() {
         if px.cfg.dispatch.is_some() {
-            let s = &mut w.streams[sid];
+            let s = w.streams.live_mut(sid)?;
             s.target = Target::Proxy(be);
             s.srv = None;
             s.flags |= sf::ASSIGNED;
-            return SrvStatus::Ok;
+            return Ok(SrvStatus::Ok);
         }
-        return SrvStatus::NoSrv;
+        return Ok(SrvStatus::NoSrv);
     }
     let Some(idx) = px.lb.get_next(avoid) else {
         if !px.lb.has_usable() {
-            return SrvStatus::NoSrv;
+            return Ok(SrvStatus::NoSrv);
         }
         // every usable server is full: wait in the backend's queue
         px.queue.push_back(sid);
-        let s = &mut w.streams[sid];
+        let s = w.streams.live_mut(sid)?;
         s.srv = None;
         s.flags |= sf::QUEUED;
-        return SrvStatus::Queued;
+        return Ok(SrvStatus::Queued);
     };
     let srv_id = px.servers[idx];
-    let s = &mut w.streams[sid];
+    let s = w.streams.live_mut(sid)?;
     s.srv = Some(srv_id);
     s.target = Target::Server(srv_id);
     s.flags |= sf::ASSIGNED;
@@ -101,19 +105,19 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> SrvStatus {
 
 /// Takes a slot of `srv_id` for stream `sid`, or queues the stream when the server is full
 /// or others wait already.
-fn take_or_queue(w: &mut World, sid: StrmId, srv_id: SrvId) -> SrvStatus {
-    let be = w.streams[sid].be;
-    let s = &mut w.streams[sid];
+fn take_or_queue(w: &mut World, sid: StrmId, srv_id: SrvId) -> Result<SrvStatus, Stale> {
+    let s = w.streams.live_mut(sid)?;
+    let be = s.be;
     let srv = &mut w.servers[srv_id];
     if !srv.has_slot() || !srv.queue.is_empty() {
         srv.queue.push_back(sid);
         s.flags |= sf::QUEUED;
         let (len, lb_idx) = (srv.queue.len() as u32, srv.lb_idx);
         w.proxies[be].lb.set_queue_len(lb_idx, len);
-        return SrvStatus::Queued;
+        return Ok(SrvStatus::Queued);
     }
-    srv_take_slot(w, sid, srv_id);
-    SrvStatus::Ok
+    srv_take_slot(w, sid, srv_id)?;
+    Ok(SrvStatus::Ok)
 }
 
 /// The server of one of the session's connections, when `option prefer-last-server` is set
@@ -121,43 +125,47 @@ fn take_or_queue(w: &mut World, sid: StrmId, srv_id: SrvId) -> SrvStatus {
 /// first connection whose server is in this backend and usable, and has room or a short
 /// enough queue (`max-keep-alive-queue`, ignored for NTLM). Hash-based balancing ignores
 /// it. A session-idle connection found here stops counting as idle.
-fn prefer_last_server(w: &mut World, sid: StrmId) -> Option<SrvId> {
-    let s = &w.streams[sid];
+fn prefer_last_server(w: &mut World, sid: StrmId) -> Result<Option<SrvId>, Stale> {
+    let s = w.streams.live(sid)?;
     let (be, sess) = (s.be, s.sess);
     let px = &w.proxies[be].cfg;
-    let se = w.sessions.get(sess)?;
+    let se = w.sessions.live(sess)?;
     let ntlm = se.flags & hrs_core::sess_fl::PREFER_LAST != 0;
     if matches!(px.balance, Balance::Source) || !(ntlm || px.options.prefer_last_server) {
-        return None;
+        return Ok(None);
     }
     // stored as N+1 upstream: -1 (unset) means no limit
     let ka_queue = px.max_ka_queue + 1;
-    let found = se.srv_list.iter(&w.conns).find(|&cid| {
-        let c = &w.conns[cid];
+    let mut found = None;
+    for cid in se.srv_list.iter(&w.conns) {
+        let c = w.conns.live(cid)?;
         let Target::Server(srv) = c.target else {
-            return false;
+            continue;
         };
         let sv = &w.servers[srv];
         let room = ntlm || ka_queue == 0 || sv.has_slot() || (sv.queue.len() as i32 + 1) < ka_queue;
-        sv.px == be && room && sv.up && c.has(co_fl::CONNECTED)
-    })?;
-    let c = &mut w.conns[found];
-    let Target::Server(srv) = c.target else {
-        return None;
+        if sv.px == be && room && sv.up && c.has(co_fl::CONNECTED) {
+            found = Some((cid, srv));
+            break;
+        }
+    }
+    let Some((cid, srv)) = found else {
+        return Ok(None);
     };
+    let c = w.conns.live_mut(cid)?;
     if c.flags & co_fl::SESS_IDLE != 0 {
         c.flags &= !co_fl::SESS_IDLE;
-        let se = &mut w.sessions[sess];
+        let se = w.sessions.live_mut(sess)?;
         se.idle_conns = se.idle_conns.saturating_sub(1);
     }
-    Some(srv)
+    Ok(Some(srv))
 }
 
 /// Counts stream `sid` as served by `srv` (`sess_change_server`).
-fn srv_take_slot(w: &mut World, sid: StrmId, srv: SrvId) {
-    let s = &mut w.streams[sid];
+fn srv_take_slot(w: &mut World, sid: StrmId, srv: SrvId) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
     if s.flags & sf::CURR_SESS != 0 {
-        return;
+        return Ok(());
     }
     s.flags |= sf::CURR_SESS;
     let sv = &mut w.servers[srv];
@@ -166,13 +174,15 @@ fn srv_take_slot(w: &mut World, sid: StrmId, srv: SrvId) {
     sv.counters.cum_sess += 1;
     let (px, idx) = (sv.px, sv.lb_idx);
     w.proxies[px].lb.conn_taken(idx);
+    Ok(())
 }
 
 /// Releases the server slot held by `sid`, if any, and lets the next queued stream in.
-pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) {
-    let Some(s) = w.streams.get_mut(sid) else {
-        return;
-    };
+///
+/// # Errors
+/// [`Stale`]: `sid` is not live.
+pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
     if s.flags & sf::QUEUED != 0 {
         s.flags &= !sf::QUEUED;
         let be = s.be;
@@ -184,21 +194,23 @@ pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) {
             w.proxies[px].lb.set_queue_len(idx, len);
         }
     }
-    let s = &mut w.streams[sid];
+    let s = w.streams.live_mut(sid)?;
     if s.flags & sf::CURR_SESS == 0 {
-        return;
+        return Ok(());
     }
     s.flags &= !sf::CURR_SESS;
-    let Some(srv) = s.srv else { return };
+    let Some(srv) = s.srv else { return Ok(()) };
     let sv = &mut w.servers[srv];
     sv.served = sv.served.saturating_sub(1);
     let (px, idx) = (sv.px, sv.lb_idx);
     w.proxies[px].lb.conn_released(idx);
     process_srv_queue(w, ev, srv);
+    Ok(())
 }
 
 /// Gives free slots of `srv` to the oldest queued streams and wakes them
-/// (`process_srv_queue`).
+/// (`process_srv_queue`). A queued handle that is not live (a stream freed without leaving
+/// the queue: a lifecycle bug, reported) is dropped from the queue.
 pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
     while w.servers[srv].has_slot() {
         let px = w.servers[srv].px;
@@ -214,7 +226,7 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
                 None => return,
             },
         };
-        let Some(s) = w.streams.get_mut(sid) else {
+        let Ok(s) = w.streams.live_mut(sid) else {
             continue;
         };
         s.srv = Some(srv);
@@ -222,8 +234,10 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
         s.flags |= sf::ASSIGNED;
         s.flags &= !sf::QUEUED;
         let task = s.task;
-        srv_take_slot(w, sid, srv);
-        ev.wakeup(task, WakeReason::RES);
+        // `sid` was just found live
+        if srv_take_slot(w, sid, srv).is_ok() {
+            ev.wakeup(task, WakeReason::RES);
+        }
     }
 }
 
@@ -235,8 +249,11 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
 /// a new connection in `connect`.
 /// Precondition: a target is assigned. On `Ok`, `si[1]` is attached and in `Con` (new
 /// connection) or `Est` (reused, already connected).
-pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
-    let s = &w.streams[sid];
+///
+/// # Errors
+/// [`Stale`]: `sid`, or a connection found in the session or the pools, is not live.
+pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<ConnStatus, Stale> {
+    let s = w.streams.live(sid)?;
     let (target, sess_id, be) = (s.target, s.sess, s.be);
     let not_first = s.txn.flags & tx::NOT_FIRST != 0;
     let cfg = &w.proxies[be].cfg;
@@ -255,9 +272,9 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
         Target::Server(srv) => w.servers[srv].addr(cli_dst),
         Target::Proxy(px) => match w.proxies[px].cfg.dispatch {
             Some(a) => a,
-            None => return ConnStatus::Failed,
+            None => return Ok(ConnStatus::Failed),
         },
-        Target::None => return ConnStatus::Failed,
+        Target::None => return Ok(ConnStatus::Failed),
     };
     let hash = conn_hash(w, target, addr);
 
@@ -269,7 +286,7 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
     };
     if let (None, Target::Server(srv)) = (reused, target) {
         if mode != HttpReuse::Never {
-            reused = pool_get(w, srv, mode, not_first || full_l7, hash);
+            reused = pool_get(w, srv, mode, not_first || full_l7, hash)?;
         }
     }
     if let Target::Server(srv) = target {
@@ -280,12 +297,12 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
     }
     if let Some((cid, taken)) = reused {
         count_conn(w, target, be, true);
-        w.streams[sid].flags |= sf::SRV_REUSED;
-        attach(w, sid, cid);
-        if w.conns[cid].is_mux_h2() {
-            h2_after_reuse(w, cid, sess_id, mode, taken);
+        w.streams.live_mut(sid)?.flags |= sf::SRV_REUSED;
+        attach(w, sid, cid)?;
+        if w.conns.live(cid)?.is_mux_h2() {
+            h2_after_reuse(w, cid, sess_id, mode, taken)?;
         }
-        return ConnStatus::Ok;
+        return Ok(ConnStatus::Ok);
     }
 
     let mux = if tcp {
@@ -304,7 +321,8 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
             if let Some(max_reuse) = h2_srv {
                 hrs_conn::mux_h2::h2_init_back(w, ev, cid, max_reuse);
             }
-            let c = &mut w.conns[cid];
+            // `cid` was created just above and nothing frees it in between
+            let c = w.conns.live_mut(cid)?;
             c.target = target;
             c.hash = hash;
             c.owner = Some(sess_id);
@@ -320,13 +338,13 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
             }
             // as upstream 2.6, `SF_SRV_REUSED` survives a retry: the new connection of a
             // retry after a reused one is counted as a reuse
-            let was_reused = w.streams[sid].flags & sf::SRV_REUSED != 0;
+            let was_reused = w.streams.live(sid)?.flags & sf::SRV_REUSED != 0;
             count_conn(w, target, be, was_reused);
-            attach(w, sid, cid);
-            if h2_srv.is_some() && !w.conns[cid].has(co_fl::PRIVATE) {
+            attach(w, sid, cid)?;
+            let c = w.conns.live(cid)?;
+            if h2_srv.is_some() && !c.has(co_fl::PRIVATE) {
                 // a multiplexed connection: shared at once under `always`, reserved to
                 // the session under `safe` (head-of-line risk), unlisted under `aggressive`
-                let c = &w.conns[cid];
                 if mode == HttpReuse::Always && c.avail_streams() > 0 {
                     let Target::Server(srv) = target else {
                         unreachable!()
@@ -336,11 +354,11 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> ConnStatus {
                     w.session_add_conn(sess_id, cid);
                 }
             }
-            ConnStatus::Ok
+            Ok(ConnStatus::Ok)
         }
         Err(e) => {
             log::debug!(target: "hrs::backend", "connect to {addr} failed: {e}");
-            ConnStatus::Failed
+            Ok(ConnStatus::Failed)
         }
     }
 }
@@ -365,14 +383,19 @@ fn h2_after_reuse(
     sess: hrs_core::SessId,
     mode: HttpReuse,
     taken: Taken,
-) {
-    let c = &w.conns[cid];
+) -> Result<(), Stale> {
+    let c = w.conns.live(cid)?;
     let Target::Server(srv) = c.target else {
-        return;
+        return Ok(());
     };
-    let (hash, slots, private) = (c.hash, c.avail_streams(), c.has(co_fl::PRIVATE));
+    let (hash, slots, private, pooled) = (
+        c.hash,
+        c.avail_streams(),
+        c.has(co_fl::PRIVATE),
+        c.pool_link.is_linked(),
+    );
     if private {
-        return;
+        return Ok(());
     }
     match taken {
         Taken::Idle => {
@@ -383,11 +406,12 @@ fn h2_after_reuse(
             }
         }
         Taken::Avail | Taken::Session => {
-            if slots == 0 && w.conns[cid].pool_link.is_linked() {
+            if slots == 0 && pooled {
                 w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
             }
         }
     }
+    Ok(())
 }
 
 /// An idle connection of `srv` this request may reuse: `avail` first, then the idle/safe
@@ -398,29 +422,34 @@ fn pool_get(
     mode: HttpReuse,
     later: bool,
     hash: u64,
-) -> Option<(ConnId, Taken)> {
+) -> Result<Option<(ConnId, Taken)>, Stale> {
     let pool = &w.servers[srv].pool;
     if let Some(cid) = pool.avail.first(&hash) {
-        return Some((cid, Taken::Avail));
+        return Ok(Some((cid, Taken::Avail)));
     }
     if w.servers[srv].cfg.pool_max_conn == 0 || pool.curr_idle() == 0 {
-        return None;
+        return Ok(None);
     }
     let safe = !pool.safe.is_empty();
     let idle = !pool.idle.is_empty();
     let got = match reuse_lookup(mode, later) {
         PoolLookup::None => None,
-        PoolLookup::Safe => safe.then(|| conn_backend_get(w, srv, true, hash)).flatten(),
-        PoolLookup::SafeThenIdle => safe
-            .then(|| conn_backend_get(w, srv, true, hash))
-            .flatten()
-            .or_else(|| {
-                idle.then(|| conn_backend_get(w, srv, false, hash))
-                    .flatten()
-            }),
-        PoolLookup::IdleThenSafe => conn_backend_get(w, srv, false, hash),
+        PoolLookup::Safe if safe => conn_backend_get(w, srv, true, hash)?,
+        PoolLookup::Safe => None,
+        PoolLookup::SafeThenIdle => {
+            let from_safe = if safe {
+                conn_backend_get(w, srv, true, hash)?
+            } else {
+                None
+            };
+            match from_safe {
+                None if idle => conn_backend_get(w, srv, false, hash)?,
+                got => got,
+            }
+        }
+        PoolLookup::IdleThenSafe => conn_backend_get(w, srv, false, hash)?,
     };
-    got.map(|c| (c, Taken::Idle))
+    Ok(got.map(|c| (c, Taken::Idle)))
 }
 
 /// The reuse key of a connection to `target` at `addr` (`conn_calculate_hash`): the target,
@@ -454,17 +483,17 @@ fn count_conn(w: &mut World, target: Target, be: PxId, reused: bool) {
 }
 
 /// Attaches connection `cid` to `si[1]` of stream `sid` (`si_attach_conn`).
-fn attach(w: &mut World, sid: StrmId, cid: ConnId) {
-    let c = &mut w.conns[cid];
+fn attach(w: &mut World, sid: StrmId, cid: ConnId) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
+    let c = w.conns.live_mut(cid)?;
     c.attach_strm(sid);
-    let connected = c.has(co_fl::CONNECTED);
-    let s = &mut w.streams[sid];
     s.si[1].conn = Some(cid);
-    s.si[1].state = if connected {
+    s.si[1].state = if c.has(co_fl::CONNECTED) {
         SiState::Est
     } else {
         SiState::Con
     };
+    Ok(())
 }
 
 impl hrs_core::LbAlgo for crate::lb::Lb {

@@ -10,11 +10,20 @@ use crate::pool::{may_admit, purge_plan, AdmitInput};
 use hrs_cfg::model::HttpReuse;
 use hrs_core::{co_fl, ConnId, Ctx, Ev, SessId, SrvId, Target, World};
 use hrs_ev::ticks::tick_add;
+use hrs_list::Stale;
 
 /// Takes an idle connection of `srv` with reuse key `hash` (`conn_backend_get`): from the
 /// safe list only when `is_safe`, else from the idle list then the safe list; the oldest
 /// first. The connection leaves its list and counts as used. `None` when no match.
-pub fn conn_backend_get(w: &mut World, srv: SrvId, is_safe: bool, hash: u64) -> Option<ConnId> {
+///
+/// # Errors
+/// [`Stale`]: the list held a connection that is not live (a lifecycle bug).
+pub fn conn_backend_get(
+    w: &mut World,
+    srv: SrvId,
+    is_safe: bool,
+    hash: u64,
+) -> Result<Option<ConnId>, Stale> {
     let pool = &mut w.servers[srv].pool;
     let cid = if is_safe {
         pool.safe.pop_front(&mut w.conns, hash)
@@ -22,15 +31,16 @@ pub fn conn_backend_get(w: &mut World, srv: SrvId, is_safe: bool, hash: u64) -> 
         pool.idle
             .pop_front(&mut w.conns, hash)
             .or_else(|| pool.safe.pop_front(&mut w.conns, hash))
-    }?;
-    let c = &mut w.conns[cid];
+    };
+    let Some(cid) = cid else { return Ok(None) };
+    let c = w.conns.live_mut(cid)?;
     hrs_list::bug_on!(
         c.flags & co_fl::LIST_MASK == 0,
         "pooled conn without list flag"
     );
     c.flags &= !co_fl::LIST_MASK;
     w.srv_use_conn(srv);
-    Some(cid)
+    Ok(Some(cid))
 }
 
 /// Offers the idle, non-private connection `cid` to its server's pools
@@ -39,11 +49,19 @@ pub fn conn_backend_get(w: &mut World, srv: SrvId, is_safe: bool, hash: u64) -> 
 /// once. On success the connection is in the idle or safe list, no longer counted as used,
 /// and the server's purge timer runs.
 /// Precondition: no stream attached, not private, not in any list, target is a server.
-pub fn srv_add_to_idle_list(w: &mut World, ev: &mut Ev, cid: ConnId, is_safe: bool) -> bool {
-    let c = &w.conns[cid];
+///
+/// # Errors
+/// [`Stale`]: `cid` is not live.
+pub fn srv_add_to_idle_list(
+    w: &mut World,
+    ev: &mut Ev,
+    cid: ConnId,
+    is_safe: bool,
+) -> Result<bool, Stale> {
+    let c = w.conns.live(cid)?;
     debug_assert!(c.used_streams() == 0 && !c.pool_link.is_linked());
     let Target::Server(srv) = c.target else {
-        return false;
+        return Ok(false);
     };
     let hash = c.hash;
     let sv = &w.servers[srv];
@@ -65,18 +83,19 @@ pub fn srv_add_to_idle_list(w: &mut World, ev: &mut Ev, cid: ConnId, is_safe: bo
         is_safe,
     };
     if c.avail_streams() == 0 || !may_admit(&admit) {
-        return false;
+        return Ok(false);
     }
     let purge_delay = sv.cfg.pool_purge_delay;
     let sv = &mut w.servers[srv];
     sv.pool.curr_used = sv.pool.curr_used.saturating_sub(1);
-    if is_safe {
+    let list_flag = if is_safe {
         sv.pool.safe.push_back(&mut w.conns, hash, cid);
-        w.conns[cid].flags |= co_fl::SAFE_LIST;
+        co_fl::SAFE_LIST
     } else {
         sv.pool.idle.push_back(&mut w.conns, hash, cid);
-        w.conns[cid].flags |= co_fl::IDLE_LIST;
-    }
+        co_fl::IDLE_LIST
+    };
+    w.conns.live_mut(cid)?.flags |= list_flag;
     // the server enters the purge schedule if it was not in it
     let task = *sv
         .pool
@@ -89,7 +108,7 @@ pub fn srv_add_to_idle_list(w: &mut World, ev: &mut Ev, cid: ConnId, is_safe: bo
         let when = tick_add(ev.now(), purge_delay);
         ev.task_set_expire(task, when);
     }
-    true
+    Ok(true)
 }
 
 /// Decides the fate of a backend connection whose stream ended with a reusable exchange
@@ -97,11 +116,19 @@ pub fn srv_add_to_idle_list(w: &mut World, ev: &mut Ev, cid: ConnId, is_safe: bo
 /// session holds `max-session-srv-conns` idle ones already; any other is offered to the
 /// server pools. Returns false when the connection was refused: the caller frees it.
 /// Precondition: `cid` is detached from its stream and can carry another request.
-pub fn conn_detach_idle(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId) -> bool {
-    let c = &w.conns[cid];
+///
+/// # Errors
+/// [`Stale`]: `cid` is not live.
+pub fn conn_detach_idle(
+    w: &mut World,
+    ev: &mut Ev,
+    cid: ConnId,
+    sess: SessId,
+) -> Result<bool, Stale> {
+    let c = w.conns.live(cid)?;
     let is_safe = match &c.mux {
         hrs_core::Mux::H1(h) => h.req_count > 1,
-        hrs_core::Mux::Pt => return false,
+        hrs_core::Mux::Pt => return Ok(false),
         // an HTTP/2 connection with no stream left is always offered as safe
         hrs_core::Mux::H2(_) => true,
     };
@@ -109,13 +136,14 @@ pub fn conn_detach_idle(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId) -
     if w.proxies[px].cfg.http_reuse == HttpReuse::Never || !matches!(c.target, Target::Server(_)) {
         w.conn_set_private(cid);
     }
-    if w.conns[cid].has(co_fl::PRIVATE) {
+    let c = w.conns.live(cid)?;
+    if c.has(co_fl::PRIVATE) {
         if !w.session_add_conn(sess, cid) {
-            return false;
+            return Ok(false);
         }
         return session_check_idle_conn(w, sess, cid);
     }
-    if w.conns[cid].owner.is_some() {
+    if c.owner.is_some() {
         w.session_unown_conn(cid);
     }
     srv_add_to_idle_list(w, ev, cid, is_safe)
@@ -133,8 +161,17 @@ pub fn conn_detach_idle(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId) -
 /// Returns false when the connection must be released by the caller: it cannot carry
 /// another stream (GOAWAY, error, `max-reuse` reached) and none is attached, or it was
 /// refused by the pools or the session cap.
-pub fn h2_conn_detached(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId, used: u32) -> bool {
-    let c = &w.conns[cid];
+///
+/// # Errors
+/// [`Stale`]: `cid` is not live.
+pub fn h2_conn_detached(
+    w: &mut World,
+    ev: &mut Ev,
+    cid: ConnId,
+    sess: SessId,
+    used: u32,
+) -> Result<bool, Stale> {
+    let c = w.conns.live(cid)?;
     let usable = hrs_conn::mux_h2::h2_usable(c) && c.avail_streams() > 0;
     if !usable {
         if c.pool_link.is_linked() && c.flags & co_fl::LIST_MASK == 0 {
@@ -144,27 +181,27 @@ pub fn h2_conn_detached(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId, u
                 w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
             }
         }
-        return used > 0;
+        return Ok(used > 0);
     }
     if w.proxies[c.px].cfg.http_reuse == HttpReuse::Never || !matches!(c.target, Target::Server(_))
     {
         w.conn_set_private(cid);
     }
-    let c = &w.conns[cid];
+    let c = w.conns.live(cid)?;
     if c.has(co_fl::PRIVATE) {
         if !w.session_add_conn(sess, cid) {
-            return used > 0;
+            return Ok(used > 0);
         }
-        return used > 0 || session_check_idle_conn(w, sess, cid);
+        return Ok(used > 0 || session_check_idle_conn(w, sess, cid)?);
     }
     let Target::Server(srv) = c.target else {
-        return used > 0;
+        return Ok(used > 0);
     };
     if used == 0 {
         if c.owner.is_some() {
             w.session_unown_conn(cid);
         }
-        let c = &w.conns[cid];
+        let c = w.conns.live(cid)?;
         if c.pool_link.is_linked() {
             let hash = c.hash;
             w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
@@ -175,24 +212,23 @@ pub fn h2_conn_detached(w: &mut World, ev: &mut Ev, cid: ConnId, sess: SessId, u
         let hash = c.hash;
         w.servers[srv].pool.avail.push_back(&mut w.conns, hash, cid);
     }
-    true
+    Ok(true)
 }
 
 /// Counts private connection `cid` as idle in session `sess`, unless the session already
 /// keeps `max-session-srv-conns` idle connections (`session_check_idle_conn`). Returns false
 /// when over the cap: the connection left the session and the caller frees it.
-fn session_check_idle_conn(w: &mut World, sess: SessId, cid: ConnId) -> bool {
-    let Some(se) = w.sessions.get(sess) else {
-        return false;
-    };
+fn session_check_idle_conn(w: &mut World, sess: SessId, cid: ConnId) -> Result<bool, Stale> {
+    let se = w.sessions.live_mut(sess)?;
+    let c = w.conns.live_mut(cid)?;
     let cap = w.proxies[se.fe].cfg.max_session_srv_conns;
     if se.idle_conns >= cap {
         w.session_unown_conn(cid);
-        return false;
+        return Ok(false);
     }
-    w.sessions[sess].idle_conns += 1;
-    w.conns[cid].flags |= co_fl::SESS_IDLE;
-    true
+    se.idle_conns += 1;
+    c.flags |= co_fl::SESS_IDLE;
+    Ok(true)
 }
 
 /// The purge timer of `srv` fired (`srv_cleanup_idle_conns`): closes part of the idle
@@ -210,9 +246,7 @@ pub fn srv_cleanup_idle_conns(w: &mut World, ev: &mut Ev, srv: SrvId) {
     pool.est_need = plan.est_need;
     pool.max_used = plan.max_used;
     // freeing takes each one out of its list and gauges (`srv_release_conn`)
-    for cid in pooled_conns(w, srv, plan.close as usize) {
-        hrs_conn::conn_free(w, ev, cid);
-    }
+    free_all(w, ev, pooled_conns(w, srv, plan.close as usize));
     let pool = &w.servers[srv].pool;
     let next = if pool.curr_idle() > 0 {
         tick_add(ev.now(), delay)
@@ -225,16 +259,21 @@ pub fn srv_cleanup_idle_conns(w: &mut World, ev: &mut Ev, srv: SrvId) {
 /// Closes every idle connection of `srv` (`srv_cleanup_connections`), when it enters
 /// maintenance. Connections in use finish normally.
 pub fn srv_cleanup_connections(w: &mut World, ev: &mut Ev, srv: SrvId) {
-    for cid in pooled_conns(w, srv, usize::MAX) {
-        hrs_conn::conn_free(w, ev, cid);
-    }
+    free_all(w, ev, pooled_conns(w, srv, usize::MAX));
 }
 
 /// Closes one idle connection of `srv` (idle list first) when file descriptors run short
 /// (`connect_server` above `tune.pool-high-fd-ratio`).
 pub fn srv_kill_one_idle(w: &mut World, ev: &mut Ev, srv: SrvId) {
-    if let Some(cid) = pooled_conns(w, srv, 1).pop() {
-        hrs_conn::conn_free(w, ev, cid);
+    free_all(w, ev, pooled_conns(w, srv, 1));
+}
+
+/// Frees idle connections taken from the pools. They are live (the list walk stops at a
+/// stale member, reporting it), so `conn_free` cannot fail but on a connection listed
+/// twice: that one was reported by `bug_on!` and is skipped.
+fn free_all(w: &mut World, ev: &mut Ev, conns: Vec<ConnId>) {
+    for cid in conns {
+        let _ = hrs_conn::conn_free(w, ev, cid);
     }
 }
 

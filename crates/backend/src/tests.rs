@@ -21,6 +21,7 @@ fn parse(text: &str) -> hrs_cfg::Config {
     let ctx = hrs_cfg::ParseCtx {
         features: "",
         version: "2.6.0",
+        acl_kws: &hrs_sample::SampleKeywords,
     };
     let (cfg, d) = hrs_cfg::parse_files(std::slice::from_ref(&path), &ctx);
     let _ = std::fs::remove_file(&path);
@@ -140,7 +141,7 @@ backend be
     /// `assign_server` for a new stream of the session: the server chosen and the status.
     fn assign(&mut self) -> (String, SrvStatus) {
         let sid = self.stream_of(self.sess);
-        let st = assign_server(&mut self.w, sid);
+        let st = assign_server(&mut self.w, sid).expect("live");
         let s = &self.w.streams[sid];
         let name = s
             .srv

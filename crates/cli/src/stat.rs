@@ -311,7 +311,8 @@ fn fe_field(px: &PxSnap, c: &str) -> String {
         "dresp" | "sid" | "type" | "rate" | "rate_lim" | "rate_max" | "req_rate"
         | "req_rate_max" | "comp_in" | "comp_out" | "comp_byp" | "comp_rsp" | "conn_rate"
         | "conn_rate_max" | "intercepted" | "dcon" | "dses" | "wrew" | "cache_lookups"
-        | "cache_hits" | "eint" => "0".into(),
+        | "cache_hits" => "0".into(),
+        "eint" => n(k.internal_errors),
         _ if c.starts_with("h2_") || c.starts_with("h1_") => "0".into(),
         _ => String::new(),
     }
@@ -368,6 +369,7 @@ fn be_field(px: &PxSnap, updown: Option<(usize, usize)>, c: &str) -> String {
         "algo" => be.algo.into(),
         "connect" => n(k.connect),
         "reuse" => n(k.reuse),
+        "eint" => n(k.internal_errors),
         "cache_lookups" | "cache_hits" if px.http => "0".into(),
         "dresp"
         | "sid"
@@ -389,7 +391,6 @@ fn be_field(px: &PxSnap, updown: Option<(usize, usize)>, c: &str) -> String {
         | "ctime_max"
         | "rtime_max"
         | "ttime_max"
-        | "eint"
         | "agg_server_status"
         | "agg_server_check_status"
         | "agg_check_status" => "0".into(),
@@ -448,8 +449,10 @@ fn sv_field(px: &PxSnap, sv: &SrvSnap, c: &str) -> String {
         "used_conn_cur" => n(sv.used),
         "need_conn_est" => n(sv.need),
         "dresp" | "lbtot" | "rate" | "rate_max" | "cli_abrt" | "srv_abrt" | "qtime" | "ctime"
-        | "rtime" | "ttime" | "wrew" | "qtime_max" | "ctime_max" | "rtime_max" | "ttime_max"
-        | "eint" => "0".into(),
+        | "rtime" | "ttime" | "wrew" | "qtime_max" | "ctime_max" | "rtime_max" | "ttime_max" => {
+            "0".into()
+        }
+        "eint" => n(k.internal_errors),
         _ => String::new(),
     }
 }

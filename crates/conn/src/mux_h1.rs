@@ -10,6 +10,12 @@
 //!
 //! What the mux may touch: its connection, the attached stream's channels, transaction and
 //! flags; it wakes the stream's task when the stream has something new to look at.
+//!
+//! Handles: the connection's own `cid` is checked once by [`h1_io_cb`] and stays live for
+//! the whole callback (the mux never frees its connection: the caller does, on `Release`),
+//! so it is indexed directly. Handles read from objects (`c.strm`, the stream's `si[0]`)
+//! go through `live`/`live_mut`: a stale one is a lifecycle bug, returned as [`Stale`] so
+//! that the caller ends this connection alone.
 
 use crate::sock::{conn_recv, conn_send, conn_set_linger0, conn_shutw};
 use hrs_cfg::model::HttpConnMode;
@@ -21,6 +27,7 @@ use hrs_http::h1::{
     self, ConnMode, H1Limits, H1Msg, HttpMode, OutPlan, Parsed, RequestOut, ResponseOut,
 };
 use hrs_http::msg::BodyLen;
+use hrs_list::Stale;
 
 /// What happened to the connection during an I/O callback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,10 +39,17 @@ pub enum H1Outcome {
 }
 
 /// Wakes a stream's task.
-fn wake_strm(w: &World, ev: &mut Ev, sid: StrmId) {
-    if let Some(s) = w.streams.get(sid) {
-        ev.wakeup(s.task, WakeReason::IO);
+fn wake_strm(w: &World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
+    ev.wakeup(w.streams.live(sid)?.task, WakeReason::IO);
+    Ok(())
+}
+
+/// Wakes the task of a connection held by the stream (its other side).
+fn wake_conn(w: &World, ev: &mut Ev, cid: Option<ConnId>) -> Result<(), Stale> {
+    if let Some(cid) = cid {
+        ev.wakeup(w.conns.live(cid)?.task, WakeReason::MSG);
     }
+    Ok(())
 }
 
 /// Limits of a head, from `tune.bufsize` and `tune.maxrewrite`.
@@ -78,10 +92,12 @@ fn tx_of(plan: &OutPlan) -> H1Tx {
 
 /// The I/O callback of an H1 connection (`h1_io_cb`): receive, process, send, in that order.
 /// Returns [`H1Outcome::Release`] when the connection is finished and has no stream.
-pub fn h1_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
-    let Some(c) = w.conns.get(cid) else {
-        return H1Outcome::Alive;
-    };
+///
+/// # Errors
+/// [`Stale`]: `cid`, or the stream it is attached to, is not live (a lifecycle bug): the
+/// caller ends the connection.
+pub fn h1_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome, Stale> {
+    let c = w.conns.live(cid)?;
     match c.side {
         Side::Front => h1_front(w, ev, cid),
         Side::Back => h1_back(w, ev, cid),
@@ -91,7 +107,7 @@ pub fn h1_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
 // ---------------------------------------------------------------------------------------
 // Front side: requests in, responses out.
 
-fn h1_front(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
+fn h1_front(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome, Stale> {
     let bufsize = w.global.bufsize;
     for _ in 0..8 {
         let mut progress = false;
@@ -100,15 +116,12 @@ fn h1_front(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
             let c = &w.conns[cid];
             let h1 = match &c.mux {
                 Mux::H1(h) => h,
-                Mux::Pt | Mux::H2(_) => return H1Outcome::Alive,
+                Mux::Pt | Mux::H2(_) => return Ok(H1Outcome::Alive),
             };
-            match &h1.rx {
-                H1Rx::Idle | H1Rx::Head => c.strm.is_none(),
-                H1Rx::Body(_) => c
-                    .strm
-                    .and_then(|s| w.streams.get(s))
-                    .is_some_and(|s| s.req.buf.len() < bufsize),
-                H1Rx::Done | H1Rx::Closed => false,
+            match (&h1.rx, c.strm) {
+                (H1Rx::Idle | H1Rx::Head, strm) => strm.is_none(),
+                (H1Rx::Body(_), Some(sid)) => w.streams.live(sid)?.req.buf.len() < bufsize,
+                (H1Rx::Body(_), None) | (H1Rx::Done | H1Rx::Closed, _) => false,
             }
         };
         if want {
@@ -116,8 +129,8 @@ fn h1_front(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
             let n = conn_recv(c, ev, bufsize);
             progress |= n > 0;
         }
-        progress |= h1_front_input(w, ev, cid);
-        progress |= h1_front_output(w, ev, cid);
+        progress |= h1_front_input(w, ev, cid)?;
+        progress |= h1_front_output(w, ev, cid)?;
         let c = &mut w.conns[cid];
         let before = c.out_pending();
         conn_send(c, ev);
@@ -130,56 +143,56 @@ fn h1_front(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
 }
 
 /// Decides whether the front connection is done (closing after an error reply, client gone).
-fn h1_front_finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
+fn h1_front_finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome, Stale> {
     let c = &mut w.conns[cid];
     if let Some(sid) = c.strm {
         // a stream is attached: tell it about errors and closes, it decides
         if c.has(co_fl::ERROR) || c.has(co_fl::SOCK_RD_SH) {
-            if let Some(s) = w.streams.get_mut(sid) {
-                let before = s.req.flags;
-                if !s.req.has(cf::EOM) {
-                    s.req.flags |= cf::SHUTR;
-                }
-                if w.conns[cid].has(co_fl::ERROR) {
-                    s.res.flags |= cf::SHUTW;
-                }
-                if s.req.flags != before || w.conns[cid].has(co_fl::ERROR) {
-                    wake_strm(w, ev, sid);
-                }
+            let error = c.has(co_fl::ERROR);
+            let s = w.streams.live_mut(sid)?;
+            let before = s.req.flags;
+            if !s.req.has(cf::EOM) {
+                s.req.flags |= cf::SHUTR;
+            }
+            if error {
+                s.res.flags |= cf::SHUTW;
+            }
+            if s.req.flags != before || error {
+                wake_strm(w, ev, sid)?;
             }
         }
-        return H1Outcome::Alive;
+        return Ok(H1Outcome::Alive);
     }
     if c.has(co_fl::ERROR) {
-        return H1Outcome::Release;
+        return Ok(H1Outcome::Release);
     }
     if c.has(co_fl::CLOSE_AFTER_SEND) {
         if c.out_empty() {
             conn_shutw(c);
-            return H1Outcome::Release;
+            return Ok(H1Outcome::Release);
         }
-        return H1Outcome::Alive;
+        return Ok(H1Outcome::Alive);
     }
     let idle = matches!(c.mux, Mux::H1(ref h) if matches!(h.rx, H1Rx::Idle | H1Rx::Head));
     if idle && c.has(co_fl::SOCK_RD_SH) && c.out_empty() {
         // the client left between requests
-        return H1Outcome::Release;
+        return Ok(H1Outcome::Release);
     }
-    H1Outcome::Alive
+    Ok(H1Outcome::Alive)
 }
 
 /// Parses the next request head or moves body bytes into the stream. Returns true on progress.
-fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
+fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
     let lim = limits(w);
     let bufsize = w.global.bufsize;
     let c = &mut w.conns[cid];
     let Mux::H1(h1) = &mut c.mux else {
-        return false;
+        return Ok(false);
     };
     match &mut h1.rx {
         H1Rx::Idle | H1Rx::Head => {
             if c.strm.is_some() || c.ibuf.is_empty() || c.flags & co_fl::CLOSE_AFTER_SEND != 0 {
-                return false;
+                return Ok(false);
             }
             if h1.req_count == 0 {
                 // the HTTP/2 preface on an HTTP/1 listener: the connection upgrades
@@ -188,14 +201,14 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                 if c.ibuf[..n] == pre[..n] {
                     if n == pre.len() {
                         crate::mux_h2::h2_init_front(w, ev, cid);
-                        return true;
+                        return Ok(true);
                     }
                     if c.flags & co_fl::SOCK_RD_SH == 0 {
-                        return false;
+                        return Ok(false);
                     }
                 } else if c.ibuf.len() >= pre.len() && c.ibuf.starts_with(b"PRI * HTTP/2.0\r\n") {
                     // a broken preface is not an HTTP/1 request
-                    return h1_front_error(w, ev, cid, 400);
+                    return Ok(h1_front_error(w, ev, cid, 400));
                 }
             }
             match h1::parse_request(&c.ibuf, &lim) {
@@ -203,9 +216,9 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     h1.rx = H1Rx::Head;
                     if c.flags & co_fl::SOCK_RD_SH != 0 {
                         // truncated head: upstream answers 400 on a partial request
-                        return h1_front_error(w, ev, cid, 400);
+                        return Ok(h1_front_error(w, ev, cid, 400));
                     }
-                    false
+                    Ok(false)
                 }
                 Ok(Parsed::Done { msg, consumed }) => {
                     c.ibuf.drain(..consumed);
@@ -224,9 +237,10 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     let Some(sid) = stream_new(w, ev, cid) else {
                         // no session (cannot happen for a front connection): drop it
                         w.conns[cid].flags |= co_fl::ERROR;
-                        return true;
+                        return Ok(true);
                     };
                     let capture = hrs_core::req_line_wanted();
+                    // created just above
                     let s = &mut w.streams[sid];
                     s.req.total += consumed as u64;
                     if !first {
@@ -254,20 +268,18 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     if done {
                         s.req.flags |= cf::EOM;
                     }
-                    wake_strm(w, ev, sid);
-                    true
+                    wake_strm(w, ev, sid)?;
+                    Ok(true)
                 }
                 Err(e) => {
                     let status = e.status;
-                    h1_front_error(w, ev, cid, status)
+                    Ok(h1_front_error(w, ev, cid, status))
                 }
             }
         }
         H1Rx::Body(_) => {
-            let Some(sid) = c.strm else { return false };
-            let Some(s) = w.streams.get_mut(sid) else {
-                return false;
-            };
+            let Some(sid) = c.strm else { return Ok(false) };
+            let s = w.streams.live_mut(sid)?;
             match body_rx(c, &mut s.req.buf, &mut s.req.trailers, bufsize) {
                 Ok((moved, done)) => {
                     if moved > 0 {
@@ -281,10 +293,10 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                         }
                     }
                     if moved > 0 || done {
-                        wake_strm(w, ev, sid);
-                        return true;
+                        wake_strm(w, ev, sid)?;
+                        return Ok(true);
                     }
-                    false
+                    Ok(false)
                 }
                 Err(status) => {
                     // a framing error in the body: like upstream's mux, answer the error
@@ -304,12 +316,12 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     s.req.flags |= cf::SHUTR;
                     s.txn.status = status;
                     s.txn.flags |= tx::CLI_CLOSE;
-                    wake_strm(w, ev, sid);
-                    true
+                    wake_strm(w, ev, sid)?;
+                    Ok(true)
                 }
             }
         }
-        H1Rx::Done | H1Rx::Closed => false,
+        H1Rx::Done | H1Rx::Closed => Ok(false),
     }
 }
 
@@ -380,23 +392,21 @@ fn body_rx(
 }
 
 /// Formats the response head and moves response body bytes from the stream into `obuf`.
-fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
+fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
     let bufsize = w.global.bufsize;
     let c = &mut w.conns[cid];
-    let Some(sid) = c.strm else { return false };
-    let Some(s) = w.streams.get_mut(sid) else {
-        return false;
-    };
+    let Some(sid) = c.strm else { return Ok(false) };
+    let s = w.streams.live_mut(sid)?;
     let Mux::H1(h1) = &mut c.mux else {
-        return false;
+        return Ok(false);
     };
     if c.obuf.len().saturating_sub(c.opos) >= bufsize {
-        return false;
+        return Ok(false);
     }
     let mut progress = false;
     if h1.tx == H1Tx::Idle {
         let Some(rsp) = s.txn.rsp.as_mut() else {
-            return false;
+            return Ok(false);
         };
         if !s.res.has(cf::HEAD_SENT) {
             let fe_mode = http_mode(w.proxies[s.fe].cfg.options.http_conn_mode);
@@ -442,9 +452,9 @@ fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
         progress = true;
     }
     if progress {
-        wake_strm(w, ev, sid);
+        wake_strm(w, ev, sid)?;
     }
-    progress
+    Ok(progress)
 }
 
 /// Moves payload from a channel into `out`, framed per `tx`. Returns true on progress.
@@ -501,18 +511,18 @@ fn body_tx(txs: &mut H1Tx, ch: &mut hrs_core::Channel, out: &mut Vec<u8>) -> boo
 // ---------------------------------------------------------------------------------------
 // Back side: requests out, responses in.
 
-fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
+fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome, Stale> {
     let bufsize = w.global.bufsize;
     {
         let c = &mut w.conns[cid];
         if c.has(co_fl::WAIT_L4_CONN) {
             match crate::sock::conn_check_connect(c, ev) {
-                None => return H1Outcome::Alive,
+                None => return Ok(H1Outcome::Alive),
                 Some(_) => {
                     if let Some(sid) = c.strm {
-                        wake_strm(w, ev, sid);
+                        wake_strm(w, ev, sid)?;
                     } else {
-                        return H1Outcome::Release;
+                        return Ok(H1Outcome::Release);
                     }
                 }
             }
@@ -520,22 +530,22 @@ fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
     }
     let c = &w.conns[cid];
     if c.has(co_fl::ERROR) && c.strm.is_none() {
-        return H1Outcome::Release;
+        return Ok(H1Outcome::Release);
     }
     let Some(sid) = c.strm else {
         // idle in a session: any event (data, close) ends it
         let c = &mut w.conns[cid];
         let n = conn_recv(c, ev, bufsize);
         if n > 0 || c.has(co_fl::SOCK_RD_SH) || c.has(co_fl::ERROR) {
-            return H1Outcome::Release;
+            return Ok(H1Outcome::Release);
         }
-        return H1Outcome::Alive;
+        return Ok(H1Outcome::Alive);
     };
     if c.has(co_fl::WAIT_L4_CONN) || !c.has(co_fl::CONNECTED) {
-        return H1Outcome::Alive;
+        return Ok(H1Outcome::Alive);
     }
     for _ in 0..8 {
-        let mut progress = h1_back_output(w, ev, cid, sid);
+        let mut progress = h1_back_output(w, ev, cid, sid)?;
         let c = &mut w.conns[cid];
         let before = c.out_pending();
         conn_send(c, ev);
@@ -543,10 +553,7 @@ fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
         let want = match &c.mux {
             Mux::H1(h) => match &h.rx {
                 H1Rx::Idle | H1Rx::Head => true,
-                H1Rx::Body(_) => w
-                    .streams
-                    .get(sid)
-                    .is_some_and(|s| s.res.buf.len() < bufsize),
+                H1Rx::Body(_) => w.streams.live(sid)?.res.buf.len() < bufsize,
                 _ => false,
             },
             Mux::Pt | Mux::H2(_) => false,
@@ -555,35 +562,33 @@ fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> H1Outcome {
             let c = &mut w.conns[cid];
             progress |= conn_recv(c, ev, bufsize) > 0;
         }
-        progress |= h1_back_input(w, ev, cid, sid);
+        progress |= h1_back_input(w, ev, cid, sid)?;
         if !progress {
             break;
         }
     }
     let c = &w.conns[cid];
     if c.has(co_fl::ERROR) || c.has(co_fl::SOCK_RD_SH) {
-        wake_strm(w, ev, sid);
+        wake_strm(w, ev, sid)?;
     }
-    H1Outcome::Alive
+    Ok(H1Outcome::Alive)
 }
 
 /// Formats the request head and moves request body bytes into `obuf`.
-fn h1_back_output(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
+fn h1_back_output(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> Result<bool, Stale> {
     let bufsize = w.global.bufsize;
     let c = &mut w.conns[cid];
-    let Some(s) = w.streams.get_mut(sid) else {
-        return false;
-    };
+    let s = w.streams.live_mut(sid)?;
     let Mux::H1(h1) = &mut c.mux else {
-        return false;
+        return Ok(false);
     };
     if c.obuf.len().saturating_sub(c.opos) >= bufsize {
-        return false;
+        return Ok(false);
     }
     let mut progress = false;
     if h1.tx == H1Tx::Idle && !s.req.has(cf::HEAD_SENT) {
         let Some(req) = s.txn.req.as_mut() else {
-            return false;
+            return Ok(false);
         };
         let o = RequestOut {
             fe_mode: http_mode(w.proxies[s.fe].cfg.options.http_conn_mode),
@@ -628,38 +633,35 @@ fn h1_back_output(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool 
     }
     if drained {
         // room in the request channel: the client side may receive again
-        if let Some(fc) = s.si[0].conn.and_then(|f| w.conns.get(f)) {
-            ev.wakeup(fc.task, WakeReason::MSG);
-        }
+        let front = s.si[0].conn;
+        wake_conn(w, ev, front)?;
     }
-    progress
+    Ok(progress)
 }
 
 /// Parses the response head or moves response body bytes into the stream.
-fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
+fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> Result<bool, Stale> {
     let lim = limits(w);
     let bufsize = w.global.bufsize;
     let c = &mut w.conns[cid];
-    let Some(s) = w.streams.get_mut(sid) else {
-        return false;
-    };
+    let s = w.streams.live_mut(sid)?;
     let Mux::H1(h1) = &mut c.mux else {
-        return false;
+        return Ok(false);
     };
     match &mut h1.rx {
         H1Rx::Idle | H1Rx::Head => {
             if c.ibuf.is_empty() {
-                return false;
+                return Ok(false);
             }
             if !s.req.has(cf::HEAD_SENT) {
                 // data before we sent anything: the server is talking nonsense
                 c.flags |= co_fl::ERROR;
-                return true;
+                return Ok(true);
             }
             match h1::parse_response(&c.ibuf, h1.meth, &lim) {
                 Ok(Parsed::Incomplete) => {
                     h1.rx = H1Rx::Head;
-                    false
+                    Ok(false)
                 }
                 Ok(Parsed::Done { msg, consumed }) => {
                     c.ibuf.drain(..consumed);
@@ -673,12 +675,12 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
                         };
                         let _ = h1::prepare_response_out(&mut msg, &o);
                         h1.rx = H1Rx::Idle;
-                        let front = s.si[0].conn;
-                        if let Some(fc) = front.and_then(|f| w.conns.get_mut(f)) {
+                        if let Some(front) = s.si[0].conn {
+                            let fc = w.conns.live_mut(front)?;
                             h1::format_response(&msg.head, &mut fc.obuf);
                             ev.wakeup(fc.task, WakeReason::MSG);
                         }
-                        return true;
+                        return Ok(true);
                     }
                     let body = msg.body;
                     let cur = if h1.want_close {
@@ -699,8 +701,8 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
                     s.txn.rsp_body = body;
                     s.txn.status = msg.head.status;
                     s.txn.rsp = Some(msg.head);
-                    wake_strm(w, ev, sid);
-                    true
+                    wake_strm(w, ev, sid)?;
+                    Ok(true)
                 }
                 Err(_) => {
                     // a bad response: the stream answers 502
@@ -708,8 +710,8 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
                     h1.want_close = true;
                     c.flags |= co_fl::ERROR;
                     s.txn.flags |= tx::SRV_CLOSE | tx::RSP_JUNK;
-                    wake_strm(w, ev, sid);
-                    true
+                    wake_strm(w, ev, sid)?;
+                    Ok(true)
                 }
             }
         }
@@ -726,13 +728,12 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
                     }
                 }
                 if moved > 0 || done {
-                    if let Some(fc) = s.si[0].conn.and_then(|f| w.conns.get(f)) {
-                        ev.wakeup(fc.task, WakeReason::MSG);
-                    }
-                    wake_strm(w, ev, sid);
-                    return true;
+                    let front = s.si[0].conn;
+                    wake_conn(w, ev, front)?;
+                    wake_strm(w, ev, sid)?;
+                    return Ok(true);
                 }
-                false
+                Ok(false)
             }
             Err(_) => {
                 if let Mux::H1(h1) = &mut c.mux {
@@ -740,11 +741,11 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> bool {
                     h1.want_close = true;
                 }
                 c.flags |= co_fl::ERROR;
-                wake_strm(w, ev, sid);
-                true
+                wake_strm(w, ev, sid)?;
+                Ok(true)
             }
         },
-        H1Rx::Done | H1Rx::Closed => false,
+        H1Rx::Done | H1Rx::Closed => Ok(false),
     }
 }
 

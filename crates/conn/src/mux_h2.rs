@@ -31,6 +31,7 @@ use hrs_core::{
 use hrs_ev::WakeReason;
 use hrs_http::h1::MsgFlags;
 use hrs_http::msg::{BodyLen, HttpHead, Meth, Version};
+use hrs_list::Stale;
 use std::future::Future;
 use std::task::{Context, Poll};
 
@@ -103,15 +104,21 @@ pub fn h2_init_back(w: &mut World, ev: &mut Ev, cid: ConnId, max_reuse: i64) {
 }
 
 /// The I/O callback of an HTTP/2 connection: receive, process, send, until nothing moves.
-pub fn h2_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> H2Outcome {
-    let Some(c) = w.conns.get_mut(cid) else {
-        return H2Outcome::Alive;
-    };
+///
+/// `cid` is checked here and never freed during the callback (the caller releases it on
+/// `Release`), so the functions below index it directly; the stream handles its entries
+/// hold go through `live`.
+///
+/// # Errors
+/// [`Stale`]: `cid`, or a stream handle it holds, is not live (a lifecycle bug): the caller
+/// ends the connection.
+pub fn h2_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H2Outcome, Stale> {
+    let c = w.conns.live_mut(cid)?;
     if c.side == Side::Back && c.has(co_fl::WAIT_L4_CONN) {
         match crate::sock::conn_check_connect(c, ev) {
-            None => return H2Outcome::Alive,
+            None => return Ok(H2Outcome::Alive),
             Some(ok) => {
-                wake_all(w, ev, cid);
+                wake_all(w, ev, cid)?;
                 if !ok {
                     return finish(w, ev, cid);
                 }
@@ -122,8 +129,8 @@ pub fn h2_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> H2Outcome {
         let got = h2_recv(w, ev, cid) > 0;
         // runs until nothing moves, so another round is needed only for new input
         match w.conns[cid].side {
-            Side::Front => h2_front_process(w, ev, cid),
-            Side::Back => h2_back_process(w, ev, cid),
+            Side::Front => h2_front_process(w, ev, cid)?,
+            Side::Back => h2_back_process(w, ev, cid)?,
         };
         // inside the loop, send only when h2 waits for room: the frames of every stream
         // then leave together in the one send below (upstream's h2_send after h2_process)
@@ -206,20 +213,19 @@ fn h2_send(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
 }
 
 /// Wakes every stream attached to `cid`.
-fn wake_all(w: &World, ev: &mut Ev, cid: ConnId) {
-    let Some(Mux::H2(h2)) = w.conns.get(cid).map(|c| &c.mux) else {
-        return;
+fn wake_all(w: &World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale> {
+    let Mux::H2(h2) = &w.conns.live(cid)?.mux else {
+        return Ok(());
     };
     for s in h2.streams.iter().filter_map(|s| s.strm) {
-        if let Some(st) = w.streams.get(s) {
-            ev.wakeup(st.task, WakeReason::IO);
-        }
+        ev.wakeup(w.streams.live(s)?.task, WakeReason::IO);
     }
+    Ok(())
 }
 
 /// Ends a run: a failed connection tells its streams; a finished one with no stream left
 /// and nothing to send is released.
-fn finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> H2Outcome {
+fn finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H2Outcome, Stale> {
     let c = &mut w.conns[cid];
     let side = c.side;
     let failed = c.has(co_fl::ERROR);
@@ -228,23 +234,22 @@ fn finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> H2Outcome {
         h2.flags |= h2c_fl::ERROR;
     }
     if h2.flags & (h2c_fl::ERROR | h2c_fl::DONE) == 0 {
-        return H2Outcome::Alive;
+        return Ok(H2Outcome::Alive);
     }
     // the streams still attached learn it from the connection flags and their channels
     h2.streams.retain(|s| s.strm.is_some());
     let attached: Vec<StrmId> = h2.streams.iter().filter_map(|e| e.strm).collect();
-    for sid in &attached {
-        if let Some(s) = w.streams.get_mut(*sid) {
-            mark_stream_failed(s, side);
-            ev.wakeup(s.task, WakeReason::IO);
-        }
+    for &sid in &attached {
+        let s = w.streams.live_mut(sid)?;
+        mark_stream_failed(s, side);
+        ev.wakeup(s.task, WakeReason::IO);
     }
     let c = &w.conns[cid];
     // a GOAWAY still queued goes out first, unless the socket is gone
     if attached.is_empty() && (c.out_empty() || c.has(co_fl::ERROR | co_fl::SOCK_WR_SH)) {
-        return H2Outcome::Release;
+        return Ok(H2Outcome::Release);
     }
-    H2Outcome::Alive
+    Ok(H2Outcome::Alive)
 }
 
 /// Records on stream `s` that its HTTP/2 stream on the `side` connection failed or was reset.
@@ -304,7 +309,7 @@ pub fn h2_shutdown(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
 // Front side: requests in, responses out.
 
 /// One processing pass of a front connection: handshake, accept new streams, move data.
-fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
+fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
     let mut progress = false;
     if ev.stopping() {
         progress |= h2_shutdown(w, ev, cid);
@@ -325,13 +330,13 @@ fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                     log::debug!(target: "hrs::h2", "handshake failed: {e}");
                     h2.state = H2State::Closed;
                     h2.flags |= h2c_fl::DONE;
-                    return true;
+                    return Ok(true);
                 }
-                Poll::Pending => return progress,
+                Poll::Pending => return Ok(progress),
             }
         }
         let H2State::Srv(conn) = &mut h2.state else {
-            return progress;
+            return Ok(progress);
         };
         loop {
             match conn.poll_accept(&mut cx) {
@@ -358,14 +363,14 @@ fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
         for (req, respond) in accepted {
             h2_front_new_stream(w, ev, cid, req, respond);
         }
-        let moved = h2_front_pump(w, ev, cid);
+        let moved = h2_front_pump(w, ev, cid)?;
         progress |= got || moved;
         // frames queued by the pump reach the buffer on the next poll: loop once more
         if !moved && !got {
             break;
         }
     }
-    progress
+    Ok(progress)
 }
 
 /// Converts an HTTP/2 request into a head of ours (`h2_make_htx_request`): method, the URI
@@ -496,6 +501,7 @@ fn h2_front_new_stream(
         return;
     };
     let capture = hrs_core::req_line_wanted();
+    // created just above
     let s = &mut w.streams[sid];
     s.req.total += head.wire_len() as u64;
     // every HTTP/2 request counts as a later one (`http_first_req` is 0, reuse "later")
@@ -532,7 +538,7 @@ fn h2_front_new_stream(
 
 /// Moves data of every front stream: request body in, response head and body out. Returns
 /// true when something moved.
-fn h2_front_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
+fn h2_front_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
     let bufsize = w.global.bufsize;
     let World { conns, streams, .. } = w;
     let c = &mut conns[cid];
@@ -543,9 +549,7 @@ fn h2_front_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
     let mut wake = Vec::new();
     for e in &mut h2.streams {
         let Some(sid) = e.strm else { continue };
-        let Some(s) = streams.get_mut(sid) else {
-            continue;
-        };
+        let s = streams.live_mut(sid)?;
         let before = (s.req.flags, s.res.flags, s.req.buf.len(), s.res.buf.len());
         front_rx(e, s, &mut cx, bufsize);
         front_tx(e, s, &mut cx, bufsize);
@@ -559,11 +563,11 @@ fn h2_front_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
         .retain(|e| e.strm.is_some() || !(e.has(h2s_fl::TX_DONE) || e.has(h2s_fl::RST)));
     for (task, back) in wake {
         ev.wakeup(task, WakeReason::IO);
-        if let Some(bc) = back.and_then(|b| conns.get(b)) {
-            ev.wakeup(bc.task, WakeReason::MSG);
+        if let Some(b) = back {
+            ev.wakeup(conns.live(b)?.task, WakeReason::MSG);
         }
     }
-    progress
+    Ok(progress)
 }
 
 /// Moves request body bytes of front stream `e` into `s.req` (at most `bufsize` buffered),
@@ -827,10 +831,10 @@ pub fn h2_front_detach(c: &mut Connection, sid: StrmId) {
 
 /// One processing pass of a back connection: handshake, send the requests of newly
 /// attached streams, move bodies, read responses.
-fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
+fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
     let c = &mut w.conns[cid];
     if !c.has(co_fl::CONNECTED) {
-        return false;
+        return Ok(false);
     }
     let h2 = h2c_of(c);
     let waker = h2.waker.clone();
@@ -863,9 +867,9 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                 log::debug!(target: "hrs::h2", "server handshake failed: {e}");
                 h2.state = H2State::Closed;
                 h2.flags |= h2c_fl::ERROR;
-                return true;
+                return Ok(true);
             }
-            Poll::Pending => return progress,
+            Poll::Pending => return Ok(progress),
         }
     }
     // poll (frames in and out), then move the streams' data; until a pump moves nothing,
@@ -874,7 +878,7 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
         let c = &mut w.conns[cid];
         let h2 = h2c_of(c);
         let H2State::Cli { conn, .. } = &mut h2.state else {
-            return progress | h2_back_pump(w, ev, cid);
+            return Ok(h2_back_pump(w, ev, cid)? | progress);
         };
         match Future::poll(std::pin::Pin::new(&mut **conn), &mut cx) {
             Poll::Ready(Ok(())) => {
@@ -894,13 +898,13 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
                 h2.peer_max_streams = conn.max_concurrent_send_streams() as u32;
             }
         }
-        let moved = h2_back_pump(w, ev, cid);
+        let moved = h2_back_pump(w, ev, cid)?;
         progress |= moved;
         if !moved {
             break;
         }
     }
-    progress
+    Ok(progress)
 }
 
 /// Converts our request head into an HTTP/2 request (`h2s_bck_make_req_headers`): the
@@ -970,7 +974,7 @@ fn h2_rsp_to_head(
 }
 
 /// Moves data of every back stream: request head and body out, response head and body in.
-fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
+fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
     let bufsize = w.global.bufsize;
     let World { conns, streams, .. } = w;
     let c = &mut conns[cid];
@@ -978,7 +982,7 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
     let waker = h2.waker.clone();
     let mut cx = Context::from_waker(&waker);
     let H2State::Cli { send, .. } = &mut h2.state else {
-        return false;
+        return Ok(false);
     };
     let mut progress = false;
     let mut wake = Vec::new();
@@ -986,9 +990,7 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
     let mut can_open = true;
     for e in &mut h2.streams {
         let Some(sid) = e.strm else { continue };
-        let Some(s) = streams.get_mut(sid) else {
-            continue;
-        };
+        let s = streams.live_mut(sid)?;
         let before = (
             s.req.flags,
             s.res.flags,
@@ -1137,11 +1139,11 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
     }
     for (task, other) in wake {
         ev.wakeup(task, WakeReason::IO);
-        if let Some(oc) = other.and_then(|o| conns.get(o)) {
-            ev.wakeup(oc.task, WakeReason::MSG);
+        if let Some(o) = other {
+            ev.wakeup(conns.live(o)?.task, WakeReason::MSG);
         }
     }
-    progress
+    Ok(progress)
 }
 
 /// Detaches our stream `sid` from back connection `cid` (`h2_detach`): a stream whose

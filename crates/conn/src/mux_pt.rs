@@ -8,40 +8,40 @@
 use crate::sock::{conn_recv, conn_send, conn_shutw};
 use hrs_core::{cf, co_fl, ConnId, Ev, Side, StrmId, World};
 use hrs_ev::WakeReason;
+use hrs_list::Stale;
 
 /// The I/O callback of a pass-through connection. Returns true when the connection has no
 /// stream and must be released by the caller.
-pub fn pt_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
+///
+/// # Errors
+/// [`Stale`]: `cid`, its stream or the stream's other connection is not live (a lifecycle
+/// bug): the caller ends the connection.
+pub fn pt_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
     let bufsize = w.global.bufsize;
-    let Some(c) = w.conns.get_mut(cid) else {
-        return false;
-    };
+    // `cid` is checked here and never freed by this function: indexed directly below
+    let c = w.conns.live_mut(cid)?;
     if c.side == Side::Back && c.has(co_fl::WAIT_L4_CONN) {
         match crate::sock::conn_check_connect(c, ev) {
-            None => return false,
+            None => return Ok(false),
             Some(_) => {
                 if let Some(sid) = c.strm {
-                    if let Some(s) = w.streams.get(sid) {
-                        ev.wakeup(s.task, WakeReason::IO);
-                    }
+                    ev.wakeup(w.streams.live(sid)?.task, WakeReason::IO);
                 }
             }
         }
     }
     let c = &w.conns[cid];
     let Some(sid) = c.strm else {
-        return true;
+        return Ok(true);
     };
     if !c.has(co_fl::CONNECTED) {
-        return false;
+        return Ok(false);
     }
     let mut wake = false;
     for _ in 0..8 {
         let mut progress = false;
         let c = &mut w.conns[cid];
-        let Some(s) = w.streams.get_mut(sid) else {
-            return false;
-        };
+        let s = w.streams.live_mut(sid)?;
         let (inp, out) = match c.side {
             Side::Front => (&mut s.req, &mut s.res),
             Side::Back => (&mut s.res, &mut s.req),
@@ -90,19 +90,18 @@ pub fn pt_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
         }
     }
     if wake {
-        if let Some(s) = w.streams.get(sid) {
-            ev.wakeup(s.task, WakeReason::IO);
-            // the other side may have something to send now
-            let other = match w.conns[cid].side {
-                Side::Front => s.si[1].conn,
-                Side::Back => s.si[0].conn,
-            };
-            if let Some(o) = other.and_then(|o| w.conns.get(o)) {
-                ev.wakeup(o.task, WakeReason::MSG);
-            }
+        let s = w.streams.live(sid)?;
+        ev.wakeup(s.task, WakeReason::IO);
+        // the other side may have something to send now
+        let other = match w.conns[cid].side {
+            Side::Front => s.si[1].conn,
+            Side::Back => s.si[0].conn,
+        };
+        if let Some(o) = other {
+            ev.wakeup(w.conns.live(o)?.task, WakeReason::MSG);
         }
     }
-    false
+    Ok(false)
 }
 
 /// Which stream a connection serves, for callers that only hold the connection.

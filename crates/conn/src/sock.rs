@@ -4,6 +4,7 @@
 
 use hrs_core::{co_fl, ConnId, Connection, Ctx, Ev, Mux, PxId, Side, World, Xprt};
 use hrs_ev::WakeReason;
+use hrs_list::Stale;
 use std::io;
 use std::net::SocketAddr;
 
@@ -96,10 +97,14 @@ pub fn conn_new_back(
 /// A server connection the server did not close first is closed with a reset, as upstream
 /// does (`FD_LINGER_RISK`): the proxy keeps no `TIME_WAIT` per server connection, which
 /// under connection churn would exhaust the source ports.
-pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) {
+///
+/// # Errors
+/// [`Stale`]: `id` is not live (freed twice, or a list held it after it was freed).
+pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) -> Result<(), Stale> {
+    w.conns.live(id)?;
     w.conn_unlink_all(id);
     let Some(mut c) = w.conns.remove(id) else {
-        return;
+        return Err(Stale::report(id));
     };
     debug_assert!(c.used_streams() == 0, "conn_free of an attached connection");
     if c.side == Side::Back && !c.has(co_fl::SOCK_RD_SH) && c.has(co_fl::CONNECTED) {
@@ -117,6 +122,7 @@ pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) {
             p.feconn = p.feconn.saturating_sub(1);
         }
     }
+    Ok(())
 }
 
 /// Checks the outcome of a pending connect (`sock_conn_check`). Returns `Some(true)` once

@@ -28,6 +28,9 @@ pub struct Counters {
     pub connect: u64,
     /// Server connections reused (`reuse`).
     pub reuse: u64,
+    /// Streams ended by an internal error (`internal_errors`, `eint`): a lifecycle bug met
+    /// while processing them (a stale handle) in a build that does not panic on it.
+    pub internal_errors: u64,
 }
 
 /// A server's pools of reusable connections and their gauges (`srv->per_thr[tid]` lists and

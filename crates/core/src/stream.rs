@@ -241,6 +241,8 @@ pub mod sf {
     pub const REDISP_PENDING: u32 = 1 << 6;
     /// Nothing is logged for this stream (`logs.logwait = 0`: keep-alive abort).
     pub const NO_LOG: u32 = 1 << 7;
+    /// The stream's log line was emitted (it is emitted once, at the end).
+    pub const LOGGED: u32 = 1 << 8;
 }
 
 /// Log timers in milliseconds since accept, -1 when not reached (`struct strm_logs`).

@@ -249,15 +249,20 @@ impl Worker {
             .map(|(id, _)| id)
             .collect();
         for id in idle {
-            if self.world.conns[id].is_mux_h2() {
+            // (freeing a front connection frees only server connections with it)
+            let Some(c) = self.world.conns.get_mut(id) else {
+                continue;
+            };
+            if c.is_mux_h2() {
                 // HTTP/2: a GOAWAY, then the connection closes once its streams are done
                 hrs_conn::mux_h2::h2_shutdown(&mut self.world, ev, id);
                 continue;
             }
             // unsent bytes (the end of a response) go out first, then the connection closes
-            let c = &mut self.world.conns[id];
             if c.out_empty() {
-                hrs_stream::session::conn_release(&mut self.world, ev, id);
+                if hrs_stream::session::conn_release(&mut self.world, ev, id).is_err() {
+                    hrs_stream::io::conn_kill_internal(&mut self.world, ev, id);
+                }
             } else {
                 c.flags |= hrs_core::co_fl::CLOSE_AFTER_SEND;
                 ev.wakeup(c.task, WakeReason::MSG);

@@ -203,6 +203,33 @@ impl<T> Arena<T> {
         Some((&mut x.val, &mut y.val))
     }
 
+    /// The object behind `h`, which the caller's invariants say is live (a handle held by
+    /// another object, or one checked earlier in the same task).
+    ///
+    /// # Errors
+    /// [`Stale`] when it is not: a lifecycle bug, reported with [`crate::bug_on!`] (a panic
+    /// in debug builds, a count in [`crate::BUG_COUNT`] otherwise). The caller gives up on
+    /// the object that holds the handle: its task ends that stream or connection alone.
+    #[track_caller]
+    pub fn live(&self, h: Handle<T>) -> Result<&T, Stale> {
+        match self.slab.get(h.idx as usize) {
+            Some(e) if e.gen == h.gen => Ok(&e.val),
+            _ => Err(Stale::report(h)),
+        }
+    }
+
+    /// Mutable [`Arena::live`].
+    ///
+    /// # Errors
+    /// [`Stale`], as [`Arena::live`].
+    #[track_caller]
+    pub fn live_mut(&mut self, h: Handle<T>) -> Result<&mut T, Stale> {
+        match self.slab.get_mut(h.idx as usize) {
+            Some(e) if e.gen == h.gen => Ok(&mut e.val),
+            _ => Err(Stale::report(h)),
+        }
+    }
+
     /// True if `h` refers to a live object (not stale).
     pub fn contains(&self, h: Handle<T>) -> bool {
         self.get(h).is_some()
@@ -255,6 +282,32 @@ impl<T> Arena<T> {
         })
     }
 }
+
+/// A handle that had to be live was stale (see [`Arena::live`]): a lifecycle bug, already
+/// reported when this value exists. Propagated with `?` up to the task that owns the object
+/// holding the handle, which ends that object (HAProxy would `BUG_ON`; we end one stream or
+/// connection instead of the process, and count it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stale;
+
+impl Stale {
+    /// Reports a stale `h` through [`crate::bug_on!`] and returns the error.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub fn report<T>(h: Handle<T>) -> Stale {
+        crate::bug_on!(true, "stale handle {h:?} (object removed from the arena?)");
+        Stale
+    }
+}
+
+impl fmt::Display for Stale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("stale handle")
+    }
+}
+
+impl std::error::Error for Stale {}
 
 #[cold]
 #[inline(never)]

@@ -68,7 +68,7 @@ mod arena;
 mod keyed;
 mod list;
 
-pub use arena::{Arena, Handle};
+pub use arena::{Arena, Handle, Stale};
 pub use keyed::KeyedLists;
 pub use list::{Adapter, Cursor, Iter, Link, ListHead};
 
@@ -116,9 +116,28 @@ macro_rules! bug_on {
 #[track_caller]
 pub fn __bug_hit(args: fmt::Arguments<'_>) {
     BUG_COUNT.fetch_add(1, Ordering::Relaxed);
-    if cfg!(any(debug_assertions, feature = "strict")) {
+    if cfg!(any(debug_assertions, feature = "strict")) && !COUNT_ONLY.with(|c| c.get()) {
         panic!("BUG: {args}");
     }
+}
+
+thread_local! {
+    /// Set by [`with_bugs_counted`]: this thread counts [`bug_on!`] hits instead of panicking.
+    static COUNT_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with [`bug_on!`] counting instead of panicking on this thread, as release builds
+/// do: lets a debug-build test check what a release build does with a broken invariant (a
+/// stale handle ending one stream, say).
+pub fn with_bugs_counted<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            COUNT_ONLY.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(COUNT_ONLY.with(|c| c.replace(true)));
+    f()
 }
 
 /// Declares zero-sized adapter types selecting the [`Link`] field a list uses.
@@ -153,6 +172,41 @@ mod tests {
     fn bug_on_evaluates_to_condition() {
         assert!(!bug_on!(1 + 1 == 3, "never {}", 1));
         assert!(!bug_on!(false));
+    }
+
+    #[test]
+    fn bugs_counted_on_request() {
+        let before = crate::bug_count();
+        let hit = crate::with_bugs_counted(|| bug_on!(true, "counted"));
+        assert!(hit);
+        assert!(
+            crate::bug_count() > before,
+            "counted (other tests may count too)"
+        );
+    }
+
+    #[test]
+    fn live_reports_stale_handles() {
+        let mut a = crate::Arena::new();
+        let h = a.insert(5u32);
+        assert_eq!(a.live(h), Ok(&5));
+        *a.live_mut(h).unwrap() = 6;
+        a.remove(h);
+        let before = crate::bug_count();
+        crate::with_bugs_counted(|| {
+            assert_eq!(a.live(h), Err(crate::Stale));
+            assert_eq!(a.live_mut(h).map(|v| *v), Err(crate::Stale));
+        });
+        assert!(crate::bug_count() >= before + 2, "both counted");
+    }
+
+    #[test]
+    #[cfg_attr(debug_assertions, should_panic(expected = "BUG: stale handle"))]
+    fn live_panics_in_debug_builds() {
+        let mut a = crate::Arena::new();
+        let h = a.insert(1u8);
+        a.remove(h);
+        let _ = a.live(h);
     }
 
     #[test]

@@ -89,18 +89,34 @@ impl<T> fmt::Debug for Link<T> {
     }
 }
 
+/// Reports a corrupted list: member `h` was removed from the arena while still linked. A
+/// [`bug_on!`] (a panic in debug builds); otherwise the caller gives the list up
+/// ([`ListHead::poison`]) or stops walking it, and the process goes on.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn corrupt<T>(h: Handle<T>) -> ! {
-    panic!("hrs-list: list corrupted: member {h:?} is stale (removed from the arena while still linked?)")
+fn corrupt<T>(h: Handle<T>) {
+    bug_on!(
+        true,
+        "hrs-list: list corrupted: member {h:?} is stale (removed from the arena while still linked?)"
+    );
 }
 
-fn link_mut<T, A: Adapter<T>>(arena: &mut Arena<T>, h: Handle<T>) -> &mut Link<T> {
-    match arena.get_mut(h) {
-        Some(t) => A::link_mut(t),
-        None => corrupt(h),
+/// The link of neighbour `h`, which the caller checked to be live.
+fn link_mut<T, A: Adapter<T>>(arena: &mut Arena<T>, h: Handle<T>) -> Option<&mut Link<T>> {
+    arena.get_mut(h).map(A::link_mut)
+}
+
+/// Is every handle of `hs` live? Reports the first that is not ([`corrupt`]).
+#[track_caller]
+fn neighbours_live<T>(arena: &Arena<T>, hs: [Option<Handle<T>>; 2]) -> bool {
+    for h in hs.into_iter().flatten() {
+        if !arena.contains(h) {
+            corrupt(h);
+            return false;
+        }
     }
+    true
 }
 
 /// Head of an intrusive list of `T` linked through the field chosen by the
@@ -112,7 +128,8 @@ fn link_mut<T, A: Adapter<T>>(arena: &mut Arena<T>, h: Handle<T>) -> &mut Link<T
 ///
 /// * the head is needed to unlink (no `LIST_DELETE` on a lone member);
 /// * unlink a member from every list before [`Arena::remove`] (otherwise the
-///   list later panics with "list corrupted" when it reaches the stale handle);
+///   list is corrupted: reaching the stale handle is a [`bug_on!`], after which
+///   the list is given up, see [`ListHead::poison`]);
 /// * dropping a non-empty head leaves its members marked linked: use
 ///   [`ListHead::clear`] first if the members outlive it.
 pub struct ListHead<T, A> {
@@ -219,6 +236,10 @@ impl<T, A: Adapter<T>> ListHead<T, A> {
         op: &str,
     ) {
         let owner = self.ensure_id();
+        if !neighbours_live(arena, [prev, next]) {
+            self.poison();
+            return self.link_between(arena, h, None, None, op);
+        }
         let Some(t) = arena.get_mut(h) else {
             bug_on!(true, "hrs-list: {op}: stale handle {h:?}");
             return;
@@ -231,15 +252,27 @@ impl<T, A: Adapter<T>> ListHead<T, A> {
             return;
         }
         *l = Link { prev, next, owner };
-        match prev {
-            Some(p) => link_mut::<T, A>(arena, p).next = Some(h),
+        match prev.and_then(|p| link_mut::<T, A>(arena, p)) {
+            Some(pl) => pl.next = Some(h),
             None => self.first = Some(h),
         }
-        match next {
-            Some(n) => link_mut::<T, A>(arena, n).prev = Some(h),
+        match next.and_then(|n| link_mut::<T, A>(arena, n)) {
+            Some(nl) => nl.prev = Some(h),
             None => self.last = Some(h),
         }
         self.len += 1;
+    }
+
+    /// Gives up a corrupted list (a member was removed from the arena while linked):
+    /// it becomes empty under a new identity, so that its former members, which still
+    /// look linked, are no longer taken for members of it (unlinking one is a
+    /// [`bug_on!`] and a no-op, as for a member of another list). Used after
+    /// [`bug_on!`] reported the corruption, in builds that do not panic on it.
+    pub fn poison(&mut self) {
+        self.first = None;
+        self.last = None;
+        self.len = 0;
+        self.id = NEXT_HEAD_ID.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Inserts `h` at the beginning (`LIST_INSERT(head, el)`). O(1).
@@ -293,9 +326,9 @@ impl<T, A: Adapter<T>> ListHead<T, A> {
     /// if `h` is stale or not linked through adapter `A`. If `h` is linked in
     /// *another* list with the same adapter, that is a [`bug_on!`] and `false`.
     ///
-    /// # Panics
-    /// If a neighbour of `h` is stale (it was removed from the arena while
-    /// still linked): the list is corrupted.
+    /// A stale neighbour of `h` (removed from the arena while still linked)
+    /// means the list is corrupted: a [`bug_on!`], then the list is given up
+    /// ([`ListHead::poison`]) and `h` is unlinked alone (`true`).
     pub fn unlink(&mut self, arena: &mut Arena<T>, h: Handle<T>) -> bool {
         let Some(t) = arena.get_mut(h) else {
             return false;
@@ -312,12 +345,16 @@ impl<T, A: Adapter<T>> ListHead<T, A> {
         }
         let (prev, next) = (l.prev, l.next);
         *l = Link::new();
-        match prev {
-            Some(p) => link_mut::<T, A>(arena, p).next = next,
+        if !neighbours_live(arena, [prev, next]) {
+            self.poison();
+            return true;
+        }
+        match prev.and_then(|p| link_mut::<T, A>(arena, p)) {
+            Some(pl) => pl.next = next,
             None => self.first = next,
         }
-        match next {
-            Some(n) => link_mut::<T, A>(arena, n).prev = prev,
+        match next.and_then(|n| link_mut::<T, A>(arena, n)) {
+            Some(nl) => nl.prev = prev,
             None => self.last = prev,
         }
         self.len -= 1;
@@ -325,26 +362,27 @@ impl<T, A: Adapter<T>> ListHead<T, A> {
     }
 
     /// Unlinks and returns the first member, `None` if empty (`LIST_DEL_INIT`
-    /// of `LIST_NEXT(head)`). O(1).
-    ///
-    /// # Panics
-    /// If the list is corrupted (a member was removed while linked).
+    /// of `LIST_NEXT(head)`). O(1). A corrupted list (its first member was
+    /// removed while linked) is a [`bug_on!`]: the list is given up and `None`
+    /// returned.
     pub fn pop_front(&mut self, arena: &mut Arena<T>) -> Option<Handle<T>> {
         let h = self.first?;
         if !self.unlink(arena, h) {
             corrupt(h);
+            self.poison();
+            return None;
         }
         Some(h)
     }
 
-    /// Unlinks and returns the last member, `None` if empty. O(1).
-    ///
-    /// # Panics
-    /// If the list is corrupted (a member was removed while linked).
+    /// Unlinks and returns the last member, `None` if empty. O(1). Corruption
+    /// as for [`ListHead::pop_front`].
     pub fn pop_back(&mut self, arena: &mut Arena<T>) -> Option<Handle<T>> {
         let h = self.last?;
         if !self.unlink(arena, h) {
             corrupt(h);
+            self.poison();
+            return None;
         }
         Some(h)
     }
@@ -387,25 +425,41 @@ impl<T, A: Adapter<T>> ListHead<T, A> {
     /// `other` empty (HAProxy's `LIST_SPLICE`, but appending). O(len(other))
     /// because members' links record their head.
     ///
-    /// # Panics
-    /// If `other` is corrupted.
+    /// A corrupted `other` (a member removed while linked) is a [`bug_on!`]:
+    /// `other` is given up ([`ListHead::poison`]) and `self` keeps what it had.
     pub fn append(&mut self, arena: &mut Arena<T>, other: &mut Self) {
         if other.is_empty() {
             return;
         }
-        let id = self.ensure_id();
         let mut cur = other.first;
         while let Some(h) = cur {
-            let l = link_mut::<T, A>(arena, h);
+            match arena.get(h) {
+                Some(t) => cur = A::link(t).next,
+                None => {
+                    corrupt(h);
+                    other.poison();
+                    return;
+                }
+            }
+        }
+        if !neighbours_live(arena, [self.last, None]) {
+            self.poison();
+        }
+        let id = self.ensure_id();
+        let mut cur = other.first;
+        while let Some(l) = cur.and_then(|h| link_mut::<T, A>(arena, h)) {
             l.owner = id;
             cur = l.next;
         }
         let (ofirst, olast) = (other.first, other.last);
-        match self.last {
-            Some(l) => {
-                link_mut::<T, A>(arena, l).next = ofirst;
-                if let Some(f) = ofirst {
-                    link_mut::<T, A>(arena, f).prev = Some(l);
+        match self
+            .last
+            .and_then(|l| Some((l, link_mut::<T, A>(arena, l)?)))
+        {
+            Some((l, ll)) => {
+                ll.next = ofirst;
+                if let Some(fl) = ofirst.and_then(|f| link_mut::<T, A>(arena, f)) {
+                    fl.prev = Some(l);
                 }
             }
             None => self.first = ofirst,
@@ -507,7 +561,12 @@ impl<T, A: Adapter<T>> Iterator for Iter<'_, T, A> {
             return None;
         }
         let h = self.front?;
-        let t = self.arena.get(h).unwrap_or_else(|| corrupt(h));
+        let Some(t) = self.arena.get(h) else {
+            // a corrupted list: the walk stops here
+            corrupt(h);
+            self.remaining = 0;
+            return None;
+        };
         self.front = A::link(t).next;
         self.remaining -= 1;
         Some(h)
@@ -523,7 +582,11 @@ impl<T, A: Adapter<T>> DoubleEndedIterator for Iter<'_, T, A> {
             return None;
         }
         let h = self.back?;
-        let t = self.arena.get(h).unwrap_or_else(|| corrupt(h));
+        let Some(t) = self.arena.get(h) else {
+            corrupt(h);
+            self.remaining = 0;
+            return None;
+        };
         self.back = A::link(t).prev;
         self.remaining -= 1;
         Some(h)
@@ -650,6 +713,55 @@ mod tests {
         assert_eq!(fwd, rev);
         assert_eq!(l.iter(ar).len(), l.len());
         fwd
+    }
+
+    /// A member removed from the arena while linked: in debug builds the next
+    /// touch of the list panics (`bug_on!`); in release builds (seen here through
+    /// `with_bugs_counted`) walks stop at it, unlinking next to it gives the list up,
+    /// and the list keeps working afterwards.
+    #[test]
+    fn corrupted_list_is_given_up_not_fatal() {
+        let (mut ar, h) = setup(4);
+        let mut l = HA::new();
+        for &x in &h {
+            l.push_back(&mut ar, x);
+        }
+        ar.remove(h[2]); // still linked: a lifecycle bug
+        let before = crate::bug_count();
+        crate::with_bugs_counted(|| {
+            let walked: Vec<u32> = l.iter(&ar).map(|x| ar[x].v).collect();
+            assert_eq!(walked, vec![0, 1], "the walk stops at the stale member");
+            assert!(l.unlink(&mut ar, h[1]), "the member itself is unlinked");
+            assert!(l.is_empty(), "the corrupted list is given up");
+            assert!(!ar[h[1]].a.is_linked());
+            // former members no longer count as members of the list
+            assert!(!l.unlink(&mut ar, h[3]));
+            let n = ar.insert(obj(9));
+            l.push_back(&mut ar, n);
+            assert_eq!(l.first(), Some(n));
+            assert_eq!(l.pop_front(&mut ar), Some(n));
+        });
+        assert!(
+            crate::bug_count() >= before + 3,
+            "each corruption met is counted"
+        );
+        let mut p = HA::new();
+        let (mut ar2, h2) = setup(2);
+        p.push_back(&mut ar2, h2[0]);
+        ar2.remove(h2[0]);
+        crate::with_bugs_counted(|| assert_eq!(p.pop_front(&mut ar2), None));
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    #[cfg_attr(debug_assertions, should_panic(expected = "list corrupted"))]
+    fn corrupted_list_panics_in_debug_builds() {
+        let (mut ar, h) = setup(2);
+        let mut l = HA::new();
+        l.push_back(&mut ar, h[0]);
+        l.push_back(&mut ar, h[1]);
+        ar.remove(h[0]);
+        let _ = l.iter(&ar).count();
     }
 
     #[test]

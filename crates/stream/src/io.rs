@@ -7,9 +7,10 @@
 use crate::session::conn_release;
 use hrs_conn::mux_h1::{h1_io_cb, H1Outcome};
 use hrs_conn::mux_h2::{h2_io_cb, h2_shutdown, H2Outcome};
-use hrs_core::{co_fl, ConnId, Ctx, Ev, H1Rx, Mux, Side, World};
+use hrs_core::{cf, co_fl, ConnId, Ctx, Ev, H1Rx, Mux, Side, World};
 use hrs_ev::ticks::{tick_add_ifset, tick_is_expired};
 use hrs_ev::{WakeReason, TICK_ETERNITY};
+use hrs_list::Stale;
 
 /// Runs the task standing for `ctx`, woken for `why`, when it belongs to the runtime layers:
 /// a connection's I/O callback ([`conn_io_cb`]), a stream's analysers
@@ -25,9 +26,20 @@ pub fn dispatch(w: &mut World, ev: &mut Ev, ctx: Ctx, why: WakeReason) -> bool {
     true
 }
 
-/// The I/O callback of connection `cid`, woken for `why`.
+/// The I/O callback of connection `cid`, woken for `why`. A connection that is gone is
+/// ignored. A lifecycle bug met on the way ([`Stale`]) ends this connection alone
+/// ([`conn_kill_internal`]).
 pub fn conn_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) {
-    let Some(c) = w.conns.get(cid) else { return };
+    if !w.conns.contains(cid) {
+        return;
+    }
+    if conn_io(w, ev, cid, why).is_err() {
+        conn_kill_internal(w, ev, cid);
+    }
+}
+
+fn conn_io(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) -> Result<(), Stale> {
+    let c = w.conns.live(cid)?;
     let release = match &c.mux {
         Mux::H1(_) => {
             if why.contains(WakeReason::TIMER)
@@ -35,9 +47,9 @@ pub fn conn_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) {
                 && c.strm.is_none()
                 && tick_is_expired(c.expire, ev.now())
             {
-                front_idle_timeout(w, ev, cid);
+                front_idle_timeout(w, ev, cid)?;
             }
-            h1_io_cb(w, ev, cid) == H1Outcome::Release
+            h1_io_cb(w, ev, cid)? == H1Outcome::Release
         }
         Mux::H2(_) => {
             if why.contains(WakeReason::TIMER)
@@ -45,24 +57,83 @@ pub fn conn_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) {
                 && tick_is_expired(c.expire, ev.now())
             {
                 // `timeout client` with no stream: GOAWAY and close
-                w.conns[cid].expire = TICK_ETERNITY;
+                w.conns.live_mut(cid)?.expire = TICK_ETERNITY;
                 if !h2_shutdown(w, ev, cid) {
                     // the GOAWAY did not go out in time either: drop the connection
-                    w.conns[cid].flags |= co_fl::ERROR;
+                    w.conns.live_mut(cid)?.flags |= co_fl::ERROR;
                 }
             }
-            h2_io_cb(w, ev, cid) == H2Outcome::Release
+            h2_io_cb(w, ev, cid)? == H2Outcome::Release
         }
-        Mux::Pt => hrs_conn::mux_pt::pt_io_cb(w, ev, cid),
+        Mux::Pt => hrs_conn::mux_pt::pt_io_cb(w, ev, cid)?,
     };
     if release {
-        conn_release(w, ev, cid);
-        return;
+        return conn_release(w, ev, cid);
     }
-    if matches!(w.conns[cid].mux, Mux::H2(_)) {
+    if matches!(w.conns.live(cid)?.mux, Mux::H2(_)) {
         arm_front_h2_timer(w, ev, cid);
     } else {
         arm_front_idle_timer(w, ev, cid);
+    }
+    Ok(())
+}
+
+/// Ends connection `cid` after a lifecycle bug met while running its I/O callback (a
+/// [`Stale`] handle, already reported by `bug_on!`, which panics in debug builds): counted
+/// in its proxy's `internal_errors`; the streams it serves that are still live learn it as a
+/// connection error and end by themselves (and release it); stream handles that are not
+/// live are dropped, and a connection left without stream is released at once.
+pub fn conn_kill_internal(w: &mut World, ev: &mut Ev, cid: ConnId) {
+    let World {
+        conns,
+        streams,
+        proxies,
+        ..
+    } = &mut *w;
+    let Some(c) = conns.get_mut(cid) else {
+        return;
+    };
+    if let Some(p) = proxies.get_mut(c.px) {
+        p.counters.internal_errors += 1;
+    }
+    c.flags |= co_fl::ERROR;
+    let side = c.side;
+    let mut attached = Vec::new();
+    match &mut c.mux {
+        Mux::H2(h2) => {
+            for e in h2.streams.iter_mut() {
+                match e.strm {
+                    Some(sid) if streams.contains(sid) => attached.push(sid),
+                    _ => e.strm = None,
+                }
+            }
+        }
+        Mux::H1(_) | Mux::Pt => match c.strm {
+            Some(sid) if streams.contains(sid) => attached.push(sid),
+            _ => c.strm = None,
+        },
+    }
+    for &sid in &attached {
+        let s = &mut streams[sid];
+        match side {
+            Side::Front => {
+                if !s.req.has(cf::EOM) {
+                    s.req.flags |= cf::SHUTR;
+                }
+                s.res.flags |= cf::SHUTW;
+            }
+            Side::Back => {
+                if !s.res.has(cf::EOM) {
+                    s.res.flags |= cf::SHUTR;
+                }
+                s.txn.flags |= hrs_core::tx::SRV_CLOSE;
+            }
+        }
+        ev.wakeup(s.task, WakeReason::IO);
+    }
+    if attached.is_empty() && conn_release(w, ev, cid).is_err() {
+        // its session could not be freed: at least the socket goes
+        let _ = hrs_conn::conn_free(w, ev, cid);
     }
 }
 
@@ -93,22 +164,24 @@ fn arm_front_h2_timer(w: &mut World, ev: &mut Ev, cid: ConnId) {
 
 /// The request did not arrive in time: 408 when the client sent something or this is the
 /// first request, a silent close between keep-alive requests.
-fn front_idle_timeout(w: &mut World, ev: &mut Ev, cid: ConnId) {
-    let c = &mut w.conns[cid];
-    let Mux::H1(h1) = &mut c.mux else { return };
+fn front_idle_timeout(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale> {
+    let c = w.conns.live_mut(cid)?;
+    let Mux::H1(h1) = &mut c.mux else {
+        return Ok(());
+    };
     let silent = h1.req_count > 0 && c.ibuf.is_empty();
     h1.rx = H1Rx::Closed;
     c.expire = TICK_ETERNITY;
     if silent || c.has(co_fl::CLOSE_AFTER_SEND) {
         c.flags |= co_fl::ERROR;
-        return;
+        return Ok(());
     }
     c.ibuf.clear();
     c.obuf.extend_from_slice(hrs_http::errors::error_page(408));
     c.flags |= co_fl::CLOSE_AFTER_SEND;
-    let px = c.px;
-    w.proxies[px].counters.failed_req += 1;
+    w.proxies[c.px].counters.failed_req += 1;
     let _ = ev;
+    Ok(())
 }
 
 /// Arms the idle timer of a frontend H1 connection waiting for a request.

@@ -10,7 +10,8 @@
 
 use crate::rules::{local_tm, StrmCtx};
 use hrs_cfg::model::{LogFormat, LogSpec, LogTarget};
-use hrs_core::{PxId, StrmId, World};
+use hrs_core::{sf, PxId, StrmId, World};
+use hrs_list::Stale;
 use std::io::Write;
 
 /// Syslog level of traffic logs (`LOG_INFO`).
@@ -30,32 +31,35 @@ fn targets(w: &World, px: PxId) -> Vec<LogSpec> {
     v
 }
 
-/// Emits the log line of stream `sid` if its frontend has a log format and targets, unless
-/// `option dontlognull` applies (nothing received from the client: `mode tcp` only, since
-/// an HTTP stream exists only once a request arrived).
-pub fn stream_log(w: &mut World, sid: StrmId) {
-    if w.streams[sid].flags & hrs_core::sf::NO_LOG != 0 {
-        return;
+/// Emits the log line of stream `sid` if its frontend has a log format and targets, once
+/// (`sf::LOGGED`), unless `option dontlognull` applies (nothing received from the client:
+/// `mode tcp` only, since an HTTP stream exists only once a request arrived).
+///
+/// # Errors
+/// [`Stale`]: `sid` is not live.
+pub fn stream_log(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
+    if s.flags & (sf::NO_LOG | sf::LOGGED) != 0 {
+        return Ok(());
     }
-    let fe = w.streams[sid].fe;
+    s.flags |= sf::LOGGED;
+    let (fe, received) = (s.fe, s.req.total);
     // `option dontlognull`: a stream that received nothing from the client is not logged
-    if w.proxies[fe].cfg.options.dontlognull && w.streams[sid].req.total == 0 {
-        return;
+    if w.proxies[fe].cfg.options.dontlognull && received == 0 {
+        return Ok(());
     }
     let rules = std::rc::Rc::clone(&w.proxies[fe].rules);
     let Some(fmt) = rules.log_format() else {
-        return;
+        return Ok(());
     };
     let tg = targets(w, fe);
     if tg.is_empty() {
-        return;
+        return Ok(());
     }
     let mut msg = Vec::with_capacity(256);
-    {
-        let ctx = StrmCtx { w, sid };
-        fmt.render(&ctx, &mut msg);
-    }
+    fmt.render(&StrmCtx::new(w, sid)?, &mut msg);
     send_log(w, &tg, LOG_INFO, &msg);
+    Ok(())
 }
 
 /// Emits the default line of a frontend without a log format (`Connect from <ip>:<port>

@@ -3,10 +3,12 @@
 //! HAProxy's order (frontend then backend for requests, with the switching rules in
 //! between; backend then frontend for responses).
 
-use hrs_core::{StrmId, World};
+use hrs_core::{Connection, GlobalRt, ProxyRt, PxId, ServerRt, Session, Stream, StrmId, World};
 use hrs_http::msg::HttpHead;
+use hrs_list::{Arena, Stale};
 use hrs_sample::logfmt::{LogInfo, Tm};
 use hrs_sample::{SampleCtx, Scope, Vars, Verdict};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
@@ -25,62 +27,94 @@ pub enum RuleResult {
     Error(u16),
 }
 
-/// A stream as seen by fetches and actions.
+/// A stream as seen by fetches and actions: the live stream itself and the parts of the
+/// world its samples read, borrowed apart ([`StrmCtx::new`] is where the stream's handle is
+/// checked; nothing here indexes by handle afterwards).
 pub struct StrmCtx<'a> {
-    pub w: &'a mut World,
-    pub sid: StrmId,
+    pub s: &'a mut Stream,
+    sessions: &'a mut Arena<Session>,
+    conns: &'a Arena<Connection>,
+    proxies: &'a [ProxyRt],
+    servers: &'a [ServerRt],
+    global: &'a GlobalRt,
+    proc_vars: &'a mut Vars,
+    be_index: &'a HashMap<String, PxId>,
+}
+
+impl<'a> StrmCtx<'a> {
+    /// The context of stream `sid`.
+    ///
+    /// # Errors
+    /// [`Stale`] when `sid` is not live (a lifecycle bug, already reported).
+    pub fn new(w: &'a mut World, sid: StrmId) -> Result<StrmCtx<'a>, Stale> {
+        let World {
+            streams,
+            sessions,
+            conns,
+            proxies,
+            servers,
+            global,
+            proc_vars,
+            be_index,
+        } = w;
+        Ok(StrmCtx {
+            s: streams.live_mut(sid)?,
+            sessions,
+            conns,
+            proxies,
+            servers,
+            global,
+            proc_vars,
+            be_index,
+        })
+    }
 }
 
 impl SampleCtx for StrmCtx<'_> {
     fn disable_l7_retry(&mut self) {
-        self.w.streams[self.sid].txn.flags |= hrs_core::tx::D_L7_RETRY;
+        self.s.txn.flags |= hrs_core::tx::D_L7_RETRY;
     }
     fn req(&self) -> Option<&HttpHead> {
-        self.w.streams[self.sid].txn.req.as_ref()
+        self.s.txn.req.as_ref()
     }
     fn req_mut(&mut self) -> Option<&mut HttpHead> {
-        self.w.streams[self.sid].txn.req.as_mut()
+        self.s.txn.req.as_mut()
     }
     fn res(&self) -> Option<&HttpHead> {
-        self.w.streams[self.sid].txn.rsp.as_ref()
+        self.s.txn.rsp.as_ref()
     }
     fn res_mut(&mut self) -> Option<&mut HttpHead> {
-        self.w.streams[self.sid].txn.rsp.as_mut()
+        self.s.txn.rsp.as_mut()
     }
     fn src(&self) -> Option<SocketAddr> {
-        let s = &self.w.streams[self.sid];
-        self.w.sessions.get(s.sess).and_then(|x| x.src)
+        self.sessions.get(self.s.sess).and_then(|x| x.src)
     }
     fn dst(&self) -> Option<SocketAddr> {
-        let s = &self.w.streams[self.sid];
-        self.w.sessions.get(s.sess).and_then(|x| x.dst)
+        self.sessions.get(self.s.sess).and_then(|x| x.dst)
     }
     fn bc_src(&self) -> Option<SocketAddr> {
-        let s = &self.w.streams[self.sid];
-        s.si[1]
+        self.s.si[1]
             .conn
-            .and_then(|c| self.w.conns.get(c))
+            .and_then(|c| self.conns.get(c))
             .and_then(|c| c.src_addr())
     }
     fn fe_name(&self) -> &str {
-        &self.w.proxies[self.w.streams[self.sid].fe].cfg.name
+        &self.proxies[self.s.fe].cfg.name
     }
     fn be_name(&self) -> Option<&str> {
-        let s = &self.w.streams[self.sid];
-        Some(&self.w.proxies[s.be].cfg.name)
+        Some(&self.proxies[self.s.be].cfg.name)
     }
     fn srv_name(&self) -> Option<&str> {
-        let s = &self.w.streams[self.sid];
-        s.srv.map(|i| self.w.servers[i].cfg.name.as_str())
+        self.s.srv.map(|i| self.servers[i].cfg.name.as_str())
     }
     fn http_first_req(&self) -> bool {
-        self.w.streams[self.sid].txn.flags & hrs_core::tx::NOT_FIRST == 0
+        self.s.txn.flags & hrs_core::tx::NOT_FIRST == 0
     }
     fn vars(&self, scope: Scope) -> Option<&Vars> {
-        let s = &self.w.streams[self.sid];
+        let s = &*self.s;
         match scope {
-            Scope::Proc => Some(&self.w.proc_vars),
-            Scope::Sess => self.w.sessions.get(s.sess).map(|x| &x.vars),
+            Scope::Proc => Some(&*self.proc_vars),
+            Scope::Sess => self.sessions.get(s.sess).map(|x| &x.vars),
             Scope::Txn => Some(&s.vars_txn),
             Scope::Req => Some(&s.vars_req),
             Scope::Res => Some(&s.vars_res),
@@ -88,10 +122,10 @@ impl SampleCtx for StrmCtx<'_> {
         }
     }
     fn vars_mut(&mut self, scope: Scope) -> Option<&mut Vars> {
-        let s = &mut self.w.streams[self.sid];
+        let s = &mut *self.s;
         match scope {
-            Scope::Proc => Some(&mut self.w.proc_vars),
-            Scope::Sess => self.w.sessions.get_mut(s.sess).map(|x| &mut x.vars),
+            Scope::Proc => Some(&mut *self.proc_vars),
+            Scope::Sess => self.sessions.get_mut(s.sess).map(|x| &mut x.vars),
             Scope::Txn => Some(&mut s.vars_txn),
             Scope::Req => Some(&mut s.vars_req),
             Scope::Res => Some(&mut s.vars_res),
@@ -100,12 +134,11 @@ impl SampleCtx for StrmCtx<'_> {
     }
 
     fn log_info(&self) -> LogInfo<'_> {
-        let w = &*self.w;
-        let s = &w.streams[self.sid];
-        let sess = w.sessions.get(s.sess);
-        let fe = &w.proxies[s.fe];
-        let be = &w.proxies[s.be];
-        let srv = s.srv.map(|i| &w.servers[i]);
+        let s = &*self.s;
+        let sess = self.sessions.get(s.sess);
+        let fe = &self.proxies[s.fe];
+        let be = &self.proxies[s.be];
+        let srv = s.srv.map(|i| &self.servers[i]);
         let date = s
             .logs
             .start_date
@@ -120,7 +153,7 @@ impl SampleCtx for StrmCtx<'_> {
             backend_src: self.bc_src(),
             server: s.si[1]
                 .conn
-                .and_then(|c| w.conns.get(c))
+                .and_then(|c| self.conns.get(c))
                 .and_then(|c| c.dst),
             fe_name: &fe.cfg.name,
             fe_ssl: false,
@@ -145,7 +178,7 @@ impl SampleCtx for StrmCtx<'_> {
             accept_secs: date.as_secs() as i64,
             accept_usec: date.subsec_micros(),
             term_state: [ts[0] as u8, ts[1] as u8, b'-', b'-'],
-            actconn: u64::from(w.global.curr_conn),
+            actconn: u64::from(self.global.curr_conn),
             feconn: u64::from(fe.feconn),
             beconn: u64::from(be.beconn),
             srv_conn: srv.map_or(0, |x| u64::from(x.served)),
@@ -163,7 +196,7 @@ impl SampleCtx for StrmCtx<'_> {
             req_counter: u64::from(s.uniq_id),
             log_counter: fe.counters.cum_req,
             pid: std::process::id(),
-            hostname: &w.global.hostname,
+            hostname: &self.global.hostname,
             unique_id: None,
         }
     }
@@ -213,61 +246,69 @@ pub fn is_deny(v: &Verdict) -> bool {
 /// Runs the frontend's `http-request` rules, the switching rules, then the backend's
 /// `http-request` rules (when the backend differs), setting the stream's backend. The
 /// second value is true for a `deny`.
-pub fn req_rules(w: &mut World, sid: StrmId) -> (RuleResult, bool) {
-    let fe = w.streams[sid].fe;
-    let fe_rules = Rc::clone(&w.proxies[fe].rules);
-    let mut ctx = StrmCtx { w, sid };
+///
+/// # Errors
+/// [`Stale`]: `sid` is not live.
+pub fn req_rules(w: &mut World, sid: StrmId) -> Result<(RuleResult, bool), Stale> {
+    let mut ctx = StrmCtx::new(w, sid)?;
+    let fe = ctx.s.fe;
+    let fe_rules = Rc::clone(&ctx.proxies[fe].rules);
     let v = fe_rules.http_req(&mut ctx);
     let deny = is_deny(&v);
     if let Some(r) = verdict(v) {
-        return (r, deny);
+        return Ok((r, deny));
     }
     // backend switching (`process_switching_rules`): use_backend, else default_backend,
     // else the frontend itself (a listen section, or no backend: 503)
-    let w = ctx.w;
-    let chosen = fe_rules.switch_backend(&StrmCtx { w, sid });
+    let chosen = fe_rules.switch_backend(&ctx);
     let be = chosen
-        .and_then(|name| w.be_index.get(&name).copied())
-        .or(w.proxies[fe].default_be)
+        .and_then(|name| ctx.be_index.get(&name).copied())
+        .or(ctx.proxies[fe].default_be)
         .unwrap_or(fe);
-    w.streams[sid].be = be;
+    ctx.s.be = be;
     if be != fe {
-        let be_rules = Rc::clone(&w.proxies[be].rules);
-        let mut ctx = StrmCtx { w, sid };
+        let be_rules = Rc::clone(&ctx.proxies[be].rules);
         let v = be_rules.http_req(&mut ctx);
         let deny = is_deny(&v);
         if let Some(r) = verdict(v) {
-            return (r, deny);
+            return Ok((r, deny));
         }
     }
-    (RuleResult::Continue, false)
+    Ok((RuleResult::Continue, false))
 }
 
 /// Runs the backend's then the frontend's `http-response` rules.
-pub fn res_rules(w: &mut World, sid: StrmId) -> (RuleResult, bool) {
-    let (fe, be) = (w.streams[sid].fe, w.streams[sid].be);
-    let be_rules = Rc::clone(&w.proxies[be].rules);
-    let fe_rules = Rc::clone(&w.proxies[fe].rules);
-    let mut ctx = StrmCtx { w, sid };
+///
+/// # Errors
+/// [`Stale`]: `sid` is not live.
+pub fn res_rules(w: &mut World, sid: StrmId) -> Result<(RuleResult, bool), Stale> {
+    let mut ctx = StrmCtx::new(w, sid)?;
+    let (fe, be) = (ctx.s.fe, ctx.s.be);
+    let be_rules = Rc::clone(&ctx.proxies[be].rules);
+    let fe_rules = Rc::clone(&ctx.proxies[fe].rules);
     let v = if fe == be {
         be_rules.http_res(&mut ctx)
     } else {
         hrs_sample::http_res_chain(&be_rules, &fe_rules, &mut ctx)
     };
     let deny = is_deny(&v);
-    (verdict(v).unwrap_or(RuleResult::Continue), deny)
+    Ok((verdict(v).unwrap_or(RuleResult::Continue), deny))
 }
 
 /// Runs the backend's then the frontend's `http-after-response` rules (also on replies the
 /// proxy produced).
-pub fn after_res_rules(w: &mut World, sid: StrmId) {
-    let (fe, be) = (w.streams[sid].fe, w.streams[sid].be);
-    let be_rules = Rc::clone(&w.proxies[be].rules);
-    let fe_rules = Rc::clone(&w.proxies[fe].rules);
-    let mut ctx = StrmCtx { w, sid };
+///
+/// # Errors
+/// [`Stale`]: `sid` is not live.
+pub fn after_res_rules(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let mut ctx = StrmCtx::new(w, sid)?;
+    let (fe, be) = (ctx.s.fe, ctx.s.be);
+    let be_rules = Rc::clone(&ctx.proxies[be].rules);
+    let fe_rules = Rc::clone(&ctx.proxies[fe].rules);
     if fe == be {
         be_rules.http_after_res(&mut ctx);
     } else {
         hrs_sample::http_after_res_chain(&be_rules, &fe_rules, &mut ctx);
     }
+    Ok(())
 }

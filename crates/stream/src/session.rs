@@ -4,6 +4,7 @@
 use hrs_cfg::model::Mode;
 use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World, Xprt};
 use hrs_ev::WakeReason;
+use hrs_list::Stale;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
@@ -69,7 +70,10 @@ pub fn session_accept(
     if tcp {
         if let Some(sid) = hrs_core::stream_new(w, ev, cid) {
             crate::log::sess_log_connect(w, fe, src, dst);
-            crate::stream::tcp_switching(w, sid);
+            if crate::stream::tcp_switching(w, sid).is_err() {
+                crate::stream::stream_kill_internal(w, ev, sid);
+                return Ok(sess);
+            }
             let s = &mut w.streams[sid];
             s.phase = StrmPhase::Connect;
             ev.wakeup(s.task, WakeReason::INIT);
@@ -86,41 +90,38 @@ pub fn session_accept(
 
 /// Frees a session and every server connection it kept. The frontend connection is freed
 /// by the caller.
-pub fn session_free(w: &mut World, ev: &mut Ev, sess: SessId) {
-    let Some(se) = w.sessions.get(sess) else {
-        return;
-    };
+///
+/// # Errors
+/// [`Stale`]: `sess`, or a connection of its list, is not live (a lifecycle bug).
+pub fn session_free(w: &mut World, ev: &mut Ev, sess: SessId) -> Result<(), Stale> {
+    let se = w.sessions.live(sess)?;
     let owned: Vec<ConnId> = se.srv_list.iter(&w.conns).collect();
     for c in owned {
         w.session_unown_conn(c);
         // a connection still attached belongs to a live stream, which closes it
-        if w.conns.get(c).is_some_and(|c| c.used_streams() == 0) {
-            hrs_conn::conn_free(w, ev, c);
+        if w.conns.live(c)?.used_streams() == 0 {
+            hrs_conn::conn_free(w, ev, c)?;
         }
     }
     let se = w.sessions.remove(sess);
     debug_assert!(se.is_some_and(|s| s.srv_list.is_empty()));
+    Ok(())
 }
 
 /// Releases a connection whose mux is finished: a frontend one takes its session with it; a
 /// backend one leaves its session's list.
-pub fn conn_release(w: &mut World, ev: &mut Ev, cid: ConnId) {
-    let Some(c) = w.conns.get(cid) else { return };
+///
+/// # Errors
+/// [`Stale`]: `cid` or its session is not live (a lifecycle bug).
+pub fn conn_release(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale> {
+    let c = w.conns.live(cid)?;
     if c.used_streams() > 0 {
         debug_assert!(false, "conn_release of an attached connection");
-        return;
+        return Ok(());
     }
-    let owner = c.owner;
-    match c.side {
-        hrs_core::Side::Front => {
-            if let Some(sess) = owner {
-                session_free(w, ev, sess);
-            }
-        }
-        hrs_core::Side::Back => {}
+    if let (hrs_core::Side::Front, Some(sess)) = (c.side, c.owner) {
+        session_free(w, ev, sess)?;
     }
-    if let Some(c) = w.conns.get_mut(cid) {
-        c.flags |= co_fl::SOCK_WR_SH;
-    }
-    hrs_conn::conn_free(w, ev, cid);
+    w.conns.live_mut(cid)?.flags |= co_fl::SOCK_WR_SH;
+    hrs_conn::conn_free(w, ev, cid)
 }

@@ -6,6 +6,11 @@
 //! rules, forwarding, end. A reply produced by the proxy (rules, errors) takes the place of
 //! a server response and is forwarded by the same path. The stream never reads or writes a
 //! socket: the muxes move the data; the stream wakes them when it has work for them.
+//!
+//! Handles: every access goes through `live`/`live_mut` and returns [`Stale`] on a handle
+//! that is not live (a lifecycle bug: a panic in debug builds). [`process_stream`] is the
+//! only place that stops it: the stream concerned ends with an internal error
+//! ([`stream_kill_internal`]), the rest of the process goes on.
 
 use crate::rules::{self, RuleResult};
 use crate::stream_interface::{back_handle, elapsed, SiOutcome};
@@ -16,130 +21,138 @@ use hrs_ev::ticks::{tick_add, tick_first, tick_is_expired};
 use hrs_ev::{WakeReason, TICK_ETERNITY};
 use hrs_http::h1::MsgFlags;
 use hrs_http::msg::{BodyLen, HttpHead, Version};
+use hrs_list::Stale;
 
-/// Runs the analysers of stream `sid`, woken for `why`.
+/// Runs the analysers of stream `sid`, woken for `why`. A stream that is gone (ended by an
+/// earlier task of the same pass) is ignored. A lifecycle bug met on the way ([`Stale`])
+/// ends this stream alone with an internal error.
 pub fn process_stream(w: &mut World, ev: &mut Ev, sid: StrmId, why: WakeReason) {
     if !w.streams.contains(sid) {
         return;
     }
     let _ = why;
+    if analyse(w, ev, sid).is_err() {
+        stream_kill_internal(w, ev, sid);
+    }
+}
+
+/// The analysers' loop: runs phases until one waits, then wakes the connections with work
+/// and arms the stream's timer.
+fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     for _ in 0..32 {
+        // a phase may end the stream (`stream_end` frees it): that is the way out
         let Some(phase) = w.streams.get(sid).map(|s| s.phase) else {
-            return;
+            return Ok(());
         };
         match phase {
-            StrmPhase::ReqRules => http_process_req(w, ev, sid),
+            StrmPhase::ReqRules => http_process_req(w, ev, sid)?,
             StrmPhase::WaitBody => {
                 let bufsize = w.global.bufsize;
-                let s = &w.streams[sid];
+                let s = w.streams.live_mut(sid)?;
                 if s.req.has(cf::EOM)
                     || s.req.buf.len() >= bufsize.saturating_sub(w.global.maxrewrite)
                 {
-                    w.streams[sid].phase = StrmPhase::Connect;
+                    s.phase = StrmPhase::Connect;
                 } else if s.req.has(cf::SHUTR) {
-                    client_abort(w, ev, sid, Finst::Req);
+                    client_abort(w, ev, sid, Finst::Req)?;
                 } else if tick_is_expired(s.exp, ev.now()) {
                     // the body did not arrive in time (`http_wait_for_request_body`)
-                    w.streams[sid].term.set(Cause::CliTo, Finst::Req);
-                    w.streams[sid].txn.flags |= tx::CLI_CLOSE;
-                    local_error(w, ev, sid, 408);
+                    s.term.set(Cause::CliTo, Finst::Req);
+                    s.txn.flags |= tx::CLI_CLOSE;
+                    local_error(w, ev, sid, 408)?;
                 }
             }
             StrmPhase::Connect => {
-                if w.streams[sid].req.has(cf::SHUTR) && !w.streams[sid].req.has(cf::EOM) {
-                    client_abort(w, ev, sid, Finst::Conn);
+                let s = w.streams.live(sid)?;
+                if s.req.has(cf::SHUTR) && !s.req.has(cf::EOM) {
+                    client_abort(w, ev, sid, Finst::Conn)?;
                     continue;
                 }
-                arm_l7_retry(w, sid);
-                match back_handle(w, ev, sid) {
+                arm_l7_retry(w, sid)?;
+                let fe_tcp = w.proxies[w.streams.live(sid)?.fe].cfg.mode == Mode::Tcp;
+                match back_handle(w, ev, sid)? {
                     SiOutcome::Wait => break,
                     SiOutcome::Established => {
-                        let tcp = w.proxies[w.streams[sid].be].cfg.mode == Mode::Tcp;
-                        let s = &mut w.streams[sid];
-                        s.phase = if tcp {
+                        let s = w.streams.live_mut(sid)?;
+                        s.phase = if w.proxies[s.be].cfg.mode == Mode::Tcp {
                             StrmPhase::Tunnel
                         } else {
                             StrmPhase::WaitRsp
                         };
                         s.exp = TICK_ETERNITY;
                         if let Some(b) = s.si[1].conn {
-                            if let Some(c) = w.conns.get(b) {
-                                ev.wakeup(c.task, WakeReason::MSG);
-                            }
+                            ev.wakeup(w.conns.live(b)?.task, WakeReason::MSG);
                         }
                     }
-                    SiOutcome::Error(_) if w.proxies[w.streams[sid].fe].cfg.mode == Mode::Tcp => {
+                    SiOutcome::Error(_) if fe_tcp => {
                         // no HTTP reply on a TCP connection: it just closes
-                        close_back(w, ev, sid);
-                        abort_front(w, sid);
-                        stream_end(w, ev, sid);
+                        close_back(w, ev, sid)?;
+                        abort_front(w, sid)?;
+                        stream_end(w, ev, sid)?;
                     }
-                    SiOutcome::Error(status) => local_error(w, ev, sid, status),
-                    SiOutcome::Abort => abort_keep_alive(w, ev, sid),
+                    SiOutcome::Error(status) => local_error(w, ev, sid, status)?,
+                    SiOutcome::Abort => abort_keep_alive(w, ev, sid)?,
                 }
             }
             StrmPhase::WaitRsp => {
-                if !wait_response(w, ev, sid) {
+                if !wait_response(w, ev, sid)? {
                     break;
                 }
             }
-            StrmPhase::RspRules => http_process_res(w, ev, sid),
+            StrmPhase::RspRules => http_process_res(w, ev, sid)?,
             StrmPhase::Forward => {
-                if !forward(w, ev, sid) {
+                if !forward(w, ev, sid)? {
                     break;
                 }
             }
             StrmPhase::Tunnel => {
-                if !tunnel(w, ev, sid) {
+                if !tunnel(w, ev, sid)? {
                     break;
                 }
             }
-            StrmPhase::Closed => return,
+            StrmPhase::Closed => return Ok(()),
         }
         if w.streams.get(sid).is_none_or(|s| s.phase == phase) {
             break;
         }
     }
     if w.streams.contains(sid) {
-        kick_conns(w, ev, sid);
-        set_timer(w, ev, sid);
+        kick_conns(w, ev, sid)?;
+        set_timer(w, ev, sid)?;
     }
+    Ok(())
 }
 
 /// Request analysers: frontend rules, backend switching, backend rules, then on to the
 /// server side (`http_process_req_common`, `process_switching_rules`).
-fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
-    let fe = w.streams[sid].fe;
-    w.proxies[fe].counters.cum_req += 1;
-    // a frontend without log format logs each stream's start (`frontend_accept`)
-    let sess = w.sessions.get(w.streams[sid].sess);
-    let (src, dst) = (sess.and_then(|x| x.src), sess.and_then(|x| x.dst));
-    crate::log::sess_log_connect(w, fe, src, dst);
+fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
-    {
-        let s = &mut w.streams[sid];
-        s.logs.t_request = elapsed(s.logs.start, now);
-    }
-    let (res, deny) = rules::req_rules(w, sid);
+    let s = w.streams.live_mut(sid)?;
+    let (fe, sess) = (s.fe, s.sess);
+    w.proxies[fe].counters.cum_req += 1;
+    s.logs.t_request = elapsed(s.logs.start, now);
+    // a frontend without log format logs each stream's start (`frontend_accept`)
+    let (src, dst) = w
+        .sessions
+        .get(sess)
+        .map_or((None, None), |x| (x.src, x.dst));
+    crate::log::sess_log_connect(w, fe, src, dst);
+    let (res, deny) = rules::req_rules(w, sid)?;
     match res {
         RuleResult::Continue => {}
         RuleResult::Reply { status, head, body } => {
-            let s = &mut w.streams[sid];
+            let s = w.streams.live_mut(sid)?;
             if deny {
                 s.term.set(Cause::PrxCond, Finst::Req);
                 w.proxies[fe].counters.denied_req += 1;
             } else {
                 s.term.set(Cause::Local, Finst::Req);
             }
-            local_reply(w, ev, sid, status, head, body, false);
-            return;
+            return local_reply(w, ev, sid, status, head, body, false);
         }
-        RuleResult::Error(status) => {
-            local_error(w, ev, sid, status);
-            return;
-        }
+        RuleResult::Error(status) => return local_error(w, ev, sid, status),
     }
-    let s = &mut w.streams[sid];
+    let s = w.streams.live_mut(sid)?;
     let be = s.be;
     let fe_opts = w.proxies[fe].cfg.options;
     let be_opts = w.proxies[be].cfg.options;
@@ -154,7 +167,7 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
         s.txn.flags |= tx::CLI_CLOSE;
     }
     if fe_opts.forwardfor || be_opts.forwardfor {
-        let src = w.sessions.get(s.sess).and_then(|x| x.src);
+        let src = w.sessions.live(s.sess)?.src;
         add_forwardfor(
             &w.proxies[fe].cfg,
             &w.proxies[be].cfg,
@@ -167,7 +180,6 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
         w.proxies[be].beconn += 1;
         w.proxies[be].counters.cum_req += u64::from(be != fe);
     }
-    let s = &mut w.streams[sid];
     s.phase = if fe_opts.http_buffer_request || be_opts.http_buffer_request {
         // waiting for the body ourselves: answer `100 Continue` to a client that asks
         // for it and do not forward the expectation (`http_handle_expect_hdr`)
@@ -176,7 +188,8 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
             if let Some(req) = s.txn.req.as_mut() {
                 req.del_header(b"expect");
             }
-            if let Some(c) = s.si[0].conn.and_then(|c| w.conns.get_mut(c)) {
+            if let Some(front) = s.si[0].conn {
+                let c = w.conns.live_mut(front)?;
                 // (an HTTP/2 client gets no interim response: the h2 crate sends none)
                 if !c.is_mux_h2() {
                     c.obuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
@@ -188,31 +201,34 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) {
     } else {
         StrmPhase::Connect
     };
+    Ok(())
 }
 
 /// Backend switching of a `mode tcp` stream, when it starts (`process_switching_rules`
 /// without HTTP analysis): the first matching `use_backend`, else `default_backend`, else
 /// the frontend itself.
-pub(crate) fn tcp_switching(w: &mut World, sid: StrmId) {
-    let fe = w.streams[sid].fe;
+pub(crate) fn tcp_switching(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let fe = w.streams.live(sid)?.fe;
     let fe_rules = std::rc::Rc::clone(&w.proxies[fe].rules);
-    let chosen = fe_rules.switch_backend(&rules::StrmCtx { w, sid });
+    let chosen = fe_rules.switch_backend(&rules::StrmCtx::new(w, sid)?);
     let be = chosen
         .and_then(|name| w.be_index.get(&name).copied())
         .or(w.proxies[fe].default_be)
         .unwrap_or(fe);
-    let s = &mut w.streams[sid];
+    let s = w.streams.live_mut(sid)?;
     s.be = be;
     s.flags |= sf::BE_ASSIGNED;
     w.proxies[be].beconn += 1;
     w.proxies[be].counters.cum_req += u64::from(be != fe);
+    Ok(())
 }
 
 /// `option forwardfor` (`http_process_request`): the client address in
 /// `x-forwarded-for` or the configured header, unless the client is in an `except` network
-/// or `if-none` finds the header already there. The header name is the backend's when the
-/// backend has the option (`x-forwarded-for` without `header`), else the frontend's. An
-/// IPv6 client is written as such, IPv4-mapped ones included (`::ffff:a.b.c.d`).
+/// (`ipcmp2net()`: same address family only, so an IPv4-mapped client of a dual-stack
+/// listener is not in an IPv4 network) or `if-none` finds the header already there. The
+/// header name is the backend's when the backend enables the option, else the frontend's;
+/// the address is written as the socket gives it (`::ffff:127.0.0.1` stays IPv6).
 fn add_forwardfor(
     fe: &hrs_cfg::model::Proxy,
     be: &hrs_cfg::model::Proxy,
@@ -224,10 +240,7 @@ fn add_forwardfor(
     };
     let on = |p: &hrs_cfg::model::Proxy| p.options.forwardfor;
     let excluded = |p: &hrs_cfg::model::Proxy| {
-        on(p)
-            && p.fwdfor
-                .except
-                .is_some_and(|(net, bits)| in_net(src.ip(), net, bits))
+        on(p) && p.fwdfor.except.is_some_and(|net| net.contains(src.ip()))
     };
     if excluded(fe) || excluded(be) {
         return;
@@ -245,30 +258,6 @@ fn add_forwardfor(
     req.add_header(name.as_bytes(), src.ip().to_string().as_bytes());
 }
 
-/// True when `ip` is in `net/bits`.
-fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
-    use std::net::IpAddr::*;
-    match (ip, net) {
-        (V4(a), V4(n)) => {
-            let m = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(bits.min(32)))
-            };
-            u32::from(a) & m == u32::from(n) & m
-        }
-        (V6(a), V6(n)) => {
-            let m = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(bits.min(128)))
-            };
-            u128::from(a) & m == u128::from(n) & m
-        }
-        _ => false,
-    }
-}
-
 fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     use HttpConnMode::*;
     match (a, b) {
@@ -282,23 +271,26 @@ fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
 /// changed. A server that closes, times out or sends garbage before the head gets the
 /// request retried at layer 7 when `retry-on` covers it; otherwise a later request of the
 /// client connection is aborted silently (the client retries), a first one gets 502/504.
-fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
+fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     let now = ev.now();
-    let s = &w.streams[sid];
+    let s = w.streams.live(sid)?;
     let be = s.be;
     let retry_on = w.proxies[be].cfg.retry_on;
     if let Some(rsp) = &s.txn.rsp {
         let status = rsp.status;
-        if l7_status_match(retry_on, status) && do_l7_retry(w, ev, sid) {
-            return true;
+        if l7_status_match(retry_on, status) && do_l7_retry(w, ev, sid)? {
+            return Ok(true);
         }
-        check_ntlm(w, sid);
-        let s = &mut w.streams[sid];
+        check_ntlm(w, sid)?;
+        let s = w.streams.live_mut(sid)?;
         s.logs.t_data = elapsed(s.logs.start, now);
         s.phase = StrmPhase::RspRules;
-        return true;
+        return Ok(true);
     }
-    let back = s.si[1].conn.and_then(|c| w.conns.get(c));
+    let back = match s.si[1].conn {
+        Some(b) => Some(w.conns.live(b)?),
+        None => None,
+    };
     let failed = back.is_none_or(|c| c.has(co_fl::ERROR) || c.has(co_fl::SOCK_RD_SH))
         || s.res.has(cf::SHUTR);
     if failed {
@@ -308,50 +300,51 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
         } else {
             RetryOn::DISCONNECTED
         };
-        if retry_on.has(why) && do_l7_retry(w, ev, sid) {
-            return true;
+        if retry_on.has(why) && do_l7_retry(w, ev, sid)? {
+            return Ok(true);
         }
-        let s = &w.streams[sid];
+        let s = w.streams.live_mut(sid)?;
         if let Some(srv) = s.srv {
             w.servers[srv].counters.failed_resp += 1;
         }
         w.proxies[be].counters.failed_resp += 1;
         if !junk && s.txn.flags & tx::NOT_FIRST != 0 {
-            abort_keep_alive(w, ev, sid);
-            return true;
+            abort_keep_alive(w, ev, sid)?;
+            return Ok(true);
         }
-        w.streams[sid].term.set(Cause::SrvClose, Finst::Hdrs);
-        local_error(w, ev, sid, 502);
-        return true;
+        s.term.set(Cause::SrvClose, Finst::Hdrs);
+        local_error(w, ev, sid, 502)?;
+        return Ok(true);
     }
     if s.req.has(cf::SHUTR) && !s.req.has(cf::EOM) {
-        client_abort(w, ev, sid, Finst::Data);
-        return true;
+        client_abort(w, ev, sid, Finst::Data)?;
+        return Ok(true);
     }
     if tick_is_expired(s.exp, now) {
-        if retry_on.has(RetryOn::TIMEOUT) && do_l7_retry(w, ev, sid) {
-            return true;
+        if retry_on.has(RetryOn::TIMEOUT) && do_l7_retry(w, ev, sid)? {
+            return Ok(true);
         }
-        w.streams[sid].term.set(Cause::SrvTo, Finst::Hdrs);
-        local_error(w, ev, sid, 504);
-        return true;
+        w.streams.live_mut(sid)?.term.set(Cause::SrvTo, Finst::Hdrs);
+        local_error(w, ev, sid, 504)?;
+        return Ok(true);
     }
-    false
+    Ok(false)
 }
 
 /// Arms L7 retries for the request about to be sent (`TX_L7_RETRY` in `process_stream`):
 /// when `retry-on` names anything beyond connection failures and no
 /// `http-request disable-l7-retry` matched. The mux keeps the request at its first send,
 /// or disarms the retries when it does not fit in one buffer.
-fn arm_l7_retry(w: &mut World, sid: StrmId) {
-    let s = &mut w.streams[sid];
+fn arm_l7_retry(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
     if s.si[1].state != SiState::Ini || s.txn.flags & tx::D_L7_RETRY != 0 {
-        return;
+        return Ok(());
     }
     let retry_on = w.proxies[s.be].cfg.retry_on;
     if retry_on.0 & !RetryOn::CONN_FAILED != 0 && w.proxies[s.be].cfg.mode == Mode::Http {
         s.txn.flags |= tx::L7_RETRY;
     }
+    Ok(())
 }
 
 /// True when `retry-on` lists `status`.
@@ -366,21 +359,21 @@ fn l7_status_match(retry_on: RetryOn, status: u16) -> bool {
 /// request kept at its first send, forgets the response, and lets the stream-interface
 /// connect again, to another server if a redispatch is decided. Returns false (nothing
 /// changed) when retries are not armed or none are left.
-fn do_l7_retry(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
-    let s = &w.streams[sid];
+fn do_l7_retry(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
+    let s = w.streams.live(sid)?;
     if s.txn.flags & tx::L7_RETRY == 0 || s.si[1].conn_retries == 0 {
-        return false;
+        return Ok(false);
     }
     let Some(l7) = s.txn.l7_buffer.as_deref().cloned() else {
-        return false;
+        return Ok(false);
     };
     let be = s.be;
     if let Some(srv) = s.srv {
         w.servers[srv].counters.retries += 1;
     }
     w.proxies[be].counters.retries += 1;
-    close_back(w, ev, sid);
-    let s = &mut w.streams[sid];
+    close_back(w, ev, sid)?;
+    let s = w.streams.live_mut(sid)?;
     s.si[1].conn_retries -= 1;
     s.si[1].retries_done += 1;
     s.txn.req = Some(l7.head);
@@ -394,84 +387,82 @@ fn do_l7_retry(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
     s.res = Default::default();
     s.exp = TICK_ETERNITY;
     s.phase = StrmPhase::Connect;
-    crate::stream_interface::stream_choose_redispatch(w, ev, sid);
-    true
+    crate::stream_interface::stream_choose_redispatch(w, ev, sid)?;
+    Ok(true)
 }
 
 /// A 401 (or 407) whose `WWW-Authenticate` (`Proxy-Authenticate`) starts with `NTLM` or
 /// `Nego` binds the server connection to the session: it becomes private and the session
 /// sticks to its server (`http_wait_for_response`).
-fn check_ntlm(w: &mut World, sid: StrmId) {
-    let s = &w.streams[sid];
-    let Some(rsp) = &s.txn.rsp else { return };
+fn check_ntlm(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live(sid)?;
+    let Some(rsp) = &s.txn.rsp else { return Ok(()) };
     let hdr: &[u8] = match rsp.status {
         401 => b"www-authenticate",
         407 => b"proxy-authenticate",
-        _ => return,
+        _ => return Ok(()),
     };
     let ntlm = rsp.values(hdr).any(|v| {
         let v = v.to_ascii_lowercase();
         v.starts_with(b"ntlm") || v.starts_with(b"nego")
     });
     let (Some(cid), sess) = (s.si[1].conn, s.sess) else {
-        return;
+        return Ok(());
     };
     if !ntlm {
-        return;
+        return Ok(());
     }
-    if let Some(se) = w.sessions.get_mut(sess) {
-        se.flags |= hrs_core::sess_fl::PREFER_LAST;
-    }
+    w.sessions.live_mut(sess)?.flags |= hrs_core::sess_fl::PREFER_LAST;
     w.conn_set_private(cid);
     w.session_add_conn(sess, cid);
+    Ok(())
 }
 
 /// Closes the client connection without a response and without a log line
 /// (`abort_keep_alive`): a later request on a keep-alive connection failed on the server
 /// side in a way the client may safely retry.
-fn abort_keep_alive(w: &mut World, ev: &mut Ev, sid: StrmId) {
-    let s = &mut w.streams[sid];
+fn abort_keep_alive(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
     s.flags |= sf::NO_LOG;
     s.txn.status = 0;
     s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
-    close_back(w, ev, sid);
-    abort_front(w, sid);
-    stream_end(w, ev, sid);
+    close_back(w, ev, sid)?;
+    abort_front(w, sid)?;
+    stream_end(w, ev, sid)
 }
 
 /// Response analysers: backend then frontend `http-response` rules, then
 /// `http-after-response` (`http_process_res_common`).
-fn http_process_res(w: &mut World, ev: &mut Ev, sid: StrmId) {
+fn http_process_res(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     // request-scoped variables end with the request analysis
-    w.streams[sid].vars_req.clear();
-    let (res, deny) = rules::res_rules(w, sid);
+    w.streams.live_mut(sid)?.vars_req.clear();
+    let (res, deny) = rules::res_rules(w, sid)?;
     match res {
         RuleResult::Continue => {}
         RuleResult::Reply { status, head, body } => {
-            let s = &mut w.streams[sid];
-            s.term.set(
+            w.streams.live_mut(sid)?.term.set(
                 if deny { Cause::PrxCond } else { Cause::Local },
                 Finst::Hdrs,
             );
             // the server response is replaced: the server connection cannot be reused
-            close_back(w, ev, sid);
-            local_reply(w, ev, sid, status, head, body, false);
-            return;
+            close_back(w, ev, sid)?;
+            return local_reply(w, ev, sid, status, head, body, false);
         }
         RuleResult::Error(status) => {
-            close_back(w, ev, sid);
-            local_error(w, ev, sid, status);
-            return;
+            close_back(w, ev, sid)?;
+            return local_error(w, ev, sid, status);
         }
     }
-    rules::after_res_rules(w, sid);
-    count_status(w, sid);
-    w.streams[sid].phase = StrmPhase::Forward;
-    w.streams[sid].exp = TICK_ETERNITY;
+    rules::after_res_rules(w, sid)?;
+    count_status(w, sid)?;
+    let s = w.streams.live_mut(sid)?;
+    s.phase = StrmPhase::Forward;
+    s.exp = TICK_ETERNITY;
+    Ok(())
 }
 
-fn count_status(w: &mut World, sid: StrmId) {
-    let s = &w.streams[sid];
+fn count_status(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live(sid)?;
     let status = s.txn.status;
     let class = match status {
         100..=199 => 0,
@@ -483,80 +474,83 @@ fn count_status(w: &mut World, sid: StrmId) {
     };
     let fe = s.fe;
     w.proxies[fe].counters.rsp[class] += 1;
+    Ok(())
 }
 
 /// Forwarding until the response was fully sent. Returns true when the stream ended.
-fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
+fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     let now = ev.now();
-    let s = &w.streams[sid];
+    let s = w.streams.live(sid)?;
+    let front = match s.si[0].conn {
+        Some(f) => Some(w.conns.live(f)?),
+        None => None,
+    };
     // a client that failed (a reset seen when the response was written) did not get it,
     // even if the mux formatted all of it
-    let front_err = s.si[0]
-        .conn
-        .and_then(|c| w.conns.get(c))
-        .is_none_or(|c| c.has(co_fl::ERROR))
-        || s.res.has(cf::SHUTW);
+    let front_err = front.is_none_or(|c| c.has(co_fl::ERROR)) || s.res.has(cf::SHUTW);
     if front_err {
-        w.streams[sid].term.set(Cause::CliClose, Finst::Data);
-        stream_end(w, ev, sid);
-        return true;
+        w.streams
+            .live_mut(sid)?
+            .term
+            .set(Cause::CliClose, Finst::Data);
+        stream_end(w, ev, sid)?;
+        return Ok(true);
     }
     if s.res.has(cf::DONE) {
         // the whole response went out; the request may still be arriving (answered early)
         if !s.req.has(cf::EOM) {
-            w.streams[sid].txn.flags |= tx::CLI_CLOSE;
+            w.streams.live_mut(sid)?.txn.flags |= tx::CLI_CLOSE;
         }
-        stream_end(w, ev, sid);
-        return true;
+        stream_end(w, ev, sid)?;
+        return Ok(true);
     }
-    let back = s.si[1].conn.and_then(|c| w.conns.get(c));
+    let back = match s.si[1].conn {
+        Some(b) => Some(w.conns.live(b)?),
+        None => None,
+    };
     let server_side = s.txn.flags & tx::LOCAL_REPLY == 0 && !s.res.has(cf::EOM);
     let back_failed =
         server_side && (back.is_none_or(|c| c.has(co_fl::ERROR)) || s.res.has(cf::SHUTR));
     let back_closed =
         server_side && back.is_some_and(|c| c.has(co_fl::SOCK_RD_SH) && c.ibuf.is_empty());
+    let client_side_pending = front.is_some_and(|c| c.out_pending() > 0);
+    let s = w.streams.live_mut(sid)?;
     if back_failed && !s.res.has(cf::HEAD_SENT) {
         // the response turned out invalid before anything reached the client: 502
-        w.streams[sid].term.set(Cause::SrvClose, Finst::Hdrs);
-        let s = &mut w.streams[sid];
+        s.term.set(Cause::SrvClose, Finst::Hdrs);
         s.txn.rsp = None;
         s.res.buf.clear();
         s.res.flags &= !cf::EOM;
-        local_error(w, ev, sid, 502);
-        return true;
+        local_error(w, ev, sid, 502)?;
+        return Ok(true);
     }
     if back_failed || (back_closed && s.res.has(cf::HEAD_SENT) && s.res.buf.is_empty()) {
         // the server aborted in the middle of the body: the client gets what was received,
         // then a close
-        w.streams[sid].term.set(Cause::SrvClose, Finst::Data);
-        w.streams[sid].txn.flags |= tx::CLI_CLOSE;
-        abort_front(w, sid);
-        stream_end(w, ev, sid);
-        return true;
+        s.term.set(Cause::SrvClose, Finst::Data);
+        s.txn.flags |= tx::CLI_CLOSE;
+        abort_front(w, sid)?;
+        stream_end(w, ev, sid)?;
+        return Ok(true);
     }
     if tick_is_expired(s.exp, now) {
-        let client_side = s.si[0]
-            .conn
-            .and_then(|c| w.conns.get(c))
-            .is_some_and(|c| c.out_pending() > 0);
-        let s = &mut w.streams[sid];
-        if client_side {
+        if client_side_pending {
             s.term.set(Cause::CliTo, Finst::Data);
         } else {
             s.term.set(Cause::SrvTo, Finst::Data);
         }
         s.txn.flags |= tx::CLI_CLOSE;
-        abort_front(w, sid);
-        stream_end(w, ev, sid);
-        return true;
+        abort_front(w, sid)?;
+        stream_end(w, ev, sid)?;
+        return Ok(true);
     }
-    false
+    Ok(false)
 }
 
 /// `mode tcp`: relay until both directions are finished. Returns true when the stream ended.
-fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
+fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     let now = ev.now();
-    let s = &w.streams[sid];
+    let s = w.streams.live_mut(sid)?;
     let both_done = s.req.has(cf::DONE) && s.res.has(cf::DONE);
     let err = s.req.has(cf::SHUTW) || s.res.has(cf::SHUTW);
     if both_done || err {
@@ -566,57 +560,66 @@ fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> bool {
             } else {
                 Cause::SrvClose
             };
-            w.streams[sid].term.set(cause, Finst::Data);
+            s.term.set(cause, Finst::Data);
         }
-        stream_end(w, ev, sid);
-        return true;
+        stream_end(w, ev, sid)?;
+        return Ok(true);
     }
     if tick_is_expired(s.exp, now) {
-        let s = &mut w.streams[sid];
         s.term.set(Cause::CliTo, Finst::Data);
-        stream_end(w, ev, sid);
-        return true;
+        stream_end(w, ev, sid)?;
+        return Ok(true);
     }
-    false
+    Ok(false)
 }
 
 /// The client went away before the request was complete. Nothing is answered, so the log
 /// shows no status (`-1`), as upstream's.
-fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) {
-    let s = &mut w.streams[sid];
+fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
     s.term.set(Cause::CliClose, finst);
     s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
-    abort_front(w, sid);
-    stream_end(w, ev, sid);
+    abort_front(w, sid)?;
+    stream_end(w, ev, sid)
 }
 
 /// Makes the front connection close without sending anything more.
-fn abort_front(w: &mut World, sid: StrmId) {
-    if let Some(c) = w.streams[sid].si[0].conn.and_then(|c| w.conns.get_mut(c)) {
-        if c.is_mux_h2() {
-            // HTTP/2: only this stream is reset, when it detaches unfinished
-            return;
-        }
-        if let Mux::H1(h1) = &mut c.mux {
-            h1.want_close = true;
-        }
-        c.flags |= co_fl::CLOSE_AFTER_SEND;
+fn abort_front(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let Some(front) = w.streams.live(sid)?.si[0].conn else {
+        return Ok(());
+    };
+    let c = w.conns.live_mut(front)?;
+    if c.is_mux_h2() {
+        // HTTP/2: only this stream is reset, when it detaches unfinished
+        return Ok(());
     }
+    if let Mux::H1(h1) = &mut c.mux {
+        h1.want_close = true;
+    }
+    c.flags |= co_fl::CLOSE_AFTER_SEND;
+    Ok(())
 }
 
 /// Closes the server connection of a stream now (its response is discarded).
-fn close_back(w: &mut World, ev: &mut Ev, sid: StrmId) {
-    if let Some(cid) = w.streams[sid].si[1].conn.take() {
-        crate::stream_interface::back_conn_drop(w, ev, sid, cid);
+fn close_back(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
+    s.si[1].state = SiState::Clo;
+    match s.si[1].conn.take() {
+        Some(cid) => crate::stream_interface::back_conn_drop(w, ev, sid, cid),
+        None => Ok(()),
     }
-    w.streams[sid].si[1].state = SiState::Clo;
 }
 
 /// Answers with the proxy's error page for `status` (`http_reply_and_close` with the
 /// default error message). As upstream 2.6, the client connection stays open for the next
 /// request when the request was complete (403, 502, 503, 504 pages carry no
 /// `connection: close`).
-pub(crate) fn local_error(w: &mut World, ev: &mut Ev, sid: StrmId, status: u16) {
+pub(crate) fn local_error(
+    w: &mut World,
+    ev: &mut Ev,
+    sid: StrmId,
+    status: u16,
+) -> Result<(), Stale> {
     let (head, body) = match hrs_sample::error_reply(status) {
         Some(r) => (r.head, r.body),
         None => (
@@ -624,13 +627,11 @@ pub(crate) fn local_error(w: &mut World, ev: &mut Ev, sid: StrmId, status: u16) 
             Vec::new(),
         ),
     };
-    {
-        let s = &mut w.streams[sid];
-        s.term.set(Cause::PrxCond, finst_of(s.phase));
-    }
-    close_back(w, ev, sid);
-    hrs_backend::backend::srv_release_slot(w, ev, sid);
-    local_reply(w, ev, sid, status, head, body, false);
+    let s = w.streams.live_mut(sid)?;
+    s.term.set(Cause::PrxCond, finst_of(s.phase));
+    close_back(w, ev, sid)?;
+    hrs_backend::backend::srv_release_slot(w, ev, sid)?;
+    local_reply(w, ev, sid, status, head, body, false)
 }
 
 fn finst_of(p: StrmPhase) -> Finst {
@@ -652,8 +653,8 @@ pub(crate) fn local_reply(
     head: HttpHead,
     body: Vec<u8>,
     close: bool,
-) {
-    let s = &mut w.streams[sid];
+) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
     if close || !s.req.has(cf::EOM) {
         s.txn.flags |= tx::CLI_CLOSE;
     }
@@ -675,25 +676,27 @@ pub(crate) fn local_reply(
     if s.si[1].state != SiState::Est {
         s.si[1].state = SiState::Clo;
     }
-    rules::after_res_rules(w, sid);
-    count_status(w, sid);
-    let s = &mut w.streams[sid];
+    rules::after_res_rules(w, sid)?;
+    count_status(w, sid)?;
+    let s = w.streams.live_mut(sid)?;
     s.phase = StrmPhase::Forward;
     s.exp = TICK_ETERNITY;
-    if let Some(c) = s.si[0].conn.and_then(|c| w.conns.get(c)) {
-        ev.wakeup(c.task, WakeReason::MSG);
+    if let Some(front) = s.si[0].conn {
+        ev.wakeup(w.conns.live(front)?.task, WakeReason::MSG);
     }
+    Ok(())
 }
 
 /// Wakes the connections that have work: the server side when the request has data to
 /// send or the response has room again, the client side when the response has data.
-fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) {
-    let s = &w.streams[sid];
+fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live(sid)?;
     let bufsize = w.global.bufsize;
     if s.phase == StrmPhase::Closed {
-        return;
+        return Ok(());
     }
-    if let Some(c) = s.si[1].conn.and_then(|c| w.conns.get(c)) {
+    if let Some(back) = s.si[1].conn {
+        let c = w.conns.live(back)?;
         if s.si[1].state == SiState::Est
             && (!s.req.buf.is_empty()
                 || !s.req.has(cf::HEAD_SENT)
@@ -703,7 +706,8 @@ fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) {
             ev.wakeup(c.task, WakeReason::MSG);
         }
     }
-    if let Some(c) = s.si[0].conn.and_then(|c| w.conns.get(c)) {
+    if let Some(front) = s.si[0].conn {
+        let c = w.conns.live(front)?;
         let rsp_ready = s.txn.rsp.is_some() && matches!(s.phase, StrmPhase::Forward);
         if (rsp_ready && (!s.res.buf.is_empty() || s.res.has(cf::EOM) || !s.res.has(cf::HEAD_SENT)))
             || s.req.buf.len() < bufsize
@@ -712,12 +716,13 @@ fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) {
             ev.wakeup(c.task, WakeReason::MSG);
         }
     }
+    Ok(())
 }
 
 /// Computes the stream's timeout for its phase and arms its task.
-fn set_timer(w: &mut World, ev: &mut Ev, sid: StrmId) {
+fn set_timer(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
-    let s = &mut w.streams[sid];
+    let s = w.streams.live_mut(sid)?;
     let fe = &w.proxies[s.fe].cfg.timeouts;
     let be = &w.proxies[s.be].cfg.timeouts;
     let active = s.req.has(cf::ACTIVITY) || s.res.has(cf::ACTIVITY);
@@ -747,77 +752,249 @@ fn set_timer(w: &mut World, ev: &mut Ev, sid: StrmId) {
     }
     let when = tick_first(s.exp, s.si[1].exp);
     ev.task_set_expire(s.task, when);
+    Ok(())
 }
 
 /// End of transaction (`http_end_txn` + `stream_free`): log, release the server slot,
 /// decide the fate of both connections, free the stream.
-pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) {
+pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
-    {
-        let s = &mut w.streams[sid];
-        s.phase = StrmPhase::Closed;
-        s.logs.t_close = elapsed(s.logs.start, now);
-    }
+    let s = w.streams.live_mut(sid)?;
+    s.phase = StrmPhase::Closed;
+    s.logs.t_close = elapsed(s.logs.start, now);
     // counters are released before logging, as upstream logs after `stream_free` began
-    hrs_backend::backend::srv_release_slot(w, ev, sid);
-    let s = &mut w.streams[sid];
-    if s.flags & sf::BE_ASSIGNED != 0 {
-        s.flags &= !sf::BE_ASSIGNED;
-        let be = s.be;
-        w.proxies[be].beconn = w.proxies[be].beconn.saturating_sub(1);
-    }
-    crate::log::stream_log(w, sid);
-    let s = &w.streams[sid];
-    let (front, back, sess, txflags, task) =
-        (s.si[0].conn, s.si[1].conn, s.sess, s.txn.flags, s.task);
+    hrs_backend::backend::srv_release_slot(w, ev, sid)?;
+    release_beconn(w, sid)?;
+    crate::log::stream_log(w, sid)?;
+    let s = w.streams.live(sid)?;
+    let (front, back, sess, txflags) = (s.si[0].conn, s.si[1].conn, s.sess, s.txn.flags);
     let tcp = w.proxies[s.be].cfg.mode == Mode::Tcp || w.proxies[s.fe].cfg.mode == Mode::Tcp;
     // the server side
-    if let Some(b) = back.filter(|&b| w.conns.get(b).is_some_and(|c| c.is_mux_h2())) {
-        let used = hrs_conn::mux_h2::h2_back_detach(&mut w.conns[b], sid);
-        if !hrs_backend::server::h2_conn_detached(w, ev, b, sess, used) {
-            crate::session::conn_release(w, ev, b);
-        } else {
-            // frames of the detach (a reset) go out
-            ev.wakeup(w.conns[b].task, WakeReason::MSG);
-        }
-    } else if let Some(b) = back {
-        let keep = match w.conns.get_mut(b) {
-            Some(c) if !tcp => {
-                let ok = h1_back_detach(c);
-                ok && txflags & (tx::NO_REUSE | tx::SRV_CLOSE) == 0
+    if let Some(b) = back {
+        let c = w.conns.live_mut(b)?;
+        if c.is_mux_h2() {
+            let used = hrs_conn::mux_h2::h2_back_detach(c, sid);
+            if hrs_backend::server::h2_conn_detached(w, ev, b, sess, used)? {
+                // frames of the detach (a reset) go out
+                ev.wakeup(w.conns.live(b)?.task, WakeReason::MSG);
+            } else {
+                crate::session::conn_release(w, ev, b)?;
             }
-            Some(c) => {
+        } else {
+            let keep = if tcp {
                 c.strm = None;
                 false
+            } else {
+                h1_back_detach(c) && txflags & (tx::NO_REUSE | tx::SRV_CLOSE) == 0
+            };
+            let kept = keep && hrs_backend::server::conn_detach_idle(w, ev, b, sess)?;
+            if !kept {
+                crate::session::conn_release(w, ev, b)?;
             }
-            None => false,
-        };
-        let kept = keep && hrs_backend::server::conn_detach_idle(w, ev, b, sess);
-        if !kept && w.conns.contains(b) {
-            crate::session::conn_release(w, ev, b);
         }
     }
     // the client side
     if let Some(f) = front {
-        if let Some(c) = w.conns.get_mut(f) {
-            if c.is_mux_h2() {
-                hrs_conn::mux_h2::h2_front_detach(c, sid);
-            } else if tcp {
-                c.strm = None;
+        let c = w.conns.live_mut(f)?;
+        if c.is_mux_h2() {
+            hrs_conn::mux_h2::h2_front_detach(c, sid);
+        } else if tcp {
+            c.strm = None;
+            c.flags |= co_fl::CLOSE_AFTER_SEND;
+        } else {
+            let close = h1_front_detach(c) || txflags & tx::CLI_CLOSE != 0;
+            if close {
                 c.flags |= co_fl::CLOSE_AFTER_SEND;
-            } else {
-                let close = h1_front_detach(c) || txflags & tx::CLI_CLOSE != 0;
-                if close {
-                    c.flags |= co_fl::CLOSE_AFTER_SEND;
-                    if let Mux::H1(h1) = &mut c.mux {
-                        h1.rx = hrs_core::H1Rx::Closed;
-                    }
+                if let Mux::H1(h1) = &mut c.mux {
+                    h1.rx = hrs_core::H1Rx::Closed;
                 }
-                c.expire = TICK_ETERNITY;
             }
-            ev.wakeup(c.task, WakeReason::MSG);
+            c.expire = TICK_ETERNITY;
+        }
+        ev.wakeup(c.task, WakeReason::MSG);
+    }
+    stream_free(w, ev, sid);
+    Ok(())
+}
+
+/// Takes stream `sid` out of its backend's `beconn`, once.
+fn release_beconn(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live_mut(sid)?;
+    if s.flags & sf::BE_ASSIGNED != 0 {
+        s.flags &= !sf::BE_ASSIGNED;
+        let be = &mut w.proxies[s.be];
+        be.beconn = be.beconn.saturating_sub(1);
+    }
+    Ok(())
+}
+
+/// Frees the stream and its task (`stream_free`); its connections were detached.
+fn stream_free(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    if let Some(s) = w.streams.remove(sid) {
+        ev.task_free(s.task);
+    }
+}
+
+/// Ends stream `sid` after a lifecycle bug met while processing it (a [`Stale`] handle,
+/// already reported by `bug_on!`, which panics in debug builds): the stream alone pays.
+/// HAProxy's internal errors (`SF_ERR_INTERNAL`): termination `I` in the phase reached,
+/// `internal_errors` (`eint`) counted on the frontend, backend and server, a 500 to an
+/// HTTP/1 client that got no response head yet, then its connection closes; an HTTP/2
+/// client sees this stream reset; the server connection is closed. Every handle is checked
+/// here (the state may be half-changed): what is not live is skipped.
+pub fn stream_kill_internal(w: &mut World, ev: &mut Ev, sid: StrmId) {
+    let Some(s) = w.streams.get_mut(sid) else {
+        return;
+    };
+    let (fe, be, srv) = (s.fe, s.be, s.srv);
+    s.term.set(Cause::Internal, finst_of(s.phase));
+    s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
+    s.si[1].state = SiState::Clo;
+    let (front, back) = (s.si[0].conn.take(), s.si[1].conn.take());
+    let head_sent = s.res.has(cf::HEAD_SENT);
+    if s.txn.status == 0 || !head_sent {
+        s.txn.status = 500;
+    }
+    w.proxies[fe].counters.internal_errors += 1;
+    if be != fe {
+        w.proxies[be].counters.internal_errors += 1;
+    }
+    if let Some(sv) = srv.and_then(|i| w.servers.get_mut(i)) {
+        sv.counters.internal_errors += 1;
+    }
+    let _ = hrs_backend::backend::srv_release_slot(w, ev, sid);
+    let _ = release_beconn(w, sid);
+    let _ = crate::log::stream_log(w, sid);
+    if let Some((b, c)) = back.and_then(|b| Some((b, w.conns.get_mut(b)?))) {
+        let release = if c.is_mux_h2() {
+            hrs_conn::mux_h2::h2_back_detach(c, sid) == 0
+        } else {
+            c.strm = None;
+            true
+        };
+        c.flags |= co_fl::ERROR;
+        ev.wakeup(c.task, WakeReason::MSG);
+        if release {
+            let _ = crate::session::conn_release(w, ev, b);
         }
     }
-    ev.task_free(task);
-    w.streams.remove(sid);
+    if let Some(c) = front.and_then(|f| w.conns.get_mut(f)) {
+        if c.is_mux_h2() {
+            hrs_conn::mux_h2::h2_front_detach(c, sid);
+        } else {
+            c.strm = None;
+            if let Mux::H1(h1) = &mut c.mux {
+                h1.rx = hrs_core::H1Rx::Closed;
+                h1.want_close = true;
+            }
+            if !head_sent {
+                c.obuf.extend_from_slice(hrs_http::errors::error_page(500));
+            }
+            c.flags |= co_fl::CLOSE_AFTER_SEND;
+            c.expire = TICK_ETERNITY;
+        }
+        ev.wakeup(c.task, WakeReason::MSG);
+    }
+    stream_free(w, ev, sid);
+}
+
+#[cfg(test)]
+mod add_forwardfor_tests {
+    //! `add_forwardfor` against what haproxy 2.6.12 sends (checked by hand with a
+    //! dual-stack `bind :::port` listener and an echo server).
+    use super::add_forwardfor;
+    use hrs_cfg::model::{Cap, Proxy};
+    use hrs_cfg::net::Net;
+    use hrs_http::{HttpHead, Version};
+
+    fn px(cap: Cap, header: Option<&str>, except: Option<&str>, if_none: bool) -> Proxy {
+        let mut p = Proxy::preset("p", cap);
+        p.options.forwardfor = true;
+        p.fwdfor.header = header.map(str::to_string);
+        p.fwdfor.except = except.map(|n| Net::parse(n, false).unwrap());
+        p.fwdfor.if_none = if_none;
+        p
+    }
+
+    /// The header lines the request ends with.
+    fn run(fe: &Proxy, be: &Proxy, src: &str, pre: &[(&str, &str)]) -> Vec<String> {
+        let mut h = HttpHead::request(b"GET", b"/", Version::Http11, 64);
+        for (n, v) in pre {
+            h.add_header(n.as_bytes(), v.as_bytes());
+        }
+        add_forwardfor(fe, be, Some(&mut h), Some(src.parse().unwrap()));
+        h.headers()
+            .map(|(n, v)| {
+                format!(
+                    "{}: {}",
+                    String::from_utf8_lossy(n),
+                    String::from_utf8_lossy(v)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn except_compares_same_family_only() {
+        let fe = px(Cap::FE, None, Some("127.0.0.0/8"), false);
+        let mut be = Proxy::preset("be", Cap::BE);
+        be.options.forwardfor = false;
+        assert!(run(&fe, &be, "127.0.0.1:5000", &[]).is_empty());
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:5000", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        // a v4 client of a dual-stack listener is not in an IPv4 network, and is written
+        // in its IPv6 form
+        assert_eq!(
+            run(&fe, &be, "[::ffff:127.0.0.1]:5000", &[]),
+            ["x-forwarded-for: ::ffff:127.0.0.1"]
+        );
+        let fe6 = px(Cap::FE, None, Some("::ffff:127.0.0.0/104"), false);
+        assert!(run(&fe6, &be, "[::ffff:127.0.0.1]:5000", &[]).is_empty());
+        assert_eq!(
+            run(&fe6, &be, "127.0.0.1:5000", &[]),
+            ["x-forwarded-for: 127.0.0.1"]
+        );
+        // the backend's except counts too
+        let fe = px(Cap::FE, None, None, false);
+        let be = px(Cap::BE, None, Some("10.0.0.0/8"), false);
+        assert!(run(&fe, &be, "10.1.2.3:1", &[]).is_empty());
+    }
+
+    #[test]
+    fn header_name_is_the_backends_when_it_enables_the_option() {
+        let fe = px(Cap::FE, Some("x-fe"), None, false);
+        let be = px(Cap::BE, None, None, false);
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        let be = px(Cap::BE, Some("x-be"), None, false);
+        assert_eq!(run(&fe, &be, "10.0.0.1:1", &[]), ["x-be: 10.0.0.1"]);
+        let mut off = Proxy::preset("be", Cap::BE);
+        off.options.forwardfor = false;
+        assert_eq!(run(&fe, &off, "10.0.0.1:1", &[]), ["x-fe: 10.0.0.1"]);
+    }
+
+    #[test]
+    fn if_none_needs_every_side() {
+        let fe = px(Cap::FE, None, None, true);
+        let mut be = Proxy::preset("be", Cap::BE);
+        be.options.forwardfor = false;
+        let pre = [("x-forwarded-for", "1.1.1.1")];
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &pre),
+            ["x-forwarded-for: 1.1.1.1"]
+        );
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        let be = px(Cap::BE, None, None, false);
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &pre),
+            ["x-forwarded-for: 1.1.1.1", "x-forwarded-for: 10.0.0.1"]
+        );
+    }
 }

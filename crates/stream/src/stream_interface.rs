@@ -12,6 +12,7 @@ use hrs_cfg::model::{Balance, RetryOn};
 use hrs_core::{co_fl, sf, Cause, Ev, Finst, SiState, StrmId, World};
 use hrs_ev::ticks::{tick_add, tick_add_ifset, tick_is_expired};
 use hrs_ev::TICK_ETERNITY;
+use hrs_list::Stale;
 
 /// What the server side needs from the stream after a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,10 +30,13 @@ pub enum SiOutcome {
 }
 
 /// Advances `si[1]` of stream `sid` as far as possible.
-pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
+///
+/// # Errors
+/// [`Stale`]: the stream or a connection it holds is not live (a lifecycle bug).
+pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome, Stale> {
     for _ in 0..16 {
         let now = ev.now();
-        let s = &mut w.streams[sid];
+        let s = w.streams.live_mut(sid)?;
         let be = s.be;
         match s.si[1].state {
             SiState::Ini => {
@@ -44,19 +48,19 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                     s.si[1].state = SiState::Ass;
                     continue;
                 }
-                match assign_server(w, sid) {
-                    SrvStatus::Ok => w.streams[sid].si[1].state = SiState::Ass,
+                match assign_server(w, sid)? {
+                    SrvStatus::Ok => w.streams.live_mut(sid)?.si[1].state = SiState::Ass,
                     SrvStatus::NoSrv => {
-                        let s = &mut w.streams[sid];
+                        let s = w.streams.live_mut(sid)?;
                         s.term.set(Cause::SrvClose, Finst::Conn);
                         s.si[1].state = SiState::Clo;
                         w.proxies[be].counters.failed_conns += 1;
-                        return SiOutcome::Error(503);
+                        return Ok(SiOutcome::Error(503));
                     }
                     SrvStatus::Queued => {
                         let t = &w.proxies[be].cfg.timeouts;
                         let tmo = t.queue.or(t.connect);
-                        let s = &mut w.streams[sid];
+                        let s = w.streams.live_mut(sid)?;
                         s.si[1].state = SiState::Que;
                         s.si[1].exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add_ifset(now, ms));
                         s.logs.t_queue = -1;
@@ -73,25 +77,25 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                 if tick_is_expired(s.si[1].exp, now) {
                     s.si[1].state = SiState::Clo;
                     s.term.set(Cause::SrvTo, Finst::Queue);
-                    srv_release_slot(w, ev, sid);
-                    return SiOutcome::Error(503);
+                    srv_release_slot(w, ev, sid)?;
+                    return Ok(SiOutcome::Error(503));
                 }
-                return SiOutcome::Wait;
+                return Ok(SiOutcome::Wait);
             }
             SiState::Ass => {
                 if s.logs.t_queue < 0 {
                     s.logs.t_queue = elapsed(s.logs.start, now);
                 }
-                match connect_server(w, ev, sid) {
+                match connect_server(w, ev, sid)? {
                     ConnStatus::Ok => {
-                        let s = &mut w.streams[sid];
+                        let s = w.streams.live_mut(sid)?;
                         if s.si[1].state == SiState::Con {
                             let tmo = w.proxies[be].cfg.timeouts.connect;
                             s.si[1].exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add(now, ms));
                         }
                     }
                     ConnStatus::Failed => {
-                        w.streams[sid].si[1].state = SiState::Cer;
+                        w.streams.live_mut(sid)?.si[1].state = SiState::Cer;
                     }
                 }
             }
@@ -100,7 +104,7 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                     s.si[1].state = SiState::Cer;
                     continue;
                 };
-                let c = &w.conns[cid];
+                let c = w.conns.live(cid)?;
                 if c.has(co_fl::ERROR) {
                     s.si[1].state = SiState::Cer;
                     continue;
@@ -115,14 +119,14 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                     s.flags |= FL_CONN_TIMEOUT;
                     continue;
                 }
-                return SiOutcome::Wait;
+                return Ok(SiOutcome::Wait);
             }
             SiState::Cer => {
                 // close the failed connection, count, decide to retry
                 if let Some(cid) = s.si[1].conn.take() {
-                    back_conn_drop(w, ev, sid, cid);
+                    back_conn_drop(w, ev, sid, cid)?;
                 }
-                let s = &mut w.streams[sid];
+                let s = w.streams.live_mut(sid)?;
                 let timed_out = s.flags & FL_CONN_TIMEOUT != 0;
                 s.flags &= !FL_CONN_TIMEOUT;
                 if let Some(srv) = s.srv {
@@ -130,7 +134,6 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                 }
                 w.proxies[be].counters.failed_conns += 1;
                 let conn_failure_retried = w.proxies[be].cfg.retry_on.has(RetryOn::CONN_FAILED);
-                let s = &mut w.streams[sid];
                 if s.si[1].conn_retries == 0 || !conn_failure_retried {
                     // a failed reused connection, or a timeout on a later request, closes
                     // the client connection without a response so that it retries
@@ -146,23 +149,23 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                         Finst::Conn,
                     );
                     s.si[1].state = SiState::Clo;
-                    srv_release_slot(w, ev, sid);
-                    return if silent {
+                    srv_release_slot(w, ev, sid)?;
+                    return Ok(if silent {
                         SiOutcome::Abort
                     } else {
                         SiOutcome::Error(503)
-                    };
+                    });
                 }
                 s.si[1].conn_retries -= 1;
                 s.si[1].retries_done += 1;
                 let reused = s.flags & sf::SRV_REUSED != 0;
-                stream_choose_redispatch(w, ev, sid);
+                stream_choose_redispatch(w, ev, sid)?;
                 // turn-around delay when retrying the same server (or when a new pick could
                 // well be the same one), never after a reused connection failed
                 let px = &w.proxies[be];
                 let rr = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
                 let few = active_servers(w, be) <= 1;
-                let s = &mut w.streams[sid];
+                let s = w.streams.live_mut(sid)?;
                 let wait = !timed_out && !reused && (s.si[1].state == SiState::Ass || !rr || few);
                 if wait {
                     let delay = px.cfg.timeouts.connect.map_or(1000, |c| c.min(1000));
@@ -178,7 +181,7 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
             }
             SiState::Tar => {
                 if !tick_is_expired(s.si[1].exp, now) {
-                    return SiOutcome::Wait;
+                    return Ok(SiOutcome::Wait);
                 }
                 s.si[1].exp = TICK_ETERNITY;
                 s.si[1].state = if s.flags & FL_TAR_ASS != 0 {
@@ -192,12 +195,12 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
                 if s.logs.t_connect < 0 {
                     s.logs.t_connect = elapsed(s.logs.start, now);
                 }
-                return SiOutcome::Established;
+                return Ok(SiOutcome::Established);
             }
-            SiState::Dis | SiState::Clo => return SiOutcome::Wait,
+            SiState::Dis | SiState::Clo => return Ok(SiOutcome::Wait),
         }
     }
-    SiOutcome::Wait
+    Ok(SiOutcome::Wait)
 }
 
 /// Decides whether a retry goes to another server (`stream_choose_redispatch`): with
@@ -206,8 +209,12 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> SiOutcome {
 /// active servers. A redispatch releases the server slot
 /// and goes back to `REQ` (counted by `assign_server`); otherwise the retry on the same
 /// server is counted and `si[1]` goes back to `ASS`.
-pub(crate) fn stream_choose_redispatch(w: &mut World, ev: &mut Ev, sid: StrmId) {
-    let s = &w.streams[sid];
+pub(crate) fn stream_choose_redispatch(
+    w: &mut World,
+    ev: &mut Ev,
+    sid: StrmId,
+) -> Result<(), Stale> {
+    let s = w.streams.live(sid)?;
     let be = s.be;
     let px = &w.proxies[be];
     let srv_down = s.srv.is_some_and(|i| !w.servers[i].up);
@@ -216,19 +223,20 @@ pub(crate) fn stream_choose_redispatch(w: &mut World, ev: &mut Ev, sid: StrmId) 
         && px.cfg.options.redispatch
         && (srv_down || s.si[1].conn_retries == 0 || (rr_kind && active_servers(w, be) > 1));
     if redispatch {
-        srv_release_slot(w, ev, sid);
-        let s = &mut w.streams[sid];
+        srv_release_slot(w, ev, sid)?;
+        let s = w.streams.live_mut(sid)?;
         s.flags &= !sf::ASSIGNED;
         s.flags |= sf::REDISP_PENDING;
         s.si[1].state = SiState::Req;
     } else {
-        let s = &mut w.streams[sid];
+        let s = w.streams.live_mut(sid)?;
         s.si[1].state = SiState::Ass;
         if let Some(srv) = s.srv {
             w.servers[srv].counters.retries += 1;
         }
         w.proxies[be].counters.retries += 1;
     }
+    Ok(())
 }
 
 /// Usable, non-backup servers of backend `be` with a weight (`srv_act`).
@@ -256,18 +264,24 @@ pub(crate) fn elapsed(start: hrs_ev::Tick, now: hrs_ev::Tick) -> i64 {
 /// Detaches stream `sid` from its server connection `cid` and closes the connection
 /// (failed connect, response discarded), unless it is a multiplexed connection other
 /// streams still use: then only this stream is reset.
-pub(crate) fn back_conn_drop(w: &mut World, ev: &mut Ev, sid: StrmId, cid: hrs_core::ConnId) {
-    let Some(c) = w.conns.get_mut(cid) else {
-        return;
-    };
+///
+/// # Errors
+/// [`Stale`]: `cid` is not live.
+pub(crate) fn back_conn_drop(
+    w: &mut World,
+    ev: &mut Ev,
+    sid: StrmId,
+    cid: hrs_core::ConnId,
+) -> Result<(), Stale> {
+    let c = w.conns.live_mut(cid)?;
     if c.is_mux_h2() {
         let used = hrs_conn::mux_h2::h2_back_detach(c, sid);
         if used > 0 {
             ev.wakeup(c.task, hrs_ev::WakeReason::MSG);
-            return;
+            return Ok(());
         }
     } else {
         c.strm = None;
     }
-    crate::session::conn_release(w, ev, cid);
+    crate::session::conn_release(w, ev, cid)
 }

@@ -42,6 +42,7 @@ pub fn parse_cfg(text: &str) -> hrs_cfg::Config {
     let ctx = hrs_cfg::ParseCtx {
         features: "",
         version: "2.6.0",
+        acl_kws: &hrs_sample::SampleKeywords,
     };
     let (cfg, d) = hrs_cfg::parse_files(std::slice::from_ref(&path), &ctx);
     let _ = std::fs::remove_file(&path);
@@ -153,7 +154,7 @@ impl T {
     /// Plays the poller then runs the mux of `cid` once.
     pub fn io(&mut self, cid: ConnId) -> H1Outcome {
         script::raise_edges(&self.w, &mut self.ev);
-        h1_io_cb(&mut self.w, &mut self.ev, cid)
+        h1_io_cb(&mut self.w, &mut self.ev, cid).expect("no stale handle")
     }
 
     /// The stream attached to `cid`.

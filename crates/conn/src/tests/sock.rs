@@ -259,7 +259,7 @@ fn a_server_connection_not_closed_by_the_server_closes_with_a_reset() {
     conn_check_connect(&mut t.w.conns[a], &mut t.ev);
     let pa = t.opened.borrow()[0].clone();
     let fds = t.ev.nb_fds();
-    conn_free(&mut t.w, &mut t.ev, a);
+    conn_free(&mut t.w, &mut t.ev, a).expect("live");
     assert!(pa.closed() && pa.linger0(), "closed with a reset");
     assert_eq!(t.ev.nb_fds(), fds - 1, "its fd entry is gone");
     // the server closed first: a normal close
@@ -271,13 +271,13 @@ fn a_server_connection_not_closed_by_the_server_closes_with_a_reset() {
     poll(&mut t);
     conn_recv(&mut t.w.conns[b], &mut t.ev, 100);
     assert!(t.has(b, co_fl::SOCK_RD_SH));
-    conn_free(&mut t.w, &mut t.ev, b);
+    conn_free(&mut t.w, &mut t.ev, b).expect("live");
     assert!(pb.closed() && !pb.linger0());
     // never connected: nothing to reset
     t.plans.borrow_mut().push(Connect::Pending);
     let d = crate::conn_new_back(&mut t.w, &mut t.ev, addr, 0, Mux::H1(H1c::default())).unwrap();
     let pd = t.opened.borrow()[2].clone();
-    conn_free(&mut t.w, &mut t.ev, d);
+    conn_free(&mut t.w, &mut t.ev, d).expect("live");
     assert!(pd.closed() && !pd.linger0());
 }
 
@@ -293,7 +293,7 @@ fn freeing_a_client_connection_counts_it_out_without_reset() {
     );
     assert_eq!((t.w.global.curr_conn, t.w.proxies[0].feconn), (1, 1));
     let task = t.w.conns[cid].task;
-    conn_free(&mut t.w, &mut t.ev, cid);
+    conn_free(&mut t.w, &mut t.ev, cid).expect("live");
     assert_eq!((t.w.global.curr_conn, t.w.proxies[0].feconn), (0, 0));
     assert!(p.closed() && !p.linger0());
     assert!(!t.ev.task_exists(task));

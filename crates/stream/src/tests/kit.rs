@@ -103,6 +103,7 @@ pub fn parse_cfg(text: &str) -> hrs_cfg::Config {
     let ctx = hrs_cfg::ParseCtx {
         features: "",
         version: "2.6.0",
+        acl_kws: &hrs_sample::SampleKeywords,
     };
     let (cfg, diags) = hrs_cfg::parse_files(std::slice::from_ref(&path), &ctx);
     let _ = std::fs::remove_file(&path);
