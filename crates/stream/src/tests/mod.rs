@@ -14,4 +14,5 @@ mod forwardfor;
 mod idle;
 mod logs;
 mod retries;
+mod stale;
 mod term;
