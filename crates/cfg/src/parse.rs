@@ -1440,7 +1440,7 @@ impl<'a> Reader<'a> {
         let mut b = Bind {
             addr: la,
             name: None,
-            proto_h2: false,
+            proto: BindProto::Default,
             loc: loc.clone(),
         };
         let mut i = 2;
@@ -1458,7 +1458,13 @@ impl<'a> Reader<'a> {
                 }
                 "proto" => {
                     match find_mux_proto(v) {
-                        Some(m) => b.proto_h2 = m.mux == "H2",
+                        Some(m) => {
+                            b.proto = if m.mux == "H2" {
+                                BindProto::H2
+                            } else {
+                                BindProto::H1
+                            }
+                        }
                         None => {
                             self.d.alert_at(
                                 loc,

@@ -194,7 +194,7 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale
             if c.strm.is_some() || c.ibuf.is_empty() || c.flags & co_fl::CLOSE_AFTER_SEND != 0 {
                 return Ok(false);
             }
-            if h1.req_count == 0 {
+            if h1.req_count == 0 && !h1.no_upg {
                 // the HTTP/2 preface on an HTTP/1 listener: the connection upgrades
                 let pre = crate::mux_h2::H2_PREFACE;
                 let n = c.ibuf.len().min(pre.len());
