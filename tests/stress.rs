@@ -46,7 +46,9 @@
 //!   section); the final requests are logged over UDP; and a storm of 10 s or more must
 //!   have exercised retries, redispatches, reused server connections, queued streams,
 //!   client and server aborts or timeouts, and replies of the proxy (`show stat` counters,
-//!   the termination states and `Tw` of the logs).
+//!   the termination states and `Tw` of the logs). Last, a soft stop under load: SIGUSR1
+//!   while clients run again; the proxy must exit with status 0, without a panic, soon
+//!   after the last client left.
 //!
 //! Every randomly chosen action is written to a journal (`+seconds who: what`, where `who`
 //! is `c<client>.<script>.<step>`, a server connection `srv c1#12`, `operator` or
@@ -2126,6 +2128,8 @@ fn run_steps(env: &Env, who: &str, addr: SocketAddr, steps: Vec<Step>) {
         Err(e) => {
             j.rec(who, format!("connect failed: {e}"));
             tally(&env.tally, "connect failed");
+            // (refused at once after a soft stop: do not spin)
+            thread::sleep(Duration::from_millis(20));
             return;
         }
     };
@@ -2175,6 +2179,8 @@ fn run_h2(env: &Env, who: &str, steps: Vec<H2Step>) {
         Err(e) => {
             j.rec(who, format!("connect failed: {e}"));
             tally(&env.tally, "connect failed");
+            // (refused at once after a soft stop: do not spin)
+            thread::sleep(Duration::from_millis(20));
             return;
         }
     };
@@ -2930,6 +2936,66 @@ fn check_exercised(proxy: &Proxy, f: &Failure, p: &Params) {
     }
 }
 
+/// Soft stop under load: clients run again for 3 s (scripts numbered from 100001, the
+/// servers chaotic again); after 1 s the proxy gets SIGUSR1 (it closes its listeners and
+/// idle connections, and stops once no stream is left). Once the clients are gone it must
+/// have exited with status 0, without a panic, within [`DRAIN_LIMIT`].
+fn check_soft_stop(p: &Params, env: &Arc<Env>, proxy: &Proxy, f: &Failure, ctx: &SrvCtx) {
+    ctx.calm.store(false, Ordering::Relaxed);
+    f.stop.store(false, Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let workers: Vec<JoinHandle<()>> = (0..p.clients)
+        .map(|t| {
+            let env = env.clone();
+            let stop = f.stop.clone();
+            thread::spawn(move || {
+                let mut n = 100_000;
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    n += 1;
+                    run_script(&env, t, n);
+                }
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_secs(1));
+    let pid = proxy.child.lock().unwrap().id();
+    f.journal.rec("monitor", "SIGUSR1 (soft stop)");
+    // SAFETY: plain kill(2) to our child.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGUSR1) };
+    while workers.iter().any(|w| !w.is_finished()) {
+        thread::sleep(Duration::from_millis(50));
+        if proxy.printed_panic() {
+            f.fail("haproxy-rs panicked");
+        }
+    }
+    for w in workers {
+        if w.join().is_err() {
+            f.fail("a client thread panicked");
+        }
+    }
+    let gone = Instant::now();
+    loop {
+        if proxy.printed_panic() {
+            f.fail("haproxy-rs panicked");
+        }
+        let status = proxy.child.lock().unwrap().try_wait();
+        match status {
+            Ok(Some(st)) if st.success() => {
+                let what = format!("soft stop: {st} {:?} after the clients", gone.elapsed());
+                f.journal.rec("monitor", &what);
+                print_now(&format!("stress: {what}"));
+                return;
+            }
+            Ok(Some(st)) => f.fail(&format!("after SIGUSR1 haproxy-rs exited with {st}")),
+            Ok(None) if gone.elapsed() > DRAIN_LIMIT => f.fail(&format!(
+                "after SIGUSR1 haproxy-rs still runs {DRAIN_LIMIT:?} after the last client left"
+            )),
+            Ok(None) => thread::sleep(Duration::from_millis(50)),
+            Err(e) => f.fail(&format!("cannot wait for haproxy-rs: {e}")),
+        }
+    }
+}
+
 #[test]
 fn stress() {
     let p = params();
@@ -3005,6 +3071,11 @@ fn stress() {
              if {{ status 418 }}` (journal: {})",
             journal_file().display()
         ));
+    }
+    drop(t);
+    if p.only.is_none() {
+        check_soft_stop(&p, &env, &proxy, &f, &ctx);
+        f.save();
     }
     if knob_on("HRS_STRESS_VERBOSE") {
         print_now(&journal.all());
