@@ -8,9 +8,10 @@
 //! `http-after-response`), a `mode tcp` listen section and a `mode tcp` frontend/backend
 //! pair; HTTP backends with every `http-reuse` mode, `retries`, `option redispatch`,
 //! `retry-on all-retryable-errors`, `option http-server-close`, `option
-//! http-buffer-request`, server `maxconn` and `timeout queue` (queues), two with `proto h2`
-//! servers (`max-reuse`); `max-session-srv-conns`; timeouts of 150 to 300 ms; a stats
-//! socket; `log` to a UDP socket read here. The configuration is checked with `haproxy-rs
+//! http-buffer-request`, `option prefer-last-server`, server `maxconn` and `timeout queue`
+//! (queues), a `backup` server, `pool-purge-delay`, `pool-max-conn`, two backends with
+//! `proto h2` servers (`max-reuse`); `max-session-srv-conns`, a frontend `maxconn`;
+//! timeouts of 150 to 400 ms; a stats socket; `log` to a UDP socket read here. The configuration is checked with `haproxy-rs
 //! -c` and with upstream's `haproxy -c` (`common::upstream`).
 //!
 //! - **Servers** (threads here, on 127.0.0.1 port 0), each choosing per connection from
@@ -144,6 +145,7 @@ listen li_tcp
     mode tcp
     option tcplog
     bind "fd@@LI_TCP@"
+    timeout tunnel 400ms
     option redispatch
     server t1 @T1@ maxconn 2
     server t2 @T2@
@@ -153,6 +155,7 @@ frontend fe_tcp
     mode tcp
     option tcplog
     bind "fd@@FE_TCP@"
+    maxconn 3
     default_backend be_tcp
 backend be_never
     http-reuse never
@@ -166,9 +169,10 @@ backend be_never
 backend be_safe
     http-reuse safe
     balance leastconn
-    server c1 @C1@
-    server c2 @C2@ maxconn 3
+    server c1 @C1@ pool-purge-delay 500ms
+    server c2 @C2@ maxconn 3 pool-max-conn 2
     server c3 @C3@
+    server c3b @C3@ backup
 backend be_aggr
     http-reuse aggressive
     option http-buffer-request
@@ -179,6 +183,8 @@ backend be_always
     http-reuse always
     balance static-rr
     option redispatch
+    option prefer-last-server
+    max-keep-alive-queue 1
     server c1 @C1@
     server c3 @C3@ maxconn 1
     server bh @BH@
@@ -2358,6 +2364,7 @@ const OPERATED: &[&str] = &[
     "be_safe/c1",
     "be_safe/c2",
     "be_safe/c3",
+    "be_safe/c3b",
     "be_aggr/c2",
     "be_aggr/c3",
     "be_always/c1",
