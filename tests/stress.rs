@@ -22,7 +22,8 @@
 //!   `timeout server`, dripping, with a big body, a 503 (retried), a 418 (denied by
 //!   `http-response deny`), early (before reading the body), not at all (close, reset),
 //!   partially (head only, half a body, then close or reset), or with garbage; two chaotic
-//!   HTTP/2 servers (the same in HTTP/2 terms, plus RST_STREAM and GOAWAY); a well-behaved
+//!   HTTP/2 servers (the same in HTTP/2 terms, plus RST_STREAM, GOAWAY, flow control
+//!   withheld, small windows and a concurrency limit of 1 or 2 streams); a well-behaved
 //!   HTTP server (`be_good`); two chaotic TCP servers (echo, close, reset, garbage, stall,
 //!   big output, half-close); a "blackhole" port (a full backlog: connects time out) and a
 //!   refused port (bound, not listening).
@@ -261,6 +262,7 @@ const BEHAVIOURS: &[(&str, usize)] = &[
     ("early", 3),
     ("refuse", 2),
     ("goaway", 2),
+    ("stingy", 2),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -1139,7 +1141,19 @@ fn chaos_h2(s: TcpStream, who: String, mut rng: Rng, ctx: &SrvCtx) {
         return;
     }
     c.buf.drain(..h2::PREFACE.len());
-    if !c.send(&h2::settings(&[])) {
+    // small windows make the proxy wait for flow control; a concurrency limit makes its
+    // streams wait to open on this connection
+    let settings = match rng.below(100) {
+        _ if calm() => vec![],
+        0..=19 => vec![(
+            h2::SETTINGS_INITIAL_WINDOW_SIZE,
+            rng.range(100, 2000) as u32,
+        )],
+        20..=39 => vec![(h2::SETTINGS_MAX_CONCURRENT_STREAMS, rng.range(1, 2) as u32)],
+        _ => vec![],
+    };
+    j.rec(&who, format!("settings {settings:?}"));
+    if !c.send(&h2::settings(&settings)) {
         return;
     }
     // requests in progress: stream -> (method, path)
@@ -1175,7 +1189,11 @@ fn chaos_h2(s: TcpStream, who: String, mut rng: Rng, ctx: &SrvCtx) {
                 reqs.remove(&f.stream);
             }
             h2::DATA => {
-                if !f.payload.is_empty() {
+                // `stingy` requests get no flow control back: the proxy's sender stalls
+                let stingy = reqs
+                    .get(&f.stream)
+                    .is_some_and(|(_, path)| path.split('/').nth(2) == Some("stingy"));
+                if !f.payload.is_empty() && (!stingy || calm()) {
                     let n = f.payload.len() as u32;
                     let mut wu = h2::window_update(0, n);
                     if !f.end_stream {
