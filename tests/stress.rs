@@ -85,7 +85,7 @@
 //!   `fe_tcp` is exercised only for what it does today.
 //! - A response can reach the client before the response rules ran, when the front
 //!   connection's task runs between the server side setting the response head and the
-//!   stream analysing it: always after an interim `100 Continue` from an HTTP/1 server,
+//!   stream analysing it: reproducibly after an interim `100 Continue` from an HTTP/1 server,
 //!   sometimes with `proto h2` servers. A 418 then passes `http-response deny` (without
 //!   the `http-after-response` header) while the log says `502 PH`. Counted in the summary
 //!   (`418 (past http-response deny)`) and noted on stderr, not a failure.
