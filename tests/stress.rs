@@ -3066,11 +3066,13 @@ fn check_soft_stop(p: &Params, env: &Arc<Env>, proxy: &Proxy, f: &Failure, ctx: 
 #[test]
 fn stress() {
     let p = params();
+    let what = match &p.only {
+        Some(list) => format!("replaying {} script(s)", list.len()),
+        None => format!("{} s, {} clients", p.secs, p.clients),
+    };
     print_now(&format!(
-        "stress: seed {seed} (replay with HRS_STRESS_SEED={seed}), {} s, {} clients",
-        p.secs,
-        p.clients,
-        seed = p.seed,
+        "stress: seed {seed} (replay with HRS_STRESS_SEED={seed}), {what}",
+        seed = p.seed
     ));
     let journal = Arc::new(Journal::new());
     let ctx = Arc::new(SrvCtx {
