@@ -77,18 +77,9 @@
 //! `HRS_STRESS_VERBOSE=1` prints the whole journal at the end; `HRS_KEEP=1` keeps the
 //! proxy's temp directory (`haproxy.cfg`, `proxy.log`).
 //!
-//! Known bugs this test ran into (reported, not failures of this test, which is about
-//! lifecycles):
-//! - A `mode tcp` frontend with `default_backend` never reaches the backend: every
-//!   connection gets the 503 page's HTML body (without a status line) and a close; upstream
-//!   relays. The TCP storm therefore goes mostly through the `li_tcp` listen section, and
-//!   `fe_tcp` is exercised only for what it does today.
-//! - A response can reach the client before the response rules ran, when the front
-//!   connection's task runs between the server side setting the response head and the
-//!   stream analysing it: reproducibly after an interim `100 Continue` from an HTTP/1 server,
-//!   sometimes with `proto h2` servers. A 418 then passes `http-response deny` (without
-//!   the `http-after-response` header) while the log says `502 PH`. Counted in the summary
-//!   (`418 (past http-response deny)`) and noted on stderr, not a failure.
+//! Besides lifecycles, the storm checks that every 418 of the servers is turned into a 502
+//! by `http-response deny if { status 418 }`: a response that reached the client before the
+//! response rules ran (it happened after an interim `100 Continue`) fails the run.
 
 mod common;
 
@@ -3134,10 +3125,9 @@ fn stress() {
         .map(|(_, v)| v)
         .sum();
     if bypass > 0 {
-        // not a lifecycle failure but a known bug, see the module documentation
-        print_now(&format!(
-            "stress: NOTE: {bypass} response(s) 418 reached a client past `http-response deny \
-             if {{ status 418 }}` (journal: {})",
+        f.fail(&format!(
+            "{bypass} response(s) 418 reached a client past `http-response deny if {{ status \
+             418 }}` (journal: {})",
             journal_file().display()
         ));
     }
