@@ -50,7 +50,6 @@ const UNTESTED: &[&str] = &[
     "proxy: http-request set-path",
     "proxy: http-response add-header",
     "proxy: http-response allow",
-    "proxy: timeout tunnel",
     "http-request return ... default-errorfiles",
     "server ... enabled",
     "server ... pool-low-conn",
