@@ -49,7 +49,6 @@ const UNTESTED: &[&str] = &[
     "proxy: http-after-response set-var",
     "proxy: http-request set-path",
     "proxy: http-response add-header",
-    "proxy: http-response allow",
     "proxy: timeout tunnel",
     "http-request return ... default-errorfiles",
     "server ... enabled",
