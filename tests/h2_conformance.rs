@@ -159,8 +159,10 @@ const PINS: &[Pin] = &[
         case: "settings_max_frame_size",
         upstream: &["default bufsize: SETTINGS s=0 [ENABLE_CONNECT_PROTOCOL=1, \
                      MAX_CONCURRENT_STREAMS=100]"],
-        ours: &["default bufsize: SETTINGS s=0 [MAX_CONCURRENT_STREAMS=100, \
-                 MAX_HEADER_LIST_SIZE=16384]"],
+        ours: &[
+            "default bufsize: SETTINGS s=0 [MAX_CONCURRENT_STREAMS=100, \
+                 MAX_HEADER_LIST_SIZE=16384]",
+        ],
         reason: SETTINGS_CONTENT,
     },
     Pin {

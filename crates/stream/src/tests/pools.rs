@@ -77,7 +77,10 @@ fn the_fd_counts_are_the_ratios_of_maxsock_rounded_up() {
         .replace("    tune.pool-low-fd-ratio 0\n", "")
         .replace("    tune.pool-high-fd-ratio 0\n", "");
     let k = Kit::new(&text);
-    assert_eq!((k.w.global.pool_low_count, k.w.global.pool_high_count), (20, 25));
+    assert_eq!(
+        (k.w.global.pool_low_count, k.w.global.pool_high_count),
+        (20, 25)
+    );
 }
 
 #[test]
