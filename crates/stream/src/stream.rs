@@ -189,7 +189,8 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
             src,
         );
     }
-    if w.proxies[be].beconn == 0 || s.flags & sf::BE_ASSIGNED == 0 {
+    // the backend counts the stream once (`stream_set_backend`)
+    if s.flags & sf::BE_ASSIGNED == 0 {
         s.flags |= sf::BE_ASSIGNED;
         w.proxies[be].beconn += 1;
         w.proxies[be].counters.cum_req += u64::from(be != fe);

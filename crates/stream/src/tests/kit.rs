@@ -192,16 +192,17 @@ impl Kit {
     }
 
     /// A new client connection from `src` to frontend `fe` (accepted like the worker
-    /// does: `session_accept` on the listener's address).
+    /// does: `session_accept` on the listener's address, with its `proto`).
     pub fn client_on(&mut self, fe: usize, src: SocketAddr) -> ScriptPeer {
-        let dst = self.w.proxies[fe]
+        let (dst, proto) = self.w.proxies[fe]
             .cfg
             .binds
             .iter()
             .find_map(|b| match b.addr {
-                hrs_cfg::model::ListenAddr::Inet(a) => Some(a),
+                hrs_cfg::model::ListenAddr::Inet(a) => Some((Some(a), b.proto)),
                 _ => None,
-            });
+            })
+            .unwrap_or_default();
         let (sock, peer) = ScriptSock::pair(dst, Some(src), Connect::Established);
         crate::session_accept(
             &mut self.w,
@@ -210,7 +211,7 @@ impl Kit {
             fe,
             Some(src),
             dst,
-            hrs_cfg::model::BindProto::Default,
+            proto,
         )
         .expect("session_accept");
         peer

@@ -10,10 +10,12 @@ pub(crate) mod kit;
 
 mod analysers;
 mod basic;
+mod counters;
 mod forwardfor;
 mod idle;
 mod logs;
 mod pools;
 mod retries;
+mod samples;
 mod stale;
 mod term;
