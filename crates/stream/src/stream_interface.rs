@@ -44,12 +44,18 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 s.si[1].conn_retries = w.proxies[be].cfg.retries;
             }
             SiState::Req => {
+                // `%Tw` ends when a server is assigned (`back_handle_st_req`), each time
                 if s.flags & sf::ASSIGNED != 0 {
                     s.si[1].state = SiState::Ass;
+                    s.logs.t_queue = elapsed(s.logs.start, now);
                     continue;
                 }
                 match assign_server(w, sid)? {
-                    SrvStatus::Ok => w.streams.live_mut(sid)?.si[1].state = SiState::Ass,
+                    SrvStatus::Ok => {
+                        let s = w.streams.live_mut(sid)?;
+                        s.si[1].state = SiState::Ass;
+                        s.logs.t_queue = elapsed(s.logs.start, now);
+                    }
                     SrvStatus::NoSrv => {
                         let s = w.streams.live_mut(sid)?;
                         s.term.set(Cause::SrvClose, Finst::Conn);
@@ -63,7 +69,6 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                         let s = w.streams.live_mut(sid)?;
                         s.si[1].state = SiState::Que;
                         s.si[1].exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add_ifset(now, ms));
-                        s.logs.t_queue = -1;
                     }
                 }
             }
@@ -72,20 +77,25 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                     // dequeued: a slot was given to us
                     s.si[1].state = SiState::Ass;
                     s.si[1].exp = TICK_ETERNITY;
+                    s.logs.t_queue = elapsed(s.logs.start, now);
                     continue;
                 }
                 if tick_is_expired(s.si[1].exp, now) {
+                    // `%Tw` is the time spent queued; a failed connection for the backend,
+                    // and for the server when queued on it
                     s.si[1].state = SiState::Clo;
                     s.term.set(Cause::SrvTo, Finst::Queue);
+                    s.logs.t_queue = elapsed(s.logs.start, now);
+                    if let Some(srv) = s.srv {
+                        w.servers[srv].counters.failed_conns += 1;
+                    }
+                    w.proxies[be].counters.failed_conns += 1;
                     srv_release_slot(w, ev, sid)?;
                     return Ok(SiOutcome::Error(503));
                 }
                 return Ok(SiOutcome::Wait);
             }
             SiState::Ass => {
-                if s.logs.t_queue < 0 {
-                    s.logs.t_queue = elapsed(s.logs.start, now);
-                }
                 match connect_server(w, ev, sid)? {
                     ConnStatus::Ok => {
                         let s = w.streams.live_mut(sid)?;
@@ -129,12 +139,14 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 let s = w.streams.live_mut(sid)?;
                 let timed_out = s.flags & FL_CONN_TIMEOUT != 0;
                 s.flags &= !FL_CONN_TIMEOUT;
-                if let Some(srv) = s.srv {
-                    w.servers[srv].counters.failed_conns += 1;
-                }
-                w.proxies[be].counters.failed_conns += 1;
                 let conn_failure_retried = w.proxies[be].cfg.retry_on.has(RetryOn::CONN_FAILED);
                 if s.si[1].conn_retries == 0 || !conn_failure_retried {
+                    // a failed connection is counted once, when no retry is left (the
+                    // retries are counted apart)
+                    if let Some(srv) = s.srv {
+                        w.servers[srv].counters.failed_conns += 1;
+                    }
+                    w.proxies[be].counters.failed_conns += 1;
                     // a failed reused connection, or a timeout on a later request, closes
                     // the client connection without a response so that it retries
                     let reused = s.flags & sf::SRV_REUSED != 0;
@@ -192,9 +204,8 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 s.flags &= !FL_TAR_ASS;
             }
             SiState::Rdy | SiState::Est => {
-                if s.logs.t_connect < 0 {
-                    s.logs.t_connect = elapsed(s.logs.start, now);
-                }
+                // `%Tc` ends at the last establishment (`back_establish`): an L7 retry's
+                s.logs.t_connect = elapsed(s.logs.start, now);
                 return Ok(SiOutcome::Established);
             }
             SiState::Dis | SiState::Clo => return Ok(SiOutcome::Wait),

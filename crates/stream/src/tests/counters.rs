@@ -262,3 +262,20 @@ fn an_h2_preface_on_a_proto_h1_listener_is_a_failed_request() {
     }
     assert_eq!(k.nb_srv(), 0);
 }
+
+#[test]
+fn a_failed_connection_counts_once_whatever_the_retries() {
+    // upstream 2.6.12 after three refused connects with `retries 2`: econ 1, wretr 2
+    let text = cfg("", "    timeout connect 10ms").replace("retries 0", "retries 2");
+    let mut k = Kit::new(&text);
+    let (be, s1) = (k.px("be"), k.srv_id("be", "s1"));
+    k.plan(&[Plan::Refuse, Plan::Refuse, Plan::Refuse]);
+    let c = k.client();
+    c.send(&get("/"));
+    assert!(k.run_until(2000, |_| !c.output().is_empty()));
+    assert_eq!(rsp(&c.take()).status(), 503);
+    assert_eq!(k.attempts().len(), 3);
+    let (b, s) = (&k.w.proxies[be].counters, &k.w.servers[s1].counters);
+    assert_eq!((b.failed_conns, b.retries), (1, 2));
+    assert_eq!((s.failed_conns, s.retries), (1, 2));
+}

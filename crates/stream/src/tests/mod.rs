@@ -19,3 +19,4 @@ mod retries;
 mod samples;
 mod stale;
 mod term;
+mod timers;
