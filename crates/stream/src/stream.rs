@@ -58,7 +58,6 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                 } else if tick_is_expired(s.exp, ev.now()) {
                     // the body did not arrive in time (`http_wait_for_request_body`)
                     s.term.set(Cause::CliTo, Finst::Req);
-                    s.txn.flags |= tx::CLI_CLOSE;
                     local_error(w, ev, sid, 408)?;
                 }
             }
@@ -87,7 +86,6 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                     SiOutcome::Error(_) if fe_tcp => {
                         // no HTTP reply on a TCP connection: it just closes
                         close_back(w, ev, sid)?;
-                        abort_front(w, sid)?;
                         stream_end(w, ev, sid)?;
                     }
                     SiOutcome::Error(status) => local_error(w, ev, sid, status)?,
@@ -162,7 +160,7 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
             } else {
                 s.term.set(Cause::Local, Finst::Req);
             }
-            return local_reply(w, ev, sid, status, head, body, false);
+            return local_reply(w, ev, sid, status, head, body);
         }
         RuleResult::Error(status) => return local_error(w, ev, sid, status),
     }
@@ -435,14 +433,13 @@ fn check_ntlm(w: &mut World, sid: StrmId) -> Result<(), Stale> {
 
 /// Closes the client connection without a response and without a log line
 /// (`abort_keep_alive`): a later request on a keep-alive connection failed on the server
-/// side in a way the client may safely retry.
+/// side in a way the client may safely retry. (The connection closes because its response
+/// never started: `stream_end`.)
 fn abort_keep_alive(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let s = w.streams.live_mut(sid)?;
     s.flags |= sf::NO_LOG;
     s.txn.status = 0;
-    s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
     close_back(w, ev, sid)?;
-    abort_front(w, sid)?;
     stream_end(w, ev, sid)
 }
 
@@ -461,7 +458,7 @@ fn http_process_res(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
             );
             // the server response is replaced: the server connection cannot be reused
             close_back(w, ev, sid)?;
-            return local_reply(w, ev, sid, status, head, body, false);
+            return local_reply(w, ev, sid, status, head, body);
         }
         RuleResult::Error(status) => {
             close_back(w, ev, sid)?;
@@ -512,10 +509,8 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
         return Ok(true);
     }
     if s.res.has(cf::DONE) {
-        // the whole response went out; the request may still be arriving (answered early)
-        if !s.req.has(cf::EOM) {
-            w.streams.live_mut(sid)?.txn.flags |= tx::CLI_CLOSE;
-        }
+        // the whole response went out; the request may still be arriving (answered early:
+        // the connection then closes)
         stream_end(w, ev, sid)?;
         return Ok(true);
     }
@@ -543,8 +538,6 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
         // the server aborted in the middle of the body: the client gets what was received,
         // then a close
         s.term.set(Cause::SrvClose, Finst::Data);
-        s.txn.flags |= tx::CLI_CLOSE;
-        abort_front(w, sid)?;
         stream_end(w, ev, sid)?;
         return Ok(true);
     }
@@ -554,8 +547,6 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
         } else {
             s.term.set(Cause::SrvTo, Finst::Data);
         }
-        s.txn.flags |= tx::CLI_CLOSE;
-        abort_front(w, sid)?;
         stream_end(w, ev, sid)?;
         return Ok(true);
     }
@@ -589,30 +580,11 @@ fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
 }
 
 /// The client went away before the request was complete. Nothing is answered, so the log
-/// shows no status (`-1`), as upstream's.
+/// shows no status (`-1`), as upstream's. (Both connections close: their exchange is
+/// incomplete.)
 fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) -> Result<(), Stale> {
-    let s = w.streams.live_mut(sid)?;
-    s.term.set(Cause::CliClose, finst);
-    s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
-    abort_front(w, sid)?;
+    w.streams.live_mut(sid)?.term.set(Cause::CliClose, finst);
     stream_end(w, ev, sid)
-}
-
-/// Makes the front connection close without sending anything more.
-fn abort_front(w: &mut World, sid: StrmId) -> Result<(), Stale> {
-    let Some(front) = w.streams.live(sid)?.si[0].conn else {
-        return Ok(());
-    };
-    let c = w.conns.live_mut(front)?;
-    if c.is_mux_h2() {
-        // HTTP/2: only this stream is reset, when it detaches unfinished
-        return Ok(());
-    }
-    if let Mux::H1(h1) = &mut c.mux {
-        h1.want_close = true;
-    }
-    c.flags |= co_fl::CLOSE_AFTER_SEND;
-    Ok(())
 }
 
 /// Closes the server connection of a stream now (its response is discarded).
@@ -646,7 +618,7 @@ pub(crate) fn local_error(
     s.term.set(Cause::PrxCond, finst_of(s.phase));
     close_back(w, ev, sid)?;
     hrs_backend::backend::srv_release_slot(w, ev, sid)?;
-    local_reply(w, ev, sid, status, head, body, false)
+    local_reply(w, ev, sid, status, head, body)
 }
 
 fn finst_of(p: StrmPhase) -> Finst {
@@ -659,7 +631,8 @@ fn finst_of(p: StrmPhase) -> Finst {
 }
 
 /// Installs a reply produced by the proxy as the stream's response and forwards it:
-/// `http-after-response` rules run on it; `close` closes the client connection after it.
+/// `http-after-response` rules run on it. A reply to a request not received whole closes
+/// the client connection after it (the H1 mux's early reply).
 pub(crate) fn local_reply(
     w: &mut World,
     ev: &mut Ev,
@@ -667,12 +640,8 @@ pub(crate) fn local_reply(
     status: u16,
     head: HttpHead,
     body: Vec<u8>,
-    close: bool,
 ) -> Result<(), Stale> {
     let s = w.streams.live_mut(sid)?;
-    if close || !s.req.has(cf::EOM) {
-        s.txn.flags |= tx::CLI_CLOSE;
-    }
     s.txn.flags |= tx::LOCAL_REPLY;
     s.txn.status = status;
     s.txn.rsp_body = BodyLen::Len(body.len() as u64);
@@ -817,6 +786,8 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), 
             c.strm = None;
             c.flags |= co_fl::CLOSE_AFTER_SEND;
         } else {
+            // the mux closes a connection whose request or response is incomplete (the
+            // aborts and early replies rely on it), `CLI_CLOSE` one that must close anyway
             let close = h1_front_detach(c) || txflags & tx::CLI_CLOSE != 0;
             if close {
                 c.flags |= co_fl::CLOSE_AFTER_SEND;
@@ -863,7 +834,6 @@ pub fn stream_kill_internal(w: &mut World, ev: &mut Ev, sid: StrmId) {
     };
     let (fe, be, srv) = (s.fe, s.be, s.srv);
     s.term.set(Cause::Internal, finst_of(s.phase));
-    s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
     s.si[1].state = SiState::Clo;
     let (front, back) = (s.si[0].conn.take(), s.si[1].conn.take());
     let head_sent = s.res.has(cf::HEAD_SENT);
