@@ -89,7 +89,7 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                         stream_end(w, ev, sid)?;
                     }
                     SiOutcome::Error(status) => local_error(w, ev, sid, status)?,
-                    SiOutcome::Abort => abort_keep_alive(w, ev, sid)?,
+                    SiOutcome::Abort => silent_error(w, ev, sid)?,
                 }
             }
             StrmPhase::WaitRsp => {
@@ -306,26 +306,30 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale>
     };
     let failed = back.is_none_or(|c| c.has(co_fl::ERROR) || c.has(co_fl::SOCK_RD_SH))
         || s.res.has(cf::SHUTR);
-    if failed {
-        let junk = s.txn.flags & tx::RSP_JUNK != 0;
-        let why = if junk {
-            RetryOn::JUNK_REQUEST
-        } else {
-            RetryOn::DISCONNECTED
-        };
-        if retry_on.has(why) && do_l7_retry(w, ev, sid)? {
+    if failed && s.txn.flags & tx::RSP_JUNK != 0 {
+        // an invalid response (`return_bad_res`): a failed response even when retried, else
+        // a 502 of the proxy (`PH`), on a later request too
+        count_failed_resp(w, sid)?;
+        if retry_on.has(RetryOn::JUNK_REQUEST) && do_l7_retry(w, ev, sid)? {
             return Ok(true);
         }
-        let s = w.streams.live_mut(sid)?;
-        if let Some(srv) = s.srv {
-            w.servers[srv].counters.failed_resp += 1;
+        local_error(w, ev, sid, 502)?;
+        return Ok(true);
+    }
+    if failed {
+        if retry_on.has(RetryOn::DISCONNECTED) && do_l7_retry(w, ev, sid)? {
+            return Ok(true);
         }
-        w.proxies[be].counters.failed_resp += 1;
-        if !junk && s.txn.flags & tx::NOT_FIRST != 0 {
+        if w.streams.live(sid)?.txn.flags & tx::NOT_FIRST != 0 {
+            // not a failed response: the client retries
             abort_keep_alive(w, ev, sid)?;
             return Ok(true);
         }
-        s.term.set(Cause::SrvClose, Finst::Hdrs);
+        count_failed_resp(w, sid)?;
+        w.streams
+            .live_mut(sid)?
+            .term
+            .set(Cause::SrvClose, Finst::Hdrs);
         local_error(w, ev, sid, 502)?;
         return Ok(true);
     }
@@ -337,11 +341,22 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale>
         if retry_on.has(RetryOn::TIMEOUT) && do_l7_retry(w, ev, sid)? {
             return Ok(true);
         }
+        count_failed_resp(w, sid)?;
         w.streams.live_mut(sid)?.term.set(Cause::SrvTo, Finst::Hdrs);
         local_error(w, ev, sid, 504)?;
         return Ok(true);
     }
     Ok(false)
+}
+
+/// Counts a failed response (`eresp`) on the backend and the server of stream `sid`.
+fn count_failed_resp(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let s = w.streams.live(sid)?;
+    if let Some(srv) = s.srv {
+        w.servers[srv].counters.failed_resp += 1;
+    }
+    w.proxies[s.be].counters.failed_resp += 1;
+    Ok(())
 }
 
 /// Arms L7 retries for the request about to be sent (`TX_L7_RETRY` in `process_stream`):
@@ -439,6 +454,16 @@ fn abort_keep_alive(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     let s = w.streams.live_mut(sid)?;
     s.flags |= sf::NO_LOG;
     s.txn.status = 0;
+    close_back(w, ev, sid)?;
+    stream_end(w, ev, sid)
+}
+
+/// Gives up on the server side without a message (`http_server_error` with none): a failed
+/// reused connection, or a connect timeout on a later request. The client connection closes
+/// so that the client retries; unlike [`abort_keep_alive`], the stream is logged with its
+/// 503 and termination (`SC`, `sC`).
+fn silent_error(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
+    w.streams.live_mut(sid)?.txn.status = 503;
     close_back(w, ev, sid)?;
     stream_end(w, ev, sid)
 }

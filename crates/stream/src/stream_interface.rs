@@ -25,7 +25,8 @@ pub enum SiOutcome {
     /// timeout), the termination is recorded.
     Error(u16),
     /// Giving up without a response: the client connection is closed so that the client
-    /// retries by itself (a failed reused connection).
+    /// retries by itself (a failed reused connection, a connect timeout on a later request);
+    /// the stream is logged with a 503.
     Abort,
 }
 

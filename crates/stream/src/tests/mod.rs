@@ -13,6 +13,7 @@ mod basic;
 mod counters;
 mod forwardfor;
 mod idle;
+mod keepalive;
 mod logs;
 mod pools;
 mod retries;
