@@ -96,20 +96,18 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 }
                 return Ok(SiOutcome::Wait);
             }
-            SiState::Ass => {
-                match connect_server(w, ev, sid)? {
-                    ConnStatus::Ok => {
-                        let s = w.streams.live_mut(sid)?;
-                        if s.si[1].state == SiState::Con {
-                            let tmo = w.proxies[be].cfg.timeouts.connect;
-                            s.si[1].exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add(now, ms));
-                        }
-                    }
-                    ConnStatus::Failed => {
-                        w.streams.live_mut(sid)?.si[1].state = SiState::Cer;
+            SiState::Ass => match connect_server(w, ev, sid)? {
+                ConnStatus::Ok => {
+                    let s = w.streams.live_mut(sid)?;
+                    if s.si[1].state == SiState::Con {
+                        let tmo = w.proxies[be].cfg.timeouts.connect;
+                        s.si[1].exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add(now, ms));
                     }
                 }
-            }
+                ConnStatus::Failed => {
+                    w.streams.live_mut(sid)?.si[1].state = SiState::Cer;
+                }
+            },
             SiState::Con => {
                 let Some(cid) = s.si[1].conn else {
                     s.si[1].state = SiState::Cer;

@@ -125,7 +125,10 @@ listen li
     c2.send(&get("/deny"));
     k.run();
     assert_eq!(rsp(&c2.take()).status(), 403);
-    assert_eq!(k.w.proxies[li].beconn, 1, "the denied stream had no backend");
+    assert_eq!(
+        k.w.proxies[li].beconn, 1,
+        "the denied stream had no backend"
+    );
     k.srv(0).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c1.take()).status(), 200);

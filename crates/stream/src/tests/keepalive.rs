@@ -178,7 +178,11 @@ fn after_a_reused_connection_retries_skip_the_turn_around() {
         "    http-reuse always\n    retries 2\n    retry-on empty-response conn-failure",
     ));
     let c2 = reused_then_closed(&mut k, &[Plan::Refuse]);
-    assert_eq!(k.attempts().len(), 3, "refused, then retried without waiting");
+    assert_eq!(
+        k.attempts().len(),
+        3,
+        "refused, then retried without waiting"
+    );
     k.srv(2).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c2.take()).status(), 200);

@@ -15,6 +15,7 @@ mod forwardfor;
 mod idle;
 mod keepalive;
 mod logs;
+mod ntlm;
 mod pools;
 mod retries;
 mod samples;

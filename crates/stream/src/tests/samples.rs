@@ -57,7 +57,11 @@ fn names_addresses_and_first_request() {
     // the local port of the server connection (the kit numbers them from 30001)
     assert_eq!(m.hdr("x-bc"), Some("30001"));
     let (r, _) = exchange(&mut k, &c, "/");
-    assert_eq!(r.hdr("x-first"), Some("0"), "a second request of the connection");
+    assert_eq!(
+        r.hdr("x-first"),
+        Some("0"),
+        "a second request of the connection"
+    );
     let c2 = k.client();
     let (r, _) = exchange(&mut k, &c2, "/");
     assert_eq!(r.hdr("x-first"), Some("1"), "a new connection");
