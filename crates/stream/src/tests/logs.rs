@@ -436,3 +436,58 @@ fn several_targets_each_with_its_format() {
         ]
     );
 }
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The Unix time of `dd/Mmm/yyyy:hh:mm:ss +hhmm` (`%T`, `%Tl`).
+fn unix_of_log_date(s: &str) -> i64 {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let n = |r: std::ops::Range<usize>| -> i64 { s[r].parse().unwrap_or_else(|_| panic!("{s:?}")) };
+    assert_eq!(s.len(), 26, "{s:?}");
+    let mon = MONTHS.iter().position(|m| *m == &s[3..6]).expect("month") as i64 + 1;
+    let days = days_from_civil(n(7..11), mon, n(0..2));
+    let off = (n(22..24) * 3600 + n(24..26) * 60) * if &s[21..22] == "-" { -1 } else { 1 };
+    days * 86_400 + n(12..14) * 3600 + n(15..17) * 60 + n(18..20) - off
+}
+
+/// The Unix time of `YYYY-MM-DDThh:mm:ss.uuuuuu+hh:mm` (RFC 5424 and ISO headers).
+fn unix_of_iso_date(s: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| -> i64 { s[r].parse().unwrap_or_else(|_| panic!("{s:?}")) };
+    let days = days_from_civil(n(0..4), n(5..7), n(8..10));
+    let off = (n(27..29) * 3600 + n(30..32) * 60) * if &s[26..27] == "-" { -1 } else { 1 };
+    days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19) - off
+}
+
+#[test]
+fn dates_are_the_local_time_of_now() {
+    // the accept date in local time with its offset, and in GMT: the same instant, now
+    let l = lines("", "log stdout format raw local0", "log-format \"%Tl|%T\"");
+    let s = text(&l[0].1);
+    let (local, gmt) = s.trim_end().split_once('|').unwrap();
+    assert!(gmt.ends_with(" +0000"), "{s:?}");
+    assert_eq!(unix_of_log_date(local), unix_of_log_date(gmt), "{s:?}");
+    assert!((unix_of_log_date(gmt) - unix_now()).abs() <= 5, "{s:?}");
+    // the header of a line carries the local time of its emission too
+    let l = lines("", "log 127.0.0.1 format rfc5424 local0", MSG_FMT);
+    let s = text(&l[0].1);
+    let iso = s.strip_prefix("<134>1 ").unwrap();
+    iso_date(iso);
+    assert!((unix_of_iso_date(iso) - unix_now()).abs() <= 5, "{s:?}");
+}

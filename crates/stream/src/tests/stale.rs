@@ -139,3 +139,120 @@ fn a_connection_marked_failed_tells_its_live_stream() {
     assert_eq!(rsp(&c.take()).status(), 502);
     assert!(!k.w.conns.contains(back), "and released the connection");
 }
+
+const TCP_CFG: &str = "
+defaults
+    mode tcp
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend fe
+    bind 127.0.0.1:8080
+    log stdout format raw local0
+    log-format \"%ts %B %U\"
+    default_backend be
+backend be
+    server s1 10.0.0.1:80
+";
+
+#[test]
+fn a_tcp_connection_marked_failed_ends_its_stream() {
+    for back_side in [true, false] {
+        let mut k = Kit::new(TCP_CFG);
+        let c = k.client();
+        c.send(b"ping");
+        k.run();
+        assert_eq!(k.srv(0).take(), b"ping");
+        let sid = only_stream(&k);
+        let conn = k.w.streams[sid].si[usize::from(back_side)]
+            .conn
+            .expect("the connection");
+        crate::io::conn_kill_internal(&mut k.w, &mut k.ev, conn);
+        k.run();
+        assert_eq!(k.nb_streams(), 0, "back side {back_side}: the stream ended");
+        let l = k.logs();
+        let want = if back_side { "SD" } else { "CD" };
+        assert_eq!(l.len(), 1, "{l:?}");
+        assert!(l[0].starts_with(want), "back side {back_side}: {l:?}");
+        assert!(c.closed() && k.srv(0).closed(), "back side {back_side}");
+    }
+}
+
+/// A stream forwarding a response of 10 bytes whose head and first 3 bytes reached the
+/// client; returns the client.
+fn mid_response(k: &mut Kit) -> hrs_core::script::ScriptPeer {
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    k.srv(0).take();
+    k.srv(0)
+        .send(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+    k.run();
+    c
+}
+
+#[test]
+fn an_internal_error_after_the_response_head_keeps_its_status() {
+    let mut k = Kit::new(CFG);
+    let c = mid_response(&mut k);
+    let sid = only_stream(&k);
+    let back = k.w.streams[sid].si[1].conn.expect("the server connection");
+    k.w.conns.remove(back).expect("the connection was live");
+    let task = k.w.streams[sid].task;
+    hrs_list::with_bugs_counted(|| {
+        k.ev.wakeup(task, hrs_ev::WakeReason::OTHER);
+        k.run();
+    });
+    assert_eq!(k.nb_streams(), 0);
+    // the client got the head and what was forwarded, then the close: no 500 page
+    let out = c.take();
+    assert!(
+        out.ends_with(b"\r\n\r\nabc"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert!(c.closed());
+    assert_eq!(k.logs(), ["200 ID s1"]);
+}
+
+#[test]
+fn an_internal_error_before_the_response_head_is_a_500() {
+    // the response arrived (status 200) but the stream fails before its head leaves
+    let mut k = Kit::new(CFG);
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    let sid = only_stream(&k);
+    let front = k.w.streams[sid].si[0].conn.expect("the client connection");
+    k.w.conns.remove(front).expect("the connection was live");
+    hrs_list::with_bugs_counted(|| {
+        k.srv(0).send(&ok("late"));
+        k.run();
+    });
+    assert_eq!(k.nb_streams(), 0);
+    assert!(c.output().is_empty(), "the client connection was gone");
+    assert_eq!(k.logs(), ["500 ID s1"]);
+    assert!(k.srv(0).closed(), "the server connection was closed");
+}
+
+#[test]
+fn a_stream_failing_after_its_log_line_is_logged_once() {
+    // `stream_end` logs, then meets the stale server connection: the containment does not
+    // log the stream again
+    let mut k = Kit::new(CFG);
+    let c = mid_response(&mut k);
+    let sid = only_stream(&k);
+    let back = k.w.streams[sid].si[1].conn.expect("the server connection");
+    k.w.conns.remove(back).expect("the connection was live");
+    // the response is complete as far as the stream knows: it ends at once
+    k.w.streams[sid].res.flags |= hrs_core::cf::DONE;
+    let task = k.w.streams[sid].task;
+    hrs_list::with_bugs_counted(|| {
+        k.ev.wakeup(task, hrs_ev::WakeReason::OTHER);
+        k.run();
+    });
+    assert_eq!(k.nb_streams(), 0);
+    assert_eq!(k.logs(), ["200 -- s1"], "one line, from stream_end");
+    assert_eq!(k.w.proxies[k.px("fe")].counters.internal_errors, 1);
+    drop(c);
+}
