@@ -181,12 +181,6 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 if wait {
                     let delay = px.cfg.timeouts.connect.map_or(1000, |c| c.min(1000));
                     s.si[1].exp = tick_add(now, delay);
-                    s.flags = (s.flags & !FL_TAR_ASS)
-                        | if s.si[1].state == SiState::Ass {
-                            FL_TAR_ASS
-                        } else {
-                            0
-                        };
                     s.si[1].state = SiState::Tar;
                 }
             }
@@ -195,12 +189,12 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                     return Ok(SiOutcome::Wait);
                 }
                 s.si[1].exp = TICK_ETERNITY;
-                s.si[1].state = if s.flags & FL_TAR_ASS != 0 {
+                // the same server as long as the stream keeps it assigned (no redispatch)
+                s.si[1].state = if s.flags & sf::ASSIGNED != 0 {
                     SiState::Ass
                 } else {
                     SiState::Req
                 };
-                s.flags &= !FL_TAR_ASS;
             }
             SiState::Rdy | SiState::Est => {
                 // `%Tc` ends at the last establishment (`back_establish`): an L7 retry's
@@ -263,8 +257,6 @@ fn active_servers(w: &World, be: hrs_core::PxId) -> usize {
 
 /// Private stream flag: the last connect attempt timed out.
 const FL_CONN_TIMEOUT: u32 = 1 << 16;
-/// Private stream flag: after the turn-around, go back to ASS (same server) not REQ.
-const FL_TAR_ASS: u32 = 1 << 17;
 
 /// Milliseconds from `start` to `now`.
 pub(crate) fn elapsed(start: hrs_ev::Tick, now: hrs_ev::Tick) -> i64 {

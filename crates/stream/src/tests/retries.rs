@@ -456,3 +456,86 @@ fn redispatch_on_every_retry_only_for_round_robin_kinds() {
         assert_eq!(rsp(&c.take()).status(), 503);
     }
 }
+
+// ---------------------------------------------------------------- the turn-around
+
+/// What the stream does right after its first connect was refused, with backend lines `be`
+/// and servers `srvs` (`timeout connect 5s`: a turn-around would last 1 s): how many
+/// connects were tried without waiting, and, when it waits in the turn-around, whether it
+/// keeps its server (`SF_ASSIGNED`, no redispatch).
+fn after_a_refusal(be: &str, srvs: &[(&str, &str)]) -> (usize, Option<bool>) {
+    let mut k = Kit::new(&cfg(be, srvs));
+    k.plan(&[Plan::Refuse]);
+    let _c = go(&mut k);
+    let s =
+        k.w.streams
+            .iter()
+            .map(|(_, s)| s)
+            .next()
+            .expect("the stream");
+    let tar =
+        (s.si[1].state == hrs_core::SiState::Tar).then_some(s.flags & hrs_core::sf::ASSIGNED != 0);
+    (k.attempts().len(), tar)
+}
+
+#[test]
+fn the_turn_around_is_for_a_retry_that_may_meet_the_same_server() {
+    // `back_handle_st_cer`: wait before retrying the same server, or when the new pick is
+    // not round-robin, or with at most one active server; not when round-robin has others
+    let both = [S1, S2];
+    let redisp = "option redispatch\nretries 2";
+    assert_eq!(
+        after_a_refusal(redisp, &both),
+        (2, None),
+        "redispatched at once"
+    );
+    assert_eq!(
+        after_a_refusal("retries 2", &both),
+        (1, Some(true)),
+        "same server"
+    );
+    assert_eq!(
+        after_a_refusal(&format!("balance leastconn\n{redisp}"), &both),
+        (1, Some(true)),
+        "leastconn redispatches on the last retry only"
+    );
+    assert_eq!(
+        after_a_refusal("balance leastconn\noption redispatch\nretries 1", &both),
+        (1, Some(false)),
+        "redispatched, but leastconn may pick the same server"
+    );
+    // one active server: no redispatch before the last retry, and a wait either way
+    for other in ["weight 0", "backup", "disabled"] {
+        let s2 = ("s2", &*format!("10.0.0.2:80 {other}"));
+        assert_eq!(
+            after_a_refusal(redisp, &[S1, s2]),
+            (1, Some(true)),
+            "s2 {other}"
+        );
+        assert_eq!(
+            after_a_refusal("option redispatch\nretries 1", &[S1, s2]),
+            (1, Some(false)),
+            "s2 {other}: the last retry"
+        );
+    }
+}
+
+#[test]
+fn a_connect_timeout_is_retried_without_turn_around() {
+    let mut k = Kit::new(&cfg("retries 1\ntimeout connect 30ms", &[S1]));
+    k.plan(&[Plan::Pending, Plan::Pending]);
+    let c = go(&mut k);
+    let tar = |k: &Kit| {
+        k.w.streams
+            .iter()
+            .any(|(_, s)| s.si[1].state == hrs_core::SiState::Tar)
+    };
+    assert!(k.run_until(1000, |k| k.attempts().len() == 2 || tar(k)));
+    assert_eq!(k.attempts().len(), 2, "retried when the timeout struck");
+    // a refusal after a timeout is a refusal: `SC`, not `sC`
+    k.srv(1).refuse();
+    k.run();
+    assert_eq!(rsp(&c.take()).status(), 503);
+    assert_eq!(k.logs(), ["503 SC 1 s1"]);
+    assert_eq!(k.w.proxies[k.px("be")].beconn, 0);
+}
