@@ -19,7 +19,6 @@ use hrs_conn::mux_h1::{h1_back_detach, h1_front_detach};
 use hrs_core::{cf, co_fl, sf, tx, Cause, Ev, Finst, Mux, SiState, StrmId, StrmPhase, World};
 use hrs_ev::ticks::{tick_add, tick_first, tick_is_expired};
 use hrs_ev::{WakeReason, TICK_ETERNITY};
-use hrs_http::h1::MsgFlags;
 use hrs_http::msg::{BodyLen, HttpHead, Version};
 use hrs_list::Stale;
 
@@ -92,22 +91,10 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                     SiOutcome::Abort => silent_error(w, ev, sid)?,
                 }
             }
-            StrmPhase::WaitRsp => {
-                if !wait_response(w, ev, sid)? {
-                    break;
-                }
-            }
+            StrmPhase::WaitRsp => wait_response(w, ev, sid)?,
             StrmPhase::RspRules => http_process_res(w, ev, sid)?,
-            StrmPhase::Forward => {
-                if !forward(w, ev, sid)? {
-                    break;
-                }
-            }
-            StrmPhase::Tunnel => {
-                if !tunnel(w, ev, sid)? {
-                    break;
-                }
-            }
+            StrmPhase::Forward => forward(w, ev, sid)?,
+            StrmPhase::Tunnel => tunnel(w, ev, sid)?,
             StrmPhase::Closed => return Ok(()),
         }
         if w.streams.get(sid).is_none_or(|s| s.phase == phase) {
@@ -174,9 +161,6 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
         HttpConnMode::Close => s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE,
         HttpConnMode::ServerClose => s.txn.flags |= tx::SRV_CLOSE,
         HttpConnMode::KeepAlive => {}
-    }
-    if ev.stopping() {
-        s.txn.flags |= tx::CLI_CLOSE;
     }
     if fe_opts.forwardfor || be_opts.forwardfor {
         let src = w.sessions.live(s.sess)?.src;
@@ -280,11 +264,10 @@ fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
-/// Waits for the response head (`http_wait_for_response`). Returns true when the phase
-/// changed. A server that closes, times out or sends garbage before the head gets the
+/// Waits for the response head (`http_wait_for_response`). A server that closes, times out or sends garbage before the head gets the
 /// request retried at layer 7 when `retry-on` covers it; otherwise a later request of the
 /// client connection is aborted silently (the client retries), a first one gets 502/504.
-fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
+fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
     let s = w.streams.live(sid)?;
     let be = s.be;
@@ -292,13 +275,13 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale>
     if let Some(rsp) = &s.txn.rsp {
         let status = rsp.status;
         if l7_status_match(retry_on, status) && do_l7_retry(w, ev, sid)? {
-            return Ok(true);
+            return Ok(());
         }
         check_ntlm(w, sid)?;
         let s = w.streams.live_mut(sid)?;
         s.logs.t_data = elapsed(s.logs.start, now);
         s.phase = StrmPhase::RspRules;
-        return Ok(true);
+        return Ok(());
     }
     let back = match s.si[1].conn {
         Some(b) => Some(w.conns.live(b)?),
@@ -311,19 +294,19 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale>
         // a 502 of the proxy (`PH`), on a later request too
         count_failed_resp(w, sid)?;
         if retry_on.has(RetryOn::JUNK_REQUEST) && do_l7_retry(w, ev, sid)? {
-            return Ok(true);
+            return Ok(());
         }
         local_error(w, ev, sid, 502)?;
-        return Ok(true);
+        return Ok(());
     }
     if failed {
         if retry_on.has(RetryOn::DISCONNECTED) && do_l7_retry(w, ev, sid)? {
-            return Ok(true);
+            return Ok(());
         }
         if w.streams.live(sid)?.txn.flags & tx::NOT_FIRST != 0 {
             // not a failed response: the client retries
             abort_keep_alive(w, ev, sid)?;
-            return Ok(true);
+            return Ok(());
         }
         count_failed_resp(w, sid)?;
         w.streams
@@ -331,22 +314,22 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale>
             .term
             .set(Cause::SrvClose, Finst::Hdrs);
         local_error(w, ev, sid, 502)?;
-        return Ok(true);
+        return Ok(());
     }
     if s.req.has(cf::SHUTR) && !s.req.has(cf::EOM) {
         client_abort(w, ev, sid, Finst::Data)?;
-        return Ok(true);
+        return Ok(());
     }
     if tick_is_expired(s.exp, now) {
         if retry_on.has(RetryOn::TIMEOUT) && do_l7_retry(w, ev, sid)? {
-            return Ok(true);
+            return Ok(());
         }
         count_failed_resp(w, sid)?;
         w.streams.live_mut(sid)?.term.set(Cause::SrvTo, Finst::Hdrs);
         local_error(w, ev, sid, 504)?;
-        return Ok(true);
+        return Ok(());
     }
-    Ok(false)
+    Ok(())
 }
 
 /// Counts a failed response (`eresp`) on the backend and the server of stream `sid`.
@@ -409,7 +392,6 @@ fn do_l7_retry(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     s.req.flags &= !(cf::HEAD_SENT | cf::DONE);
     s.txn.rsp = None;
     s.txn.status = 0;
-    s.txn.rsp_flags = MsgFlags::default();
     s.txn.rsp_body = BodyLen::None;
     s.txn.flags &= !(tx::RSP_JUNK | tx::SRV_CLOSE);
     s.res = Default::default();
@@ -514,8 +496,8 @@ fn count_status(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     Ok(())
 }
 
-/// Forwarding until the response was fully sent. Returns true when the stream ended.
-fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
+/// Forwarding until the response was fully sent.
+fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
     let s = w.streams.live(sid)?;
     let front = match s.si[0].conn {
@@ -531,13 +513,13 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
             .term
             .set(Cause::CliClose, Finst::Data);
         stream_end(w, ev, sid)?;
-        return Ok(true);
+        return Ok(());
     }
     if s.res.has(cf::DONE) {
         // the whole response went out; the request may still be arriving (answered early:
         // the connection then closes)
         stream_end(w, ev, sid)?;
-        return Ok(true);
+        return Ok(());
     }
     let back = match s.si[1].conn {
         Some(b) => Some(w.conns.live(b)?),
@@ -551,20 +533,18 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     let client_side_pending = front.is_some_and(|c| c.out_pending() > 0);
     let s = w.streams.live_mut(sid)?;
     if back_failed && !s.res.has(cf::HEAD_SENT) {
-        // the response turned out invalid before anything reached the client: 502
+        // the response turned out invalid before anything reached the client: a 502
+        // replaces it
         s.term.set(Cause::SrvClose, Finst::Hdrs);
-        s.txn.rsp = None;
-        s.res.buf.clear();
-        s.res.flags &= !cf::EOM;
         local_error(w, ev, sid, 502)?;
-        return Ok(true);
+        return Ok(());
     }
     if back_failed || (back_closed && s.res.has(cf::HEAD_SENT) && s.res.buf.is_empty()) {
         // the server aborted in the middle of the body: the client gets what was received,
         // then a close
         s.term.set(Cause::SrvClose, Finst::Data);
         stream_end(w, ev, sid)?;
-        return Ok(true);
+        return Ok(());
     }
     if tick_is_expired(s.exp, now) {
         if client_side_pending {
@@ -573,13 +553,13 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
             s.term.set(Cause::SrvTo, Finst::Data);
         }
         stream_end(w, ev, sid)?;
-        return Ok(true);
+        return Ok(());
     }
-    Ok(false)
+    Ok(())
 }
 
-/// `mode tcp`: relay until both directions are finished. Returns true when the stream ended.
-fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
+/// `mode tcp`: relay until both directions are finished.
+fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
     let s = w.streams.live_mut(sid)?;
     let both_done = s.req.has(cf::DONE) && s.res.has(cf::DONE);
@@ -594,14 +574,14 @@ fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
             s.term.set(cause, Finst::Data);
         }
         stream_end(w, ev, sid)?;
-        return Ok(true);
+        return Ok(());
     }
     if tick_is_expired(s.exp, now) {
         s.term.set(Cause::CliTo, Finst::Data);
         stream_end(w, ev, sid)?;
-        return Ok(true);
+        return Ok(());
     }
-    Ok(false)
+    Ok(())
 }
 
 /// The client went away before the request was complete. Nothing is answered, so the log
@@ -670,21 +650,10 @@ pub(crate) fn local_reply(
     s.txn.flags |= tx::LOCAL_REPLY;
     s.txn.status = status;
     s.txn.rsp_body = BodyLen::Len(body.len() as u64);
-    s.txn.rsp_flags = MsgFlags {
-        ver11: true,
-        has_cl: true,
-        ..MsgFlags::default()
-    };
     s.txn.rsp = Some(head);
     s.res.buf = body;
     s.res.total = s.res.buf.len() as u64;
     s.res.flags |= cf::EOM;
-    if s.term.cause == Cause::None {
-        s.term.set(Cause::Local, finst_of(s.phase));
-    }
-    if s.si[1].state != SiState::Est {
-        s.si[1].state = SiState::Clo;
-    }
     rules::after_res_rules(w, sid)?;
     count_status(w, sid)?;
     let s = w.streams.live_mut(sid)?;
@@ -808,14 +777,13 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), 
         if c.is_mux_h2() {
             hrs_conn::mux_h2::h2_front_detach(c, sid);
         } else if tcp {
+            // the pass-through mux releases a connection left without stream
             c.strm = None;
-            c.flags |= co_fl::CLOSE_AFTER_SEND;
         } else {
             // the mux closes a connection whose request or response is incomplete (the
-            // aborts and early replies rely on it), `CLI_CLOSE` one that must close anyway
-            let close = h1_front_detach(c) || txflags & tx::CLI_CLOSE != 0;
-            if close {
-                c.flags |= co_fl::CLOSE_AFTER_SEND;
+            // aborts and early replies rely on it) or that must close (`CLI_CLOSE` made the
+            // response say so, the mux's `want_close`)
+            if h1_front_detach(c) {
                 if let Mux::H1(h1) = &mut c.mux {
                     h1.rx = hrs_core::H1Rx::Closed;
                 }
