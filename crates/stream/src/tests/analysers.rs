@@ -404,3 +404,150 @@ fn tcp_connect_failure_closes_without_a_reply() {
     );
     assert_eq!(k.logs(), ["SC be/s1 0 4"]);
 }
+
+#[test]
+fn a_backend_httpclose_closes_the_client_side_too() {
+    // the connection mode is the strongest of both proxies (`http_adjust_conn_mode`)
+    let mut k = Kit::new(&http(
+        "    default_backend be",
+        "    option httpclose\n    server s1 10.0.0.1:80",
+    ));
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    assert_eq!(req(&k.srv(0).take()).hdr("connection"), Some("close"));
+    k.srv(0).send(&ok("x"));
+    k.run();
+    let r = rsp(&c.take());
+    assert_eq!(r.hdr("connection"), Some("close"));
+    assert!(c.closed() && k.srv(0).closed());
+}
+
+#[test]
+fn server_close_closes_the_server_side_even_when_the_client_asks_keep_alive() {
+    for (fe, be) in [
+        ("    option http-server-close\n", ""),
+        ("", "    option http-server-close\n"),
+    ] {
+        let mut k = Kit::new(&http(
+            &format!("{fe}    default_backend be"),
+            &format!("{be}    server s1 10.0.0.1:80"),
+        ));
+        let c = k.client();
+        for i in 0..2 {
+            c.send(b"GET / HTTP/1.1\r\nhost: t\r\nconnection: keep-alive\r\n\r\n");
+            k.run();
+            assert_eq!(k.nb_srv(), i + 1, "{fe}{be}: a new server connection");
+            k.srv(i).take();
+            k.srv(i).send(&ok("x"));
+            k.run();
+            assert_eq!(rsp(&c.take()).status(), 200);
+            assert!(k.srv(i).closed(), "{fe}{be}");
+            assert!(!c.closed(), "{fe}{be}");
+        }
+    }
+}
+
+#[test]
+fn a_request_with_length_and_chunked_framing_does_not_reuse_its_server_connection() {
+    let mut k = Kit::new(&http("    default_backend be", "    server s1 10.0.0.1:80"));
+    let c = k.client();
+    c.send(
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    );
+    k.run();
+    k.srv(0).take();
+    k.srv(0).send(&ok("x"));
+    k.run();
+    assert_eq!(rsp(&c.take()).status(), 200);
+    assert!(k.srv(0).closed(), "the server connection is not kept");
+}
+
+#[test]
+fn connection_close_from_the_client_or_a_soft_stop_closes_after_the_response() {
+    let mut k = Kit::new(&http("    default_backend be", "    server s1 10.0.0.1:80"));
+    let c = k.client();
+    c.send(b"GET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n");
+    k.run();
+    k.srv(0).take();
+    k.srv(0).send(&ok("x"));
+    k.run();
+    assert_eq!(rsp(&c.take()).hdr("connection"), Some("close"));
+    assert!(c.closed());
+    k.ev.soft_stop();
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    let s = k.srv(k.nb_srv() - 1);
+    s.take();
+    s.send(&ok("x"));
+    k.run();
+    assert_eq!(rsp(&c.take()).hdr("connection"), Some("close"));
+    assert!(c.closed());
+}
+
+#[test]
+fn an_early_reply_closes_the_connection() {
+    // a reply to a request whose body is still arriving closes the connection after it
+    let mut k = Kit::new(&http(
+        "    http-request deny\n    default_backend be",
+        "    server s1 10.0.0.1:80",
+    ));
+    let c = k.client();
+    c.send(b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc");
+    k.run();
+    let m = rsp(&c.take());
+    assert_eq!(m.status(), 403);
+    assert_eq!(m.hdr("connection"), Some("close"));
+    assert!(c.closed());
+    assert_eq!(k.logs(), ["403 PR fe/<NOSRV>"]);
+}
+
+#[test]
+fn the_h2_preface_on_a_proto_h1_listener_is_a_400_pr() {
+    let text = http("    default_backend be", "    server s1 10.0.0.1:80")
+        .replace("bind 127.0.0.1:8080", "bind 127.0.0.1:8080 proto h1");
+    let mut k = Kit::new(&text);
+    let c = k.client();
+    c.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    k.run();
+    let m = rsp(&c.take());
+    assert_eq!(m.status(), 400);
+    assert!(c.closed());
+    assert_eq!(k.logs(), ["400 PR fe/<NOSRV>"]);
+}
+
+#[test]
+fn a_tcp_half_close_lets_the_other_direction_go_on() {
+    let mut k = Kit::new(&tcp_cfg("    default_backend be"));
+    let c = k.client();
+    c.send(b"ping");
+    k.run();
+    assert_eq!(k.srv(0).take(), b"ping");
+    c.shutw();
+    k.run();
+    assert!(k.srv(0).shut_by_proxy());
+    // the server still answers after the client's end
+    k.srv(0).send(b"late");
+    k.run();
+    assert_eq!(c.take(), b"late");
+    assert_eq!(k.nb_streams(), 1);
+    k.srv(0).shutw();
+    k.run();
+    assert_eq!(k.nb_streams(), 0);
+    assert_eq!(k.logs(), ["-- be/s1 4 4"]);
+}
+
+#[test]
+fn an_idle_tcp_stream_times_out() {
+    let text = tcp_cfg("    default_backend be")
+        .replace("timeout client 5s", "timeout client 30ms")
+        .replace("timeout server 5s", "timeout server 30ms");
+    let mut k = Kit::new(&text);
+    let c = k.client();
+    c.send(b"ping");
+    k.run();
+    assert!(k.run_until(1000, |k| k.nb_streams() == 0));
+    assert_eq!(k.logs(), ["cD be/s1 0 4"]);
+    assert!(c.closed());
+}

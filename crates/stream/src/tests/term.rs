@@ -240,3 +240,84 @@ fn a_complete_exchange_is_dashes() {
     assert_eq!(rsp(&c.take()).body, b"abc");
     assert_eq!(k.logs(), ["200 -- 0"]);
 }
+
+#[test]
+fn a_server_reset_after_a_complete_response_does_not_spoil_it() {
+    let mut k = Kit::new(&cfg("", "", TMO));
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    k.srv(0).send(&ok("abc"));
+    k.srv(0).reset();
+    k.run();
+    assert_eq!(rsp(&c.take()).body, b"abc");
+    assert_eq!(k.logs(), ["200 -- 0"]);
+}
+
+#[test]
+fn a_server_reset_mid_body_is_sd() {
+    let mut k = Kit::new(&cfg("", "", TMO));
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    k.srv(0)
+        .send(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+    k.run();
+    k.srv(0).reset();
+    k.run();
+    assert!(c.take().ends_with(b"\r\n\r\nabc"));
+    assert!(c.closed());
+    assert_eq!(k.logs(), ["200 SD 0"]);
+}
+
+#[test]
+fn a_server_reset_before_the_head_left_is_a_502() {
+    // the client reads nothing: the first response fills its buffer, so the second one's
+    // head cannot leave; the server then resets: a 502 replaces the response
+    let mut k = Kit::new(&cfg("", "", TMO));
+    let c = k.client();
+    c.set_write_room(Some(0));
+    let mut two = get("/1");
+    two.extend_from_slice(&get("/2"));
+    c.send(&two);
+    k.run();
+    let s = k.srv(0);
+    s.take();
+    s.send(&ok(&"x".repeat(16384)));
+    k.run();
+    assert_eq!(k.logs(), ["200 -- 0"]);
+    s.take();
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+    k.run();
+    s.reset();
+    k.run();
+    c.set_write_room(None);
+    k.run();
+    let all = super::http::parse_all(&c.take(), true);
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].status(), all[1].status()), (200, 502));
+    assert_eq!(k.logs(), ["502 SH 0"]);
+}
+
+#[test]
+fn a_slow_body_keeps_its_stream_alive() {
+    // each chunk of the response re-arms the timeouts: the whole exchange outlasts them
+    let mut k = Kit::new(&cfg(
+        "",
+        "",
+        "timeout client 60ms\n    timeout server 60ms\n    timeout connect 5s",
+    ));
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    k.srv(0)
+        .send(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\na");
+    for b in [b"b", b"c", b"d"] {
+        k.run_for(30);
+        assert!(k.logs_peek().is_empty(), "the stream is still alive");
+        k.srv(0).send(b);
+    }
+    k.run();
+    assert_eq!(rsp(&c.take()).body, b"abcd");
+    assert_eq!(k.logs(), ["200 -- 0"]);
+}
