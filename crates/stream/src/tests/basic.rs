@@ -49,3 +49,30 @@ fn a_request_goes_through_and_is_logged() {
     k.run();
     assert_eq!(rsp(&c.take()).body, b"x");
 }
+
+#[test]
+fn a_client_leaving_takes_its_session_and_kept_server_connection() {
+    // `http-reuse never`: the server connection stays with the client's session between
+    // requests, and goes with it
+    let text = CFG.replace(
+        "backend be\n",
+        "backend be\n    http-reuse never\n",
+    );
+    let mut k = Kit::new(&text);
+    let c = k.client();
+    c.send(&get("/a"));
+    k.run();
+    let s = k.srv(0);
+    s.take();
+    s.send(&ok("x"));
+    k.run();
+    assert_eq!(rsp(&c.take()).status(), 200);
+    assert_eq!(k.w.sessions.len(), 1);
+    assert!(!s.closed(), "kept for the session's next request");
+    c.shutw();
+    k.run();
+    assert!(c.closed());
+    assert_eq!(k.w.sessions.len(), 0, "the session is freed");
+    assert!(s.closed(), "with the server connection it kept");
+    assert_eq!(k.w.conns.len(), 0);
+}
