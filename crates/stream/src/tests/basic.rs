@@ -54,10 +54,7 @@ fn a_request_goes_through_and_is_logged() {
 fn a_client_leaving_takes_its_session_and_kept_server_connection() {
     // `http-reuse never`: the server connection stays with the client's session between
     // requests, and goes with it
-    let text = CFG.replace(
-        "backend be\n",
-        "backend be\n    http-reuse never\n",
-    );
+    let text = CFG.replace("backend be\n", "backend be\n    http-reuse never\n");
     let mut k = Kit::new(&text);
     let c = k.client();
     c.send(&get("/a"));

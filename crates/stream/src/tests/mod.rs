@@ -11,6 +11,7 @@ pub(crate) mod kit;
 mod analysers;
 mod basic;
 mod counters;
+mod flow;
 mod forwardfor;
 mod idle;
 mod keepalive;
