@@ -13,6 +13,7 @@ mod basic;
 mod counters;
 mod flow;
 mod forwardfor;
+mod h2;
 mod idle;
 mod keepalive;
 mod logs;

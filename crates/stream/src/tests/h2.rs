@@ -1,0 +1,125 @@
+//! HTTP/2 clients (`bind ... proto h2`), with frames written by hand: the connection's
+//! `timeout client` while it has no stream (`h2c_update_timeout`: a GOAWAY, then the close;
+//! a connection that cannot even send its GOAWAY is dropped at the next expiry), and no
+//! connection timeout while a stream runs (the stream's own timeouts apply).
+
+use super::http::{ok, req};
+use super::kit::Kit;
+use hrs_core::script::ScriptPeer;
+
+fn cfg(timeouts: &str) -> String {
+    format!(
+        "
+defaults
+    mode http
+    {timeouts}
+frontend fe
+    bind 127.0.0.1:8080 proto h2
+    default_backend be
+backend be
+    server s1 10.0.0.1:80
+"
+    )
+}
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// A frame: type, flags, stream id, payload.
+fn frame(ty: u8, flags: u8, sid: u32, payload: &[u8]) -> Vec<u8> {
+    let n = payload.len();
+    let mut f = vec![(n >> 16) as u8, (n >> 8) as u8, n as u8, ty, flags];
+    f.extend_from_slice(&sid.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+const SETTINGS: u8 = 4;
+const HEADERS: u8 = 1;
+const GOAWAY: u8 = 7;
+
+/// `GET /` on stream `sid`, with `:authority test` (HPACK: indexed `:method GET`,
+/// `:scheme http`, `:path /`, a literal `:authority`), END_STREAM and END_HEADERS.
+fn get_request(sid: u32) -> Vec<u8> {
+    let block = [0x82, 0x86, 0x84, 0x41, 4, b't', b'e', b's', b't'];
+    frame(HEADERS, 0x5, sid, &block)
+}
+
+/// The types and stream ids of the frames in `bytes`.
+fn frames(bytes: &[u8]) -> Vec<(u8, u32)> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 9 {
+        let n = (usize::from(rest[0]) << 16) | (usize::from(rest[1]) << 8) | usize::from(rest[2]);
+        let sid = u32::from_be_bytes([rest[5], rest[6], rest[7], rest[8]]) & 0x7fff_ffff;
+        out.push((rest[3], sid));
+        rest = &rest[(9 + n).min(rest.len())..];
+    }
+    out
+}
+
+/// A client past the connection preface and the SETTINGS exchange.
+fn h2_client(k: &mut Kit) -> ScriptPeer {
+    let c = k.client();
+    let mut hello = PREFACE.to_vec();
+    hello.extend(frame(SETTINGS, 0, 0, &[]));
+    c.send(&hello);
+    k.run();
+    let got = frames(&c.take());
+    assert!(got.contains(&(SETTINGS, 0)), "{got:?}");
+    c.send(&frame(SETTINGS, 1, 0, &[]));
+    k.run();
+    c
+}
+
+fn closed(c: &ScriptPeer) -> bool {
+    c.closed() || c.shut_by_proxy()
+}
+
+#[test]
+fn an_idle_connection_gets_a_goaway_at_the_client_timeout() {
+    let mut k = Kit::new(&cfg(
+        "timeout client 40ms\n    timeout server 5s\n    timeout connect 5s",
+    ));
+    let c = h2_client(&mut k);
+    assert!(!closed(&c));
+    assert!(k.run_until(1000, |_| closed(&c)));
+    let got = frames(&c.take());
+    assert!(got.contains(&(GOAWAY, 0)), "{got:?}");
+}
+
+#[test]
+fn a_running_stream_holds_off_the_client_timeout() {
+    let mut k = Kit::new(&cfg(
+        "timeout client 30ms\n    timeout server 5s\n    timeout connect 5s",
+    ));
+    let c = h2_client(&mut k);
+    c.send(&get_request(1));
+    k.run();
+    let s = k.srv(0);
+    assert_eq!(req(&s.take()).path(), "/");
+    // the server takes longer than `timeout client`, twice over
+    k.run_for(100);
+    assert!(!closed(&c), "no connection timeout while the stream runs");
+    assert!(!frames(&c.output()).iter().any(|f| f.0 == GOAWAY));
+    s.send(&ok("hi"));
+    k.run();
+    let got = frames(&c.take());
+    assert!(got.contains(&(HEADERS, 1)), "the response: {got:?}");
+    // idle again: the timeout applies
+    assert!(k.run_until(1000, |_| closed(&c)));
+    assert!(frames(&c.take()).contains(&(GOAWAY, 0)));
+}
+
+#[test]
+fn a_connection_that_cannot_send_its_goaway_is_dropped() {
+    let mut k = Kit::new(&cfg(
+        "timeout client 30ms\n    timeout server 5s\n    timeout connect 5s",
+    ));
+    let c = h2_client(&mut k);
+    c.set_write_room(Some(0));
+    assert!(
+        k.run_until(1000, |_| c.closed()),
+        "dropped at the second expiry"
+    );
+    assert_eq!(k.w.conns.len(), 0);
+}
