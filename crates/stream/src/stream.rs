@@ -666,7 +666,10 @@ pub(crate) fn local_reply(
 }
 
 /// Wakes the connections that have work: the server side when the request has data to
-/// send or the response has room again, the client side when the response has data.
+/// send or the response has room again, the client side when the response has data (or
+/// in a TCP tunnel). Room in the request channel is not a reason: the server side's mux
+/// wakes the client side itself when it drains it, and a client connection in error would
+/// otherwise be woken on each pass and wake the stream back, without end.
 fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let s = w.streams.live(sid)?;
     let bufsize = w.global.bufsize;
@@ -688,7 +691,6 @@ fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
         let c = w.conns.live(front)?;
         let rsp_ready = s.txn.rsp.is_some() && matches!(s.phase, StrmPhase::Forward);
         if (rsp_ready && (!s.res.buf.is_empty() || s.res.has(cf::EOM) || !s.res.has(cf::HEAD_SENT)))
-            || s.req.buf.len() < bufsize
             || s.phase == StrmPhase::Tunnel
         {
             ev.wakeup(c.task, WakeReason::MSG);

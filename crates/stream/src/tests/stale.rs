@@ -256,3 +256,27 @@ fn a_stream_failing_after_its_log_line_is_logged_once() {
     assert_eq!(k.w.proxies[k.px("fe")].counters.internal_errors, 1);
     drop(c);
 }
+
+#[test]
+fn a_client_connection_marked_failed_does_not_spin_while_its_stream_waits() {
+    // the stream waits for its server (the request was complete); the loop settles, and the
+    // stream ends when the response comes and cannot be delivered
+    let mut k = Kit::new(CFG);
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    let sid = only_stream(&k);
+    let front = k.w.streams[sid].si[0].conn.expect("the client connection");
+    crate::io::conn_kill_internal(&mut k.w, &mut k.ev, front);
+    k.run();
+    assert_eq!(
+        k.nb_streams(),
+        1,
+        "the loop settled with the stream waiting"
+    );
+    k.srv(0).send(&ok("late"));
+    k.run();
+    assert_eq!(k.nb_streams(), 0);
+    assert_eq!(k.logs(), ["200 CD s1"]);
+    assert!(c.closed());
+}
