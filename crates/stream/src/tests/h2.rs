@@ -241,3 +241,76 @@ fn an_internal_error_closes_a_shared_server_connection() {
     );
     drop(c1);
 }
+
+// ---------------------------------------------------------------- lifecycle bugs
+
+/// An HTTP/2 client whose `GET /` waits for the server's response; the stream's handle.
+fn waiting_h2_stream(k: &mut Kit) -> (ScriptPeer, hrs_core::StrmId) {
+    let c = h2_client(k);
+    c.send(&get_request(1));
+    k.run();
+    assert_eq!(req(&k.srv(0).take()).path(), "/");
+    let sid =
+        k.w.streams
+            .iter()
+            .map(|(h, _)| h)
+            .next()
+            .expect("the stream");
+    (c, sid)
+}
+
+const H2_CLI: &str = "timeout client 5s\n    timeout server 5s\n    timeout connect 5s";
+
+#[test]
+fn an_h2_client_connection_marked_failed_ends_its_live_streams() {
+    // a stream does not give up its server for a client gone after a complete request
+    // (as with HTTP/1): it ends when the response comes, which the client cannot take
+    let mut k = Kit::new(&cfg(H2_CLI));
+    let (_c, sid) = waiting_h2_stream(&mut k);
+    let front = k.w.streams[sid].si[0].conn.expect("the client connection");
+    crate::io::conn_kill_internal(&mut k.w, &mut k.ev, front);
+    k.run();
+    assert_eq!(
+        k.nb_streams(),
+        1,
+        "the loop settled with the stream waiting"
+    );
+    k.srv(0).send(&ok("late"));
+    k.run();
+    assert_eq!(k.nb_streams(), 0, "the stream ended by itself");
+    // one internal error: the connection's; the stream ended as a client abort
+    assert_eq!(k.w.proxies[k.px("fe")].counters.internal_errors, 1);
+    assert!(
+        !k.w.conns.contains(front),
+        "the stream released the connection"
+    );
+}
+
+#[test]
+fn an_h2_client_connection_whose_stream_is_gone_is_released() {
+    let mut k = Kit::new(&cfg(H2_CLI));
+    let (c, sid) = waiting_h2_stream(&mut k);
+    let s = k.w.streams.remove(sid).expect("live");
+    k.ev.task_free(s.task);
+    let back =
+        k.w.conns
+            .iter()
+            .find(|(_, c)| c.side == hrs_core::Side::Back);
+    let back = back.map(|(h, _)| h).expect("the server connection");
+    hrs_list::with_bugs_counted(|| {
+        // the server answers: its connection meets the stale stream, then the client's
+        k.srv(0).send(&ok("late"));
+        k.run();
+        let front =
+            k.w.conns
+                .iter()
+                .find(|(_, c)| c.side == hrs_core::Side::Front);
+        let front = front.map(|(h, _)| h).expect("the client connection");
+        let task = k.w.conns[front].task;
+        k.ev.wakeup(task, hrs_ev::WakeReason::OTHER);
+        k.run();
+    });
+    assert!(!k.w.conns.contains(back));
+    assert!(c.closed(), "the client connection was released");
+    assert_eq!(k.w.proxies[k.px("fe")].counters.internal_errors, 1);
+}

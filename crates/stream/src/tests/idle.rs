@@ -154,3 +154,24 @@ fn a_connection_closed_before_its_first_request_is_logged_400_cr() {
     k.run();
     assert!(k.logs().is_empty());
 }
+
+#[test]
+fn the_first_request_is_timed_from_the_accept() {
+    // `timeout http-request` of a first request runs from the accept: the first bytes of
+    // the head do not restart it (a later request's head restarts it, see above)
+    let mut k = Kit::new(&cfg("timeout http-request 5s", ""));
+    let c = k.client();
+    k.run();
+    let front =
+        k.w.conns
+            .iter()
+            .map(|(h, _)| h)
+            .next()
+            .expect("the connection");
+    let deadline = k.w.conns[front].expire;
+    assert_ne!(deadline, hrs_ev::TICK_ETERNITY);
+    k.run_for(5);
+    c.send(b"GET / HT");
+    k.run();
+    assert_eq!(k.w.conns[front].expire, deadline, "the same deadline");
+}
