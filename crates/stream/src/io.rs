@@ -115,19 +115,10 @@ pub fn conn_kill_internal(w: &mut World, ev: &mut Ev, cid: ConnId) {
     }
     for &sid in &attached {
         let s = &mut streams[sid];
-        match side {
-            Side::Front => {
-                if !s.req.has(cf::EOM) {
-                    s.req.flags |= cf::SHUTR;
-                }
-                s.res.flags |= cf::SHUTW;
-            }
-            Side::Back => {
-                if !s.res.has(cf::EOM) {
-                    s.res.flags |= cf::SHUTR;
-                }
-                s.txn.flags |= hrs_core::tx::SRV_CLOSE;
-            }
+        // the analysers see the connection's error; a request that will not complete is
+        // also an abort of the client (`h1_front_finish` says the same)
+        if side == Side::Front && !s.req.has(cf::EOM) {
+            s.req.flags |= cf::SHUTR;
         }
         ev.wakeup(s.task, WakeReason::IO);
     }
@@ -189,10 +180,12 @@ fn arm_front_idle_timer(w: &mut World, ev: &mut Ev, cid: ConnId) {
     let Some(c) = w.conns.get_mut(cid) else {
         return;
     };
-    if c.side != Side::Front || c.strm.is_some() || c.has(co_fl::CLOSE_AFTER_SEND) {
+    if c.side != Side::Front {
         return;
     }
     let Mux::H1(h1) = &c.mux else { return };
+    // waiting for a request head: the receive state also says that no stream is attached
+    // and that the connection is not closing
     if !matches!(h1.rx, H1Rx::Idle | H1Rx::Head) {
         return;
     }
