@@ -36,6 +36,7 @@ fn frame(ty: u8, flags: u8, sid: u32, payload: &[u8]) -> Vec<u8> {
 const SETTINGS: u8 = 4;
 const HEADERS: u8 = 1;
 const GOAWAY: u8 = 7;
+const RST_STREAM: u8 = 3;
 
 /// `GET /` on stream `sid`, with `:authority test` (HPACK: indexed `:method GET`,
 /// `:scheme http`, `:path /`, a literal `:authority`), END_STREAM and END_HEADERS.
@@ -122,6 +123,29 @@ fn a_connection_that_cannot_send_its_goaway_is_dropped() {
         "dropped at the second expiry"
     );
     assert_eq!(k.w.conns.len(), 0);
+}
+
+#[test]
+fn a_stream_reset_by_the_client_ends_mid_response() {
+    // the client resets its stream while the response body is under way: the stream ends
+    // (its connection stays up for the others) and the server connection closes
+    let mut k = Kit::new(&cfg(&format!(
+        "{H2_CLI}\n    log stdout format raw local0\n    log-format \"%ST %ts\""
+    )));
+    let c = h2_client(&mut k);
+    c.send(&get_request(1));
+    k.run();
+    let s = k.srv(0);
+    s.take();
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+    k.run();
+    assert!(frames(&c.take()).contains(&(HEADERS, 1)));
+    c.send(&frame(RST_STREAM, 0, 1, &8u32.to_be_bytes()));
+    k.run();
+    assert_eq!(k.nb_streams(), 0);
+    assert_eq!(k.logs(), ["200 CD"]);
+    assert!(s.closed());
+    assert!(!closed(&c), "the connection stays");
 }
 
 // ---------------------------------------------------------------- HTTP/2 servers

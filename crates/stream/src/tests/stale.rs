@@ -280,3 +280,23 @@ fn a_client_connection_marked_failed_does_not_spin_while_its_stream_waits() {
     assert_eq!(k.logs(), ["200 CD s1"]);
     assert!(c.closed());
 }
+
+#[test]
+fn a_client_connection_marked_failed_mid_request_aborts_its_stream() {
+    let mut k = Kit::new(CFG);
+    let c = k.client();
+    c.send(b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc");
+    k.run();
+    let sid = only_stream(&k);
+    let front = k.w.streams[sid].si[0].conn.expect("the client connection");
+    crate::io::conn_kill_internal(&mut k.w, &mut k.ev, front);
+    k.run();
+    assert_eq!(
+        k.nb_streams(),
+        0,
+        "the request will not complete: aborted at once"
+    );
+    assert_eq!(k.logs(), ["-1 CD s1"]);
+    assert!(k.srv(0).closed());
+    drop(c);
+}
