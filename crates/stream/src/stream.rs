@@ -181,7 +181,6 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
         // waiting for the body ourselves: answer `100 Continue` to a client that asks
         // for it and do not forward the expectation (`http_handle_expect_hdr`)
         if s.txn.flags & tx::EXPECT_100 != 0 && !s.req.has(cf::EOM) {
-            s.txn.flags &= !tx::EXPECT_100;
             if let Some(req) = s.txn.req.as_mut() {
                 req.del_header(b"expect");
             }
@@ -372,9 +371,11 @@ fn l7_status_match(retry_on: RetryOn, status: u16) -> bool {
 /// changed) when retries are not armed or none are left.
 fn do_l7_retry(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     let s = w.streams.live(sid)?;
-    if s.txn.flags & tx::L7_RETRY == 0 || s.si[1].conn_retries == 0 {
+    if s.si[1].conn_retries == 0 {
         return Ok(false);
     }
+    // the request was kept at its first send when L7 retries were armed (and it fitted);
+    // the copy serves every retry, whatever server took the previous one
     let Some(l7) = s.txn.l7_buffer.as_deref().cloned() else {
         return Ok(false);
     };
