@@ -338,3 +338,50 @@ fn an_h2_client_connection_whose_stream_is_gone_is_released() {
     assert!(c.closed(), "the client connection was released");
     assert_eq!(k.w.proxies[k.px("fe")].counters.internal_errors, 1);
 }
+
+#[test]
+fn an_l7_retry_after_an_http2_server_sends_the_kept_request_again() {
+    // the request kept at its first send (by the HTTP/1 mux) serves every retry, also after
+    // a retry went to an HTTP/2 server, as upstream's `txn->l7_buffer`
+    let mut k = Kit::new(
+        "
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    retries 3
+    retry-on 503
+    option redispatch
+    server s1 10.0.0.1:80
+    server s2 10.0.0.2:80 proto h2
+",
+    );
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    assert_eq!(k.srv_addr(0), "10.0.0.1:80".parse().unwrap());
+    k.srv(0).take();
+    k.srv(0)
+        .send(b"HTTP/1.1 503 X\r\ncontent-length: 0\r\n\r\n");
+    k.run();
+    assert_eq!(k.nb_srv(), 2, "retried on the other server");
+    let s = k.srv(1);
+    h2_server_hello(&s);
+    k.run();
+    let ids = requests(&s.take());
+    assert_eq!(ids.len(), 1);
+    s.send(&response(ids[0], 503));
+    k.run();
+    assert_eq!(k.nb_srv(), 3, "retried again");
+    let s = k.srv(2);
+    assert_eq!(k.srv_addr(2), "10.0.0.1:80".parse().unwrap());
+    assert_eq!(req(&s.take()).path(), "/");
+    s.send(&ok("third"));
+    k.run();
+    assert_eq!(rsp(&c.take()).body, b"third");
+}

@@ -539,3 +539,30 @@ fn a_connect_timeout_is_retried_without_turn_around() {
     assert_eq!(k.logs(), ["503 SC 1 s1"]);
     assert_eq!(k.w.proxies[k.px("be")].beconn, 0);
 }
+
+#[test]
+fn after_a_retried_invalid_response_both_connections_are_kept() {
+    // the junk and the close it implied belong to the first server connection: the
+    // retried exchange keeps its connections alive for the next request
+    let mut k = Kit::new(&cfg("retries 2\nretry-on junk-response", &[S1]));
+    let c = go(&mut k);
+    k.srv(0).send(b"garbage\r\n\r\n");
+    k.run();
+    assert!(k.srv(0).closed());
+    let s = k.srv(1);
+    assert_eq!(req(&s.take()).path(), "/");
+    s.send(&ok("x"));
+    k.run();
+    let m = rsp(&c.take());
+    assert_eq!(m.status(), 200);
+    assert_eq!(m.hdr("connection"), None, "kept alive");
+    assert!(!c.closed() && !s.closed());
+    c.send(&get("/next"));
+    k.run();
+    assert_eq!(
+        k.nb_srv(),
+        2,
+        "the retry's server connection serves the next request"
+    );
+    assert_eq!(req(&s.take()).path(), "/next");
+}
