@@ -282,3 +282,36 @@ fn a_failed_connection_counts_once_whatever_the_retries() {
     assert_eq!((b.failed_conns, b.retries), (1, 2));
     assert_eq!((s.failed_conns, s.retries), (1, 2));
 }
+
+#[test]
+fn a_queue_timeout_on_a_server_counts_on_it_too() {
+    // the client's kept connection makes its next request prefer its server, which is full:
+    // the stream waits in that server's queue, times out there
+    let mut k = Kit::new(
+        &cfg(
+            "",
+            "    option prefer-last-server\n    http-reuse never\n    timeout queue 30ms",
+        )
+        .replace("10.0.0.1:80", "10.0.0.1:80 maxconn 1"),
+    );
+    let (be, s1) = (k.px("be"), k.srv_id("be", "s1"));
+    let a = k.client();
+    a.send(&get("/a1"));
+    k.run();
+    k.srv(0).take();
+    k.srv(0).send(&ok(""));
+    k.run();
+    assert_eq!(rsp(&a.take()).status(), 200);
+    let b = k.client();
+    b.send(&get("/b"));
+    k.run();
+    assert_eq!(k.w.servers[s1].served, 1, "b holds the only slot");
+    a.send(&get("/a2"));
+    k.run();
+    assert_eq!(k.w.servers[s1].queue.len(), 1, "queued on its server");
+    assert!(k.run_until(1000, |_| !a.output().is_empty()));
+    assert_eq!(rsp(&a.take()).status(), 503);
+    assert_eq!(k.w.servers[s1].counters.failed_conns, 1);
+    assert_eq!(k.w.proxies[be].counters.failed_conns, 1);
+    drop(b);
+}
