@@ -300,3 +300,25 @@ fn a_client_connection_marked_failed_mid_request_aborts_its_stream() {
     assert!(k.srv(0).closed());
     drop(c);
 }
+
+#[test]
+fn a_connecting_server_connection_marked_failed_is_a_failed_connect() {
+    // the client is still sending its body: the stream retries the connect, it does not
+    // take the server's failure for a client abort
+    let mut k = Kit::new(&CFG.replace("timeout connect 5s", "timeout connect 20ms"));
+    k.plan(&[Plan::Pending]);
+    let c = k.client();
+    c.send(b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc");
+    k.run();
+    let sid = only_stream(&k);
+    let back = k.w.streams[sid].si[1].conn.expect("the server connection");
+    crate::io::conn_kill_internal(&mut k.w, &mut k.ev, back);
+    k.run();
+    assert_eq!(k.nb_streams(), 1, "not aborted");
+    assert!(k.logs().is_empty());
+    assert!(
+        k.run_until(1000, |k| k.nb_srv() == 2),
+        "a new connect after the turn-around"
+    );
+    drop(c);
+}
