@@ -130,8 +130,8 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     {
         // PRI is reserved for the HTTP/2 preface: a bad request before any rule
         // (`http_wait_for_request`), e.g. the preface on a `proto h1` listener; the request
-        // line is not captured yet there: `%r` logs `<BADREQ>`
-        s.txn.flags |= tx::CLI_CLOSE;
+        // line is not captured yet there: `%r` logs `<BADREQ>` (the connection closes after
+        // the 400: the request is not HTTP/1.1)
         s.txn.req_line.clear();
         w.proxies[fe].counters.failed_req += 1;
         return local_error(w, ev, sid, 400);
@@ -155,12 +155,11 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     let be = s.be;
     let fe_opts = w.proxies[fe].cfg.options;
     let be_opts = w.proxies[be].cfg.options;
-    // connection mode: the strongest of frontend and backend (`http_adjust_conn_mode`)
-    let mode = stronger(fe_opts.http_conn_mode, be_opts.http_conn_mode);
-    match mode {
-        HttpConnMode::Close => s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE,
-        HttpConnMode::ServerClose => s.txn.flags |= tx::SRV_CLOSE,
-        HttpConnMode::KeepAlive => {}
+    // connection mode, the strongest of frontend and backend (`http_adjust_conn_mode`): the
+    // muxes read both proxies' options for the server side, and the frontend's for the
+    // client side; a backend's `httpclose` closes the client side too
+    if be_opts.http_conn_mode == HttpConnMode::Close {
+        s.txn.flags |= tx::CLI_CLOSE;
     }
     if fe_opts.forwardfor || be_opts.forwardfor {
         let src = w.sessions.live(s.sess)?.src;
@@ -252,15 +251,6 @@ fn add_forwardfor(
         return;
     }
     req.add_header(name.as_bytes(), src.ip().to_string().as_bytes());
-}
-
-fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
-    use HttpConnMode::*;
-    match (a, b) {
-        (Close, _) | (_, Close) => Close,
-        (ServerClose, _) | (_, ServerClose) => ServerClose,
-        _ => KeepAlive,
-    }
 }
 
 /// Waits for the response head (`http_wait_for_response`). A server that closes, times out or sends garbage before the head gets the
