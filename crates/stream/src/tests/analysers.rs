@@ -551,3 +551,26 @@ fn an_idle_tcp_stream_times_out() {
     assert_eq!(k.logs(), ["cD be/s1 0 4"]);
     assert!(c.closed());
 }
+
+#[test]
+fn httpclose_closes_the_client_side_whatever_the_server_says() {
+    for (fe, be) in [
+        ("    option httpclose\n", ""),
+        ("", "    option httpclose\n"),
+    ] {
+        let mut k = Kit::new(&http(
+            &format!("{fe}    default_backend be"),
+            &format!("{be}    server s1 10.0.0.1:80"),
+        ));
+        let c = k.client();
+        c.send(b"GET / HTTP/1.1\r\nhost: t\r\nconnection: keep-alive\r\n\r\n");
+        k.run();
+        k.srv(0).take();
+        k.srv(0)
+            .send(b"HTTP/1.1 200 OK\r\nconnection: keep-alive\r\ncontent-length: 1\r\n\r\nx");
+        k.run();
+        let r = rsp(&c.take());
+        assert_eq!(r.hdr("connection"), Some("close"), "{fe}{be}");
+        assert!(c.closed() && k.srv(0).closed(), "{fe}{be}");
+    }
+}
