@@ -516,7 +516,8 @@ fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
         Some(b) => Some(w.conns.live(b)?),
         None => None,
     };
-    let server_side = s.txn.flags & tx::LOCAL_REPLY == 0 && !s.res.has(cf::EOM);
+    // a server still sending (a local reply is complete: `EOM`)
+    let server_side = !s.res.has(cf::EOM);
     let back_failed =
         server_side && (back.is_none_or(|c| c.has(co_fl::ERROR)) || s.res.has(cf::SHUTR));
     let back_closed =
@@ -739,7 +740,6 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), 
     crate::log::stream_log(w, sid)?;
     let s = w.streams.live(sid)?;
     let (front, back, sess, txflags) = (s.si[0].conn, s.si[1].conn, s.sess, s.txn.flags);
-    let tcp = w.proxies[s.be].cfg.mode == Mode::Tcp || w.proxies[s.fe].cfg.mode == Mode::Tcp;
     // the server side
     if let Some(b) = back {
         let c = w.conns.live_mut(b)?;
@@ -752,12 +752,8 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), 
                 crate::session::conn_release(w, ev, b)?;
             }
         } else {
-            let keep = if tcp {
-                c.strm = None;
-                false
-            } else {
-                h1_back_detach(c) && txflags & (tx::NO_REUSE | tx::SRV_CLOSE) == 0
-            };
+            // (a pass-through connection is never kept)
+            let keep = h1_back_detach(c) && txflags & (tx::NO_REUSE | tx::SRV_CLOSE) == 0;
             let kept = keep && hrs_backend::server::conn_detach_idle(w, ev, b, sess)?;
             if !kept {
                 crate::session::conn_release(w, ev, b)?;
@@ -769,13 +765,11 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), 
         let c = w.conns.live_mut(f)?;
         if c.is_mux_h2() {
             hrs_conn::mux_h2::h2_front_detach(c, sid);
-        } else if tcp {
-            // the pass-through mux releases a connection left without stream
-            c.strm = None;
         } else {
             // the mux closes a connection whose request or response is incomplete (the
             // aborts and early replies rely on it) or that must close (`CLI_CLOSE` made the
-            // response say so, the mux's `want_close`)
+            // response say so, the mux's `want_close`); the pass-through mux releases a
+            // connection left without stream
             if h1_front_detach(c) {
                 if let Mux::H1(h1) = &mut c.mux {
                     h1.rx = hrs_core::H1Rx::Closed;
