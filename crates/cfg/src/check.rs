@@ -1,11 +1,15 @@
 //! Post-parse validity checks: the part of HAProxy's `check_config_validity()` that concerns
-//! the keywords haproxy-rs supports.
+//! the keywords haproxy-rs supports, and `srv_init_addr()`'s report of unresolved servers.
 //!
-//! Owns cross-section rules only (references between proxies, modes, missing timeouts); each
-//! keyword's own syntax is checked by the parser. Adds diagnostics, never removes any.
+//! Owns cross-section rules only (references between proxies, modes, missing timeouts,
+//! duplicate server names) and the post-parse compilation it asks of the sample layer
+//! ([`Compiler`]); each keyword's own syntax is checked by the parser. Messages come proxy by
+//! proxy, in configuration order, each proxy's in upstream's order. Adds diagnostics, never
+//! removes any.
 
-use crate::diag::Diags;
+use crate::diag::{Diags, Head};
 use crate::model::{Cap, Config, Mode, Proxy};
+use crate::parse::Compiler;
 
 fn mode_name(m: Mode) -> &'static str {
     match m {
@@ -18,71 +22,119 @@ fn loc_of(p: &Proxy) -> String {
     p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default()
 }
 
-/// Checks `cfg` as a whole and reports in `d`.
-pub fn check_config(cfg: &mut Config, d: &mut Diags) {
-    check_server_addrs(cfg, d);
-    if d.fatal {
-        return;
-    }
-    for i in 0..cfg.proxies.len() {
-        let p = &cfg.proxies[i];
-        if p.disabled {
-            continue;
+/// `proxy_type_str()`: `proxy` for a listen section, else `frontend` or `backend`.
+fn type_str(p: &Proxy) -> &'static str {
+    p.cap.type_str()
+}
+
+/// Whether a proxy in mode `from` may use a backend in mode `to`: the same mode, or a TCP
+/// frontend handing over to an HTTP backend (which upgrades the stream).
+fn modes_compatible(from: Mode, to: Mode) -> bool {
+    from == to || (from == Mode::Tcp && to == Mode::Http)
+}
+
+/// The `... tries to use incompatible ...` alert for `p` using backend `be` in `what`.
+fn incompatible(p: &Proxy, be: &Proxy, what: &str) -> String {
+    format!(
+        "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) {what} (see 'mode').",
+        mode_name(p.mode),
+        type_str(p),
+        p.name,
+        loc_of(p),
+        mode_name(be.mode),
+        type_str(be),
+        be.name,
+        loc_of(be)
+    )
+}
+
+/// Checks `cfg` as a whole and reports in `d`, compiling what upstream compiles after parsing
+/// through `comp`.
+pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
+    for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+        for w in comp.proxy_warnings(p) {
+            d.push(w);
+        }
+        if p.cap.contains(Cap::FE) && p.binds.is_empty() {
+            d.warn(format!(
+                "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                type_str(p),
+                p.name
+            ));
+        }
+        if let Some((name, _)) = p.default_backend.as_ref().filter(|_| p.cap.contains(Cap::FE)) {
+            match cfg.find_proxy(name, Cap::BE) {
+                None => d.alert(format!(
+                    "Proxy '{}': unable to find required default_backend: '{name}'.",
+                    p.name
+                )),
+                Some(be) if std::ptr::eq(be, p) => d.alert(format!(
+                    "Proxy '{}': loop detected for default_backend: '{name}'.",
+                    p.name
+                )),
+                Some(be) if !modes_compatible(p.mode, be.mode) => {
+                    d.alert(incompatible(p, be, "as its default backend"))
+                }
+                Some(_) => {
+                    if !p.servers.is_empty() {
+                        d.warn(format!("In proxy '{}', the 'default_backend' rule always has precedence over the servers, which will never be used.", p.name));
+                    }
+                }
+            }
+        }
+        for r in &p.switching_rules {
+            match comp.use_backend(p, r) {
+                Err(e) => {
+                    d.push(e);
+                    continue;
+                }
+                Ok(true) => continue, // dynamic name, resolved per request
+                Ok(false) => {}
+            }
+            match cfg.find_proxy(&r.backend, Cap::BE) {
+                None => d.alert(format!(
+                    "Proxy '{}': unable to find required use_backend: '{}'.",
+                    p.name, r.backend
+                )),
+                Some(be) if std::ptr::eq(be, p) => d.alert(format!(
+                    "Proxy '{}': loop detected for use_backend: '{}'.",
+                    p.name, r.backend
+                )),
+                Some(be) if !modes_compatible(p.mode, be.mode) => {
+                    d.alert(incompatible(p, be, "in a 'use_backend' rule"))
+                }
+                Some(_) => {}
+            }
         }
         if p.cap.contains(Cap::FE) {
-            if let Some((name, _)) = &p.default_backend {
-                match cfg.find_proxy(name, Cap::BE) {
-                    None => d.alert(format!(
-                        "Proxy '{}': unable to find required default_backend: '{name}'.",
-                        p.name
-                    )),
-                    Some(be) if be.name == p.name && std::ptr::eq(be, p) => d.alert(format!(
-                        "Proxy '{}': loop detected for default_backend: '{name}'.",
-                        p.name
-                    )),
-                    Some(be) if be.mode != p.mode => d.alert(format!(
-                        "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) as its default backend (see 'mode').",
-                        mode_name(p.mode),
-                        p.cap.section_name(),
-                        p.name,
-                        loc_of(p),
-                        mode_name(be.mode),
-                        be.cap.section_name(),
-                        be.name,
-                        loc_of(be)
-                    )),
-                    Some(_) => {}
-                }
+            if let Err(e) = comp.log_format(p) {
+                d.push(e);
             }
-            for r in &p.switching_rules {
-                if r.backend.contains("%[") {
-                    continue; // dynamic name, resolved per request
-                }
-                match cfg.find_proxy(&r.backend, Cap::BE) {
-                    None => d.alert(format!(
-                        "Proxy '{}': unable to find required use_backend: '{}'.",
-                        p.name, r.backend
-                    )),
-                    Some(be) if be.mode != p.mode => d.alert(format!(
-                        "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) in a 'use_backend' rule (see 'mode').",
-                        mode_name(p.mode),
-                        p.cap.section_name(),
+        }
+        let t = &p.timeouts;
+        let fe_missing = p.cap.contains(Cap::FE) && t.client.unwrap_or(0) == 0;
+        let be_missing =
+            p.cap.contains(Cap::BE) && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0);
+        if fe_missing || be_missing {
+            d.warn(format!(
+                "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                type_str(p),
+                p.name
+            ));
+        }
+        // the first earlier server of the same name, once per server
+        for (i, s) in p.servers.iter().enumerate() {
+            if let Some(prev) = p.servers[..i].iter().find(|o| o.name == s.name) {
+                d.alert_at(
+                    &s.loc,
+                    format!(
+                        "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                        type_str(p),
                         p.name,
-                        loc_of(p),
-                        mode_name(be.mode),
-                        be.cap.section_name(),
-                        be.name,
-                        loc_of(be)
-                    )),
-                    Some(_) => {}
-                }
-            }
-            if p.binds.is_empty() {
-                d.warn(format!(
-                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
-                    if p.cap.contains(Cap::BE) { "proxy" } else { "frontend" },
-                    p.name
-                ));
+                        s.name,
+                        prev.loc.line
+                    ),
+                );
             }
         }
         if p.mode == Mode::Tcp {
@@ -94,36 +146,30 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags) {
                 if !rules.is_empty() {
                     d.warn(format!(
                         "'{kw}' rules ignored for {} '{}' as they require HTTP mode.",
-                        p.cap.section_name(),
+                        type_str(p),
                         p.name
                     ));
                 }
             }
         }
-        let t = &p.timeouts;
-        let fe_missing = p.cap.contains(Cap::FE) && t.client.unwrap_or(0) == 0;
-        let be_missing =
-            p.cap.contains(Cap::BE) && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0);
-        if fe_missing || be_missing {
-            d.warn(format!(
-                "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
-                p.cap.section_name(),
-                p.name
-            ));
-        }
     }
 }
 
-/// Reports servers whose address did not resolve (HAProxy's `srv_init_addr()`).
-fn check_server_addrs(cfg: &Config, d: &mut Diags) {
+/// Reports servers whose address did not resolve (HAProxy's `srv_init_addr()`, run once the
+/// checks passed), then `Failed to initialize server(s) addr.` if any did not.
+pub fn check_server_addrs(cfg: &Config, d: &mut Diags) {
     let mut failed = false;
     for p in &cfg.proxies {
         for s in &p.servers {
             if let Some(h) = &s.unresolved {
-                d.alert(format!(
-                    "[{}] : 'server {}/{}' : could not resolve address '{h}'.",
-                    s.loc, p.name, s.name
-                ));
+                d.alert_head(
+                    Head::Context,
+                    &s.loc,
+                    format!(
+                        "'server {}/{}' : could not resolve address '{h}'.",
+                        p.name, s.name
+                    ),
+                );
                 failed = true;
             }
         }

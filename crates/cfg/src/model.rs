@@ -190,6 +190,17 @@ impl Cap {
         self.0 & 4 != 0
     }
 
+    /// HAProxy's `proxy_cap_str()` (what `proxy_type_str()` prints): `defaults`, `frontend`,
+    /// `backend`, or `proxy` for a `listen` section.
+    pub fn type_str(self) -> &'static str {
+        match self.0 {
+            1 => "frontend",
+            2 => "backend",
+            3 => "proxy",
+            _ => "defaults",
+        }
+    }
+
     /// The section keyword for messages (`frontend`, `backend`, `listen`, `defaults`).
     pub fn section_name(self) -> &'static str {
         match self.0 {
@@ -400,6 +411,8 @@ pub struct Proxy {
     pub log_global: bool,
     pub logs: Vec<LogSpec>,
     pub log_format: Option<String>,
+    /// Where `log_format` was set (its errors cite that line).
+    pub log_format_loc: Option<Loc>,
     pub acls: Vec<AclSpec>,
     pub http_req_rules: Vec<HttpRuleSpec>,
     pub http_res_rules: Vec<HttpRuleSpec>,

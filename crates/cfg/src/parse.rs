@@ -8,7 +8,7 @@
 //! [`IGNORED_GLOBAL`] and in `docs/config-subset.md`.
 
 use crate::cond::{eval_condition, CondCtx};
-use crate::diag::{io_reason, Diags, Level, Loc};
+use crate::diag::{io_reason, show_position, Diag, Diags, Head, Level, Loc};
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
 use crate::model::*;
 use crate::units::{atol, parse_time, TimeError, TimeUnit};
@@ -36,10 +36,66 @@ pub const IGNORED_GLOBAL: &[&str] = &[
 
 const MAX_NESTED_CONDS: usize = 100;
 
-/// What the reader needs from the process: environment, features, version.
+/// What the reader needs from the process: features and version (for `.if` conditions) and
+/// the sample layer's compiler (for rules and formats).
 pub struct ParseCtx<'a> {
+    /// The feature list `feature()` tests (`+NAME -NAME ...`).
     pub features: &'a str,
+    /// The version `version_atleast()`/`version_before()` compare with.
     pub version: &'a str,
+    /// Compiles rules while they are read and formats after parsing, as upstream does.
+    pub compiler: &'a dyn Compiler,
+}
+
+/// The sample layer's compilation, called where HAProxy compiles while loading: an HTTP
+/// rule when its line is read (its action's arguments and its condition, against the ACLs
+/// declared so far), a proxy's log-format and dynamic `use_backend` names in the post-parse
+/// checks (`check_config_validity()`). hrs-cfg cannot depend on hrs-sample, which reads its
+/// model: the binary passes hrs-sample's implementation in [`ParseCtx`].
+pub trait Compiler {
+    /// Compiles the rule `spec` of `kw` (`http-request`, `http-response`,
+    /// `http-after-response`), just read in `px` (which holds the ACLs declared before it).
+    ///
+    /// # Errors
+    /// The alert upstream prints; reading then stops (`ERR_ABORT`). `Ok` holds warnings.
+    fn http_rule(&self, px: &Proxy, kw: &str, spec: &HttpRuleSpec) -> Result<Vec<Diag>, Diag>;
+
+    /// Warnings of the ACL declarations and `use_backend` conditions of `px` (compiled at
+    /// the start of the post-parse checks of `px`).
+    fn proxy_warnings(&self, px: &Proxy) -> Vec<Diag>;
+
+    /// Compiles the name of a `use_backend` rule of `px` as a log-format
+    /// (`check_config_validity()`): `Ok(true)` when it is dynamic (rendered per request),
+    /// `Ok(false)` when it is a plain name, to be looked up.
+    ///
+    /// # Errors
+    /// The alert upstream prints (the configuration is then invalid).
+    fn use_backend(&self, px: &Proxy, rule: &SwitchRule) -> Result<bool, Diag>;
+
+    /// Compiles the `log-format` of the frontend `px`, if any.
+    ///
+    /// # Errors
+    /// The alert upstream prints (the configuration is then invalid).
+    fn log_format(&self, px: &Proxy) -> Result<(), Diag>;
+}
+
+/// A [`Compiler`] that accepts everything (for reading a configuration without the sample
+/// layer, e.g. in tests of this crate).
+pub struct NoCompiler;
+
+impl Compiler for NoCompiler {
+    fn http_rule(&self, _: &Proxy, _: &str, _: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
+        Ok(Vec::new())
+    }
+    fn proxy_warnings(&self, _: &Proxy) -> Vec<Diag> {
+        Vec::new()
+    }
+    fn use_backend(&self, _: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
+        Ok(rule.backend.contains('%'))
+    }
+    fn log_format(&self, _: &Proxy) -> Result<(), Diag> {
+        Ok(())
+    }
 }
 
 struct CondEnv<'a> {
@@ -122,11 +178,20 @@ enum Section {
     NoProxy,
 }
 
-/// Outcome of one file: stop reading everything (`ERR_ABORT`) or go on.
+/// Control flow after a section keyword: go on, or stop reading at once (`ERR_ABORT`).
 #[derive(PartialEq, Eq)]
 enum Flow {
     Continue,
     Abort,
+}
+
+/// What `readcfgfile()` does after a line: read the next one, leave the reading loop and run
+/// the end-of-file checks (`break`), or leave the file at once (`goto err`).
+#[derive(PartialEq, Eq)]
+enum Next {
+    Line,
+    Break,
+    Stop,
 }
 
 struct Reader<'a> {
@@ -141,12 +206,21 @@ struct Reader<'a> {
     defaults: Vec<Proxy>,
     /// The defaults in force for the next proxies (the last defaults section).
     last_def: Proxy,
+    /// `readcfgfile()`'s `fatal`: lines of the current file counted as fatal (a lexer error,
+    /// an unknown directive, a misplaced `no`/`default`, a keyword out of section, a keyword
+    /// whose parser failed); reading stops after 50.
+    fatal_lines: usize,
 }
 
-/// Reads `files` in order and checks the result.
+/// Reads `files` in order and checks the result, as HAProxy's `main()` loads a
+/// configuration: after each file with errors, `Error(s) found in configuration file : F`,
+/// and nothing more once a file set `ERR_ABORT`; after the files, `Fatal errors found in
+/// configuration.` if any was fatal; then the post-parse checks (again followed by `Fatal
+/// errors found in configuration.` when they fail), then the server addresses (`Failed to
+/// initialize server(s) addr.`).
 ///
-/// Returns the configuration (even when invalid, for `-c` reporting) and the diagnostics;
-/// `diags.fatal` tells whether it may start.
+/// Returns the configuration (even when invalid, for `-c` reporting) and the diagnostics,
+/// closing alerts included; `diags.fatal` tells whether it may start.
 pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
     let mut r = Reader {
         ctx,
@@ -157,6 +231,7 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         cur: None,
         defaults: Vec::new(),
         last_def: Proxy::preset("", Cap::DEF),
+        fatal_lines: 0,
     };
     for f in files {
         let name = f.to_string_lossy().into_owned();
@@ -172,283 +247,356 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         };
         let before = r.d.fatal;
         r.d.fatal = false;
-        let flow = r.read_file(&name, &content);
-        if r.d.fatal {
+        r.read_file(&name, &content);
+        if r.d.fatal || r.d.aborted {
             r.d.alert(format!("Error(s) found in configuration file : {name}"));
         }
         r.d.fatal |= before;
-        if flow == Flow::Abort {
-            r.d.aborted = true;
+        if r.d.aborted {
             return (r.cfg, r.d);
         }
     }
-    if !r.d.fatal {
-        crate::check::check_config(&mut r.cfg, &mut r.d);
+    if r.d.fatal {
+        r.d.alert("Fatal errors found in configuration.");
+        return (r.cfg, r.d);
     }
+    crate::check::check_config(&mut r.cfg, &mut r.d, ctx.compiler);
+    if r.d.fatal {
+        r.d.alert("Fatal errors found in configuration.");
+        return (r.cfg, r.d);
+    }
+    crate::check::check_server_addrs(&r.cfg, &mut r.d);
     (r.cfg, r.d)
 }
 
 impl<'a> Reader<'a> {
-    fn read_file(&mut self, file: &str, content: &[u8]) -> Flow {
+    /// One file, as `readcfgfile()`: its errors set `self.d.fatal`/`self.d.aborted`.
+    fn read_file(&mut self, file: &str, content: &[u8]) {
         let mut conds: Vec<CondState> = Vec::new();
         let mut lines = content.split(|&b| b == b'\n').peekable();
         let mut linenum = 0;
-        let mut fatal_here = 0usize;
+        self.fatal_lines = 0;
+        // the previous line ended before its LF (a NUL byte), or the last line has no LF:
+        // the position where it ended
+        let mut missing_lf: Option<usize> = None;
+        let mut next = Next::Line;
         while let Some(mut raw) = lines.next() {
             let last = lines.peek().is_none();
             if last && raw.is_empty() {
                 break; // the file ended with a newline
             }
-            linenum += 1;
-            // A line cut by a NUL byte, or the last line without LF, is processed up to there;
-            // then HAProxy reports it (and stops reading after a stray NUL).
-            let mut truncated_at = None;
-            if let Some(p) = raw.iter().position(|&b| b == 0) {
-                truncated_at = Some(p);
-                raw = &raw[..p];
-            } else if last {
-                truncated_at = Some(raw.len());
-            }
-            if let Some(p) = truncated_at {
-                let loc = Loc {
-                    file: file.to_string(),
-                    line: linenum,
-                };
-                let flow = self.one_line(file, linenum, raw, &mut conds, &mut fatal_here);
-                if flow == Flow::Abort {
-                    return Flow::Abort;
-                }
-                if last {
-                    self.d.alert_at(&loc, format!("Missing LF on last line, file might have been truncated at position {}.", p + 1));
-                } else {
-                    self.d
-                        .alert_at(&loc, format!("Stray NUL character at position {}.", p + 1));
-                }
-                break;
-            }
-            if self.one_line(file, linenum, raw, &mut conds, &mut fatal_here) == Flow::Abort {
-                return Flow::Abort;
-            }
-        }
-        self.finish_section();
-        if !conds.is_empty() {
             let loc = Loc {
                 file: file.to_string(),
                 line: linenum,
             };
-            self.d.alert_at(&loc, "non-terminated '.if' block.");
-            return Flow::Abort;
+            if let Some(p) = missing_lf.take() {
+                self.d
+                    .alert_tight(&loc, format!("Stray NUL character at position {}.", p + 1));
+                next = Next::Break;
+                break;
+            }
+            linenum += 1;
+            let loc = Loc {
+                file: file.to_string(),
+                line: linenum,
+            };
+            if self.fatal_lines >= 50 {
+                self.d.alert_tight(
+                    &loc,
+                    format!("too many fatal errors ({}), stopping now.", self.fatal_lines),
+                );
+                next = Next::Break;
+                break;
+            }
+            // A line cut by a NUL byte, or the last line without LF, is processed up to there.
+            if let Some(p) = raw.iter().position(|&b| b == 0) {
+                missing_lf = Some(p);
+                raw = &raw[..p];
+            } else if last {
+                missing_lf = Some(raw.len());
+            }
+            next = self.one_line(&loc, raw, &mut conds);
+            if next != Next::Line {
+                break;
+            }
         }
-        Flow::Continue
-    }
-
-    /// One raw line (without its LF): lexing, conditional blocks, directives, keywords.
-    fn one_line(
-        &mut self,
-        file: &str,
-        linenum: usize,
-        raw: &[u8],
-        conds: &mut Vec<CondState>,
-        fatal_here: &mut usize,
-    ) -> Flow {
+        if next == Next::Stop {
+            self.finish_section();
+            return;
+        }
         let loc = Loc {
             file: file.to_string(),
             line: linenum,
         };
-        if *fatal_here >= 50 {
-            self.d.alert_at(
+        if let Some(p) = missing_lf {
+            self.d.alert_tight(
                 &loc,
-                format!("too many fatal errors ({fatal_here}), stopping now."),
+                format!(
+                    "Missing LF on last line, file might have been truncated at position {}.",
+                    p + 1
+                ),
             );
-            return Flow::Abort;
         }
+        self.finish_section();
+        if !conds.is_empty() {
+            self.d.alert_tight(&loc, "non-terminated '.if' block.");
+            self.d.aborted = true;
+        }
+    }
+
+    /// One raw line (without its LF): lexing, conditional blocks, directives, keywords.
+    fn one_line(&mut self, loc: &Loc, raw: &[u8], conds: &mut Vec<CondState>) -> Next {
         let start = raw
             .iter()
-            .position(|b| !b.is_ascii_whitespace())
+            .position(|&b| !is_c_space(b))
             .unwrap_or(raw.len());
         let text = &raw[start..];
         if text.first() == Some(&b'[') {
-            self.d
-                .alert_at(&loc, "config scopes ('[...]') are not supported.");
-            *fatal_here += 1;
-            return Flow::Continue;
+            self.parse_scope(loc, text);
+            return Next::Line;
         }
         let env = LineEnv {
-            file,
-            line: linenum,
+            file: &loc.file,
+            line: loc.line,
             section: &self.section_name,
         };
         let line = match parse_line(text, Opts::CONFIG, &env) {
             Ok(l) => l,
             Err(e) => {
-                let pos = match e {
+                // positions are counted from the start of the line, leading blanks included,
+                // the line is shown without them
+                let msg = match e {
                     LexError::Quote { pos }
                     | LexError::Brace { pos }
                     | LexError::VarName { pos }
                     | LexError::Hex { pos }
-                    | LexError::WrongExpand { pos } => Some(pos + start),
-                    LexError::TooMany => None,
+                    | LexError::WrongExpand { pos } => {
+                        let what = e.describe();
+                        let what = what
+                            .rsplit_once(" at position ")
+                            .map_or(what.as_str(), |(w, _)| w);
+                        format!(
+                            "{what} at position {}:{}",
+                            pos + start + 1,
+                            show_position(text, pos, 80, "")
+                        )
+                    }
+                    LexError::TooMany { .. } => format!("{}.", e.describe()),
                 };
-                let msg = match pos {
-                    Some(p) => e.describe().replace(
-                        &format!("position {}", p - start + 1),
-                        &format!("position {}", p + 1),
-                    ),
-                    None => e.describe(),
-                };
-                self.d
-                    .alert_at(&loc, format!("{msg}:\n  {}", String::from_utf8_lossy(text)));
-                *fatal_here += 1;
-                return Flow::Continue;
+                self.d.alert_tight(loc, msg);
+                self.fatal_lines += 1;
+                return Next::Line;
             }
         };
         if line.is_empty() {
-            return Flow::Continue;
+            return Next::Line;
         }
         if let Some(i) = line.first_empty() {
             self.d.warn_at(
-                &loc,
+                loc,
                 format!(
                     "argument number {i} is empty and marks the end of the argument list; all subsequent arguments will be ignored"
                 ),
             );
         }
         let w0 = line.word(0);
-        // conditional blocks
         if w0.starts_with('.') {
-            match w0.as_str() {
-                ".if" | ".elif" => {
-                    let is_if = w0 == ".if";
-                    if is_if {
-                        if conds.len() + 1 >= MAX_NESTED_CONDS {
-                            self.d.alert_at(
-                                &loc,
-                                format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
-                            );
-                            return Flow::Abort;
-                        }
-                        if conds.last().is_some_and(|c| c.masks()) {
-                            conds.push(CondState::IfSkip);
-                            return Flow::Continue;
-                        }
-                    } else {
-                        let Some(top) = conds.last().copied() else {
-                            self.d
-                                .alert_at(&loc, "lone '.elif' with no matching '.if'.");
-                            return Flow::Abort;
-                        };
-                        if top.is_else() {
-                            self.d
-                                .alert_at(&loc, "'.elif' after '.else' is not permitted.");
-                            return Flow::Abort;
-                        }
-                        if top.taken() {
-                            *conds.last_mut().unwrap() = CondState::ElifSkip;
-                            return Flow::Continue;
-                        }
-                    }
-                    let expr = line.merged_from(1);
-                    match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
-                        Ok(v) => {
-                            let st = match (is_if, v) {
-                                (true, true) => CondState::IfTake,
-                                (true, false) => CondState::IfDrop,
-                                (false, true) => CondState::ElifTake,
-                                (false, false) => CondState::ElifDrop,
-                            };
-                            if is_if {
-                                conds.push(st);
-                            } else {
-                                *conds.last_mut().unwrap() = st;
-                            }
-                        }
-                        Err(e) => {
-                            self.d.alert_at(
-                                &loc,
-                                format!(
-                                    "{} in '{w0}' at position {}:\n  {w0} {expr}",
-                                    e.msg,
-                                    e.pos + 1
-                                ),
-                            );
-                            return Flow::Abort;
-                        }
-                    }
-                    return Flow::Continue;
-                }
-                ".else" | ".endif" => {
-                    if !line.word(1).is_empty() {
-                        self.d.alert_at(
-                            &loc,
-                            format!("Unexpected argument '{}' for '{w0}'.", line.word(1)),
-                        );
-                        return Flow::Abort;
-                    }
-                    let Some(top) = conds.last().copied() else {
-                        self.d
-                            .alert_at(&loc, format!("lone '{w0}' with no matching '.if'."));
-                        return Flow::Abort;
-                    };
-                    if w0 == ".endif" {
-                        conds.pop();
-                    } else if top.is_else() {
-                        self.d
-                            .alert_at(&loc, "'.else' after '.else' is not permitted.");
-                        return Flow::Abort;
-                    } else {
-                        *conds.last_mut().unwrap() = if top.taken() || top == CondState::IfSkip {
-                            CondState::ElseDrop
-                        } else {
-                            CondState::ElseTake
-                        };
-                    }
-                    return Flow::Continue;
-                }
-                _ => {}
+            if let Some(next) = self.cond_directive(loc, &line, &w0, conds) {
+                return next;
             }
         }
         if conds.last().is_some_and(|c| c.masks()) {
-            return Flow::Continue;
+            return Next::Line;
         }
         if w0.starts_with('.') {
-            match w0.as_str() {
-                ".alert" | ".warning" | ".notice" | ".diag" => {
-                    if !line.word(2).is_empty() {
-                        self.d.alert_at(
-                            &loc,
+            return self.directive(loc, &line, &w0);
+        }
+        if self.line(loc, &line) == Flow::Abort {
+            self.d.aborted = true;
+            return Next::Stop;
+        }
+        Next::Line
+    }
+
+    /// `.if`, `.elif`, `.else`, `.endif` (even in masked blocks); `None` for other words.
+    fn cond_directive(
+        &mut self,
+        loc: &Loc,
+        line: &Line,
+        w0: &str,
+        conds: &mut Vec<CondState>,
+    ) -> Option<Next> {
+        match w0 {
+            ".if" | ".elif" => {
+                let is_if = w0 == ".if";
+                if is_if {
+                    if conds.len() + 1 >= MAX_NESTED_CONDS {
+                        self.d.alert_tight(
+                            loc,
+                            format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
+                        );
+                        self.d.aborted = true;
+                        return Some(Next::Stop);
+                    }
+                    if conds.last().is_some_and(|c| c.masks()) {
+                        conds.push(CondState::IfSkip);
+                        return Some(Next::Line);
+                    }
+                } else {
+                    let Some(top) = conds.last().copied() else {
+                        self.d
+                            .alert_tight(loc, "lone '.elif' with no matching '.if'.");
+                        self.d.aborted = true;
+                        return Some(Next::Stop);
+                    };
+                    if top.is_else() {
+                        self.d
+                            .alert_tight(loc, "'.elif' after '.else' is not permitted.");
+                        self.d.aborted = true;
+                        return Some(Next::Stop);
+                    }
+                    if top.taken() {
+                        if let Some(t) = conds.last_mut() {
+                            *t = CondState::ElifSkip;
+                        }
+                        return Some(Next::Line);
+                    }
+                }
+                let expr = line.merged_from(1);
+                match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
+                    Ok(v) => {
+                        let st = match (is_if, v) {
+                            (true, true) => CondState::IfTake,
+                            (true, false) => CondState::IfDrop,
+                            (false, true) => CondState::ElifTake,
+                            (false, false) => CondState::ElifDrop,
+                        };
+                        if is_if {
+                            conds.push(st);
+                        } else if let Some(t) = conds.last_mut() {
+                            *t = st;
+                        }
+                    }
+                    Err(e) => {
+                        // the expression is shown in 80 columns minus the directive's width
+                        let prefix = format!("{w0} ");
+                        self.d.alert_tight(
+                            loc,
                             format!(
-                                "Unexpected argument '{}' for '{w0}'. Use quotes if the message should contain spaces.",
-                                line.word(2)
+                                "{} in '{w0}' at position {}:{}",
+                                e.msg,
+                                e.pos + 1,
+                                show_position(expr.as_bytes(), e.pos, 80 - prefix.len(), &prefix)
                             ),
                         );
-                        *fatal_here += 1;
-                        return Flow::Continue;
-                    }
-                    let msg = format!("'{}'.", line.word(1));
-                    match w0.as_str() {
-                        ".alert" => {
-                            self.d.alert_at(&loc, msg);
-                            return Flow::Abort;
-                        }
-                        ".warning" => self.d.warn_at(&loc, msg),
-                        ".notice" => self.d.note_at(Level::Notice, &loc, msg),
-                        _ => self.d.note_at(Level::Diag, &loc, msg),
+                        self.d.aborted = true;
+                        return Some(Next::Stop);
                     }
                 }
-                _ => {
-                    self.d.alert_at(&loc, format!("unknown directive '{w0}'."));
-                    *fatal_here += 1;
-                }
+                Some(Next::Line)
             }
-            return Flow::Continue;
+            ".else" | ".endif" => {
+                if !line.word(1).is_empty() {
+                    self.d.alert_tight(
+                        loc,
+                        format!("Unexpected argument '{}' for '{w0}'.", line.word(1)),
+                    );
+                    self.d.aborted = true;
+                    return Some(Next::Break);
+                }
+                let Some(top) = conds.last().copied() else {
+                    self.d
+                        .alert_tight(loc, format!("lone '{w0}' with no matching '.if'."));
+                    self.d.aborted = true;
+                    // a lone '.endif' leaves the loop, a lone '.else' the file
+                    return Some(if w0 == ".endif" {
+                        Next::Break
+                    } else {
+                        Next::Stop
+                    });
+                };
+                if w0 == ".endif" {
+                    conds.pop();
+                } else if top.is_else() {
+                    self.d
+                        .alert_tight(loc, "'.else' after '.else' is not permitted.");
+                    self.d.aborted = true;
+                    return Some(Next::Stop);
+                } else if let Some(t) = conds.last_mut() {
+                    *t = if top.taken() || top == CondState::IfSkip {
+                        CondState::ElseDrop
+                    } else {
+                        CondState::ElseTake
+                    };
+                }
+                Some(Next::Line)
+            }
+            _ => None,
         }
-        let before = self.d.fatal_count;
-        if self.line(&loc, &line) == Flow::Abort {
-            self.finish_section();
-            return Flow::Abort;
+    }
+
+    /// `.alert`, `.warning`, `.notice`, `.diag` and unknown directives, outside masked blocks.
+    fn directive(&mut self, loc: &Loc, line: &Line, w0: &str) -> Next {
+        if !matches!(w0, ".alert" | ".warning" | ".notice" | ".diag") {
+            self.d
+                .alert_tight(loc, format!("unknown directive '{w0}'."));
+            self.fatal_lines += 1;
+            return Next::Break;
         }
-        *fatal_here += self.d.fatal_count - before;
-        Flow::Continue
+        if !line.word(2).is_empty() {
+            self.d.alert_tight(
+                loc,
+                format!(
+                    "Unexpected argument '{}' for '{w0}'. Use quotes if the message should contain spaces.",
+                    line.word(2)
+                ),
+            );
+            return Next::Line;
+        }
+        let msg = format!("'{}'.", line.word(1));
+        match w0 {
+            ".alert" => {
+                self.d.alert_tight(loc, msg);
+                self.d.aborted = true;
+                return Next::Stop;
+            }
+            ".warning" => self.d.push(Diag::at(Level::Warning, Head::Tight, loc, msg)),
+            ".notice" => self.d.note_at(Level::Notice, loc, msg),
+            _ => self.d.note_at(Level::Diag, loc, msg),
+        }
+        Next::Line
+    }
+
+    /// A `[name]` scope line (`cfg_parse_scope()`): a valid one changes nothing here.
+    fn parse_scope(&mut self, loc: &Loc, text: &[u8]) {
+        let beg = &text[1..];
+        let Some(end) = beg.iter().position(|&b| b == b']').filter(|&e| e > 0) else {
+            self.d.alert_at(loc, "empty scope name is forbidden.");
+            return;
+        };
+        if let Some(&c) = beg[..end].iter().find(|&&c| !is_name_char(c)) {
+            self.d.alert_at(
+                loc,
+                format!("character '{}' is not permitted in a scope name.", c as char),
+            );
+            self.d.aborted = true;
+            return;
+        }
+        let rest = &beg[end + 1..];
+        let rest = &rest[rest
+            .iter()
+            .position(|&b| !is_c_space(b))
+            .unwrap_or(rest.len())..];
+        if let Some(&c) = rest.first().filter(|&&c| !matches!(c, b'#' | b'\n' | b'\r')) {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "character '{}' is not permitted after scope declaration.",
+                    c as char
+                ),
+            );
+            self.d.aborted = true;
+        }
     }
 
     /// Closes the current proxy section and files it.
@@ -473,17 +621,37 @@ impl<'a> Reader<'a> {
         if words[0] == "no" || words[0] == "default" {
             negate = words[0] == "no";
             let kw = words.get(1).cloned().unwrap_or_default();
-            if !matches!(kw.as_str(), "option" | "log") {
-                self.d.alert_at(
+            if !matches!(
+                kw.as_str(),
+                "option"
+                    | "log"
+                    | "busy-polling"
+                    | "set-dumpable"
+                    | "strict-limits"
+                    | "insecure-fork-wanted"
+                    | "numa-cpu-mapping"
+            ) {
+                self.d.alert_tight(
                     loc,
                     "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
                 );
+                self.fatal_lines += 1;
             }
             words.remove(0);
             if words.is_empty() {
                 return Flow::Continue;
             }
         }
+        let before = self.d.fatal_count;
+        let flow = self.section_line(loc, &words, negate);
+        if self.d.fatal_count > before {
+            self.fatal_lines += 1;
+        }
+        flow
+    }
+
+    /// A line of the current section, or the start of a new one (`no`/`default` removed).
+    fn section_line(&mut self, loc: &Loc, words: &[String], negate: bool) -> Flow {
         match words[0].as_str() {
             "global" => {
                 self.finish_section();
@@ -502,7 +670,7 @@ impl<'a> Reader<'a> {
             }
             "defaults" | "frontend" | "backend" | "listen" => {
                 self.finish_section();
-                return self.start_proxy(loc, &words);
+                return self.start_proxy(loc, words);
             }
             "userlist" | "peers" | "resolvers" | "mailers" | "http-errors" | "ring" | "cache"
             | "program" | "log-forward" => {
@@ -519,7 +687,7 @@ impl<'a> Reader<'a> {
         }
         match self.section {
             Section::None => {
-                self.d.alert_at(
+                self.d.alert_tight(
                     loc,
                     format!("unknown keyword '{}' out of section.", words[0]),
                 );
@@ -531,10 +699,10 @@ impl<'a> Reader<'a> {
                 Flow::Continue
             }
             Section::Global => {
-                self.global_kw(loc, &words);
+                self.global_kw(loc, words);
                 Flow::Continue
             }
-            Section::Proxy => self.proxy_kw(loc, &words, negate),
+            Section::Proxy => self.proxy_kw(loc, words, negate),
         }
     }
 
@@ -1289,6 +1457,7 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, format!("{kw} expects only one argument, don't forget to escape spaces!"));
                 } else {
                     p.log_format = Some(arg1.to_string());
+                    p.log_format_loc = Some(loc.clone());
                 }
             }
             "acl" => {
@@ -1966,6 +2135,17 @@ impl<'a> Reader<'a> {
             cond,
             loc: loc.clone(),
         };
+        match self.ctx.compiler.http_rule(p, kw, &rule) {
+            Ok(warnings) => {
+                for w in warnings {
+                    self.d.push(w);
+                }
+            }
+            Err(e) => {
+                self.d.push(e);
+                return Flow::Abort;
+            }
+        }
         match kw {
             "http-request" => p.http_req_rules.push(rule),
             "http-response" => p.http_res_rules.push(rule),
@@ -1973,6 +2153,16 @@ impl<'a> Reader<'a> {
         }
         Flow::Continue
     }
+}
+
+/// C's `isspace()` in the C locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// A character `invalid_char()` accepts in names: letters, digits, `.`, `_`, `-`, `:`.
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':')
 }
 
 fn acl_names(p: &Proxy) -> Vec<String> {

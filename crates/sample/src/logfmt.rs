@@ -595,6 +595,16 @@ impl LogFormat {
         self.nodes.is_empty()
     }
 
+    /// True when the format is no more than one plain text (upstream then takes the
+    /// original string as a name, e.g. in `use_backend`).
+    pub fn is_plain_text(&self) -> bool {
+        match self.nodes.as_slice() {
+            [] => true,
+            [Node::Text(_)] => true,
+            _ => false,
+        }
+    }
+
     /// Renders a log line into `out` (appending). Samples are evaluated in the request
     /// direction. Never fails: absent values print `-` (or nothing, per flags).
     pub fn render(&self, ctx: &dyn SampleCtx, out: &mut Vec<u8>) {

@@ -13,7 +13,10 @@ use crate::fetch::Where;
 use crate::logfmt::{LogFormat, HTTP_LOG_FORMAT, TCP_LOG_FORMAT};
 use crate::rules::{compile_rule, run, Rule, RuleCx, RuleSet, Verdict};
 use crate::CompileError;
-use hrs_cfg::model::{Cap, Mode, Proxy};
+use hrs_cfg::diag::{Diag, Head, Level, Loc};
+use hrs_cfg::model::{Cap, HttpRuleSpec, Mode, Proxy, SwitchRule};
+use hrs_cfg::parse::Compiler;
+use std::cell::RefCell;
 
 /// Everything rule-related of one proxy, compiled.
 #[derive(Clone, Debug)]
@@ -47,16 +50,35 @@ enum SwitchTarget {
     Dynamic(LogFormat),
 }
 
-/// Compiles the ACLs, rules, switching conditions and log format of `px`.
-///
-/// Warnings (ACLs that can never match where they are used, ignored reply parameters, ACLs
-/// without patterns) are kept in [`ProxyRules::warnings`].
-///
-/// # Errors
-/// The first error, located and worded as HAProxy's alert (without the `[ALERT]` prefix).
-pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
+/// The place of a rule set's conditions for the capabilities of `px`.
+fn rule_where(px: &Proxy, set: RuleSet) -> Where {
+    let (f, b) = match set {
+        RuleSet::Req => (Where::FE_REQ, Where::BE_REQ),
+        _ => (Where::FE_RES, Where::BE_RES),
+    };
+    match (px.cap.contains(Cap::FE), px.cap.contains(Cap::BE)) {
+        (true, true) => f.or(b),
+        (true, false) => f,
+        _ => b,
+    }
+}
+
+/// The warnings of ACL compilation about the line at `loc`, as [`CompileError`]s.
+fn acl_warnings(d: Vec<AclDiag>, loc: &Loc, out: &mut Vec<CompileError>) {
+    for x in d {
+        out.push(match x {
+            AclDiag::Bare(m) => CompileError { loc: None, msg: m },
+            AclDiag::AtLine(m) => CompileError {
+                loc: Some(loc.clone()),
+                msg: m,
+            },
+        });
+    }
+}
+
+/// Compiles the `acl` lines of `px` (their warnings go to `warnings`).
+fn compile_acls(px: &Proxy, warnings: &mut Vec<CompileError>) -> Result<AclTable, CompileError> {
     let mut acls = AclTable::new();
-    let mut warnings = Vec::new();
     for a in &px.acls {
         let mut d = Vec::new();
         acls.declare(&a.name, &a.words, &mut d)
@@ -64,48 +86,17 @@ pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
                 loc: Some(a.loc.clone()),
                 msg: format!("error detected while parsing ACL '{}' : {m}.", a.name),
             })?;
-        for x in d {
-            warnings.push(match x {
-                AclDiag::Bare(m) => CompileError { loc: None, msg: m },
-                AclDiag::AtLine(m) => CompileError {
-                    loc: Some(a.loc.clone()),
-                    msg: m,
-                },
-            });
-        }
+        acl_warnings(d, &a.loc, warnings);
     }
-    let fe = px.cap.contains(Cap::FE);
-    let be = px.cap.contains(Cap::BE);
-    let pick = |f: Where, b: Where| match (fe, be) {
-        (true, true) => f.or(b),
-        (true, false) => f,
-        _ => b,
-    };
-    let who = what(px);
-    let mut sets: [Vec<Rule>; 3] = Default::default();
-    for (i, (set, specs)) in [
-        (RuleSet::Req, &px.http_req_rules),
-        (RuleSet::Res, &px.http_res_rules),
-        (RuleSet::AfterRes, &px.http_after_res_rules),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let w = match set {
-            RuleSet::Req => pick(Where::FE_REQ, Where::BE_REQ),
-            _ => pick(Where::FE_RES, Where::BE_RES),
-        };
-        for spec in specs {
-            let mut rx = RuleCx {
-                what: &who,
-                set,
-                w,
-                acls: &mut acls,
-                warnings: &mut warnings,
-            };
-            sets[i].push(compile_rule(&mut rx, spec)?);
-        }
-    }
+    Ok(acls)
+}
+
+/// Compiles the `use_backend` rules of `px` (their condition warnings go to `warnings`).
+fn compile_switching(
+    px: &Proxy,
+    acls: &mut AclTable,
+    warnings: &mut Vec<CompileError>,
+) -> Result<Vec<(SwitchTarget, Option<Cond>)>, CompileError> {
     let mut switching = Vec::new();
     for sr in &px.switching_rules {
         let cond = match &sr.cond {
@@ -118,37 +109,49 @@ pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
                         loc: Some(sr.loc.clone()),
                         msg: format!("error detected while parsing switching rule : {m}."),
                     })?;
-                for x in d {
-                    warnings.push(match x {
-                        AclDiag::Bare(m) => CompileError { loc: None, msg: m },
-                        AclDiag::AtLine(m) => CompileError {
-                            loc: Some(sr.loc.clone()),
-                            msg: m,
-                        },
-                    });
-                }
+                acl_warnings(d, &sr.loc, warnings);
                 Some(cond)
             }
         };
-        let target = if sr.backend.contains("%[") {
-            let f = LogFormat::compile_http(&sr.backend, Where::FE_SWITCH).map_err(|m| {
-                CompileError {
-                    loc: Some(sr.loc.clone()),
-                    msg: format!("error detected while parsing switching rule : {m}."),
-                }
-            })?;
-            SwitchTarget::Dynamic(f)
-        } else {
-            SwitchTarget::Static(sr.backend.clone())
-        };
-        switching.push((target, cond));
+        switching.push((switch_target(px, sr)?, cond));
     }
-    let log_format = if !fe {
-        None
-    } else if let Some(f) = &px.log_format {
+    Ok(switching)
+}
+
+/// The backend of a `use_backend` rule, as `check_config_validity()` reads it: the name is a
+/// log-format; when it compiles to more than one plain text, it is rendered per request.
+///
+/// # Errors
+/// `Parsing [F:N]: failed to parse use_backend rule '...' : ...`.
+fn switch_target(px: &Proxy, sr: &SwitchRule) -> Result<SwitchTarget, CompileError> {
+    let _ = px;
+    let f = LogFormat::compile_http(&sr.backend, Where::FE_SWITCH).map_err(|m| CompileError {
+        loc: None,
+        msg: format!(
+            "Parsing [{}]: failed to parse use_backend rule '{}' : {m}.",
+            sr.loc, sr.backend
+        ),
+    })?;
+    Ok(if f.is_plain_text() {
+        SwitchTarget::Static(sr.backend.clone())
+    } else {
+        SwitchTarget::Dynamic(f)
+    })
+}
+
+/// The log format of the frontend `px`: its `log-format`, else its `option httplog` or
+/// `tcplog` format.
+///
+/// # Errors
+/// `Parsing [F:N]: failed to parse log-format : ...`, citing the `log-format` line.
+fn compile_log_format(px: &Proxy) -> Result<Option<LogFormat>, CompileError> {
+    if !px.cap.contains(Cap::FE) {
+        return Ok(None);
+    }
+    Ok(if let Some(f) = &px.log_format {
         Some(LogFormat::compile(f).map_err(|m| CompileError {
             loc: None,
-            msg: match &px.loc {
+            msg: match px.log_format_loc.as_ref().or(px.loc.as_ref()) {
                 Some(l) => format!("Parsing [{l}]: failed to parse log-format : {m}."),
                 None => format!("failed to parse log-format : {m}."),
             },
@@ -159,7 +162,42 @@ pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
         LogFormat::compile(TCP_LOG_FORMAT).ok()
     } else {
         None
-    };
+    })
+}
+
+/// Compiles the ACLs, rules, switching conditions and log format of `px`.
+///
+/// Warnings (ACLs that can never match where they are used, ignored reply parameters, ACLs
+/// without patterns) are kept in [`ProxyRules::warnings`].
+///
+/// # Errors
+/// The first error, located and worded as HAProxy's alert (without the `[ALERT]` prefix).
+pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
+    let mut warnings = Vec::new();
+    let mut acls = compile_acls(px, &mut warnings)?;
+    let who = what(px);
+    let mut sets: [Vec<Rule>; 3] = Default::default();
+    for (i, (set, specs)) in [
+        (RuleSet::Req, &px.http_req_rules),
+        (RuleSet::Res, &px.http_res_rules),
+        (RuleSet::AfterRes, &px.http_after_res_rules),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for spec in specs {
+            let mut rx = RuleCx {
+                what: &who,
+                set,
+                w: rule_where(px, set),
+                acls: &mut acls,
+                warnings: &mut warnings,
+            };
+            sets[i].push(compile_rule(&mut rx, spec)?);
+        }
+    }
+    let switching = compile_switching(px, &mut acls, &mut warnings)?;
+    let log_format = compile_log_format(px)?;
     let [http_req, http_res, http_after_res] = sets;
     Ok(ProxyRules {
         name: px.name.clone(),
@@ -171,6 +209,99 @@ pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
         log_format,
         warnings,
     })
+}
+
+/// A [`CompileError`] as the configuration reader's diagnostic of level `level`.
+fn to_diag(level: Level, e: CompileError) -> Diag {
+    match e.loc {
+        Some(l) => Diag::at(level, Head::Parsing, &l, e.msg),
+        None => Diag::bare(level, e.msg),
+    }
+}
+
+/// hrs-sample's side of [`Compiler`]: what upstream compiles while loading a configuration,
+/// with its messages. Rules are compiled when read, against the ACLs declared so far in
+/// their proxy (kept from one rule to the next of the same proxy, so that each `acl` line is
+/// compiled once).
+#[derive(Default)]
+pub struct SampleCompiler {
+    /// The ACL table of the proxy being read: its name and line, and how many of its `acl`
+    /// lines the table holds.
+    acls: RefCell<Option<(String, Option<Loc>, usize, AclTable)>>,
+}
+
+impl SampleCompiler {
+    /// A compiler with nothing cached.
+    pub fn new() -> SampleCompiler {
+        SampleCompiler::default()
+    }
+
+    /// The ACLs of `px` declared so far, compiled (ACL errors were reported when read).
+    fn acls_of(&self, px: &Proxy) -> AclTable {
+        let mut cache = self.acls.borrow_mut();
+        let same = matches!(&*cache, Some((n, l, k, _)) if *n == px.name && *l == px.loc && *k <= px.acls.len());
+        if !same {
+            *cache = Some((px.name.clone(), px.loc.clone(), 0, AclTable::new()));
+        }
+        let Some((_, _, done, table)) = cache.as_mut() else {
+            return AclTable::new();
+        };
+        for a in &px.acls[*done..] {
+            // an invalid line was refused when read: it is not in `px.acls`
+            let _ = table.declare(&a.name, &a.words, &mut Vec::new());
+        }
+        *done = px.acls.len();
+        table.clone()
+    }
+}
+
+impl Compiler for SampleCompiler {
+    fn http_rule(&self, px: &Proxy, kw: &str, spec: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
+        let set = match kw {
+            "http-request" => RuleSet::Req,
+            "http-response" => RuleSet::Res,
+            _ => RuleSet::AfterRes,
+        };
+        let mut acls = self.acls_of(px);
+        let mut warnings = Vec::new();
+        let mut rx = RuleCx {
+            what: &what(px),
+            set,
+            w: rule_where(px, set),
+            acls: &mut acls,
+            warnings: &mut warnings,
+        };
+        compile_rule(&mut rx, spec).map_err(|e| to_diag(Level::Alert, e))?;
+        Ok(warnings
+            .into_iter()
+            .map(|w| to_diag(Level::Warning, w))
+            .collect())
+    }
+
+    fn proxy_warnings(&self, px: &Proxy) -> Vec<Diag> {
+        let mut warnings = Vec::new();
+        if let Ok(mut acls) = compile_acls(px, &mut warnings) {
+            let _ = compile_switching(px, &mut acls, &mut warnings);
+        }
+        warnings
+            .into_iter()
+            .map(|w| to_diag(Level::Warning, w))
+            .collect()
+    }
+
+    fn use_backend(&self, px: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
+        match switch_target(px, rule) {
+            Ok(SwitchTarget::Static(_)) => Ok(false),
+            Ok(SwitchTarget::Dynamic(_)) => Ok(true),
+            Err(e) => Err(to_diag(Level::Alert, e)),
+        }
+    }
+
+    fn log_format(&self, px: &Proxy) -> Result<(), Diag> {
+        compile_log_format(px)
+            .map(|_| ())
+            .map_err(|e| to_diag(Level::Alert, e))
+    }
 }
 
 impl ProxyRules {
