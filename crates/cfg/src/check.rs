@@ -62,7 +62,11 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
                 p.name
             ));
         }
-        if let Some((name, _)) = p.default_backend.as_ref().filter(|_| p.cap.contains(Cap::FE)) {
+        if let Some((name, _)) = p
+            .default_backend
+            .as_ref()
+            .filter(|_| p.cap.contains(Cap::FE))
+        {
             match cfg.find_proxy(name, Cap::BE) {
                 None => d.alert(format!(
                     "Proxy '{}': unable to find required default_backend: '{name}'.",
@@ -136,6 +140,18 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
                     ),
                 );
             }
+        }
+        let has_format = p
+            .log_format
+            .as_ref()
+            .map_or(p.options.httplog || p.options.tcplog, |f| !f.is_empty());
+        let has_target = !p.logs.is_empty() || (p.log_global && !cfg.global.logs.is_empty());
+        if p.cap.contains(Cap::FE) && has_format && !has_target {
+            d.warn(format!(
+                "log format ignored for {} '{}' since it has no log address.",
+                type_str(p),
+                p.name
+            ));
         }
         if p.mode == Mode::Tcp {
             for (kw, rules) in [

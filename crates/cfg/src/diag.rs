@@ -121,8 +121,7 @@ pub struct Diags {
     pub list: Vec<Diag>,
     /// `ERR_FATAL`: the configuration must not start.
     pub fatal: bool,
-    /// Number of fatal alerts met while reading (HAProxy stops reading a file after 50 lines
-    /// with fatal errors).
+    /// Number of fatal alerts so far (the reader compares it before and after a line).
     pub fatal_count: usize,
     /// `ERR_ABORT`: loading stops after the current file, without the final summary alert.
     pub aborted: bool,
@@ -133,9 +132,7 @@ impl Diags {
     pub fn push(&mut self, d: Diag) {
         if d.level == Level::Alert {
             self.fatal = true;
-            if d.loc.is_some() {
-                self.fatal_count += 1;
-            }
+            self.fatal_count += 1;
         }
         self.list.push(d);
     }
@@ -148,6 +145,12 @@ impl Diags {
     /// An alert about `loc` written `parsing [F:N]: msg` (the file reader's messages).
     pub fn alert_tight(&mut self, loc: &Loc, msg: impl Into<String>) {
         self.push(Diag::at(Level::Alert, Head::Tight, loc, msg));
+    }
+
+    /// An alert about `loc` that does not make the configuration invalid (upstream's
+    /// `ERR_ALERT` without `ERR_FATAL`).
+    pub fn alert_only(&mut self, head: Head, loc: &Loc, msg: impl Into<String>) {
+        self.list.push(Diag::at(Level::Alert, head, loc, msg));
     }
 
     /// An alert about `loc` written as `head` says.
@@ -252,10 +255,22 @@ mod tests {
     #[test]
     fn heads_as_upstream_writes_them() {
         let d = |h| Diag::at(Level::Alert, h, &loc(), "m.").render(7);
-        assert_eq!(d(Head::Parsing), "[ALERT]    (7) : config : parsing [f.cfg:11] : m.");
-        assert_eq!(d(Head::Tight), "[ALERT]    (7) : config : parsing [f.cfg:11]: m.");
-        assert_eq!(d(Head::Capital), "[ALERT]    (7) : config : Parsing [f.cfg:11]: m.");
-        assert_eq!(d(Head::Context), "[ALERT]    (7) : config : [f.cfg:11] : m.");
+        assert_eq!(
+            d(Head::Parsing),
+            "[ALERT]    (7) : config : parsing [f.cfg:11] : m."
+        );
+        assert_eq!(
+            d(Head::Tight),
+            "[ALERT]    (7) : config : parsing [f.cfg:11]: m."
+        );
+        assert_eq!(
+            d(Head::Capital),
+            "[ALERT]    (7) : config : Parsing [f.cfg:11]: m."
+        );
+        assert_eq!(
+            d(Head::Context),
+            "[ALERT]    (7) : config : [f.cfg:11] : m."
+        );
         assert_eq!(
             Diag::bare(Level::Warning, "w.").render(7),
             "[WARNING]  (7) : config : w."
@@ -292,10 +307,7 @@ mod tests {
         assert_eq!(t.len(), 80);
         // the character shown at the returned position is the one at `pos`
         assert_eq!(t.as_bytes()[p], line[150]);
-        assert_eq!(
-            show_position(b"abc \"d", 4, 80, ""),
-            "\n  abc \"d\n      ^"
-        );
+        assert_eq!(show_position(b"abc \"d", 4, 80, ""), "\n  abc \"d\n      ^");
         assert_eq!(show_position(b"(1", 0, 76, ".if "), "\n  .if (1\n      ^");
     }
 }

@@ -351,7 +351,10 @@ pub fn parse_line(input: &[u8], opts: Opts, env: &dyn Env) -> Result<Line, LexEr
     out.push(0);
     if starts.len() > MAX_LINE_ARGS {
         let pos = starts[MAX_LINE_ARGS - 1];
-        let end = out[pos..].iter().position(|&b| b == 0).map_or(out.len(), |e| pos + e);
+        let end = out[pos..]
+            .iter()
+            .position(|&b| b == 0)
+            .map_or(out.len(), |e| pos + e);
         return Err(LexError::TooMany {
             pos,
             word: out[pos..end].to_vec(),

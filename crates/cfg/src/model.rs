@@ -185,6 +185,16 @@ impl Cap {
         self.0 & other.0 == other.0
     }
 
+    /// True when at least one capability of `other` is present.
+    pub fn intersects(self, other: Cap) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The capabilities of bits `b` (1 frontend, 2 backend, 4 defaults).
+    pub fn from_bits(b: u8) -> Cap {
+        Cap(b & 7)
+    }
+
     /// True for a `defaults` section.
     pub fn is_defaults(self) -> bool {
         self.0 & 4 != 0
@@ -263,6 +273,7 @@ pub struct Timeouts {
     pub client_fin: Option<u32>,
     pub server_fin: Option<u32>,
     pub check: Option<u32>,
+    pub tarpit: Option<u32>,
 }
 
 /// `retry-on` keywords as a bit set (HAProxy's `PR_RE_*`).

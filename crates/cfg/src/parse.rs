@@ -7,12 +7,14 @@
 //! keyword; the few pure tuning knobs that are accepted and ignored are listed in
 //! [`IGNORED_GLOBAL`] and in `docs/config-subset.md`.
 
+use crate::addr::{indent_msg, str2ip2, str2sa_range, PaOpts, SaFamily};
 use crate::cond::{eval_condition, CondCtx};
 use crate::diag::{io_reason, show_position, Diag, Diags, Head, Level, Loc};
+use crate::kw;
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
 use crate::model::*;
 use crate::units::{atol, parse_time, TimeError, TimeUnit};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 /// Global keywords accepted and ignored: tuning knobs with no behavioural effect here.
@@ -178,11 +180,21 @@ enum Section {
     NoProxy,
 }
 
-/// Control flow after a section keyword: go on, or stop reading at once (`ERR_ABORT`).
+/// A keyword's modifier (`KWM_STD`, `KWM_NO`, `KWM_DEF`): none, `no`, `default`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kwm {
+    Std,
+    No,
+    Def,
+}
+
+/// Control flow after a section keyword: go on, stop reading at once (`ERR_ABORT`), or
+/// fail as if the file could not be read (a section parser returning -1).
 #[derive(PartialEq, Eq)]
 enum Flow {
     Continue,
     Abort,
+    Fail,
 }
 
 /// What `readcfgfile()` does after a line: read the next one, leave the reading loop and run
@@ -206,10 +218,18 @@ struct Reader<'a> {
     defaults: Vec<Proxy>,
     /// The defaults in force for the next proxies (the last defaults section).
     last_def: Proxy,
+    /// A section parser failed the whole file (returned -1 upstream).
+    failed: bool,
+    /// The keyword that started the current section (`global`, `frontend`...), as upstream's
+    /// messages name the section.
+    cursection: String,
     /// `readcfgfile()`'s `fatal`: lines of the current file counted as fatal (a lexer error,
     /// an unknown directive, a misplaced `no`/`default`, a keyword out of section, a keyword
     /// whose parser failed); reading stops after 50.
     fatal_lines: usize,
+    /// The timeouts of the defaults section the current proxy was made from (upstream warns
+    /// when a proxy sets a timeout twice).
+    def_timeouts: Timeouts,
 }
 
 /// Reads `files` in order and checks the result, as HAProxy's `main()` loads a
@@ -231,7 +251,10 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         cur: None,
         defaults: Vec::new(),
         last_def: Proxy::preset("", Cap::DEF),
+        failed: false,
+        cursection: String::new(),
         fatal_lines: 0,
+        def_timeouts: Timeouts::default(),
     };
     for f in files {
         let name = f.to_string_lossy().into_owned();
@@ -248,6 +271,13 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         let before = r.d.fatal;
         r.d.fatal = false;
         r.read_file(&name, &content);
+        if r.failed {
+            // readcfgfile() returned -1, which main() takes for an unreadable file
+            r.d.alert(format!(
+                "Could not open configuration file {name} : Success"
+            ));
+            return (r.cfg, r.d);
+        }
         if r.d.fatal || r.d.aborted {
             r.d.alert(format!("Error(s) found in configuration file : {name}"));
         }
@@ -303,7 +333,10 @@ impl<'a> Reader<'a> {
             if self.fatal_lines >= 50 {
                 self.d.alert_tight(
                     &loc,
-                    format!("too many fatal errors ({}), stopping now.", self.fatal_lines),
+                    format!(
+                        "too many fatal errors ({}), stopping now.",
+                        self.fatal_lines
+                    ),
                 );
                 next = Next::Break;
                 break;
@@ -388,16 +421,9 @@ impl<'a> Reader<'a> {
                 return Next::Line;
             }
         };
-        if line.is_empty() {
+        // an empty first word makes an empty line, as upstream tests `!**args`
+        if line.is_empty() || line.word_bytes(0).is_empty() {
             return Next::Line;
-        }
-        if let Some(i) = line.first_empty() {
-            self.d.warn_at(
-                loc,
-                format!(
-                    "argument number {i} is empty and marks the end of the argument list; all subsequent arguments will be ignored"
-                ),
-            );
         }
         let w0 = line.word(0);
         if w0.starts_with('.') {
@@ -411,11 +437,17 @@ impl<'a> Reader<'a> {
         if w0.starts_with('.') {
             return self.directive(loc, &line, &w0);
         }
-        if self.line(loc, &line) == Flow::Abort {
-            self.d.aborted = true;
-            return Next::Stop;
+        match self.line(loc, &line) {
+            Flow::Continue => Next::Line,
+            Flow::Abort => {
+                self.d.aborted = true;
+                Next::Stop
+            }
+            Flow::Fail => {
+                self.failed = true;
+                Next::Stop
+            }
         }
-        Next::Line
     }
 
     /// `.if`, `.elif`, `.else`, `.endif` (even in masked blocks); `None` for other words.
@@ -577,7 +609,10 @@ impl<'a> Reader<'a> {
         if let Some(&c) = beg[..end].iter().find(|&&c| !is_name_char(c)) {
             self.d.alert_at(
                 loc,
-                format!("character '{}' is not permitted in a scope name.", c as char),
+                format!(
+                    "character '{}' is not permitted in a scope name.",
+                    c as char
+                ),
             );
             self.d.aborted = true;
             return;
@@ -587,7 +622,10 @@ impl<'a> Reader<'a> {
             .iter()
             .position(|&b| !is_c_space(b))
             .unwrap_or(rest.len())..];
-        if let Some(&c) = rest.first().filter(|&&c| !matches!(c, b'#' | b'\n' | b'\r')) {
+        if let Some(&c) = rest
+            .first()
+            .filter(|&&c| !matches!(c, b'#' | b'\n' | b'\r'))
+        {
             self.d.alert_at(
                 loc,
                 format!(
@@ -617,9 +655,9 @@ impl<'a> Reader<'a> {
         if let Some(i) = line.first_empty() {
             words.truncate(i);
         }
-        let mut negate = false;
+        let mut kwm = Kwm::Std;
         if words[0] == "no" || words[0] == "default" {
-            negate = words[0] == "no";
+            kwm = if words[0] == "no" { Kwm::No } else { Kwm::Def };
             let kw = words.get(1).cloned().unwrap_or_default();
             if !matches!(
                 kw.as_str(),
@@ -639,11 +677,18 @@ impl<'a> Reader<'a> {
             }
             words.remove(0);
             if words.is_empty() {
-                return Flow::Continue;
+                // the keyword is then the empty word
+                words.push(String::new());
+            } else if kwm == Kwm::Def {
+                // upstream shifts the words left without clearing the last one, which thus
+                // appears twice (`default option httpclose` has an extra argument)
+                if let Some(last) = words.last().cloned() {
+                    words.push(last);
+                }
             }
         }
         let before = self.d.fatal_count;
-        let flow = self.section_line(loc, &words, negate);
+        let flow = self.section_line(loc, &words, kwm);
         if self.d.fatal_count > before {
             self.fatal_lines += 1;
         }
@@ -651,7 +696,13 @@ impl<'a> Reader<'a> {
     }
 
     /// A line of the current section, or the start of a new one (`no`/`default` removed).
-    fn section_line(&mut self, loc: &Loc, words: &[String], negate: bool) -> Flow {
+    fn section_line(&mut self, loc: &Loc, words: &[String], kwm: Kwm) -> Flow {
+        match words[0].as_str() {
+            "global" | "defaults" | "frontend" | "backend" | "listen" | "userlist" | "peers"
+            | "resolvers" | "mailers" | "http-errors" | "ring" | "cache" | "program"
+            | "log-forward" => self.cursection = words[0].clone(),
+            _ => {}
+        }
         match words[0].as_str() {
             "global" => {
                 self.finish_section();
@@ -699,10 +750,10 @@ impl<'a> Reader<'a> {
                 Flow::Continue
             }
             Section::Global => {
-                self.global_kw(loc, words);
+                self.global_kw(loc, words, kwm);
                 Flow::Continue
             }
-            Section::Proxy => self.proxy_kw(loc, words, negate),
+            Section::Proxy => self.proxy_kw(loc, words, kwm),
         }
     }
 
@@ -715,98 +766,102 @@ impl<'a> Reader<'a> {
         };
         self.section = Section::Proxy;
         let is_def = cap.is_defaults();
-        // `<kw> <name> [from <defaults>]`; a defaults section may omit its name
-        // (`defaults from <defaults>`). `used` counts the words these forms take.
         let word = |i: usize| w.get(i).cloned().unwrap_or_default();
-        let (name, from, used) = if is_def && word(1) == "from" && w.len() >= 3 {
-            (String::new(), Some(word(2)), 3)
-        } else if word(2) == "from" && w.len() >= 4 {
-            (word(1), Some(word(3)), 4)
-        } else {
-            (word(1), None, 2)
-        };
-        self.section_name = if name.is_empty() {
+        self.section_name = if word(1).is_empty() {
             w[0].clone()
         } else {
-            name.clone()
+            word(1)
         };
-        if !is_def && name.is_empty() {
-            self.d
-                .alert_at(loc, format!("'{}' expects an <id> argument", w[0]));
-            return Flow::Abort;
-        }
-        if let Some(c) = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
-        {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "character '{c}' is not permitted in '{}' name '{name}'.",
-                    w[0]
-                ),
-            );
-        }
         if !is_def {
-            let clash = self.cfg.proxies.iter().find(|p| {
-                p.name == name
-                    && ((cap.contains(Cap::FE) && p.cap.contains(Cap::FE))
-                        || (cap.contains(Cap::BE) && p.cap.contains(Cap::BE)))
-            });
+            let name = word(1);
+            if name.is_empty() {
+                self.d
+                    .alert_at(loc, format!("'{}' expects an <id> argument", w[0]));
+                return Flow::Abort;
+            }
+            if let Some(&c) = name.as_bytes().iter().find(|&&c| !is_name_char(c)) {
+                self.d.alert_at(
+                    loc,
+                    format!(
+                        "character '{}' is not permitted in '{}' name '{name}'.",
+                        c as char, w[0]
+                    ),
+                );
+            }
+            // proxy_fe_by_name() for a frontend or listen, else proxy_be_by_name()
+            let side = if cap.contains(Cap::FE) {
+                Cap::FE
+            } else {
+                Cap::BE
+            };
+            let clash = self
+                .cfg
+                .proxies
+                .iter()
+                .find(|p| p.name == name && p.cap.contains(side));
             if let Some(p) = clash {
                 let at = p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
                 let msg = format!(
                     "{} '{name}' has the same name as {} '{name}' declared at {at}.",
-                    w[0],
-                    p.cap.section_name()
+                    cap.type_str(),
+                    p.cap.type_str()
                 );
-                self.d.alert_at(loc, msg);
+                self.d.alert_head(Head::Capital, loc, msg);
+            }
+            // `<kw> <name> [from <defaults>]` and nothing more; upstream then has no
+            // proxy to fill until the next section
+            if (w.len() > 2 && (w.len() < 4 || w[2] != "from")) || self.too_many_args(loc, w, 3) {
+                if cap.contains(Cap::FE) {
+                    self.d.alert_only(
+                        Head::Parsing,
+                        loc,
+                        "please use the 'bind' keyword for listening addresses.",
+                    );
+                }
+                self.section = Section::NoProxy;
+                return Flow::Continue;
             }
         }
-        if w.len() > used {
-            // Upstream creates no proxy then: every keyword up to the next section is refused.
-            if w.len() > 4 {
-                self.too_many_args(loc, w, 3);
-            }
-            if cap.contains(Cap::FE) && !is_def {
-                self.d.alert_at(
-                    loc,
-                    "please use the 'bind' keyword for listening addresses.",
-                );
-            }
-            self.d.fatal = true;
-            self.section = Section::NoProxy;
-            return Flow::Continue;
-        }
-        let base = match &from {
-            Some(f) => {
-                let found: Vec<&Proxy> = self.defaults.iter().filter(|p| &p.name == f).collect();
-                match found.as_slice() {
-                    [] => {
-                        self.d.alert_at(
-                            loc,
-                            format!("defaults section '{f}' not found for {} '{name}'.", w[0]),
-                        );
-                        self.last_def.clone()
-                    }
-                    [one] => (*one).clone(),
-                    [a, b, ..] => {
-                        let at =
-                            |p: &Proxy| p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
-                        let msg = format!(
-                            "ambiguous defaults section name '{f}' referenced by {} '{name}' exists at least at {} and {}.",
-                            w[0],
-                            at(a),
-                            at(b)
-                        );
-                        self.d.alert_at(loc, msg);
-                        self.last_def.clone()
-                    }
+        // `defaults from <defaults>` has no name
+        let (name, arg) =
+            if is_def && word(1) == "from" && !word(2).is_empty() && word(3).is_empty() {
+                (String::new(), 1)
+            } else {
+                (word(1), 2)
+            };
+        let base = if word(arg) == "from" {
+            let f = word(arg + 1);
+            let found: Vec<&Proxy> = self.defaults.iter().filter(|p| p.name == f).collect();
+            match found.as_slice() {
+                [] => {
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "defaults section '{f}' not found for {} '{name}'.",
+                            cap.type_str()
+                        ),
+                    );
+                    return Flow::Abort;
+                }
+                [one] => (*one).clone(),
+                [a, b, ..] => {
+                    let at = |p: &Proxy| p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
+                    let msg = format!(
+                        "ambiguous defaults section name '{f}' referenced by {} '{name}' exists at least at {} and {}.",
+                        cap.type_str(),
+                        at(a),
+                        at(b)
+                    );
+                    self.d.alert_at(loc, msg);
+                    (*a).clone()
                 }
             }
-            None if is_def => Proxy::preset("", Cap::DEF),
-            None => self.last_def.clone(),
+        } else if is_def {
+            Proxy::preset("", Cap::DEF)
+        } else {
+            self.last_def.clone()
         };
+        self.def_timeouts = base.timeouts.clone();
         let mut p = Proxy::from_defaults(&name, cap, &base);
         p.loc = Some(loc.clone());
         if is_def {
@@ -819,18 +874,23 @@ impl<'a> Reader<'a> {
 
     /// HAProxy's `alertif_too_many_args()`: alerts when `w` has more than `max` arguments.
     fn too_many_args(&mut self, loc: &Loc, w: &[String], max: usize) -> bool {
-        if w.len() > max + 1 {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "'{}' cannot handle unexpected argument '{}'.",
-                    w[0],
-                    w[max + 1]
-                ),
-            );
-            return true;
-        }
-        false
+        self.too_many_args_idx(loc, w, max, 0)
+    }
+
+    /// HAProxy's `alertif_too_many_args_idx()`: alerts when the keyword made of the words
+    /// up to `index` has more than `max` arguments.
+    fn too_many_args_idx(&mut self, loc: &Loc, w: &[String], max: usize, index: usize) -> bool {
+        let Some(extra) = w.get(index + max + 1) else {
+            return false;
+        };
+        self.d.alert_at(
+            loc,
+            format!(
+                "'{}' cannot handle unexpected argument '{extra}'.",
+                w[..=index.min(w.len() - 1)].join(" ")
+            ),
+        );
+        true
     }
 
     /// `tune.h2.*` (`mux_h2.c`'s keyword parsers, with their messages).
@@ -878,33 +938,20 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn global_kw(&mut self, loc: &Loc, w: &[String]) {
-        let max = match w[0].as_str() {
-            "daemon" => Some(0),
-            "maxconn"
-            | "nbthread"
-            | "pidfile"
-            | "tune.bufsize"
-            | "tune.maxrewrite"
-            | "master-worker"
-            | "tune.idle-pool.shared"
-            | "tune.pool-low-fd-ratio"
-            | "tune.pool-high-fd-ratio" => Some(1),
-            _ => None,
-        };
-        if let Some(m) = max {
-            if self.too_many_args(loc, w, m) {
-                return;
-            }
-        }
-        let g = &mut self.cfg.global;
+    fn global_kw(&mut self, loc: &Loc, w: &[String], kwm: Kwm) {
         let kw = w[0].as_str();
         let arg1 = w.get(1).map(String::as_str).unwrap_or("");
         match kw {
             "maxconn" => {
-                if g.maxconn.is_some() {
-                    self.d
-                        .warn_at(loc, format!("'{kw}' already specified. Continuing."));
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if self.cfg.global.maxconn.is_some() {
+                    self.d.alert_only(
+                        Head::Parsing,
+                        loc,
+                        format!("'{kw}' already specified. Continuing."),
+                    );
                     return;
                 }
                 if arg1.is_empty() {
@@ -912,69 +959,116 @@ impl<'a> Reader<'a> {
                         .alert_at(loc, format!("'{kw}' expects an integer argument."));
                     return;
                 }
-                g.maxconn = Some(atol(arg1).max(0) as u32);
+                self.cfg.global.maxconn = Some(atol(arg1).clamp(0, i64::from(u32::MAX)) as u32);
             }
             "nbthread" => {
-                let n = atol(arg1);
-                if arg1.is_empty()
-                    || !arg1.bytes().all(|c| c.is_ascii_digit())
-                    || !(1..=64).contains(&n)
-                {
+                // cfg_parse_nbthread(), a registered keyword: its message after `parsing [F:N] : `
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                let Some(n) = strtol_whole(arg1) else {
                     self.d.alert_at(
                         loc,
-                        format!(
-                            "'{kw}' expects an integer argument between 1 and 64 (got '{arg1}')."
-                        ),
+                        format!("'{kw}' passed a missing or unparsable integer value in '{arg1}'"),
+                    );
+                    return;
+                };
+                if !(1..=64).contains(&n) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' value must be between 1 and 64 (was {n})"),
                     );
                     return;
                 }
-                g.nbthread = Some(n as u32);
+                self.cfg.global.nbthread = Some(n as u32);
             }
-            "daemon" => g.daemon = true,
-            "master-worker" => g.master_worker = true,
+            "daemon" => {
+                if !self.too_many_args(loc, w, 0) {
+                    self.cfg.global.daemon = true;
+                }
+            }
+            "master-worker" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if !arg1.is_empty() && arg1 != "no-exit-on-failure" {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' only supports 'no-exit-on-failure' option."),
+                    );
+                    return;
+                }
+                self.cfg.global.master_worker = true;
+            }
             "pidfile" => {
-                if arg1.is_empty() {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if self.cfg.global.pidfile.is_some() {
+                    self.d.alert_only(
+                        Head::Parsing,
+                        loc,
+                        format!("'{kw}' already specified. Continuing."),
+                    );
+                } else if arg1.is_empty() {
                     self.d
                         .alert_at(loc, format!("'{kw}' expects a file name as an argument."));
-                } else if g.pidfile.is_some() {
-                    self.d
-                        .alert_at(loc, format!("'{kw}' already specified. Continuing."));
                 } else {
-                    g.pidfile = Some(arg1.to_string());
+                    self.cfg.global.pidfile = Some(arg1.to_string());
                 }
             }
             "tune.bufsize" => {
-                let n = atol(arg1);
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return;
+                }
+                // rounded up to two pointers, in an int
+                let n = (atol(arg1) as i32).wrapping_add(15) & -16;
                 if n <= 0 {
                     self.d
                         .alert_at(loc, format!("'{kw}' expects a positive integer argument."));
                     return;
                 }
-                g.tune_bufsize = n as usize;
+                self.cfg.global.tune_bufsize = n as usize;
             }
             "tune.maxrewrite" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
                 if arg1.is_empty() {
                     self.d
                         .alert_at(loc, format!("'{kw}' expects an integer argument."));
                     return;
                 }
-                let n = atol(arg1);
+                let n = atol(arg1) as i32;
                 if n < 0 {
                     self.d
                         .alert_at(loc, format!("'{kw}' expects a positive integer argument."));
                     return;
                 }
-                g.tune_maxrewrite = Some(n as usize);
+                self.cfg.global.tune_maxrewrite = Some(n as usize);
             }
-            "tune.idle-pool.shared" => match arg1 {
-                "on" => g.tune_idle_pool_shared = true,
-                "off" => g.tune_idle_pool_shared = false,
-                _ => self.d.alert_at(
-                    loc,
-                    format!("'{kw}' expects either 'on' or 'off' but got '{arg1}'."),
-                ),
-            },
+            "tune.idle-pool.shared" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                match arg1 {
+                    "on" => self.cfg.global.tune_idle_pool_shared = true,
+                    "off" => self.cfg.global.tune_idle_pool_shared = false,
+                    _ => self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects either 'on' or 'off' but got '{arg1}'."),
+                    ),
+                }
+            }
             "tune.pool-low-fd-ratio" | "tune.pool-high-fd-ratio" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
                 let n = atol(arg1);
                 if arg1.is_empty() || !(0..=100).contains(&n) {
                     self.d.alert_at(
@@ -984,14 +1078,14 @@ impl<'a> Reader<'a> {
                     return;
                 }
                 if kw == "tune.pool-low-fd-ratio" {
-                    g.tune_pool_low_fd_ratio = n as u32;
+                    self.cfg.global.tune_pool_low_fd_ratio = n as u32;
                 } else {
-                    g.tune_pool_high_fd_ratio = n as u32;
+                    self.cfg.global.tune_pool_high_fd_ratio = n as u32;
                 }
             }
             "stats" => self.global_stats(loc, w),
             "log" => {
-                if let Some(l) = self.parse_log(loc, w) {
+                if let Some(l) = self.parse_log(loc, w, kwm, true) {
                     self.cfg.global.logs.push(l);
                 }
             }
@@ -1000,53 +1094,77 @@ impl<'a> Reader<'a> {
             | "tune.h2.max-concurrent-streams"
             | "tune.h2.max-frame-size" => self.global_tune_h2(loc, w),
             "tune.http.maxhdr" => {
-                let n = atol(arg1);
-                if arg1.is_empty() || !(1..=32767).contains(&n) {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return;
+                }
+                let n = atol(arg1) as i32;
+                if !(1..=32767).contains(&n) {
                     self.d.alert_at(
                         loc,
                         format!("'{kw}' expects a numeric value between 1 and 32767"),
                     );
                     return;
                 }
-                g.tune_maxhdr = n as usize;
+                self.cfg.global.tune_maxhdr = n as usize;
             }
             k if IGNORED_GLOBAL.contains(&k) => {}
-            _ => self
-                .d
-                .alert_at(loc, format!("unknown keyword '{kw}' in 'global' section")),
+            k if kw::is_keyword(k, kw::Section::Global) => self.d.alert_at(
+                loc,
+                format!("keyword '{k}' is not supported by haproxy-rs."),
+            ),
+            _ => {
+                let msg = match kw::suggest_keyword(kw, kw::Section::Global) {
+                    Some(best) => format!(
+                        "unknown keyword '{kw}' in '{}' section; did you mean '{best}' maybe ?",
+                        self.cursection
+                    ),
+                    None => format!("unknown keyword '{kw}' in 'global' section"),
+                };
+                self.d.alert_at(loc, msg);
+            }
         }
     }
 
+    /// `stats ...` in the global section (`cli_parse_global()`, a registered keyword: its
+    /// messages follow `parsing [F:N] : `).
     fn global_stats(&mut self, loc: &Loc, w: &[String]) {
         let sub = w.get(1).map(String::as_str).unwrap_or("");
+        let arg = w.get(2).map(String::as_str).unwrap_or("");
         match sub {
             "socket" => {
-                let Some(addr) = w.get(2).filter(|s| !s.is_empty()) else {
-                    self.d
-                        .alert_at(loc, "'stats socket' requires a path or an address.");
+                if arg.is_empty() {
+                    self.d.alert_at(
+                        loc,
+                        "'stats socket' in global section expects an address or a path to a UNIX socket",
+                    );
                     return;
-                };
-                let addr = if let Some(fd) = addr.strip_prefix("fd@") {
-                    match parse_fd(fd) {
-                        Some(n) => ListenAddr::Fd(n),
-                        None => {
-                            self.d.alert_at(
-                                loc,
-                                format!("'stats socket' : invalid file descriptor '{fd}'"),
-                            );
-                            return;
-                        }
+                }
+                let sa = match str2sa_range(arg, PaOpts::LISTENER) {
+                    Ok(sa) => sa,
+                    Err(e) => {
+                        // the error is not indented, and cited inside a second `parsing`
+                        self.d.alert_at(
+                            loc,
+                            format!("parsing [{loc}] : 'stats socket' : {e}\n"),
+                        );
+                        return;
                     }
-                } else if addr.starts_with('/') || addr.starts_with("unix@") || !addr.contains(':')
-                {
-                    ListenAddr::Unix(addr.trim_start_matches("unix@").to_string())
-                } else {
-                    match parse_inet(addr) {
-                        Ok((a, _)) => ListenAddr::Inet(a),
-                        Err(e) => {
-                            self.d.alert_at(loc, format!("'stats socket' : {e}"));
-                            return;
-                        }
+                };
+                let addr = match sa.family {
+                    SaFamily::Inet if sa.low == sa.high => ListenAddr::Inet(sa.addr),
+                    SaFamily::Fd(n) => ListenAddr::Fd(n),
+                    SaFamily::Unix(path) => ListenAddr::Unix(path),
+                    _ => {
+                        self.d.alert_at(
+                            loc,
+                            format!("'stats socket' : address '{arg}' is not supported by haproxy-rs."),
+                        );
+                        return;
                     }
                 };
                 let mut s = StatsSocket {
@@ -1057,106 +1175,129 @@ impl<'a> Reader<'a> {
                 };
                 let mut i = 3;
                 while i < w.len() {
+                    let k = w[i].as_str();
                     let v = w.get(i + 1).map(String::as_str).unwrap_or("");
-                    match w[i].as_str() {
-                        "level" => {
-                            s.level = match v {
-                                "user" => CliLevel::User,
-                                "operator" => CliLevel::Operator,
-                                "admin" => CliLevel::Admin,
-                                _ => {
-                                    self.d.alert_at(
-                                        loc,
-                                        "'stats socket' : 'level' only supports 'user', 'operator', and 'admin'.",
-                                    );
-                                    return;
-                                }
-                            };
-                            i += 2;
-                        }
-                        "mode" => {
-                            match u32::from_str_radix(v, 8) {
-                                Ok(m) => s.mode = Some(m),
-                                Err(_) => {
-                                    self.d.alert_at(
-                                        loc,
-                                        "'stats socket' : 'mode' expects an octal value.",
-                                    );
-                                    return;
-                                }
+                    let err = match k {
+                        "level" => match v {
+                            "" => Some(format!("'{k}' : missing level")),
+                            "user" => {
+                                s.level = CliLevel::User;
+                                None
                             }
-                            i += 2;
-                        }
-                        "expose-fd" | "user" | "group" | "uid" | "gid" | "name" => i += 2,
-                        other => {
-                            self.d.alert_at(
-                                loc,
-                                format!("'stats socket' : unknown keyword '{other}'."),
-                            );
+                            "operator" => {
+                                s.level = CliLevel::Operator;
+                                None
+                            }
+                            "admin" => {
+                                s.level = CliLevel::Admin;
+                                None
+                            }
+                            _ => Some(format!(
+                                "'{k}' only supports 'user', 'operator', and 'admin' (got '{v}')"
+                            )),
+                        },
+                        "mode" => match strtol_whole_radix(v, 8) {
+                            Some(m) if !v.is_empty() => {
+                                s.mode = Some(m as u32);
+                                None
+                            }
+                            _ => Some(format!(
+                                "'{k}' : missing or invalid mode '{v}' (octal integer expected)"
+                            )),
+                        },
+                        "expose-fd" => match v {
+                            "" => Some(format!("'{k}' : missing fd type")),
+                            "listeners" => None,
+                            _ => Some(format!("'{k}' only supports 'listeners' (got '{v}')")),
+                        },
+                        "name" if v.is_empty() => Some(format!("'{k}' : missing name")),
+                        "user" | "group" | "uid" | "gid" | "name" => None,
+                        _ => {
+                            let msg = match kw::suggest(k, kw::BIND_KEYWORDS.iter().copied()) {
+                                Some(best) => format!(
+                                    "'stats socket' : unknown keyword '{k}'. Did you mean '{best}' maybe ?"
+                                ),
+                                None => format!("'stats socket' : unknown keyword '{k}'."),
+                            };
+                            self.d.alert_at(loc, msg);
                             return;
                         }
+                    };
+                    if let Some(e) = err {
+                        self.d.alert_at(loc, format!("'stats socket' : '{e}'"));
+                        return;
                     }
+                    i += 2;
                 }
                 self.cfg.global.stats_sockets.push(s);
             }
-            "timeout" => {
-                if parse_time(w.get(2).map(String::as_str).unwrap_or(""), TimeUnit::Ms).is_err() {
+            "timeout" => match parse_time(arg, TimeUnit::Ms) {
+                Err(TimeError::Overflow) => self.d.alert_at(
+                    loc,
+                    format!("timer overflow in argument '{arg}' to 'stats timeout' (maximum value is 2147483647 ms or ~24.8 days)"),
+                ),
+                Err(TimeError::BadChar(i)) => {
+                    let c = arg[i..].chars().next().unwrap_or(' ');
                     self.d.alert_at(
                         loc,
-                        "'stats timeout' expects a positive delay in milliseconds.",
+                        format!("'stats timeout' : unexpected character '{c}'"),
                     );
                 }
-            }
+                Ok(0) => self
+                    .d
+                    .alert_at(loc, "'stats timeout' expects a positive value"),
+                Ok(_) => {}
+            },
             "maxconn" => {
-                if atol(w.get(2).map(String::as_str).unwrap_or("")) <= 0 {
+                if atol(arg) as i32 <= 0 {
                     self.d
-                        .alert_at(loc, "'stats maxconn' expects a positive value.");
+                        .alert_at(loc, "'stats maxconn' expects a positive value");
                 }
             }
             _ => self.d.alert_at(
                 loc,
-                "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '"
-                    .to_string()
-                    + sub
-                    + "').",
+                format!(
+                    "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{sub}')"
+                ),
             ),
         }
     }
 
-    /// `log <target> [len N] [format F] <facility> [level [minlevel]]` or `log global`.
-    fn parse_log(&mut self, loc: &Loc, w: &[String]) -> Option<LogSpec> {
-        let target = w.get(1).map(String::as_str).unwrap_or("");
-        if target.is_empty() {
-            self.d.alert_at(
-                loc,
-                "'log' expects either <address[:port]> and <facility> or 'global' as arguments.",
-            );
+    /// `log <target> [len N] [format F] [sample R:S] <facility> [level [minlevel]]`, `log
+    /// global` (not in the global section) and `no log` (`parse_logsrv()`). `None` when the
+    /// line adds no target (an error, `no log`, `log global`: the caller handles the last two).
+    fn parse_log(&mut self, loc: &Loc, w: &[String], kwm: Kwm, global: bool) -> Option<LogSpec> {
+        let arg = |i: usize| w.get(i).map(String::as_str).unwrap_or("");
+        let fail = |r: &mut Self, msg: String| {
+            r.d.alert_at(loc, format!("{} : {msg}", w[0]));
+            None
+        };
+        if kwm == Kwm::No {
+            if !arg(1).is_empty() {
+                return fail(self, "'no log' does not expect arguments".into());
+            }
             return None;
         }
-        let target = match target {
-            "stdout" => LogTarget::Stdout,
-            "stderr" => LogTarget::Stderr,
-            t => {
-                let t = t
-                    .strip_prefix("udp@")
-                    .or_else(|| t.strip_prefix("ipv4@"))
-                    .unwrap_or(t);
-                // without a port, syslog's 514 is used
-                match parse_inet(t) {
-                    Ok((a, unset)) => LogTarget::Udp(if unset {
-                        SocketAddr::new(a.ip(), 514)
-                    } else {
-                        a
-                    }),
-                    Err(e) => {
-                        self.d.alert_at(loc, format!("log : {e}"));
-                        return None;
-                    }
-                }
+        if !arg(1).is_empty() && arg(2).is_empty() && arg(1) == "global" {
+            if global {
+                return fail(
+                    self,
+                    "'global' is not supported for a global syslog server".into(),
+                );
             }
-        };
+            return None;
+        }
+        if arg(1).is_empty() || arg(2).is_empty() {
+            return fail(
+                self,
+                format!(
+                    "expects <address> and <facility> {} as arguments",
+                    if global { "" } else { "or global" }
+                ),
+            );
+        }
         let mut spec = LogSpec {
-            target,
+            target: LogTarget::Stderr,
             format: LogFormat::Rfc3164,
             maxlen: 1024,
             facility: 16,
@@ -1164,104 +1305,119 @@ impl<'a> Reader<'a> {
             minlevel: 0,
         };
         let mut i = 2;
-        loop {
-            match w.get(i).map(String::as_str) {
-                Some("len") => {
-                    let n = atol(w.get(i + 1).map(String::as_str).unwrap_or(""));
-                    if n <= 0 {
-                        self.d
-                            .alert_at(loc, "'log len' expects a positive integer argument.");
-                        return None;
-                    }
-                    spec.maxlen = n as usize;
-                    i += 2;
-                }
-                Some("format") => {
-                    spec.format = match w.get(i + 1).map(String::as_str).unwrap_or("") {
-                        "rfc3164" | "local" => LogFormat::Rfc3164,
-                        "rfc5424" => LogFormat::Rfc5424,
-                        "raw" => LogFormat::Raw,
-                        "short" | "priority" | "timed" | "iso" => LogFormat::Short,
-                        f => {
-                            self.d.alert_at(loc, format!("unknown log format '{f}'"));
-                            return None;
-                        }
-                    };
-                    i += 2;
-                }
-                Some("sample") => {
-                    self.d
-                        .alert_at(loc, "'log ... sample' is not supported by haproxy-rs.");
-                    return None;
-                }
-                _ => break,
+        if arg(i) == "len" {
+            let n = atol(arg(i + 1)) as i32;
+            if !(80..=65535).contains(&n) {
+                return fail(
+                    self,
+                    format!(
+                        "invalid log length '{}', must be between 80 and 65535",
+                        arg(i + 1)
+                    ),
+                );
             }
+            spec.maxlen = n as usize;
+            i += 2;
         }
-        let fac = w.get(i).map(String::as_str).unwrap_or("");
-        let Some(f) = FACILITIES.iter().position(|&n| n == fac) else {
-            if fac.is_empty() {
-                self.d
-                    .alert_at(loc, "'log' expects <facility> as argument.");
-            } else {
-                self.d
-                    .alert_at(loc, format!("unknown log facility '{fac}'"));
-            }
+        if arg(i) == "format" {
+            spec.format = match arg(i + 1) {
+                "rfc3164" | "local" => LogFormat::Rfc3164,
+                "rfc5424" => LogFormat::Rfc5424,
+                "raw" => LogFormat::Raw,
+                "short" | "priority" | "timed" | "iso" => LogFormat::Short,
+                f => return fail(self, format!("unknown log format '{f}'")),
+            };
+            i += 2;
+        }
+        if arg(i) == "sample" {
+            self.d
+                .alert_at(loc, "'log ... sample' is not supported by haproxy-rs.");
             return None;
+        }
+        let fac = arg(i);
+        let Some(f) = FACILITIES.iter().position(|&n| n == fac) else {
+            return fail(self, format!("unknown log facility '{fac}'"));
         };
         spec.facility = f as u8;
-        if let Some(lv) = w.get(i + 1) {
-            match LEVELS.iter().position(|&n| n == lv) {
-                Some(l) => spec.level = l as u8,
-                None => {
-                    self.d
-                        .alert_at(loc, format!("unknown optional log level '{lv}'"));
-                    return None;
-                }
-            }
-            if let Some(mlv) = w.get(i + 2) {
-                match LEVELS.iter().position(|&n| n == mlv) {
-                    Some(l) => spec.minlevel = l as u8,
-                    None => {
-                        self.d
-                            .alert_at(loc, format!("unknown optional minimum log level '{mlv}'"));
-                        return None;
-                    }
-                }
-                if w.len() > i + 3 {
-                    self.d.alert_at(
-                        loc,
-                        format!("'log' cannot handle unexpected argument '{}'.", w[i + 3]),
-                    );
-                    return None;
-                }
-            }
+        i += 1;
+        if !arg(i).is_empty() {
+            let Some(l) = LEVELS.iter().position(|&n| n == arg(i)) else {
+                return fail(self, format!("unknown optional log level '{}'", arg(i)));
+            };
+            spec.level = l as u8;
+            i += 1;
         }
+        if !arg(i).is_empty() {
+            let Some(l) = LEVELS.iter().position(|&n| n == arg(i)) else {
+                return fail(
+                    self,
+                    format!("unknown optional minimum log level '{}'", arg(i)),
+                );
+            };
+            spec.minlevel = l as u8;
+            i += 1;
+        }
+        if !arg(i).is_empty() {
+            return fail(
+                self,
+                format!("cannot handle unexpected argument '{}'", arg(i)),
+            );
+        }
+        let target = match arg(1) {
+            "stdout" => "fd@1",
+            "stderr" => "fd@2",
+            t => t,
+        };
+        if target.starts_with("ring@") {
+            self.d
+                .alert_at(loc, "'log ring@...' is not supported by haproxy-rs.");
+            return None;
+        }
+        let sa = match str2sa_range(target, PaOpts::LOG) {
+            Ok(sa) => sa,
+            // not indented: a message ending with a line feed leaves an empty line
+            Err(e) => return fail(self, e),
+        };
+        spec.target = match sa.family {
+            SaFamily::Fd(1) => LogTarget::Stdout,
+            SaFamily::Fd(2) => LogTarget::Stderr,
+            SaFamily::Inet if sa.dgram => {
+                // without a port, syslog's 514
+                let port = if sa.low == 0 { 514 } else { sa.addr.port() };
+                LogTarget::Udp(SocketAddr::new(sa.addr.ip(), port))
+            }
+            _ => {
+                self.d.alert_at(
+                    loc,
+                    format!("log : target '{}' is not supported by haproxy-rs.", arg(1)),
+                );
+                return None;
+            }
+        };
         Some(spec)
     }
 
-    fn proxy_kw(&mut self, loc: &Loc, w: &[String], negate: bool) -> Flow {
-        let mut p = self.cur.take().expect("proxy section without proxy");
-        let flow = self.proxy_kw_inner(&mut p, loc, w, negate);
+    fn proxy_kw(&mut self, loc: &Loc, w: &[String], kwm: Kwm) -> Flow {
+        let Some(mut p) = self.cur.take() else {
+            return Flow::Continue;
+        };
+        let flow = self.proxy_kw_inner(&mut p, loc, w, kwm);
         self.cur = Some(p);
         flow
     }
 
-    /// Warns like `warnifnotcap()` when the proxy lacks `need`; returns true in that case.
-    fn warn_not_cap(&mut self, p: &Proxy, loc: &Loc, kw: &str, need: Cap) -> bool {
-        if p.cap.contains(need) {
+    /// `warnifnotcap()`: warns when the proxy lacks `need` (followed by `hint`); true then.
+    fn warn_not_cap(&mut self, p: &Proxy, loc: &Loc, kw: &str, need: Cap, hint: &str) -> bool {
+        if p.cap.intersects(need) {
             return false;
         }
-        let what = if need == Cap::FE {
-            "frontend"
-        } else {
-            "backend"
-        };
         self.d.warn_at(
             loc,
             format!(
-                "'{kw}' ignored because {} '{}' has no {what} capability.",
-                p.cap.section_name(),
-                p.name
+                "'{kw}' ignored because {} '{}' has {} capability.{hint}",
+                p.cap.type_str(),
+                p.name,
+                cap_words(need)
             ),
         );
         true
@@ -1276,94 +1432,166 @@ impl<'a> Reader<'a> {
         false
     }
 
-    fn proxy_kw_inner(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], negate: bool) -> Flow {
+    /// A keyword of a proxy section (`cfg_parse_listen()` and the keywords registered for
+    /// proxies), with upstream's order of checks: a missing capability only warns, and the
+    /// keyword is still read (it is then unused).
+    fn proxy_kw_inner(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], kwm: Kwm) -> Flow {
         let kw = w[0].as_str();
-        if matches!(
-            kw,
-            "mode"
-                | "maxconn"
-                | "retries"
-                | "default_backend"
-                | "max-keep-alive-queue"
-                | "max-session-srv-conns"
-                | "dispatch"
-        ) && self.too_many_args(loc, w, 1)
-        {
-            return Flow::Continue;
-        }
         let arg1 = w.get(1).map(String::as_str).unwrap_or("");
         match kw {
-            "mode" => match arg1 {
-                "http" => p.mode = Mode::Http,
-                "tcp" => p.mode = Mode::Tcp,
-                "health" => self.d.alert_at(loc, "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."),
-                _ => self.d.alert_at(loc, format!("unknown proxy mode '{arg1}'.")),
-            },
+            "server" => return self.parse_server(p, loc, w),
             "bind" => {
-                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::FE) {
-                    return Flow::Continue;
-                }
-                self.parse_bind(p, loc, w);
-            }
-            "server" => {
                 if self.not_in_defaults(p, loc, kw) {
                     return Flow::Continue;
                 }
-                if !p.cap.contains(Cap::BE) {
+                self.warn_not_cap(p, loc, kw, Cap::FE, "");
+                self.parse_bind(p, loc, w);
+            }
+            "mode" => {
+                if self.too_many_args(loc, w, 1) {
+                    return Flow::Continue;
+                }
+                match arg1 {
+                    "http" => p.mode = Mode::Http,
+                    "tcp" => p.mode = Mode::Tcp,
+                    "health" => self.d.alert_at(loc, "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."),
+                    _ => self.d.alert_at(loc, format!("unknown proxy mode '{arg1}'.")),
+                }
+            }
+            "description" => {
+                if p.cap.is_defaults() {
+                    self.d
+                        .alert_tight(loc, format!("'{kw}' not allowed in 'defaults' section."));
+                } else if arg1.is_empty() {
+                    // upstream returns -1 here: the file's result then reads as "could not
+                    // open the file", with errno unchanged
+                    self.d
+                        .alert_tight(loc, format!("'{kw}' expects a string argument."));
+                    return Flow::Fail;
+                }
+            }
+            "disabled" | "enabled" => {
+                if !self.too_many_args(loc, w, 0) {
+                    p.disabled = kw == "disabled";
+                }
+            }
+            "acl" => {
+                if p.cap.is_defaults() && p.name.is_empty() {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                    );
+                    return Flow::Continue;
+                }
+                if let Some(&c) = arg1.as_bytes().iter().find(|&&c| !is_name_char(c)) {
                     self.d.alert_at(
                         loc,
                         format!(
-                            "'{kw}' not allowed because {} '{}' has no backend capability.",
-                            p.cap.section_name(),
-                            p.name
+                            "character '{}' is not permitted in acl name '{arg1}'.",
+                            c as char
                         ),
                     );
                     return Flow::Continue;
                 }
-                return self.parse_server(p, loc, w);
-            }
-            "default_backend" => {
-                if self.warn_not_cap(p, loc, kw, Cap::FE) {
+                if arg1.eq_ignore_ascii_case("or") {
+                    self.d.alert_at(loc, format!("acl name '{arg1}' will never match. 'or' is used to express a logical disjunction within a condition."));
                     return Flow::Continue;
                 }
+                if let Err(e) = crate::acl::check_acl_def(&w[2..]) {
+                    self.d.alert_at(
+                        loc,
+                        format!("error detected while parsing ACL '{arg1}' : {e}."),
+                    );
+                    return Flow::Continue;
+                }
+                p.acls.push(AclSpec {
+                    name: arg1.to_string(),
+                    words: w[2..].to_vec(),
+                    loc: loc.clone(),
+                });
+            }
+            "http-request" | "http-response" | "http-after-response" => {
+                if p.cap.is_defaults() && p.name.is_empty() {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                    );
+                    return Flow::Continue;
+                }
+                return self.parse_http_rule(p, loc, w);
+            }
+            "use_backend" => {
+                if self.not_in_defaults(p, loc, kw) {
+                    return Flow::Continue;
+                }
+                self.warn_not_cap(p, loc, kw, Cap::FE, "");
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' requires a backend name."));
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects a backend name."));
+                    return Flow::Continue;
+                }
+                let cond = match w.get(2).map(String::as_str) {
+                    Some(k @ ("if" | "unless")) => {
+                        let words = w[3..].to_vec();
+                        if let Err(e) = crate::acl::check_cond(&words, &acl_names(p)) {
+                            self.d.alert_at(
+                                loc,
+                                format!("error detected while parsing switching rule : {e}."),
+                            );
+                            return Flow::Continue;
+                        }
+                        Some(CondSpec {
+                            unless: k == "unless",
+                            words,
+                        })
+                    }
+                    Some(other) => {
+                        self.d.alert_at(loc, format!("unexpected keyword '{other}' after switching rule, only 'if' and 'unless' are allowed."));
+                        return Flow::Continue;
+                    }
+                    None => None,
+                };
+                p.switching_rules.push(SwitchRule {
+                    backend: arg1.to_string(),
+                    cond,
+                    loc: loc.clone(),
+                });
+            }
+            "default_backend" => {
+                self.warn_not_cap(p, loc, kw, Cap::FE, "");
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects a backend name."));
                     return Flow::Continue;
                 }
                 p.default_backend = Some((arg1.to_string(), loc.clone()));
-            }
-            "use_backend" => {
-                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::FE) {
-                    return Flow::Continue;
-                }
-                if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' requires a backend name."));
-                    return Flow::Continue;
-                }
-                let cond = match self.parse_cond(loc, kw, &w[2..]) {
-                    Ok(c) => c,
-                    Err(()) => return Flow::Continue,
-                };
-                if let Some(c) = &cond {
-                    if let Err(e) = crate::acl::check_cond(&c.words, &acl_names(p)) {
-                        self.d.alert_at(loc, format!("error detected while parsing switching rule : {e}."));
-                        return Flow::Continue;
-                    }
-                }
-                p.switching_rules.push(SwitchRule { backend: arg1.to_string(), cond, loc: loc.clone() });
+                self.too_many_args(loc, w, 1);
             }
             "dispatch" => {
-                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::BE) {
+                if self.not_in_defaults(p, loc, kw) {
                     return Flow::Continue;
                 }
-                match parse_inet(arg1) {
-                    Ok((a, false)) => p.dispatch = Some(a),
-                    Ok((_, true)) => self.d.alert_at(loc, format!("'{kw}' : missing port number in '{arg1}', <addr:port> expected.")),
-                    Err(e) => self.d.alert_at(loc, format!("'{kw}' : {e}")),
+                self.warn_not_cap(p, loc, kw, Cap::BE, "");
+                let sa = match str2sa_range(arg1, PaOpts::DISPATCH) {
+                    Ok(sa) => sa,
+                    Err(e) => {
+                        self.d.alert_at(loc, format!("'{kw}' : {e}"));
+                        return Flow::Continue;
+                    }
+                };
+                if self.too_many_args(loc, w, 1) {
+                    return Flow::Continue;
+                }
+                match sa.family {
+                    SaFamily::Inet => p.dispatch = Some(sa.addr),
+                    _ => self.d.alert_at(
+                        loc,
+                        format!("'{kw}' : address '{arg1}' is not supported by haproxy-rs."),
+                    ),
                 }
             }
             "balance" => {
-                self.warn_not_cap(p, loc, kw, Cap::BE);
+                self.warn_not_cap(p, loc, kw, Cap::BE, "");
                 p.balance = match arg1 {
                     "roundrobin" => Balance::RoundRobin,
                     "static-rr" => Balance::StaticRr,
@@ -1377,121 +1605,160 @@ impl<'a> Reader<'a> {
                 };
             }
             "http-reuse" => {
-                self.warn_not_cap(p, loc, kw, Cap::BE);
+                self.warn_not_cap(p, loc, kw, Cap::BE, "");
                 p.http_reuse = match arg1 {
                     "never" => HttpReuse::Never,
                     "safe" => HttpReuse::Safe,
                     "aggressive" => HttpReuse::Aggressive,
                     "always" => HttpReuse::Always,
                     _ => {
-                        self.d.alert_at(loc, "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.");
+                        self.d.alert_at(
+                            loc,
+                            format!(
+                                "'{kw}' only supports 'never', 'safe', 'aggressive', 'always'."
+                            ),
+                        );
                         return Flow::Continue;
                     }
                 };
                 if w.len() > 2 {
-                    self.d.alert_at(loc, format!("'{kw} {arg1}' cannot handle unexpected argument '{}'.", w[2]));
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "'{kw} {arg1}' cannot handle unexpected argument '{}'.",
+                            w[2]
+                        ),
+                    );
                 }
             }
             "timeout" => self.parse_timeout(p, loc, w),
             "retries" => {
-                if self.warn_not_cap(p, loc, kw, Cap::BE) {
+                self.warn_not_cap(p, loc, kw, Cap::BE, "");
+                if self.too_many_args(loc, w, 1) {
                     return Flow::Continue;
                 }
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' expects an integer value."));
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects an integer argument (dispatch counts for one)."),
+                    );
                     return Flow::Continue;
                 }
-                p.retries = atol(arg1).max(0) as u32;
+                p.retries = (atol(arg1) as i32).max(0) as u32;
             }
-            "retry-on" => {
-                if self.warn_not_cap(p, loc, kw, Cap::BE) {
-                    return Flow::Continue;
-                }
-                self.parse_retry_on(p, loc, w);
-            }
+            "retry-on" => self.parse_retry_on(p, loc, w),
             "max-keep-alive-queue" => {
-                if self.warn_not_cap(p, loc, kw, Cap::BE) {
-                    return Flow::Continue;
-                }
+                // proxy_parse_max_ka_queue(), a registered keyword
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' expects an integer value."));
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects expects an integer value (or -1 to disable)"),
+                    );
                     return Flow::Continue;
                 }
-                p.max_ka_queue = atol(arg1) as i32;
+                let (v, end) = strtol0(arg1);
+                if let Some(c) = arg1[end..].chars().next() {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' : unexpected character '{c}' in integer value '{arg1}'"),
+                    );
+                    return Flow::Continue;
+                }
+                if !p.cap.contains(Cap::BE) {
+                    self.d.warn_at(
+                        loc,
+                        format!(
+                            "{kw} will be ignored because {} '{}' has no backend capability",
+                            p.cap.type_str(),
+                            p.name
+                        ),
+                    );
+                }
+                p.max_ka_queue = v as i32;
             }
             "max-session-srv-conns" => {
-                if self.warn_not_cap(p, loc, kw, Cap::FE) {
-                    return Flow::Continue;
-                }
+                self.warn_not_cap(p, loc, kw, Cap::FE, "");
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    // sic: upstream writes "parsine"
+                    self.d.alert(format!(
+                        "parsine [{loc}] : '{kw}' expects a number. Got no argument"
+                    ));
                     return Flow::Continue;
                 }
-                p.max_session_srv_conns = atol(arg1).max(0) as u32;
+                p.max_session_srv_conns = (atol(arg1) as i32).max(0) as u32;
             }
             "maxconn" => {
-                if self.warn_not_cap(p, loc, kw, Cap::FE) {
-                    return Flow::Continue;
-                }
+                self.warn_not_cap(p, loc, kw, Cap::FE, " Maybe you want 'fullconn' instead ?");
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
                     return Flow::Continue;
                 }
-                p.maxconn = atol(arg1).max(0) as u32;
+                p.maxconn = (atol(arg1) as i32).max(0) as u32;
+                self.too_many_args(loc, w, 1);
             }
-            "option" => self.parse_option(p, loc, w, negate),
+            "option" => self.parse_option(p, loc, w, kwm),
             "log" => {
-                if negate {
+                if kwm == Kwm::No && arg1.is_empty() {
                     p.logs.clear();
                     p.log_global = false;
-                } else if arg1 == "global" {
-                    p.log_global = true;
-                } else if let Some(l) = self.parse_log(loc, w) {
+                } else if let Some(l) = self.parse_log(loc, w, kwm, false) {
                     p.logs.push(l);
+                } else if kwm == Kwm::Std && arg1 == "global" && w.len() == 2 {
+                    p.log_global = true;
                 }
             }
             "log-format" => {
                 if arg1.is_empty() {
                     self.d.alert_at(loc, format!("{kw} expects an argument."));
-                } else if w.len() > 2 {
-                    self.d.alert_at(loc, format!("{kw} expects only one argument, don't forget to escape spaces!"));
-                } else {
-                    p.log_format = Some(arg1.to_string());
-                    p.log_format_loc = Some(loc.clone());
+                    return Flow::Continue;
                 }
-            }
-            "acl" => {
+                if w.len() > 2 {
+                    self.d.alert_at(
+                        loc,
+                        format!("{kw} expects only one argument, don't forget to escape spaces!"),
+                    );
+                    return Flow::Continue;
+                }
                 if p.cap.is_defaults() {
-                    self.d.alert_at(loc, format!("'{kw}' not allowed in 'defaults' section."));
-                    return Flow::Continue;
+                    if let Some(old) = log_format_name(p) {
+                        self.d.push(Diag::at(
+                            Level::Warning,
+                            Head::Tight,
+                            loc,
+                            format!(
+                                "'log-format' overrides previous '{old}' in 'defaults' section."
+                            ),
+                        ));
+                    }
                 }
-                if arg1.is_empty() || w.len() < 3 {
-                    self.d.alert_at(loc, format!("'{kw}' expects an ACL name and a criterion."));
-                    return Flow::Continue;
+                p.log_format = Some(arg1.to_string());
+                p.log_format_loc = Some(loc.clone());
+                if !p.cap.is_defaults() && !p.cap.contains(Cap::FE) {
+                    self.d.warn_at(
+                        loc,
+                        format!(
+                            "backend '{}' : 'log-format' directive is ignored in backends.",
+                            p.name
+                        ),
+                    );
                 }
-                if let Some(c) = arg1.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
-                    self.d.alert_at(loc, format!("character '{c}' is not permitted in acl name '{arg1}'."));
-                    return Flow::Continue;
-                }
-                if let Err(e) = crate::acl::check_acl_def(&w[2..]) {
-                    self.d.alert_at(loc, format!("error detected while parsing ACL '{arg1}' : {e}."));
-                    return Flow::Continue;
-                }
-                p.acls.push(AclSpec { name: arg1.to_string(), words: w[2..].to_vec(), loc: loc.clone() });
             }
-            "http-request" | "http-response" | "http-after-response" => {
-                if p.cap.is_defaults() && p.name.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' not allowed in anonymous 'defaults' section."));
-                    return Flow::Continue;
-                }
-                return self.parse_http_rule(p, loc, w);
-            }
-            "description" | "id" | "enabled" => {}
-            "disabled" => p.disabled = true,
-            _ => self.d.alert_at(
+            "id" => {}
+            k if kw::is_keyword(k, kw::Section::Listen) => self.d.alert_at(
                 loc,
-                format!("unknown keyword '{kw}' in '{}' section", p.cap.section_name()),
+                format!("keyword '{k}' is not supported by haproxy-rs."),
             ),
+            _ => {
+                let msg = match kw::suggest_keyword(kw, kw::Section::Listen) {
+                    Some(best) => format!(
+                        "unknown keyword '{kw}' in '{}' section; did you mean '{best}' maybe ?",
+                        self.cursection
+                    ),
+                    None => format!("unknown keyword '{kw}' in '{}' section", self.cursection),
+                };
+                self.d.alert_at(loc, msg);
+            }
         }
         Flow::Continue
     }
@@ -1505,35 +1772,23 @@ impl<'a> Reader<'a> {
             );
             return;
         }
-        let la = if let Some(fd) = addr.strip_prefix("fd@") {
-            match parse_fd(fd) {
-                Some(n) => ListenAddr::Fd(n),
-                None => {
-                    self.d.alert_at(
-                        loc,
-                        format!("'bind' : invalid file descriptor '{fd}' in '{addr}'"),
-                    );
-                    return;
-                }
+        let sa = match str2sa_range(addr, PaOpts::LISTENER) {
+            Ok(sa) => sa,
+            Err(e) => {
+                self.d
+                    .alert_at(loc, format!("'bind' : {}", indent_msg(&e, 2)));
+                return;
             }
-        } else {
-            match parse_inet(addr) {
-                Ok((_, true)) => {
-                    self.d.alert_at(
-                        loc,
-                        format!("'bind' : missing port specification in '{addr}'"),
-                    );
-                    return;
-                }
-                Ok((a, false)) if a.port() == 0 => {
-                    self.d.alert_at(loc, "'bind' : invalid port '0'");
-                    return;
-                }
-                Ok((a, false)) => ListenAddr::Inet(a),
-                Err(e) => {
-                    self.d.alert_at(loc, format!("'bind' : {e}"));
-                    return;
-                }
+        };
+        let la = match sa.family {
+            SaFamily::Inet if sa.low == sa.high => ListenAddr::Inet(sa.addr),
+            SaFamily::Fd(n) => ListenAddr::Fd(n),
+            _ => {
+                self.d.alert_at(
+                    loc,
+                    format!("'bind' : address '{addr}' is not supported by haproxy-rs."),
+                );
+                return;
             }
         };
         let mut b = Bind {
@@ -1542,81 +1797,151 @@ impl<'a> Reader<'a> {
             proto_h2: false,
             loc: loc.clone(),
         };
+        // bind_parse_args_list(): each keyword's error after `'bind ADDR' in section 'S' : `
+        let head = format!("'bind {addr}' in section '{}'", self.cursection);
         let mut i = 2;
         while i < w.len() {
+            let k = w[i].as_str();
             let v = w.get(i + 1).map(String::as_str).unwrap_or("");
-            match w[i].as_str() {
+            let err = match k {
+                "name" if v.is_empty() => Some(format!("'{k}' : missing name")),
                 "name" => {
-                    if v.is_empty() {
-                        self.d
-                            .alert_at(loc, format!("'bind {addr}' : missing name."));
-                        return;
-                    }
                     b.name = Some(v.to_string());
-                    i += 2;
+                    None
                 }
-                "proto" => {
-                    match v {
-                        "h2" => b.proto_h2 = true,
-                        "h1" => b.proto_h2 = false,
-                        _ => {
-                            self.d.alert_at(
-                                loc,
-                                format!("'bind {addr}' : 'proto' :  unknown MUX protocol '{v}'"),
-                            );
-                            return;
-                        }
+                "proto" if v.is_empty() => Some(format!("'{k}' : missing value")),
+                "proto" => match v {
+                    "h2" => {
+                        b.proto_h2 = true;
+                        None
                     }
-                    i += 2;
-                }
-                "accept-proxy" | "transparent" | "v4v6" | "v6only" | "tfo" => {
+                    "h1" => {
+                        b.proto_h2 = false;
+                        None
+                    }
+                    _ => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
+                },
+                _ if kw::BIND_KEYWORDS.contains(&k) => {
                     self.d.alert_at(
                         loc,
-                        format!(
-                            "'bind {addr}' : '{}' option is not supported by haproxy-rs.",
-                            w[i]
-                        ),
+                        format!("{head} : '{k}' option is not supported by haproxy-rs."),
                     );
                     return;
                 }
-                other => {
-                    self.d
-                        .alert_at(loc, format!("'bind {addr}' unknown keyword '{other}'."));
+                _ => {
+                    let msg = match kw::suggest(k, kw::BIND_KEYWORDS.iter().copied()) {
+                        Some(best) => {
+                            format!("{head}: unknown keyword '{k}'; did you mean '{best}' maybe ?")
+                        }
+                        None => format!("{head}: unknown keyword '{k}'."),
+                    };
+                    self.d.alert_at(loc, msg);
                     return;
                 }
+            };
+            if let Some(e) = err {
+                self.d.alert_at(loc, format!("{head} : {e}"));
+                return;
             }
+            i += 2;
         }
         p.binds.push(b);
     }
 
+    /// `server <name> <addr> [keywords]` (`parse_server()`): its messages carry the line in
+    /// the message context (`[F:N] : `), and once the server exists its name
+    /// (`'server be/s1' : `); only the first message of the line gets the context.
     fn parse_server(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) -> Flow {
-        let name = w.get(1).map(String::as_str).unwrap_or("");
-        let addr = w.get(2).map(String::as_str).unwrap_or("");
-        if name.is_empty() || addr.is_empty() {
-            self.d.alert_at(
+        let kw = w[0].as_str();
+        if p.cap.is_defaults() {
+            self.d.alert_head(
+                Head::Context,
                 loc,
-                "'server' expects <name> and <addr>[:<port>] as arguments.",
+                format!("'{kw}' not allowed in 'defaults' section."),
             );
             return Flow::Continue;
         }
-        let full = format!("{}/{name}", p.name);
-        let mut unresolved = None;
-        let sa = match parse_inet(addr) {
-            Ok(a) => a,
-            Err(AddrError::Unresolved(h)) => {
-                unresolved = Some(h);
-                (SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), true)
-            }
+        if !p.cap.contains(Cap::BE) {
+            self.d.alert_head(
+                Head::Context,
+                loc,
+                format!(
+                    "parsing [{loc}] : '{kw}' not allowed because {} '{}' has {} capability.",
+                    p.cap.type_str(),
+                    p.name,
+                    cap_words(Cap::BE)
+                ),
+            );
+            return Flow::Continue;
+        }
+        let name = w.get(1).map(String::as_str).unwrap_or("");
+        let addr = w.get(2).map(String::as_str).unwrap_or("");
+        if addr.is_empty() {
+            self.d.alert_head(
+                Head::Context,
+                loc,
+                format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."),
+            );
+            return Flow::Continue;
+        }
+        if let Some(&c) = name.as_bytes().iter().find(|&&c| !is_name_char(c)) {
+            self.d.alert_head(
+                Head::Context,
+                loc,
+                format!(
+                    "character '{}' is not permitted in {kw} name '{name}'.",
+                    c as char
+                ),
+            );
+            return Flow::Continue;
+        }
+        let obj = format!("'server {}/{name}' : ", p.name);
+        // the first message of the line has the context, later ones have none
+        let mut first = true;
+        let mut say = |r: &mut Self, level: Level, msg: String| {
+            let d = if first {
+                Diag::at(level, Head::Context, loc, format!("{obj}{msg}"))
+            } else {
+                Diag::bare(level, msg)
+            };
+            first = false;
+            r.d.push(d);
+        };
+        let sa = match str2sa_range(addr, PaOpts::SERVER) {
+            Ok(sa) => sa,
             Err(e) => {
-                self.d.alert(format!("[{loc}] : 'server {full}' : {e}"));
-                self.d.fatal_count += 1;
+                // printed as is: a message ending with a line feed leaves an empty line
+                say(self, Level::Alert, e);
                 return Flow::Continue;
             }
         };
+        let (ip, unresolved) = match (&sa.family, sa.fqdn) {
+            (SaFamily::Inet, None) => (sa.addr.ip(), None),
+            (SaFamily::Inet, Some(host)) => match str2ip2(&host, None, true) {
+                Some(ip) => (ip, None),
+                None => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), Some(host)),
+            },
+            _ => {
+                say(
+                    self,
+                    Level::Alert,
+                    format!("address '{addr}' is not supported by haproxy-rs."),
+                );
+                return Flow::Continue;
+            }
+        };
+        if sa.porta < 0 || (sa.porta > 0 && sa.low == 0) {
+            say(
+                self,
+                Level::Alert,
+                format!("port offsets ('{addr}') are not supported by haproxy-rs."),
+            );
+            return Flow::Continue;
+        }
         let mut s = Server {
             name: name.to_string(),
-            addr: sa.0,
-            port_unset: sa.1,
+            addr: SocketAddr::new(ip, sa.porta as u16),
+            port_unset: sa.low == 0,
             weight: 1,
             maxconn: 0,
             check: false,
@@ -1632,123 +1957,165 @@ impl<'a> Reader<'a> {
         };
         let mut i = 3;
         while i < w.len() {
-            let kw = w[i].as_str();
+            let k = w[i].as_str();
             let v = w.get(i + 1).map(String::as_str).unwrap_or("");
-            let need_arg = |r: &mut Self| -> bool {
-                if v.is_empty() {
-                    r.d.alert(format!(
-                        "[{loc}] : 'server {full}' : '{kw}' expects an argument."
-                    ));
-                    r.d.fatal_count += 1;
-                    return false;
+            // (error, number of arguments the keyword takes)
+            let (err, skip): (Option<String>, usize) = match k {
+                "check" => {
+                    s.check = true;
+                    (None, 0)
                 }
-                true
-            };
-            match kw {
-                "check" => s.check = true,
-                "disabled" => s.disabled = true,
-                "enabled" => s.disabled = false,
-                "backup" => s.backup = true,
+                "disabled" => {
+                    s.disabled = true;
+                    (None, 0)
+                }
+                "enabled" => {
+                    s.disabled = false;
+                    (None, 0)
+                }
+                "backup" => {
+                    s.backup = true;
+                    (None, 0)
+                }
                 "weight" => {
-                    let n = atol(v);
-                    if !(0..=256).contains(&n) {
-                        self.d.alert(format!("[{loc}] : 'server {full}' : weight of server {name} is not within 0 and 256 ({n})."));
-                        self.d.fatal_count += 1;
-                        return Flow::Continue;
+                    let n = atol(v) as i32;
+                    if (0..=256).contains(&n) {
+                        s.weight = n as u32;
+                        (None, 1)
+                    } else {
+                        (
+                            Some(format!(
+                                "weight of server {name} is not within 0 and 256 ({n})."
+                            )),
+                            1,
+                        )
                     }
-                    s.weight = n as u32;
-                    i += 1;
                 }
                 "maxconn" => {
-                    s.maxconn = atol(v).max(0) as u32;
-                    i += 1;
+                    s.maxconn = (atol(v) as i32).max(0) as u32;
+                    (None, 1)
                 }
-                "proto" => {
-                    match v {
-                        "h2" => s.proto_h2 = true,
-                        "h1" => s.proto_h2 = false,
-                        _ => {
-                            self.d.alert(format!(
-                                "[{loc}] : 'server {full}' : 'proto' :  unknown MUX protocol '{v}'"
-                            ));
-                            self.d.fatal_count += 1;
-                            return Flow::Continue;
-                        }
+                "proto" if v.is_empty() => (Some(format!("'{k}' : missing value")), 1),
+                "proto" => match v {
+                    "h2" => {
+                        s.proto_h2 = true;
+                        (None, 1)
                     }
-                    i += 1;
+                    "h1" => {
+                        s.proto_h2 = false;
+                        (None, 1)
+                    }
+                    _ => (Some(format!("'{k}' :  unknown MUX protocol '{v}'")), 1),
+                },
+                "pool-max-conn" | "pool-low-conn" | "max-reuse" if v.is_empty() => {
+                    (Some(format!("'{k}' expects <value> as argument.\n")), 1)
                 }
-                "pool-max-conn" | "pool-low-conn" | "max-reuse" => {
-                    if !need_arg(self) {
-                        return Flow::Continue;
+                "pool-max-conn" => {
+                    let n = atol(v) as i32;
+                    if n < -1 {
+                        (Some(format!("'{k}' must be >= -1")), 1)
+                    } else {
+                        s.pool_max_conn = n;
+                        (None, 1)
                     }
-                    let n = atol(v);
-                    if n < -1 || (kw == "pool-low-conn" && n < 0) {
-                        self.d.alert(format!(
-                            "[{loc}] : 'server {full}' : '{kw}' expects -1 or a positive integer."
-                        ));
-                        self.d.fatal_count += 1;
-                        return Flow::Continue;
-                    }
-                    match kw {
-                        "pool-max-conn" => s.pool_max_conn = n as i32,
-                        "pool-low-conn" => s.pool_low_conn = n as u32,
-                        _ => s.max_reuse = n as i32,
-                    }
-                    i += 1;
                 }
-                "pool-purge-delay" => {
-                    if !need_arg(self) {
-                        return Flow::Continue;
-                    }
-                    match parse_time(v, TimeUnit::Ms) {
-                        Ok(ms) => s.pool_purge_delay = ms,
-                        Err(_) => {
-                            self.d.alert(format!(
-                                "[{loc}] : 'server {full}' : invalid value '{v}' for '{kw}'."
-                            ));
-                            self.d.fatal_count += 1;
-                            return Flow::Continue;
-                        }
-                    }
-                    i += 1;
+                "pool-low-conn" => {
+                    s.pool_low_conn = (atol(v) as i32).max(0) as u32;
+                    (None, 1)
                 }
-                "inter" | "fall" | "rise" | "fastinter" | "downinter" => {
-                    if !need_arg(self) {
-                        return Flow::Continue;
-                    }
-                    i += 1;
+                "max-reuse" => {
+                    s.max_reuse = atol(v) as i32;
+                    (None, 1)
                 }
-                _ => {
-                    self.d
-                        .alert(format!("[{loc}] : 'server {full}' unknown keyword '{kw}'."));
-                    self.d.fatal_count += 1;
+                "pool-purge-delay" if v.is_empty() => {
+                    (Some(format!("'{k}' expects <value> as argument.\n")), 1)
+                }
+                "pool-purge-delay" => match parse_time(v, TimeUnit::Ms) {
+                    Ok(ms) => {
+                        s.pool_purge_delay = ms;
+                        (None, 1)
+                    }
+                    Err(TimeError::Overflow) => (
+                        Some(format!("timer overflow in argument '{v}' to '{k}' (maximum value is 2147483647 ms or ~24.8 days)")),
+                        1,
+                    ),
+                    Err(TimeError::BadChar(j)) => (
+                        Some(format!(
+                            "unexpected character '{}' in argument to <{k}>.\n",
+                            v[j..].chars().next().unwrap_or(' ')
+                        )),
+                        1,
+                    ),
+                },
+                "fall" | "rise" if v.is_empty() => {
+                    (Some(format!("'{k}' expects an integer argument.")), 1)
+                }
+                "fall" | "rise" if atol(v) as i32 <= 0 => {
+                    (Some(format!("'{k}' has to be > 0.")), 1)
+                }
+                "fall" | "rise" => (None, 1),
+                "inter" | "fastinter" | "downinter" if v.is_empty() => {
+                    (Some(format!("'{k}' expects a delay as argument.")), 1)
+                }
+                "inter" | "fastinter" | "downinter" => match parse_time(v, TimeUnit::Ms) {
+                    Ok(0) => (
+                        Some(format!(
+                            "invalid value 0 for argument '{k}' of server {name}."
+                        )),
+                        1,
+                    ),
+                    Ok(_) => (None, 1),
+                    Err(TimeError::Overflow) => (
+                        Some(format!("timer overflow in argument <{v}> to <{k}> of server {name}, maximum value is 2147483647 ms (~24.8 days).")),
+                        1,
+                    ),
+                    // sic: upstream names 'agent-inter' whatever the keyword
+                    Err(TimeError::BadChar(j)) => (
+                        Some(format!(
+                            "unexpected character '{}' in 'agent-inter' argument of server {name}.",
+                            v[j..].chars().next().unwrap_or(' ')
+                        )),
+                        1,
+                    ),
+                },
+                _ if kw::SERVER_KEYWORDS.contains(&k) => {
+                    say(
+                        self,
+                        Level::Alert,
+                        format!("'{k}' option is not supported by haproxy-rs."),
+                    );
                     return Flow::Continue;
                 }
+                _ => {
+                    let msg = match kw::suggest_server_keyword(k) {
+                        Some(best) => format!("unknown keyword '{k}'; did you mean '{best}' maybe ?"),
+                        None => format!("unknown keyword '{k}'."),
+                    };
+                    say(self, Level::Alert, msg);
+                    return Flow::Continue;
+                }
+            };
+            if let Some(e) = err {
+                // display_parser_err(): the message, indented, then a final period
+                say(self, Level::Alert, format!("{}.", indent_msg(&e, 2)));
+                return Flow::Continue;
             }
-            i += 1;
-        }
-        if let Some(prev) = p.servers.iter().find(|x| x.name == name) {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "'server' : the server name '{name}' is already used at {}",
-                    prev.loc
-                ),
-            );
+            i += 1 + skip;
         }
         p.servers.push(s);
         Flow::Continue
     }
 
+    /// `timeout <name> <value>` (`proxy_parse_timeout()`, a registered keyword).
     fn parse_timeout(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
         let name = w.get(1).map(String::as_str).unwrap_or("");
         let val = w.get(2).map(String::as_str).unwrap_or("");
         let need = match name {
-            "client" | "client-fin" | "http-request" => Cap::FE,
+            "client" | "client-fin" => Cap::FE,
+            "tarpit" | "http-keep-alive" | "http-request" => Cap::LISTEN,
             "server" | "server-fin" | "connect" | "queue" | "tunnel" | "check" => Cap::BE,
-            "http-keep-alive" => Cap::NONE,
             _ => {
-                self.d.alert_at(loc, "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'handshake', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '".to_string() + name + "')");
+                self.d.alert_at(loc, format!("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{name}')"));
                 return;
             }
         };
@@ -1774,6 +2141,40 @@ impl<'a> Reader<'a> {
                 return;
             }
         };
+        let t = &mut p.timeouts;
+        let d = &self.def_timeouts;
+        let (slot, def) = match name {
+            "client" => (&mut t.client, d.client),
+            "server" => (&mut t.server, d.server),
+            "connect" => (&mut t.connect, d.connect),
+            "http-request" => (&mut t.http_request, d.http_request),
+            "http-keep-alive" => (&mut t.http_keep_alive, d.http_keep_alive),
+            "queue" => (&mut t.queue, d.queue),
+            "tunnel" => (&mut t.tunnel, d.tunnel),
+            "client-fin" => (&mut t.client_fin, d.client_fin),
+            "server-fin" => (&mut t.server_fin, d.server_fin),
+            "check" => (&mut t.check, d.check),
+            _ => (&mut t.tarpit, d.tarpit),
+        };
+        let warning = if !p.cap.intersects(need) {
+            Some(format!(
+                "'timeout {name}' will be ignored because {} '{}' has no {} capability",
+                p.cap.type_str(),
+                p.name,
+                if need.contains(Cap::BE) {
+                    "backend"
+                } else {
+                    "frontend"
+                }
+            ))
+        } else if !p.cap.is_defaults() && slot.unwrap_or(0) != def.unwrap_or(0) {
+            Some(format!(
+                "overwriting 'timeout {name}' which was already specified"
+            ))
+        } else {
+            None
+        };
+        *slot = Some(ms);
         if w.len() > 3 {
             self.d.alert_at(
                 loc,
@@ -1782,53 +2183,35 @@ impl<'a> Reader<'a> {
                     w[3]
                 ),
             );
-            return;
+        } else if let Some(m) = warning {
+            self.d.warn_at(loc, m);
         }
-        if need != Cap::NONE && !p.cap.contains(need) {
-            let what = if need == Cap::FE {
-                "frontend"
-            } else {
-                "backend"
-            };
-            self.d.warn_at(
+    }
+
+    /// `retry-on <keywords>` (`proxy_parse_retry_on()`, a registered keyword).
+    fn parse_retry_on(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+        let kw = w[0].as_str();
+        if w.len() < 2 {
+            self.d.alert_at(
                 loc,
-                format!(
-                    "'timeout {name}' will be ignored because {} '{}' has no {what} capability",
-                    p.cap.section_name(),
-                    p.name
-                ),
+                format!("'{kw}' needs at least one keyword to specify when to retry"),
             );
             return;
         }
-        let t = &mut p.timeouts;
-        let slot = match name {
-            "client" => &mut t.client,
-            "server" => &mut t.server,
-            "connect" => &mut t.connect,
-            "http-request" => &mut t.http_request,
-            "http-keep-alive" => &mut t.http_keep_alive,
-            "queue" => &mut t.queue,
-            "tunnel" => &mut t.tunnel,
-            "client-fin" => &mut t.client_fin,
-            "server-fin" => &mut t.server_fin,
-            _ => &mut t.check,
-        };
-        *slot = Some(ms);
-    }
-
-    fn parse_retry_on(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
-        if w.len() < 2 {
-            self.d
-                .alert_at(loc, "'retry-on' expects at least one keyword.");
+        if !p.cap.contains(Cap::BE) {
+            self.d.alert_at(
+                loc,
+                format!("'{kw}' only available in backend or listen section"),
+            );
             return;
         }
         let mut v = 0u32;
-        for kw in &w[1..] {
-            let bit = match kw.as_str() {
+        for (i, k) in w.iter().enumerate().skip(1) {
+            let bit = match k.as_str() {
                 "none" => {
-                    if w.len() != 2 {
+                    if i != 1 || w.len() > 2 {
                         self.d
-                            .alert_at(loc, "'none' cannot be used with any other keywords.");
+                            .alert_at(loc, format!("'{kw}' 'none' keyworld only usable alone"));
                         return;
                     }
                     0
@@ -1849,15 +2232,11 @@ impl<'a> Reader<'a> {
                         | status_bit(503)
                         | status_bit(504)
                 }
-                s => match s
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|c| RetryOn::STATUSES.contains(c))
-                {
-                    Some(c) => status_bit(c),
+                s => match RetryOn::STATUSES.iter().find(|c| c.to_string() == s) {
+                    Some(&c) => status_bit(c),
                     None => {
                         self.d
-                            .alert_at(loc, format!("'retry-on' : unknown keyword '{s}'."));
+                            .alert_at(loc, format!("'{kw}': unknown keyword '{s}'"));
                         return;
                     }
                 },
@@ -1871,109 +2250,153 @@ impl<'a> Reader<'a> {
         p.retry_on = RetryOn(v);
     }
 
-    fn parse_option(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], negate: bool) {
+    /// `option <name> [args]` and its `no`/`default` forms, in upstream's order: the options
+    /// kept in tables first, then the others one by one.
+    fn parse_option(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], kwm: Kwm) {
         let name = w.get(1).map(String::as_str).unwrap_or("");
+        if name.is_empty() {
+            self.d.alert_tight(loc, "'option' expects an option name.");
+            return;
+        }
+        let on = kwm == Kwm::Std;
         let o = &mut p.options;
-        // (option, required capability)
-        let need = match name {
-            "http-keep-alive"
-            | "http-server-close"
-            | "httpclose"
-            | "forwardfor"
-            | "http-buffer-request" => Cap::NONE,
-            "prefer-last-server" | "redispatch" | "abortonclose" => Cap::BE,
-            "httplog" | "tcplog" | "dontlognull" => Cap::FE,
-            "" => {
-                self.d.alert_at(loc, "'option' expects an option name.");
+        if let Some(&(_, cap)) = kw::CFG_OPTS.iter().find(|(n, _)| *n == name) {
+            if self.too_many_args_idx(loc, w, 0, 1) {
                 return;
             }
-            _ => {
-                self.d.alert_at(loc, format!("unknown option '{name}'."));
+            let need = Cap::from_bits(cap);
+            if self.warn_not_cap(p, loc, name, need, "") {
                 return;
             }
-        };
-        if negate && matches!(name, "httplog" | "forwardfor") {
-            self.d.alert_at(
-                loc,
-                format!("negation/default is not supported for option '{name}'."),
-            );
-            return;
-        }
-        let extra_ok = matches!(name, "forwardfor" | "httplog");
-        if w.len() > 2 && !extra_ok {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "'option {name}' cannot handle unexpected argument '{}'.",
-                    w[2]
-                ),
-            );
-            return;
-        }
-        if need != Cap::NONE && !p.cap.contains(need) {
-            let what = if need == Cap::FE {
-                "frontend"
-            } else {
-                "backend"
+            let o = &mut p.options;
+            let slot = match name {
+                "abortonclose" => &mut o.abortonclose,
+                "dontlognull" => &mut o.dontlognull,
+                "http-buffer-request" => &mut o.http_buffer_request,
+                "prefer-last-server" => &mut o.prefer_last_server,
+                _ => {
+                    if kwm == Kwm::Std {
+                        self.d.alert_at(
+                            loc,
+                            format!("option '{name}' is not supported by haproxy-rs."),
+                        );
+                    }
+                    return;
+                }
             };
-            self.d.warn_at(
-                loc,
-                format!(
-                    "'option {name}' ignored because {} '{}' has no {what} capability.",
-                    p.cap.section_name(),
-                    p.name
-                ),
-            );
+            *slot = on;
             return;
         }
-        let on = !negate;
         match name {
-            "http-keep-alive" | "http-server-close" | "httpclose" => {
+            "httpclose" | "http-server-close" | "http-keep-alive" => {
+                if self.too_many_args_idx(loc, w, 0, 1) {
+                    return;
+                }
                 let mode = match name {
                     "http-keep-alive" => HttpConnMode::KeepAlive,
                     "http-server-close" => HttpConnMode::ServerClose,
                     _ => HttpConnMode::Close,
                 };
-                if on {
-                    o.http_conn_mode = mode;
-                } else if o.http_conn_mode == mode {
-                    o.http_conn_mode = HttpConnMode::KeepAlive;
+                match kwm {
+                    Kwm::Std => o.http_conn_mode = mode,
+                    Kwm::No if o.http_conn_mode == mode => {
+                        o.http_conn_mode = HttpConnMode::KeepAlive
+                    }
+                    Kwm::No => {}
+                    // upstream falls through to the negation check below
+                    Kwm::Def => self.d.alert_tight(
+                        loc,
+                        format!("negation/default is not supported for option '{name}'."),
+                    ),
                 }
+                return;
             }
-            "prefer-last-server" => o.prefer_last_server = on,
-            "redispatch" => o.redispatch = on,
-            "abortonclose" => o.abortonclose = on,
-            "httplog" => {
-                if w.len() > 2 && w[2] != "clf" {
-                    self.d.alert_at(
+            "forceclose" => {
+                self.d.alert_tight(loc, format!("option '{name}' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed."));
+                return;
+            }
+            "http-tunnel" => {
+                self.d.alert_tight(loc, format!("option '{name}' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed."));
+                return;
+            }
+            "redispatch" => {
+                if self.warn_not_cap(p, loc, name, Cap::BE, "") {
+                    return;
+                }
+                p.options.redispatch = on;
+                return;
+            }
+            "http_proxy" => {
+                self.d.alert_tight(loc, format!("option '{name}' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired."));
+                return;
+            }
+            _ => {}
+        }
+        if kwm != Kwm::Std {
+            self.d.alert_tight(
+                loc,
+                format!("negation/default is not supported for option '{name}'."),
+            );
+            return;
+        }
+        let arg2 = w.get(2).map(String::as_str).unwrap_or("");
+        match name {
+            "httplog" | "tcplog" => {
+                if name == "httplog" && !arg2.is_empty() {
+                    if arg2 != "clf" {
+                        self.d
+                            .alert_at(loc, format!("keyword '{name}' only supports option 'clf'."));
+                        return;
+                    }
+                    if self.too_many_args_idx(loc, w, 1, 1) {
+                        return;
+                    }
+                }
+                if p.cap.is_defaults() {
+                    if let Some(old) = log_format_name(p) {
+                        let this = if arg2 == "clf" { "httplog clf" } else { name };
+                        self.d.push(Diag::at(
+                            Level::Warning,
+                            Head::Tight,
+                            loc,
+                            format!(
+                                "'option {this}' overrides previous '{old}' in 'defaults' section."
+                            ),
+                        ));
+                    }
+                }
+                if name == "tcplog" && self.too_many_args_idx(loc, w, 0, 1) {
+                    return;
+                }
+                let o = &mut p.options;
+                o.httplog = name == "httplog";
+                o.tcplog = name == "tcplog";
+                p.log_format = None;
+                p.log_format_loc = Some(loc.clone());
+                if !p.cap.is_defaults() && !p.cap.contains(Cap::FE) {
+                    self.d.warn_at(
                         loc,
                         format!(
-                            "'option httplog' cannot handle unexpected argument '{}'.",
-                            w[2]
+                            "backend '{}' : 'option {name}' directive is ignored in backends.",
+                            p.name
                         ),
                     );
-                    return;
                 }
-                o.httplog = on;
             }
-            "tcplog" => o.tcplog = on,
-            "dontlognull" => o.dontlognull = on,
             "forwardfor" => {
-                if negate {
-                    self.d
-                        .alert_at(loc, "negation is not supported for option forwardfor.");
-                    return;
-                }
-                o.forwardfor = true;
+                p.options.forwardfor = true;
                 p.fwdfor = ForwardFor::default();
                 let mut i = 2;
                 while i < w.len() {
-                    match w[i].as_str() {
+                    let sub = w[i].as_str();
+                    let val = w.get(i + 1).map(String::as_str).unwrap_or("");
+                    match sub {
                         "except" => {
-                            let Some(net) = w.get(i + 1).and_then(|n| parse_net(n)) else {
+                            let Some(net) = Some(val).filter(|v| !v.is_empty()).and_then(parse_net)
+                            else {
                                 self.d.alert_at(
                                     loc,
-                                    "'option forwardfor except' expects <address>[/mask] as argument.",
+                                    format!("'option {name} {sub}' expects <address>[/mask] as argument."),
                                 );
                                 return;
                             };
@@ -1981,157 +2404,86 @@ impl<'a> Reader<'a> {
                             i += 2;
                         }
                         "header" => {
-                            let Some(h) = w.get(i + 1).filter(|h| !h.is_empty()) else {
+                            if val.is_empty() {
                                 self.d.alert_at(
                                     loc,
-                                    "'option forwardfor header' requires a header name.",
+                                    format!(
+                                        "'option {name} {sub}' expects <header_name> as argument."
+                                    ),
                                 );
                                 return;
-                            };
-                            p.fwdfor.header = Some(h.to_ascii_lowercase());
+                            }
+                            p.fwdfor.header = Some(val.to_ascii_lowercase());
                             i += 2;
                         }
                         "if-none" => {
                             p.fwdfor.if_none = true;
                             i += 1;
                         }
-                        other => {
+                        _ => {
                             self.d.alert_at(
                                 loc,
-                                format!("'option forwardfor' only supports optional values 'except', 'header' and 'if-none' (got '{other}')."),
+                                format!("'option {name}' only supports optional values: 'except', 'header' and 'if-none'."),
                             );
                             return;
                         }
                     }
                 }
             }
-            _ => o.http_buffer_request = on,
-        }
-    }
-
-    /// `if|unless <words>` after a rule, or nothing.
-    fn parse_cond(&mut self, loc: &Loc, kw: &str, rest: &[String]) -> Result<Option<CondSpec>, ()> {
-        match rest.first().map(String::as_str) {
-            None => Ok(None),
-            Some(k @ ("if" | "unless")) => {
-                if rest.len() < 2 {
-                    self.d
-                        .alert_at(loc, format!("'{kw}': missing condition after '{k}'."));
-                    return Err(());
-                }
-                Ok(Some(CondSpec {
-                    unless: k == "unless",
-                    words: rest[1..].to_vec(),
-                }))
-            }
-            Some(other) => {
+            _ if kw::OTHER_OPTIONS.contains(&name) => {
                 self.d.alert_at(
                     loc,
-                    format!("'{kw}': expects 'if', 'unless' or nothing, but got '{other}'."),
+                    format!("option '{name}' is not supported by haproxy-rs."),
                 );
-                Err(())
+            }
+            _ => {
+                let msg = match kw::suggest_option(name) {
+                    Some(best) => format!("unknown option '{name}'; did you mean '{best}' maybe ?"),
+                    None => format!("unknown option '{name}'."),
+                };
+                self.d.alert_at(loc, msg);
             }
         }
     }
 
-    /// `http-request|http-response|http-after-response <action> [args] [if|unless cond]`.
-    /// Any error stops reading the configuration, as upstream's rule parsers return
-    /// `ERR_ABORT`.
+    /// `http-request|http-response|http-after-response <action> [args] [if|unless cond]`
+    /// (`parse_http_req_cond()`...): an unknown action is refused with the list of upstream's
+    /// actions, a known one is compiled by the sample layer. Any error stops reading the
+    /// configuration, as upstream's rule parsers return `ERR_ABORT`.
     fn parse_http_rule(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) -> Flow {
         let kw = w[0].as_str();
         let action = w.get(1).map(String::as_str).unwrap_or("");
-        // (action, exact number of arguments; None = free-form like `return`/`deny`)
-        let known: &[(&str, Option<usize>)] = match kw {
-            "http-request" => &[
-                ("return", None),
-                ("deny", None),
-                ("allow", Some(0)),
-                ("set-header", Some(2)),
-                ("add-header", Some(2)),
-                ("del-header", Some(1)),
-                ("set-path", Some(1)),
-                ("set-var", Some(1)),
-                ("disable-l7-retry", Some(0)),
-            ],
-            "http-response" => &[
-                ("deny", None),
-                ("allow", Some(0)),
-                ("set-header", Some(2)),
-                ("add-header", Some(2)),
-                ("del-header", Some(1)),
-                ("set-var", Some(1)),
-            ],
-            _ => &[
-                ("allow", Some(0)),
-                ("set-header", Some(2)),
-                ("add-header", Some(2)),
-                ("del-header", Some(1)),
-                ("set-var", Some(1)),
-            ],
-        };
-        let base = action.split('(').next().unwrap_or("");
-        let what = format!("{} '{}'", p.cap.section_name(), p.name);
-        let Some(&(_, nargs)) = known.iter().find(|(a, _)| *a == base) else {
-            let list: Vec<&str> = known.iter().map(|(a, _)| *a).collect();
-            self.d.alert_at(
+        let actions = kw::actions_of(kw);
+        if kw::find_action(actions, action).is_none() {
+            let best = kw::suggest_action(actions, action);
+            self.d.alert_tight(
                 loc,
-                format!("'{kw}' expects {}, but got '{action}'.", list.join(", ")),
+                format!(
+                    "'{kw}' expects {}, but got '{action}'{}.{}",
+                    kw::action_list(actions),
+                    if action.is_empty() {
+                        " (missing argument)"
+                    } else {
+                        ""
+                    },
+                    best.map(|b| format!(" Did you mean '{b}' maybe ?"))
+                        .unwrap_or_default()
+                ),
             );
             return Flow::Abort;
-        };
-        let fail = |r: &mut Self, msg: String| {
-            r.d.alert_at(
-                loc,
-                format!("error detected in {what} while parsing '{kw} {action}' rule : {msg}."),
-            );
-            Flow::Abort
-        };
-        if base == "set-var" {
-            let var = action
-                .strip_prefix("set-var(")
-                .and_then(|v| v.strip_suffix(')'))
-                .unwrap_or("");
-            let scope = var.split('.').next().unwrap_or("");
-            if !matches!(scope, "proc" | "sess" | "txn" | "req" | "res" | "check")
-                || !var.contains('.')
-            {
-                return fail(self, format!("invalid variable name '{var}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"));
-            }
         }
         // the action's own arguments run until `if`/`unless`
         let end = w[2..]
             .iter()
             .position(|x| x == "if" || x == "unless")
             .map_or(w.len(), |i| i + 2);
-        let args = w[2..end].to_vec();
-        if let Some(n) = nargs {
-            if args.len() != n {
-                return fail(
-                    self,
-                    format!(
-                        "expects exactly {n} argument{}",
-                        if n > 1 { "s" } else { "" }
-                    ),
-                );
-            }
-        }
-        let cond = match w.get(end).map(String::as_str) {
-            None => None,
-            Some(k) => {
-                let words = w[end + 1..].to_vec();
-                if let Err(e) = crate::acl::check_cond(&words, &acl_names(p)) {
-                    self.d.alert_at(loc, format!("error detected in {what} while parsing '{kw} {action}' condition : {e}"));
-                    return Flow::Abort;
-                }
-                Some(CondSpec {
-                    unless: k == "unless",
-                    words,
-                })
-            }
-        };
+        let cond = w.get(end).map(|k| CondSpec {
+            unless: k == "unless",
+            words: w[end + 1..].to_vec(),
+        });
         let rule = HttpRuleSpec {
             action: action.to_string(),
-            args,
+            args: w[2..end].to_vec(),
             cond,
             loc: loc.clone(),
         };
@@ -2153,6 +2505,95 @@ impl<'a> Reader<'a> {
         }
         Flow::Continue
     }
+}
+
+/// What `warnifnotcap()` says a proxy lacks.
+fn cap_words(need: Cap) -> &'static str {
+    if need == Cap::LISTEN {
+        "neither frontend nor backend"
+    } else if need == Cap::FE {
+        "no frontend"
+    } else if need == Cap::BE {
+        "no backend"
+    } else {
+        "not enough"
+    }
+}
+
+/// The log format a proxy has so far, as upstream names it in its override warning.
+fn log_format_name(p: &Proxy) -> Option<&'static str> {
+    if p.log_format.is_some() {
+        Some("log-format")
+    } else if p.options.httplog {
+        Some("option httplog")
+    } else if p.options.tcplog {
+        Some("option tcplog")
+    } else {
+        None
+    }
+}
+
+/// `strtol(s, &end, 10)` when it reads the whole of `s` (not empty): leading blanks and a
+/// sign allowed, saturating like glibc.
+fn strtol_whole(s: &str) -> Option<i64> {
+    strtol_whole_radix(s, 10)
+}
+
+/// `strtol(s, &end, radix)` when it reads the whole of `s` (not empty).
+fn strtol_whole_radix(s: &str, radix: u32) -> Option<i64> {
+    let t = s.trim_start_matches(|c: char| c.is_ascii() && is_c_space(c as u8));
+    let (neg, d) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if d.is_empty() || !d.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for c in d.chars() {
+        v = v
+            .saturating_mul(i64::from(radix))
+            .saturating_add(i64::from(c.to_digit(radix).unwrap_or(0)));
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// `strtol(s, &end, 0)`: the value (saturated) and where reading stopped (0 when no digit
+/// was read). The base follows the prefix: `0x` hexadecimal, `0` octal, else decimal.
+fn strtol0(s: &str) -> (i64, usize) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && is_c_space(b[i]) {
+        i += 1;
+    }
+    let neg = b.get(i) == Some(&b'-');
+    if matches!(b.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let mut radix = 10;
+    if b.get(i) == Some(&b'0') {
+        if matches!(b.get(i + 1), Some(b'x' | b'X'))
+            && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        {
+            radix = 16;
+            i += 2;
+        } else {
+            radix = 8;
+        }
+    }
+    let start = i;
+    let mut v: i64 = 0;
+    while let Some(d) = b.get(i).and_then(|&c| (c as char).to_digit(radix)) {
+        v = v
+            .saturating_mul(i64::from(radix))
+            .saturating_add(i64::from(d));
+        i += 1;
+    }
+    if i == start {
+        return (0, 0);
+    }
+    (if neg { -v } else { v }, i)
 }
 
 /// C's `isspace()` in the C locale.
@@ -2214,160 +2655,7 @@ fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
     Some((ip, bits))
 }
 
-fn parse_fd(s: &str) -> Option<i32> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Why an address could not be read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AddrError {
-    /// Malformed (the message is HAProxy's wording).
-    Invalid(String),
-    /// A host name that does not resolve.
-    Unresolved(String),
-}
-
-impl std::fmt::Display for AddrError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AddrError::Invalid(m) => f.write_str(m),
-            AddrError::Unresolved(h) => write!(f, "could not resolve address '{h}'."),
-        }
-    }
-}
-
-/// Reads `[ipv4@|ipv6@]addr[:port]`, `[v6]:port`, `:port`, `*:port` or a host name, as
-/// `str2sa_range()` does for the forms haproxy-rs supports (an unbracketed address takes its
-/// port after the last colon). Environment variables are expanded again here, even unquoted,
-/// as upstream does for addresses. Returns the address and whether the port was absent.
-///
-/// # Errors
-/// [`AddrError::Invalid`] for a malformed address or port, [`AddrError::Unresolved`] for a
-/// host name that does not resolve.
-pub fn parse_inet(text: &str) -> Result<(SocketAddr, bool), AddrError> {
-    let expanded;
-    let text = if text.contains('$') {
-        let quoted = format!("\"{text}\"");
-        expanded = parse_line(quoted.as_bytes(), Opts::COND, &crate::lexer::ProcessEnv)
-            .map(|l| l.word(0))
-            .map_err(|e| {
-                AddrError::Invalid(format!("invalid address '{text}': {}", e.describe()))
-            })?;
-        expanded.as_str()
-    } else {
-        text
-    };
-    let t = text
-        .strip_prefix("ipv4@")
-        .or_else(|| text.strip_prefix("ipv6@"))
-        .or_else(|| text.strip_prefix("tcp@"))
-        .unwrap_or(text);
-    if t.contains('@') {
-        return Err(AddrError::Invalid(format!(
-            "unsupported address family in '{text}'"
-        )));
-    }
-    if t.starts_with('/') || t.starts_with("unix@") {
-        return Err(AddrError::Invalid(format!(
-            "unsupported address family in '{text}'"
-        )));
-    }
-    let (host, port) = if let Some(rest) = t.strip_prefix('[') {
-        let Some(end) = rest.find(']') else {
-            return Err(AddrError::Invalid(format!("invalid address: '{text}'")));
-        };
-        let after = &rest[end + 1..];
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p),
-            None if after.is_empty() => None,
-            None => return Err(AddrError::Invalid(format!("invalid address: '{text}'"))),
-        };
-        (&rest[..end], port)
-    } else {
-        // unbracketed: the port follows the last colon, as str2sa_range() reads it
-        match t.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (t, None),
-        }
-    };
-    let port_num = match port {
-        None | Some("") => None,
-        Some(p) => {
-            if !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 5 {
-                return Err(AddrError::Invalid(format!("invalid port '{p}'")));
-            }
-            let n: u32 = p
-                .parse()
-                .map_err(|_| AddrError::Invalid(format!("invalid port '{p}'")))?;
-            if n > 65535 {
-                return Err(AddrError::Invalid(format!("invalid port '{p}'")));
-            }
-            Some(n as u16)
-        }
-    };
-    let ip: IpAddr = if host.is_empty() || host == "*" {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    } else if let Ok(ip) = host.parse::<IpAddr>() {
-        ip
-    } else {
-        match (host, 0u16).to_socket_addrs() {
-            Ok(mut it) => match it.find(|a| a.is_ipv4()).or_else(|| {
-                (host, 0u16)
-                    .to_socket_addrs()
-                    .ok()
-                    .and_then(|mut i| i.next())
-            }) {
-                Some(a) => a.ip(),
-                None => return Err(AddrError::Unresolved(host.to_string())),
-            },
-            Err(_) => return Err(AddrError::Unresolved(host.to_string())),
-        }
-    };
-    Ok((
-        SocketAddr::new(ip, port_num.unwrap_or(0)),
-        port_num.is_none(),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn inet_forms() {
-        assert_eq!(
-            parse_inet("127.0.0.1:80").unwrap(),
-            ("127.0.0.1:80".parse().unwrap(), false)
-        );
-        assert_eq!(
-            parse_inet(":8080").unwrap(),
-            ("0.0.0.0:8080".parse().unwrap(), false)
-        );
-        assert_eq!(
-            parse_inet("*:8080").unwrap(),
-            ("0.0.0.0:8080".parse().unwrap(), false)
-        );
-        assert_eq!(
-            parse_inet("[::1]:80").unwrap(),
-            ("[::1]:80".parse().unwrap(), false)
-        );
-        // unbracketed IPv6: the last colon separates the port, as upstream reads it
-        assert_eq!(
-            parse_inet(":::80").unwrap(),
-            ("[::]:80".parse().unwrap(), false)
-        );
-        assert!(matches!(parse_inet("::1"), Err(AddrError::Unresolved(_))));
-        assert!(parse_inet("127.0.0.1").unwrap().1);
-        assert!(parse_inet("127.0.0.1:99999").is_err());
-        assert!(parse_inet("127.0.0.1:8x").is_err());
-        assert!(parse_inet("unix@/x").is_err());
-        std::env::set_var("HRS_TEST_PORT", "8443");
-        assert_eq!(
-            parse_inet("127.0.0.1:${HRS_TEST_PORT}").unwrap().0.port(),
-            8443
-        );
-    }
 }

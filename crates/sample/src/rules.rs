@@ -340,7 +340,11 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
             Ok(())
         }
     };
-    let base = act.split('(').next().unwrap_or("");
+    // the variable actions match by prefix, as upstream's (`set-vars(x)` is a `set-var`)
+    let base = ["set-var-fmt", "set-var", "unset-var"]
+        .into_iter()
+        .find(|p| act.starts_with(p))
+        .unwrap_or_else(|| act.split('(').next().unwrap_or(""));
     let action = match (rx.set, base) {
         (_, "allow") => Action::Allow,
         (RuleSet::Req, "disable-l7-retry") => {
@@ -396,10 +400,17 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
             Action::SetPath(LogFormat::compile_http(&args[0], w).map_err(rule_err)?)
         }
         (_, "set-var") => {
-            let inner = act
-                .strip_prefix("set-var(")
-                .and_then(|r| r.strip_suffix(')'))
-                .ok_or_else(|| rule_err(format!("incomplete argument after action '{act}'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'")))?;
+            let expects = "Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'";
+            let Some(inner) = act.strip_prefix("set-var(") else {
+                return Err(rule_err(format!(
+                    "invalid or incomplete action '{act}'. {expects}"
+                )));
+            };
+            let inner = inner.strip_suffix(')').ok_or_else(|| {
+                rule_err(format!(
+                    "incomplete argument after action '{act}'. {expects}"
+                ))
+            })?;
             let (name, conds) = match inner.split_once(',') {
                 Some((n, c)) => (n, c),
                 None => (inner, ""),
