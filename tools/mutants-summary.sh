@@ -9,7 +9,7 @@ printf '|---|---:|---:|---:|---:|---:|---:|\n'
 for out in "$dir"/*/mutants.out; do
   [ -d "$out" ] || continue
   crate=$(basename "$(dirname "$out")")
-  count() { [ -f "$out/$1.txt" ] && grep -c . "$out/$1.txt" || echo 0; }
+  count() { if [ -f "$out/$1.txt" ]; then grep -c . "$out/$1.txt" || true; else echo 0; fi; }
   caught=$(count caught); timeout=$(count timeout); missed=$(count missed); unviable=$(count unviable)
   total=$((caught + timeout + missed + unviable))
   viable=$((caught + timeout + missed))

@@ -13,7 +13,7 @@ use crate::diag::{io_reason, show_position, Diag, Diags, Head, Level, Loc};
 use crate::kw;
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
 use crate::model::*;
-use crate::units::{atol, parse_time, TimeError, TimeUnit};
+use crate::units::{atoi, atol, parse_time, TimeError, TimeUnit};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
@@ -45,6 +45,8 @@ pub struct ParseCtx<'a> {
     pub features: &'a str,
     /// The version `version_atleast()`/`version_before()` compare with.
     pub version: &'a str,
+    /// Fetches, ACL keywords and predefined ACLs, asked by `acl` lines and conditions.
+    pub acl_kws: &'a dyn crate::acl::AclKeywords,
     /// Compiles rules while they are read and formats after parsing, as upstream does.
     pub compiler: &'a dyn Compiler,
 }
@@ -872,6 +874,53 @@ impl<'a> Reader<'a> {
         Flow::Continue
     }
 
+    /// `id <n>` in a proxy (`cfg_parse_listen()`): a positive `int` (read by `atol()`), not
+    /// used by another proxy declared so far.
+    fn parse_proxy_id(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+        if p.cap.is_defaults() {
+            self.d
+                .alert_tight(loc, "'id' not allowed in 'defaults' section.");
+            return;
+        }
+        if self.too_many_args(loc, w, 1) {
+            return;
+        }
+        let arg = w.get(1).map(String::as_str).unwrap_or("");
+        if arg.is_empty() {
+            self.d
+                .alert_tight(loc, "'id' expects an integer argument.");
+            return;
+        }
+        let id = atoi(arg);
+        if id <= 0 {
+            self.d.alert_tight(loc, "custom id has to be > 0.");
+            return;
+        }
+        let id = id as u32;
+        let other = if p.id == Some(id) {
+            Some((p.cap, p.name.clone(), p.loc.clone()))
+        } else {
+            self.cfg
+                .proxies
+                .iter()
+                .find(|q| q.id == Some(id))
+                .map(|q| (q.cap, q.name.clone(), q.loc.clone()))
+        };
+        p.id = Some(id);
+        if let Some((cap, name, at)) = other {
+            let at = at.map(|l| l.to_string()).unwrap_or_default();
+            self.d.alert_tight(
+                loc,
+                format!(
+                    "{} {} reuses same custom id as {} {name} (declared at {at}).",
+                    p.cap.type_str(),
+                    p.name,
+                    cap.type_str(),
+                ),
+            );
+        }
+    }
+
     /// HAProxy's `alertif_too_many_args()`: alerts when `w` has more than `max` arguments.
     fn too_many_args(&mut self, loc: &Loc, w: &[String], max: usize) -> bool {
         self.too_many_args_idx(loc, w, max, 0)
@@ -1130,6 +1179,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Notes where upstream creates its `GLOBAL` stats frontend (`cli_alloc_fe()`, on the
+    /// first `stats` line that needs it): after the proxies declared so far.
+    fn cli_alloc_fe(&mut self) {
+        if self.cfg.global.cli_fe_at.is_none() {
+            self.cfg.global.cli_fe_at = Some(self.cfg.proxies.len());
+        }
+    }
+
     /// `stats ...` in the global section (`cli_parse_global()`, a registered keyword: its
     /// messages follow `parsing [F:N] : `).
     fn global_stats(&mut self, loc: &Loc, w: &[String]) {
@@ -1144,6 +1201,7 @@ impl<'a> Reader<'a> {
                     );
                     return;
                 }
+                self.cli_alloc_fe();
                 let sa = match str2sa_range(arg, PaOpts::LISTENER) {
                     Ok(sa) => sa,
                     Err(e) => {
@@ -1246,12 +1304,14 @@ impl<'a> Reader<'a> {
                 Ok(0) => self
                     .d
                     .alert_at(loc, "'stats timeout' expects a positive value"),
-                Ok(_) => {}
+                Ok(_) => self.cli_alloc_fe(),
             },
             "maxconn" => {
-                if atol(arg) as i32 <= 0 {
+                if atoi(arg) <= 0 {
                     self.d
                         .alert_at(loc, "'stats maxconn' expects a positive value");
+                } else {
+                    self.cli_alloc_fe();
                 }
             }
             _ => self.d.alert_at(
@@ -1298,7 +1358,7 @@ impl<'a> Reader<'a> {
         }
         let mut spec = LogSpec {
             target: LogTarget::Stderr,
-            format: LogFormat::Rfc3164,
+            format: LogFormat::Local,
             maxlen: 1024,
             facility: 16,
             level: 7,
@@ -1321,10 +1381,14 @@ impl<'a> Reader<'a> {
         }
         if arg(i) == "format" {
             spec.format = match arg(i + 1) {
-                "rfc3164" | "local" => LogFormat::Rfc3164,
+                "local" => LogFormat::Local,
+                "rfc3164" => LogFormat::Rfc3164,
                 "rfc5424" => LogFormat::Rfc5424,
+                "priority" => LogFormat::Priority,
+                "short" => LogFormat::Short,
+                "timed" => LogFormat::Timed,
+                "iso" => LogFormat::Iso,
                 "raw" => LogFormat::Raw,
-                "short" | "priority" | "timed" | "iso" => LogFormat::Short,
                 f => return fail(self, format!("unknown log format '{f}'")),
             };
             i += 2;
@@ -1497,7 +1561,7 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, format!("acl name '{arg1}' will never match. 'or' is used to express a logical disjunction within a condition."));
                     return Flow::Continue;
                 }
-                if let Err(e) = crate::acl::check_acl_def(&w[2..]) {
+                if let Err(e) = crate::acl::check_acl_def(&w[2..], self.ctx.acl_kws) {
                     self.d.alert_at(
                         loc,
                         format!("error detected while parsing ACL '{arg1}' : {e}."),
@@ -1533,7 +1597,7 @@ impl<'a> Reader<'a> {
                 let cond = match w.get(2).map(String::as_str) {
                     Some(k @ ("if" | "unless")) => {
                         let words = w[3..].to_vec();
-                        if let Err(e) = crate::acl::check_cond(&words, &acl_names(p)) {
+                        if let Err(e) = crate::acl::check_cond(&words, &acl_names(p), self.ctx.acl_kws) {
                             self.d.alert_at(
                                 loc,
                                 format!("error detected while parsing switching rule : {e}."),
@@ -1744,7 +1808,7 @@ impl<'a> Reader<'a> {
                     );
                 }
             }
-            "id" => {}
+            "id" => self.parse_proxy_id(p, loc, w),
             k if kw::is_keyword(k, kw::Section::Listen) => self.d.alert_at(
                 loc,
                 format!("keyword '{k}' is not supported by haproxy-rs."),
@@ -1810,16 +1874,12 @@ impl<'a> Reader<'a> {
                     None
                 }
                 "proto" if v.is_empty() => Some(format!("'{k}' : missing value")),
-                "proto" => match v {
-                    "h2" => {
-                        b.proto_h2 = true;
+                "proto" => match find_mux_proto(v) {
+                    Some(m) => {
+                        b.proto_h2 = m.mux == "H2";
                         None
                     }
-                    "h1" => {
-                        b.proto_h2 = false;
-                        None
-                    }
-                    _ => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
+                    None => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
                 },
                 _ if kw::BIND_KEYWORDS.contains(&k) => {
                     self.d.alert_at(
@@ -1996,16 +2056,12 @@ impl<'a> Reader<'a> {
                     (None, 1)
                 }
                 "proto" if v.is_empty() => (Some(format!("'{k}' : missing value")), 1),
-                "proto" => match v {
-                    "h2" => {
-                        s.proto_h2 = true;
+                "proto" => match find_mux_proto(v) {
+                    Some(m) => {
+                        s.proto_h2 = m.mux == "H2";
                         (None, 1)
                     }
-                    "h1" => {
-                        s.proto_h2 = false;
-                        (None, 1)
-                    }
-                    _ => (Some(format!("'{k}' :  unknown MUX protocol '{v}'")), 1),
+                    None => (Some(format!("'{k}' :  unknown MUX protocol '{v}'")), 1),
                 },
                 "pool-max-conn" | "pool-low-conn" | "max-reuse" if v.is_empty() => {
                     (Some(format!("'{k}' expects <value> as argument.\n")), 1)
@@ -2243,10 +2299,7 @@ impl<'a> Reader<'a> {
             };
             v |= bit;
         }
-        // conn-failure is always implied once any L7 retry is configured
-        if v != 0 {
-            v |= RetryOn::CONN_FAILED;
-        }
+        // as upstream, the list replaces the default: `conn-failure` only when named
         p.retry_on = RetryOn(v);
     }
 
@@ -2392,7 +2445,9 @@ impl<'a> Reader<'a> {
                     let val = w.get(i + 1).map(String::as_str).unwrap_or("");
                     match sub {
                         "except" => {
-                            let Some(net) = Some(val).filter(|v| !v.is_empty()).and_then(parse_net)
+                            let Some(net) = Some(val)
+                                .filter(|v| !v.is_empty())
+                                .and_then(|n| crate::net::Net::parse(n, true))
                             else {
                                 self.d.alert_at(
                                     loc,
@@ -2630,32 +2685,128 @@ pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
 
-/// `<address>[/<prefix length or dotted mask>]` for `option forwardfor except`.
-fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
-    let (a, m) = match s.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (s, None),
-    };
-    let ip: IpAddr = a.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let bits = match m {
-        None => max,
-        Some(m) => match m.parse::<u8>() {
-            Ok(b) if b <= max => b,
-            _ => {
-                let mask: Ipv4Addr = m.parse().ok()?;
-                let v = u32::from(mask);
-                if v.leading_ones() + v.trailing_zeros() != 32 {
-                    return None;
-                }
-                v.leading_ones() as u8
-            }
-        },
-    };
-    Some((ip, bits))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct NoAcls;
+
+    impl crate::acl::AclKeywords for NoAcls {
+        fn check_acl_expr(&self, _: &[String]) -> Result<(), String> {
+            Ok(())
+        }
+        fn is_predefined_acl(&self, _: &str) -> bool {
+            false
+        }
+    }
+
+    /// Parses `text` as file `name` (written under the temp dir) and renders the alerts.
+    fn parse_text(name: &str, text: &str) -> (Config, Vec<String>) {
+        let dir = std::env::temp_dir().join(format!("hrs-cfg-parse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let ctx = ParseCtx {
+            features: "",
+            version: "2.6.12",
+            acl_kws: &NoAcls,
+            compiler: &NoCompiler,
+        };
+        let (cfg, d) = parse_files(std::slice::from_ref(&path), &ctx);
+        let _ = std::fs::remove_file(&path);
+        let alerts = d
+            .list
+            .iter()
+            .filter(|x| x.level == Level::Alert)
+            .map(|x| x.render(1).replace(&format!("{}/", dir.display()), ""))
+            .collect();
+        (cfg, alerts)
+    }
+
+    /// `id` in proxies: the alerts of haproxy 2.6.12 for the same file, word for word.
+    #[test]
+    fn proxy_ids_are_checked_as_upstream() {
+        let (_, alerts) = parse_text(
+            "id.cfg",
+            "defaults\n  mode http\n  id 1\nfrontend fe\n  bind 127.0.0.1:18080\n  id 2\n  default_backend be\nlisten li\n  bind 127.0.0.1:18082\n  id 2\n  id 7 8\nbackend be\n  id 0\nbackend be2\n  id\n  id 4294967298\n",
+        );
+        let want = [
+            "parsing [id.cfg:3]: 'id' not allowed in 'defaults' section.",
+            "parsing [id.cfg:10]: proxy li reuses same custom id as frontend fe (declared at id.cfg:4).",
+            "parsing [id.cfg:11] : 'id' cannot handle unexpected argument '8'.",
+            "parsing [id.cfg:13]: custom id has to be > 0.",
+            "parsing [id.cfg:15]: 'id' expects an integer argument.",
+            // atoi truncates 2^32 + 2 to 2
+            "parsing [id.cfg:16]: backend be2 reuses same custom id as frontend fe (declared at id.cfg:4).",
+        ];
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(want.len())
+            .collect();
+        assert_eq!(got, want, "{alerts:#?}");
+    }
+
+    #[test]
+    fn proxy_ids_assigned() {
+        let (cfg, alerts) = parse_text(
+            "ids.cfg",
+            "global\n  stats timeout 5s\ndefaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080\n  default_backend be\nbackend be\n  id 42\nbackend be2\nlisten li\n  id 2\n  bind 127.0.0.1:18082\nbackend be3\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:?}");
+        let got: Vec<(&str, u32)> = cfg
+            .proxies
+            .iter()
+            .map(|p| (p.name.as_str(), p.uuid))
+            .collect();
+        assert_eq!(
+            got,
+            [("fe", 3), ("be", 42), ("be2", 5), ("li", 2), ("be3", 7)]
+        );
+    }
+
+    /// The `retry_on` of backend `be` declared with `line` (empty: none).
+    fn retry_on_of(line: &str) -> RetryOn {
+        let text =
+            format!("defaults\n    mode http\nbackend be\n    {line}\n    server s 127.0.0.1:80\n");
+        let (cfg, alerts) = parse_text("retry-on.cfg", &text);
+        assert!(alerts.is_empty(), "{line}: {alerts:?}");
+        cfg.find_proxy("be", Cap::BE).unwrap().retry_on
+    }
+
+    #[test]
+    fn retry_on_replaces_the_default() {
+        let st = |c: u16| status_bit(c);
+        assert_eq!(
+            retry_on_of(""),
+            RetryOn(RetryOn::CONN_FAILED),
+            "the default"
+        );
+        assert_eq!(retry_on_of("retry-on none"), RetryOn(0));
+        // upstream's `proxy_parse_retry_on` starts from 0: a list without `conn-failure`
+        // does not retry connection failures
+        assert_eq!(retry_on_of("retry-on 503"), RetryOn(st(503)));
+        assert_eq!(
+            retry_on_of("retry-on empty-response junk-response"),
+            RetryOn(RetryOn::DISCONNECTED | RetryOn::JUNK_REQUEST)
+        );
+        assert_eq!(
+            retry_on_of("retry-on conn-failure response-timeout 404"),
+            RetryOn(RetryOn::CONN_FAILED | RetryOn::TIMEOUT | st(404))
+        );
+        assert_eq!(
+            retry_on_of("retry-on all-retryable-errors"),
+            RetryOn(
+                RetryOn::CONN_FAILED
+                    | RetryOn::DISCONNECTED
+                    | RetryOn::TIMEOUT
+                    | RetryOn::RTT_REJECTED
+                    | RetryOn::JUNK_REQUEST
+                    | st(500)
+                    | st(502)
+                    | st(503)
+                    | st(504)
+            )
+        );
+    }
 }

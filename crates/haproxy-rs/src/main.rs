@@ -102,6 +102,7 @@ fn main() {
         features: version::FEATURES,
         version: version::VERSION,
         compiler: &compiler,
+        acl_kws: &hrs_sample::SampleKeywords,
     };
     // the messages include the closing alerts of a failed load; rules, ACLs and log-formats
     // are compiled there too, so that -c reports what startup would

@@ -2,7 +2,7 @@
 //! with it, together with the server connections the session kept.
 
 use hrs_cfg::model::Mode;
-use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World};
+use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World, Xprt};
 use hrs_ev::WakeReason;
 use hrs_list::Stale;
 use std::net::SocketAddr;
@@ -20,14 +20,15 @@ pub enum AcceptError {
 /// mux creates one per request. `proto_h2` (`bind ... proto h2`) starts the HTTP/2 mux at
 /// once; otherwise HTTP/1 starts and upgrades itself if the client sends the HTTP/2 preface.
 /// `dst` is the local address when the listener knows it (bound to one address), else
-/// `None` and it is read from the socket.
+/// `None` and it is read from the transport. `xprt` is the accepted socket
+/// ([`Xprt::Raw`]), or a scripted transport in tests.
 ///
 /// # Errors
 /// The socket could not be registered; it is closed.
 pub fn session_accept(
     w: &mut World,
     ev: &mut Ev,
-    sock: mio::net::TcpStream,
+    xprt: Xprt,
     fe: PxId,
     src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
@@ -39,7 +40,7 @@ pub fn session_accept(
     } else {
         Mux::H1(H1c::default())
     };
-    let cid = hrs_conn::conn_new_front(w, ev, sock, fe, mux, src, dst).map_err(AcceptError::Io)?;
+    let cid = hrs_conn::conn_new_front(w, ev, xprt, fe, mux, src, dst).map_err(AcceptError::Io)?;
     w.global.curr_conn += 1;
     let px = &mut w.proxies[fe];
     px.feconn += 1;
@@ -60,7 +61,6 @@ pub fn session_accept(
         req_count: 0,
     });
     w.conns[cid].owner = Some(sess);
-    crate::log::sess_log_connect(w, fe, src, dst);
     // the client usually sends its request with or right after the handshake: read it in
     // this pass rather than after the next poll (upstream also reads at once); if it is not
     // there yet, one EAGAIN
@@ -69,6 +69,11 @@ pub fn session_accept(
     }
     if tcp {
         if let Some(sid) = hrs_core::stream_new(w, ev, cid) {
+            crate::log::sess_log_connect(w, fe, src, dst);
+            if crate::stream::tcp_switching(w, sid).is_err() {
+                crate::stream::stream_kill_internal(w, ev, sid);
+                return Ok(sess);
+            }
             let s = &mut w.streams[sid];
             s.phase = StrmPhase::Connect;
             ev.wakeup(s.task, WakeReason::INIT);

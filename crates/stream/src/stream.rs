@@ -69,6 +69,7 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                     continue;
                 }
                 arm_l7_retry(w, sid)?;
+                let fe_tcp = w.proxies[w.streams.live(sid)?.fe].cfg.mode == Mode::Tcp;
                 match back_handle(w, ev, sid)? {
                     SiOutcome::Wait => break,
                     SiOutcome::Established => {
@@ -82,6 +83,12 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                         if let Some(b) = s.si[1].conn {
                             ev.wakeup(w.conns.live(b)?.task, WakeReason::MSG);
                         }
+                    }
+                    SiOutcome::Error(_) if fe_tcp => {
+                        // no HTTP reply on a TCP connection: it just closes
+                        close_back(w, ev, sid)?;
+                        abort_front(w, sid)?;
+                        stream_end(w, ev, sid)?;
                     }
                     SiOutcome::Error(status) => local_error(w, ev, sid, status)?,
                     SiOutcome::Abort => abort_keep_alive(w, ev, sid)?,
@@ -121,9 +128,15 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
 fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
     let s = w.streams.live_mut(sid)?;
-    let fe = s.fe;
+    let (fe, sess) = (s.fe, s.sess);
     w.proxies[fe].counters.cum_req += 1;
     s.logs.t_request = elapsed(s.logs.start, now);
+    // a frontend without log format logs each stream's start (`frontend_accept`)
+    let (src, dst) = w
+        .sessions
+        .get(sess)
+        .map_or((None, None), |x| (x.src, x.dst));
+    crate::log::sess_log_connect(w, fe, src, dst);
     let (res, deny) = rules::req_rules(w, sid)?;
     match res {
         RuleResult::Continue => {}
@@ -191,9 +204,31 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     Ok(())
 }
 
+/// Backend switching of a `mode tcp` stream, when it starts (`process_switching_rules`
+/// without HTTP analysis): the first matching `use_backend`, else `default_backend`, else
+/// the frontend itself.
+pub(crate) fn tcp_switching(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let fe = w.streams.live(sid)?.fe;
+    let fe_rules = std::rc::Rc::clone(&w.proxies[fe].rules);
+    let chosen = fe_rules.switch_backend(&rules::StrmCtx::new(w, sid)?);
+    let be = chosen
+        .and_then(|name| w.be_index.get(&name).copied())
+        .or(w.proxies[fe].default_be)
+        .unwrap_or(fe);
+    let s = w.streams.live_mut(sid)?;
+    s.be = be;
+    s.flags |= sf::BE_ASSIGNED;
+    w.proxies[be].beconn += 1;
+    w.proxies[be].counters.cum_req += u64::from(be != fe);
+    Ok(())
+}
+
 /// `option forwardfor` (`http_process_request`): the client address in
 /// `x-forwarded-for` or the configured header, unless the client is in an `except` network
-/// or `if-none` finds the header already there. The backend's settings take precedence.
+/// (`ipcmp2net()`: same address family only, so an IPv4-mapped client of a dual-stack
+/// listener is not in an IPv4 network) or `if-none` finds the header already there. The
+/// header name is the backend's when the backend enables the option, else the frontend's;
+/// the address is written as the socket gives it (`::ffff:127.0.0.1` stays IPv6).
 fn add_forwardfor(
     fe: &hrs_cfg::model::Proxy,
     be: &hrs_cfg::model::Proxy,
@@ -205,58 +240,22 @@ fn add_forwardfor(
     };
     let on = |p: &hrs_cfg::model::Proxy| p.options.forwardfor;
     let excluded = |p: &hrs_cfg::model::Proxy| {
-        on(p)
-            && p.fwdfor
-                .except
-                .is_some_and(|(net, bits)| in_net(src.ip(), net, bits))
+        on(p) && p.fwdfor.except.is_some_and(|net| net.contains(src.ip()))
     };
     if excluded(fe) || excluded(be) {
         return;
     }
-    let name = if on(be) && be.fwdfor.header.is_some() {
+    let name = if on(be) {
         be.fwdfor.header.as_deref()
-    } else if on(fe) {
-        fe.fwdfor.header.as_deref()
     } else {
-        None
+        fe.fwdfor.header.as_deref()
     }
     .unwrap_or("x-forwarded-for");
     let always = (on(fe) && !fe.fwdfor.if_none) || (on(be) && !be.fwdfor.if_none);
     if !always && req.has(name.as_bytes()) {
         return;
     }
-    let ip = match src.ip() {
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => std::net::IpAddr::V4(v4),
-            None => std::net::IpAddr::V6(v6),
-        },
-        ip => ip,
-    };
-    req.add_header(name.as_bytes(), ip.to_string().as_bytes());
-}
-
-/// True when `ip` is in `net/bits`.
-fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
-    use std::net::IpAddr::*;
-    match (ip, net) {
-        (V4(a), V4(n)) => {
-            let m = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(bits.min(32)))
-            };
-            u32::from(a) & m == u32::from(n) & m
-        }
-        (V6(a), V6(n)) => {
-            let m = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(bits.min(128)))
-            };
-            u128::from(a) & m == u128::from(n) & m
-        }
-        _ => false,
-    }
+    req.add_header(name.as_bytes(), src.ip().to_string().as_bytes());
 }
 
 fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
@@ -482,24 +481,26 @@ fn count_status(w: &mut World, sid: StrmId) -> Result<(), Stale> {
 fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     let now = ev.now();
     let s = w.streams.live(sid)?;
-    if s.res.has(cf::DONE) {
-        // the whole response went out; the request may still be arriving (answered early)
-        if !s.req.has(cf::EOM) {
-            w.streams.live_mut(sid)?.txn.flags |= tx::CLI_CLOSE;
-        }
-        stream_end(w, ev, sid)?;
-        return Ok(true);
-    }
     let front = match s.si[0].conn {
         Some(f) => Some(w.conns.live(f)?),
         None => None,
     };
+    // a client that failed (a reset seen when the response was written) did not get it,
+    // even if the mux formatted all of it
     let front_err = front.is_none_or(|c| c.has(co_fl::ERROR)) || s.res.has(cf::SHUTW);
     if front_err {
         w.streams
             .live_mut(sid)?
             .term
             .set(Cause::CliClose, Finst::Data);
+        stream_end(w, ev, sid)?;
+        return Ok(true);
+    }
+    if s.res.has(cf::DONE) {
+        // the whole response went out; the request may still be arriving (answered early)
+        if !s.req.has(cf::EOM) {
+            w.streams.live_mut(sid)?.txn.flags |= tx::CLI_CLOSE;
+        }
         stream_end(w, ev, sid)?;
         return Ok(true);
     }
@@ -572,14 +573,12 @@ fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     Ok(false)
 }
 
-/// The client went away before the request was complete.
+/// The client went away before the request was complete. Nothing is answered, so the log
+/// shows no status (`-1`), as upstream's.
 fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) -> Result<(), Stale> {
     let s = w.streams.live_mut(sid)?;
     s.term.set(Cause::CliClose, finst);
     s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
-    if s.txn.status == 0 {
-        s.txn.status = 400;
-    }
     abort_front(w, sid)?;
     stream_end(w, ev, sid)
 }
@@ -897,4 +896,105 @@ pub fn stream_kill_internal(w: &mut World, ev: &mut Ev, sid: StrmId) {
         ev.wakeup(c.task, WakeReason::MSG);
     }
     stream_free(w, ev, sid);
+}
+
+#[cfg(test)]
+mod add_forwardfor_tests {
+    //! `add_forwardfor` against what haproxy 2.6.12 sends (checked by hand with a
+    //! dual-stack `bind :::port` listener and an echo server).
+    use super::add_forwardfor;
+    use hrs_cfg::model::{Cap, Proxy};
+    use hrs_cfg::net::Net;
+    use hrs_http::{HttpHead, Version};
+
+    fn px(cap: Cap, header: Option<&str>, except: Option<&str>, if_none: bool) -> Proxy {
+        let mut p = Proxy::preset("p", cap);
+        p.options.forwardfor = true;
+        p.fwdfor.header = header.map(str::to_string);
+        p.fwdfor.except = except.map(|n| Net::parse(n, false).unwrap());
+        p.fwdfor.if_none = if_none;
+        p
+    }
+
+    /// The header lines the request ends with.
+    fn run(fe: &Proxy, be: &Proxy, src: &str, pre: &[(&str, &str)]) -> Vec<String> {
+        let mut h = HttpHead::request(b"GET", b"/", Version::Http11, 64);
+        for (n, v) in pre {
+            h.add_header(n.as_bytes(), v.as_bytes());
+        }
+        add_forwardfor(fe, be, Some(&mut h), Some(src.parse().unwrap()));
+        h.headers()
+            .map(|(n, v)| {
+                format!(
+                    "{}: {}",
+                    String::from_utf8_lossy(n),
+                    String::from_utf8_lossy(v)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn except_compares_same_family_only() {
+        let fe = px(Cap::FE, None, Some("127.0.0.0/8"), false);
+        let mut be = Proxy::preset("be", Cap::BE);
+        be.options.forwardfor = false;
+        assert!(run(&fe, &be, "127.0.0.1:5000", &[]).is_empty());
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:5000", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        // a v4 client of a dual-stack listener is not in an IPv4 network, and is written
+        // in its IPv6 form
+        assert_eq!(
+            run(&fe, &be, "[::ffff:127.0.0.1]:5000", &[]),
+            ["x-forwarded-for: ::ffff:127.0.0.1"]
+        );
+        let fe6 = px(Cap::FE, None, Some("::ffff:127.0.0.0/104"), false);
+        assert!(run(&fe6, &be, "[::ffff:127.0.0.1]:5000", &[]).is_empty());
+        assert_eq!(
+            run(&fe6, &be, "127.0.0.1:5000", &[]),
+            ["x-forwarded-for: 127.0.0.1"]
+        );
+        // the backend's except counts too
+        let fe = px(Cap::FE, None, None, false);
+        let be = px(Cap::BE, None, Some("10.0.0.0/8"), false);
+        assert!(run(&fe, &be, "10.1.2.3:1", &[]).is_empty());
+    }
+
+    #[test]
+    fn header_name_is_the_backends_when_it_enables_the_option() {
+        let fe = px(Cap::FE, Some("x-fe"), None, false);
+        let be = px(Cap::BE, None, None, false);
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        let be = px(Cap::BE, Some("x-be"), None, false);
+        assert_eq!(run(&fe, &be, "10.0.0.1:1", &[]), ["x-be: 10.0.0.1"]);
+        let mut off = Proxy::preset("be", Cap::BE);
+        off.options.forwardfor = false;
+        assert_eq!(run(&fe, &off, "10.0.0.1:1", &[]), ["x-fe: 10.0.0.1"]);
+    }
+
+    #[test]
+    fn if_none_needs_every_side() {
+        let fe = px(Cap::FE, None, None, true);
+        let mut be = Proxy::preset("be", Cap::BE);
+        be.options.forwardfor = false;
+        let pre = [("x-forwarded-for", "1.1.1.1")];
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &pre),
+            ["x-forwarded-for: 1.1.1.1"]
+        );
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        let be = px(Cap::BE, None, None, false);
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &pre),
+            ["x-forwarded-for: 1.1.1.1", "x-forwarded-for: 10.0.0.1"]
+        );
+    }
 }
