@@ -140,9 +140,12 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
                 Some(_) => {}
             }
         }
+        // a log format that does not compile leaves the frontend without one
+        let mut format_ok = true;
         if p.cap.contains(Cap::FE) {
             if let Err(e) = comp.log_format(p) {
                 d.push(e);
+                format_ok = false;
             }
         }
         let t = &p.timeouts;
@@ -171,8 +174,8 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
                 );
             }
         }
-        let has_format = p
-            .log_format
+        let has_format = format_ok
+            && p.log_format
             .as_ref()
             .map_or(p.options.httplog || p.options.tcplog, |f| !f.is_empty());
         let has_target = !p.logs.is_empty() || (p.log_global && !cfg.global.logs.is_empty());
