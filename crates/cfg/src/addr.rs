@@ -277,7 +277,7 @@ pub fn str2sa_range(text: &str, o: PaOpts) -> Result<SaRange, String> {
             "'{text}' resolves to an empty address (environment variable missing?)\n"
         ));
     }
-    let mut dgram = (o.dgram && !o.stream) || (o.dgram && o.stream && o.default_dgram);
+    let mut dgram = o.dgram && (!o.stream || o.default_dgram);
     let mut s = expanded.as_str();
     if let Some(r) = s.strip_prefix("stream+") {
         s = r;

@@ -176,8 +176,8 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
         }
         let has_format = format_ok
             && p.log_format
-            .as_ref()
-            .map_or(p.options.httplog || p.options.tcplog, |f| !f.is_empty());
+                .as_ref()
+                .map_or(p.options.httplog || p.options.tcplog, |f| !f.is_empty());
         let has_target = !p.logs.is_empty() || (p.log_global && !cfg.global.logs.is_empty());
         if p.cap.contains(Cap::FE) && has_format && !has_target {
             d.warn(format!(

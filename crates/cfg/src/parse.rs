@@ -863,7 +863,7 @@ impl<'a> Reader<'a> {
         } else {
             self.last_def.clone()
         };
-        self.def_timeouts = base.timeouts.clone();
+        self.def_timeouts = base.timeouts;
         let mut p = Proxy::from_defaults(&name, cap, &base);
         p.loc = Some(loc.clone());
         if is_def {
@@ -887,8 +887,7 @@ impl<'a> Reader<'a> {
         }
         let arg = w.get(1).map(String::as_str).unwrap_or("");
         if arg.is_empty() {
-            self.d
-                .alert_tight(loc, "'id' expects an integer argument.");
+            self.d.alert_tight(loc, "'id' expects an integer argument.");
             return;
         }
         let id = atoi(arg);
@@ -1597,7 +1596,9 @@ impl<'a> Reader<'a> {
                 let cond = match w.get(2).map(String::as_str) {
                     Some(k @ ("if" | "unless")) => {
                         let words = w[3..].to_vec();
-                        if let Err(e) = crate::acl::check_cond(&words, &acl_names(p), self.ctx.acl_kws) {
+                        if let Err(e) =
+                            crate::acl::check_cond(&words, &acl_names(p), self.ctx.acl_kws)
+                        {
                             self.d.alert_at(
                                 loc,
                                 format!("error detected while parsing switching rule : {e}."),
@@ -2808,5 +2809,191 @@ mod tests {
                     | st(504)
             )
         );
+    }
+
+    /// Every message of `text` parsed as file `name`, rendered as upstream prints them on
+    /// stderr (pid removed), lines of multi-line messages apart, empty lines dropped.
+    fn messages(name: &str, text: &str) -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!("hrs-cfg-msg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let ctx = ParseCtx {
+            features: "",
+            version: "2.6.12",
+            acl_kws: &NoAcls,
+            compiler: &NoCompiler,
+        };
+        let (_, d) = parse_files(std::slice::from_ref(&path), &ctx);
+        let _ = std::fs::remove_file(&path);
+        d.list
+            .iter()
+            .flat_map(|x| {
+                x.render(1)
+                    .replace(&format!("{}/", dir.display()), "")
+                    .replace(" (1) : ", " : ")
+                    .split('\n')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// the reader's own messages write `parsing [F:N]:`, keyword parsers `parsing [F:N] :` (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn reader_messages_and_keyword_messages_have_their_heads() {
+        let got = messages(
+            "t1.cfg",
+            "maxconn 10\nglobal\n  no maxconn\n  .frobnicate\n  frob\n",
+        );
+        let want = [
+            "[ALERT]    : config : parsing [t1.cfg:1]: unknown keyword 'maxconn' out of section.",
+            "[ALERT]    : config : parsing [t1.cfg:3]: negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+            "[ALERT]    : config : parsing [t1.cfg:3] : 'maxconn' expects an integer argument.",
+            "[ALERT]    : config : parsing [t1.cfg:4]: unknown directive '.frobnicate'.",
+            "[ALERT]    : config : Error(s) found in configuration file : t1.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// a lexer error cites the position from the start of the line and shows the line without its indentation, with a `^` under the character (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn lexer_errors_show_the_line_and_a_caret() {
+        let got = messages(
+            "t2.cfg",
+            "frontend fe\n  bind :8080\n    http-request set-header x \"a\n",
+        );
+        let want = [
+            "[ALERT]    : config : parsing [t2.cfg:3]: unmatched quote at position 31:",
+            "  http-request set-header x \"a",
+            "                            ^",
+            "[ALERT]    : config : Error(s) found in configuration file : t2.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// duplicate names: `Parsing [F:N]:`, a listen is a `proxy` (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn duplicate_proxy_names() {
+        let got = messages("t3.cfg", "frontend fe\n  bind :8080\n  http-request deny\nfrontend fe\n  bind :8081\nlisten be\n  bind :8082\nbackend be\n");
+        let want = [
+            "[ALERT]    : config : Parsing [t3.cfg:4]: frontend 'fe' has the same name as frontend 'fe' declared at t3.cfg:1.",
+            "[ALERT]    : config : Parsing [t3.cfg:8]: backend 'be' has the same name as proxy 'be' declared at t3.cfg:6.",
+            "[ALERT]    : config : Error(s) found in configuration file : t3.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// a server line's first message has `[F:N] : 'server be/sN' : `; a keyword parser's message gets a final period after its own (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn server_lines_carry_the_message_context() {
+        let got = messages("t4.cfg", "defaults\n  mode http\nbackend be\n  server s1 1.2.3.4:80 weight 300\n  server s2 1.2.3.4:80:\n  server s3\n  server s1 1.2.3.4:80\n");
+        let want = [
+            "[ALERT]    : config : [t4.cfg:4] : 'server be/s1' : weight of server s1 is not within 0 and 256 (300)..",
+            "[ALERT]    : config : [t4.cfg:6] : 'server' expects <name> and <addr>[:<port>] as arguments.",
+            "[ALERT]    : config : Error(s) found in configuration file : t4.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// options: suggestions, negation, table options' capability warnings, forwardfor (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn options_as_upstream() {
+        let got = messages("t5.cfg", "defaults\n  mode http\nbackend be\n  option httplg\n  no option httplog\n  option dontlognull\n  default option redispatch\n  option forwardfor bogus\n");
+        let want = [
+            "[ALERT]    : config : parsing [t5.cfg:4] : unknown option 'httplg'; did you mean 'httplog' maybe ?",
+            "[ALERT]    : config : parsing [t5.cfg:5]: negation/default is not supported for option 'httplog'.",
+            "[WARNING]  : config : parsing [t5.cfg:6] : 'dontlognull' ignored because backend 'be' has no frontend capability.",
+            "[ALERT]    : config : parsing [t5.cfg:8] : 'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.",
+            "[ALERT]    : config : Error(s) found in configuration file : t5.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// timeouts: a missing capability and a second value warn, an extra argument is fatal (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn timeouts_as_upstream() {
+        let got = messages("t6.cfg", "defaults\n  mode http\n  timeout client 1s\nbackend be\n  timeout client 2s\n  timeout server 1s\n  timeout server 2s\n  timeout connect 1s 2s\n");
+        let want = [
+            "[WARNING]  : config : parsing [t6.cfg:5] : 'timeout client' will be ignored because backend 'be' has no frontend capability",
+            "[WARNING]  : config : parsing [t6.cfg:7] : overwriting 'timeout server' which was already specified",
+            "[ALERT]    : config : parsing [t6.cfg:8] : 'timeout connect' : unexpected extra argument '2s' after value '1s'.",
+            "[ALERT]    : config : Error(s) found in configuration file : t6.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// unknown keywords and actions: upstream's suggestion, or the list of actions (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn unknown_keywords_get_suggestions() {
+        let got = messages("t7.cfg", "global\n  nbthreads 2\n  server x\nfrontend fe\n  bind :8080\n  mod http\n  timout client 1s\n  http-request\n");
+        let want = [
+            "[ALERT]    : config : parsing [t7.cfg:2] : unknown keyword 'nbthreads' in 'global' section; did you mean 'nbthread' maybe ?",
+            "[ALERT]    : config : parsing [t7.cfg:3] : unknown keyword 'server' in 'global' section; did you mean 'user' maybe ?",
+            "[ALERT]    : config : parsing [t7.cfg:6] : unknown keyword 'mod' in 'frontend' section; did you mean 'mode' maybe ?",
+            "[ALERT]    : config : parsing [t7.cfg:7] : unknown keyword 'timout' in 'frontend' section; did you mean 'timeout' maybe ?",
+            "[ALERT]    : config : parsing [t7.cfg:8]: 'http-request' expects 'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset', but got '' (missing argument).",
+            "[ALERT]    : config : Error(s) found in configuration file : t7.cfg",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// an `ERR_ABORT` (unknown defaults section) ends loading after the file's summary (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn abort_skips_the_final_summary() {
+        let got = messages(
+            "t8.cfg",
+            "defaults\n  mode http\nfrontend fe from nope\n  bind :8080\n",
+        );
+        let want = [
+            "[ALERT]    : config : parsing [t8.cfg:3] : defaults section 'nope' not found for frontend 'fe'.",
+            "[ALERT]    : config : Error(s) found in configuration file : t8.cfg",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// `.endif` with an argument leaves the loop, then the end-of-file checks run (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn break_runs_the_end_of_file_checks() {
+        let got = messages("t9.cfg", ".if 1\n.endif 2\n");
+        let want = [
+            "[ALERT]    : config : parsing [t9.cfg:2]: Unexpected argument '2' for '.endif'.",
+            "[ALERT]    : config : parsing [t9.cfg:2]: non-terminated '.if' block.",
+            "[ALERT]    : config : Error(s) found in configuration file : t9.cfg",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// `description` without argument returns -1 upstream: the file is then reported unreadable (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn a_parser_returning_minus_one_reads_as_unreadable() {
+        let got = messages("t10.cfg", "frontend fe\n  description\n  bind :8080\n");
+        let want = [
+            "[ALERT]    : config : parsing [t10.cfg:2]: 'description' expects a string argument.",
+            "[ALERT]    : config : Could not open configuration file t10.cfg : Success",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// an unresolved server is reported after the checks, with its own closing alert (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn unresolved_servers_are_reported_last() {
+        let got = messages("t11.cfg", "backend be\n  server s1 nope.invalid:80\n");
+        let want = [
+            "[WARNING]  : config : missing timeouts for backend 'be'.",
+            "   | While not properly invalid, you will certainly encounter various problems",
+            "   | with such a configuration. To fix this, please ensure that all following",
+            "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+            "[ALERT]    : config : [t11.cfg:2] : 'server be/s1' : could not resolve address 'nope.invalid'.",
+            "[ALERT]    : config : Failed to initialize server(s) addr.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
     }
 }

@@ -598,11 +598,7 @@ impl LogFormat {
     /// True when the format is no more than one plain text (upstream then takes the
     /// original string as a name, e.g. in `use_backend`).
     pub fn is_plain_text(&self) -> bool {
-        match self.nodes.as_slice() {
-            [] => true,
-            [Node::Text(_)] => true,
-            _ => false,
-        }
+        matches!(self.nodes.as_slice(), [] | [Node::Text(_)])
     }
 
     /// Renders a log line into `out` (appending). Samples are evaluated in the request

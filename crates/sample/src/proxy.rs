@@ -219,6 +219,10 @@ fn to_diag(level: Level, e: CompileError) -> Diag {
     }
 }
 
+/// The ACLs of the proxy being read: its name and line, how many of its `acl` lines the
+/// table holds, the table.
+type AclCache = (String, Option<Loc>, usize, AclTable);
+
 /// hrs-sample's side of [`Compiler`]: what upstream compiles while loading a configuration,
 /// with its messages. Rules are compiled when read, against the ACLs declared so far in
 /// their proxy (kept from one rule to the next of the same proxy, so that each `acl` line is
@@ -227,7 +231,7 @@ fn to_diag(level: Level, e: CompileError) -> Diag {
 pub struct SampleCompiler {
     /// The ACL table of the proxy being read: its name and line, and how many of its `acl`
     /// lines the table holds.
-    acls: RefCell<Option<(String, Option<Loc>, usize, AclTable)>>,
+    acls: RefCell<Option<AclCache>>,
 }
 
 impl SampleCompiler {
@@ -549,6 +553,51 @@ mod tests {
         assert_eq!(
             compile_proxy(&f).unwrap_err().to_string(),
             "Parsing [t.cfg:7]: failed to parse log-format : sample fetch <req.hdr(a)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."
+        );
+    }
+
+    /// What `SampleCompiler` reports, where and when upstream does (haproxy 2.6.12's
+    /// messages): a rule as it is read, against the ACLs declared before it; a log-format
+    /// citing its own line; a `use_backend` name compiled as a log-format.
+    #[test]
+    fn compiler_reports_as_upstream() {
+        let c = SampleCompiler::new();
+        let mut f = fe();
+        let mut r = rule("set-header x-a %[nope_fetch]");
+        r.loc = loc(11);
+        assert_eq!(
+            c.http_rule(&f, "http-request", &r).unwrap_err().render(1),
+            "[ALERT]    (1) : config : parsing [t.cfg:11] : error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <nope_fetch]> : unknown fetch method 'nope_fetch'."
+        );
+        // an ACL declared later is unknown to an earlier rule
+        let r = rule("allow if is_api");
+        assert!(c
+            .http_rule(&f, "http-request", &r)
+            .unwrap_err()
+            .msg
+            .contains("no such ACL : 'is_api'"));
+        f.acls.push(AclSpec {
+            name: "is_api".into(),
+            words: ws("path_beg /api"),
+            loc: loc(8),
+        });
+        assert_eq!(c.http_rule(&f, "http-request", &r), Ok(Vec::new()));
+        f.log_format = Some("%[nope_fetch]".into());
+        f.log_format_loc = Some(loc(11));
+        assert_eq!(
+            c.log_format(&f).unwrap_err().render(1),
+            "[ALERT]    (1) : config : Parsing [t.cfg:11]: failed to parse log-format : failed to parse sample expression <nope_fetch]> : unknown fetch method 'nope_fetch'."
+        );
+        let sr = |b: &str| SwitchRule {
+            backend: b.into(),
+            cond: None,
+            loc: loc(3),
+        };
+        assert_eq!(c.use_backend(&f, &sr("be")), Ok(false));
+        assert_eq!(c.use_backend(&f, &sr("be_%[req.hdr(host)]")), Ok(true));
+        assert_eq!(
+            c.use_backend(&f, &sr("%[nope]")).unwrap_err().render(1),
+            "[ALERT]    (1) : config : Parsing [t.cfg:3]: failed to parse use_backend rule '%[nope]' : failed to parse sample expression <nope]> : unknown fetch method 'nope'."
         );
     }
 
