@@ -82,8 +82,17 @@ pub fn assign_proxy_uuids(cfg: &mut Config) {
 pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
     assign_proxy_uuids(cfg);
     for p in cfg.proxies.iter().filter(|p| !p.disabled) {
-        for w in comp.proxy_warnings(p) {
-            d.push(w);
+        if p.mode == Mode::Tcp && p.options.httplog && p.log_format.is_none() {
+            // proxy_cfg_ensure_no_http(), citing the line that set the format
+            let msg = format!(
+                "'option httplog' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                type_str(p),
+                p.name
+            );
+            match &p.log_format_loc {
+                Some(l) => d.warn_at(l, msg),
+                None => d.warn(msg),
+            }
         }
         if p.cap.contains(Cap::FE) && p.binds.is_empty() {
             d.warn(format!(
@@ -92,11 +101,8 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
                 p.name
             ));
         }
-        if let Some((name, _)) = p
-            .default_backend
-            .as_ref()
-            .filter(|_| p.cap.contains(Cap::FE))
-        {
+        // kept even where it only warned (a backend), and checked as upstream does
+        if let Some((name, _)) = &p.default_backend {
             match cfg.find_proxy(name, Cap::BE) {
                 None => d.alert(format!(
                     "Proxy '{}': unable to find required default_backend: '{name}'.",
@@ -197,6 +203,45 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
                         "'{kw}' rules ignored for {} '{}' as they require HTTP mode.",
                         type_str(p),
                         p.name
+                    ));
+                }
+            }
+            // the options that need HTTP, in upstream's order (forwardfor, then its tables)
+            for (name, on) in [
+                ("forwardfor", p.options.forwardfor),
+                ("http-buffer-request", p.options.http_buffer_request),
+                ("prefer-last-server", p.options.prefer_last_server),
+            ] {
+                if on {
+                    d.warn(format!(
+                        "'option {name}' ignored for {} '{}' as it requires HTTP mode.",
+                        type_str(p),
+                        p.name
+                    ));
+                }
+            }
+        }
+        // the muxes named by `proto` exist for HTTP only (`h1`, `h2`)
+        if p.mode == Mode::Tcp {
+            for b in &p.binds {
+                if let Some(tok) = b.proto {
+                    d.alert(format!(
+                        "{} '{}' : MUX protocol '{tok}' is not usable for 'bind {}' at [{}].",
+                        type_str(p),
+                        p.name,
+                        b.arg,
+                        b.loc
+                    ));
+                }
+            }
+            for sv in &p.servers {
+                if let Some(tok) = sv.proto {
+                    d.alert(format!(
+                        "{} '{}' : MUX protocol '{tok}' is not usable for server '{}' at [{}].",
+                        type_str(p),
+                        p.name,
+                        sv.name,
+                        sv.loc
                     ));
                 }
             }

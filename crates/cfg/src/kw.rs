@@ -759,6 +759,46 @@ pub const SERVER_EXTRA: &[&str] = &[
     "mark-down",
 ];
 
+/// The proxy keywords upstream removed and names in a message of their own
+/// (`cfg_parse_listen()`): the message for keyword `kw` with first argument `arg1`, and
+/// whether it is written `parsing [F:N]:` (tight) rather than `parsing [F:N] :`.
+pub fn legacy_listen(kw: &str, arg1: &str) -> Option<(bool, String)> {
+    let d21 = |what: &str| {
+        format!("The '{kw}' directive is not supported anymore since HAProxy 2.1. {what}")
+    };
+    Some(match kw {
+        "monitor-net" => (false, format!("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if {{ src {arg1} }}' instead.")),
+        "appsession" => (false, format!("'{kw}' is not supported anymore since HAProxy 1.6.")),
+        "block" => (false, d21("Use 'http-request deny' which uses the exact same syntax.")),
+        "redispatch" | "redisp" => (false, format!("keyword '{kw}' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.")),
+        "grace" => (true, format!("the '{kw}' keyword is not supported any more since HAProxy version 2.5.")),
+        "clitimeout" | "contimeout" | "srvtimeout" => {
+            let t = match kw {
+                "clitimeout" => "client",
+                "contimeout" => "connect",
+                _ => "server",
+            };
+            (false, format!("the '{kw}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {t}'."))
+        }
+        "cliexp" | "reqrep" => (false, d21("Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead.")),
+        "reqdel" | "reqidel" => (false, d21("Use 'http-request del-header' instead.")),
+        "reqdeny" => (false, format!("The '{kw}' not supported anymore since HAProxy 2.1. Use 'http-request deny' instead.")),
+        "reqpass" => (false, format!("The '{kw}' not supported anymore since HAProxy 2.1.")),
+        "reqipass" => (false, format!("The '{kw}' directive is not supported anymore since HAProxy 2.1.")),
+        "reqallow" | "reqiallow" => (false, d21("Use 'http-request allow' instead.")),
+        "reqtarpit" | "reqitarpit" => (false, d21("Use 'http-request tarpit' instead.")),
+        "reqirep" => (false, d21("Use 'http-request replace-header' instead.")),
+        "reqideny" => (false, d21("Use 'http-request deny' instead.")),
+        "reqadd" => (false, d21("Use 'http-request add-header' instead.")),
+        "srvexp" | "rsprep" | "rspirep" => (false, d21("Use 'http-response replace-header' instead.")),
+        "rspdel" => (false, d21("Use 'http-response del-header' .")),
+        "rspidel" => (false, d21("Use 'http-response del-header' instead.")),
+        "rspdeny" | "rspideny" => (false, d21("Use 'http-response deny' instead.")),
+        "rspadd" => (false, d21("Use 'http-response add-header' instead.")),
+        _ => return None,
+    })
+}
+
 /// A section whose unknown keywords get a suggestion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {

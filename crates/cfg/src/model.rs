@@ -394,10 +394,14 @@ pub fn find_mux_proto(token: &str) -> Option<&'static MuxProto> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bind {
     pub addr: ListenAddr,
+    /// The address as written (upstream names the line by it).
+    pub arg: String,
     /// `name`.
     pub name: Option<String>,
     /// `proto h2`: speak HTTP/2 from the first byte.
     pub proto_h2: bool,
+    /// The `proto` token given, if any (checked against the proxy's mode after parsing).
+    pub proto: Option<&'static str>,
     pub loc: Loc,
 }
 
@@ -414,6 +418,8 @@ pub struct Server {
     pub disabled: bool,
     pub backup: bool,
     pub proto_h2: bool,
+    /// The `proto` token given, if any (checked against the proxy's mode after parsing).
+    pub proto: Option<&'static str>,
     /// `pool-max-conn`, -1 = unlimited (default).
     pub pool_max_conn: i32,
     pub pool_low_conn: u32,
@@ -548,6 +554,14 @@ impl Proxy {
         p.http_req_rules.clear();
         p.http_res_rules.clear();
         p.http_after_res_rules.clear();
+        if !cap.contains(Cap::FE) {
+            // upstream copies these from the defaults to frontends only
+            p.default_backend = None;
+            p.log_format = None;
+            p.log_format_loc = None;
+            p.options.httplog = false;
+            p.options.tcplog = false;
+        }
         p
     }
 }

@@ -64,9 +64,12 @@ pub trait Compiler {
     /// The alert upstream prints; reading then stops (`ERR_ABORT`). `Ok` holds warnings.
     fn http_rule(&self, px: &Proxy, kw: &str, spec: &HttpRuleSpec) -> Result<Vec<Diag>, Diag>;
 
-    /// Warnings of the ACL declarations and `use_backend` conditions of `px` (compiled at
-    /// the start of the post-parse checks of `px`).
-    fn proxy_warnings(&self, px: &Proxy) -> Vec<Diag>;
+    /// The warnings of the `acl` line `acl` just read in `px` (an ACL without pattern...).
+    fn acl(&self, px: &Proxy, acl: &AclSpec) -> Vec<Diag>;
+
+    /// The warnings of the condition of the `use_backend` rule `rule` just read in `px`
+    /// (ACLs that can never match there).
+    fn switching_rule(&self, px: &Proxy, rule: &SwitchRule) -> Vec<Diag>;
 
     /// Compiles the name of a `use_backend` rule of `px` as a log-format
     /// (`check_config_validity()`): `Ok(true)` when it is dynamic (rendered per request),
@@ -91,7 +94,10 @@ impl Compiler for NoCompiler {
     fn http_rule(&self, _: &Proxy, _: &str, _: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
         Ok(Vec::new())
     }
-    fn proxy_warnings(&self, _: &Proxy) -> Vec<Diag> {
+    fn acl(&self, _: &Proxy, _: &AclSpec) -> Vec<Diag> {
+        Vec::new()
+    }
+    fn switching_rule(&self, _: &Proxy, _: &SwitchRule) -> Vec<Diag> {
         Vec::new()
     }
     fn use_backend(&self, _: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
@@ -677,13 +683,16 @@ impl<'a> Reader<'a> {
                 );
                 self.fatal_lines += 1;
             }
-            words.remove(0);
-            if words.is_empty() {
-                // the keyword is then the empty word
-                words.push(String::new());
-            } else if kwm == Kwm::Def {
-                // upstream shifts the words left without clearing the last one, which thus
-                // appears twice (`default option httpclose` has an extra argument)
+            // upstream shifts the words left; after `no` the last becomes empty, after
+            // `default` it stays, so that the last word appears twice (`default option
+            // httpclose` has an extra argument) and `default` alone stays `default`
+            if kwm == Kwm::No {
+                words.remove(0);
+                if words.is_empty() {
+                    words.push(String::new());
+                }
+            } else if words.len() > 1 {
+                words.remove(0);
                 if let Some(last) = words.last().cloned() {
                     words.push(last);
                 }
@@ -1288,7 +1297,13 @@ impl<'a> Reader<'a> {
                 }
                 self.cfg.global.stats_sockets.push(s);
             }
-            "timeout" => match parse_time(arg, TimeUnit::Ms) {
+            "timeout" => match {
+                let (parsed, warning) = parse_time_warn(arg, TimeUnit::Ms);
+                if let Some(w) = warning {
+                    self.d.warn(w);
+                }
+                parsed
+            } {
                 Err(TimeError::Overflow) => self.d.alert_at(
                     loc,
                     format!("timer overflow in argument '{arg}' to 'stats timeout' (maximum value is 2147483647 ms or ~24.8 days)"),
@@ -1567,11 +1582,15 @@ impl<'a> Reader<'a> {
                     );
                     return Flow::Continue;
                 }
-                p.acls.push(AclSpec {
+                let spec = AclSpec {
                     name: arg1.to_string(),
                     words: w[2..].to_vec(),
                     loc: loc.clone(),
-                });
+                };
+                for d in self.ctx.compiler.acl(p, &spec) {
+                    self.d.push(d);
+                }
+                p.acls.push(spec);
             }
             "http-request" | "http-response" | "http-after-response" => {
                 if p.cap.is_defaults() && p.name.is_empty() {
@@ -1616,11 +1635,17 @@ impl<'a> Reader<'a> {
                     }
                     None => None,
                 };
-                p.switching_rules.push(SwitchRule {
+                let rule = SwitchRule {
                     backend: arg1.to_string(),
                     cond,
                     loc: loc.clone(),
-                });
+                };
+                if rule.cond.is_some() {
+                    for d in self.ctx.compiler.switching_rule(p, &rule) {
+                        self.d.push(d);
+                    }
+                }
+                p.switching_rules.push(rule);
             }
             "default_backend" => {
                 self.warn_not_cap(p, loc, kw, Cap::FE, "");
@@ -1657,8 +1682,21 @@ impl<'a> Reader<'a> {
             }
             "balance" => {
                 self.warn_not_cap(p, loc, kw, Cap::BE, "");
+                // the algorithms of backend_parse_balance() haproxy-rs does not have
+                let upstream_only = matches!(arg1, "uri" | "url_param" | "hash")
+                    || ["random", "hdr(", "rdp-cookie"]
+                        .iter()
+                        .any(|a| arg1.starts_with(a));
+                if upstream_only {
+                    self.d.alert_at(
+                        loc,
+                        format!("balance '{arg1}' is not supported by haproxy-rs."),
+                    );
+                    return Flow::Continue;
+                }
                 p.balance = match arg1 {
-                    "roundrobin" => Balance::RoundRobin,
+                    // no algorithm means round robin
+                    "" | "roundrobin" => Balance::RoundRobin,
                     "static-rr" => Balance::StaticRr,
                     "leastconn" => Balance::LeastConn,
                     "first" => Balance::First,
@@ -1810,6 +1848,12 @@ impl<'a> Reader<'a> {
                 }
             }
             "id" => self.parse_proxy_id(p, loc, w),
+            k if kw::legacy_listen(k, arg1).is_some() => {
+                if let Some((tight, msg)) = kw::legacy_listen(k, arg1) {
+                    let head = if tight { Head::Tight } else { Head::Parsing };
+                    self.d.alert_head(head, loc, msg);
+                }
+            }
             k if kw::is_keyword(k, kw::Section::Listen) => self.d.alert_at(
                 loc,
                 format!("keyword '{k}' is not supported by haproxy-rs."),
@@ -1858,8 +1902,10 @@ impl<'a> Reader<'a> {
         };
         let mut b = Bind {
             addr: la,
+            arg: addr.to_string(),
             name: None,
             proto_h2: false,
+            proto: None,
             loc: loc.clone(),
         };
         // bind_parse_args_list(): each keyword's error after `'bind ADDR' in section 'S' : `
@@ -1878,6 +1924,7 @@ impl<'a> Reader<'a> {
                 "proto" => match find_mux_proto(v) {
                     Some(m) => {
                         b.proto_h2 = m.mux == "H2";
+                        b.proto = Some(m.token);
                         None
                     }
                     None => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
@@ -1976,6 +2023,18 @@ impl<'a> Reader<'a> {
                 return Flow::Continue;
             }
         };
+        if sa
+            .fqdn
+            .as_deref()
+            .is_some_and(|h| !h.starts_with('_') && !valid_dn_labels(h))
+        {
+            say(
+                self,
+                Level::Alert,
+                format!("Can't create DNS resolution for server '{name}'"),
+            );
+            return Flow::Continue;
+        }
         let (ip, unresolved) = match (&sa.family, sa.fqdn) {
             (SaFamily::Inet, None) => (sa.addr.ip(), None),
             (SaFamily::Inet, Some(host)) => match str2ip2(&host, None, true) {
@@ -2009,6 +2068,7 @@ impl<'a> Reader<'a> {
             disabled: false,
             backup: false,
             proto_h2: false,
+            proto: None,
             pool_max_conn: -1,
             pool_low_conn: 0,
             pool_purge_delay: 5000,
@@ -2060,6 +2120,7 @@ impl<'a> Reader<'a> {
                 "proto" => match find_mux_proto(v) {
                     Some(m) => {
                         s.proto_h2 = m.mux == "H2";
+                        s.proto = Some(m.token);
                         (None, 1)
                     }
                     None => (Some(format!("'{k}' :  unknown MUX protocol '{v}'")), 1),
@@ -2087,7 +2148,13 @@ impl<'a> Reader<'a> {
                 "pool-purge-delay" if v.is_empty() => {
                     (Some(format!("'{k}' expects <value> as argument.\n")), 1)
                 }
-                "pool-purge-delay" => match parse_time(v, TimeUnit::Ms) {
+                "pool-purge-delay" => match {
+                    let (parsed, warning) = parse_time_warn(v, TimeUnit::Ms);
+                    if let Some(w) = warning {
+                        say(self, Level::Warning, w);
+                    }
+                    parsed
+                } {
                     Ok(ms) => {
                         s.pool_purge_delay = ms;
                         (None, 1)
@@ -2114,7 +2181,13 @@ impl<'a> Reader<'a> {
                 "inter" | "fastinter" | "downinter" if v.is_empty() => {
                     (Some(format!("'{k}' expects a delay as argument.")), 1)
                 }
-                "inter" | "fastinter" | "downinter" => match parse_time(v, TimeUnit::Ms) {
+                "inter" | "fastinter" | "downinter" => match {
+                    let (parsed, warning) = parse_time_warn(v, TimeUnit::Ms);
+                    if let Some(w) = warning {
+                        say(self, Level::Warning, w);
+                    }
+                    parsed
+                } {
                     Ok(0) => (
                         Some(format!(
                             "invalid value 0 for argument '{k}' of server {name}."
@@ -2183,7 +2256,11 @@ impl<'a> Reader<'a> {
             );
             return;
         }
-        let ms = match parse_time(val, TimeUnit::Ms) {
+        let (parsed, warning) = parse_time_warn(val, TimeUnit::Ms);
+        if let Some(w) = warning {
+            self.d.warn(w);
+        }
+        let ms = match parsed {
             Ok(v) => v,
             Err(TimeError::Overflow) => {
                 self.d.alert_at(loc, format!("timer overflow in argument '{val}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)"));
@@ -2561,6 +2638,31 @@ impl<'a> Reader<'a> {
         }
         Flow::Continue
     }
+}
+
+/// `parse_time_err()` as in 2.6.12: a valid time followed by other characters is accepted
+/// with a warning (the second value). The first value is [`parse_time`]'s.
+fn parse_time_warn(text: &str, unit: TimeUnit) -> (Result<u32, TimeError>, Option<String>) {
+    match parse_time(text, unit) {
+        Err(TimeError::BadChar(i))
+            if i > 0 && matches!(text.as_bytes()[i - 1], b's' | b'm' | b'h' | b'd') =>
+        {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (
+                parse_time(&text[..i], unit),
+                Some(format!(
+                    "unexpected character '{c}' after the timer value '{text}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions."
+                )),
+            )
+        }
+        r => (r, None),
+    }
+}
+
+/// `resolv_str_to_dn_label()` accepts `host`: no empty label (a trailing dot is allowed).
+fn valid_dn_labels(host: &str) -> bool {
+    let h = host.strip_suffix('.').unwrap_or(host);
+    !h.is_empty() && h.split('.').all(|l| !l.is_empty())
 }
 
 /// What `warnifnotcap()` says a proxy lacks.

@@ -14,7 +14,7 @@ use crate::logfmt::{LogFormat, HTTP_LOG_FORMAT, TCP_LOG_FORMAT};
 use crate::rules::{compile_rule, run, Rule, RuleCx, RuleSet, Verdict};
 use crate::CompileError;
 use hrs_cfg::diag::{Diag, Head, Level, Loc};
-use hrs_cfg::model::{Cap, HttpRuleSpec, Mode, Proxy, SwitchRule};
+use hrs_cfg::model::{AclSpec, Cap, HttpRuleSpec, Mode, Proxy, SwitchRule};
 use hrs_cfg::parse::Compiler;
 use std::cell::RefCell;
 
@@ -282,11 +282,26 @@ impl Compiler for SampleCompiler {
             .collect())
     }
 
-    fn proxy_warnings(&self, px: &Proxy) -> Vec<Diag> {
+    fn acl(&self, _: &Proxy, acl: &AclSpec) -> Vec<Diag> {
+        let mut d = Vec::new();
+        let _ = AclTable::new().declare(&acl.name, &acl.words, &mut d);
         let mut warnings = Vec::new();
-        if let Ok(mut acls) = compile_acls(px, &mut warnings) {
-            let _ = compile_switching(px, &mut acls, &mut warnings);
-        }
+        acl_warnings(d, &acl.loc, &mut warnings);
+        warnings
+            .into_iter()
+            .map(|w| to_diag(Level::Warning, w))
+            .collect()
+    }
+
+    fn switching_rule(&self, px: &Proxy, rule: &SwitchRule) -> Vec<Diag> {
+        let Some(c) = &rule.cond else {
+            return Vec::new();
+        };
+        let mut acls = self.acls_of(px);
+        let mut d = Vec::new();
+        let _ = acls.compile_cond(&c.words, c.unless, Where::FE_SWITCH, &mut d);
+        let mut warnings = Vec::new();
+        acl_warnings(d, &rule.loc, &mut warnings);
         warnings
             .into_iter()
             .map(|w| to_diag(Level::Warning, w))
