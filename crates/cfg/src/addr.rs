@@ -357,7 +357,11 @@ pub fn str2sa_range(text: &str, o: PaOpts) -> Result<SaRange, String> {
             };
             if matches!(fam, Fam::SockPair) {
                 r.family = SaFamily::SockPair(fd);
-            } else if o.socket_fd || o.raw_fd {
+            } else if o.socket_fd {
+                // an inherited listening socket: it must exist and be of the right type
+                check_socket_fd(fd, r.dgram)?;
+                r.family = SaFamily::Fd(fd);
+            } else if o.raw_fd {
                 r.family = SaFamily::Fd(fd);
             } else {
                 return Err(format!(
@@ -478,6 +482,39 @@ pub fn str2sa_range(text: &str, o: PaOpts) -> Result<SaRange, String> {
     Ok(r)
 }
 
+/// The checks `str2sa_range()` makes of an inherited socket (`fd@N` where a socket is
+/// expected): `getsockname()` must succeed and the type (stream or datagram) must match.
+fn check_socket_fd(fd: i32, dgram: bool) -> Result<(), String> {
+    // SAFETY: getsockname and getsockopt only write into the buffers passed with their
+    // lengths; an fd that is not open or not a socket makes them fail with errno.
+    unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getsockname(fd, &mut ss as *mut _ as *mut libc::sockaddr, &mut len) == -1 {
+            let e = std::io::Error::last_os_error();
+            return Err(format!(
+                "cannot use file descriptor '{fd}' : {}.\n",
+                crate::diag::io_reason(&e)
+            ));
+        }
+        let mut ty: libc::c_int = 0;
+        let mut tlen = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        let ok = libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            &mut ty as *mut _ as *mut libc::c_void,
+            &mut tlen,
+        ) == 0;
+        if !ok || (ty == libc::SOCK_STREAM) == dgram {
+            return Err(format!(
+                "socket on file descriptor '{fd}' is of the wrong type.\n"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// HAProxy's `indent_msg()`: a message without line feed is kept, a single trailing one is
 /// removed; a message of several lines gets each line on its own line, indented by `level`
 /// spaces (so it starts with a line feed).
@@ -556,9 +593,33 @@ mod tests {
         assert_eq!((r.fqdn, r.porta, r.low), (None, 0, 0));
         assert_eq!(str2sa_range("10.0.0.1:+5", server()).unwrap().porta, 5);
         assert_eq!(str2sa_range("10.0.0.1:-5", server()).unwrap().porta, -5);
+        // an inherited listening socket must be one, of the right type
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fd = l.as_raw_fd();
         assert_eq!(
-            str2sa_range("fd@3", bind()).unwrap().family,
-            SaFamily::Fd(3)
+            str2sa_range(&format!("fd@{fd}"), bind()).unwrap().family,
+            SaFamily::Fd(fd)
+        );
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert_eq!(
+            str2sa_range(&format!("fd@{}", u.as_raw_fd()), bind()).unwrap_err(),
+            format!(
+                "socket on file descriptor '{}' is of the wrong type.\n",
+                u.as_raw_fd()
+            )
+        );
+        let f = std::fs::File::open("/").unwrap();
+        assert_eq!(
+            str2sa_range(&format!("fd@{}", f.as_raw_fd()), bind()).unwrap_err(),
+            format!(
+                "cannot use file descriptor '{}' : Socket operation on non-socket.\n",
+                f.as_raw_fd()
+            )
+        );
+        assert_eq!(
+            str2sa_range("fd@99999", bind()).unwrap_err(),
+            "cannot use file descriptor '99999' : Bad file descriptor.\n"
         );
         assert_eq!(
             str2sa_range("/run/x.sock", bind()).unwrap().family,

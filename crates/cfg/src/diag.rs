@@ -125,16 +125,27 @@ pub struct Diags {
     pub fatal_count: usize,
     /// `ERR_ABORT`: loading stops after the current file, without the final summary alert.
     pub aborted: bool,
+    /// `quiet` was read in the global section: from then on nothing is printed while
+    /// loading (upstream's `MODE_QUIET` during `MODE_STARTING`), though errors still count.
+    pub quiet: bool,
+    /// A warning was emitted, printed or not (upstream's `WARN_ANY`).
+    pub warned: bool,
 }
 
 impl Diags {
     /// Appends `d`; an alert also marks the configuration unusable (`ERR_FATAL`).
     pub fn push(&mut self, d: Diag) {
-        if d.level == Level::Alert {
-            self.fatal = true;
-            self.fatal_count += 1;
+        match d.level {
+            Level::Alert => {
+                self.fatal = true;
+                self.fatal_count += 1;
+            }
+            Level::Warning => self.warned = true,
+            _ => {}
         }
-        self.list.push(d);
+        if !self.quiet {
+            self.list.push(d);
+        }
     }
 
     /// An alert about `loc` (`parsing [F:N] : msg`); marks the configuration unusable.
@@ -150,7 +161,9 @@ impl Diags {
     /// An alert about `loc` that does not make the configuration invalid (upstream's
     /// `ERR_ALERT` without `ERR_FATAL`).
     pub fn alert_only(&mut self, head: Head, loc: &Loc, msg: impl Into<String>) {
-        self.list.push(Diag::at(Level::Alert, head, loc, msg));
+        if !self.quiet {
+            self.list.push(Diag::at(Level::Alert, head, loc, msg));
+        }
     }
 
     /// An alert about `loc` written as `head` says.
@@ -178,9 +191,10 @@ impl Diags {
         self.push(Diag::at(level, Head::Tight, loc, msg));
     }
 
-    /// True when a warning was emitted (HAProxy then prints `Warnings were found.` with `-c`).
+    /// True when a warning was emitted, even silenced by `quiet` (HAProxy then prints
+    /// `Warnings were found.` with `-c`, unless quiet).
     pub fn has_warnings(&self) -> bool {
-        self.list.iter().any(|d| d.level == Level::Warning)
+        self.warned
     }
 }
 

@@ -144,6 +144,8 @@ pub struct Global {
     pub pidfile: Option<String>,
     pub daemon: bool,
     pub master_worker: bool,
+    /// `zero-warning`: a warning makes the configuration fail.
+    pub zero_warning: bool,
     pub tune_bufsize: usize,
     pub tune_maxrewrite: Option<usize>,
     /// `tune.http.maxhdr` (101 by default).
@@ -166,6 +168,7 @@ impl Default for Global {
             pidfile: None,
             daemon: false,
             master_worker: false,
+            zero_warning: false,
             tune_bufsize: DEFAULT_BUFSIZE,
             tune_maxrewrite: None,
             tune_maxhdr: 101,

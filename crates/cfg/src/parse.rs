@@ -226,6 +226,8 @@ struct Reader<'a> {
     defaults: Vec<Proxy>,
     /// The defaults in force for the next proxies (the last defaults section).
     last_def: Proxy,
+    /// Values of the ignored global keywords seen so far (some refuse a second value).
+    ignored_global: std::collections::HashMap<String, i64>,
     /// A section parser failed the whole file (returned -1 upstream).
     failed: bool,
     /// The keyword that started the current section (`global`, `frontend`...), as upstream's
@@ -259,6 +261,7 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         cur: None,
         defaults: Vec::new(),
         last_def: Proxy::preset("", Cap::DEF),
+        ignored_global: std::collections::HashMap::new(),
         failed: false,
         cursection: String::new(),
         fatal_lines: 0,
@@ -1169,7 +1172,7 @@ impl<'a> Reader<'a> {
                 }
                 self.cfg.global.tune_maxhdr = n as usize;
             }
-            k if IGNORED_GLOBAL.contains(&k) => {}
+            k if IGNORED_GLOBAL.contains(&k) => self.global_ignored(loc, w),
             k if kw::is_keyword(k, kw::Section::Global) => self.d.alert_at(
                 loc,
                 format!("keyword '{k}' is not supported by haproxy-rs."),
@@ -1185,6 +1188,141 @@ impl<'a> Reader<'a> {
                 self.d.alert_at(loc, msg);
             }
         }
+    }
+
+    /// The global keywords accepted and otherwise ignored ([`IGNORED_GLOBAL`]), checked as
+    /// upstream checks them.
+    fn global_ignored(&mut self, loc: &Loc, w: &[String]) {
+        let kw = w[0].as_str();
+        let arg1 = w.get(1).map(String::as_str).unwrap_or("");
+        // a second value of some of them is refused, though not fatally
+        match kw {
+            "quiet" | "zero-warning" | "busy-polling" | "set-dumpable" | "insecure-fork-wanted"
+                if !self.too_many_args(loc, w, 0) =>
+            {
+                match kw {
+                    "zero-warning" => self.cfg.global.zero_warning = true,
+                    // nothing is printed from now on
+                    "quiet" => self.d.quiet = true,
+                    _ => {}
+                }
+            }
+            "tune.runqueue-depth" | "tune.maxpollevents" | "tune.maxaccept" | "ulimit-n" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if self.ignored_global.get(kw).is_some_and(|&v| v != 0) {
+                    self.d.alert_only(
+                        Head::Parsing,
+                        loc,
+                        format!("'{kw}' already specified. Continuing."),
+                    );
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return;
+                }
+                let v = atol(arg1);
+                if kw == "tune.maxaccept" && v > i64::from(i32::MAX) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects -1 or an integer from 0 to INT_MAX."),
+                    );
+                    return;
+                }
+                self.ignored_global.insert(kw.to_string(), v);
+            }
+            "tune.recv_enough" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                }
+            }
+            "spread-checks" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if self.ignored_global.get(kw).is_some_and(|&v| v != 0) {
+                    self.d.alert_only(
+                        Head::Tight,
+                        loc,
+                        "spread-checks already specified. Continuing.",
+                    );
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_tight(loc, format!("'{kw}' expects an integer argument (0..50)."));
+                    return;
+                }
+                let v = atol(arg1);
+                self.ignored_global.insert(kw.to_string(), v);
+                if !(0..=50).contains(&v) {
+                    self.d.alert_tight(
+                        loc,
+                        "'spread-checks' needs a positive value in range 0..50.",
+                    );
+                }
+            }
+            "description" if arg1.is_empty() => {
+                self.d
+                    .alert_tight(loc, format!("'{kw}' expects a string argument."));
+            }
+            "node" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                let valid = !arg1.is_empty()
+                    && arg1
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));
+                if !valid {
+                    self.d.alert_tight(loc, format!("'{kw}' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_)."));
+                }
+            }
+            "hard-stop-after" => {
+                // a registered keyword: its message after `parsing [F:N] : `, a trailing line
+                // feed included
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects <time> as argument.\n"));
+                    return;
+                }
+                let (parsed, warning) = parse_time_warn(arg1, TimeUnit::Ms);
+                if let Some(m) = warning {
+                    self.d.warn(m);
+                }
+                match parsed {
+                    Err(TimeError::Overflow) => self.d.alert_at(
+                        loc,
+                        format!("timer overflow in argument '{arg1}' to '{kw}' (maximum value is 2147483647 ms or ~24.8 days)"),
+                    ),
+                    Err(TimeError::BadChar(i)) => self.d.alert_at(
+                        loc,
+                        format!(
+                            "unexpected character '{}' in argument to <{kw}>.\n",
+                            arg1[i..].chars().next().unwrap_or(' ')
+                        ),
+                    ),
+                    Ok(_) => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// [`parse_time_warn`], its warning (if any) emitted without location.
+    fn parse_time_warned(&mut self, text: &str) -> Result<u32, TimeError> {
+        let (parsed, warning) = parse_time_warn(text, TimeUnit::Ms);
+        if let Some(w) = warning {
+            self.d.warn(w);
+        }
+        parsed
     }
 
     /// Notes where upstream creates its `GLOBAL` stats frontend (`cli_alloc_fe()`, on the
@@ -1221,16 +1359,16 @@ impl<'a> Reader<'a> {
                         return;
                     }
                 };
+                let mut unsupported = None;
                 let addr = match sa.family {
                     SaFamily::Inet if sa.low == sa.high => ListenAddr::Inet(sa.addr),
                     SaFamily::Fd(n) => ListenAddr::Fd(n),
                     SaFamily::Unix(path) => ListenAddr::Unix(path),
                     _ => {
-                        self.d.alert_at(
-                            loc,
-                            format!("'stats socket' : address '{arg}' is not supported by haproxy-rs."),
-                        );
-                        return;
+                        unsupported = Some(format!(
+                            "'stats socket' : address '{arg}' is not supported by haproxy-rs."
+                        ));
+                        ListenAddr::Fd(-1)
                     }
                 };
                 let mut s = StatsSocket {
@@ -1278,16 +1416,25 @@ impl<'a> Reader<'a> {
                         },
                         "name" if v.is_empty() => Some(format!("'{k}' : missing name")),
                         "user" | "group" | "uid" | "gid" | "name" => None,
-                        _ => {
-                            let msg = match kw::suggest(k, kw::BIND_KEYWORDS.iter().copied()) {
-                                Some(best) => format!(
-                                    "'stats socket' : unknown keyword '{k}'. Did you mean '{best}' maybe ?"
-                                ),
-                                None => format!("'stats socket' : unknown keyword '{k}'."),
-                            };
-                            self.d.alert_at(loc, msg);
-                            return;
-                        }
+                        _ => match kw::bind_keyword_args(k) {
+                            Some(n) => {
+                                unsupported.get_or_insert_with(|| {
+                                    format!("'stats socket' : '{k}' option is not supported by haproxy-rs.")
+                                });
+                                i += 1 + n.max(0) as usize;
+                                continue;
+                            }
+                            None => {
+                                let msg = match kw::suggest_bind_keyword(k) {
+                                    Some(best) => format!(
+                                        "'stats socket' : unknown keyword '{k}'. Did you mean '{best}' maybe ?"
+                                    ),
+                                    None => format!("'stats socket' : unknown keyword '{k}'."),
+                                };
+                                self.d.alert_at(loc, msg);
+                                return;
+                            }
+                        },
                     };
                     if let Some(e) = err {
                         self.d.alert_at(loc, format!("'stats socket' : '{e}'"));
@@ -1295,15 +1442,13 @@ impl<'a> Reader<'a> {
                     }
                     i += 2;
                 }
+                if let Some(m) = unsupported {
+                    self.d.alert_at(loc, m);
+                    return;
+                }
                 self.cfg.global.stats_sockets.push(s);
             }
-            "timeout" => match {
-                let (parsed, warning) = parse_time_warn(arg, TimeUnit::Ms);
-                if let Some(w) = warning {
-                    self.d.warn(w);
-                }
-                parsed
-            } {
+            "timeout" => match self.parse_time_warned(arg) {
                 Err(TimeError::Overflow) => self.d.alert_at(
                     loc,
                     format!("timer overflow in argument '{arg}' to 'stats timeout' (maximum value is 2147483647 ms or ~24.8 days)"),
@@ -1872,6 +2017,9 @@ impl<'a> Reader<'a> {
         Flow::Continue
     }
 
+    /// `bind <addr> [keywords]`: upstream's messages for the address and the keywords; an
+    /// address form or keyword upstream has and haproxy-rs does not is refused once the
+    /// whole line was read (so that upstream's own errors come first).
     fn parse_bind(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
         let addr = w.get(1).map(String::as_str).unwrap_or("");
         if addr.is_empty() {
@@ -1889,25 +2037,18 @@ impl<'a> Reader<'a> {
                 return;
             }
         };
+        let mut unsupported = None;
         let la = match sa.family {
-            SaFamily::Inet if sa.low == sa.high => ListenAddr::Inet(sa.addr),
-            SaFamily::Fd(n) => ListenAddr::Fd(n),
+            SaFamily::Inet if sa.low == sa.high => Some(ListenAddr::Inet(sa.addr)),
+            SaFamily::Fd(n) => Some(ListenAddr::Fd(n)),
             _ => {
-                self.d.alert_at(
-                    loc,
-                    format!("'bind' : address '{addr}' is not supported by haproxy-rs."),
-                );
-                return;
+                unsupported = Some(format!(
+                    "'bind' : address '{addr}' is not supported by haproxy-rs."
+                ));
+                None
             }
         };
-        let mut b = Bind {
-            addr: la,
-            arg: addr.to_string(),
-            name: None,
-            proto_h2: false,
-            proto: None,
-            loc: loc.clone(),
-        };
+        let (mut name, mut proto_h2, mut proto) = (None, false, None);
         // bind_parse_args_list(): each keyword's error after `'bind ADDR' in section 'S' : `
         let head = format!("'bind {addr}' in section '{}'", self.cursection);
         let mut i = 2;
@@ -1917,35 +2058,37 @@ impl<'a> Reader<'a> {
             let err = match k {
                 "name" if v.is_empty() => Some(format!("'{k}' : missing name")),
                 "name" => {
-                    b.name = Some(v.to_string());
+                    name = Some(v.to_string());
                     None
                 }
                 "proto" if v.is_empty() => Some(format!("'{k}' : missing value")),
                 "proto" => match find_mux_proto(v) {
                     Some(m) => {
-                        b.proto_h2 = m.mux == "H2";
-                        b.proto = Some(m.token);
+                        proto_h2 = m.mux == "H2";
+                        proto = Some(m.token);
                         None
                     }
                     None => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
                 },
-                _ if kw::BIND_KEYWORDS.contains(&k) => {
-                    self.d.alert_at(
-                        loc,
-                        format!("{head} : '{k}' option is not supported by haproxy-rs."),
-                    );
-                    return;
-                }
-                _ => {
-                    let msg = match kw::suggest(k, kw::BIND_KEYWORDS.iter().copied()) {
-                        Some(best) => {
-                            format!("{head}: unknown keyword '{k}'; did you mean '{best}' maybe ?")
-                        }
-                        None => format!("{head}: unknown keyword '{k}'."),
-                    };
-                    self.d.alert_at(loc, msg);
-                    return;
-                }
+                _ => match kw::bind_keyword_args(k) {
+                    Some(n) => {
+                        unsupported.get_or_insert_with(|| {
+                            format!("{head} : '{k}' option is not supported by haproxy-rs.")
+                        });
+                        i += 1 + n.max(0) as usize;
+                        continue;
+                    }
+                    None => {
+                        let msg = match kw::suggest_bind_keyword(k) {
+                            Some(best) => format!(
+                                "{head}: unknown keyword '{k}'; did you mean '{best}' maybe ?"
+                            ),
+                            None => format!("{head}: unknown keyword '{k}'."),
+                        };
+                        self.d.alert_at(loc, msg);
+                        return;
+                    }
+                },
             };
             if let Some(e) = err {
                 self.d.alert_at(loc, format!("{head} : {e}"));
@@ -1953,7 +2096,20 @@ impl<'a> Reader<'a> {
             }
             i += 2;
         }
-        p.binds.push(b);
+        if let Some(m) = unsupported {
+            self.d.alert_at(loc, m);
+            return;
+        }
+        if let Some(addr_) = la {
+            p.binds.push(Bind {
+                addr: addr_,
+                arg: addr.to_string(),
+                name,
+                proto_h2,
+                proto,
+                loc: loc.clone(),
+            });
+        }
     }
 
     /// `server <name> <addr> [keywords]` (`parse_server()`): its messages carry the line in
@@ -2035,6 +2191,9 @@ impl<'a> Reader<'a> {
             );
             return Flow::Continue;
         }
+        // what upstream has and haproxy-rs does not is refused once the line is read, so
+        // that upstream's own errors come first
+        let mut unsupported = None;
         let (ip, unresolved) = match (&sa.family, sa.fqdn) {
             (SaFamily::Inet, None) => (sa.addr.ip(), None),
             (SaFamily::Inet, Some(host)) => match str2ip2(&host, None, true) {
@@ -2042,21 +2201,14 @@ impl<'a> Reader<'a> {
                 None => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), Some(host)),
             },
             _ => {
-                say(
-                    self,
-                    Level::Alert,
-                    format!("address '{addr}' is not supported by haproxy-rs."),
-                );
-                return Flow::Continue;
+                unsupported = Some(format!("address '{addr}' is not supported by haproxy-rs."));
+                (IpAddr::V4(Ipv4Addr::UNSPECIFIED), None)
             }
         };
         if sa.porta < 0 || (sa.porta > 0 && sa.low == 0) {
-            say(
-                self,
-                Level::Alert,
-                format!("port offsets ('{addr}') are not supported by haproxy-rs."),
-            );
-            return Flow::Continue;
+            unsupported.get_or_insert_with(|| {
+                format!("port offsets ('{addr}') are not supported by haproxy-rs.")
+            });
         }
         let mut s = Server {
             name: name.to_string(),
@@ -2080,6 +2232,19 @@ impl<'a> Reader<'a> {
         while i < w.len() {
             let k = w[i].as_str();
             let v = w.get(i + 1).map(String::as_str).unwrap_or("");
+            // the time of the keywords taking one, read first: its warning comes first
+            let time_value =
+                if matches!(k, "pool-purge-delay" | "inter" | "fastinter" | "downinter")
+                    && !v.is_empty()
+                {
+                    let (parsed, warning) = parse_time_warn(v, TimeUnit::Ms);
+                    if let Some(w) = warning {
+                        say(self, Level::Warning, w);
+                    }
+                    parsed
+                } else {
+                    Ok(0)
+                };
             // (error, number of arguments the keyword takes)
             let (err, skip): (Option<String>, usize) = match k {
                 "check" => {
@@ -2148,13 +2313,7 @@ impl<'a> Reader<'a> {
                 "pool-purge-delay" if v.is_empty() => {
                     (Some(format!("'{k}' expects <value> as argument.\n")), 1)
                 }
-                "pool-purge-delay" => match {
-                    let (parsed, warning) = parse_time_warn(v, TimeUnit::Ms);
-                    if let Some(w) = warning {
-                        say(self, Level::Warning, w);
-                    }
-                    parsed
-                } {
+                "pool-purge-delay" => match time_value {
                     Ok(ms) => {
                         s.pool_purge_delay = ms;
                         (None, 1)
@@ -2181,13 +2340,7 @@ impl<'a> Reader<'a> {
                 "inter" | "fastinter" | "downinter" if v.is_empty() => {
                     (Some(format!("'{k}' expects a delay as argument.")), 1)
                 }
-                "inter" | "fastinter" | "downinter" => match {
-                    let (parsed, warning) = parse_time_warn(v, TimeUnit::Ms);
-                    if let Some(w) = warning {
-                        say(self, Level::Warning, w);
-                    }
-                    parsed
-                } {
+                "inter" | "fastinter" | "downinter" => match time_value {
                     Ok(0) => (
                         Some(format!(
                             "invalid value 0 for argument '{k}' of server {name}."
@@ -2208,13 +2361,16 @@ impl<'a> Reader<'a> {
                         1,
                     ),
                 },
-                _ if kw::SERVER_KEYWORDS.contains(&k) => {
-                    say(
-                        self,
-                        Level::Alert,
-                        format!("'{k}' option is not supported by haproxy-rs."),
-                    );
-                    return Flow::Continue;
+                _ if kw::server_keyword_args(k).is_some() => {
+                    unsupported.get_or_insert_with(|| {
+                        format!("'{k}' option is not supported by haproxy-rs.")
+                    });
+                    match kw::server_keyword_args(k) {
+                        // the keyword reads the rest of the line its own way
+                        Some(-1) => break,
+                        Some(n) => (None, n.max(0) as usize),
+                        None => (None, 0),
+                    }
                 }
                 _ => {
                     let msg = match kw::suggest_server_keyword(k) {
@@ -2231,6 +2387,10 @@ impl<'a> Reader<'a> {
                 return Flow::Continue;
             }
             i += 1 + skip;
+        }
+        if let Some(m) = unsupported {
+            say(self, Level::Alert, m);
+            return Flow::Continue;
         }
         p.servers.push(s);
         Flow::Continue
@@ -3095,6 +3255,50 @@ mod tests {
             "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
             "[ALERT]    : config : [t11.cfg:2] : 'server be/s1' : could not resolve address 'nope.invalid'.",
             "[ALERT]    : config : Failed to initialize server(s) addr.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// the global keywords haproxy-rs ignores are still checked as upstream does; 2.6.12's warning for text after a time unit; removed proxy keywords (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn ignored_global_keywords_legacy_keywords_and_timer_warnings() {
+        let got = messages("t12.cfg", "global\n  quiet x\n  spread-checks 60\n  node a!b\n  hard-stop-after 5q\n  tune.maxaccept 1\n  tune.maxaccept 2\nfrontend fe\n  bind :18080\n  timeout client 3sx\n  redispatch\n  reqadd x\n");
+        let want = [
+            "[ALERT]    : config : parsing [t12.cfg:2] : 'quiet' cannot handle unexpected argument 'x'.",
+            "[ALERT]    : config : parsing [t12.cfg:3]: 'spread-checks' needs a positive value in range 0..50.",
+            "[ALERT]    : config : parsing [t12.cfg:4]: 'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_).",
+            "[ALERT]    : config : parsing [t12.cfg:5] : unexpected character 'q' in argument to <hard-stop-after>.",
+            "[ALERT]    : config : parsing [t12.cfg:7] : 'tune.maxaccept' already specified. Continuing.",
+            "[WARNING]  : config : unexpected character 'x' after the timer value '3sx', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+            "[ALERT]    : config : parsing [t12.cfg:11] : keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.",
+            "[ALERT]    : config : parsing [t12.cfg:12] : The 'reqadd' directive is not supported anymore since HAProxy 2.1. Use 'http-request add-header' instead.",
+            "[ALERT]    : config : Error(s) found in configuration file : t12.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// `quiet` silences every later message, closing alerts included (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn quiet_silences_what_follows() {
+        let got = messages(
+            "t13.cfg",
+            "global\n  frob\n  quiet\nfrontend fe\n  bind :18080\n  frob2\n",
+        );
+        let want = [
+            "[ALERT]    : config : parsing [t13.cfg:2] : unknown keyword 'frob' in 'global' section",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// TCP-mode checks; a server keyword upstream has and haproxy-rs does not is refused only once the line had no upstream error (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn upstream_errors_come_before_unsupported_features() {
+        let got = messages("t14.cfg", "defaults\n  mode tcp\n  option httplog\nfrontend fe\n  bind :18080 proto h2\n  option forwardfor\n  http-request deny\nbackend be\n  option prefer-last-server\n  server s1 1.2.3.4:80 ssl weight 300\n");
+        let want = [
+            "[ALERT]    : config : [t14.cfg:10] : 'server be/s1' : weight of server s1 is not within 0 and 256 (300)..",
+            "[ALERT]    : config : Error(s) found in configuration file : t14.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
         ];
         assert_eq!(got, want, "{got:#?}");
     }

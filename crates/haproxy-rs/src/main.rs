@@ -114,25 +114,34 @@ fn main() {
         exit(1);
     }
     let diags_warned = diags.has_warnings();
-    if args.zero_warning && diags_warned {
-        out.emit(
-            Level::Alert,
-            "Some warnings were found and 'zero-warning' is set. Aborting.",
-        );
+    // `quiet` in the configuration silences what follows, as -q does
+    let quiet = args.quiet || diags.quiet;
+    if (args.zero_warning || cfg.global.zero_warning) && diags_warned {
+        if !quiet {
+            out.emit(
+                Level::Alert,
+                "Some warnings were found and 'zero-warning' is set. Aborting.",
+            );
+        }
         exit(1);
     }
     let listening = hrs_cfg::check::has_listener(&cfg);
     if args.action == cli::Action::Check {
-        if diags_warned {
+        // qfprintf(): nothing on stdout either when quiet
+        if diags_warned && !quiet {
             println!("Warnings were found.");
         }
         if !listening {
-            println!(
-                "Configuration file has no error but will not start (no listener) => exit(2)."
-            );
+            if !quiet {
+                println!(
+                    "Configuration file has no error but will not start (no listener) => exit(2)."
+                );
+            }
             exit(2);
         }
-        println!("Configuration file is valid");
+        if !quiet {
+            println!("Configuration file is valid");
+        }
         exit(0);
     }
     if !listening {
