@@ -1,11 +1,16 @@
-//! The configuration reader: HAProxy's `parse_cfg()` loop and its section parsers
-//! (`cfg_parse_global`, `cfg_parse_listen`) for the subset haproxy-rs implements.
+//! The configuration reader: HAProxy's `readcfgfile()` loop and its section parsers
+//! (`cfg_parse_global`, `cfg_parse_listen`, the keywords other files register) for the
+//! subset haproxy-rs implements.
 //!
-//! Owns the reading state (current section, current proxy, defaults sections, `.if` stack)
-//! and fills a [`Config`]; every problem becomes a [`Diag`](crate::Diag) worded like
-//! upstream's. Keywords outside the subset are rejected with an alert naming file, line and
-//! keyword; the few pure tuning knobs that are accepted and ignored are listed in
-//! [`IGNORED_GLOBAL`] and in `docs/config-subset.md`.
+//! Owns the reading state (current section, current proxy, defaults sections, `.if` stack,
+//! error bits) and fills a [`Config`]; every problem becomes a [`Diag`](crate::Diag) worded,
+//! placed and ordered as upstream's, with upstream's control flow (which errors stop the
+//! line, the file or the whole load, see [`parse_files`]). A keyword, option, action or
+//! address form that upstream knows and haproxy-rs does not implement is refused with `...
+//! is not supported by haproxy-rs`, after upstream's own checks of the line; an unknown one
+//! gets upstream's message and suggestion ([`crate::kw`]). The few pure tuning knobs that
+//! are accepted and ignored are listed in [`IGNORED_GLOBAL`] and in `docs/config-subset.md`;
+//! their arguments are still checked as upstream checks them.
 
 use crate::addr::{indent_msg, str2ip2, str2sa_range, PaOpts, SaFamily};
 use crate::cond::{eval_condition, CondCtx};
