@@ -8,7 +8,7 @@
 //! removes any.
 
 use crate::diag::{Diags, Head};
-use crate::model::{Cap, Config, Mode, Proxy};
+use crate::model::{BindProto, Cap, Config, Mode, Proxy};
 use crate::parse::Compiler;
 
 fn mode_name(m: Mode) -> &'static str {
@@ -224,7 +224,12 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
         // the muxes named by `proto` exist for HTTP only (`h1`, `h2`)
         if p.mode == Mode::Tcp {
             for b in &p.binds {
-                if let Some(tok) = b.proto {
+                let token = match b.proto {
+                    BindProto::Default => None,
+                    BindProto::H1 => Some("h1"),
+                    BindProto::H2 => Some("h2"),
+                };
+                if let Some(tok) = token {
                     d.alert(format!(
                         "{} '{}' : MUX protocol '{tok}' is not usable for 'bind {}' at [{}].",
                         type_str(p),

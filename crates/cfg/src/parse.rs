@@ -2053,7 +2053,7 @@ impl<'a> Reader<'a> {
                 None
             }
         };
-        let (mut name, mut proto_h2, mut proto) = (None, false, None);
+        let (mut name, mut proto) = (None, BindProto::Default);
         // bind_parse_args_list(): each keyword's error after `'bind ADDR' in section 'S' : `
         let head = format!("'bind {addr}' in section '{}'", self.cursection);
         let mut i = 2;
@@ -2069,8 +2069,11 @@ impl<'a> Reader<'a> {
                 "proto" if v.is_empty() => Some(format!("'{k}' : missing value")),
                 "proto" => match find_mux_proto(v) {
                     Some(m) => {
-                        proto_h2 = m.mux == "H2";
-                        proto = Some(m.token);
+                        proto = if m.mux == "H2" {
+                            BindProto::H2
+                        } else {
+                            BindProto::H1
+                        };
                         None
                     }
                     None => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
@@ -2110,7 +2113,6 @@ impl<'a> Reader<'a> {
                 addr: addr_,
                 arg: addr.to_string(),
                 name,
-                proto_h2,
                 proto,
                 loc: loc.clone(),
             });

@@ -121,6 +121,9 @@ pub struct H1c {
     /// Front side: the idle timer was armed while a head was partially received (so it is
     /// the `timeout http-request` deadline, not the keep-alive one).
     pub tmo_head: bool,
+    /// Front side: no upgrade to HTTP/2 on the client preface (`bind ... proto h1`,
+    /// upstream's `NO_UPG`).
+    pub no_upg: bool,
 }
 
 impl Default for H1c {
@@ -132,6 +135,7 @@ impl Default for H1c {
             want_close: false,
             meth: Meth::Get,
             tmo_head: false,
+            no_upg: false,
         }
     }
 }

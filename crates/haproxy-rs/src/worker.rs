@@ -43,8 +43,8 @@ struct Listener {
     fe: Option<usize>,
     /// A UNIX socket path to remove when the listener is closed.
     unlink: Option<String>,
-    /// `bind ... proto h2`: connections speak HTTP/2 from the first byte.
-    proto_h2: bool,
+    /// The `bind` line's `proto`: the mux its connections start with.
+    proto: hrs_cfg::model::BindProto,
     /// The address a TCP listener is bound to when it is one address (not a wildcard): the
     /// local address of every connection it accepts, known without `getsockname`.
     local: Option<std::net::SocketAddr>,
@@ -188,7 +188,7 @@ impl Worker {
                 w.add(ev, sock, &p.name, Some(i), unlink)
                     .map_err(|e| BindError(e.to_string()))?;
                 if let Some(l) = w.listeners.last_mut() {
-                    l.proto_h2 = b.proto_h2;
+                    l.proto = b.proto;
                 }
             }
         }
@@ -223,7 +223,7 @@ impl Worker {
             proxy: proxy.to_string(),
             fe,
             unlink,
-            proto_h2: false,
+            proto: Default::default(),
             local,
         });
         Ok(())
@@ -339,7 +339,6 @@ impl Worker {
                         continue;
                     }
                     let sock = mio::net::TcpStream::from(conn);
-                    let h2 = l.proto_h2;
                     if let Err(e) = hrs_stream::session_accept(
                         &mut self.world,
                         ev,
@@ -347,7 +346,7 @@ impl Worker {
                         fe,
                         Some(addr),
                         l.local,
-                        h2,
+                        l.proto,
                     ) {
                         log::warn!(target: "hrs::listener", "session_accept on {}: {e:?}", l.proxy);
                     }

@@ -1,7 +1,7 @@
 //! Sessions (HAProxy's `session.c`): created on accept with the frontend connection, freed
 //! with it, together with the server connections the session kept.
 
-use hrs_cfg::model::Mode;
+use hrs_cfg::model::{BindProto, Mode};
 use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World, Xprt};
 use hrs_ev::WakeReason;
 use hrs_list::Stale;
@@ -17,8 +17,9 @@ pub enum AcceptError {
 
 /// Creates the frontend connection and the session of an accepted socket on frontend `fe`
 /// (`session_accept_fd`). In `mode tcp` the stream is created at once; in `mode http` the
-/// mux creates one per request. `proto_h2` (`bind ... proto h2`) starts the HTTP/2 mux at
-/// once; otherwise HTTP/1 starts and upgrades itself if the client sends the HTTP/2 preface.
+/// mux creates one per request. `proto` is the `bind` line's: `proto h2` starts the HTTP/2
+/// mux at once; otherwise HTTP/1 starts, and upgrades itself if the client sends the
+/// HTTP/2 preface unless `proto h1` was given.
 /// `dst` is the local address when the listener knows it (bound to one address), else
 /// `None` and it is read from the transport. `xprt` is the accepted socket
 /// ([`Xprt::Raw`]), or a scripted transport in tests.
@@ -32,13 +33,16 @@ pub fn session_accept(
     fe: PxId,
     src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
-    proto_h2: bool,
+    proto: BindProto,
 ) -> Result<SessId, AcceptError> {
     let tcp = w.proxies[fe].cfg.mode == Mode::Tcp;
     let mux = if tcp {
         Mux::Pt
     } else {
-        Mux::H1(H1c::default())
+        Mux::H1(H1c {
+            no_upg: proto == BindProto::H1,
+            ..H1c::default()
+        })
     };
     let cid = hrs_conn::conn_new_front(w, ev, xprt, fe, mux, src, dst).map_err(AcceptError::Io)?;
     w.global.curr_conn += 1;
@@ -78,7 +82,7 @@ pub fn session_accept(
             s.phase = StrmPhase::Connect;
             ev.wakeup(s.task, WakeReason::INIT);
         }
-    } else if proto_h2 {
+    } else if proto == BindProto::H2 {
         hrs_conn::mux_h2::h2_init_front(w, ev, cid);
     } else {
         // arm the http-request timeout for the first request

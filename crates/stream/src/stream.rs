@@ -137,6 +137,20 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
         .get(sess)
         .map_or((None, None), |x| (x.src, x.dst));
     crate::log::sess_log_connect(w, fe, src, dst);
+    let s = w.streams.live_mut(sid)?;
+    if s.txn
+        .req
+        .as_ref()
+        .is_some_and(|r| r.method().eq_ignore_ascii_case(b"PRI"))
+    {
+        // PRI is reserved for the HTTP/2 preface: a bad request before any rule
+        // (`http_wait_for_request`), e.g. the preface on a `proto h1` listener; the request
+        // line is not captured yet there: `%r` logs `<BADREQ>`
+        s.txn.flags |= tx::CLI_CLOSE;
+        s.txn.req_line.clear();
+        w.proxies[fe].counters.failed_req += 1;
+        return local_error(w, ev, sid, 400);
+    }
     let (res, deny) = rules::req_rules(w, sid)?;
     match res {
         RuleResult::Continue => {}

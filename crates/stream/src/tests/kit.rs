@@ -211,7 +211,7 @@ impl Kit {
             fe,
             Some(src),
             dst,
-            false,
+            hrs_cfg::model::BindProto::Default,
         )
         .expect("session_accept");
         peer
