@@ -146,13 +146,10 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
                 Some(_) => {}
             }
         }
-        // a log format that does not compile leaves the frontend without one
-        let mut format_ok = true;
-        if p.cap.contains(Cap::FE) {
-            if let Err(e) = comp.log_format(p) {
-                d.push(e);
-                format_ok = false;
-            }
+        // a log format that does not compile keeps what was read before the error
+        let (error, has_format) = comp.log_format(p);
+        if let Some(e) = error {
+            d.push(e);
         }
         let t = &p.timeouts;
         let fe_missing = p.cap.contains(Cap::FE) && t.client.unwrap_or(0) == 0;
@@ -180,10 +177,6 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
                 );
             }
         }
-        let has_format = format_ok
-            && p.log_format
-                .as_ref()
-                .map_or(p.options.httplog || p.options.tcplog, |f| !f.is_empty());
         let has_target = !p.logs.is_empty() || (p.log_global && !cfg.global.logs.is_empty());
         if p.cap.contains(Cap::FE) && has_format && !has_target {
             d.warn(format!(

@@ -84,11 +84,11 @@ pub trait Compiler {
     /// The alert upstream prints (the configuration is then invalid).
     fn use_backend(&self, px: &Proxy, rule: &SwitchRule) -> Result<bool, Diag>;
 
-    /// Compiles the `log-format` of the frontend `px`, if any.
-    ///
-    /// # Errors
-    /// The alert upstream prints (the configuration is then invalid).
-    fn log_format(&self, px: &Proxy) -> Result<(), Diag>;
+    /// Compiles the log format of the frontend `px` (its `log-format`, or the one of `option
+    /// httplog`/`tcplog`): the alert upstream prints when it does not compile, and whether
+    /// the frontend is left with a format that is not empty (upstream keeps what was read
+    /// before an error).
+    fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool);
 }
 
 /// A [`Compiler`] that accepts everything (for reading a configuration without the sample
@@ -108,8 +108,12 @@ impl Compiler for NoCompiler {
     fn use_backend(&self, _: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
         Ok(rule.backend.contains('%'))
     }
-    fn log_format(&self, _: &Proxy) -> Result<(), Diag> {
-        Ok(())
+    fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool) {
+        let has = px
+            .log_format
+            .as_ref()
+            .map_or(px.options.httplog || px.options.tcplog, |f| !f.is_empty());
+        (None, px.cap.contains(Cap::FE) && has)
     }
 }
 

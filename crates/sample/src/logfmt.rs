@@ -458,8 +458,28 @@ impl LogFormat {
     }
 
     fn compile_with(fmt: &str, http: bool, w: Where) -> Result<LogFormat, String> {
+        let mut nodes = Vec::new();
+        Self::compile_into(fmt, http, w, &mut nodes)
+    }
+
+    /// [`LogFormat::compile`], telling on failure whether the part read before the error
+    /// produced any node: upstream keeps those in the proxy's format (and then warns when
+    /// the frontend has no log target).
+    ///
+    /// # Errors
+    /// HAProxy's message and whether nodes were produced before the error.
+    pub fn compile_partial(s: &str) -> Result<LogFormat, (String, bool)> {
+        let mut nodes = Vec::new();
+        Self::compile_into(s, false, Where::LOG, &mut nodes).map_err(|e| (e, !nodes.is_empty()))
+    }
+
+    fn compile_into(
+        fmt: &str,
+        http: bool,
+        w: Where,
+        nodes: &mut Vec<Node>,
+    ) -> Result<LogFormat, String> {
         let b = fmt.as_bytes();
-        let mut nodes: Vec<Node> = Vec::new();
         let mut text: Vec<u8> = Vec::new();
         let mut defopts: u8 = if http { 0 } else { OPT_MANDATORY };
         let flush = |text: &mut Vec<u8>, nodes: &mut Vec<Node>| {
@@ -471,7 +491,7 @@ impl LogFormat {
         while i < b.len() {
             let c = b[i];
             if c == b' ' && !http {
-                flush(&mut text, &mut nodes);
+                flush(&mut text, nodes);
                 nodes.push(Node::Sep);
                 i += 1;
                 continue;
@@ -513,7 +533,7 @@ impl LogFormat {
                 i = j;
                 continue;
             }
-            flush(&mut text, &mut nodes);
+            flush(&mut text, nodes);
             let opts = match arg {
                 Some(a) => apply_flags(a, defopts),
                 None => defopts,
@@ -557,10 +577,10 @@ impl LogFormat {
                 i = j + len;
             }
         }
-        flush(&mut text, &mut nodes);
+        flush(&mut text, nodes);
         let needs_info = nodes.iter().any(|n| matches!(n, Node::Alias(..)));
         let f = LogFormat {
-            nodes,
+            nodes: std::mem::take(nodes),
             http,
             needs_info,
         };

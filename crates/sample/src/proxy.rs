@@ -149,13 +149,7 @@ fn compile_log_format(px: &Proxy) -> Result<Option<LogFormat>, CompileError> {
         return Ok(None);
     }
     Ok(if let Some(f) = &px.log_format {
-        Some(LogFormat::compile(f).map_err(|m| CompileError {
-            loc: None,
-            msg: match px.log_format_loc.as_ref().or(px.loc.as_ref()) {
-                Some(l) => format!("Parsing [{l}]: failed to parse log-format : {m}."),
-                None => format!("failed to parse log-format : {m}."),
-            },
-        })?)
+        Some(LogFormat::compile(f).map_err(|m| log_format_error(px, &m))?)
     } else if px.options.httplog && px.mode == Mode::Http {
         LogFormat::compile(HTTP_LOG_FORMAT).ok()
     } else if px.options.httplog || px.options.tcplog {
@@ -163,6 +157,17 @@ fn compile_log_format(px: &Proxy) -> Result<Option<LogFormat>, CompileError> {
     } else {
         None
     })
+}
+
+/// `Parsing [F:N]: failed to parse log-format : ...`, citing the `log-format` line.
+fn log_format_error(px: &Proxy, m: &str) -> CompileError {
+    CompileError {
+        loc: None,
+        msg: match px.log_format_loc.as_ref().or(px.loc.as_ref()) {
+            Some(l) => format!("Parsing [{l}]: failed to parse log-format : {m}."),
+            None => format!("failed to parse log-format : {m}."),
+        },
+    }
 }
 
 /// Compiles the ACLs, rules, switching conditions and log format of `px`.
@@ -316,10 +321,20 @@ impl Compiler for SampleCompiler {
         }
     }
 
-    fn log_format(&self, px: &Proxy) -> Result<(), Diag> {
-        compile_log_format(px)
-            .map(|_| ())
-            .map_err(|e| to_diag(Level::Alert, e))
+    fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool) {
+        if !px.cap.contains(Cap::FE) {
+            return (None, false);
+        }
+        match &px.log_format {
+            Some(f) => match LogFormat::compile_partial(f) {
+                Ok(lf) => (None, !lf.is_empty()),
+                Err((m, partial)) => (
+                    Some(to_diag(Level::Alert, log_format_error(px, &m))),
+                    partial,
+                ),
+            },
+            None => (None, px.options.httplog || px.options.tcplog),
+        }
     }
 }
 
@@ -599,10 +614,17 @@ mod tests {
         assert_eq!(c.http_rule(&f, "http-request", &r), Ok(Vec::new()));
         f.log_format = Some("%[nope_fetch]".into());
         f.log_format_loc = Some(loc(11));
+        let (e, kept) = c.log_format(&f);
         assert_eq!(
-            c.log_format(&f).unwrap_err().render(1),
+            e.unwrap().render(1),
             "[ALERT]    (1) : config : Parsing [t.cfg:11]: failed to parse log-format : failed to parse sample expression <nope_fetch]> : unknown fetch method 'nope_fetch'."
         );
+        // nothing was read before the error; text before it stays in the format
+        assert!(!kept);
+        f.log_format = Some("%ci %[nope_fetch]".into());
+        assert!(c.log_format(&f).1);
+        f.log_format = Some("%ci".into());
+        assert_eq!(c.log_format(&f), (None, true));
         let sr = |b: &str| SwitchRule {
             backend: b.into(),
             cond: None,
