@@ -2757,6 +2757,26 @@ impl<'a> Reader<'a> {
     fn parse_http_rule(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) -> Flow {
         let kw = w[0].as_str();
         let action = w.get(1).map(String::as_str).unwrap_or("");
+        let previous = match kw {
+            "http-request" => p.http_req_rules.last(),
+            "http-response" => p.http_res_rules.last(),
+            _ => p.http_after_res_rules.last(),
+        };
+        // a final action without condition ends the list: what follows never runs
+        if previous.is_some_and(|r| {
+            r.cond.is_none()
+                && matches!(
+                    r.action.as_str(),
+                    "allow" | "deny" | "return" | "tarpit" | "auth" | "redirect" | "reject"
+                )
+        }) {
+            self.d.push(Diag::at(
+                Level::Warning,
+                Head::Tight,
+                loc,
+                format!("previous '{kw}' action is final and has no condition attached, further entries are NOOP."),
+            ));
+        }
         let actions = kw::actions_of(kw);
         if kw::find_action(actions, action).is_none() {
             let best = kw::suggest_action(actions, action);
@@ -2801,6 +2821,13 @@ impl<'a> Reader<'a> {
                 self.d.push(e);
                 return Flow::Abort;
             }
+        }
+        if kw == "http-request" && !p.switching_rules.is_empty() {
+            // warnif_misplaced_http_req()
+            self.d.warn_at(
+                loc,
+                "a 'http-request' rule placed after a 'use_backend' rule will still be processed before.",
+            );
         }
         match kw {
             "http-request" => p.http_req_rules.push(rule),
@@ -3310,6 +3337,18 @@ mod tests {
             "[ALERT]    : config : [t14.cfg:10] : 'server be/s1' : weight of server s1 is not within 0 and 256 (300)..",
             "[ALERT]    : config : Error(s) found in configuration file : t14.cfg",
             "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// a rule after a final action without condition, and an `http-request` rule after `use_backend`, warn as upstream (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn rules_after_final_or_switching_rules_warn() {
+        let got = messages("t15.cfg", "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nfrontend fe\n  bind :18080\n  acl a path /\n  http-request deny if a\n  http-request deny\n  http-request allow\n  use_backend be if a\n  http-request set-header x y\nbackend be\n");
+        let want = [
+            "[WARNING]  : config : parsing [t15.cfg:11]: previous 'http-request' action is final and has no condition attached, further entries are NOOP.",
+            "[WARNING]  : config : parsing [t15.cfg:13]: previous 'http-request' action is final and has no condition attached, further entries are NOOP.",
+            "[WARNING]  : config : parsing [t15.cfg:13] : a 'http-request' rule placed after a 'use_backend' rule will still be processed before.",
         ];
         assert_eq!(got, want, "{got:#?}");
     }
