@@ -38,23 +38,7 @@ const CANNOT: &[(&str, &str)] = &[];
 /// that no test exercises yet: debt reported in issue 12, to be paid by adding a test and
 /// removing the entry (the test fails while an entry is stale). Nothing may be added here
 /// to make a new keyword pass: a new keyword comes with its test.
-const UNTESTED: &[&str] = &[
-    "global: tune.h2.max-frame-size",
-    "global: tune.maxrewrite",
-    "global: tune.pool-high-fd-ratio",
-    "global: tune.pool-low-fd-ratio",
-    "proxy: http-after-response add-header",
-    "proxy: http-after-response allow",
-    "proxy: http-after-response del-header",
-    "proxy: http-after-response set-var",
-    "proxy: http-request set-path",
-    "proxy: http-response add-header",
-    "proxy: http-response allow",
-    "proxy: timeout tunnel",
-    "http-request return ... default-errorfiles",
-    "server ... enabled",
-    "server ... pool-low-conn",
-];
+const UNTESTED: &[&str] = &[];
 
 /// What a keyword is, which decides where it is looked for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -102,6 +102,11 @@ const H2_SOFT_STOP: &str = "h2 crate graceful shutdown on soft stop: GOAWAY(2^31
     PING, the final GOAWAY on its ACK, and a close as soon as no stream is left; upstream \
     sends the final GOAWAY and closes after `timeout client` of idleness";
 
+/// The reason shared by the pins of the reset after a FRAME_SIZE_ERROR on a DATA frame.
+const H2_FRAME_SIZE_NO_RST: &str = "after its GOAWAY FRAME_SIZE_ERROR, upstream also resets \
+    the stream it was receiving (RST_STREAM NO_ERROR); the h2 crate sends only the GOAWAY, \
+    which closes it (RFC 9113 §6.8)";
+
 /// The reason shared by the pins of a client's GOAWAY.
 const H2_GOAWAY_ANSWER: &str = "h2 crate: answers a client's GOAWAY with its own \
     GOAWAY(NO_ERROR, last stream) before closing; upstream closes silently (RFC 9113 §6.8 \
@@ -134,6 +139,37 @@ const PINS: &[Pin] = &[
         upstream: &["SETTINGS s=0 [ENABLE_CONNECT_PROTOCOL=1, MAX_CONCURRENT_STREAMS=100]"],
         ours: &["SETTINGS s=0 [MAX_CONCURRENT_STREAMS=100, MAX_HEADER_LIST_SIZE=16384]"],
         reason: SETTINGS_CONTENT,
+    },
+    // settings_max_frame_size.
+    Pin {
+        case: "settings_max_frame_size",
+        upstream: &["bufsize 65536: SETTINGS s=0 [ENABLE_CONNECT_PROTOCOL=1, \
+                     MAX_CONCURRENT_STREAMS=100, MAX_FRAME_SIZE=32768]"],
+        ours: &["bufsize 65536: SETTINGS s=0 [MAX_CONCURRENT_STREAMS=100, \
+                 MAX_FRAME_SIZE=32768, MAX_HEADER_LIST_SIZE=65536]"],
+        reason: SETTINGS_CONTENT,
+    },
+    Pin {
+        case: "settings_max_frame_size",
+        upstream: &["bufsize 65536: WINDOW_UPDATE totals: s=0 +2147450880, s=1 +32768"],
+        ours: &["bufsize 65536: WINDOW_UPDATE totals: s=0 +32768"],
+        reason: WU_PACING,
+    },
+    Pin {
+        case: "settings_max_frame_size",
+        upstream: &["default bufsize: SETTINGS s=0 [ENABLE_CONNECT_PROTOCOL=1, \
+                     MAX_CONCURRENT_STREAMS=100]"],
+        ours: &[
+            "default bufsize: SETTINGS s=0 [MAX_CONCURRENT_STREAMS=100, \
+                 MAX_HEADER_LIST_SIZE=16384]",
+        ],
+        reason: SETTINGS_CONTENT,
+    },
+    Pin {
+        case: "settings_max_frame_size",
+        upstream: &["default bufsize: RST_STREAM s=1 NO_ERROR"],
+        ours: &[],
+        reason: H2_FRAME_SIZE_NO_RST,
     },
     // bad_preface.
     Pin {
@@ -538,9 +574,7 @@ const PINS: &[Pin] = &[
         case: "frame_size",
         upstream: &["DATA of 16385: RST_STREAM s=1 NO_ERROR"],
         ours: &[],
-        reason: "after its GOAWAY FRAME_SIZE_ERROR, upstream also resets the stream it was \
-                 receiving (RST_STREAM NO_ERROR); the h2 crate sends only the GOAWAY, which \
-                 closes it (RFC 9113 §6.8)",
+        reason: H2_FRAME_SIZE_NO_RST,
     },
     // soft_stop_goaway: the whole case is about the shutdown sequence.
     Pin {
@@ -1803,6 +1837,44 @@ fn settings_tuned() {
                 ..Cfg::default()
             },
         )
+    });
+}
+
+/// `tune.h2.max-frame-size` is the SETTINGS_MAX_FRAME_SIZE advertised, capped at
+/// `tune.bufsize` (upstream's `h2c_send_settings`: min(max-frame-size, bufsize), sent when
+/// not 16384), and frames up to it are received. With `tune.bufsize 65536`, 32768 is
+/// advertised and a DATA frame of 32768 bytes (twice the protocol's default) is forwarded;
+/// with the default bufsize, 16384 stays the limit (nothing advertised) and a DATA frame of
+/// 16385 bytes is a FRAME_SIZE_ERROR.
+#[test]
+fn settings_max_frame_size() {
+    differential("settings_max_frame_size", |side| {
+        let mut t = Vec::new();
+        let (o, mut px) = side.start(&Cfg {
+            global: "tune.bufsize 65536\n\
+                     tune.h2.max-frame-size 32768",
+            ..Cfg::default()
+        });
+        let mut h = H2::handshake_with(px.addr, &[], true);
+        h.send(&req(1, EH, "POST", "/", &[("content-length", "32768")]));
+        h.send(&w::data(1, ES, &[b'a'; 32768]));
+        settle(&mut h, 1);
+        t.extend(h.take_as("bufsize 65536"));
+        t.extend(o.transcript());
+        t.push(proxy_state(&mut px));
+        let (o, mut px) = side.start(&Cfg {
+            global: "tune.h2.max-frame-size 32768",
+            ..Cfg::default()
+        });
+        let mut h = H2::handshake_with(px.addr, &[], true);
+        h.send(&req(1, EH, "POST", "/", &[("content-length", "16385")]));
+        h.send(&w::data(1, ES, &[b'a'; 16385]));
+        settle_conn(&mut h);
+        t.extend(h.take_as("default bufsize"));
+        // Whether the refused request's head reached the origin first is timing.
+        t.extend(o.transcript_complete());
+        t.push(proxy_state(&mut px));
+        t
     });
 }
 

@@ -42,7 +42,13 @@ pub fn build_world(cfg: &Config, debug: bool) -> Result<World, BuildError> {
         bufsize: cfg.global.tune_bufsize,
         maxrewrite: cfg.global.maxrewrite(),
         maxhdr: cfg.global.tune_maxhdr,
-        tune_h2: cfg.global.tune_h2,
+        tune_h2: hrs_cfg::model::TuneH2 {
+            max_frame_size: h2_max_frame_size(
+                cfg.global.tune_h2.max_frame_size,
+                cfg.global.tune_bufsize,
+            ),
+            ..cfg.global.tune_h2
+        },
         debug,
         uuid: 0,
         hostname: hostname(),
@@ -156,6 +162,18 @@ fn maxsock(maxconn: u32) -> u32 {
     rl.rlim_cur.min(u32::MAX as u64) as u32
 }
 
+/// The SETTINGS_MAX_FRAME_SIZE advertised (and so the largest frame received) for
+/// `tune.h2.max-frame-size` `configured`: at most `tune.bufsize`, as upstream's
+/// `h2c_send_settings` caps it (a frame must fit in a buffer), and never below the
+/// protocol's minimum of 16384 (upstream would advertise a smaller `bufsize` as it is,
+/// which RFC 9113 forbids). Upstream's default is `bufsize` itself; the configuration model
+/// gives 16384 for an absent setting, so a `tune.bufsize` above 16384 alone advertises
+/// nothing here (`docs/config-subset.md`).
+pub fn h2_max_frame_size(configured: u32, bufsize: usize) -> u32 {
+    let bufsize = u32::try_from(bufsize).unwrap_or(u32::MAX);
+    configured.min(bufsize).max(16384)
+}
+
 /// `ratio` percent of `maxsock`, rounded up (`pool_low_count`/`pool_high_count`).
 fn fd_ratio(maxsock: u32, ratio: u32) -> u32 {
     ((maxsock as u64 * ratio as u64).div_ceil(100)) as u32
@@ -171,4 +189,27 @@ fn hostname() -> String {
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::h2_max_frame_size;
+
+    #[test]
+    fn h2_max_frame_size_is_capped_by_bufsize_within_the_protocol_range() {
+        // (tune.h2.max-frame-size, tune.bufsize) -> advertised
+        for (configured, bufsize, want) in [
+            (16384, 16384, 16384),
+            (32768, 16384, 16384), // capped: a frame must fit in a buffer
+            (32768, 65536, 32768),
+            (1 << 20, 65536, 65536),
+            (16384, 8192, 16384), // never below the RFC 9113 minimum (h2 would panic)
+        ] {
+            assert_eq!(
+                h2_max_frame_size(configured, bufsize),
+                want,
+                "{configured} {bufsize}"
+            );
+        }
+    }
 }

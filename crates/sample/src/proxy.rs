@@ -2,10 +2,9 @@
 //! log format of one [`Proxy`], plus the evaluation entry points the runtime calls.
 //!
 //! Owns [`ProxyRules`] and the rule-set ordering HAProxy applies across a frontend and its
-//! backend: request rules run per proxy (frontend, then backend once selected); response rules
-//! run backend first, and an `allow` there also skips the frontend's; after-response rules run
-//! backend then frontend, an `allow` only ending its own proxy's list ([`http_res_chain`],
-//! [`http_after_res_chain`]).
+//! backend: request rules run per proxy (frontend, then backend once selected); response and
+//! after-response rules run backend then frontend, an `allow` only ending its own proxy's
+//! list ([`http_res_chain`], [`http_after_res_chain`]).
 
 use crate::acl::{AclDiag, AclTable, Cond};
 use crate::ctx::{Dir, SampleCtx};
@@ -399,12 +398,14 @@ impl ProxyRules {
     }
 }
 
-/// Runs `http-response` rules as HAProxy does for a stream: the backend's first, then the
-/// frontend's unless the backend's ended with `allow` or a deny. Pass the same object twice
-/// (or a `listen`) and the list runs once.
+/// Runs `http-response` rules as HAProxy does for a stream (`http_process_res_common`): the
+/// backend's first, then the frontend's unless the backend's ended with a deny or a return.
+/// An `allow` ends only its own proxy's list (`HTTP_RULE_RES_STOP`): the frontend's rules
+/// still run, and their verdict is the result. Pass the same object twice (or a `listen`)
+/// and the list runs once.
 pub fn http_res_chain(be: &ProxyRules, fe: &ProxyRules, ctx: &mut dyn SampleCtx) -> Verdict {
     let v = be.http_res(ctx);
-    if v != Verdict::Continue || std::ptr::eq(be, fe) {
+    if !matches!(v, Verdict::Continue | Verdict::Allow) || std::ptr::eq(be, fe) {
         return v;
     }
     fe.http_res(ctx)
@@ -666,6 +667,7 @@ mod tests {
         b.mode = Mode::Http;
         b.http_res_rules.push(rule("add-header x-order be"));
         b.http_res_rules.push(rule("allow if { status 204 }"));
+        b.http_res_rules.push(rule("add-header x-order be2"));
         b.http_after_res_rules
             .push(rule("add-header x-order after-be"));
         b.http_after_res_rules.push(rule("allow"));
@@ -693,10 +695,12 @@ mod tests {
         };
         let (v, v2, o) = run("/p", 200);
         assert_eq!((v, v2), (Verdict::Continue, Verdict::Continue));
-        assert_eq!(o, "be,fe,after-be,after-fe");
+        assert_eq!(o, "be,be2,fe,after-be,after-fe");
+        // `allow` skips the rest of the backend's list only: the frontend's rules still run
+        // (upstream's HTTP_RULE_RES_STOP), and the verdict is theirs
         let (v, _, o) = run("/p", 204);
-        assert_eq!(v, Verdict::Allow);
-        assert_eq!(o, "be,after-be,after-fe");
+        assert_eq!(v, Verdict::Continue);
+        assert_eq!(o, "be,fe,after-be,after-fe");
         let (v, _, _) = run("/rdeny", 200);
         assert!(matches!(v, Verdict::Deny(ref r) if r.status == 502));
         assert!(!fr.has_http_req() && br.has_http_req());

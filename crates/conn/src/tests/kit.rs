@@ -164,7 +164,8 @@ impl T {
     }
 
     /// Installs the response head `head` (parsed from bytes) and `body` in stream `sid`, as
-    /// the stream layer does once it has the server's response; `eom`: the body is complete.
+    /// the stream layer does once it has the server's response and ran the response rules
+    /// (phase `Forward`: the mux sends nothing before); `eom`: the body is complete.
     pub fn respond(&mut self, sid: StrmId, head: &[u8], body: &[u8], eom: bool) {
         let meth = self.w.streams[sid].txn.meth;
         let lim = crate::mux_h1::limits(&self.w);
@@ -177,6 +178,7 @@ impl T {
         s.txn.rsp_flags = msg.flags;
         s.txn.rsp_body = msg.body;
         s.txn.rsp = Some(msg.head);
+        s.phase = hrs_core::StrmPhase::Forward;
         s.res.buf.extend_from_slice(body);
         if eom {
             s.res.flags |= cf::EOM;

@@ -235,6 +235,30 @@ fn front_with_request(t: &mut T, req: &[u8]) -> (ConnId, hrs_core::script::Scrip
 const GET: &[u8] = b"GET / HTTP/1.1\r\nhost: t\r\n\r\n";
 
 #[test]
+fn a_response_waits_for_the_response_analysers() {
+    // the server's response is in the stream but its rules have not run yet (a wake-up of
+    // the client side, e.g. by an interim response, must not send it)
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(&mut t, GET);
+    t.respond(
+        sid,
+        b"HTTP/1.1 418 teapot\r\ncontent-length: 3\r\n\r\n",
+        b"tea",
+        true,
+    );
+    t.w.streams[sid].phase = hrs_core::StrmPhase::RspRules;
+    t.io(cid);
+    assert_eq!(p.take(), b"", "nothing leaves before the rules ran");
+    assert!(!t.w.streams[sid].res.has(cf::HEAD_SENT));
+    t.w.streams[sid].phase = hrs_core::StrmPhase::Forward;
+    t.io(cid);
+    assert_eq!(
+        p.take(),
+        b"HTTP/1.1 418 teapot\r\ncontent-length: 3\r\n\r\ntea"
+    );
+}
+
+#[test]
 fn a_content_length_response_streamed_in_pieces() {
     let mut t = T::new(CFG);
     let (cid, p, sid) = front_with_request(&mut t, GET);

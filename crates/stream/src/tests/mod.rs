@@ -13,6 +13,7 @@ mod basic;
 mod forwardfor;
 mod idle;
 mod logs;
+mod pools;
 mod retries;
 mod stale;
 mod term;
