@@ -1320,3 +1320,87 @@ fn http2_requests_go_out_in_origin_form() {
         "GET http://a/p HTTP/1.1\r\nhost: a\r\n\r\n"
     );
 }
+
+#[test]
+fn chunk_decoder_progress_and_limits() {
+    let mut d = ChunkDecoder::new();
+    let mut out = Vec::new();
+    assert!(!d.is_done());
+    assert_eq!(d.body_len(), 0);
+    let s = d.decode(b"3\r\nabc\r\nb\r\nde", &mut out).unwrap();
+    assert!(!s.done && !d.is_done());
+    assert_eq!(d.body_len(), 5);
+    let s = d.decode(b"fghijklmn\r\n0\r\n\r\n", &mut out).unwrap();
+    assert!(s.done && d.is_done());
+    assert_eq!(d.body_len(), 14);
+    assert_eq!(out, b"abcdefghijklmn");
+
+    // A size line (extension included) may fill `max_raw` bytes, not more.
+    let lim = H1Limits {
+        max_raw: 11,
+        ..H1Limits::default()
+    };
+    let run = |input: &[u8], lim: H1Limits| {
+        ChunkDecoder::with_limits(400, lim).decode(input, &mut Vec::new())
+    };
+    assert!(run(b"000000000\r\n\r\n", lim).unwrap().done);
+    assert!(run(b"0;a=bcdef\r\n\r\n", lim).unwrap().done);
+    assert!(
+        run(b"000000001\r\na\r\n00000000\t\r\n\r\n", lim)
+            .unwrap()
+            .done
+    );
+    let e = run(b"0000000000\r\n\r\n", lim).unwrap_err();
+    assert_eq!((e.status, e.pos), (400, 11));
+    assert!(run(b"0;a=bcdefg\r\n\r\n", lim).is_err());
+
+    // The trailer block must fit in `max_raw` bytes: the error points at the first byte that
+    // does not.
+    let lim = H1Limits {
+        max_raw: 16,
+        ..H1Limits::default()
+    };
+    let mut d = ChunkDecoder::with_limits(502, lim);
+    let e = d
+        .decode(
+            b"0\r\nX-Long: aaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+    assert_eq!((e.status, e.pos), (502, 3 + 16));
+
+    // At most max_hdrs - 1 trailer fields, as for heads.
+    let lim = H1Limits {
+        max_hdrs: 3,
+        ..H1Limits::default()
+    };
+    assert!(run(b"0\r\nA: 1\r\nB: 2\r\n\r\n", lim).unwrap().done);
+    assert!(run(b"0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", lim).is_err());
+}
+
+/// A bad trailer field is refused as soon as the byte after its line end shows it is not
+/// folded, as HAProxy's parser does, not once the block is complete.
+#[test]
+fn chunk_trailer_refused_at_the_next_line() {
+    for input in [
+        &b"0\r\nHost: a\r\nHost: b\r\nY"[..],
+        b"0\r\nA: 1\r\nContent-Length: x\r\nY",
+        b"0\r\nA: 1\nContent-Length: x\nY",
+    ] {
+        for step in [1, 2, 3] {
+            let mut d = ChunkDecoder::new();
+            let mut pos = 0;
+            let err_at = loop {
+                let end = (pos + step).min(input.len());
+                match d.decode(&input[pos..end], &mut Vec::new()) {
+                    Ok(s) => {
+                        pos += s.consumed;
+                        assert!(pos < input.len(), "{input:?} accepted");
+                    }
+                    Err(_) => break end,
+                }
+            };
+            assert_eq!(err_at, input.len(), "{input:?} step {step}");
+        }
+    }
+}
