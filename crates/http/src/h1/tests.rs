@@ -1322,6 +1322,334 @@ fn http2_requests_go_out_in_origin_form() {
 }
 
 #[test]
+fn h2_request_targets_follow_h1_get_uri() {
+    let target = |meth: &[u8], uri: &[u8], ver| {
+        let h = HttpHead::request(meth, uri, ver, 0);
+        let mut o = Vec::new();
+        format_request(&h, &mut o);
+        let line = o.split(|&c| c == b'\r').next().unwrap().to_vec();
+        String::from_utf8(line).unwrap()
+    };
+    let h2 = Version::Http2;
+    for (meth, uri, want) in [
+        (&b"GET"[..], &b"https://a/p?q"[..], "GET /p?q HTTP/1.1"),
+        // The authority ends at the first '/', not at '?' (http_parse_path).
+        (b"GET", b"https://a?q=1", "GET / HTTP/1.1"),
+        (b"GET", b"https://a?q=/x", "GET /x HTTP/1.1"),
+        (b"GET", b"http://u@a:8080//x", "GET //x HTTP/1.1"),
+        // An origin form is kept whole, "://" in its query included.
+        (b"GET", b"/r?u=http://x/y", "GET /r?u=http://x/y HTTP/1.1"),
+        // No path: '*' for OPTIONS, '/' otherwise.
+        (b"OPTIONS", b"https://a", "OPTIONS * HTTP/1.1"),
+        (b"OPTIONS", b"*", "OPTIONS * HTTP/1.1"),
+        (b"GET", b"*", "GET / HTTP/1.1"),
+        (b"GET", b"ftp:/x", "GET / HTTP/1.1"),
+        (b"GET", b"1http://a/x", "GET / HTTP/1.1"),
+        (b"CONNECT", b"a:443", "CONNECT a:443 HTTP/1.1"),
+    ] {
+        assert_eq!(
+            target(meth, uri, h2),
+            want,
+            "{:?}",
+            String::from_utf8_lossy(uri)
+        );
+    }
+    // HTTP/1 requests go out as received.
+    assert_eq!(
+        target(b"GET", b"https://a?q", Version::Http11),
+        "GET https://a?q HTTP/1.1"
+    );
+    assert_eq!(target(b"GET", b"*", Version::Http10), "GET * HTTP/1.0");
+}
+
+#[test]
+fn server_mode_after_response() {
+    use ConnMode::*;
+    let sm = |meth: Meth, r: &[u8], mode: ConnMode, stopping: bool| {
+        server_mode_on_response(mode, meth, &rdone(r, meth), stopping)
+    };
+    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    let up = b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n";
+    assert_eq!(sm(Meth::Get, ok, KeepAlive, false), KeepAlive);
+    // A mode already closing stays so; tunnels are decided by status whatever the mode.
+    assert_eq!(sm(Meth::Get, ok, Close, false), Close);
+    assert_eq!(sm(Meth::Get, up, KeepAlive, false), Tunnel);
+    assert_eq!(sm(Meth::Get, up, Close, false), Tunnel);
+    assert_eq!(
+        sm(Meth::Connect, b"HTTP/1.1 200 OK\r\n\r\n", KeepAlive, false),
+        Tunnel
+    );
+    assert_eq!(
+        sm(Meth::Connect, b"HTTP/1.1 299 X\r\n\r\n", KeepAlive, false),
+        Tunnel
+    );
+    assert_eq!(
+        sm(
+            Meth::Connect,
+            b"HTTP/1.1 407 X\r\nContent-Length: 0\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        KeepAlive
+    );
+    assert_eq!(
+        sm(Meth::Get, b"HTTP/1.1 200 OK\r\n\r\n", KeepAlive, false),
+        Close,
+        "no length"
+    );
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        Close
+    );
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        Close
+    );
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        KeepAlive
+    );
+    // T-E on HTTP/1.0 forces the close (H1_MF_CONN_CLO), keep-alive announced or not.
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        Close
+    );
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        KeepAlive,
+        "interim responses change nothing"
+    );
+    // A stopping backend does not keep the connection, but a tunnel stays a tunnel.
+    assert_eq!(sm(Meth::Get, ok, KeepAlive, true), Close);
+    assert_eq!(sm(Meth::Get, up, KeepAlive, true), Tunnel);
+}
+
+/// The plan `prepare_response_out` returns: the client connection's mode after this
+/// response, whether the payload is chunk-encoded, and the framing the client sees.
+#[test]
+fn response_plans() {
+    use ConnMode::*;
+    let plan = |q: &[u8], r: &[u8], tweak: &dyn Fn(&mut ResponseOut)| {
+        let (qm, _) = done(q);
+        let mut m = rdone(r, qm.head.meth());
+        let mut o = ResponseOut {
+            client_mode: client_mode_on_request(&qm, false),
+            req_meth: qm.head.meth(),
+            req_ver11: qm.flags.ver11,
+            req_ws_key: qm.flags.ws_key,
+            ..ResponseOut::default()
+        };
+        tweak(&mut o);
+        let p = prepare_response_out(&mut m, &o);
+        (p.mode, p.chunked, p.body)
+    };
+    let same = |_: &mut ResponseOut| {};
+    let g = get("");
+    let head = b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let connect = b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n";
+    let cl = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+    let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (q, r, want) in [
+        (&g[..], &cl[..], (KeepAlive, false, BodyLen::Len(2))),
+        (&g, chunked, (KeepAlive, true, BodyLen::Chunked)),
+        (
+            &g,
+            b"HTTP/1.1 200 OK\r\n\r\n",
+            (Close, false, BodyLen::UntilClose),
+        ),
+        // HTTP/1.0 with T-E: close forced (nothing announced to an HTTP/1.0 response).
+        (
+            &g,
+            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            (Close, true, BodyLen::Chunked),
+        ),
+        (
+            head,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (head, chunked, (KeepAlive, false, BodyLen::None)),
+        (
+            &g,
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (
+            &g,
+            b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (
+            &g,
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (
+            &g,
+            b"HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (
+            &get("Connection: upgrade\r\nUpgrade: foo\r\n"),
+            b"HTTP/1.1 101 S\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n",
+            (Tunnel, false, BodyLen::None),
+        ),
+        (
+            connect,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+            (Tunnel, false, BodyLen::None),
+        ),
+        (
+            connect,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            (Tunnel, false, BodyLen::None),
+        ),
+    ] {
+        assert_eq!(
+            plan(q, r, &same),
+            want,
+            "{:?} / {:?}",
+            String::from_utf8_lossy(q),
+            String::from_utf8_lossy(r)
+        );
+    }
+    // Interim responses leave the mode as it was, even a closing one.
+    let close = get("Connection: close\r\n");
+    assert_eq!(
+        plan(&close, b"HTTP/1.1 100 Continue\r\n\r\n", &same).0,
+        Close
+    );
+    assert_eq!(plan(&close, cl, &same).0, Close);
+    // A stopping frontend closes a kept-alive client, not a tunnel.
+    let stopping = |o: &mut ResponseOut| o.fe_stopping = true;
+    assert_eq!(plan(&g, cl, &stopping).0, Close);
+    assert_eq!(
+        plan(
+            connect,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+            &stopping
+        )
+        .0,
+        Tunnel
+    );
+}
+
+#[test]
+fn request_plans() {
+    use ConnMode::*;
+    let plan = |q: &[u8]| {
+        let (mut m, _) = done(q);
+        let p = prepare_request_out(&mut m, &RequestOut::default());
+        (p.mode, p.chunked, p.body)
+    };
+    assert_eq!(plan(&get("")), (KeepAlive, false, BodyLen::None));
+    assert_eq!(
+        plan(b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n"),
+        (KeepAlive, false, BodyLen::Len(3))
+    );
+    assert_eq!(
+        plan(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        (KeepAlive, true, BodyLen::Chunked)
+    );
+    assert_eq!(
+        plan(b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n"),
+        (KeepAlive, false, BodyLen::None)
+    );
+    // A rule adding Content-Length next to Transfer-Encoding: the server connection closes.
+    let (mut m, _) = done(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    m.head.add_header(b"content-length", b"3");
+    let p = prepare_request_out(&mut m, &RequestOut::default());
+    assert_eq!((p.mode, p.chunked), (Close, true));
+}
+
+/// Fields edited or added by rules are cleaned on output like received ones, wherever they
+/// stand (the first field included).
+#[test]
+fn output_cleans_edited_fields() {
+    let (mut m, _) = done(b"GET / HTTP/1.1\r\n\r\n");
+    m.head.add_header(b"Connection", b"close, foo");
+    m.head.add_header(b"TE", b"gzip, trailers");
+    m.head.add_header(b"Connection", b"keep-alive");
+    m.head.add_header(b"X", b"1");
+    let p = prepare_request_out(&mut m, &RequestOut::default());
+    assert_eq!(p.mode, ConnMode::Close);
+    let mut out = Vec::new();
+    format_request(&m.head, &mut out);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "GET / HTTP/1.1\r\nconnection: foo\r\nte: trailers\r\nx: 1\r\nconnection: close\r\n\r\n"
+    );
+}
+
+/// A websocket upgrade request without a key (only possible from HTTP/2 or rules) gets one;
+/// the key is generated only for `Connection: upgrade` with `Upgrade: websocket`.
+#[test]
+fn websocket_key_added_when_missing() {
+    let keys = |fields: &[(&[u8], &[u8])]| {
+        let mut h = HttpHead::request(b"GET", b"/", Version::Http11, 0);
+        for (n, v) in fields {
+            h.add_header(n, v);
+        }
+        let mut m = H1Msg {
+            head: h,
+            body: BodyLen::None,
+            flags: MsgFlags::default(),
+        };
+        prepare_request_out(
+            &mut m,
+            &RequestOut {
+                ws_random: Some([7; 16]),
+                ..RequestOut::default()
+            },
+        );
+        m.head
+            .values(b"sec-websocket-key")
+            .map(|v| v.to_vec())
+            .collect::<Vec<_>>()
+    };
+    let generated = ws_request_key(&[7; 16]);
+    let conn: (&[u8], &[u8]) = (b"connection", b"upgrade");
+    let ws: (&[u8], &[u8]) = (b"upgrade", b"websocket");
+    assert_eq!(keys(&[conn, ws]), vec![generated.clone()]);
+    assert_eq!(
+        keys(&[conn, ws, (b"sec-websocket-key", b"abc")]),
+        vec![b"abc".to_vec()]
+    );
+    // The accept key is a response field: it does not count as a key in a request.
+    assert_eq!(
+        keys(&[conn, ws, (b"sec-websocket-accept", b"abc")]),
+        vec![generated]
+    );
+    assert!(keys(&[ws]).is_empty());
+    assert!(keys(&[conn, (b"upgrade", b"h2c")]).is_empty());
+}
+
+#[test]
 fn chunk_decoder_progress_and_limits() {
     let mut d = ChunkDecoder::new();
     let mut out = Vec::new();
