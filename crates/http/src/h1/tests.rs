@@ -1732,3 +1732,135 @@ fn chunk_trailer_refused_at_the_next_line() {
         }
     }
 }
+
+/// Error offsets where HAProxy records the same position (`h1m->err_pos`): the byte that
+/// breaks the grammar.
+#[test]
+fn error_positions() {
+    let pos = |b: &[u8]| req(b).unwrap_err().pos;
+    assert_eq!(pos(b"\rX"), 1);
+    assert_eq!(pos(b"\r\n\rGET"), 3);
+    assert_eq!(pos(b"GET / HTTP/1.1\r\nHost: x\r\n\rX"), 26);
+    assert_eq!(pos(b"GET / HTTP/1.1\nHost: x\n\rX"), 24);
+    assert_eq!(pos(b"GET /a#b HTTP/1.1\r\n\r\n"), 6);
+    let e = H1Error {
+        status: 400,
+        pos: 7,
+        what: "invalid character",
+    };
+    assert_eq!(e.to_string(), "invalid character at offset 7 (status 400)");
+}
+
+#[test]
+fn line_ends_and_leading_empty_lines() {
+    // Bare LF ends lines and the head; empty lines before the start line are skipped,
+    // bare LF ones included, and counted in `consumed`.
+    for (input, used) in [
+        (&b"GET / HTTP/1.1\nHost: x\n\nrest"[..], 24),
+        (b"\nGET / HTTP/1.1\r\n\r\n", 19),
+        (b"\n\r\n\nGET / HTTP/1.1\r\nHost: x\n\n", 29),
+    ] {
+        let (m, n) = done(input);
+        assert_eq!(n, used, "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(m.head.uri(), b"/");
+    }
+    // A response head cut anywhere is incomplete, never an error.
+    let full = b"\r\nHTTP/1.1  200  Very OK \r\nX: a\r\n  b\r\nContent-Length: 3\r\n\r\n";
+    for i in 0..full.len() {
+        assert_eq!(
+            resp(&full[..i], Meth::Get),
+            Ok(Parsed::Incomplete),
+            "split {i}"
+        );
+    }
+    let m = rdone(full, Meth::Get);
+    assert_eq!(m.head.reason(), b"Very OK ");
+    assert_eq!(m.body, BodyLen::Len(3));
+}
+
+#[test]
+fn field_flags() {
+    let flags = |extra: &str| done(&get(extra)).0.flags;
+    let rflags = |r: &[u8]| rdone(r, Meth::Get).flags;
+    assert!(flags("Expect: 100-continue\r\n").expect_100);
+    assert!(!flags("X: 100-continue\r\n").expect_100);
+    assert!(!flags("Expect: foo\r\nX: y\r\n").expect_100);
+    assert!(
+        !rflags(b"HTTP/1.1 200 OK\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n").expect_100
+    );
+    assert!(flags("Upgrade: h2c\r\n").upgrade_h2c);
+    assert!(flags("Upgrade: foo, H2\r\n").upgrade_h2c);
+    assert!(!flags("Upgrade: websocket\r\n").upgrade_h2c);
+    assert!(!flags("Upgrade: h2c\r\nUpgrade: foo\r\n").upgrade_h2c);
+    // Sec-WebSocket-Accept is looked for in responses only.
+    assert!(rflags(b"HTTP/1.1 200 OK\r\nSec-WebSocket-Accept: k\r\n\r\n").ws_accept);
+    assert!(!rflags(b"HTTP/1.1 200 OK\r\nX: 1\r\n\r\n").ws_accept);
+    assert!(!flags("Sec-WebSocket-Accept: k\r\nX: 1\r\n").ws_accept);
+    assert_eq!(
+        resp(
+            b"HTTP/1.1 101 S\r\nUpgrade: websocket\r\nConnection: upgrade\r\nX: 1\r\n\r\n",
+            Meth::Get
+        )
+        .unwrap_err()
+        .status,
+        502
+    );
+}
+
+/// The size of a head in HAProxy's internal form is what the converted head holds: a
+/// `Content-Length` removed next to `Transfer-Encoding` and a CONNECT `Host` reduced to its
+/// host part no longer count. Limits checked against haproxy 2.6.12 (default tuning: 15275
+/// bytes of strings plus 8 per field).
+#[test]
+fn converted_size_limits() {
+    let te_cl = |n: usize| {
+        format!(
+            "POST /{} HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+            "a".repeat(n)
+        )
+        .into_bytes()
+    };
+    assert_eq!(status(&te_cl(15230)), 200);
+    assert_eq!(status(&te_cl(15231)), 400);
+    let connect = |n: usize| {
+        format!(
+            "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\nX: {}\r\n\r\n",
+            "a".repeat(n)
+        )
+        .into_bytes()
+    };
+    assert_eq!(status(&connect(15233)), 200);
+    assert_eq!(status(&connect(15234)), 400);
+}
+
+#[test]
+fn request_target_word_skip() {
+    // A group of four bytes at or above 0x7f is checked byte by byte, and refused.
+    assert_eq!(
+        status(b"GET /abc\x7f\x7f\x7f\x7f HTTP/1.1\r\nHost: x\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        status(b"GET /abc\x7f\x7f\x7f HTTP/1.1\r\nHost: x\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        status(b"GET /abc\x7f\x7f\x7fd HTTP/1.1\r\nHost: x\r\n\r\n"),
+        200
+    );
+}
+
+#[test]
+fn connect_host_without_port() {
+    // "x:" names the host with an empty port: fine for a default CONNECT port only.
+    assert_eq!(status(b"CONNECT x:443 HTTP/1.1\r\nHost: x:\r\n\r\n"), 200);
+    assert_eq!(status(b"CONNECT x:8443 HTTP/1.1\r\nHost: x:\r\n\r\n"), 400);
+    assert_eq!(
+        status(b"CONNECT x:443 HTTP/1.1\r\nHost: y:443\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        status(b"CONNECT x:8443 HTTP/1.1\r\nHost: x:443\r\n\r\n"),
+        400
+    );
+}
