@@ -4,7 +4,8 @@
 //! Covers: adopting an inherited listener (`bind "fd@${NAME}"`) and the `-d` accept debug
 //! line; SIGINT (immediate stop) and SIGUSR1 (graceful stop, listeners released);
 //! master-worker mode (`-W`) with its pid file and exit code 130; `-vv` claiming only
-//! features that `-cc 'feature(X)'` agrees with; `-c` exit codes (0 valid, 1 error, 2 no
+//! features that `-cc 'feature(X)'` agrees with, and listing the muxes that `proto` accepts
+//! in upstream's format; `-c` exit codes (0 valid, 1 error, 2 no
 //! listener) including a configuration directory.
 //!
 //! Every child is spawned in its own process group and killed (group-wide, SIGKILL) by a
@@ -282,20 +283,39 @@ fn sigusr1_stops_gracefully() {
 
 #[test]
 fn master_worker_pidfile_and_exit_130() {
+    master_worker_run(false);
+}
+
+/// The same with `master-worker` and `pidfile` in the `global` section instead of `-W -p`.
+#[test]
+fn master_worker_and_pidfile_from_the_configuration() {
+    master_worker_run(true);
+}
+
+/// Master-worker mode with a pid file (from the command line, or from the configuration
+/// when `keywords`): the pid file holds the master's pid, the worker serves, SIGINT ends
+/// the master with 130 and closes its pipes.
+fn master_worker_run(keywords: bool) {
     let (_l, addr, fd) = listener();
-    let cfg = TempPath(temp_file("mw.cfg", FD_CFG));
     let pidfile = TempPath(temp_path("mw.pid"));
-    let mut p = spawn(
-        &[
-            "-W",
-            "-d",
-            "-f",
-            cfg.0.to_str().unwrap(),
-            "-p",
-            pidfile.0.to_str().unwrap(),
-        ],
-        fd,
-    );
+    let pid_path = pidfile.0.to_str().unwrap();
+    let text = if keywords {
+        FD_CFG.replacen(
+            "global\n",
+            &format!("global\n    master-worker\n    pidfile {pid_path}\n"),
+            1,
+        )
+    } else {
+        FD_CFG.to_string()
+    };
+    let cfg = TempPath(temp_file("mw.cfg", &text));
+    let cfg_path = cfg.0.to_str().unwrap();
+    let args: Vec<&str> = if keywords {
+        vec!["-d", "-f", cfg_path]
+    } else {
+        vec!["-W", "-d", "-f", cfg_path, "-p", pid_path]
+    };
+    let mut p = spawn(&args, fd);
 
     let want = format!("{}\n", p.child.id());
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -357,6 +377,166 @@ fn vv_reports_only_real_features() {
             String::from_utf8_lossy(&r.stderr)
         );
     }
+}
+
+/// The lines of the `Available multiplexer protocols :` block of a `-vv` output.
+fn mux_block(vv: &str) -> Vec<String> {
+    vv.lines()
+        .skip_while(|l| *l != "Available multiplexer protocols :")
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `-vv` lists the muxes haproxy-rs has, in upstream's format: exactly these lines; each
+/// `proto` token listed is accepted on `bind` and `server`, the ones upstream has and we do
+/// not (`fcgi`, `none`) are refused; with upstream present, each line is upstream's own line
+/// for that mux, except `h1` whose `NO_UPG` we do not claim (our `proto h1` still upgrades
+/// to HTTP/2 on the preface).
+#[test]
+fn vv_lists_the_muxes() {
+    let tmp = std::env::temp_dir();
+    let out = run_in(&hrs(), &tmp, &["-vv"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "Available multiplexer protocols :\n(protocols marked as <default> cannot be specified using 'proto' keyword)\n"
+        ),
+        "{text}"
+    );
+    let ours = mux_block(&text);
+    assert_eq!(
+        ours,
+        [
+            "         h2 : mode=HTTP  side=FE|BE  mux=H2    flags=HTX|HOL_RISK|NO_UPG",
+            "  <default> : mode=HTTP  side=FE|BE  mux=H1    flags=HTX",
+            "         h1 : mode=HTTP  side=FE|BE  mux=H1    flags=HTX",
+            "  <default> : mode=TCP   side=FE|BE  mux=PASS  flags=",
+        ],
+        "{text}"
+    );
+    let dir = TempPath(temp_path("mux.d"));
+    std::fs::create_dir(&dir.0).unwrap();
+    let check = |token: &str| {
+        let cfg = format!(
+            "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:18099 proto {token}\n    default_backend be\nbackend be\n    server s 127.0.0.1:18098 proto {token}\n"
+        );
+        std::fs::write(dir.0.join("m.cfg"), cfg).unwrap();
+        run_in(&hrs(), &dir.0, &["-c", "-f", "m.cfg"]).status.code()
+    };
+    for token in ["h2", "h1"] {
+        assert_eq!(check(token), Some(0), "proto {token}");
+    }
+    for token in ["none", "fcgi", "h3"] {
+        assert_eq!(check(token), Some(1), "proto {token}");
+    }
+    let Some(up) = upstream("process/vv_lists_the_muxes") else {
+        ours_only("process/vv_lists_the_muxes", "-vv mux lines", ours.len());
+        return;
+    };
+    let theirs = mux_block(&String::from_utf8_lossy(
+        &run_in(&up, &tmp, &["-vv"]).stdout,
+    ));
+    for line in &ours {
+        if line.trim_start().starts_with("h1 :") {
+            let want = format!("{line}|NO_UPG");
+            assert!(
+                theirs.contains(&want),
+                "upstream's h1 line is not {want:?}: {theirs:?}"
+            );
+        } else {
+            assert!(
+                theirs.contains(line),
+                "{line:?} is not among upstream's {theirs:?}"
+            );
+        }
+    }
+}
+
+/// Runs `bin` on `cfg` (which has `stats socket @SOCK@`) and returns the replies to
+/// `commands`, one connection each. The process is killed (its whole group) on return.
+fn cli_replies(bin: &std::path::Path, tag: &str, cfg: &str, commands: &[&str]) -> Vec<String> {
+    let sock = TempPath(temp_path(&format!("{tag}.sock")));
+    let file = TempPath(temp_file(
+        tag,
+        &cfg.replace("@SOCK@", &sock.0.to_string_lossy()),
+    ));
+    let mut child = Command::new(bin)
+        .args(["-f", &file.0.to_string_lossy()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("cannot spawn");
+    struct Kill(u32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            // SAFETY: plain kill(2) of the child's own process group.
+            unsafe { libc::kill(-(self.0 as libc::pid_t), libc::SIGKILL) };
+        }
+    }
+    let _kill = Kill(child.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let connect = || std::os::unix::net::UnixStream::connect(&sock.0);
+    while connect().is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{}: no stats socket",
+            bin.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = commands
+        .iter()
+        .map(|c| {
+            let mut s = connect().unwrap();
+            s.write_all(format!("{c}\n").as_bytes()).unwrap();
+            let mut r = String::new();
+            s.read_to_string(&mut r).unwrap();
+            r
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    out
+}
+
+/// Proxy `id`: the explicit ids and the automatic ones (next free id in configuration
+/// order, the hidden GLOBAL stats frontend taking a place) are what `show servers state`
+/// (`be_id`) and `show stat` (`iid`) print, as upstream prints them.
+#[test]
+fn proxy_ids_reach_the_cli() {
+    let cfg = "global\n    stats socket @SOCK@ level admin\ndefaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\nbackend be\n    id 42\n    description the first backend\n    enabled\n    server s1 127.0.0.1:9\nbackend be2\n    server s2 127.0.0.1:9\nbackend be3\n    id 3\n    server s3 127.0.0.1:9\nbackend be4\n    server s4 127.0.0.1:9\n";
+    let ids = |bin: &std::path::Path, tag: &str| -> (Vec<String>, Vec<String>) {
+        let r = cli_replies(bin, tag, cfg, &["show servers state", "show stat"]);
+        let state = r[0]
+            .lines()
+            .skip(1) // the format version
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .collect();
+        let stat = r[1]
+            .lines()
+            .filter(|l| l.contains(",BACKEND,"))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{} {}", f[0], f[27])
+            })
+            .collect();
+        (state, stat)
+    };
+    let (state, stat) = ids(&hrs(), "ids-ours");
+    // GLOBAL moves the counter to 2, be (42) to 3; be2 finds 3 taken by be3, so 4, and
+    // moves the counter to 5; be3 (3) to 6; be4 takes 6
+    assert_eq!(state, ["42 be", "4 be2", "3 be3", "6 be4"]);
+    assert_eq!(stat, ["be 42", "be2 4", "be3 3", "be4 6"]);
+    let Some(up) = upstream("process/proxy_ids_reach_the_cli") else {
+        ours_only("process/proxy_ids_reach_the_cli", "id listings", 2);
+        return;
+    };
+    assert_eq!(ids(&up, "ids-upstream"), (state, stat));
 }
 
 #[test]

@@ -18,8 +18,39 @@ fn loc_of(p: &Proxy) -> String {
     p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default()
 }
 
-/// Checks `cfg` as a whole and reports in `d`.
+/// Gives every proxy its id (`uuid`) as `check_config_validity()` does: walking the proxies
+/// in configuration order with a counter starting at 1, a proxy with an explicit `id` keeps
+/// it, another takes the first id not used (explicitly or already assigned) that is at
+/// least the counter; the counter then moves past the proxy whatever its id. The hidden
+/// `GLOBAL` stats frontend, where it stands ([`crate::model::Global::cli_fe_at`]), has id 0
+/// but moves the counter too. Disabled proxies are numbered like the others.
+pub fn assign_proxy_uuids(cfg: &mut Config) {
+    let mut used: std::collections::BTreeSet<u32> =
+        cfg.proxies.iter().filter_map(|p| p.id).collect();
+    let mut next: u32 = 1;
+    let global_at = cfg.global.cli_fe_at;
+    for (i, p) in cfg.proxies.iter_mut().enumerate() {
+        if global_at == Some(i) {
+            next = next.saturating_add(1);
+        }
+        p.uuid = match p.id {
+            Some(id) => id,
+            None => {
+                while used.contains(&next) && next < u32::MAX {
+                    next += 1;
+                }
+                used.insert(next);
+                next
+            }
+        };
+        next = next.saturating_add(1);
+    }
+}
+
+/// Checks `cfg` as a whole and reports in `d`; assigns the proxy ids first
+/// ([`assign_proxy_uuids`]).
 pub fn check_config(cfg: &mut Config, d: &mut Diags) {
+    assign_proxy_uuids(cfg);
     check_server_addrs(cfg, d);
     if d.fatal {
         return;
@@ -141,4 +172,40 @@ pub fn has_listener(cfg: &Config) -> bool {
             .proxies
             .iter()
             .any(|p| !p.disabled && p.cap.contains(Cap::FE) && !p.binds.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(explicit: &[Option<u32>], global_at: Option<usize>) -> Vec<u32> {
+        let mut cfg = Config::default();
+        cfg.global.cli_fe_at = global_at;
+        for (i, &id) in explicit.iter().enumerate() {
+            let mut p = Proxy::preset(&format!("p{i}"), Cap::BE);
+            p.id = id;
+            cfg.proxies.push(p);
+        }
+        assign_proxy_uuids(&mut cfg);
+        cfg.proxies.iter().map(|p| p.uuid).collect()
+    }
+
+    /// Checked against haproxy 2.6.12's `show servers state` / `show stat`.
+    #[test]
+    fn proxy_uuids_as_upstream() {
+        // no GLOBAL: 1, 2, 3
+        assert_eq!(ids(&[None, None, None], None), [1, 2, 3]);
+        // GLOBAL first (a `stats` line in a leading global section) takes a place
+        assert_eq!(ids(&[None, None, None], Some(0)), [2, 3, 4]);
+        // GLOBAL after the first proxy
+        assert_eq!(ids(&[None, None, None], Some(1)), [1, 3, 4]);
+        // fe, be id 42, be2, li id 2, be3 with GLOBAL first: the counter moves past every
+        // proxy, and skips ids given explicitly, even to proxies declared later
+        assert_eq!(
+            ids(&[None, Some(42), None, Some(2), None], Some(0)),
+            [3, 42, 5, 2, 7]
+        );
+        assert_eq!(ids(&[Some(1), None, Some(3), None], None), [1, 2, 3, 4]);
+        assert_eq!(ids(&[None, Some(1)], None), [2, 1]);
+    }
 }

@@ -1,7 +1,7 @@
 //! haproxy-rs configuration language: HAProxy 2.6's `haproxy.cfg` subset.
 //!
 //! Owns the lexer ([`lexer`]), the condition language ([`cond`]), the typed model of a
-//! configuration ([`model`]), the section and keyword parsers ([`parse`]) and the post-parse
+//! configuration ([`model`]), networks as HAProxy reads and compares them ([`net`]), the section and keyword parsers ([`parse`]) and the post-parse
 //! validity checks ([`check`]). It produces diagnostics ([`diag`]) in HAProxy's wording and
 //! never touches sockets or the event loop: the binary turns the model into live objects.
 
@@ -11,6 +11,7 @@ pub mod cond;
 pub mod diag;
 pub mod lexer;
 pub mod model;
+pub mod net;
 pub mod parse;
 pub mod units;
 

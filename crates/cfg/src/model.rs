@@ -123,6 +123,11 @@ pub struct Global {
     pub maxconn: Option<u32>,
     pub nbthread: Option<u32>,
     pub stats_sockets: Vec<StatsSocket>,
+    /// Where upstream's hidden `GLOBAL` stats frontend stands among the proxies: the number
+    /// of proxies declared before the first `stats socket|timeout|maxconn` line, which
+    /// creates it (`cli_alloc_fe()`). It takes no id but shifts the automatic ids of the
+    /// proxies after it. `None` when there is no such line.
+    pub cli_fe_at: Option<usize>,
     pub logs: Vec<LogSpec>,
     pub pidfile: Option<String>,
     pub daemon: bool,
@@ -144,6 +149,7 @@ impl Default for Global {
             maxconn: None,
             nbthread: None,
             stats_sockets: Vec::new(),
+            cli_fe_at: None,
             logs: Vec::new(),
             pidfile: None,
             daemon: false,
@@ -188,6 +194,17 @@ impl Cap {
     /// True for a `defaults` section.
     pub fn is_defaults(self) -> bool {
         self.0 & 4 != 0
+    }
+
+    /// HAProxy's `proxy_cap_str()` (what `proxy_type_str()` prints): `defaults`, `frontend`,
+    /// `backend`, or `proxy` for a `listen` section.
+    pub fn type_str(self) -> &'static str {
+        match self.0 {
+            1 => "frontend",
+            2 => "backend",
+            3 => "proxy",
+            _ => "defaults",
+        }
     }
 
     /// The section keyword for messages (`frontend`, `backend`, `listen`, `defaults`).
@@ -290,6 +307,66 @@ pub struct Options {
     pub dontlognull: bool,
 }
 
+/// A multiplexer protocol haproxy-rs has, as upstream describes it (`struct
+/// mux_proto_list`): what `-vv` lists under "Available multiplexer protocols" and what the
+/// `proto` keyword of `bind` and `server` accepts (the entries with a token).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MuxProto {
+    /// The `proto` token; empty for the mux chosen by default for a mode (`<default>`).
+    pub token: &'static str,
+    /// `HTTP` or `TCP`.
+    pub mode: &'static str,
+    /// `FE|BE`, `FE` or `BE`.
+    pub side: &'static str,
+    /// The mux's name (`H1`, `H2`, `PASS`).
+    pub mux: &'static str,
+    /// Its flags as `-vv` prints them (`HTX|HOL_RISK|NO_UPG`).
+    pub flags: &'static str,
+}
+
+/// The muxes of haproxy-rs in upstream's registration order. Upstream 2.6 also has `fcgi`
+/// (no FastCGI here) and `none` (pass-through chosen explicitly, which `proto` does not
+/// accept here). `proto h1` is the default H1 mux: an HTTP/2 preface still upgrades the
+/// connection (upstream's explicit `h1` is `NO_UPG` and answers 400), so it is listed with
+/// the default mux's flags.
+pub const MUX_PROTOS: &[MuxProto] = &[
+    MuxProto {
+        token: "h2",
+        mode: "HTTP",
+        side: "FE|BE",
+        mux: "H2",
+        flags: "HTX|HOL_RISK|NO_UPG",
+    },
+    MuxProto {
+        token: "",
+        mode: "HTTP",
+        side: "FE|BE",
+        mux: "H1",
+        flags: "HTX",
+    },
+    MuxProto {
+        token: "h1",
+        mode: "HTTP",
+        side: "FE|BE",
+        mux: "H1",
+        flags: "HTX",
+    },
+    MuxProto {
+        token: "",
+        mode: "TCP",
+        side: "FE|BE",
+        mux: "PASS",
+        flags: "",
+    },
+];
+
+/// The mux named `token` by a `proto` keyword, if haproxy-rs has it.
+pub fn find_mux_proto(token: &str) -> Option<&'static MuxProto> {
+    MUX_PROTOS
+        .iter()
+        .find(|m| !m.token.is_empty() && m.token == token)
+}
+
 /// One `bind` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bind {
@@ -363,8 +440,9 @@ pub struct HttpRuleSpec {
 /// Arguments of `option forwardfor`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ForwardFor {
-    /// `except <network>`: clients from this network get no header.
-    pub except: Option<(std::net::IpAddr, u8)>,
+    /// `except <network>`: clients in this network get no header (compared with
+    /// [`crate::net::Net::contains`], upstream's `ipcmp2net()`).
+    pub except: Option<crate::net::Net>,
     /// `header <name>` (lower-cased); `x-forwarded-for` when unset.
     pub header: Option<String>,
     /// `if-none`: only add the header when the request has none.
@@ -406,6 +484,12 @@ pub struct Proxy {
     pub http_after_res_rules: Vec<HttpRuleSpec>,
     /// `disabled`: the proxy is parsed but never started.
     pub disabled: bool,
+    /// `id <n>`: the proxy's explicit id (> 0); `None` for an automatic one.
+    pub id: Option<u32>,
+    /// The proxy's id (`uuid`) as the post-parse checks assign it
+    /// ([`crate::check::assign_proxy_uuids`]): `id` when given, else the next free one in
+    /// configuration order. 0 until then.
+    pub uuid: u32,
 }
 
 impl Proxy {
@@ -431,6 +515,7 @@ impl Proxy {
         p.name = name.to_string();
         p.cap = cap;
         p.loc = None;
+        p.id = None;
         p.binds.clear();
         p.servers.clear();
         p.switching_rules.clear();

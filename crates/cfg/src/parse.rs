@@ -11,7 +11,7 @@ use crate::cond::{eval_condition, CondCtx};
 use crate::diag::{io_reason, Diags, Level, Loc};
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
 use crate::model::*;
-use crate::units::{atol, parse_time, TimeError, TimeUnit};
+use crate::units::{atoi, atol, parse_time, TimeError, TimeUnit};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
@@ -36,10 +36,15 @@ pub const IGNORED_GLOBAL: &[&str] = &[
 
 const MAX_NESTED_CONDS: usize = 100;
 
-/// What the reader needs from the process: environment, features, version.
+/// What the reader needs from the process: features and version (for `.if` conditions) and
+/// the sample layer's keyword tables (for `acl` lines and conditions).
 pub struct ParseCtx<'a> {
+    /// The feature list `feature()` tests (`+NAME -NAME ...`).
     pub features: &'a str,
+    /// The version `version_atleast()`/`version_before()` compare with.
     pub version: &'a str,
+    /// Fetches, ACL keywords and predefined ACLs, asked by `acl` lines and conditions.
+    pub acl_kws: &'a dyn crate::acl::AclKeywords,
 }
 
 struct CondEnv<'a> {
@@ -649,6 +654,53 @@ impl<'a> Reader<'a> {
         Flow::Continue
     }
 
+    /// `id <n>` in a proxy (`cfg_parse_listen()`): a positive `int` (read by `atol()`), not
+    /// used by another proxy declared so far.
+    fn parse_proxy_id(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+        if p.cap.is_defaults() {
+            self.d.alert(format!(
+                "parsing [{loc}]: 'id' not allowed in 'defaults' section."
+            ));
+            return;
+        }
+        if self.too_many_args(loc, w, 1) {
+            return;
+        }
+        let arg = w.get(1).map(String::as_str).unwrap_or("");
+        if arg.is_empty() {
+            self.d.alert(format!(
+                "parsing [{loc}]: 'id' expects an integer argument."
+            ));
+            return;
+        }
+        let id = atoi(arg);
+        if id <= 0 {
+            self.d
+                .alert(format!("parsing [{loc}]: custom id has to be > 0."));
+            return;
+        }
+        let id = id as u32;
+        let other = if p.id == Some(id) {
+            Some((p.cap, p.name.clone(), p.loc.clone()))
+        } else {
+            self.cfg
+                .proxies
+                .iter()
+                .find(|q| q.id == Some(id))
+                .map(|q| (q.cap, q.name.clone(), q.loc.clone()))
+        };
+        p.id = Some(id);
+        if let Some((cap, name, at)) = other {
+            let at = at.map(|l| l.to_string()).unwrap_or_default();
+            self.d.alert(format!(
+                "parsing [{loc}]: {} {} reuses same custom id as {} {name} (declared at {at}).",
+                p.cap.type_str(),
+                p.name,
+                cap.type_str(),
+            ));
+        }
+    }
+
     /// HAProxy's `alertif_too_many_args()`: alerts when `w` has more than `max` arguments.
     fn too_many_args(&mut self, loc: &Loc, w: &[String], max: usize) -> bool {
         if w.len() > max + 1 {
@@ -849,6 +901,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Notes where upstream creates its `GLOBAL` stats frontend (`cli_alloc_fe()`, on the
+    /// first `stats` line that needs it): after the proxies declared so far.
+    fn cli_alloc_fe(&mut self) {
+        if self.cfg.global.cli_fe_at.is_none() {
+            self.cfg.global.cli_fe_at = Some(self.cfg.proxies.len());
+        }
+    }
+
     fn global_stats(&mut self, loc: &Loc, w: &[String]) {
         let sub = w.get(1).map(String::as_str).unwrap_or("");
         match sub {
@@ -858,6 +918,7 @@ impl<'a> Reader<'a> {
                         .alert_at(loc, "'stats socket' requires a path or an address.");
                     return;
                 };
+                self.cli_alloc_fe();
                 let addr = if let Some(fd) = addr.strip_prefix("fd@") {
                     match parse_fd(fd) {
                         Some(n) => ListenAddr::Fd(n),
@@ -937,12 +998,16 @@ impl<'a> Reader<'a> {
                         loc,
                         "'stats timeout' expects a positive delay in milliseconds.",
                     );
+                } else {
+                    self.cli_alloc_fe();
                 }
             }
             "maxconn" => {
                 if atol(w.get(2).map(String::as_str).unwrap_or("")) <= 0 {
                     self.d
                         .alert_at(loc, "'stats maxconn' expects a positive value.");
+                } else {
+                    self.cli_alloc_fe();
                 }
             }
             _ => self.d.alert_at(
@@ -1177,7 +1242,7 @@ impl<'a> Reader<'a> {
                     Err(()) => return Flow::Continue,
                 };
                 if let Some(c) = &cond {
-                    if let Err(e) = crate::acl::check_cond(&c.words, &acl_names(p)) {
+                    if let Err(e) = crate::acl::check_cond(&c.words, &acl_names(p), self.ctx.acl_kws) {
                         self.d.alert_at(loc, format!("error detected while parsing switching rule : {e}."));
                         return Flow::Continue;
                     }
@@ -1304,7 +1369,7 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, format!("character '{c}' is not permitted in acl name '{arg1}'."));
                     return Flow::Continue;
                 }
-                if let Err(e) = crate::acl::check_acl_def(&w[2..]) {
+                if let Err(e) = crate::acl::check_acl_def(&w[2..], self.ctx.acl_kws) {
                     self.d.alert_at(loc, format!("error detected while parsing ACL '{arg1}' : {e}."));
                     return Flow::Continue;
                 }
@@ -1317,7 +1382,8 @@ impl<'a> Reader<'a> {
                 }
                 return self.parse_http_rule(p, loc, w);
             }
-            "description" | "id" | "enabled" => {}
+            "id" => self.parse_proxy_id(p, loc, w),
+            "description" | "enabled" => {}
             "disabled" => p.disabled = true,
             _ => self.d.alert_at(
                 loc,
@@ -1387,10 +1453,9 @@ impl<'a> Reader<'a> {
                     i += 2;
                 }
                 "proto" => {
-                    match v {
-                        "h2" => b.proto_h2 = true,
-                        "h1" => b.proto_h2 = false,
-                        _ => {
+                    match find_mux_proto(v) {
+                        Some(m) => b.proto_h2 = m.mux == "H2",
+                        None => {
                             self.d.alert_at(
                                 loc,
                                 format!("'bind {addr}' : 'proto' :  unknown MUX protocol '{v}'"),
@@ -1495,10 +1560,9 @@ impl<'a> Reader<'a> {
                     i += 1;
                 }
                 "proto" => {
-                    match v {
-                        "h2" => s.proto_h2 = true,
-                        "h1" => s.proto_h2 = false,
-                        _ => {
+                    match find_mux_proto(v) {
+                        Some(m) => s.proto_h2 = m.mux == "H2",
+                        None => {
                             self.d.alert(format!(
                                 "[{loc}] : 'server {full}' : 'proto' :  unknown MUX protocol '{v}'"
                             ));
@@ -1801,7 +1865,9 @@ impl<'a> Reader<'a> {
                 while i < w.len() {
                     match w[i].as_str() {
                         "except" => {
-                            let Some(net) = w.get(i + 1).and_then(|n| parse_net(n)) else {
+                            let Some(net) =
+                                w.get(i + 1).and_then(|n| crate::net::Net::parse(n, true))
+                            else {
                                 self.d.alert_at(
                                     loc,
                                     "'option forwardfor except' expects <address>[/mask] as argument.",
@@ -1826,10 +1892,10 @@ impl<'a> Reader<'a> {
                             p.fwdfor.if_none = true;
                             i += 1;
                         }
-                        other => {
+                        _ => {
                             self.d.alert_at(
                                 loc,
-                                format!("'option forwardfor' only supports optional values 'except', 'header' and 'if-none' (got '{other}')."),
+                                "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.",
                             );
                             return;
                         }
@@ -1950,8 +2016,11 @@ impl<'a> Reader<'a> {
             None => None,
             Some(k) => {
                 let words = w[end + 1..].to_vec();
-                if let Err(e) = crate::acl::check_cond(&words, &acl_names(p)) {
-                    self.d.alert_at(loc, format!("error detected in {what} while parsing '{kw} {action}' condition : {e}"));
+                if let Err(e) = crate::acl::check_cond(&words, &acl_names(p), self.ctx.acl_kws) {
+                    self.d.alert_at(
+                        loc,
+                        format!("error detected while parsing an '{kw} {action}' condition : {e}."),
+                    );
                     return Flow::Abort;
                 }
                 Some(CondSpec {
@@ -1998,31 +2067,6 @@ pub const FACILITIES: [&str; 24] = [
 pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
-
-/// `<address>[/<prefix length or dotted mask>]` for `option forwardfor except`.
-fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
-    let (a, m) = match s.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (s, None),
-    };
-    let ip: IpAddr = a.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let bits = match m {
-        None => max,
-        Some(m) => match m.parse::<u8>() {
-            Ok(b) if b <= max => b,
-            _ => {
-                let mask: Ipv4Addr = m.parse().ok()?;
-                let v = u32::from(mask);
-                if v.leading_ones() + v.trailing_zeros() != 32 {
-                    return None;
-                }
-                v.leading_ones() as u8
-            }
-        },
-    };
-    Some((ip, bits))
-}
 
 fn parse_fd(s: &str) -> Option<i32> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
@@ -2145,6 +2189,81 @@ pub fn parse_inet(text: &str) -> Result<(SocketAddr, bool), AddrError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct NoAcls;
+
+    impl crate::acl::AclKeywords for NoAcls {
+        fn check_acl_expr(&self, _: &[String]) -> Result<(), String> {
+            Ok(())
+        }
+        fn is_predefined_acl(&self, _: &str) -> bool {
+            false
+        }
+    }
+
+    /// Parses `text` as file `name` (written under the temp dir) and renders the alerts.
+    fn parse_text(name: &str, text: &str) -> (Config, Vec<String>) {
+        let dir = std::env::temp_dir().join(format!("hrs-cfg-parse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let ctx = ParseCtx {
+            features: "",
+            version: "2.6.12",
+            acl_kws: &NoAcls,
+        };
+        let (cfg, d) = parse_files(std::slice::from_ref(&path), &ctx);
+        let _ = std::fs::remove_file(&path);
+        let alerts = d
+            .list
+            .iter()
+            .filter(|x| x.level == Level::Alert)
+            .map(|x| x.render(1).replace(&format!("{}/", dir.display()), ""))
+            .collect();
+        (cfg, alerts)
+    }
+
+    /// `id` in proxies: the alerts of haproxy 2.6.12 for the same file, word for word.
+    #[test]
+    fn proxy_ids_are_checked_as_upstream() {
+        let (_, alerts) = parse_text(
+            "id.cfg",
+            "defaults\n  mode http\n  id 1\nfrontend fe\n  bind 127.0.0.1:18080\n  id 2\n  default_backend be\nlisten li\n  bind 127.0.0.1:18082\n  id 2\n  id 7 8\nbackend be\n  id 0\nbackend be2\n  id\n  id 4294967298\n",
+        );
+        let want = [
+            "parsing [id.cfg:3]: 'id' not allowed in 'defaults' section.",
+            "parsing [id.cfg:10]: proxy li reuses same custom id as frontend fe (declared at id.cfg:4).",
+            "parsing [id.cfg:11] : 'id' cannot handle unexpected argument '8'.",
+            "parsing [id.cfg:13]: custom id has to be > 0.",
+            "parsing [id.cfg:15]: 'id' expects an integer argument.",
+            // atoi truncates 2^32 + 2 to 2
+            "parsing [id.cfg:16]: backend be2 reuses same custom id as frontend fe (declared at id.cfg:4).",
+        ];
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(want.len())
+            .collect();
+        assert_eq!(got, want, "{alerts:#?}");
+    }
+
+    #[test]
+    fn proxy_ids_assigned() {
+        let (cfg, alerts) = parse_text(
+            "ids.cfg",
+            "global\n  stats timeout 5s\ndefaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080\n  default_backend be\nbackend be\n  id 42\nbackend be2\nlisten li\n  id 2\n  bind 127.0.0.1:18082\nbackend be3\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:?}");
+        let got: Vec<(&str, u32)> = cfg
+            .proxies
+            .iter()
+            .map(|p| (p.name.as_str(), p.uuid))
+            .collect();
+        assert_eq!(
+            got,
+            [("fe", 3), ("be", 42), ("be2", 5), ("li", 2), ("be3", 7)]
+        );
+    }
 
     #[test]
     fn inet_forms() {

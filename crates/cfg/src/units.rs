@@ -69,23 +69,41 @@ fn check_time(result: u128) -> Result<u32, TimeError> {
     Ok(result as u32)
 }
 
-/// C's `atol()`: optional blanks and sign, then digits; anything else stops; no digit is 0.
-pub fn atol(text: &str) -> i64 {
-    let t = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
+/// C's `atol()` as glibc implements it (`strtol(text, NULL, 10)`), the one reading of
+/// numbers that upstream does with `atol()` (proxy and server numeric keywords, `status` of
+/// `http-request return`...): leading white space (`isspace`: space, `\t \n \v \f \r`), an
+/// optional sign, then decimal digits up to the first other character. No digit gives 0; a
+/// value out of range gives `i64::MAX` or `i64::MIN` (strtol's `LONG_MAX`/`LONG_MIN`). Never
+/// fails. Takes text or raw bytes (CLI arguments).
+pub fn atol(text: &(impl AsRef<[u8]> + ?Sized)) -> i64 {
+    let b = text.as_ref();
+    let start = b
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        .unwrap_or(b.len());
+    let t = &b[start..];
+    let (neg, digits) = match t.first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
+    // accumulated negatively when `neg` so that i64::MIN is reachable, as strtol does
     let mut v: i64 = 0;
-    for c in digits.bytes().take_while(|c| c.is_ascii_digit()) {
-        v = v.saturating_mul(10).saturating_add((c - b'0') as i64);
+    for &c in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        let d = i64::from(c - b'0');
+        v = if neg {
+            v.saturating_mul(10).saturating_sub(d)
+        } else {
+            v.saturating_mul(10).saturating_add(d)
+        };
     }
-    if neg {
-        -v
-    } else {
-        v
-    }
+    v
+}
+
+/// C's `atoi()` as glibc implements it: [`atol`] truncated to an `int` (so a value out of
+/// `long` range is -1, and 2^32 + 5 is 5), where upstream stores the result in an `int`.
+pub fn atoi(text: &(impl AsRef<[u8]> + ?Sized)) -> i32 {
+    atol(text) as i32
 }
 
 /// Reads `<digits>[k|m|g]` (case-insensitive) as bytes, as `parse_size_err()`.
@@ -149,5 +167,36 @@ mod tests {
         assert_eq!(atol("42abc"), 42);
         assert_eq!(atol("abc"), 0);
         assert_eq!(atol(" -7"), -7);
+    }
+
+    /// Every case checked against glibc's `atol()`, including where the two copies that
+    /// existed before disagreed: the one of hrs-sample skipped only spaces and tabs (so
+    /// "\n42" was 0) and wrapped on overflow; the one here stopped at -i64::MAX.
+    #[test]
+    fn atol_is_glibcs() {
+        for (text, want) in [
+            ("\n42", 42),
+            (" \x0b\x0c\r\t-7x", -7),
+            ("99999999999999999999", i64::MAX),
+            ("-99999999999999999999", i64::MIN),
+            ("-9223372036854775808", i64::MIN),
+            ("9223372036854775807", i64::MAX),
+            ("+-3", 0),
+            ("- 3", 0),
+            ("0x10", 0),
+            ("", 0),
+            ("+", 0),
+            ("+200", 200),
+            ("0200", 200),
+            ("200 ", 200),
+        ] {
+            assert_eq!(atol(text), want, "atol({text:?})");
+        }
+        assert_eq!(atol(&b"\t12"[..]), 12);
+        // glibc: atoi = (int) strtol; the CLI's copy saturated to i64::MAX instead
+        assert_eq!(atoi("99999999999999999999999"), -1);
+        assert_eq!(atoi("4294967301"), 5);
+        assert_eq!(atoi(&b" +7x"[..]), 7);
+        assert_eq!(atoi("-1"), -1);
     }
 }

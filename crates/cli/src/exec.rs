@@ -9,11 +9,11 @@
 //! does no I/O.
 
 use crate::keywords::{find_kw, usage_msg, KwId};
-use crate::request::atoi;
 use crate::snapshot::InfoSnap;
 use crate::stat::{show_stat, StatFilter};
 use crate::world::CliState;
 use hrs_cfg::model::Cap;
+use hrs_cfg::units::atoi;
 use hrs_core::{Ev, SrvAdmin, World};
 
 /// Privilege level of a CLI session (`ACCESS_LVL_*`), ordered.
@@ -181,12 +181,16 @@ fn show_stat_cmd(args: &[Vec<u8>], level: Level, env: &mut Env<'_>) -> String {
         let name = arg(args, i);
         let iid = match env.st.find_proxy(env.w, name, Cap::NONE) {
             Some(px) => i64::from(env.st.uuid(px)),
-            None => atoi(name),
+            None => i64::from(atoi(name)),
         };
         if iid == 0 {
             return "No such proxy.\n".into();
         }
-        filter.bound = Some((iid, atoi(arg(args, i + 1)), atoi(arg(args, i + 2))));
+        filter.bound = Some((
+            iid,
+            i64::from(atoi(arg(args, i + 1))),
+            i64::from(atoi(arg(args, i + 2))),
+        ));
         i += 3;
     }
     while !arg(args, i).is_empty() {

@@ -150,9 +150,11 @@ fn nofile() -> u64 {
 }
 
 impl Cli {
-    /// A CLI without listeners for world `w` (built from a configuration whose first
-    /// `stats socket` line is at `stats_loc`). `debug` prints accept lines on stderr.
+    /// A CLI without listeners for world `w`. `stats_loc` (the first `stats socket` line) is
+    /// no longer needed: proxy ids come with the configuration. `debug` prints accept lines
+    /// on stderr.
     pub fn new(w: &World, stats_loc: Option<&Loc>, debug: bool) -> Cli {
+        let _ = stats_loc;
         Cli {
             listeners: Vec::new(),
             conns: Vec::new(),
@@ -161,7 +163,7 @@ impl Cli {
             accepted: 0,
             bytes_out: 0,
             debug,
-            state: CliState::new(w, stats_loc, now_sec()),
+            state: CliState::new(w, now_sec()),
         }
     }
 

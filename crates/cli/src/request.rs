@@ -123,36 +123,6 @@ fn unescape(w: &[u8]) -> Vec<u8> {
     out
 }
 
-/// C's `atoi`: optional blanks, an optional sign, then digits; 0 when none. Saturates
-/// instead of overflowing.
-pub fn atoi(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(i).filter(|c| c.is_ascii_digit()) {
-        v = v.saturating_mul(10).saturating_add(i64::from(d - b'0'));
-        i += 1;
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,15 +189,5 @@ mod tests {
         assert_eq!(words("a\0b c"), ["a"]);
         let many = "w ".repeat(100);
         assert_eq!(tokenize(many.as_bytes()).len(), MAX_ARGS);
-    }
-
-    #[test]
-    fn atoi_like_c() {
-        assert_eq!(atoi(b"42"), 42);
-        assert_eq!(atoi(b"-1"), -1);
-        assert_eq!(atoi(b" +7x"), 7);
-        assert_eq!(atoi(b"be"), 0);
-        assert_eq!(atoi(b""), 0);
-        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
     }
 }

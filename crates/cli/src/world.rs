@@ -3,14 +3,13 @@
 //! parts of `srv_update_status` that concern them).
 //!
 //! Owns [`CliState`], what upstream keeps in its proxies and servers but `hrs-core` does
-//! not: proxy ids (`uuid`, counting the hidden `GLOBAL` stats frontend), backend `fullconn`,
+//! not: proxy ids (`uuid`, copied from the configuration), backend `fullconn`,
 //! last-change times, backend down transitions and down time, observed peaks. It may read
 //! everything in `World`, and it changes only a server's `admin` and `up`, its backend's
 //! load-balancing usability (`lb.set_usable`), and, through `hrs-backend`, the server's idle
 //! connections (purged on maintenance) and queue (served when the server is usable again).
 
 use crate::snapshot::{Admin, BeSnap, FeSnap, PxSnap, SrvSnap};
-use hrs_cfg::diag::Loc;
 use hrs_cfg::model::{Balance, Cap, Mode};
 use hrs_core::{Ev, PxId, SrvAdmin, SrvId, World};
 use std::collections::HashSet;
@@ -70,23 +69,6 @@ impl FindError {
             FindError::Disabled => "Proxy is disabled.\n",
         }
     }
-}
-
-/// Proxy ids as upstream assigns them: 1, 2, ... in configuration order, except that the
-/// hidden `GLOBAL` stats frontend (created by the first `stats socket` line) takes the id
-/// at its place among the proxies. `stats_loc` is that line.
-pub fn proxy_uuids(locs: &[Option<&Loc>], stats_loc: Option<&Loc>) -> Vec<u32> {
-    let global_at = stats_loc.map(|s| {
-        locs.iter()
-            .filter(|l| l.is_some_and(|l| l.file == s.file && l.line < s.line))
-            .count()
-    });
-    (0..locs.len())
-        .map(|i| {
-            let shift = u32::from(global_at.is_some_and(|g| i >= g));
-            i as u32 + 1 + shift
-        })
-        .collect()
 }
 
 /// `fullconn` from the frontends' `maxconn` (`tot_fe_maxconn`): each frontend adds its
@@ -172,15 +154,13 @@ fn usable_servers(w: &World, px: PxId) -> usize {
 }
 
 impl CliState {
-    /// The state of a fresh process started at `now_sec`, for `w` built from a configuration
-    /// whose first `stats socket` line is `stats_loc`.
-    pub fn new(w: &World, stats_loc: Option<&Loc>, now_sec: u64) -> CliState {
-        let locs: Vec<Option<&Loc>> = w.proxies.iter().map(|p| p.cfg.loc.as_ref()).collect();
-        let uuids = proxy_uuids(&locs, stats_loc);
+    /// The state of a fresh process started at `now_sec`, for `w`. The proxy ids are the
+    /// configuration's (`hrs_cfg::check::assign_proxy_uuids`).
+    pub fn new(w: &World, now_sec: u64) -> CliState {
         let full = fullconns(w);
         let px = (0..w.proxies.len())
             .map(|i| PxState {
-                uuid: uuids[i],
+                uuid: w.proxies[i].cfg.uuid,
                 fullconn: full[i],
                 last_change: now_sec,
                 ..PxState::default()
@@ -232,7 +212,7 @@ impl CliState {
     pub fn find_proxy(&self, w: &World, name: &[u8], cap: Cap) -> Option<PxId> {
         let ok = |i: usize| w.proxies[i].cfg.cap.contains(cap);
         if let Some(id) = name.strip_prefix(b"#") {
-            let id = crate::request::atoi(id);
+            let id = i64::from(hrs_cfg::units::atoi(id));
             if let Some(i) = (0..w.proxies.len()).find(|&i| i64::from(self.uuid(i)) == id && ok(i))
             {
                 return Some(i);
@@ -257,7 +237,7 @@ impl CliState {
         let servers = &w.proxies[px].servers;
         let found = match sv.strip_prefix(b"#") {
             Some(id) => {
-                let id = crate::request::atoi(id);
+                let id = i64::from(hrs_cfg::units::atoi(id));
                 usize::try_from(id)
                     .ok()
                     .filter(|&id| id > 0)
@@ -422,25 +402,6 @@ impl CliState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn loc(line: usize) -> Loc {
-        Loc {
-            file: "h.cfg".into(),
-            line,
-        }
-    }
-
-    #[test]
-    fn uuids_leave_room_for_global() {
-        let (a, b, c) = (loc(10), loc(20), loc(30));
-        let locs = [Some(&a), Some(&b), Some(&c)];
-        // stats socket in the global section at the top: GLOBAL takes id 1
-        assert_eq!(proxy_uuids(&locs, Some(&loc(2))), [2, 3, 4]);
-        // no stats socket: ids from 1
-        assert_eq!(proxy_uuids(&locs, None), [1, 2, 3]);
-        // a global section after the first proxy
-        assert_eq!(proxy_uuids(&locs, Some(&loc(15))), [1, 3, 4]);
-    }
 
     #[test]
     fn last_sess_dates_changes() {

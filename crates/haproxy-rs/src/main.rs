@@ -104,6 +104,7 @@ fn main() {
     let ctx = hrs_cfg::ParseCtx {
         features: version::FEATURES,
         version: version::VERSION,
+        acl_kws: &hrs_sample::SampleKeywords,
     };
     let (cfg, diags) = hrs_cfg::parse_files(&files, &ctx);
     for d in &diags.list {

@@ -48,6 +48,27 @@ pub fn version_text() -> String {
     )
 }
 
+/// The "Available multiplexer protocols" block of `-vv` (`list_mux_proto()`): one line per
+/// mux of `hrs_cfg::model::MUX_PROTOS`, in upstream's format.
+pub fn mux_protos_text() -> String {
+    let mut s = String::from(
+        "Available multiplexer protocols :\n\
+         (protocols marked as <default> cannot be specified using 'proto' keyword)\n",
+    );
+    for m in hrs_cfg::model::MUX_PROTOS {
+        let token = if m.token.is_empty() {
+            "<default>"
+        } else {
+            m.token
+        };
+        s.push_str(&format!(
+            " {token:>10} : mode={:<5} side={:<6} mux={:<5} flags={}\n",
+            m.mode, m.side, m.mux, m.flags
+        ));
+    }
+    s
+}
+
 /// The `-vv` text: version, build options, features, defaults, pollers, muxes, services.
 pub fn build_options_text() -> String {
     let mut s = version_text();
@@ -71,10 +92,8 @@ pub fn build_options_text() -> String {
         "Available polling systems :\n      epoll : pref=300,  test result OK\n\
          Total: 1 (1 usable), will use epoll.\n\n",
     );
-    s.push_str(
-        "Available multiplexer protocols :\n\
-         (protocols marked as <default> cannot be specified using 'proto' keyword)\n\n",
-    );
+    s.push_str(&mux_protos_text());
+    s.push('\n');
     s.push_str("Available services : none\n\nAvailable filters : none\n\n");
     s
 }

@@ -163,44 +163,49 @@ const P504: &[u8] = page!(
     "The server didn't respond in time."
 );
 
-/// Status codes that have a built-in page in haproxy 2.6 (`http_err_codes`): the codes
-/// `errorfile`, `deny_status` and friends accept. 414 and 431 are not among them in 2.6.
-pub const ERROR_CODES: [u16; 19] = [
-    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504,
+/// HAProxy 2.6's built-in error messages (`http_err_codes` with `http_err_msgs`), in
+/// upstream's order: the one table of the code base. A status listed here is one that
+/// `errorfile`, `deny_status` and `default-errorfiles` accept; 414 and 431 are not among
+/// them in 2.6.
+pub const HTTP_ERR_MSGS: [(u16, &[u8]); 19] = [
+    (200, P200),
+    (400, P400),
+    (401, P401),
+    (403, P403),
+    (404, P404),
+    (405, P405),
+    (407, P407),
+    (408, P408),
+    (410, P410),
+    (413, P413),
+    (421, P421),
+    (422, P422),
+    (425, P425),
+    (429, P429),
+    (500, P500),
+    (501, P501),
+    (502, P502),
+    (503, P503),
+    (504, P504),
 ];
 
-/// True when `status` has a built-in page (see [`ERROR_CODES`]).
+/// True when `status` has a built-in page (`http_get_status_idx()` finds it, see
+/// [`HTTP_ERR_MSGS`]).
 pub fn has_error_page(status: u16) -> bool {
-    ERROR_CODES.contains(&status)
+    HTTP_ERR_MSGS.iter().any(|&(c, _)| c == status)
 }
 
 /// The built-in page for `status` exactly as HAProxy stores it: status line, mixed-case
 /// fields (`Content-length`, `Cache-Control`, `Connection: close` for 400 and 408 only,
 /// `Content-Type`), empty line, HTML body. This is what the H1 mux writes verbatim for the
 /// errors it raises itself (e.g. 400 on an unparsable request, 408 on `timeout
-/// http-request`). A status without a page gets the 500 page, as in HAProxy.
+/// http-request`). A status without a page gets the 500 page, as `http_get_status_idx()`
+/// answers `HTTP_ERR_500` for an unknown code.
 pub fn error_page(status: u16) -> &'static [u8] {
-    match status {
-        200 => P200,
-        400 => P400,
-        401 => P401,
-        403 => P403,
-        404 => P404,
-        405 => P405,
-        407 => P407,
-        408 => P408,
-        410 => P410,
-        413 => P413,
-        421 => P421,
-        422 => P422,
-        425 => P425,
-        429 => P429,
-        501 => P501,
-        502 => P502,
-        503 => P503,
-        504 => P504,
-        _ => P500,
-    }
+    HTTP_ERR_MSGS
+        .iter()
+        .find(|&&(c, _)| c == status)
+        .map_or(P500, |&(_, page)| page)
 }
 
 /// The built-in page for `status` as a parsed message plus its body, the way a stream sees it
@@ -331,8 +336,11 @@ mod tests {
 
     #[test]
     fn content_lengths_match_bodies() {
-        for &c in ERROR_CODES.iter() {
-            let p = error_page(c);
+        for &(c, p) in HTTP_ERR_MSGS.iter() {
+            assert!(
+                p.starts_with(format!("HTTP/1.1 {c} ").as_bytes()),
+                "status {c}"
+            );
             let s = std::str::from_utf8(p).unwrap();
             let (head, body) = s.split_once("\r\n\r\n").unwrap();
             let cl: usize = head
@@ -344,6 +352,9 @@ mod tests {
             assert_eq!(cl, body.len(), "status {c}");
         }
         assert_eq!(error_page(414), error_page(500));
+        assert_eq!(error_page(200), P200);
+        assert!(has_error_page(200) && has_error_page(504));
+        assert!(!has_error_page(414) && !has_error_page(431) && !has_error_page(302));
     }
 
     #[test]
@@ -357,7 +368,7 @@ mod tests {
     /// 2.6.12 send it to an HTTP/1.1 keep-alive client (captured).
     #[test]
     fn stream_form_matches_haproxy() {
-        for &c in ERROR_CODES.iter() {
+        for &(c, _) in HTTP_ERR_MSGS.iter() {
             let (mut msg, body) = error_message(c);
             let plan = prepare_response_out(&mut msg, &ResponseOut::default());
             let mut out = Vec::new();

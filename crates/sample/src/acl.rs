@@ -44,8 +44,8 @@ const ACL_KWS: &[(&str, &str, MatchKind)] = {
         ("path_len", "path", Len),
         ("path_reg", "path", Reg),
         ("path_sub", "path", Sub),
-        ("req.ver", "req.ver", Str),
-        ("resp.ver", "res.ver", Str),
+        ("req_ver", "req.ver", Str),
+        ("resp_ver", "res.ver", Str),
         ("shdr", "res.hdr", Str),
         ("shdr_beg", "res.hdr", Beg),
         ("shdr_dir", "res.hdr", Dir),
@@ -74,7 +74,6 @@ const PREDEFINED: &[(&str, &str)] = &[
     ("HTTP_1.0", "req.ver 1.0"),
     ("HTTP_1.1", "req.ver 1.1"),
     ("HTTP_2.0", "req.ver 2.0"),
-    ("HTTP_3.0", "req.ver 3.0"),
     ("METH_CONNECT", "method CONNECT"),
     ("METH_DELETE", "method DELETE"),
     ("METH_GET", "method GET HEAD"),
@@ -92,6 +91,23 @@ const PREDEFINED: &[(&str, &str)] = &[
     ("REQ_CONTENT", "req.len gt 0"),
     ("WAIT_END", "wait_end"),
 ];
+
+/// This crate's keyword tables as the configuration parser asks them (the fetch table of
+/// `fetch.rs` and the ACL keywords through the ACL expression parser, the predefined ACLs):
+/// pass it as `hrs_cfg::ParseCtx::acl_kws`, so that an `acl` line or a condition is accepted
+/// while the configuration is read exactly when it compiles and runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SampleKeywords;
+
+impl hrs_cfg::acl::AclKeywords for SampleKeywords {
+    fn check_acl_expr(&self, words: &[String]) -> Result<(), String> {
+        parse_acl_expr(words, &mut Vec::new()).map(|_| ())
+    }
+
+    fn is_predefined_acl(&self, name: &str) -> bool {
+        PREDEFINED.iter().any(|(n, _)| *n == name)
+    }
+}
 
 /// One ACL expression: sample, method, patterns.
 #[derive(Clone, Debug)]
@@ -605,6 +621,49 @@ mod tests {
             .unwrap_err()
     }
 
+    /// The configuration parser's view (`SampleKeywords`) and the compiler's are one: every
+    /// fetch and ACL keyword of the tables is accepted by the check the parser runs and
+    /// compiles; a name in neither is refused by both with upstream's message; every
+    /// predefined ACL is known to the parser and compiles. (Before, `hrs-cfg` kept its own
+    /// list: it accepted `status_len` or `src_beg`, which failed at compile time, and refused
+    /// `req_proto_http` and `req.rdp_cookie_cnt`, which work.)
+    #[test]
+    fn parser_and_compiler_share_one_table() {
+        use crate::fetch::FETCH_KWS;
+        use hrs_cfg::acl::AclKeywords;
+        let kws = SampleKeywords;
+        let args = |name: &str| match name {
+            "var" => "var(txn.x)".to_string(),
+            "str" => "str(x)".to_string(),
+            "int" => "int(1)".to_string(),
+            n => n.to_string(),
+        };
+        let names = FETCH_KWS.iter().map(|k| k.name);
+        for name in names.chain(ACL_KWS.iter().map(|k| k.0)) {
+            let def = ws(&format!("{} -m found", args(name)));
+            assert_eq!(kws.check_acl_expr(&def), Ok(()), "{name}");
+            assert!(
+                AclTable::new().declare("a", &def, &mut Vec::new()).is_ok(),
+                "{name}"
+            );
+        }
+        for name in ["status_len", "src_beg", "resp.ver", "req_ver_beg", "frob"] {
+            let want = format!("unknown fetch method '{name}' in ACL expression '{name}'");
+            assert_eq!(
+                kws.check_acl_expr(&ws(&format!("{name} x"))),
+                Err(want.clone())
+            );
+            assert_eq!(acl_err(&format!("{name} x")), want);
+        }
+        for (name, _) in PREDEFINED {
+            assert!(kws.is_predefined_acl(name), "{name}");
+            let cond =
+                AclTable::new().compile_cond(&ws(name), false, Where::FE_REQ, &mut Vec::new());
+            assert!(cond.is_ok(), "{name}");
+        }
+        assert!(!kws.is_predefined_acl("HTTP_3.0") && !kws.is_predefined_acl("true"));
+    }
+
     fn ctx() -> TestCtx {
         TestCtx::get(
             "/p/a?x",
@@ -694,6 +753,123 @@ mod tests {
         }
     }
 
+    /// Every ACL keyword with an implied method (`http_acl.c`'s table) on one request and
+    /// its response, one case that matches and one that does not per keyword. The base is
+    /// `www.example.com/p/a`, the URL `/p/a?x`.
+    #[test]
+    fn acl_keywords_with_implied_methods() {
+        let mut c = TestCtx::get(
+            "/p/a?x",
+            &[
+                ("host", "www.example.com"),
+                ("x-ip", "10.1.2.3"),
+                ("n", "12"),
+            ],
+        );
+        let mut res = hrs_http::HttpHead::response(hrs_http::Version::Http11, 200, b"OK", 0);
+        for (n, v) in [
+            ("server", "web01.example.com"),
+            ("x-ip", "192.168.0.7"),
+            ("n", "7"),
+            ("v", "a, b"),
+            ("path", "/srv/web"),
+        ] {
+            res.add_header(n.as_bytes(), v.as_bytes());
+        }
+        c.res = Some(res);
+        let req_cases: &[(&str, bool)] = &[
+            ("base www.example.com/p/a", true),
+            ("base www.example.com/p", false),
+            ("base_beg www.ex", true),
+            ("base_beg /p", false),
+            ("base_dir p", true),
+            ("base_dir www", false),
+            ("base_dom example", true),
+            ("base_dom exam", false),
+            ("base_end /p/a", true),
+            ("base_end www", false),
+            ("base_len 19", true),
+            ("base_len 18", false),
+            ("base_reg ^www\\.[a-z]+\\.com/", true),
+            ("base_reg ^/p", false),
+            ("base_sub ample.com/p", true),
+            ("base_sub ?x", false),
+            ("url /p/a?x", true),
+            ("url_beg /p/", true),
+            ("url_beg p", false),
+            ("url_dir a", true),
+            ("url_dir b", false),
+            ("url_dom p", true),
+            ("url_dom q", false),
+            ("url_end ?x", true),
+            ("url_end /a", false),
+            ("url_len 6", true),
+            ("url_len 4", false),
+            ("url_reg a\\?x$", true),
+            ("url_reg ^x", false),
+            ("url_sub /a?", true),
+            ("url_sub //", false),
+            ("path_dom a", true),
+            ("path_dom x", false),
+            ("path_sub p/a", true),
+            ("path_sub a?x", false),
+            ("hdr_dir(host) www.example.com", true),
+            ("hdr_dir(host) example", false),
+            ("hdr_reg(host) ^www\\.", true),
+            ("hdr_reg(host) ^example", false),
+            ("hdr_ip(x-ip) 10.0.0.0/8", true),
+            ("hdr_ip(x-ip) 192.168.0.0/16", false),
+            ("hdr_val(n) gt 5", true),
+            ("hdr_val(n) lt 5", false),
+            ("req_ver 1.1", true),
+            ("req_ver 1.0", false),
+            ("req.len gt 0", true),
+            ("req.proto_http", true),
+            ("wait_end", true),
+        ];
+        for (def, want) in req_cases {
+            let mut t = table(&[("a", def)]);
+            assert_eq!(check(&mut t, &c, "if a"), *want, "{def}");
+        }
+        let res_cases: &[(&str, bool)] = &[
+            ("shdr(server) web01.example.com", true),
+            ("shdr_beg(server) web", true),
+            ("shdr_beg(server) example", false),
+            ("shdr_dir(path) web", true),
+            ("shdr_dir(path) we", false),
+            ("shdr_dom(server) example", true),
+            ("shdr_dom(server) exam", false),
+            ("shdr_end(server) .com", true),
+            ("shdr_end(server) web", false),
+            ("shdr_len(server) 17", true),
+            ("shdr_len(server) 3", false),
+            ("shdr_reg(server) ^web[0-9]+", true),
+            ("shdr_reg(server) ^[0-9]", false),
+            ("shdr_sub(server) 01.ex", true),
+            ("shdr_sub(server) xx", false),
+            ("shdr_cnt(v) eq 2", true),
+            ("shdr_ip(x-ip) 192.168.0.0/16", true),
+            ("shdr_val(n) eq 7", true),
+            ("res.hdr_cnt(v) eq 2", true),
+            ("res.fhdr_cnt(v) eq 1", true),
+            ("res.fhdr(v) -m beg a,", true),
+            ("res.fhdr(v) b", false),
+            ("res.hdr_ip(x-ip) 10.0.0.0/8", false),
+            ("res.hdr_val(n) ge 7", true),
+            ("res.ver 1.1", true),
+            ("resp_ver 1.0", false),
+            ("resp_ver 1.1", true),
+        ];
+        for (def, want) in res_cases {
+            let mut t = table(&[("a", def)]);
+            let mut d = Vec::new();
+            let cond = t
+                .compile_cond(&ws("a"), false, Where::FE_RES, &mut d)
+                .unwrap();
+            assert_eq!(cond.eval(&t, &c, Dir::Res), *want, "{def}");
+        }
+    }
+
     #[test]
     fn predefined() {
         let c = ctx();
@@ -727,6 +903,30 @@ mod tests {
             0,
         ));
         assert!(check(&mut t, &c, "if METH_GET HTTP_1.0 !METH_POST"));
+        assert!(check(&mut t, &c, "if METH_HEAD !HTTP_2.0"));
+        for (meth, acl) in [
+            ("CONNECT", "METH_CONNECT"),
+            ("DELETE", "METH_DELETE"),
+            ("OPTIONS", "METH_OPTIONS"),
+            ("PUT", "METH_PUT"),
+            ("TRACE", "METH_TRACE"),
+        ] {
+            c.req = Some(hrs_http::HttpHead::request(
+                meth.as_bytes(),
+                b"/",
+                hrs_http::Version::Http11,
+                0,
+            ));
+            assert!(check(&mut t, &c, &format!("if {acl} !METH_GET")), "{acl}");
+            assert!(!check(&mut t, &c, "if METH_HEAD"), "{acl}");
+        }
+        c.req = Some(hrs_http::HttpHead::request(
+            b"GET",
+            b"/",
+            hrs_http::Version::Http2,
+            0,
+        ));
+        assert!(check(&mut t, &c, "if HTTP_2.0 !HTTP_1.1"));
         // user-defined names take precedence over predefined ones
         let mut t = table(&[("TRUE", "always_false")]);
         assert!(!check(&mut t, &c, "if TRUE"));

@@ -10,6 +10,7 @@
 use crate::ctx::{Dir, SampleCtx};
 use crate::smp::{read_int64, Smp, SmpType};
 use crate::vars::VarName;
+use hrs_http::h1::{trim_lws, value_end};
 use hrs_http::{HttpHead, Version};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -514,39 +515,21 @@ pub(crate) fn no_paren_args(types: &[ArgT], min: usize) -> Result<Vec<Arg>, Stri
 }
 
 /// Splits a header value at unquoted commas (HAProxy's `http_find_hdr_value_end()`), trimming
-/// blanks around each part; calls `f` on each part until it returns true.
+/// blanks, CR and LF around each part (`HTTP_IS_LWS`); calls `f` on each part until it returns
+/// true. Both rules are `hrs-http`'s.
 fn split_values<'a>(v: &'a [u8], f: &mut dyn FnMut(&'a [u8]) -> bool) -> bool {
     let mut start = 0;
-    let (mut quoted, mut qdpair) = (false, false);
-    for (i, &c) in v.iter().enumerate() {
-        if qdpair {
-            qdpair = false;
-        } else if quoted {
-            if c == b'\\' {
-                qdpair = true;
-            } else if c == b'"' {
-                quoted = false;
-            }
-        } else if c == b'"' {
-            quoted = true;
-        } else if c == b',' {
-            if f(trim_lws(&v[start..i])) {
-                return true;
-            }
-            start = i + 1;
+    loop {
+        let end = value_end(v, start);
+        let part = trim_lws(v.get(start..end).unwrap_or(&[]));
+        if end >= v.len() {
+            return f(part);
         }
+        if f(part) {
+            return true;
+        }
+        start = end + 1;
     }
-    f(trim_lws(&v[start..]))
-}
-
-fn trim_lws(mut v: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = v {
-        v = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = v {
-        v = rest;
-    }
-    v
 }
 
 /// Visits the values of `name` (every header when empty) in order, split at commas unless
@@ -864,6 +847,30 @@ mod tests {
                 ("y", "HeLLo w\u{e9}"),
             ],
         )
+    }
+
+    /// `http_find_header()`'s split: unquoted commas, quoted pairs, LWS (CR and LF too)
+    /// trimmed, empty parts kept.
+    #[test]
+    fn values_split_like_http_find_header() {
+        let split = |v: &[u8]| {
+            let mut out: Vec<Vec<u8>> = Vec::new();
+            split_values(v, &mut |p| {
+                out.push(p.to_vec());
+                false
+            });
+            out
+        };
+        let s = |v: &[&str]| v.iter().map(|x| x.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert_eq!(split(b"a, \"b,\\\"c\" ,d\r"), s(&["a", "\"b,\\\"c\"", "d"]));
+        assert_eq!(split(b"a,,b,"), s(&["a", "", "b", ""]));
+        assert_eq!(split(b""), s(&[""]));
+        let mut n = 0;
+        assert!(split_values(b"x,y,z", &mut |_| {
+            n += 1;
+            n == 2
+        }));
+        assert_eq!(n, 2);
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub mod vars;
 #[cfg(test)]
 mod testctx;
 
-pub use acl::{AclTable, Cond};
+pub use acl::{AclTable, Cond, SampleKeywords};
 pub use ctx::{Dir, SampleCtx};
 pub use expr::SampleExpr;
 pub use logfmt::{

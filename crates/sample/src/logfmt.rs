@@ -1201,6 +1201,37 @@ mod tests {
         assert_eq!(render("%Tl", &c2), "21/Nov/2026:07:33:26 -0100");
     }
 
+    /// The timers from their definitions (`%Tq` = idle + handshake + `%TR`; `%Td` is what
+    /// is left after the response head, or after the connect in TCP), the accept date in
+    /// seconds, the counters, the backend's source address and the server port, the
+    /// two-letter termination state and the aliases without data (`%ID` unset, no SSL).
+    #[test]
+    fn timers_counters_and_addresses() {
+        let mut c = ctx();
+        let i = c.info.as_mut().unwrap();
+        i.t_handshake = 2;
+        i.t_idle = 5;
+        i.t_request = 10;
+        i.t_queue = 12;
+        i.t_connect = 15;
+        i.t_data = 20;
+        i.t_close = 30;
+        i.term_state = *b"SD--";
+        i.log_counter = 7;
+        i.req_counter = 9;
+        assert_eq!(
+            render(
+                "%Th|%Ti|%Tq|%TR|%Tw|%Tc|%Tr|%Td|%Ta|%Tt|%Ts|%U|%bi:%bp|%sp|%lc|%rt|%ts|%ID|%sslc|%sslv",
+                &c
+            ),
+            "2|5|10|3|2|3|5|10|23|30|1795250006|43|127.0.0.1:44800|9101|7|9|SD|-|-|-"
+        );
+        let i = c.info.as_mut().unwrap();
+        i.unique_id = Some(b"abc");
+        i.http_mode = false;
+        assert_eq!(render("%ID %Td", &c), "abc 15");
+    }
+
     #[test]
     fn absent_and_special_values() {
         let mut c = ctx();

@@ -7,8 +7,8 @@
 //! `pattern_exec_match()` does, and never allocates for string methods on string samples.
 
 use crate::smp::{Smp, SmpType};
+use hrs_cfg::net::Net;
 use hrs_http::Meth;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 
 /// A pattern matching method (`PAT_MATCH_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,13 +91,6 @@ impl MatchKind {
     pub fn int_patterns(self) -> bool {
         matches!(self, MatchKind::Int | MatchKind::Len)
     }
-}
-
-/// An IP network pattern.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Net {
-    V4 { addr: u32, mask: u32 },
-    V6 { addr: u128, bits: u8 },
 }
 
 /// One parsed pattern.
@@ -222,104 +215,13 @@ fn parse_int_pat(text: &str) -> Result<Pat, String> {
     })
 }
 
-/// IPv4 dotted notation with omitted zero octets (`127.1` is 127.0.0.1), like `inet_aton()`
-/// with decimal parts only.
-fn parse_v4_loose(s: &str) -> Option<u32> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.is_empty() || parts.len() > 4 {
-        return None;
-    }
-    let mut nums = Vec::with_capacity(4);
-    for p in &parts {
-        if p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 10 {
-            return None;
-        }
-        nums.push(p.parse::<u64>().ok()?);
-    }
-    let last = *nums.last()?;
-    let head = &nums[..nums.len() - 1];
-    if head.iter().any(|&n| n > 255) {
-        return None;
-    }
-    let rest_bits = 8 * (4 - head.len() as u32);
-    if rest_bits < 64 && last >= (1u64 << rest_bits) {
-        return None;
-    }
-    let mut v: u32 = 0;
-    for (i, &n) in head.iter().enumerate() {
-        v |= (n as u32) << (24 - 8 * i as u32);
-    }
-    Some(v | last as u32)
-}
-
 /// `pat_parse_ip()`: an IPv4 address or network (`/bits` or dotted mask), a host name that
-/// resolves to IPv4 (unless `-n`), or an IPv6 address or network (`/bits`).
+/// resolves to IPv4 (unless `-n`), or an IPv6 address or network (`/bits`); read by
+/// `hrs_cfg::net`, the parser `option forwardfor except` uses too.
 fn parse_ip_pat(text: &str, no_dns: bool) -> Result<Pat, String> {
-    let err = || format!("'{text}' is not a valid IPv4 or IPv6 address");
-    let (addr, mask) = match text.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (text, None),
-    };
-    let v4 = parse_v4_loose(addr).or_else(|| {
-        if no_dns || mask.is_some() || addr.contains(':') || addr.is_empty() {
-            return None;
-        }
-        (addr, 0)
-            .to_socket_addrs()
-            .ok()?
-            .find_map(|sa| match sa.ip() {
-                IpAddr::V4(a) => Some(u32::from(a)),
-                IpAddr::V6(_) => None,
-            })
-    });
-    if let Some(a) = v4 {
-        let mask = match mask {
-            None => u32::MAX,
-            Some(m) if !m.is_empty() && m.bytes().all(|c| c.is_ascii_digit()) => {
-                let bits: u32 = m.parse().map_err(|_| err())?;
-                if bits > 32 {
-                    return Err(err());
-                }
-                if bits == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - bits)
-                }
-            }
-            Some(m) => {
-                let mk = m.parse::<Ipv4Addr>().map_err(|_| err())?;
-                u32::from(mk)
-            }
-        };
-        return Ok(Pat::Ip(Net::V4 {
-            addr: a & mask,
-            mask,
-        }));
-    }
-    let a = addr.parse::<Ipv6Addr>().map_err(|_| err())?;
-    let bits = match mask {
-        None => 128,
-        Some(m) if !m.is_empty() && m.bytes().all(|c| c.is_ascii_digit()) => {
-            let b: u32 = m.parse().map_err(|_| err())?;
-            if b > 128 {
-                return Err(err());
-            }
-            b
-        }
-        Some(_) => return Err(err()),
-    } as u8;
-    Ok(Pat::Ip(Net::V6 {
-        addr: u128::from(a) & v6_mask(bits),
-        bits,
-    }))
-}
-
-fn v6_mask(bits: u8) -> u128 {
-    if bits == 0 {
-        0
-    } else {
-        u128::MAX << (128 - bits as u32)
-    }
+    Net::parse(text, !no_dns)
+        .map(Pat::Ip)
+        .ok_or_else(|| format!("'{text}' is not a valid IPv4 or IPv6 address"))
 }
 
 fn parse_hex(text: &str) -> Result<Pat, String> {
@@ -386,8 +288,9 @@ fn match_word(s: &[u8], pat: &[u8], icase: bool, delim: fn(u8) -> bool) -> bool 
     false
 }
 
+/// `-m dir` delimiters (`make_4delim('/', '?', '?', '?')`): a query string ends a segment.
 fn is_slash(c: u8) -> bool {
-    c == b'/'
+    matches!(c, b'/' | b'?')
 }
 
 fn is_dom_delim(c: u8) -> bool {
@@ -408,30 +311,6 @@ fn find_sub(hay: &[u8], needle: &[u8], icase: bool) -> bool {
             w == needle
         }
     })
-}
-
-fn net_contains(n: &Net, a: IpAddr) -> bool {
-    match (n, a) {
-        (Net::V4 { addr, mask }, IpAddr::V4(v)) => u32::from(v) & mask == *addr,
-        (Net::V4 { addr, mask }, IpAddr::V6(v)) => {
-            let o = v.octets();
-            let w0 = u32::from_be_bytes([o[0], o[1], o[2], o[3]]);
-            let w1 = u32::from_be_bytes([o[4], o[5], o[6], o[7]]);
-            let w2 = u32::from_be_bytes([o[8], o[9], o[10], o[11]]);
-            let v4 = if w0 == 0 && w1 == 0 && (w2 == 0 || w2 == 0xffff) {
-                u32::from_be_bytes([o[12], o[13], o[14], o[15]])
-            } else if o[0] == 0x20 && o[1] == 0x02 {
-                u32::from_be_bytes([o[2], o[3], o[4], o[5]])
-            } else {
-                return false;
-            };
-            v4 & mask == *addr
-        }
-        (Net::V6 { addr, bits }, IpAddr::V6(v)) => u128::from(v) & v6_mask(*bits) == *addr,
-        (Net::V6 { addr, bits }, IpAddr::V4(v)) => {
-            u128::from(v.to_ipv6_mapped()) & v6_mask(*bits) == *addr
-        }
-    }
 }
 
 impl Patterns {
@@ -532,7 +411,7 @@ impl Patterns {
                 let Some(a) = smp.to_ip() else { return false };
                 self.pats
                     .iter()
-                    .any(|p| matches!(p, Pat::Ip(n) if net_contains(n, a)))
+                    .any(|p| matches!(p, Pat::Ip(n) if n.pat_match_ip(a)))
             }
             MatchKind::Bin => {
                 let bin;
@@ -744,10 +623,15 @@ mod tests {
         assert!(p.matches(&ip("::127.0.0.1")));
         assert!(p.matches(&ip("2002:7f00:1::")));
         assert!(!p.matches(&ip("::1")));
-        let p = pats(MatchKind::Ip, false, &["127.1"]);
-        assert!(p.matches(&ip("127.0.0.1")));
-        let p = pats(MatchKind::Ip, false, &["192.168.1/22"]);
-        assert!(p.matches(&ip("192.168.0.9")));
+        // short and octal forms are gethostbyname()'s, so only without `-n` (haproxy 2.6.12)
+        let dns = |w: &str| {
+            let mut p = Patterns::new(MatchKind::Ip, false);
+            p.add(w, Op::Eq, false).unwrap();
+            p
+        };
+        assert!(dns("127.1").matches(&ip("127.0.0.1")));
+        assert!(dns("192.168.1/22").matches(&ip("192.168.0.9")));
+        assert!(dns("010.0.0.1").matches(&ip("8.0.0.1")));
         let p = pats(MatchKind::Ip, false, &["10.0.0.0/255.0.0.0"]);
         assert!(p.matches(&ip("10.9.9.9")));
         let p = pats(MatchKind::Ip, false, &["::ffff:127.0.0.1/120"]);
@@ -762,6 +646,8 @@ mod tests {
                 .unwrap_err()
         };
         for bad in [
+            "127.1",
+            "192.168.1/22",
             "1.2.3.4/",
             "0.0.0.0/33",
             "1.2.3.400",

@@ -17,6 +17,7 @@ use crate::vars::{SetCond, VarName};
 use crate::CompileError;
 use hrs_cfg::diag::Loc;
 use hrs_cfg::model::HttpRuleSpec;
+use hrs_cfg::units::atol;
 
 /// The outcome of a rule list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,7 +192,8 @@ fn parse_reply(
                 if next.is_empty() {
                     return Err(format!("'{a}' expects <status_code> as argument"));
                 }
-                let v = atol(next);
+                // `reply->status = atol(...)`: an int, so the long is truncated as C does
+                let v = atol(next) as i32;
                 if !(200..=599).contains(&v) {
                     return Err(format!("Unexpected status code '{v}'"));
                 }
@@ -307,13 +309,6 @@ fn parse_reply(
         }
     };
     Ok((spec, i))
-}
-
-/// C's `atol()`: optional blanks and sign, then digits; 0 when none.
-fn atol(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t']);
-    let (v, _) = crate::smp::read_int64(t.as_bytes());
-    v
 }
 
 /// Compiles one rule.
@@ -755,6 +750,11 @@ mod tests {
             e("return status abc"),
             format!("{pre}return' rule : Unexpected status code '0'.")
         );
+        // atol() saturates to LONG_MAX, which the int status truncates to -1 (haproxy 2.6.12)
+        assert_eq!(
+            e("return status 9999999999999999999999"),
+            format!("{pre}return' rule : Unexpected status code '-1'.")
+        );
         assert_eq!(e("return string x"), format!("{pre}return' rule : a content type must be defined when non-empty payload is configured."));
         assert_eq!(
             e("return status 200 content-type t string"),
@@ -784,6 +784,8 @@ mod tests {
             &[
                 "return status 200 content-type a content-type b string x",
                 "return status 200 status 201",
+                // 2^32 + 200 truncated to an int is 200, accepted by haproxy 2.6.12
+                "return status 4294967496",
                 "deny content-type t string x",
                 "return status 418"
             ]

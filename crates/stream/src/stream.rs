@@ -193,7 +193,10 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
 
 /// `option forwardfor` (`http_process_request`): the client address in
 /// `x-forwarded-for` or the configured header, unless the client is in an `except` network
-/// or `if-none` finds the header already there. The backend's settings take precedence.
+/// (`ipcmp2net()`: same address family only, so an IPv4-mapped client of a dual-stack
+/// listener is not in an IPv4 network) or `if-none` finds the header already there. The
+/// header name is the backend's when the backend enables the option, else the frontend's;
+/// the address is written as the socket gives it (`::ffff:127.0.0.1` stays IPv6).
 fn add_forwardfor(
     fe: &hrs_cfg::model::Proxy,
     be: &hrs_cfg::model::Proxy,
@@ -205,58 +208,22 @@ fn add_forwardfor(
     };
     let on = |p: &hrs_cfg::model::Proxy| p.options.forwardfor;
     let excluded = |p: &hrs_cfg::model::Proxy| {
-        on(p)
-            && p.fwdfor
-                .except
-                .is_some_and(|(net, bits)| in_net(src.ip(), net, bits))
+        on(p) && p.fwdfor.except.is_some_and(|net| net.contains(src.ip()))
     };
     if excluded(fe) || excluded(be) {
         return;
     }
-    let name = if on(be) && be.fwdfor.header.is_some() {
+    let name = if on(be) {
         be.fwdfor.header.as_deref()
-    } else if on(fe) {
-        fe.fwdfor.header.as_deref()
     } else {
-        None
+        fe.fwdfor.header.as_deref()
     }
     .unwrap_or("x-forwarded-for");
     let always = (on(fe) && !fe.fwdfor.if_none) || (on(be) && !be.fwdfor.if_none);
     if !always && req.has(name.as_bytes()) {
         return;
     }
-    let ip = match src.ip() {
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => std::net::IpAddr::V4(v4),
-            None => std::net::IpAddr::V6(v6),
-        },
-        ip => ip,
-    };
-    req.add_header(name.as_bytes(), ip.to_string().as_bytes());
-}
-
-/// True when `ip` is in `net/bits`.
-fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
-    use std::net::IpAddr::*;
-    match (ip, net) {
-        (V4(a), V4(n)) => {
-            let m = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(bits.min(32)))
-            };
-            u32::from(a) & m == u32::from(n) & m
-        }
-        (V6(a), V6(n)) => {
-            let m = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(bits.min(128)))
-            };
-            u128::from(a) & m == u128::from(n) & m
-        }
-        _ => false,
-    }
+    req.add_header(name.as_bytes(), src.ip().to_string().as_bytes());
 }
 
 fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
@@ -897,4 +864,105 @@ pub fn stream_kill_internal(w: &mut World, ev: &mut Ev, sid: StrmId) {
         ev.wakeup(c.task, WakeReason::MSG);
     }
     stream_free(w, ev, sid);
+}
+
+#[cfg(test)]
+mod add_forwardfor_tests {
+    //! `add_forwardfor` against what haproxy 2.6.12 sends (checked by hand with a
+    //! dual-stack `bind :::port` listener and an echo server).
+    use super::add_forwardfor;
+    use hrs_cfg::model::{Cap, Proxy};
+    use hrs_cfg::net::Net;
+    use hrs_http::{HttpHead, Version};
+
+    fn px(cap: Cap, header: Option<&str>, except: Option<&str>, if_none: bool) -> Proxy {
+        let mut p = Proxy::preset("p", cap);
+        p.options.forwardfor = true;
+        p.fwdfor.header = header.map(str::to_string);
+        p.fwdfor.except = except.map(|n| Net::parse(n, false).unwrap());
+        p.fwdfor.if_none = if_none;
+        p
+    }
+
+    /// The header lines the request ends with.
+    fn run(fe: &Proxy, be: &Proxy, src: &str, pre: &[(&str, &str)]) -> Vec<String> {
+        let mut h = HttpHead::request(b"GET", b"/", Version::Http11, 64);
+        for (n, v) in pre {
+            h.add_header(n.as_bytes(), v.as_bytes());
+        }
+        add_forwardfor(fe, be, Some(&mut h), Some(src.parse().unwrap()));
+        h.headers()
+            .map(|(n, v)| {
+                format!(
+                    "{}: {}",
+                    String::from_utf8_lossy(n),
+                    String::from_utf8_lossy(v)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn except_compares_same_family_only() {
+        let fe = px(Cap::FE, None, Some("127.0.0.0/8"), false);
+        let mut be = Proxy::preset("be", Cap::BE);
+        be.options.forwardfor = false;
+        assert!(run(&fe, &be, "127.0.0.1:5000", &[]).is_empty());
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:5000", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        // a v4 client of a dual-stack listener is not in an IPv4 network, and is written
+        // in its IPv6 form
+        assert_eq!(
+            run(&fe, &be, "[::ffff:127.0.0.1]:5000", &[]),
+            ["x-forwarded-for: ::ffff:127.0.0.1"]
+        );
+        let fe6 = px(Cap::FE, None, Some("::ffff:127.0.0.0/104"), false);
+        assert!(run(&fe6, &be, "[::ffff:127.0.0.1]:5000", &[]).is_empty());
+        assert_eq!(
+            run(&fe6, &be, "127.0.0.1:5000", &[]),
+            ["x-forwarded-for: 127.0.0.1"]
+        );
+        // the backend's except counts too
+        let fe = px(Cap::FE, None, None, false);
+        let be = px(Cap::BE, None, Some("10.0.0.0/8"), false);
+        assert!(run(&fe, &be, "10.1.2.3:1", &[]).is_empty());
+    }
+
+    #[test]
+    fn header_name_is_the_backends_when_it_enables_the_option() {
+        let fe = px(Cap::FE, Some("x-fe"), None, false);
+        let be = px(Cap::BE, None, None, false);
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        let be = px(Cap::BE, Some("x-be"), None, false);
+        assert_eq!(run(&fe, &be, "10.0.0.1:1", &[]), ["x-be: 10.0.0.1"]);
+        let mut off = Proxy::preset("be", Cap::BE);
+        off.options.forwardfor = false;
+        assert_eq!(run(&fe, &off, "10.0.0.1:1", &[]), ["x-fe: 10.0.0.1"]);
+    }
+
+    #[test]
+    fn if_none_needs_every_side() {
+        let fe = px(Cap::FE, None, None, true);
+        let mut be = Proxy::preset("be", Cap::BE);
+        be.options.forwardfor = false;
+        let pre = [("x-forwarded-for", "1.1.1.1")];
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &pre),
+            ["x-forwarded-for: 1.1.1.1"]
+        );
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &[]),
+            ["x-forwarded-for: 10.0.0.1"]
+        );
+        let be = px(Cap::BE, None, None, false);
+        assert_eq!(
+            run(&fe, &be, "10.0.0.1:1", &pre),
+            ["x-forwarded-for: 1.1.1.1", "x-forwarded-for: 10.0.0.1"]
+        );
+    }
 }

@@ -103,8 +103,9 @@ pub(crate) fn hex_val(c: u8) -> Option<u8> {
     }
 }
 
-/// Strips blanks, CR and LF from both ends.
-pub(crate) fn trim_lws(mut v: &[u8]) -> &[u8] {
+/// Strips blanks, CR and LF (`HTTP_IS_LWS`) from both ends: how HAProxy trims each value it
+/// finds in a header (`http_find_header()`).
+pub fn trim_lws(mut v: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = v {
         if is_lws(*first) {
             v = rest;
@@ -124,7 +125,8 @@ pub(crate) fn trim_lws(mut v: &[u8]) -> &[u8] {
 
 /// Position of the comma ending the list element starting at `from` (or `v.len()`), skipping
 /// commas inside double quotes and backslash-escaped characters (`http_find_hdr_value_end`).
-pub(crate) fn value_end(v: &[u8], from: usize) -> usize {
+/// The one implementation of that rule: header fetches split values with it too.
+pub fn value_end(v: &[u8], from: usize) -> usize {
     let mut quoted = false;
     let mut qdpair = false;
     let mut i = from;

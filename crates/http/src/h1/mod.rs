@@ -25,6 +25,7 @@ pub use out::{
 pub use ws::{base64, ws_accept_key, ws_request_key};
 
 pub(crate) use chars::for_each_word;
+pub use chars::{trim_lws, value_end};
 
 use crate::msg::{BodyLen, HttpHead, Meth};
 use std::fmt;
