@@ -97,23 +97,6 @@ impl Default for ResponseOut {
     }
 }
 
-/// Scans the `Connection` fields of a head for the `close` and `keep-alive` tokens and returns
-/// `(close, keep_alive)`. A freshly parsed head no longer holds these tokens (the parser moves
-/// them to [`MsgFlags`]); this is for heads edited by rules or built locally.
-pub fn conn_tokens(head: &HttpHead) -> (bool, bool) {
-    let (mut close, mut ka) = (false, false);
-    for v in head.values(b"connection") {
-        for_each_word(v, |_, _, w| {
-            if w.eq_ignore_ascii_case(b"close") {
-                close = true;
-            } else if w.eq_ignore_ascii_case(b"keep-alive") {
-                ka = true;
-            }
-        });
-    }
-    (close, ka)
-}
-
 /// Client connection mode once a request is parsed (first pass of `h1_set_cli_conn_mode`):
 /// `Close` for HTTP/1.0 without `keep-alive`, for `Connection: close`, and when HAProxy forces
 /// the close (`Transfer-Encoding` with `Content-Length`, or on HTTP/1.0) or the frontend
