@@ -41,14 +41,26 @@ pub enum LogTarget {
     Stderr,
 }
 
-/// Format of a log line.
+/// Format of a log line's header (`log ... format <fmt>`, upstream's `LOG_FORMAT_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum LogFormat {
+    /// `local` and the default: RFC 3164 without the host name field.
     #[default]
+    Local,
+    /// `rfc3164`: with the host name field (`localhost` when none is configured).
     Rfc3164,
+    /// `rfc5424`.
     Rfc5424,
-    Raw,
+    /// `priority`: `<facility*8+level>` only.
+    Priority,
+    /// `short`: `<level>` only.
     Short,
+    /// `timed`: `<level>` and an ISO 8601 date.
+    Timed,
+    /// `iso`: an ISO 8601 date only.
+    Iso,
+    /// `raw`: no header.
+    Raw,
 }
 
 /// One `log` directive.
@@ -326,9 +338,8 @@ pub struct MuxProto {
 
 /// The muxes of haproxy-rs in upstream's registration order. Upstream 2.6 also has `fcgi`
 /// (no FastCGI here) and `none` (pass-through chosen explicitly, which `proto` does not
-/// accept here). `proto h1` is the default H1 mux: an HTTP/2 preface still upgrades the
-/// connection (upstream's explicit `h1` is `NO_UPG` and answers 400), so it is listed with
-/// the default mux's flags.
+/// accept here). The default H1 mux upgrades to HTTP/2 on the client preface; `proto h1`
+/// names the same mux without that upgrade (`NO_UPG`: the preface gets a 400).
 pub const MUX_PROTOS: &[MuxProto] = &[
     MuxProto {
         token: "h2",
@@ -349,7 +360,7 @@ pub const MUX_PROTOS: &[MuxProto] = &[
         mode: "HTTP",
         side: "FE|BE",
         mux: "H1",
-        flags: "HTX",
+        flags: "HTX|NO_UPG",
     },
     MuxProto {
         token: "",
@@ -373,9 +384,21 @@ pub struct Bind {
     pub addr: ListenAddr,
     /// `name`.
     pub name: Option<String>,
-    /// `proto h2`: speak HTTP/2 from the first byte.
-    pub proto_h2: bool,
+    /// `proto`: the mux accepted connections start with.
+    pub proto: BindProto,
     pub loc: Loc,
+}
+
+/// The mux of a `bind` line's connections (`proto`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BindProto {
+    /// No `proto`: HTTP/1, upgraded to HTTP/2 when the client starts with the preface.
+    #[default]
+    Default,
+    /// `proto h1`: HTTP/1 only (`NO_UPG`).
+    H1,
+    /// `proto h2`: HTTP/2 from the first byte.
+    H2,
 }
 
 /// One `server` line.

@@ -1054,7 +1054,7 @@ impl<'a> Reader<'a> {
         };
         let mut spec = LogSpec {
             target,
-            format: LogFormat::Rfc3164,
+            format: LogFormat::Local,
             maxlen: 1024,
             facility: 16,
             level: 7,
@@ -1075,10 +1075,14 @@ impl<'a> Reader<'a> {
                 }
                 Some("format") => {
                     spec.format = match w.get(i + 1).map(String::as_str).unwrap_or("") {
-                        "rfc3164" | "local" => LogFormat::Rfc3164,
+                        "local" => LogFormat::Local,
+                        "rfc3164" => LogFormat::Rfc3164,
                         "rfc5424" => LogFormat::Rfc5424,
+                        "priority" => LogFormat::Priority,
+                        "short" => LogFormat::Short,
+                        "timed" => LogFormat::Timed,
+                        "iso" => LogFormat::Iso,
                         "raw" => LogFormat::Raw,
-                        "short" | "priority" | "timed" | "iso" => LogFormat::Short,
                         f => {
                             self.d.alert_at(loc, format!("unknown log format '{f}'"));
                             return None;
@@ -1436,7 +1440,7 @@ impl<'a> Reader<'a> {
         let mut b = Bind {
             addr: la,
             name: None,
-            proto_h2: false,
+            proto: BindProto::Default,
             loc: loc.clone(),
         };
         let mut i = 2;
@@ -1454,7 +1458,13 @@ impl<'a> Reader<'a> {
                 }
                 "proto" => {
                     match find_mux_proto(v) {
-                        Some(m) => b.proto_h2 = m.mux == "H2",
+                        Some(m) => {
+                            b.proto = if m.mux == "H2" {
+                                BindProto::H2
+                            } else {
+                                BindProto::H1
+                            }
+                        }
                         None => {
                             self.d.alert_at(
                                 loc,
@@ -1759,10 +1769,7 @@ impl<'a> Reader<'a> {
             };
             v |= bit;
         }
-        // conn-failure is always implied once any L7 retry is configured
-        if v != 0 {
-            v |= RetryOn::CONN_FAILED;
-        }
+        // as upstream, the list replaces the default: `conn-failure` only when named
         p.retry_on = RetryOn(v);
     }
 
@@ -2297,6 +2304,51 @@ mod tests {
         assert_eq!(
             parse_inet("127.0.0.1:${HRS_TEST_PORT}").unwrap().0.port(),
             8443
+        );
+    }
+
+    /// The `retry_on` of backend `be` declared with `line` (empty: none).
+    fn retry_on_of(line: &str) -> RetryOn {
+        let text =
+            format!("defaults\n    mode http\nbackend be\n    {line}\n    server s 127.0.0.1:80\n");
+        let (cfg, alerts) = parse_text("retry-on.cfg", &text);
+        assert!(alerts.is_empty(), "{line}: {alerts:?}");
+        cfg.find_proxy("be", Cap::BE).unwrap().retry_on
+    }
+
+    #[test]
+    fn retry_on_replaces_the_default() {
+        let st = |c: u16| status_bit(c);
+        assert_eq!(
+            retry_on_of(""),
+            RetryOn(RetryOn::CONN_FAILED),
+            "the default"
+        );
+        assert_eq!(retry_on_of("retry-on none"), RetryOn(0));
+        // upstream's `proxy_parse_retry_on` starts from 0: a list without `conn-failure`
+        // does not retry connection failures
+        assert_eq!(retry_on_of("retry-on 503"), RetryOn(st(503)));
+        assert_eq!(
+            retry_on_of("retry-on empty-response junk-response"),
+            RetryOn(RetryOn::DISCONNECTED | RetryOn::JUNK_REQUEST)
+        );
+        assert_eq!(
+            retry_on_of("retry-on conn-failure response-timeout 404"),
+            RetryOn(RetryOn::CONN_FAILED | RetryOn::TIMEOUT | st(404))
+        );
+        assert_eq!(
+            retry_on_of("retry-on all-retryable-errors"),
+            RetryOn(
+                RetryOn::CONN_FAILED
+                    | RetryOn::DISCONNECTED
+                    | RetryOn::TIMEOUT
+                    | RetryOn::RTT_REJECTED
+                    | RetryOn::JUNK_REQUEST
+                    | st(500)
+                    | st(502)
+                    | st(503)
+                    | st(504)
+            )
         );
     }
 }

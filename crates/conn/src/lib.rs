@@ -13,3 +13,6 @@ pub mod mux_pt;
 pub mod sock;
 
 pub use sock::{conn_free, conn_new_back, conn_new_front};
+
+#[cfg(test)]
+mod tests;

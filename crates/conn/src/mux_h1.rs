@@ -20,7 +20,8 @@
 use crate::sock::{conn_recv, conn_send, conn_set_linger0, conn_shutw};
 use hrs_cfg::model::HttpConnMode;
 use hrs_core::{
-    cf, co_fl, stream_new, tx, BodyRx, ConnId, Connection, Ev, H1Rx, H1Tx, Mux, Side, StrmId, World,
+    cf, co_fl, stream_new, tx, BodyRx, ConnId, Connection, Ev, H1Rx, H1Tx, Mux, Side, StrmId,
+    StrmPhase, World,
 };
 use hrs_ev::WakeReason;
 use hrs_http::h1::{
@@ -194,7 +195,7 @@ fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale
             if c.strm.is_some() || c.ibuf.is_empty() || c.flags & co_fl::CLOSE_AFTER_SEND != 0 {
                 return Ok(false);
             }
-            if h1.req_count == 0 {
+            if h1.req_count == 0 && !h1.no_upg {
                 // the HTTP/2 preface on an HTTP/1 listener: the connection upgrades
                 let pre = crate::mux_h2::H2_PREFACE;
                 let n = c.ibuf.len().min(pre.len());
@@ -405,6 +406,11 @@ fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
     }
     let mut progress = false;
     if h1.tx == H1Tx::Idle {
+        // the response leaves once the response analysers let it go (rules run, phase
+        // `Forward`), whatever woke the connection earlier (an interim response, room)
+        if s.phase != StrmPhase::Forward {
+            return Ok(false);
+        }
         let Some(rsp) = s.txn.rsp.as_mut() else {
             return Ok(false);
         };

@@ -2,10 +2,10 @@
 //! readiness contract of `hrs-ev`, connect completion, release (HAProxy's `raw_sock.c`,
 //! `sock.c`, `conn_free`).
 
-use hrs_core::{co_fl, ConnId, Connection, Ctx, Ev, Mux, PxId, Side, World};
+use hrs_core::{co_fl, ConnId, Connection, Ctx, Ev, Mux, PxId, Side, World, Xprt};
 use hrs_ev::WakeReason;
 use hrs_list::Stale;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 
 /// Size of one `recv` at most (the per-thread receive buffer).
@@ -20,23 +20,23 @@ thread_local! {
         std::cell::RefCell::new(vec![0u8; RECV_CHUNK].into_boxed_slice());
 }
 
-/// Creates a frontend connection for an accepted socket and registers it. `dst` is the
-/// local address when the caller knows it (a listener bound to one address); otherwise it
-/// is read from the socket.
+/// Creates a frontend connection for an accepted transport (a socket, or a scripted one in
+/// tests) and registers it. `dst` is the local address when the caller knows it (a listener
+/// bound to one address); otherwise it is read from the transport.
 ///
 /// # Errors
 /// The poller refused the socket; nothing is left allocated.
 pub fn conn_new_front(
     w: &mut World,
     ev: &mut Ev,
-    mut sock: mio::net::TcpStream,
+    mut xprt: Xprt,
     px: PxId,
     mux: Mux,
     src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
 ) -> io::Result<ConnId> {
     let task = ev.task_new(Ctx::Signals);
-    let fd = match ev.fd_register(&mut sock, task) {
+    let fd = match xprt.register(ev, task) {
         Ok(fd) => fd,
         Err(e) => {
             ev.task_free(task);
@@ -44,10 +44,9 @@ pub fn conn_new_front(
         }
     };
     // a listener bound to one address gives it to all its connections: no getsockname
-    let dst = dst.or_else(|| sock.local_addr().ok());
-    let _ = sock.set_nodelay(true);
+    let dst = dst.or_else(|| xprt.local_addr());
     let mut c = Connection::new(task, Side::Front, px, mux);
-    c.sock = Some(sock);
+    c.xprt = xprt;
     c.fd = Some(fd);
     c.flags = co_fl::CONNECTED;
     c.src = src;
@@ -57,8 +56,9 @@ pub fn conn_new_front(
     Ok(id)
 }
 
-/// Starts a non-blocking connect to `addr` and registers the new backend connection; the
-/// connect completes (or fails) later, reported by [`conn_check_connect`].
+/// Starts a non-blocking connect to `addr` ([`Xprt::connect`]: in test builds, through the
+/// connector the test installed) and registers the new backend connection; the connect
+/// completes (or fails) later, reported by [`conn_check_connect`].
 ///
 /// # Errors
 /// The socket could not be created or registered (resource shortage): the caller reports a
@@ -70,18 +70,17 @@ pub fn conn_new_back(
     px: PxId,
     mux: Mux,
 ) -> io::Result<ConnId> {
-    let mut sock = mio::net::TcpStream::connect(addr)?;
+    let mut xprt = Xprt::connect(addr)?;
     let task = ev.task_new(Ctx::Signals);
-    let fd = match ev.fd_register(&mut sock, task) {
+    let fd = match xprt.register(ev, task) {
         Ok(fd) => fd,
         Err(e) => {
             ev.task_free(task);
             return Err(e);
         }
     };
-    let _ = sock.set_nodelay(true);
     let mut c = Connection::new(task, Side::Back, px, mux);
-    c.sock = Some(sock);
+    c.xprt = xprt;
     c.fd = Some(fd);
     c.flags = co_fl::WAIT_L4_CONN;
     c.dst = Some(addr);
@@ -115,6 +114,7 @@ pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) -> Result<(), Stale> {
         // the socket is never duplicated, so its close (when `c` drops) leaves epoll
         ev.fd_delete(fd);
     }
+    // the transport closes here, when `c` drops
     ev.task_free(c.task);
     if c.side == Side::Front {
         w.global.curr_conn = w.global.curr_conn.saturating_sub(1);
@@ -137,7 +137,9 @@ pub fn conn_check_connect(c: &mut Connection, ev: &mut Ev) -> Option<bool> {
         return Some(!c.has(co_fl::ERROR));
     }
     let fd = c.fd?;
-    let sock = c.sock.as_mut()?;
+    if c.xprt.is_none() {
+        return None;
+    }
     if !ev.fd_error(fd) && !ev.fd_shut_r(fd) {
         if !ev.fd_send_ready(fd) {
             return None;
@@ -147,7 +149,7 @@ pub fn conn_check_connect(c: &mut Connection, ev: &mut Ev) -> Option<bool> {
     }
     // an error or a hang-up: the socket tells whether the connect itself failed (a server
     // that accepted and closed at once still counts as connected)
-    let ok = matches!(sock.take_error(), Ok(None)) && sock.peer_addr().is_ok();
+    let ok = c.xprt.connect_succeeded();
     c.flags &= !co_fl::WAIT_L4_CONN;
     c.flags |= if ok { co_fl::CONNECTED } else { co_fl::ERROR };
     Some(ok)
@@ -169,7 +171,7 @@ pub fn conn_recv(c: &mut Connection, ev: &mut Ev, limit: usize) -> usize {
 /// data raises a new edge. If the poller already reported the peer's shutdown, that short
 /// read was the last data and the end is taken at once.
 pub fn conn_recv_buf(c: &mut Connection, ev: &mut Ev, dst: &mut Vec<u8>, limit: usize) -> usize {
-    let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) else {
+    let Some(fd) = c.fd.filter(|_| !c.xprt.is_none()) else {
         return 0;
     };
     RECV_TRASH.with(|trash| {
@@ -180,7 +182,7 @@ pub fn conn_recv_buf(c: &mut Connection, ev: &mut Ev, dst: &mut Vec<u8>, limit: 
             && c.flags & (co_fl::SOCK_RD_SH | co_fl::ERROR) == 0
         {
             let room = (limit - dst.len()).min(RECV_CHUNK);
-            match sock.read(&mut trash[..room]) {
+            match c.xprt.read(&mut trash[..room]) {
                 Ok(0) => {
                     c.flags |= co_fl::SOCK_RD_SH;
                 }
@@ -219,11 +221,11 @@ pub fn conn_send(c: &mut Connection, ev: &mut Ev) -> bool {
 /// [`conn_send`] from `buf`, `pos` bytes of which were sent already (the HTTP/2 mux's
 /// buffers). The buffer is cleared once fully sent.
 pub fn conn_send_buf(c: &mut Connection, ev: &mut Ev, buf: &mut Vec<u8>, pos: &mut usize) -> bool {
-    let (Some(fd), Some(sock)) = (c.fd, c.sock.as_mut()) else {
+    let Some(fd) = c.fd.filter(|_| !c.xprt.is_none()) else {
         return *pos >= buf.len();
     };
     while *pos < buf.len() && ev.fd_send_ready(fd) && c.flags & co_fl::ERROR == 0 {
-        match sock.write(&buf[*pos..]) {
+        match c.xprt.write(&buf[*pos..]) {
             Ok(0) => {
                 c.flags |= co_fl::ERROR;
             }
@@ -251,31 +253,13 @@ pub fn conn_shutw(c: &mut Connection) {
         return;
     }
     c.flags |= co_fl::SOCK_WR_SH;
-    if let Some(s) = &c.sock {
-        let _ = s.shutdown(std::net::Shutdown::Write);
-    }
+    c.xprt.shutw();
 }
 
 /// Discards pending input and makes the next close send a reset rather than leave unread
 /// data (HAProxy closes with `SO_LINGER 0` on errors).
 pub fn conn_set_linger0(c: &mut Connection) {
-    if let Some(s) = &c.sock {
-        use std::os::fd::AsRawFd;
-        let l = libc::linger {
-            l_onoff: 1,
-            l_linger: 0,
-        };
-        // SAFETY: setsockopt reads `size_of::<linger>()` bytes from a valid local struct.
-        unsafe {
-            libc::setsockopt(
-                s.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_LINGER,
-                &l as *const _ as *const libc::c_void,
-                std::mem::size_of::<libc::linger>() as libc::socklen_t,
-            );
-        }
-    }
+    c.xprt.set_linger0();
 }
 
 /// Wakes the task of connection `id` (if it still exists) for I/O work.

@@ -121,6 +121,9 @@ pub struct H1c {
     /// Front side: the idle timer was armed while a head was partially received (so it is
     /// the `timeout http-request` deadline, not the keep-alive one).
     pub tmo_head: bool,
+    /// Front side: no upgrade to HTTP/2 on the client preface (`bind ... proto h1`,
+    /// upstream's `NO_UPG`).
+    pub no_upg: bool,
 }
 
 impl Default for H1c {
@@ -132,6 +135,7 @@ impl Default for H1c {
             want_close: false,
             meth: Meth::Get,
             tmo_head: false,
+            no_upg: false,
         }
     }
 }
@@ -150,7 +154,10 @@ pub enum Mux {
 /// One socket (`struct connection`).
 #[derive(Debug)]
 pub struct Connection {
-    pub sock: Option<mio::net::TcpStream>,
+    /// The transport (`conn->xprt` + its socket): a TCP socket, or a scripted one in tests.
+    pub xprt: crate::Xprt,
+    /// The fd entry in the loop's readiness cache (registered with the poller for a
+    /// socket, virtual for a scripted transport).
     pub fd: Option<FdId>,
     /// The I/O tasklet (`Ctx::Conn`).
     pub task: TaskId,
@@ -193,13 +200,13 @@ impl Connection {
     /// The source address (`conn_get_src`): `src` if known, else the socket's local address
     /// (a server connection's, read only when a log or a fetch needs it: one `getsockname`).
     pub fn src_addr(&self) -> Option<SocketAddr> {
-        self.src.or_else(|| self.sock.as_ref()?.local_addr().ok())
+        self.src.or_else(|| self.xprt.local_addr())
     }
 
-    /// A fresh connection object with no socket yet.
+    /// A fresh connection object with no transport yet.
     pub fn new(task: TaskId, side: Side, px: PxId, mux: Mux) -> Connection {
         Connection {
-            sock: None,
+            xprt: crate::Xprt::None,
             fd: None,
             task,
             side,

@@ -5,14 +5,19 @@
 //! the typed handles that address them, the task context of the event loop, and [`World`]: the
 //! per-thread set of slabs holding them. Behaviour lives in the crates above (`hrs-conn`,
 //! `hrs-backend`, `hrs-stream`); this crate only has constructors, accessors and invariant
-//! checks, so that any layer can name any object without crate cycles.
+//! checks, so that any layer can name any object without crate cycles. One exception is the
+//! transport under a connection ([`Xprt`]: the socket calls themselves), and, with the
+//! `script` feature (unit tests only), its scripted variant (the `script` module).
 
 pub mod conn;
 pub mod h2;
 pub mod pools;
 pub mod proxy;
+#[cfg(feature = "script")]
+pub mod script;
 pub mod stream;
 pub mod term;
+pub mod xprt;
 
 pub use conn::*;
 /// Whether request lines are captured for the formats that print them.
@@ -20,6 +25,7 @@ pub use hrs_sample::logfmt::req_line_wanted;
 pub use proxy::*;
 pub use stream::*;
 pub use term::*;
+pub use xprt::Xprt;
 
 use hrs_list::{Arena, Handle};
 
@@ -80,6 +86,9 @@ pub struct GlobalRt {
     pub hostname: String,
     /// Global `log` targets (used by proxies with `log global`).
     pub logs: Vec<hrs_cfg::model::LogSpec>,
+    /// The longest `len` of all `log` lines of the configuration (`global.max_syslog_len`):
+    /// a rendered log message keeps at most this minus one bytes; 0 when nothing logs.
+    pub max_syslog_len: usize,
     /// The UDP socket syslog messages leave from (opened on first use).
     pub log_sock: Option<std::net::UdpSocket>,
     /// Idle-pool admission and killing thresholds in file descriptors

@@ -23,6 +23,13 @@
 //! data or room reports it as an edge in the next poll, so nothing is lost. SHUT and ERR bits are
 //! sticky until the fd is deregistered; an error or a hang-up also sets the READY bits, because
 //! the next `recv`/`send` will then return immediately (0 or the error) instead of blocking.
+//!
+//! # Virtual entries
+//! An entry may also exist without a poller registration ([`crate::Ev::fd_insert_virtual`]):
+//! for a transport that is not a kernel socket (the scripted connections of the unit tests).
+//! Nothing ever polls it; whoever plays the peer raises its edges with
+//! [`crate::Ev::fd_update_events`], the way the poller would for a socket, and the owner sees
+//! the same cache and the same contract as above. It is dropped with [`crate::Ev::fd_delete`].
 
 use std::fmt;
 
@@ -138,7 +145,21 @@ impl FdTab {
     /// or `None` for a stale token. No syscall.
     pub(crate) fn update_events(&mut self, ev: &mio::event::Event) -> Option<TaskId> {
         let fd = FdId::from_token(ev.token())?;
+        let n = Self::event_bits(ev);
+        self.merge(fd, n)
+    }
+
+    /// ORs the state bits `n` of an event into the entry of `fd`; returns its owner, or
+    /// `None` for a stale `fd`.
+    pub(crate) fn merge(&mut self, fd: FdId, n: u8) -> Option<TaskId> {
         let e = self.get_mut(fd)?;
+        e.state |= n;
+        trace!(target: "hrs::ev", "fd {fd:?} event {n:#x} -> state {:#x} owner {:?}", e.state, e.owner);
+        Some(e.owner)
+    }
+
+    /// The state bits a mio event stands for.
+    fn event_bits(ev: &mio::event::Event) -> u8 {
         let mut n = 0u8;
         if ev.is_readable() {
             n |= FD_EV_READY_R;
@@ -155,9 +176,7 @@ impl FdTab {
         if ev.is_error() {
             n |= FD_EV_ERR_RW | FD_EV_READY_R | FD_EV_READY_W;
         }
-        e.state |= n;
-        trace!(target: "hrs::ev", "fd {fd:?} event {n:#x} -> state {:#x} owner {:?}", e.state, e.owner);
-        Some(e.owner)
+        n
     }
 }
 

@@ -374,6 +374,39 @@ impl<C: Copy> Ev<C> {
         self.fdtab.remove(fd)
     }
 
+    /// Creates an fd entry owned by `task` that no poller watches (a virtual fd, see the
+    /// [`fd`] module doc): for a transport that is not a kernel socket, such as the
+    /// scripted connections of unit tests. It starts not ready, like a registered one;
+    /// its edges come only from [`Ev::fd_update_events`]. Drop it with [`Ev::fd_delete`].
+    pub fn fd_insert_virtual(&mut self, task: TaskId) -> FdId {
+        debug_assert!(
+            self.sched.exists(task),
+            "fd_insert_virtual for stale task {task:?}"
+        );
+        let fd = self.fdtab.insert(task);
+        trace!(target: "hrs::ev", "fd_insert_virtual {fd:?} owner {task:?}");
+        fd
+    }
+
+    /// `fd_update_events` without a poller: merges the state bits `events` (`FD_EV_*` of
+    /// [`fd`]) into the cache of `fd` and wakes its owner with [`WakeReason::IO`], exactly
+    /// what [`Ev::run_once`] does for a poller event. Meant for virtual fds, whose peer
+    /// raises an edge when something new arrived (data, room, a shutdown, an error); the
+    /// caller passes the bits the poller would report (an error or hang-up also sets the
+    /// READY bits). Returns false (nothing done) for a stale `fd` or empty `events`.
+    pub fn fd_update_events(&mut self, fd: FdId, events: u8) -> bool {
+        if events == 0 {
+            return false;
+        }
+        match self.fdtab.merge(fd, events) {
+            Some(owner) => {
+                self.sched.wakeup(owner, WakeReason::IO);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The task woken by `fd`'s events, `None` for a stale fd.
     pub fn fd_owner(&self, fd: FdId) -> Option<TaskId> {
         self.fdtab.get(fd).map(|e| e.owner)

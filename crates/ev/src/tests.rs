@@ -407,3 +407,43 @@ fn task_freed_while_queued_does_not_run() {
     assert!(!ev.wakeup(a, WakeReason::MSG));
     assert_eq!(ev.ctx(a), None);
 }
+
+#[test]
+fn a_virtual_fd_follows_the_readiness_contract_and_wakes_its_owner() {
+    use crate::fd::{FD_EV_ERR_RW, FD_EV_READY_R, FD_EV_READY_W, FD_EV_SHUT_R};
+    let mut ev = ev_with(EvConfig::default());
+    let owner = ev.task_new(7);
+    let fd = ev.fd_insert_virtual(owner);
+    assert_eq!(ev.nb_fds(), 1);
+    assert!(
+        !ev.fd_recv_ready(fd) && !ev.fd_send_ready(fd),
+        "starts not ready"
+    );
+    assert!(!ev.is_queued(owner));
+    assert!(!ev.fd_update_events(fd, 0), "no event, no wakeup");
+    assert!(!ev.is_queued(owner));
+
+    assert!(ev.fd_update_events(fd, FD_EV_READY_R));
+    assert!(ev.fd_recv_ready(fd) && !ev.fd_send_ready(fd));
+    let mut rec = Recorder::default();
+    ev.run_once(&mut rec).unwrap();
+    assert_eq!(rec.runs.len(), 1);
+    assert_eq!((rec.runs[0].0, rec.runs[0].1), (7, WakeReason::IO));
+
+    // the owner's EAGAIN clears readiness until the next edge
+    ev.fd_cant_recv(fd);
+    assert!(!ev.fd_recv_ready(fd));
+    assert!(ev.fd_update_events(fd, FD_EV_READY_W));
+    assert!(!ev.fd_recv_ready(fd) && ev.fd_send_ready(fd));
+    // shutdowns and errors are sticky
+    assert!(ev.fd_update_events(fd, FD_EV_SHUT_R | FD_EV_READY_R));
+    ev.fd_cant_recv(fd);
+    assert!(ev.fd_shut_r(fd) && !ev.fd_error(fd));
+    assert!(ev.fd_update_events(fd, FD_EV_ERR_RW));
+    assert!(ev.fd_error(fd) && ev.fd_shut_r(fd));
+
+    assert!(ev.fd_delete(fd));
+    assert_eq!(ev.nb_fds(), 0);
+    assert!(!ev.fd_update_events(fd, FD_EV_READY_R), "stale fd");
+    assert_eq!(ev.fd_state(fd), 0);
+}

@@ -2,20 +2,19 @@
 //! objects ([`World`]).
 //!
 //! Owns the listening sockets (bound here or adopted from inherited `fd@N` descriptors), the
-//! signal task and the stop logic, and builds the runtime proxies and servers from the
-//! configuration. Accepting is HAProxy's `listener_accept()`: each accepted socket becomes a
-//! session (`hrs-stream`); the loop's tasks are dispatched to the connection I/O callbacks and
-//! to `process_stream`. Stats sockets are opened here too and handed to `hrs-cli`, which
-//! serves their connections (`Ctx::CliListener`, `Ctx::CliConn`).
+//! signal task and the stop logic; the runtime proxies and servers come from
+//! `hrs_backend::world::build_world`. Accepting is HAProxy's `listener_accept()`: each
+//! accepted socket becomes a session (`hrs-stream`); the tasks of connections, streams and
+//! server purges go to `hrs_stream::dispatch` (the same dispatch the unit tests run). Stats
+//! sockets are opened here too and handed to `hrs-cli`, which serves their connections
+//! (`Ctx::CliListener`, `Ctx::CliConn`).
 
 use hrs_cfg::diag::io_reason;
-use hrs_cfg::model::{Balance, Cap, Config, ListenAddr, Mode};
-use hrs_core::{Ctx, Ev, LbAlgo, ProxyRt, ServerRt, World};
+use hrs_cfg::model::{Cap, Config, ListenAddr};
+use hrs_core::{Ctx, Ev, World};
 use hrs_ev::{FdId, TaskHandler, TaskId, WakeReason};
-use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::rc::Rc;
 
 /// Signals the worker handles: SIGINT/SIGTERM stop at once, SIGUSR1 stops gracefully,
 /// SIGHUP/SIGQUIT are accepted (HAProxy dumps states on them).
@@ -44,8 +43,8 @@ struct Listener {
     fe: Option<usize>,
     /// A UNIX socket path to remove when the listener is closed.
     unlink: Option<String>,
-    /// `bind ... proto h2`: connections speak HTTP/2 from the first byte.
-    proto_h2: bool,
+    /// The `bind` line's `proto`: the mux its connections start with.
+    proto: hrs_cfg::model::BindProto,
     /// The address a TCP listener is bound to when it is one address (not a wildcard): the
     /// local address of every connection it accepts, known without `getsockname`.
     local: Option<std::net::SocketAddr>,
@@ -156,7 +155,7 @@ impl Worker {
     /// The first listener that cannot be bound or adopted; nothing is left registered that
     /// matters, since the process exits on this error.
     pub fn new(cfg: &Config, ev: &mut Ev, debug: bool) -> Result<Worker, BindError> {
-        let world = build_world(cfg, debug)?;
+        let world = hrs_backend::world::build_world(cfg, debug).map_err(|e| BindError(e.0))?;
         let stats_loc = cfg.global.stats_sockets.first().map(|s| &s.loc);
         let cli = hrs_cli::Cli::new(&world, stats_loc, debug);
         let mut w = Worker {
@@ -189,7 +188,7 @@ impl Worker {
                 w.add(ev, sock, &p.name, Some(i), unlink)
                     .map_err(|e| BindError(e.to_string()))?;
                 if let Some(l) = w.listeners.last_mut() {
-                    l.proto_h2 = b.proto_h2;
+                    l.proto = b.proto;
                 }
             }
         }
@@ -224,7 +223,7 @@ impl Worker {
             proxy: proxy.to_string(),
             fe,
             unlink,
-            proto_h2: false,
+            proto: Default::default(),
             local,
         });
         Ok(())
@@ -340,15 +339,14 @@ impl Worker {
                         continue;
                     }
                     let sock = mio::net::TcpStream::from(conn);
-                    let h2 = l.proto_h2;
                     if let Err(e) = hrs_stream::session_accept(
                         &mut self.world,
                         ev,
-                        sock,
+                        hrs_core::Xprt::Raw(sock),
                         fe,
                         Some(addr),
                         l.local,
-                        h2,
+                        l.proto,
                     ) {
                         log::warn!(target: "hrs::listener", "session_accept on {}: {e:?}", l.proxy);
                     }
@@ -389,10 +387,8 @@ impl TaskHandler<Ctx> for Worker {
                 }
             }
             Ctx::Listener(i) => self.accept_all(ev, i as usize),
-            Ctx::Conn(c) => hrs_stream::conn_io_cb(&mut self.world, ev, c, why),
-            Ctx::Stream(s) => hrs_stream::process_stream(&mut self.world, ev, s, why),
-            Ctx::SrvPurge(srv) => {
-                hrs_backend::server::srv_cleanup_idle_conns(&mut self.world, ev, srv)
+            Ctx::Conn(_) | Ctx::Stream(_) | Ctx::SrvPurge(_) => {
+                hrs_stream::dispatch(&mut self.world, ev, ctx, why);
             }
             Ctx::CliListener(i) => self.cli.listener_io(&mut self.world, ev, i),
             Ctx::CliConn(i) => {
@@ -406,142 +402,4 @@ impl TaskHandler<Ctx> for Worker {
             }
         }
     }
-}
-
-/// Builds the runtime proxies and servers of `cfg` (HAProxy's `check_config_validity` +
-/// `init_proxies`): compiled rules, resolved backends, load-balancing state.
-///
-/// # Errors
-/// A rule, ACL or log-format that does not compile, reported like upstream's alert.
-fn build_world(cfg: &Config, debug: bool) -> Result<World, BindError> {
-    let mut w = World::default();
-    let maxconn = cfg.global.maxconn.unwrap_or(0);
-    w.global = hrs_core::GlobalRt {
-        maxconn,
-        curr_conn: 0,
-        bufsize: cfg.global.tune_bufsize,
-        maxrewrite: cfg.global.maxrewrite(),
-        maxhdr: cfg.global.tune_maxhdr,
-        tune_h2: cfg.global.tune_h2,
-        debug,
-        uuid: 0,
-        hostname: hostname(),
-        logs: cfg.global.logs.clone(),
-        log_sock: None,
-        pool_low_count: fd_ratio(maxsock(maxconn), cfg.global.tune_pool_low_fd_ratio),
-        pool_high_count: fd_ratio(maxsock(maxconn), cfg.global.tune_pool_high_fd_ratio),
-    };
-    let by_name: HashMap<(&str, bool), usize> = cfg
-        .proxies
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.cap.contains(Cap::BE))
-        .map(|(i, p)| ((p.name.as_str(), true), i))
-        .collect();
-    for (&(name, _), &i) in &by_name {
-        w.be_index.insert(name.to_string(), i);
-    }
-    for (i, p) in cfg.proxies.iter().enumerate() {
-        let rules = hrs_sample::compile_proxy(p).map_err(|e| BindError(e.to_string()))?;
-        let mut servers = Vec::new();
-        let mut inits = Vec::new();
-        if p.cap.contains(Cap::BE) {
-            for sv in &p.servers {
-                let id = w.servers.len();
-                servers.push(id);
-                inits.push(hrs_backend::lb::SrvInit {
-                    weight: sv.weight,
-                    backup: sv.backup,
-                    maxconn: sv.maxconn,
-                    disabled: sv.disabled,
-                    ..Default::default()
-                });
-                w.servers.push(ServerRt {
-                    cfg: sv.clone(),
-                    px: i,
-                    lb_idx: inits.len() - 1,
-                    up: !sv.disabled,
-                    served: 0,
-                    queue: Default::default(),
-                    counters: Default::default(),
-                    admin: if sv.disabled {
-                        hrs_core::SrvAdmin::Maint
-                    } else {
-                        hrs_core::SrvAdmin::Ready
-                    },
-                    pool: Default::default(),
-                    served_max: 0,
-                });
-            }
-        }
-        let algo = match p.balance {
-            Balance::RoundRobin | Balance::Source => hrs_backend::lb::Algo::RoundRobin,
-            Balance::StaticRr => hrs_backend::lb::Algo::StaticRr,
-            Balance::LeastConn => hrs_backend::lb::Algo::LeastConn,
-            Balance::First => hrs_backend::lb::Algo::First,
-        };
-        let lb = hrs_backend::lb::Lb::new(algo, &inits);
-        let default_be = p
-            .default_backend
-            .as_ref()
-            .and_then(|(n, _)| by_name.get(&(n.as_str(), true)).copied());
-        let _ = Mode::Http;
-        w.proxies.push(ProxyRt {
-            cfg: p.clone(),
-            servers,
-            default_be,
-            rules: Rc::new(rules),
-            lb: Box::new(lb) as Box<dyn LbAlgo>,
-            queue: Default::default(),
-            feconn: 0,
-            beconn: 0,
-            counters: Default::default(),
-        });
-    }
-    Ok(w)
-}
-
-/// The host name (`gethostname`), for `%H` and syslog headers.
-/// The number of file descriptors the process may use (`global.maxsock`): two per
-/// connection allowed by `maxconn`, else the `nofile` limit, which is raised to its hard
-/// value first as upstream does when it sizes itself.
-fn maxsock(maxconn: u32) -> u32 {
-    if maxconn > 0 {
-        return maxconn.saturating_mul(2);
-    }
-    let mut rl = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the struct we pass.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
-        return 1024;
-    }
-    if rl.rlim_cur < rl.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: rl.rlim_max,
-            rlim_max: rl.rlim_max,
-        };
-        // SAFETY: setrlimit only reads the struct we pass.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            rl.rlim_cur = rl.rlim_max;
-        }
-    }
-    rl.rlim_cur.min(u32::MAX as u64) as u32
-}
-
-/// `ratio` percent of `maxsock`, rounded up (`pool_low_count`/`pool_high_count`).
-fn fd_ratio(maxsock: u32, ratio: u32) -> u32 {
-    ((maxsock as u64 * ratio as u64).div_ceil(100)) as u32
-}
-
-fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
-    if rc != 0 {
-        return String::new();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
 }

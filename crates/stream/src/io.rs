@@ -1,15 +1,30 @@
 //! Connection I/O dispatch (HAProxy's `conn_fd_handler` -> mux `io_cb`): runs the mux of a
 //! connection, handles the frontend idle timers (`timeout http-request` before a request
 //! head is complete, `timeout http-keep-alive` between requests) and releases finished
-//! connections.
+//! connections. [`dispatch`] is the part of the worker's task handler that runs these
+//! layers' tasks (connections, streams, server purges), shared by the worker and the tests.
 
 use crate::session::conn_release;
 use hrs_conn::mux_h1::{h1_io_cb, H1Outcome};
 use hrs_conn::mux_h2::{h2_io_cb, h2_shutdown, H2Outcome};
-use hrs_core::{cf, co_fl, ConnId, Ev, H1Rx, Mux, Side, World};
+use hrs_core::{cf, co_fl, ConnId, Ctx, Ev, H1Rx, Mux, Side, World};
 use hrs_ev::ticks::{tick_add_ifset, tick_is_expired};
 use hrs_ev::{WakeReason, TICK_ETERNITY};
 use hrs_list::Stale;
+
+/// Runs the task standing for `ctx`, woken for `why`, when it belongs to the runtime layers:
+/// a connection's I/O callback ([`conn_io_cb`]), a stream's analysers
+/// ([`crate::process_stream`]), a server's idle-connection purge. Returns false, having done
+/// nothing, for the tasks the worker owns (signals, listeners, stats sockets).
+pub fn dispatch(w: &mut World, ev: &mut Ev, ctx: Ctx, why: WakeReason) -> bool {
+    match ctx {
+        Ctx::Conn(c) => conn_io_cb(w, ev, c, why),
+        Ctx::Stream(s) => crate::process_stream(w, ev, s, why),
+        Ctx::SrvPurge(srv) => hrs_backend::server::srv_cleanup_idle_conns(w, ev, srv),
+        Ctx::Signals | Ctx::Listener(_) | Ctx::CliListener(_) | Ctx::CliConn(_) => return false,
+    }
+    true
+}
 
 /// The I/O callback of connection `cid`, woken for `why`. A connection that is gone is
 /// ignored. A lifecycle bug met on the way ([`Stale`]) ends this connection alone

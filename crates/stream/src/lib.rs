@@ -18,6 +18,9 @@ pub mod session;
 pub mod stream;
 pub mod stream_interface;
 
-pub use io::conn_io_cb;
+pub use io::{conn_io_cb, dispatch};
 pub use session::session_accept;
 pub use stream::process_stream;
+
+#[cfg(test)]
+mod tests;

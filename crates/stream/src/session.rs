@@ -1,8 +1,8 @@
 //! Sessions (HAProxy's `session.c`): created on accept with the frontend connection, freed
 //! with it, together with the server connections the session kept.
 
-use hrs_cfg::model::Mode;
-use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World};
+use hrs_cfg::model::{BindProto, Mode};
+use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, World, Xprt};
 use hrs_ev::WakeReason;
 use hrs_list::Stale;
 use std::net::SocketAddr;
@@ -17,29 +17,34 @@ pub enum AcceptError {
 
 /// Creates the frontend connection and the session of an accepted socket on frontend `fe`
 /// (`session_accept_fd`). In `mode tcp` the stream is created at once; in `mode http` the
-/// mux creates one per request. `proto_h2` (`bind ... proto h2`) starts the HTTP/2 mux at
-/// once; otherwise HTTP/1 starts and upgrades itself if the client sends the HTTP/2 preface.
+/// mux creates one per request. `proto` is the `bind` line's: `proto h2` starts the HTTP/2
+/// mux at once; otherwise HTTP/1 starts, and upgrades itself if the client sends the
+/// HTTP/2 preface unless `proto h1` was given.
 /// `dst` is the local address when the listener knows it (bound to one address), else
-/// `None` and it is read from the socket.
+/// `None` and it is read from the transport. `xprt` is the accepted socket
+/// ([`Xprt::Raw`]), or a scripted transport in tests.
 ///
 /// # Errors
 /// The socket could not be registered; it is closed.
 pub fn session_accept(
     w: &mut World,
     ev: &mut Ev,
-    sock: mio::net::TcpStream,
+    xprt: Xprt,
     fe: PxId,
     src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
-    proto_h2: bool,
+    proto: BindProto,
 ) -> Result<SessId, AcceptError> {
     let tcp = w.proxies[fe].cfg.mode == Mode::Tcp;
     let mux = if tcp {
         Mux::Pt
     } else {
-        Mux::H1(H1c::default())
+        Mux::H1(H1c {
+            no_upg: proto == BindProto::H1,
+            ..H1c::default()
+        })
     };
-    let cid = hrs_conn::conn_new_front(w, ev, sock, fe, mux, src, dst).map_err(AcceptError::Io)?;
+    let cid = hrs_conn::conn_new_front(w, ev, xprt, fe, mux, src, dst).map_err(AcceptError::Io)?;
     w.global.curr_conn += 1;
     let px = &mut w.proxies[fe];
     px.feconn += 1;
@@ -60,7 +65,6 @@ pub fn session_accept(
         req_count: 0,
     });
     w.conns[cid].owner = Some(sess);
-    crate::log::sess_log_connect(w, fe, src, dst);
     // the client usually sends its request with or right after the handshake: read it in
     // this pass rather than after the next poll (upstream also reads at once); if it is not
     // there yet, one EAGAIN
@@ -69,11 +73,16 @@ pub fn session_accept(
     }
     if tcp {
         if let Some(sid) = hrs_core::stream_new(w, ev, cid) {
+            crate::log::sess_log_connect(w, fe, src, dst);
+            if crate::stream::tcp_switching(w, sid).is_err() {
+                crate::stream::stream_kill_internal(w, ev, sid);
+                return Ok(sess);
+            }
             let s = &mut w.streams[sid];
             s.phase = StrmPhase::Connect;
             ev.wakeup(s.task, WakeReason::INIT);
         }
-    } else if proto_h2 {
+    } else if proto == BindProto::H2 {
         hrs_conn::mux_h2::h2_init_front(w, ev, cid);
     } else {
         // arm the http-request timeout for the first request

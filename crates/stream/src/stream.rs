@@ -69,6 +69,7 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                     continue;
                 }
                 arm_l7_retry(w, sid)?;
+                let fe_tcp = w.proxies[w.streams.live(sid)?.fe].cfg.mode == Mode::Tcp;
                 match back_handle(w, ev, sid)? {
                     SiOutcome::Wait => break,
                     SiOutcome::Established => {
@@ -82,6 +83,12 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                         if let Some(b) = s.si[1].conn {
                             ev.wakeup(w.conns.live(b)?.task, WakeReason::MSG);
                         }
+                    }
+                    SiOutcome::Error(_) if fe_tcp => {
+                        // no HTTP reply on a TCP connection: it just closes
+                        close_back(w, ev, sid)?;
+                        abort_front(w, sid)?;
+                        stream_end(w, ev, sid)?;
                     }
                     SiOutcome::Error(status) => local_error(w, ev, sid, status)?,
                     SiOutcome::Abort => abort_keep_alive(w, ev, sid)?,
@@ -121,9 +128,29 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
 fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
     let s = w.streams.live_mut(sid)?;
-    let fe = s.fe;
+    let (fe, sess) = (s.fe, s.sess);
     w.proxies[fe].counters.cum_req += 1;
     s.logs.t_request = elapsed(s.logs.start, now);
+    // a frontend without log format logs each stream's start (`frontend_accept`)
+    let (src, dst) = w
+        .sessions
+        .get(sess)
+        .map_or((None, None), |x| (x.src, x.dst));
+    crate::log::sess_log_connect(w, fe, src, dst);
+    let s = w.streams.live_mut(sid)?;
+    if s.txn
+        .req
+        .as_ref()
+        .is_some_and(|r| r.method().eq_ignore_ascii_case(b"PRI"))
+    {
+        // PRI is reserved for the HTTP/2 preface: a bad request before any rule
+        // (`http_wait_for_request`), e.g. the preface on a `proto h1` listener; the request
+        // line is not captured yet there: `%r` logs `<BADREQ>`
+        s.txn.flags |= tx::CLI_CLOSE;
+        s.txn.req_line.clear();
+        w.proxies[fe].counters.failed_req += 1;
+        return local_error(w, ev, sid, 400);
+    }
     let (res, deny) = rules::req_rules(w, sid)?;
     match res {
         RuleResult::Continue => {}
@@ -188,6 +215,25 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     } else {
         StrmPhase::Connect
     };
+    Ok(())
+}
+
+/// Backend switching of a `mode tcp` stream, when it starts (`process_switching_rules`
+/// without HTTP analysis): the first matching `use_backend`, else `default_backend`, else
+/// the frontend itself.
+pub(crate) fn tcp_switching(w: &mut World, sid: StrmId) -> Result<(), Stale> {
+    let fe = w.streams.live(sid)?.fe;
+    let fe_rules = std::rc::Rc::clone(&w.proxies[fe].rules);
+    let chosen = fe_rules.switch_backend(&rules::StrmCtx::new(w, sid)?);
+    let be = chosen
+        .and_then(|name| w.be_index.get(&name).copied())
+        .or(w.proxies[fe].default_be)
+        .unwrap_or(fe);
+    let s = w.streams.live_mut(sid)?;
+    s.be = be;
+    s.flags |= sf::BE_ASSIGNED;
+    w.proxies[be].beconn += 1;
+    w.proxies[be].counters.cum_req += u64::from(be != fe);
     Ok(())
 }
 
@@ -449,24 +495,26 @@ fn count_status(w: &mut World, sid: StrmId) -> Result<(), Stale> {
 fn forward(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     let now = ev.now();
     let s = w.streams.live(sid)?;
-    if s.res.has(cf::DONE) {
-        // the whole response went out; the request may still be arriving (answered early)
-        if !s.req.has(cf::EOM) {
-            w.streams.live_mut(sid)?.txn.flags |= tx::CLI_CLOSE;
-        }
-        stream_end(w, ev, sid)?;
-        return Ok(true);
-    }
     let front = match s.si[0].conn {
         Some(f) => Some(w.conns.live(f)?),
         None => None,
     };
+    // a client that failed (a reset seen when the response was written) did not get it,
+    // even if the mux formatted all of it
     let front_err = front.is_none_or(|c| c.has(co_fl::ERROR)) || s.res.has(cf::SHUTW);
     if front_err {
         w.streams
             .live_mut(sid)?
             .term
             .set(Cause::CliClose, Finst::Data);
+        stream_end(w, ev, sid)?;
+        return Ok(true);
+    }
+    if s.res.has(cf::DONE) {
+        // the whole response went out; the request may still be arriving (answered early)
+        if !s.req.has(cf::EOM) {
+            w.streams.live_mut(sid)?.txn.flags |= tx::CLI_CLOSE;
+        }
         stream_end(w, ev, sid)?;
         return Ok(true);
     }
@@ -539,14 +587,12 @@ fn tunnel(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     Ok(false)
 }
 
-/// The client went away before the request was complete.
+/// The client went away before the request was complete. Nothing is answered, so the log
+/// shows no status (`-1`), as upstream's.
 fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) -> Result<(), Stale> {
     let s = w.streams.live_mut(sid)?;
     s.term.set(Cause::CliClose, finst);
     s.txn.flags |= tx::CLI_CLOSE | tx::SRV_CLOSE;
-    if s.txn.status == 0 {
-        s.txn.status = 400;
-    }
     abort_front(w, sid)?;
     stream_end(w, ev, sid)
 }

@@ -205,7 +205,8 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
 
 /// Decides whether a retry goes to another server (`stream_choose_redispatch`): with
 /// `option redispatch`, when the server is not usable, on the last retry, or when a
-/// non-hashing balancer has several active servers. A redispatch releases the server slot
+/// round-robin balancer (`roundrobin`, `static-rr`: upstream's `BE_LB_KIND_RR`) has several
+/// active servers. A redispatch releases the server slot
 /// and goes back to `REQ` (counted by `assign_server`); otherwise the retry on the same
 /// server is counted and `si[1]` goes back to `ASS`.
 pub(crate) fn stream_choose_redispatch(
@@ -217,10 +218,10 @@ pub(crate) fn stream_choose_redispatch(
     let be = s.be;
     let px = &w.proxies[be];
     let srv_down = s.srv.is_some_and(|i| !w.servers[i].up);
-    let hashing = matches!(px.cfg.balance, Balance::Source);
+    let rr_kind = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
     let redispatch = s.srv.is_some()
         && px.cfg.options.redispatch
-        && (srv_down || s.si[1].conn_retries == 0 || (!hashing && active_servers(w, be) > 1));
+        && (srv_down || s.si[1].conn_retries == 0 || (rr_kind && active_servers(w, be) > 1));
     if redispatch {
         srv_release_slot(w, ev, sid)?;
         let s = w.streams.live_mut(sid)?;
