@@ -22,6 +22,7 @@ fn parse(text: &str) -> hrs_cfg::Config {
         features: "",
         version: "2.6.0",
         acl_kws: &hrs_sample::SampleKeywords,
+        compiler: &hrs_sample::SampleCompiler::new(),
     };
     let (cfg, d) = hrs_cfg::parse_files(std::slice::from_ref(&path), &ctx);
     let _ = std::fs::remove_file(&path);

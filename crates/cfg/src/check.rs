@@ -1,11 +1,15 @@
 //! Post-parse validity checks: the part of HAProxy's `check_config_validity()` that concerns
-//! the keywords haproxy-rs supports.
+//! the keywords haproxy-rs supports, and `srv_init_addr()`'s report of unresolved servers.
 //!
-//! Owns cross-section rules only (references between proxies, modes, missing timeouts); each
-//! keyword's own syntax is checked by the parser. Adds diagnostics, never removes any.
+//! Owns cross-section rules only (references between proxies, modes, missing timeouts,
+//! duplicate server names) and the post-parse compilation it asks of the sample layer
+//! ([`Compiler`]); each keyword's own syntax is checked by the parser. Messages come proxy by
+//! proxy, in configuration order, each proxy's in upstream's order. Adds diagnostics, never
+//! removes any.
 
-use crate::diag::Diags;
-use crate::model::{Cap, Config, Mode, Proxy};
+use crate::diag::{Diags, Head};
+use crate::model::{BindProto, Cap, Config, Mode, Proxy};
+use crate::parse::Compiler;
 
 fn mode_name(m: Mode) -> &'static str {
     match m {
@@ -16,6 +20,32 @@ fn mode_name(m: Mode) -> &'static str {
 
 fn loc_of(p: &Proxy) -> String {
     p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default()
+}
+
+/// `proxy_type_str()`: `proxy` for a listen section, else `frontend` or `backend`.
+fn type_str(p: &Proxy) -> &'static str {
+    p.cap.type_str()
+}
+
+/// Whether a proxy in mode `from` may use a backend in mode `to`: the same mode, or a TCP
+/// frontend handing over to an HTTP backend (which upgrades the stream).
+fn modes_compatible(from: Mode, to: Mode) -> bool {
+    from == to || (from == Mode::Tcp && to == Mode::Http)
+}
+
+/// The `... tries to use incompatible ...` alert for `p` using backend `be` in `what`.
+fn incompatible(p: &Proxy, be: &Proxy, what: &str) -> String {
+    format!(
+        "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) {what} (see 'mode').",
+        mode_name(p.mode),
+        type_str(p),
+        p.name,
+        loc_of(p),
+        mode_name(be.mode),
+        type_str(be),
+        be.name,
+        loc_of(be)
+    )
 }
 
 /// Gives every proxy its id (`uuid`) as `check_config_validity()` does: walking the proxies
@@ -47,74 +77,113 @@ pub fn assign_proxy_uuids(cfg: &mut Config) {
     }
 }
 
-/// Checks `cfg` as a whole and reports in `d`; assigns the proxy ids first
-/// ([`assign_proxy_uuids`]).
-pub fn check_config(cfg: &mut Config, d: &mut Diags) {
+/// Checks `cfg` as a whole and reports in `d`, compiling what upstream compiles after parsing
+/// through `comp`; assigns the proxy ids first ([`assign_proxy_uuids`]).
+pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
     assign_proxy_uuids(cfg);
-    check_server_addrs(cfg, d);
-    if d.fatal {
-        return;
-    }
-    for i in 0..cfg.proxies.len() {
-        let p = &cfg.proxies[i];
-        if p.disabled {
-            continue;
+    for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+        if p.mode == Mode::Tcp && p.options.httplog && p.log_format.is_none() {
+            // proxy_cfg_ensure_no_http(), citing the line that set the format
+            let msg = format!(
+                "'option httplog' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                type_str(p),
+                p.name
+            );
+            match &p.log_format_loc {
+                Some(l) => d.warn_at(l, msg),
+                None => d.warn(msg),
+            }
         }
-        if p.cap.contains(Cap::FE) {
-            if let Some((name, _)) = &p.default_backend {
-                match cfg.find_proxy(name, Cap::BE) {
-                    None => d.alert(format!(
-                        "Proxy '{}': unable to find required default_backend: '{name}'.",
-                        p.name
-                    )),
-                    Some(be) if be.name == p.name && std::ptr::eq(be, p) => d.alert(format!(
-                        "Proxy '{}': loop detected for default_backend: '{name}'.",
-                        p.name
-                    )),
-                    Some(be) if be.mode != p.mode => d.alert(format!(
-                        "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) as its default backend (see 'mode').",
-                        mode_name(p.mode),
-                        p.cap.section_name(),
-                        p.name,
-                        loc_of(p),
-                        mode_name(be.mode),
-                        be.cap.section_name(),
-                        be.name,
-                        loc_of(be)
-                    )),
-                    Some(_) => {}
-                }
-            }
-            for r in &p.switching_rules {
-                if r.backend.contains("%[") {
-                    continue; // dynamic name, resolved per request
-                }
-                match cfg.find_proxy(&r.backend, Cap::BE) {
-                    None => d.alert(format!(
-                        "Proxy '{}': unable to find required use_backend: '{}'.",
-                        p.name, r.backend
-                    )),
-                    Some(be) if be.mode != p.mode => d.alert(format!(
-                        "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) in a 'use_backend' rule (see 'mode').",
-                        mode_name(p.mode),
-                        p.cap.section_name(),
-                        p.name,
-                        loc_of(p),
-                        mode_name(be.mode),
-                        be.cap.section_name(),
-                        be.name,
-                        loc_of(be)
-                    )),
-                    Some(_) => {}
-                }
-            }
-            if p.binds.is_empty() {
-                d.warn(format!(
-                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
-                    if p.cap.contains(Cap::BE) { "proxy" } else { "frontend" },
+        if p.cap.contains(Cap::FE) && p.binds.is_empty() {
+            d.warn(format!(
+                "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                type_str(p),
+                p.name
+            ));
+        }
+        // kept even where it only warned (a backend), and checked as upstream does
+        if let Some((name, _)) = &p.default_backend {
+            match cfg.find_proxy(name, Cap::BE) {
+                None => d.alert(format!(
+                    "Proxy '{}': unable to find required default_backend: '{name}'.",
                     p.name
-                ));
+                )),
+                Some(be) if std::ptr::eq(be, p) => d.alert(format!(
+                    "Proxy '{}': loop detected for default_backend: '{name}'.",
+                    p.name
+                )),
+                Some(be) if !modes_compatible(p.mode, be.mode) => {
+                    d.alert(incompatible(p, be, "as its default backend"))
+                }
+                Some(_) => {
+                    if !p.servers.is_empty() {
+                        d.warn(format!("In proxy '{}', the 'default_backend' rule always has precedence over the servers, which will never be used.", p.name));
+                    }
+                }
             }
+        }
+        for r in &p.switching_rules {
+            match comp.use_backend(p, r) {
+                Err(e) => {
+                    d.push(e);
+                    continue;
+                }
+                Ok(true) => continue, // dynamic name, resolved per request
+                Ok(false) => {}
+            }
+            match cfg.find_proxy(&r.backend, Cap::BE) {
+                None => d.alert(format!(
+                    "Proxy '{}': unable to find required use_backend: '{}'.",
+                    p.name, r.backend
+                )),
+                Some(be) if std::ptr::eq(be, p) => d.alert(format!(
+                    "Proxy '{}': loop detected for use_backend: '{}'.",
+                    p.name, r.backend
+                )),
+                Some(be) if !modes_compatible(p.mode, be.mode) => {
+                    d.alert(incompatible(p, be, "in a 'use_backend' rule"))
+                }
+                Some(_) => {}
+            }
+        }
+        // a log format that does not compile keeps what was read before the error
+        let (error, has_format) = comp.log_format(p);
+        if let Some(e) = error {
+            d.push(e);
+        }
+        let t = &p.timeouts;
+        let fe_missing = p.cap.contains(Cap::FE) && t.client.unwrap_or(0) == 0;
+        let be_missing =
+            p.cap.contains(Cap::BE) && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0);
+        if fe_missing || be_missing {
+            d.warn(format!(
+                "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                type_str(p),
+                p.name
+            ));
+        }
+        // the first earlier server of the same name, once per server
+        for (i, s) in p.servers.iter().enumerate() {
+            if let Some(prev) = p.servers[..i].iter().find(|o| o.name == s.name) {
+                d.alert_at(
+                    &s.loc,
+                    format!(
+                        "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                        type_str(p),
+                        p.name,
+                        s.name,
+                        prev.loc.line
+                    ),
+                );
+            }
+        }
+        let has_target = !p.logs.is_empty() || (p.log_global && !cfg.global.logs.is_empty());
+        if p.cap.contains(Cap::FE) && has_format && !has_target {
+            d.warn(format!(
+                "log format ignored for {} '{}' since it has no log address.",
+                type_str(p),
+                p.name
+            ));
         }
         if p.mode == Mode::Tcp {
             for (kw, rules) in [
@@ -125,36 +194,74 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags) {
                 if !rules.is_empty() {
                     d.warn(format!(
                         "'{kw}' rules ignored for {} '{}' as they require HTTP mode.",
-                        p.cap.section_name(),
+                        type_str(p),
+                        p.name
+                    ));
+                }
+            }
+            // the options that need HTTP, in upstream's order (forwardfor, then its tables)
+            for (name, on) in [
+                ("forwardfor", p.options.forwardfor),
+                ("http-buffer-request", p.options.http_buffer_request),
+                ("prefer-last-server", p.options.prefer_last_server),
+            ] {
+                if on {
+                    d.warn(format!(
+                        "'option {name}' ignored for {} '{}' as it requires HTTP mode.",
+                        type_str(p),
                         p.name
                     ));
                 }
             }
         }
-        let t = &p.timeouts;
-        let fe_missing = p.cap.contains(Cap::FE) && t.client.unwrap_or(0) == 0;
-        let be_missing =
-            p.cap.contains(Cap::BE) && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0);
-        if fe_missing || be_missing {
-            d.warn(format!(
-                "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
-                p.cap.section_name(),
-                p.name
-            ));
+        // the muxes named by `proto` exist for HTTP only (`h1`, `h2`)
+        if p.mode == Mode::Tcp {
+            for b in &p.binds {
+                let token = match b.proto {
+                    BindProto::Default => None,
+                    BindProto::H1 => Some("h1"),
+                    BindProto::H2 => Some("h2"),
+                };
+                if let Some(tok) = token {
+                    d.alert(format!(
+                        "{} '{}' : MUX protocol '{tok}' is not usable for 'bind {}' at [{}].",
+                        type_str(p),
+                        p.name,
+                        b.arg,
+                        b.loc
+                    ));
+                }
+            }
+            for sv in &p.servers {
+                if let Some(tok) = sv.proto {
+                    d.alert(format!(
+                        "{} '{}' : MUX protocol '{tok}' is not usable for server '{}' at [{}].",
+                        type_str(p),
+                        p.name,
+                        sv.name,
+                        sv.loc
+                    ));
+                }
+            }
         }
     }
 }
 
-/// Reports servers whose address did not resolve (HAProxy's `srv_init_addr()`).
-fn check_server_addrs(cfg: &Config, d: &mut Diags) {
+/// Reports servers whose address did not resolve (HAProxy's `srv_init_addr()`, run once the
+/// checks passed), then `Failed to initialize server(s) addr.` if any did not.
+pub fn check_server_addrs(cfg: &Config, d: &mut Diags) {
     let mut failed = false;
     for p in &cfg.proxies {
         for s in &p.servers {
             if let Some(h) = &s.unresolved {
-                d.alert(format!(
-                    "[{}] : 'server {}/{}' : could not resolve address '{h}'.",
-                    s.loc, p.name, s.name
-                ));
+                d.alert_head(
+                    Head::Context,
+                    &s.loc,
+                    format!(
+                        "'server {}/{}' : could not resolve address '{h}'.",
+                        p.name, s.name
+                    ),
+                );
                 failed = true;
             }
         }

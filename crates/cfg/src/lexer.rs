@@ -60,8 +60,10 @@ pub enum LexError {
     Hex { pos: usize },
     /// `${VAR[` not followed by `*]` (`PARSE_ERR_WRONG_EXPAND`).
     WrongExpand { pos: usize },
-    /// More than [`MAX_LINE_ARGS`] words (`PARSE_ERR_TOOMANY`).
-    TooMany,
+    /// More than [`MAX_LINE_ARGS`] words (`PARSE_ERR_TOOMANY`): `pos` is the offset of the
+    /// last word kept (the [`MAX_LINE_ARGS`]-th) in the output (words separated by one NUL
+    /// each), `word` that word.
+    TooMany { pos: usize, word: Vec<u8> },
 }
 
 impl LexError {
@@ -93,7 +95,11 @@ impl LexError {
                     pos + 1
                 )
             }
-            LexError::TooMany => format!("too many words, truncating after word {MAX_LINE_ARGS}"),
+            LexError::TooMany { pos, word } => format!(
+                "too many words, truncating after word {MAX_LINE_ARGS}, position {}: <{}>",
+                pos + 1,
+                String::from_utf8_lossy(word)
+            ),
         }
     }
 }
@@ -344,7 +350,15 @@ pub fn parse_line(input: &[u8], opts: Opts, env: &dyn Env) -> Result<Line, LexEr
     }
     out.push(0);
     if starts.len() > MAX_LINE_ARGS {
-        return Err(LexError::TooMany);
+        let pos = starts[MAX_LINE_ARGS - 1];
+        let end = out[pos..]
+            .iter()
+            .position(|&b| b == 0)
+            .map_or(out.len(), |e| pos + e);
+        return Err(LexError::TooMany {
+            pos,
+            word: out[pos..end].to_vec(),
+        });
     }
     // The last word is counted only when it is not empty (blanks or an empty quoted string
     // at the end of the line add no word).
@@ -425,8 +439,20 @@ mod tests {
         assert_eq!(e(r"\xZ1"), LexError::Hex { pos: 0 });
         assert_eq!(e(r#""${L[x]}""#), LexError::WrongExpand { pos: 4 });
         assert_eq!(e(r#""${.NOPE}""#), LexError::VarName { pos: 3 });
-        let many = vec!["w"; 65].join(" ");
-        assert_eq!(e(&many), LexError::TooMany);
+        let many: Vec<String> = (1..=65).map(|i| format!("w{i}")).collect();
+        let err = e(&many.join(" "));
+        // the 64th word, "w64", starts after 9 words of 2 bytes and 54 of 3, each + NUL
+        assert_eq!(
+            err,
+            LexError::TooMany {
+                pos: 9 * 3 + 54 * 4,
+                word: b"w64".to_vec()
+            }
+        );
+        assert_eq!(
+            err.describe(),
+            "too many words, truncating after word 64, position 244: <w64>"
+        );
     }
 
     #[test]

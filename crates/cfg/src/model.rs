@@ -144,6 +144,8 @@ pub struct Global {
     pub pidfile: Option<String>,
     pub daemon: bool,
     pub master_worker: bool,
+    /// `zero-warning`: a warning makes the configuration fail.
+    pub zero_warning: bool,
     pub tune_bufsize: usize,
     pub tune_maxrewrite: Option<usize>,
     /// `tune.http.maxhdr` (101 by default).
@@ -166,6 +168,7 @@ impl Default for Global {
             pidfile: None,
             daemon: false,
             master_worker: false,
+            zero_warning: false,
             tune_bufsize: DEFAULT_BUFSIZE,
             tune_maxrewrite: None,
             tune_maxhdr: 101,
@@ -201,6 +204,16 @@ impl Cap {
     /// True when every capability of `other` is present.
     pub fn contains(self, other: Cap) -> bool {
         self.0 & other.0 == other.0
+    }
+
+    /// True when at least one capability of `other` is present.
+    pub fn intersects(self, other: Cap) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The capabilities of bits `b` (1 frontend, 2 backend, 4 defaults).
+    pub fn from_bits(b: u8) -> Cap {
+        Cap(b & 7)
     }
 
     /// True for a `defaults` section.
@@ -281,6 +294,7 @@ pub struct Timeouts {
     pub client_fin: Option<u32>,
     pub server_fin: Option<u32>,
     pub check: Option<u32>,
+    pub tarpit: Option<u32>,
 }
 
 /// `retry-on` keywords as a bit set (HAProxy's `PR_RE_*`).
@@ -382,6 +396,8 @@ pub fn find_mux_proto(token: &str) -> Option<&'static MuxProto> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bind {
     pub addr: ListenAddr,
+    /// The address as written (upstream names the line by it).
+    pub arg: String,
     /// `name`.
     pub name: Option<String>,
     /// `proto`: the mux accepted connections start with.
@@ -414,6 +430,8 @@ pub struct Server {
     pub disabled: bool,
     pub backup: bool,
     pub proto_h2: bool,
+    /// The `proto` token given, if any (checked against the proxy's mode after parsing).
+    pub proto: Option<&'static str>,
     /// `pool-max-conn`, -1 = unlimited (default).
     pub pool_max_conn: i32,
     pub pool_low_conn: u32,
@@ -501,6 +519,8 @@ pub struct Proxy {
     pub log_global: bool,
     pub logs: Vec<LogSpec>,
     pub log_format: Option<String>,
+    /// Where `log_format` was set (its errors cite that line).
+    pub log_format_loc: Option<Loc>,
     pub acls: Vec<AclSpec>,
     pub http_req_rules: Vec<HttpRuleSpec>,
     pub http_res_rules: Vec<HttpRuleSpec>,
@@ -546,6 +566,14 @@ impl Proxy {
         p.http_req_rules.clear();
         p.http_res_rules.clear();
         p.http_after_res_rules.clear();
+        if !cap.contains(Cap::FE) {
+            // upstream copies these from the defaults to frontends only
+            p.default_backend = None;
+            p.log_format = None;
+            p.log_format_loc = None;
+            p.options.httplog = false;
+            p.options.tcplog = false;
+        }
         p
     }
 }

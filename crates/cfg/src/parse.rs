@@ -1,18 +1,25 @@
-//! The configuration reader: HAProxy's `parse_cfg()` loop and its section parsers
-//! (`cfg_parse_global`, `cfg_parse_listen`) for the subset haproxy-rs implements.
+//! The configuration reader: HAProxy's `readcfgfile()` loop and its section parsers
+//! (`cfg_parse_global`, `cfg_parse_listen`, the keywords other files register) for the
+//! subset haproxy-rs implements.
 //!
-//! Owns the reading state (current section, current proxy, defaults sections, `.if` stack)
-//! and fills a [`Config`]; every problem becomes a [`Diag`](crate::Diag) worded like
-//! upstream's. Keywords outside the subset are rejected with an alert naming file, line and
-//! keyword; the few pure tuning knobs that are accepted and ignored are listed in
-//! [`IGNORED_GLOBAL`] and in `docs/config-subset.md`.
+//! Owns the reading state (current section, current proxy, defaults sections, `.if` stack,
+//! error bits) and fills a [`Config`]; every problem becomes a [`Diag`](crate::Diag) worded,
+//! placed and ordered as upstream's, with upstream's control flow (which errors stop the
+//! line, the file or the whole load, see [`parse_files`]). A keyword, option, action or
+//! address form that upstream knows and haproxy-rs does not implement is refused with `...
+//! is not supported by haproxy-rs`, after upstream's own checks of the line; an unknown one
+//! gets upstream's message and suggestion ([`crate::kw`]). The few pure tuning knobs that
+//! are accepted and ignored are listed in [`IGNORED_GLOBAL`] and in `docs/config-subset.md`;
+//! their arguments are still checked as upstream checks them.
 
+use crate::addr::{indent_msg, str2ip2, str2sa_range, PaOpts, SaFamily};
 use crate::cond::{eval_condition, CondCtx};
-use crate::diag::{io_reason, Diags, Level, Loc};
+use crate::diag::{io_reason, show_position, Diag, Diags, Head, Level, Loc};
+use crate::kw;
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
 use crate::model::*;
 use crate::units::{atoi, atol, parse_time, TimeError, TimeUnit};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 /// Global keywords accepted and ignored: tuning knobs with no behavioural effect here.
@@ -37,7 +44,7 @@ pub const IGNORED_GLOBAL: &[&str] = &[
 const MAX_NESTED_CONDS: usize = 100;
 
 /// What the reader needs from the process: features and version (for `.if` conditions) and
-/// the sample layer's keyword tables (for `acl` lines and conditions).
+/// the sample layer's compiler (for rules and formats).
 pub struct ParseCtx<'a> {
     /// The feature list `feature()` tests (`+NAME -NAME ...`).
     pub features: &'a str,
@@ -45,6 +52,69 @@ pub struct ParseCtx<'a> {
     pub version: &'a str,
     /// Fetches, ACL keywords and predefined ACLs, asked by `acl` lines and conditions.
     pub acl_kws: &'a dyn crate::acl::AclKeywords,
+    /// Compiles rules while they are read and formats after parsing, as upstream does.
+    pub compiler: &'a dyn Compiler,
+}
+
+/// The sample layer's compilation, called where HAProxy compiles while loading: an HTTP
+/// rule when its line is read (its action's arguments and its condition, against the ACLs
+/// declared so far), a proxy's log-format and dynamic `use_backend` names in the post-parse
+/// checks (`check_config_validity()`). hrs-cfg cannot depend on hrs-sample, which reads its
+/// model: the binary passes hrs-sample's implementation in [`ParseCtx`].
+pub trait Compiler {
+    /// Compiles the rule `spec` of `kw` (`http-request`, `http-response`,
+    /// `http-after-response`), just read in `px` (which holds the ACLs declared before it).
+    ///
+    /// # Errors
+    /// The alert upstream prints; reading then stops (`ERR_ABORT`). `Ok` holds warnings.
+    fn http_rule(&self, px: &Proxy, kw: &str, spec: &HttpRuleSpec) -> Result<Vec<Diag>, Diag>;
+
+    /// The warnings of the `acl` line `acl` just read in `px` (an ACL without pattern...).
+    fn acl(&self, px: &Proxy, acl: &AclSpec) -> Vec<Diag>;
+
+    /// The warnings of the condition of the `use_backend` rule `rule` just read in `px`
+    /// (ACLs that can never match there).
+    fn switching_rule(&self, px: &Proxy, rule: &SwitchRule) -> Vec<Diag>;
+
+    /// Compiles the name of a `use_backend` rule of `px` as a log-format
+    /// (`check_config_validity()`): `Ok(true)` when it is dynamic (rendered per request),
+    /// `Ok(false)` when it is a plain name, to be looked up.
+    ///
+    /// # Errors
+    /// The alert upstream prints (the configuration is then invalid).
+    fn use_backend(&self, px: &Proxy, rule: &SwitchRule) -> Result<bool, Diag>;
+
+    /// Compiles the log format of the frontend `px` (its `log-format`, or the one of `option
+    /// httplog`/`tcplog`): the alert upstream prints when it does not compile, and whether
+    /// the frontend is left with a format that is not empty (upstream keeps what was read
+    /// before an error).
+    fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool);
+}
+
+/// A [`Compiler`] that accepts everything (for reading a configuration without the sample
+/// layer, e.g. in tests of this crate).
+pub struct NoCompiler;
+
+impl Compiler for NoCompiler {
+    fn http_rule(&self, _: &Proxy, _: &str, _: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
+        Ok(Vec::new())
+    }
+    fn acl(&self, _: &Proxy, _: &AclSpec) -> Vec<Diag> {
+        Vec::new()
+    }
+    fn switching_rule(&self, _: &Proxy, _: &SwitchRule) -> Vec<Diag> {
+        Vec::new()
+    }
+    fn use_backend(&self, _: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
+        Ok(rule.backend.contains('%'))
+    }
+    fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool) {
+        let has = px
+            .log_format
+            .as_ref()
+            .map_or(px.options.httplog || px.options.tcplog, |f| !f.is_empty());
+        (None, px.cap.contains(Cap::FE) && has)
+    }
 }
 
 struct CondEnv<'a> {
@@ -127,11 +197,30 @@ enum Section {
     NoProxy,
 }
 
-/// Outcome of one file: stop reading everything (`ERR_ABORT`) or go on.
+/// A keyword's modifier (`KWM_STD`, `KWM_NO`, `KWM_DEF`): none, `no`, `default`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kwm {
+    Std,
+    No,
+    Def,
+}
+
+/// Control flow after a section keyword: go on, stop reading at once (`ERR_ABORT`), or
+/// fail as if the file could not be read (a section parser returning -1).
 #[derive(PartialEq, Eq)]
 enum Flow {
     Continue,
     Abort,
+    Fail,
+}
+
+/// What `readcfgfile()` does after a line: read the next one, leave the reading loop and run
+/// the end-of-file checks (`break`), or leave the file at once (`goto err`).
+#[derive(PartialEq, Eq)]
+enum Next {
+    Line,
+    Break,
+    Stop,
 }
 
 struct Reader<'a> {
@@ -146,12 +235,31 @@ struct Reader<'a> {
     defaults: Vec<Proxy>,
     /// The defaults in force for the next proxies (the last defaults section).
     last_def: Proxy,
+    /// Values of the ignored global keywords seen so far (some refuse a second value).
+    ignored_global: std::collections::HashMap<String, i64>,
+    /// A section parser failed the whole file (returned -1 upstream).
+    failed: bool,
+    /// The keyword that started the current section (`global`, `frontend`...), as upstream's
+    /// messages name the section.
+    cursection: String,
+    /// `readcfgfile()`'s `fatal`: lines of the current file counted as fatal (a lexer error,
+    /// an unknown directive, a misplaced `no`/`default`, a keyword out of section, a keyword
+    /// whose parser failed); reading stops after 50.
+    fatal_lines: usize,
+    /// The timeouts of the defaults section the current proxy was made from (upstream warns
+    /// when a proxy sets a timeout twice).
+    def_timeouts: Timeouts,
 }
 
-/// Reads `files` in order and checks the result.
+/// Reads `files` in order and checks the result, as HAProxy's `main()` loads a
+/// configuration: after each file with errors, `Error(s) found in configuration file : F`,
+/// and nothing more once a file set `ERR_ABORT`; after the files, `Fatal errors found in
+/// configuration.` if any was fatal; then the post-parse checks (again followed by `Fatal
+/// errors found in configuration.` when they fail), then the server addresses (`Failed to
+/// initialize server(s) addr.`).
 ///
-/// Returns the configuration (even when invalid, for `-c` reporting) and the diagnostics;
-/// `diags.fatal` tells whether it may start.
+/// Returns the configuration (even when invalid, for `-c` reporting) and the diagnostics,
+/// closing alerts included; `diags.fatal` tells whether it may start.
 pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
     let mut r = Reader {
         ctx,
@@ -162,6 +270,11 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         cur: None,
         defaults: Vec::new(),
         last_def: Proxy::preset("", Cap::DEF),
+        ignored_global: std::collections::HashMap::new(),
+        failed: false,
+        cursection: String::new(),
+        fatal_lines: 0,
+        def_timeouts: Timeouts::default(),
     };
     for f in files {
         let name = f.to_string_lossy().into_owned();
@@ -177,283 +290,371 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         };
         let before = r.d.fatal;
         r.d.fatal = false;
-        let flow = r.read_file(&name, &content);
-        if r.d.fatal {
+        r.read_file(&name, &content);
+        if r.failed {
+            // readcfgfile() returned -1, which main() takes for an unreadable file
+            r.d.alert(format!(
+                "Could not open configuration file {name} : Success"
+            ));
+            return (r.cfg, r.d);
+        }
+        if r.d.fatal || r.d.aborted {
             r.d.alert(format!("Error(s) found in configuration file : {name}"));
         }
         r.d.fatal |= before;
-        if flow == Flow::Abort {
-            r.d.aborted = true;
+        if r.d.aborted {
             return (r.cfg, r.d);
         }
     }
-    if !r.d.fatal {
-        crate::check::check_config(&mut r.cfg, &mut r.d);
+    if r.d.fatal {
+        r.d.alert("Fatal errors found in configuration.");
+        return (r.cfg, r.d);
     }
+    crate::check::check_config(&mut r.cfg, &mut r.d, ctx.compiler);
+    if r.d.fatal {
+        r.d.alert("Fatal errors found in configuration.");
+        return (r.cfg, r.d);
+    }
+    crate::check::check_server_addrs(&r.cfg, &mut r.d);
     (r.cfg, r.d)
 }
 
 impl<'a> Reader<'a> {
-    fn read_file(&mut self, file: &str, content: &[u8]) -> Flow {
+    /// One file, as `readcfgfile()`: its errors set `self.d.fatal`/`self.d.aborted`.
+    fn read_file(&mut self, file: &str, content: &[u8]) {
         let mut conds: Vec<CondState> = Vec::new();
         let mut lines = content.split(|&b| b == b'\n').peekable();
         let mut linenum = 0;
-        let mut fatal_here = 0usize;
+        self.fatal_lines = 0;
+        // the previous line ended before its LF (a NUL byte), or the last line has no LF:
+        // the position where it ended
+        let mut missing_lf: Option<usize> = None;
+        let mut next = Next::Line;
         while let Some(mut raw) = lines.next() {
             let last = lines.peek().is_none();
             if last && raw.is_empty() {
                 break; // the file ended with a newline
             }
-            linenum += 1;
-            // A line cut by a NUL byte, or the last line without LF, is processed up to there;
-            // then HAProxy reports it (and stops reading after a stray NUL).
-            let mut truncated_at = None;
-            if let Some(p) = raw.iter().position(|&b| b == 0) {
-                truncated_at = Some(p);
-                raw = &raw[..p];
-            } else if last {
-                truncated_at = Some(raw.len());
-            }
-            if let Some(p) = truncated_at {
-                let loc = Loc {
-                    file: file.to_string(),
-                    line: linenum,
-                };
-                let flow = self.one_line(file, linenum, raw, &mut conds, &mut fatal_here);
-                if flow == Flow::Abort {
-                    return Flow::Abort;
-                }
-                if last {
-                    self.d.alert_at(&loc, format!("Missing LF on last line, file might have been truncated at position {}.", p + 1));
-                } else {
-                    self.d
-                        .alert_at(&loc, format!("Stray NUL character at position {}.", p + 1));
-                }
-                break;
-            }
-            if self.one_line(file, linenum, raw, &mut conds, &mut fatal_here) == Flow::Abort {
-                return Flow::Abort;
-            }
-        }
-        self.finish_section();
-        if !conds.is_empty() {
             let loc = Loc {
                 file: file.to_string(),
                 line: linenum,
             };
-            self.d.alert_at(&loc, "non-terminated '.if' block.");
-            return Flow::Abort;
+            if let Some(p) = missing_lf.take() {
+                self.d
+                    .alert_tight(&loc, format!("Stray NUL character at position {}.", p + 1));
+                next = Next::Break;
+                break;
+            }
+            linenum += 1;
+            let loc = Loc {
+                file: file.to_string(),
+                line: linenum,
+            };
+            if self.fatal_lines >= 50 {
+                self.d.alert_tight(
+                    &loc,
+                    format!(
+                        "too many fatal errors ({}), stopping now.",
+                        self.fatal_lines
+                    ),
+                );
+                next = Next::Break;
+                break;
+            }
+            // A line cut by a NUL byte, or the last line without LF, is processed up to there.
+            if let Some(p) = raw.iter().position(|&b| b == 0) {
+                missing_lf = Some(p);
+                raw = &raw[..p];
+            } else if last {
+                missing_lf = Some(raw.len());
+            }
+            next = self.one_line(&loc, raw, &mut conds);
+            if next != Next::Line {
+                break;
+            }
         }
-        Flow::Continue
-    }
-
-    /// One raw line (without its LF): lexing, conditional blocks, directives, keywords.
-    fn one_line(
-        &mut self,
-        file: &str,
-        linenum: usize,
-        raw: &[u8],
-        conds: &mut Vec<CondState>,
-        fatal_here: &mut usize,
-    ) -> Flow {
+        if next == Next::Stop {
+            self.finish_section();
+            return;
+        }
         let loc = Loc {
             file: file.to_string(),
             line: linenum,
         };
-        if *fatal_here >= 50 {
-            self.d.alert_at(
+        if let Some(p) = missing_lf {
+            self.d.alert_tight(
                 &loc,
-                format!("too many fatal errors ({fatal_here}), stopping now."),
+                format!(
+                    "Missing LF on last line, file might have been truncated at position {}.",
+                    p + 1
+                ),
             );
-            return Flow::Abort;
         }
+        self.finish_section();
+        if !conds.is_empty() {
+            self.d.alert_tight(&loc, "non-terminated '.if' block.");
+            self.d.aborted = true;
+        }
+    }
+
+    /// One raw line (without its LF): lexing, conditional blocks, directives, keywords.
+    fn one_line(&mut self, loc: &Loc, raw: &[u8], conds: &mut Vec<CondState>) -> Next {
         let start = raw
             .iter()
-            .position(|b| !b.is_ascii_whitespace())
+            .position(|&b| !is_c_space(b))
             .unwrap_or(raw.len());
         let text = &raw[start..];
         if text.first() == Some(&b'[') {
-            self.d
-                .alert_at(&loc, "config scopes ('[...]') are not supported.");
-            *fatal_here += 1;
-            return Flow::Continue;
+            self.parse_scope(loc, text);
+            return Next::Line;
         }
         let env = LineEnv {
-            file,
-            line: linenum,
+            file: &loc.file,
+            line: loc.line,
             section: &self.section_name,
         };
         let line = match parse_line(text, Opts::CONFIG, &env) {
             Ok(l) => l,
             Err(e) => {
-                let pos = match e {
+                // positions are counted from the start of the line, leading blanks included,
+                // the line is shown without them
+                let msg = match e {
                     LexError::Quote { pos }
                     | LexError::Brace { pos }
                     | LexError::VarName { pos }
                     | LexError::Hex { pos }
-                    | LexError::WrongExpand { pos } => Some(pos + start),
-                    LexError::TooMany => None,
+                    | LexError::WrongExpand { pos } => {
+                        let what = e.describe();
+                        let what = what
+                            .rsplit_once(" at position ")
+                            .map_or(what.as_str(), |(w, _)| w);
+                        format!(
+                            "{what} at position {}:{}",
+                            pos + start + 1,
+                            show_position(text, pos, 80, "")
+                        )
+                    }
+                    LexError::TooMany { .. } => format!("{}.", e.describe()),
                 };
-                let msg = match pos {
-                    Some(p) => e.describe().replace(
-                        &format!("position {}", p - start + 1),
-                        &format!("position {}", p + 1),
-                    ),
-                    None => e.describe(),
-                };
-                self.d
-                    .alert_at(&loc, format!("{msg}:\n  {}", String::from_utf8_lossy(text)));
-                *fatal_here += 1;
-                return Flow::Continue;
+                self.d.alert_tight(loc, msg);
+                self.fatal_lines += 1;
+                return Next::Line;
             }
         };
-        if line.is_empty() {
-            return Flow::Continue;
-        }
-        if let Some(i) = line.first_empty() {
-            self.d.warn_at(
-                &loc,
-                format!(
-                    "argument number {i} is empty and marks the end of the argument list; all subsequent arguments will be ignored"
-                ),
-            );
+        // an empty first word makes an empty line, as upstream tests `!**args`
+        if line.is_empty() || line.word_bytes(0).is_empty() {
+            return Next::Line;
         }
         let w0 = line.word(0);
-        // conditional blocks
         if w0.starts_with('.') {
-            match w0.as_str() {
-                ".if" | ".elif" => {
-                    let is_if = w0 == ".if";
-                    if is_if {
-                        if conds.len() + 1 >= MAX_NESTED_CONDS {
-                            self.d.alert_at(
-                                &loc,
-                                format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
-                            );
-                            return Flow::Abort;
-                        }
-                        if conds.last().is_some_and(|c| c.masks()) {
-                            conds.push(CondState::IfSkip);
-                            return Flow::Continue;
-                        }
-                    } else {
-                        let Some(top) = conds.last().copied() else {
-                            self.d
-                                .alert_at(&loc, "lone '.elif' with no matching '.if'.");
-                            return Flow::Abort;
-                        };
-                        if top.is_else() {
-                            self.d
-                                .alert_at(&loc, "'.elif' after '.else' is not permitted.");
-                            return Flow::Abort;
-                        }
-                        if top.taken() {
-                            *conds.last_mut().unwrap() = CondState::ElifSkip;
-                            return Flow::Continue;
-                        }
-                    }
-                    let expr = line.merged_from(1);
-                    match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
-                        Ok(v) => {
-                            let st = match (is_if, v) {
-                                (true, true) => CondState::IfTake,
-                                (true, false) => CondState::IfDrop,
-                                (false, true) => CondState::ElifTake,
-                                (false, false) => CondState::ElifDrop,
-                            };
-                            if is_if {
-                                conds.push(st);
-                            } else {
-                                *conds.last_mut().unwrap() = st;
-                            }
-                        }
-                        Err(e) => {
-                            self.d.alert_at(
-                                &loc,
-                                format!(
-                                    "{} in '{w0}' at position {}:\n  {w0} {expr}",
-                                    e.msg,
-                                    e.pos + 1
-                                ),
-                            );
-                            return Flow::Abort;
-                        }
-                    }
-                    return Flow::Continue;
-                }
-                ".else" | ".endif" => {
-                    if !line.word(1).is_empty() {
-                        self.d.alert_at(
-                            &loc,
-                            format!("Unexpected argument '{}' for '{w0}'.", line.word(1)),
-                        );
-                        return Flow::Abort;
-                    }
-                    let Some(top) = conds.last().copied() else {
-                        self.d
-                            .alert_at(&loc, format!("lone '{w0}' with no matching '.if'."));
-                        return Flow::Abort;
-                    };
-                    if w0 == ".endif" {
-                        conds.pop();
-                    } else if top.is_else() {
-                        self.d
-                            .alert_at(&loc, "'.else' after '.else' is not permitted.");
-                        return Flow::Abort;
-                    } else {
-                        *conds.last_mut().unwrap() = if top.taken() || top == CondState::IfSkip {
-                            CondState::ElseDrop
-                        } else {
-                            CondState::ElseTake
-                        };
-                    }
-                    return Flow::Continue;
-                }
-                _ => {}
+            if let Some(next) = self.cond_directive(loc, &line, &w0, conds) {
+                return next;
             }
         }
         if conds.last().is_some_and(|c| c.masks()) {
-            return Flow::Continue;
+            return Next::Line;
         }
         if w0.starts_with('.') {
-            match w0.as_str() {
-                ".alert" | ".warning" | ".notice" | ".diag" => {
-                    if !line.word(2).is_empty() {
-                        self.d.alert_at(
-                            &loc,
+            return self.directive(loc, &line, &w0);
+        }
+        match self.line(loc, &line) {
+            Flow::Continue => Next::Line,
+            Flow::Abort => {
+                self.d.aborted = true;
+                Next::Stop
+            }
+            Flow::Fail => {
+                self.failed = true;
+                Next::Stop
+            }
+        }
+    }
+
+    /// `.if`, `.elif`, `.else`, `.endif` (even in masked blocks); `None` for other words.
+    fn cond_directive(
+        &mut self,
+        loc: &Loc,
+        line: &Line,
+        w0: &str,
+        conds: &mut Vec<CondState>,
+    ) -> Option<Next> {
+        match w0 {
+            ".if" | ".elif" => {
+                let is_if = w0 == ".if";
+                if is_if {
+                    if conds.len() + 1 >= MAX_NESTED_CONDS {
+                        self.d.alert_tight(
+                            loc,
+                            format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
+                        );
+                        self.d.aborted = true;
+                        return Some(Next::Stop);
+                    }
+                    if conds.last().is_some_and(|c| c.masks()) {
+                        conds.push(CondState::IfSkip);
+                        return Some(Next::Line);
+                    }
+                } else {
+                    let Some(top) = conds.last().copied() else {
+                        self.d
+                            .alert_tight(loc, "lone '.elif' with no matching '.if'.");
+                        self.d.aborted = true;
+                        return Some(Next::Stop);
+                    };
+                    if top.is_else() {
+                        self.d
+                            .alert_tight(loc, "'.elif' after '.else' is not permitted.");
+                        self.d.aborted = true;
+                        return Some(Next::Stop);
+                    }
+                    if top.taken() {
+                        if let Some(t) = conds.last_mut() {
+                            *t = CondState::ElifSkip;
+                        }
+                        return Some(Next::Line);
+                    }
+                }
+                let expr = line.merged_from(1);
+                match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
+                    Ok(v) => {
+                        let st = match (is_if, v) {
+                            (true, true) => CondState::IfTake,
+                            (true, false) => CondState::IfDrop,
+                            (false, true) => CondState::ElifTake,
+                            (false, false) => CondState::ElifDrop,
+                        };
+                        if is_if {
+                            conds.push(st);
+                        } else if let Some(t) = conds.last_mut() {
+                            *t = st;
+                        }
+                    }
+                    Err(e) => {
+                        // the expression is shown in 80 columns minus the directive's width
+                        let prefix = format!("{w0} ");
+                        self.d.alert_tight(
+                            loc,
                             format!(
-                                "Unexpected argument '{}' for '{w0}'. Use quotes if the message should contain spaces.",
-                                line.word(2)
+                                "{} in '{w0}' at position {}:{}",
+                                e.msg,
+                                e.pos + 1,
+                                show_position(expr.as_bytes(), e.pos, 80 - prefix.len(), &prefix)
                             ),
                         );
-                        *fatal_here += 1;
-                        return Flow::Continue;
-                    }
-                    let msg = format!("'{}'.", line.word(1));
-                    match w0.as_str() {
-                        ".alert" => {
-                            self.d.alert_at(&loc, msg);
-                            return Flow::Abort;
-                        }
-                        ".warning" => self.d.warn_at(&loc, msg),
-                        ".notice" => self.d.note_at(Level::Notice, &loc, msg),
-                        _ => self.d.note_at(Level::Diag, &loc, msg),
+                        self.d.aborted = true;
+                        return Some(Next::Stop);
                     }
                 }
-                _ => {
-                    self.d.alert_at(&loc, format!("unknown directive '{w0}'."));
-                    *fatal_here += 1;
-                }
+                Some(Next::Line)
             }
-            return Flow::Continue;
+            ".else" | ".endif" => {
+                if !line.word(1).is_empty() {
+                    self.d.alert_tight(
+                        loc,
+                        format!("Unexpected argument '{}' for '{w0}'.", line.word(1)),
+                    );
+                    self.d.aborted = true;
+                    return Some(Next::Break);
+                }
+                let Some(top) = conds.last().copied() else {
+                    self.d
+                        .alert_tight(loc, format!("lone '{w0}' with no matching '.if'."));
+                    self.d.aborted = true;
+                    // a lone '.endif' leaves the loop, a lone '.else' the file
+                    return Some(if w0 == ".endif" {
+                        Next::Break
+                    } else {
+                        Next::Stop
+                    });
+                };
+                if w0 == ".endif" {
+                    conds.pop();
+                } else if top.is_else() {
+                    self.d
+                        .alert_tight(loc, "'.else' after '.else' is not permitted.");
+                    self.d.aborted = true;
+                    return Some(Next::Stop);
+                } else if let Some(t) = conds.last_mut() {
+                    *t = if top.taken() || top == CondState::IfSkip {
+                        CondState::ElseDrop
+                    } else {
+                        CondState::ElseTake
+                    };
+                }
+                Some(Next::Line)
+            }
+            _ => None,
         }
-        let before = self.d.fatal_count;
-        if self.line(&loc, &line) == Flow::Abort {
-            self.finish_section();
-            return Flow::Abort;
+    }
+
+    /// `.alert`, `.warning`, `.notice`, `.diag` and unknown directives, outside masked blocks.
+    fn directive(&mut self, loc: &Loc, line: &Line, w0: &str) -> Next {
+        if !matches!(w0, ".alert" | ".warning" | ".notice" | ".diag") {
+            self.d
+                .alert_tight(loc, format!("unknown directive '{w0}'."));
+            self.fatal_lines += 1;
+            return Next::Break;
         }
-        *fatal_here += self.d.fatal_count - before;
-        Flow::Continue
+        if !line.word(2).is_empty() {
+            self.d.alert_tight(
+                loc,
+                format!(
+                    "Unexpected argument '{}' for '{w0}'. Use quotes if the message should contain spaces.",
+                    line.word(2)
+                ),
+            );
+            return Next::Line;
+        }
+        let msg = format!("'{}'.", line.word(1));
+        match w0 {
+            ".alert" => {
+                self.d.alert_tight(loc, msg);
+                self.d.aborted = true;
+                return Next::Stop;
+            }
+            ".warning" => self.d.push(Diag::at(Level::Warning, Head::Tight, loc, msg)),
+            ".notice" => self.d.note_at(Level::Notice, loc, msg),
+            _ => self.d.note_at(Level::Diag, loc, msg),
+        }
+        Next::Line
+    }
+
+    /// A `[name]` scope line (`cfg_parse_scope()`): a valid one changes nothing here.
+    fn parse_scope(&mut self, loc: &Loc, text: &[u8]) {
+        let beg = &text[1..];
+        let Some(end) = beg.iter().position(|&b| b == b']').filter(|&e| e > 0) else {
+            self.d.alert_at(loc, "empty scope name is forbidden.");
+            return;
+        };
+        if let Some(&c) = beg[..end].iter().find(|&&c| !is_name_char(c)) {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "character '{}' is not permitted in a scope name.",
+                    c as char
+                ),
+            );
+            self.d.aborted = true;
+            return;
+        }
+        let rest = &beg[end + 1..];
+        let rest = &rest[rest
+            .iter()
+            .position(|&b| !is_c_space(b))
+            .unwrap_or(rest.len())..];
+        if let Some(&c) = rest
+            .first()
+            .filter(|&&c| !matches!(c, b'#' | b'\n' | b'\r'))
+        {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "character '{}' is not permitted after scope declaration.",
+                    c as char
+                ),
+            );
+            self.d.aborted = true;
+        }
     }
 
     /// Closes the current proxy section and files it.
@@ -474,20 +675,56 @@ impl<'a> Reader<'a> {
         if let Some(i) = line.first_empty() {
             words.truncate(i);
         }
-        let mut negate = false;
+        let mut kwm = Kwm::Std;
         if words[0] == "no" || words[0] == "default" {
-            negate = words[0] == "no";
+            kwm = if words[0] == "no" { Kwm::No } else { Kwm::Def };
             let kw = words.get(1).cloned().unwrap_or_default();
-            if !matches!(kw.as_str(), "option" | "log") {
-                self.d.alert_at(
+            if !matches!(
+                kw.as_str(),
+                "option"
+                    | "log"
+                    | "busy-polling"
+                    | "set-dumpable"
+                    | "strict-limits"
+                    | "insecure-fork-wanted"
+                    | "numa-cpu-mapping"
+            ) {
+                self.d.alert_tight(
                     loc,
                     "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
                 );
+                self.fatal_lines += 1;
             }
-            words.remove(0);
-            if words.is_empty() {
-                return Flow::Continue;
+            // upstream shifts the words left; after `no` the last becomes empty, after
+            // `default` it stays, so that the last word appears twice (`default option
+            // httpclose` has an extra argument) and `default` alone stays `default`
+            if kwm == Kwm::No {
+                words.remove(0);
+                if words.is_empty() {
+                    words.push(String::new());
+                }
+            } else if words.len() > 1 {
+                words.remove(0);
+                if let Some(last) = words.last().cloned() {
+                    words.push(last);
+                }
             }
+        }
+        let before = self.d.fatal_count;
+        let flow = self.section_line(loc, &words, kwm);
+        if self.d.fatal_count > before {
+            self.fatal_lines += 1;
+        }
+        flow
+    }
+
+    /// A line of the current section, or the start of a new one (`no`/`default` removed).
+    fn section_line(&mut self, loc: &Loc, words: &[String], kwm: Kwm) -> Flow {
+        match words[0].as_str() {
+            "global" | "defaults" | "frontend" | "backend" | "listen" | "userlist" | "peers"
+            | "resolvers" | "mailers" | "http-errors" | "ring" | "cache" | "program"
+            | "log-forward" => self.cursection = words[0].clone(),
+            _ => {}
         }
         match words[0].as_str() {
             "global" => {
@@ -507,7 +744,7 @@ impl<'a> Reader<'a> {
             }
             "defaults" | "frontend" | "backend" | "listen" => {
                 self.finish_section();
-                return self.start_proxy(loc, &words);
+                return self.start_proxy(loc, words);
             }
             "userlist" | "peers" | "resolvers" | "mailers" | "http-errors" | "ring" | "cache"
             | "program" | "log-forward" => {
@@ -524,7 +761,7 @@ impl<'a> Reader<'a> {
         }
         match self.section {
             Section::None => {
-                self.d.alert_at(
+                self.d.alert_tight(
                     loc,
                     format!("unknown keyword '{}' out of section.", words[0]),
                 );
@@ -536,10 +773,10 @@ impl<'a> Reader<'a> {
                 Flow::Continue
             }
             Section::Global => {
-                self.global_kw(loc, &words);
+                self.global_kw(loc, words, kwm);
                 Flow::Continue
             }
-            Section::Proxy => self.proxy_kw(loc, &words, negate),
+            Section::Proxy => self.proxy_kw(loc, words, kwm),
         }
     }
 
@@ -552,98 +789,102 @@ impl<'a> Reader<'a> {
         };
         self.section = Section::Proxy;
         let is_def = cap.is_defaults();
-        // `<kw> <name> [from <defaults>]`; a defaults section may omit its name
-        // (`defaults from <defaults>`). `used` counts the words these forms take.
         let word = |i: usize| w.get(i).cloned().unwrap_or_default();
-        let (name, from, used) = if is_def && word(1) == "from" && w.len() >= 3 {
-            (String::new(), Some(word(2)), 3)
-        } else if word(2) == "from" && w.len() >= 4 {
-            (word(1), Some(word(3)), 4)
-        } else {
-            (word(1), None, 2)
-        };
-        self.section_name = if name.is_empty() {
+        self.section_name = if word(1).is_empty() {
             w[0].clone()
         } else {
-            name.clone()
+            word(1)
         };
-        if !is_def && name.is_empty() {
-            self.d
-                .alert_at(loc, format!("'{}' expects an <id> argument", w[0]));
-            return Flow::Abort;
-        }
-        if let Some(c) = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
-        {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "character '{c}' is not permitted in '{}' name '{name}'.",
-                    w[0]
-                ),
-            );
-        }
         if !is_def {
-            let clash = self.cfg.proxies.iter().find(|p| {
-                p.name == name
-                    && ((cap.contains(Cap::FE) && p.cap.contains(Cap::FE))
-                        || (cap.contains(Cap::BE) && p.cap.contains(Cap::BE)))
-            });
+            let name = word(1);
+            if name.is_empty() {
+                self.d
+                    .alert_at(loc, format!("'{}' expects an <id> argument", w[0]));
+                return Flow::Abort;
+            }
+            if let Some(&c) = name.as_bytes().iter().find(|&&c| !is_name_char(c)) {
+                self.d.alert_at(
+                    loc,
+                    format!(
+                        "character '{}' is not permitted in '{}' name '{name}'.",
+                        c as char, w[0]
+                    ),
+                );
+            }
+            // proxy_fe_by_name() for a frontend or listen, else proxy_be_by_name()
+            let side = if cap.contains(Cap::FE) {
+                Cap::FE
+            } else {
+                Cap::BE
+            };
+            let clash = self
+                .cfg
+                .proxies
+                .iter()
+                .find(|p| p.name == name && p.cap.contains(side));
             if let Some(p) = clash {
                 let at = p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
                 let msg = format!(
                     "{} '{name}' has the same name as {} '{name}' declared at {at}.",
-                    w[0],
-                    p.cap.section_name()
+                    cap.type_str(),
+                    p.cap.type_str()
                 );
-                self.d.alert_at(loc, msg);
+                self.d.alert_head(Head::Capital, loc, msg);
+            }
+            // `<kw> <name> [from <defaults>]` and nothing more; upstream then has no
+            // proxy to fill until the next section
+            if (w.len() > 2 && (w.len() < 4 || w[2] != "from")) || self.too_many_args(loc, w, 3) {
+                if cap.contains(Cap::FE) {
+                    self.d.alert_only(
+                        Head::Parsing,
+                        loc,
+                        "please use the 'bind' keyword for listening addresses.",
+                    );
+                }
+                self.section = Section::NoProxy;
+                return Flow::Continue;
             }
         }
-        if w.len() > used {
-            // Upstream creates no proxy then: every keyword up to the next section is refused.
-            if w.len() > 4 {
-                self.too_many_args(loc, w, 3);
-            }
-            if cap.contains(Cap::FE) && !is_def {
-                self.d.alert_at(
-                    loc,
-                    "please use the 'bind' keyword for listening addresses.",
-                );
-            }
-            self.d.fatal = true;
-            self.section = Section::NoProxy;
-            return Flow::Continue;
-        }
-        let base = match &from {
-            Some(f) => {
-                let found: Vec<&Proxy> = self.defaults.iter().filter(|p| &p.name == f).collect();
-                match found.as_slice() {
-                    [] => {
-                        self.d.alert_at(
-                            loc,
-                            format!("defaults section '{f}' not found for {} '{name}'.", w[0]),
-                        );
-                        self.last_def.clone()
-                    }
-                    [one] => (*one).clone(),
-                    [a, b, ..] => {
-                        let at =
-                            |p: &Proxy| p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
-                        let msg = format!(
-                            "ambiguous defaults section name '{f}' referenced by {} '{name}' exists at least at {} and {}.",
-                            w[0],
-                            at(a),
-                            at(b)
-                        );
-                        self.d.alert_at(loc, msg);
-                        self.last_def.clone()
-                    }
+        // `defaults from <defaults>` has no name
+        let (name, arg) =
+            if is_def && word(1) == "from" && !word(2).is_empty() && word(3).is_empty() {
+                (String::new(), 1)
+            } else {
+                (word(1), 2)
+            };
+        let base = if word(arg) == "from" {
+            let f = word(arg + 1);
+            let found: Vec<&Proxy> = self.defaults.iter().filter(|p| p.name == f).collect();
+            match found.as_slice() {
+                [] => {
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "defaults section '{f}' not found for {} '{name}'.",
+                            cap.type_str()
+                        ),
+                    );
+                    return Flow::Abort;
+                }
+                [one] => (*one).clone(),
+                [a, b, ..] => {
+                    let at = |p: &Proxy| p.loc.as_ref().map(|l| l.to_string()).unwrap_or_default();
+                    let msg = format!(
+                        "ambiguous defaults section name '{f}' referenced by {} '{name}' exists at least at {} and {}.",
+                        cap.type_str(),
+                        at(a),
+                        at(b)
+                    );
+                    self.d.alert_at(loc, msg);
+                    (*a).clone()
                 }
             }
-            None if is_def => Proxy::preset("", Cap::DEF),
-            None => self.last_def.clone(),
+        } else if is_def {
+            Proxy::preset("", Cap::DEF)
+        } else {
+            self.last_def.clone()
         };
+        self.def_timeouts = base.timeouts;
         let mut p = Proxy::from_defaults(&name, cap, &base);
         p.loc = Some(loc.clone());
         if is_def {
@@ -658,9 +899,8 @@ impl<'a> Reader<'a> {
     /// used by another proxy declared so far.
     fn parse_proxy_id(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
         if p.cap.is_defaults() {
-            self.d.alert(format!(
-                "parsing [{loc}]: 'id' not allowed in 'defaults' section."
-            ));
+            self.d
+                .alert_tight(loc, "'id' not allowed in 'defaults' section.");
             return;
         }
         if self.too_many_args(loc, w, 1) {
@@ -668,15 +908,12 @@ impl<'a> Reader<'a> {
         }
         let arg = w.get(1).map(String::as_str).unwrap_or("");
         if arg.is_empty() {
-            self.d.alert(format!(
-                "parsing [{loc}]: 'id' expects an integer argument."
-            ));
+            self.d.alert_tight(loc, "'id' expects an integer argument.");
             return;
         }
         let id = atoi(arg);
         if id <= 0 {
-            self.d
-                .alert(format!("parsing [{loc}]: custom id has to be > 0."));
+            self.d.alert_tight(loc, "custom id has to be > 0.");
             return;
         }
         let id = id as u32;
@@ -692,29 +929,37 @@ impl<'a> Reader<'a> {
         p.id = Some(id);
         if let Some((cap, name, at)) = other {
             let at = at.map(|l| l.to_string()).unwrap_or_default();
-            self.d.alert(format!(
-                "parsing [{loc}]: {} {} reuses same custom id as {} {name} (declared at {at}).",
-                p.cap.type_str(),
-                p.name,
-                cap.type_str(),
-            ));
+            self.d.alert_tight(
+                loc,
+                format!(
+                    "{} {} reuses same custom id as {} {name} (declared at {at}).",
+                    p.cap.type_str(),
+                    p.name,
+                    cap.type_str(),
+                ),
+            );
         }
     }
 
     /// HAProxy's `alertif_too_many_args()`: alerts when `w` has more than `max` arguments.
     fn too_many_args(&mut self, loc: &Loc, w: &[String], max: usize) -> bool {
-        if w.len() > max + 1 {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "'{}' cannot handle unexpected argument '{}'.",
-                    w[0],
-                    w[max + 1]
-                ),
-            );
-            return true;
-        }
-        false
+        self.too_many_args_idx(loc, w, max, 0)
+    }
+
+    /// HAProxy's `alertif_too_many_args_idx()`: alerts when the keyword made of the words
+    /// up to `index` has more than `max` arguments.
+    fn too_many_args_idx(&mut self, loc: &Loc, w: &[String], max: usize, index: usize) -> bool {
+        let Some(extra) = w.get(index + max + 1) else {
+            return false;
+        };
+        self.d.alert_at(
+            loc,
+            format!(
+                "'{}' cannot handle unexpected argument '{extra}'.",
+                w[..=index.min(w.len() - 1)].join(" ")
+            ),
+        );
+        true
     }
 
     /// `tune.h2.*` (`mux_h2.c`'s keyword parsers, with their messages).
@@ -762,33 +1007,20 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn global_kw(&mut self, loc: &Loc, w: &[String]) {
-        let max = match w[0].as_str() {
-            "daemon" => Some(0),
-            "maxconn"
-            | "nbthread"
-            | "pidfile"
-            | "tune.bufsize"
-            | "tune.maxrewrite"
-            | "master-worker"
-            | "tune.idle-pool.shared"
-            | "tune.pool-low-fd-ratio"
-            | "tune.pool-high-fd-ratio" => Some(1),
-            _ => None,
-        };
-        if let Some(m) = max {
-            if self.too_many_args(loc, w, m) {
-                return;
-            }
-        }
-        let g = &mut self.cfg.global;
+    fn global_kw(&mut self, loc: &Loc, w: &[String], kwm: Kwm) {
         let kw = w[0].as_str();
         let arg1 = w.get(1).map(String::as_str).unwrap_or("");
         match kw {
             "maxconn" => {
-                if g.maxconn.is_some() {
-                    self.d
-                        .warn_at(loc, format!("'{kw}' already specified. Continuing."));
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if self.cfg.global.maxconn.is_some() {
+                    self.d.alert_only(
+                        Head::Parsing,
+                        loc,
+                        format!("'{kw}' already specified. Continuing."),
+                    );
                     return;
                 }
                 if arg1.is_empty() {
@@ -796,69 +1028,116 @@ impl<'a> Reader<'a> {
                         .alert_at(loc, format!("'{kw}' expects an integer argument."));
                     return;
                 }
-                g.maxconn = Some(atol(arg1).max(0) as u32);
+                self.cfg.global.maxconn = Some(atol(arg1).clamp(0, i64::from(u32::MAX)) as u32);
             }
             "nbthread" => {
-                let n = atol(arg1);
-                if arg1.is_empty()
-                    || !arg1.bytes().all(|c| c.is_ascii_digit())
-                    || !(1..=64).contains(&n)
-                {
+                // cfg_parse_nbthread(), a registered keyword: its message after `parsing [F:N] : `
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                let Some(n) = strtol_whole(arg1) else {
                     self.d.alert_at(
                         loc,
-                        format!(
-                            "'{kw}' expects an integer argument between 1 and 64 (got '{arg1}')."
-                        ),
+                        format!("'{kw}' passed a missing or unparsable integer value in '{arg1}'"),
+                    );
+                    return;
+                };
+                if !(1..=64).contains(&n) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' value must be between 1 and 64 (was {n})"),
                     );
                     return;
                 }
-                g.nbthread = Some(n as u32);
+                self.cfg.global.nbthread = Some(n as u32);
             }
-            "daemon" => g.daemon = true,
-            "master-worker" => g.master_worker = true,
+            "daemon" => {
+                if !self.too_many_args(loc, w, 0) {
+                    self.cfg.global.daemon = true;
+                }
+            }
+            "master-worker" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if !arg1.is_empty() && arg1 != "no-exit-on-failure" {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' only supports 'no-exit-on-failure' option."),
+                    );
+                    return;
+                }
+                self.cfg.global.master_worker = true;
+            }
             "pidfile" => {
-                if arg1.is_empty() {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if self.cfg.global.pidfile.is_some() {
+                    self.d.alert_only(
+                        Head::Parsing,
+                        loc,
+                        format!("'{kw}' already specified. Continuing."),
+                    );
+                } else if arg1.is_empty() {
                     self.d
                         .alert_at(loc, format!("'{kw}' expects a file name as an argument."));
-                } else if g.pidfile.is_some() {
-                    self.d
-                        .alert_at(loc, format!("'{kw}' already specified. Continuing."));
                 } else {
-                    g.pidfile = Some(arg1.to_string());
+                    self.cfg.global.pidfile = Some(arg1.to_string());
                 }
             }
             "tune.bufsize" => {
-                let n = atol(arg1);
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return;
+                }
+                // rounded up to two pointers, in an int
+                let n = (atol(arg1) as i32).wrapping_add(15) & -16;
                 if n <= 0 {
                     self.d
                         .alert_at(loc, format!("'{kw}' expects a positive integer argument."));
                     return;
                 }
-                g.tune_bufsize = n as usize;
+                self.cfg.global.tune_bufsize = n as usize;
             }
             "tune.maxrewrite" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
                 if arg1.is_empty() {
                     self.d
                         .alert_at(loc, format!("'{kw}' expects an integer argument."));
                     return;
                 }
-                let n = atol(arg1);
+                let n = atol(arg1) as i32;
                 if n < 0 {
                     self.d
                         .alert_at(loc, format!("'{kw}' expects a positive integer argument."));
                     return;
                 }
-                g.tune_maxrewrite = Some(n as usize);
+                self.cfg.global.tune_maxrewrite = Some(n as usize);
             }
-            "tune.idle-pool.shared" => match arg1 {
-                "on" => g.tune_idle_pool_shared = true,
-                "off" => g.tune_idle_pool_shared = false,
-                _ => self.d.alert_at(
-                    loc,
-                    format!("'{kw}' expects either 'on' or 'off' but got '{arg1}'."),
-                ),
-            },
+            "tune.idle-pool.shared" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                match arg1 {
+                    "on" => self.cfg.global.tune_idle_pool_shared = true,
+                    "off" => self.cfg.global.tune_idle_pool_shared = false,
+                    _ => self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects either 'on' or 'off' but got '{arg1}'."),
+                    ),
+                }
+            }
             "tune.pool-low-fd-ratio" | "tune.pool-high-fd-ratio" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
                 let n = atol(arg1);
                 if arg1.is_empty() || !(0..=100).contains(&n) {
                     self.d.alert_at(
@@ -868,14 +1147,14 @@ impl<'a> Reader<'a> {
                     return;
                 }
                 if kw == "tune.pool-low-fd-ratio" {
-                    g.tune_pool_low_fd_ratio = n as u32;
+                    self.cfg.global.tune_pool_low_fd_ratio = n as u32;
                 } else {
-                    g.tune_pool_high_fd_ratio = n as u32;
+                    self.cfg.global.tune_pool_high_fd_ratio = n as u32;
                 }
             }
             "stats" => self.global_stats(loc, w),
             "log" => {
-                if let Some(l) = self.parse_log(loc, w) {
+                if let Some(l) = self.parse_log(loc, w, kwm, true) {
                     self.cfg.global.logs.push(l);
                 }
             }
@@ -884,21 +1163,175 @@ impl<'a> Reader<'a> {
             | "tune.h2.max-concurrent-streams"
             | "tune.h2.max-frame-size" => self.global_tune_h2(loc, w),
             "tune.http.maxhdr" => {
-                let n = atol(arg1);
-                if arg1.is_empty() || !(1..=32767).contains(&n) {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return;
+                }
+                let n = atol(arg1) as i32;
+                if !(1..=32767).contains(&n) {
                     self.d.alert_at(
                         loc,
                         format!("'{kw}' expects a numeric value between 1 and 32767"),
                     );
                     return;
                 }
-                g.tune_maxhdr = n as usize;
+                self.cfg.global.tune_maxhdr = n as usize;
             }
-            k if IGNORED_GLOBAL.contains(&k) => {}
-            _ => self
-                .d
-                .alert_at(loc, format!("unknown keyword '{kw}' in 'global' section")),
+            k if IGNORED_GLOBAL.contains(&k) => self.global_ignored(loc, w),
+            k if kw::is_keyword(k, kw::Section::Global) => self.d.alert_at(
+                loc,
+                format!("keyword '{k}' is not supported by haproxy-rs."),
+            ),
+            _ => {
+                let msg = match kw::suggest_keyword(kw, kw::Section::Global) {
+                    Some(best) => format!(
+                        "unknown keyword '{kw}' in '{}' section; did you mean '{best}' maybe ?",
+                        self.cursection
+                    ),
+                    None => format!("unknown keyword '{kw}' in 'global' section"),
+                };
+                self.d.alert_at(loc, msg);
+            }
         }
+    }
+
+    /// The global keywords accepted and otherwise ignored ([`IGNORED_GLOBAL`]), checked as
+    /// upstream checks them.
+    fn global_ignored(&mut self, loc: &Loc, w: &[String]) {
+        let kw = w[0].as_str();
+        let arg1 = w.get(1).map(String::as_str).unwrap_or("");
+        // a second value of some of them is refused, though not fatally
+        match kw {
+            "quiet" | "zero-warning" | "busy-polling" | "set-dumpable" | "insecure-fork-wanted"
+                if !self.too_many_args(loc, w, 0) =>
+            {
+                match kw {
+                    "zero-warning" => self.cfg.global.zero_warning = true,
+                    // nothing is printed from now on
+                    "quiet" => self.d.quiet = true,
+                    _ => {}
+                }
+            }
+            "tune.runqueue-depth" | "tune.maxpollevents" | "tune.maxaccept" | "ulimit-n" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if self.ignored_global.get(kw).is_some_and(|&v| v != 0) {
+                    self.d.alert_only(
+                        Head::Parsing,
+                        loc,
+                        format!("'{kw}' already specified. Continuing."),
+                    );
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    return;
+                }
+                let v = atol(arg1);
+                if kw == "tune.maxaccept" && v > i64::from(i32::MAX) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects -1 or an integer from 0 to INT_MAX."),
+                    );
+                    return;
+                }
+                self.ignored_global.insert(kw.to_string(), v);
+            }
+            "tune.recv_enough" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
+                }
+            }
+            "spread-checks" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                if self.ignored_global.get(kw).is_some_and(|&v| v != 0) {
+                    self.d.alert_only(
+                        Head::Tight,
+                        loc,
+                        "spread-checks already specified. Continuing.",
+                    );
+                    return;
+                }
+                if arg1.is_empty() {
+                    self.d
+                        .alert_tight(loc, format!("'{kw}' expects an integer argument (0..50)."));
+                    return;
+                }
+                let v = atol(arg1);
+                self.ignored_global.insert(kw.to_string(), v);
+                if !(0..=50).contains(&v) {
+                    self.d.alert_tight(
+                        loc,
+                        "'spread-checks' needs a positive value in range 0..50.",
+                    );
+                }
+            }
+            "description" if arg1.is_empty() => {
+                self.d
+                    .alert_tight(loc, format!("'{kw}' expects a string argument."));
+            }
+            "node" => {
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                let valid = !arg1.is_empty()
+                    && arg1
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));
+                if !valid {
+                    self.d.alert_tight(loc, format!("'{kw}' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_)."));
+                }
+            }
+            "hard-stop-after" => {
+                // a registered keyword: its message after `parsing [F:N] : `, a trailing line
+                // feed included
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects <time> as argument.\n"));
+                    return;
+                }
+                let (parsed, warning) = parse_time_warn(arg1, TimeUnit::Ms);
+                if let Some(m) = warning {
+                    self.d.warn(m);
+                }
+                match parsed {
+                    Err(TimeError::Overflow) => self.d.alert_at(
+                        loc,
+                        format!("timer overflow in argument '{arg1}' to '{kw}' (maximum value is 2147483647 ms or ~24.8 days)"),
+                    ),
+                    Err(TimeError::BadChar(i)) => self.d.alert_at(
+                        loc,
+                        format!(
+                            "unexpected character '{}' in argument to <{kw}>.\n",
+                            arg1[i..].chars().next().unwrap_or(' ')
+                        ),
+                    ),
+                    Ok(_) => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// [`parse_time_warn`], its warning (if any) emitted without location.
+    fn parse_time_warned(&mut self, text: &str) -> Result<u32, TimeError> {
+        let (parsed, warning) = parse_time_warn(text, TimeUnit::Ms);
+        if let Some(w) = warning {
+            self.d.warn(w);
+        }
+        parsed
     }
 
     /// Notes where upstream creates its `GLOBAL` stats frontend (`cli_alloc_fe()`, on the
@@ -909,37 +1342,42 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `stats ...` in the global section (`cli_parse_global()`, a registered keyword: its
+    /// messages follow `parsing [F:N] : `).
     fn global_stats(&mut self, loc: &Loc, w: &[String]) {
         let sub = w.get(1).map(String::as_str).unwrap_or("");
+        let arg = w.get(2).map(String::as_str).unwrap_or("");
         match sub {
             "socket" => {
-                let Some(addr) = w.get(2).filter(|s| !s.is_empty()) else {
-                    self.d
-                        .alert_at(loc, "'stats socket' requires a path or an address.");
+                if arg.is_empty() {
+                    self.d.alert_at(
+                        loc,
+                        "'stats socket' in global section expects an address or a path to a UNIX socket",
+                    );
                     return;
-                };
+                }
                 self.cli_alloc_fe();
-                let addr = if let Some(fd) = addr.strip_prefix("fd@") {
-                    match parse_fd(fd) {
-                        Some(n) => ListenAddr::Fd(n),
-                        None => {
-                            self.d.alert_at(
-                                loc,
-                                format!("'stats socket' : invalid file descriptor '{fd}'"),
-                            );
-                            return;
-                        }
+                let sa = match str2sa_range(arg, PaOpts::LISTENER) {
+                    Ok(sa) => sa,
+                    Err(e) => {
+                        // the error is not indented, and cited inside a second `parsing`
+                        self.d.alert_at(
+                            loc,
+                            format!("parsing [{loc}] : 'stats socket' : {e}\n"),
+                        );
+                        return;
                     }
-                } else if addr.starts_with('/') || addr.starts_with("unix@") || !addr.contains(':')
-                {
-                    ListenAddr::Unix(addr.trim_start_matches("unix@").to_string())
-                } else {
-                    match parse_inet(addr) {
-                        Ok((a, _)) => ListenAddr::Inet(a),
-                        Err(e) => {
-                            self.d.alert_at(loc, format!("'stats socket' : {e}"));
-                            return;
-                        }
+                };
+                let mut unsupported = None;
+                let addr = match sa.family {
+                    SaFamily::Inet if sa.low == sa.high => ListenAddr::Inet(sa.addr),
+                    SaFamily::Fd(n) => ListenAddr::Fd(n),
+                    SaFamily::Unix(path) => ListenAddr::Unix(path),
+                    _ => {
+                        unsupported = Some(format!(
+                            "'stats socket' : address '{arg}' is not supported by haproxy-rs."
+                        ));
+                        ListenAddr::Fd(-1)
                     }
                 };
                 let mut s = StatsSocket {
@@ -950,110 +1388,144 @@ impl<'a> Reader<'a> {
                 };
                 let mut i = 3;
                 while i < w.len() {
+                    let k = w[i].as_str();
                     let v = w.get(i + 1).map(String::as_str).unwrap_or("");
-                    match w[i].as_str() {
-                        "level" => {
-                            s.level = match v {
-                                "user" => CliLevel::User,
-                                "operator" => CliLevel::Operator,
-                                "admin" => CliLevel::Admin,
-                                _ => {
-                                    self.d.alert_at(
-                                        loc,
-                                        "'stats socket' : 'level' only supports 'user', 'operator', and 'admin'.",
-                                    );
-                                    return;
-                                }
-                            };
-                            i += 2;
-                        }
-                        "mode" => {
-                            match u32::from_str_radix(v, 8) {
-                                Ok(m) => s.mode = Some(m),
-                                Err(_) => {
-                                    self.d.alert_at(
-                                        loc,
-                                        "'stats socket' : 'mode' expects an octal value.",
-                                    );
-                                    return;
-                                }
+                    let err = match k {
+                        "level" => match v {
+                            "" => Some(format!("'{k}' : missing level")),
+                            "user" => {
+                                s.level = CliLevel::User;
+                                None
                             }
-                            i += 2;
-                        }
-                        "expose-fd" | "user" | "group" | "uid" | "gid" | "name" => i += 2,
-                        other => {
-                            self.d.alert_at(
-                                loc,
-                                format!("'stats socket' : unknown keyword '{other}'."),
-                            );
-                            return;
-                        }
+                            "operator" => {
+                                s.level = CliLevel::Operator;
+                                None
+                            }
+                            "admin" => {
+                                s.level = CliLevel::Admin;
+                                None
+                            }
+                            _ => Some(format!(
+                                "'{k}' only supports 'user', 'operator', and 'admin' (got '{v}')"
+                            )),
+                        },
+                        "mode" => match strtol_whole_radix(v, 8) {
+                            Some(m) if !v.is_empty() => {
+                                s.mode = Some(m as u32);
+                                None
+                            }
+                            _ => Some(format!(
+                                "'{k}' : missing or invalid mode '{v}' (octal integer expected)"
+                            )),
+                        },
+                        "expose-fd" => match v {
+                            "" => Some(format!("'{k}' : missing fd type")),
+                            "listeners" => None,
+                            _ => Some(format!("'{k}' only supports 'listeners' (got '{v}')")),
+                        },
+                        "name" if v.is_empty() => Some(format!("'{k}' : missing name")),
+                        "user" | "group" | "uid" | "gid" | "name" => None,
+                        _ => match kw::bind_keyword_args(k) {
+                            Some(n) => {
+                                unsupported.get_or_insert_with(|| {
+                                    format!("'stats socket' : '{k}' option is not supported by haproxy-rs.")
+                                });
+                                i += 1 + n.max(0) as usize;
+                                continue;
+                            }
+                            None => {
+                                let msg = match kw::suggest_bind_keyword(k) {
+                                    Some(best) => format!(
+                                        "'stats socket' : unknown keyword '{k}'. Did you mean '{best}' maybe ?"
+                                    ),
+                                    None => format!("'stats socket' : unknown keyword '{k}'."),
+                                };
+                                self.d.alert_at(loc, msg);
+                                return;
+                            }
+                        },
+                    };
+                    if let Some(e) = err {
+                        self.d.alert_at(loc, format!("'stats socket' : '{e}'"));
+                        return;
                     }
+                    i += 2;
+                }
+                if let Some(m) = unsupported {
+                    self.d.alert_at(loc, m);
+                    return;
                 }
                 self.cfg.global.stats_sockets.push(s);
             }
-            "timeout" => {
-                if parse_time(w.get(2).map(String::as_str).unwrap_or(""), TimeUnit::Ms).is_err() {
+            "timeout" => match self.parse_time_warned(arg) {
+                Err(TimeError::Overflow) => self.d.alert_at(
+                    loc,
+                    format!("timer overflow in argument '{arg}' to 'stats timeout' (maximum value is 2147483647 ms or ~24.8 days)"),
+                ),
+                Err(TimeError::BadChar(i)) => {
+                    let c = arg[i..].chars().next().unwrap_or(' ');
                     self.d.alert_at(
                         loc,
-                        "'stats timeout' expects a positive delay in milliseconds.",
+                        format!("'stats timeout' : unexpected character '{c}'"),
                     );
-                } else {
-                    self.cli_alloc_fe();
                 }
-            }
+                Ok(0) => self
+                    .d
+                    .alert_at(loc, "'stats timeout' expects a positive value"),
+                Ok(_) => self.cli_alloc_fe(),
+            },
             "maxconn" => {
-                if atol(w.get(2).map(String::as_str).unwrap_or("")) <= 0 {
+                if atoi(arg) <= 0 {
                     self.d
-                        .alert_at(loc, "'stats maxconn' expects a positive value.");
+                        .alert_at(loc, "'stats maxconn' expects a positive value");
                 } else {
                     self.cli_alloc_fe();
                 }
             }
             _ => self.d.alert_at(
                 loc,
-                "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '"
-                    .to_string()
-                    + sub
-                    + "').",
+                format!(
+                    "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{sub}')"
+                ),
             ),
         }
     }
 
-    /// `log <target> [len N] [format F] <facility> [level [minlevel]]` or `log global`.
-    fn parse_log(&mut self, loc: &Loc, w: &[String]) -> Option<LogSpec> {
-        let target = w.get(1).map(String::as_str).unwrap_or("");
-        if target.is_empty() {
-            self.d.alert_at(
-                loc,
-                "'log' expects either <address[:port]> and <facility> or 'global' as arguments.",
-            );
+    /// `log <target> [len N] [format F] [sample R:S] <facility> [level [minlevel]]`, `log
+    /// global` (not in the global section) and `no log` (`parse_logsrv()`). `None` when the
+    /// line adds no target (an error, `no log`, `log global`: the caller handles the last two).
+    fn parse_log(&mut self, loc: &Loc, w: &[String], kwm: Kwm, global: bool) -> Option<LogSpec> {
+        let arg = |i: usize| w.get(i).map(String::as_str).unwrap_or("");
+        let fail = |r: &mut Self, msg: String| {
+            r.d.alert_at(loc, format!("{} : {msg}", w[0]));
+            None
+        };
+        if kwm == Kwm::No {
+            if !arg(1).is_empty() {
+                return fail(self, "'no log' does not expect arguments".into());
+            }
             return None;
         }
-        let target = match target {
-            "stdout" => LogTarget::Stdout,
-            "stderr" => LogTarget::Stderr,
-            t => {
-                let t = t
-                    .strip_prefix("udp@")
-                    .or_else(|| t.strip_prefix("ipv4@"))
-                    .unwrap_or(t);
-                // without a port, syslog's 514 is used
-                match parse_inet(t) {
-                    Ok((a, unset)) => LogTarget::Udp(if unset {
-                        SocketAddr::new(a.ip(), 514)
-                    } else {
-                        a
-                    }),
-                    Err(e) => {
-                        self.d.alert_at(loc, format!("log : {e}"));
-                        return None;
-                    }
-                }
+        if !arg(1).is_empty() && arg(2).is_empty() && arg(1) == "global" {
+            if global {
+                return fail(
+                    self,
+                    "'global' is not supported for a global syslog server".into(),
+                );
             }
-        };
+            return None;
+        }
+        if arg(1).is_empty() || arg(2).is_empty() {
+            return fail(
+                self,
+                format!(
+                    "expects <address> and <facility> {} as arguments",
+                    if global { "" } else { "or global" }
+                ),
+            );
+        }
         let mut spec = LogSpec {
-            target,
+            target: LogTarget::Stderr,
             format: LogFormat::Local,
             maxlen: 1024,
             facility: 16,
@@ -1061,108 +1533,123 @@ impl<'a> Reader<'a> {
             minlevel: 0,
         };
         let mut i = 2;
-        loop {
-            match w.get(i).map(String::as_str) {
-                Some("len") => {
-                    let n = atol(w.get(i + 1).map(String::as_str).unwrap_or(""));
-                    if n <= 0 {
-                        self.d
-                            .alert_at(loc, "'log len' expects a positive integer argument.");
-                        return None;
-                    }
-                    spec.maxlen = n as usize;
-                    i += 2;
-                }
-                Some("format") => {
-                    spec.format = match w.get(i + 1).map(String::as_str).unwrap_or("") {
-                        "local" => LogFormat::Local,
-                        "rfc3164" => LogFormat::Rfc3164,
-                        "rfc5424" => LogFormat::Rfc5424,
-                        "priority" => LogFormat::Priority,
-                        "short" => LogFormat::Short,
-                        "timed" => LogFormat::Timed,
-                        "iso" => LogFormat::Iso,
-                        "raw" => LogFormat::Raw,
-                        f => {
-                            self.d.alert_at(loc, format!("unknown log format '{f}'"));
-                            return None;
-                        }
-                    };
-                    i += 2;
-                }
-                Some("sample") => {
-                    self.d
-                        .alert_at(loc, "'log ... sample' is not supported by haproxy-rs.");
-                    return None;
-                }
-                _ => break,
+        if arg(i) == "len" {
+            let n = atol(arg(i + 1)) as i32;
+            if !(80..=65535).contains(&n) {
+                return fail(
+                    self,
+                    format!(
+                        "invalid log length '{}', must be between 80 and 65535",
+                        arg(i + 1)
+                    ),
+                );
             }
+            spec.maxlen = n as usize;
+            i += 2;
         }
-        let fac = w.get(i).map(String::as_str).unwrap_or("");
-        let Some(f) = FACILITIES.iter().position(|&n| n == fac) else {
-            if fac.is_empty() {
-                self.d
-                    .alert_at(loc, "'log' expects <facility> as argument.");
-            } else {
-                self.d
-                    .alert_at(loc, format!("unknown log facility '{fac}'"));
-            }
+        if arg(i) == "format" {
+            spec.format = match arg(i + 1) {
+                "local" => LogFormat::Local,
+                "rfc3164" => LogFormat::Rfc3164,
+                "rfc5424" => LogFormat::Rfc5424,
+                "priority" => LogFormat::Priority,
+                "short" => LogFormat::Short,
+                "timed" => LogFormat::Timed,
+                "iso" => LogFormat::Iso,
+                "raw" => LogFormat::Raw,
+                f => return fail(self, format!("unknown log format '{f}'")),
+            };
+            i += 2;
+        }
+        if arg(i) == "sample" {
+            self.d
+                .alert_at(loc, "'log ... sample' is not supported by haproxy-rs.");
             return None;
+        }
+        let fac = arg(i);
+        let Some(f) = FACILITIES.iter().position(|&n| n == fac) else {
+            return fail(self, format!("unknown log facility '{fac}'"));
         };
         spec.facility = f as u8;
-        if let Some(lv) = w.get(i + 1) {
-            match LEVELS.iter().position(|&n| n == lv) {
-                Some(l) => spec.level = l as u8,
-                None => {
-                    self.d
-                        .alert_at(loc, format!("unknown optional log level '{lv}'"));
-                    return None;
-                }
-            }
-            if let Some(mlv) = w.get(i + 2) {
-                match LEVELS.iter().position(|&n| n == mlv) {
-                    Some(l) => spec.minlevel = l as u8,
-                    None => {
-                        self.d
-                            .alert_at(loc, format!("unknown optional minimum log level '{mlv}'"));
-                        return None;
-                    }
-                }
-                if w.len() > i + 3 {
-                    self.d.alert_at(
-                        loc,
-                        format!("'log' cannot handle unexpected argument '{}'.", w[i + 3]),
-                    );
-                    return None;
-                }
-            }
+        i += 1;
+        if !arg(i).is_empty() {
+            let Some(l) = LEVELS.iter().position(|&n| n == arg(i)) else {
+                return fail(self, format!("unknown optional log level '{}'", arg(i)));
+            };
+            spec.level = l as u8;
+            i += 1;
         }
+        if !arg(i).is_empty() {
+            let Some(l) = LEVELS.iter().position(|&n| n == arg(i)) else {
+                return fail(
+                    self,
+                    format!("unknown optional minimum log level '{}'", arg(i)),
+                );
+            };
+            spec.minlevel = l as u8;
+            i += 1;
+        }
+        if !arg(i).is_empty() {
+            return fail(
+                self,
+                format!("cannot handle unexpected argument '{}'", arg(i)),
+            );
+        }
+        let target = match arg(1) {
+            "stdout" => "fd@1",
+            "stderr" => "fd@2",
+            t => t,
+        };
+        if target.starts_with("ring@") {
+            self.d
+                .alert_at(loc, "'log ring@...' is not supported by haproxy-rs.");
+            return None;
+        }
+        let sa = match str2sa_range(target, PaOpts::LOG) {
+            Ok(sa) => sa,
+            // not indented: a message ending with a line feed leaves an empty line
+            Err(e) => return fail(self, e),
+        };
+        spec.target = match sa.family {
+            SaFamily::Fd(1) => LogTarget::Stdout,
+            SaFamily::Fd(2) => LogTarget::Stderr,
+            SaFamily::Inet if sa.dgram => {
+                // without a port, syslog's 514
+                let port = if sa.low == 0 { 514 } else { sa.addr.port() };
+                LogTarget::Udp(SocketAddr::new(sa.addr.ip(), port))
+            }
+            _ => {
+                self.d.alert_at(
+                    loc,
+                    format!("log : target '{}' is not supported by haproxy-rs.", arg(1)),
+                );
+                return None;
+            }
+        };
         Some(spec)
     }
 
-    fn proxy_kw(&mut self, loc: &Loc, w: &[String], negate: bool) -> Flow {
-        let mut p = self.cur.take().expect("proxy section without proxy");
-        let flow = self.proxy_kw_inner(&mut p, loc, w, negate);
+    fn proxy_kw(&mut self, loc: &Loc, w: &[String], kwm: Kwm) -> Flow {
+        let Some(mut p) = self.cur.take() else {
+            return Flow::Continue;
+        };
+        let flow = self.proxy_kw_inner(&mut p, loc, w, kwm);
         self.cur = Some(p);
         flow
     }
 
-    /// Warns like `warnifnotcap()` when the proxy lacks `need`; returns true in that case.
-    fn warn_not_cap(&mut self, p: &Proxy, loc: &Loc, kw: &str, need: Cap) -> bool {
-        if p.cap.contains(need) {
+    /// `warnifnotcap()`: warns when the proxy lacks `need` (followed by `hint`); true then.
+    fn warn_not_cap(&mut self, p: &Proxy, loc: &Loc, kw: &str, need: Cap, hint: &str) -> bool {
+        if p.cap.intersects(need) {
             return false;
         }
-        let what = if need == Cap::FE {
-            "frontend"
-        } else {
-            "backend"
-        };
         self.d.warn_at(
             loc,
             format!(
-                "'{kw}' ignored because {} '{}' has no {what} capability.",
-                p.cap.section_name(),
-                p.name
+                "'{kw}' ignored because {} '{}' has {} capability.{hint}",
+                p.cap.type_str(),
+                p.name,
+                cap_words(need)
             ),
         );
         true
@@ -1177,96 +1664,193 @@ impl<'a> Reader<'a> {
         false
     }
 
-    fn proxy_kw_inner(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], negate: bool) -> Flow {
+    /// A keyword of a proxy section (`cfg_parse_listen()` and the keywords registered for
+    /// proxies), with upstream's order of checks: a missing capability only warns, and the
+    /// keyword is still read (it is then unused).
+    fn proxy_kw_inner(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], kwm: Kwm) -> Flow {
         let kw = w[0].as_str();
-        if matches!(
-            kw,
-            "mode"
-                | "maxconn"
-                | "retries"
-                | "default_backend"
-                | "max-keep-alive-queue"
-                | "max-session-srv-conns"
-                | "dispatch"
-        ) && self.too_many_args(loc, w, 1)
-        {
-            return Flow::Continue;
-        }
         let arg1 = w.get(1).map(String::as_str).unwrap_or("");
         match kw {
-            "mode" => match arg1 {
-                "http" => p.mode = Mode::Http,
-                "tcp" => p.mode = Mode::Tcp,
-                "health" => self.d.alert_at(loc, "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."),
-                _ => self.d.alert_at(loc, format!("unknown proxy mode '{arg1}'.")),
-            },
+            "server" => return self.parse_server(p, loc, w),
             "bind" => {
-                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::FE) {
-                    return Flow::Continue;
-                }
-                self.parse_bind(p, loc, w);
-            }
-            "server" => {
                 if self.not_in_defaults(p, loc, kw) {
                     return Flow::Continue;
                 }
-                if !p.cap.contains(Cap::BE) {
+                self.warn_not_cap(p, loc, kw, Cap::FE, "");
+                self.parse_bind(p, loc, w);
+            }
+            "mode" => {
+                if self.too_many_args(loc, w, 1) {
+                    return Flow::Continue;
+                }
+                match arg1 {
+                    "http" => p.mode = Mode::Http,
+                    "tcp" => p.mode = Mode::Tcp,
+                    "health" => self.d.alert_at(loc, "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."),
+                    _ => self.d.alert_at(loc, format!("unknown proxy mode '{arg1}'.")),
+                }
+            }
+            "description" => {
+                if p.cap.is_defaults() {
+                    self.d
+                        .alert_tight(loc, format!("'{kw}' not allowed in 'defaults' section."));
+                } else if arg1.is_empty() {
+                    // upstream returns -1 here: the file's result then reads as "could not
+                    // open the file", with errno unchanged
+                    self.d
+                        .alert_tight(loc, format!("'{kw}' expects a string argument."));
+                    return Flow::Fail;
+                }
+            }
+            "disabled" | "enabled" => {
+                if !self.too_many_args(loc, w, 0) {
+                    p.disabled = kw == "disabled";
+                }
+            }
+            "acl" => {
+                if p.cap.is_defaults() && p.name.is_empty() {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                    );
+                    return Flow::Continue;
+                }
+                if let Some(&c) = arg1.as_bytes().iter().find(|&&c| !is_name_char(c)) {
                     self.d.alert_at(
                         loc,
                         format!(
-                            "'{kw}' not allowed because {} '{}' has no backend capability.",
-                            p.cap.section_name(),
-                            p.name
+                            "character '{}' is not permitted in acl name '{arg1}'.",
+                            c as char
                         ),
                     );
                     return Flow::Continue;
                 }
-                return self.parse_server(p, loc, w);
-            }
-            "default_backend" => {
-                if self.warn_not_cap(p, loc, kw, Cap::FE) {
+                if arg1.eq_ignore_ascii_case("or") {
+                    self.d.alert_at(loc, format!("acl name '{arg1}' will never match. 'or' is used to express a logical disjunction within a condition."));
                     return Flow::Continue;
                 }
+                if let Err(e) = crate::acl::check_acl_def(&w[2..], self.ctx.acl_kws) {
+                    self.d.alert_at(
+                        loc,
+                        format!("error detected while parsing ACL '{arg1}' : {e}."),
+                    );
+                    return Flow::Continue;
+                }
+                let spec = AclSpec {
+                    name: arg1.to_string(),
+                    words: w[2..].to_vec(),
+                    loc: loc.clone(),
+                };
+                for d in self.ctx.compiler.acl(p, &spec) {
+                    self.d.push(d);
+                }
+                p.acls.push(spec);
+            }
+            "http-request" | "http-response" | "http-after-response" => {
+                if p.cap.is_defaults() && p.name.is_empty() {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' not allowed in anonymous 'defaults' section."),
+                    );
+                    return Flow::Continue;
+                }
+                return self.parse_http_rule(p, loc, w);
+            }
+            "use_backend" => {
+                if self.not_in_defaults(p, loc, kw) {
+                    return Flow::Continue;
+                }
+                self.warn_not_cap(p, loc, kw, Cap::FE, "");
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' requires a backend name."));
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects a backend name."));
+                    return Flow::Continue;
+                }
+                let cond = match w.get(2).map(String::as_str) {
+                    Some(k @ ("if" | "unless")) => {
+                        let words = w[3..].to_vec();
+                        if let Err(e) =
+                            crate::acl::check_cond(&words, &acl_names(p), self.ctx.acl_kws)
+                        {
+                            self.d.alert_at(
+                                loc,
+                                format!("error detected while parsing switching rule : {e}."),
+                            );
+                            return Flow::Continue;
+                        }
+                        Some(CondSpec {
+                            unless: k == "unless",
+                            words,
+                        })
+                    }
+                    Some(other) => {
+                        self.d.alert_at(loc, format!("unexpected keyword '{other}' after switching rule, only 'if' and 'unless' are allowed."));
+                        return Flow::Continue;
+                    }
+                    None => None,
+                };
+                let rule = SwitchRule {
+                    backend: arg1.to_string(),
+                    cond,
+                    loc: loc.clone(),
+                };
+                if rule.cond.is_some() {
+                    for d in self.ctx.compiler.switching_rule(p, &rule) {
+                        self.d.push(d);
+                    }
+                }
+                p.switching_rules.push(rule);
+            }
+            "default_backend" => {
+                self.warn_not_cap(p, loc, kw, Cap::FE, "");
+                if arg1.is_empty() {
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects a backend name."));
                     return Flow::Continue;
                 }
                 p.default_backend = Some((arg1.to_string(), loc.clone()));
-            }
-            "use_backend" => {
-                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::FE) {
-                    return Flow::Continue;
-                }
-                if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' requires a backend name."));
-                    return Flow::Continue;
-                }
-                let cond = match self.parse_cond(loc, kw, &w[2..]) {
-                    Ok(c) => c,
-                    Err(()) => return Flow::Continue,
-                };
-                if let Some(c) = &cond {
-                    if let Err(e) = crate::acl::check_cond(&c.words, &acl_names(p), self.ctx.acl_kws) {
-                        self.d.alert_at(loc, format!("error detected while parsing switching rule : {e}."));
-                        return Flow::Continue;
-                    }
-                }
-                p.switching_rules.push(SwitchRule { backend: arg1.to_string(), cond, loc: loc.clone() });
+                self.too_many_args(loc, w, 1);
             }
             "dispatch" => {
-                if self.not_in_defaults(p, loc, kw) || self.warn_not_cap(p, loc, kw, Cap::BE) {
+                if self.not_in_defaults(p, loc, kw) {
                     return Flow::Continue;
                 }
-                match parse_inet(arg1) {
-                    Ok((a, false)) => p.dispatch = Some(a),
-                    Ok((_, true)) => self.d.alert_at(loc, format!("'{kw}' : missing port number in '{arg1}', <addr:port> expected.")),
-                    Err(e) => self.d.alert_at(loc, format!("'{kw}' : {e}")),
+                self.warn_not_cap(p, loc, kw, Cap::BE, "");
+                let sa = match str2sa_range(arg1, PaOpts::DISPATCH) {
+                    Ok(sa) => sa,
+                    Err(e) => {
+                        self.d.alert_at(loc, format!("'{kw}' : {e}"));
+                        return Flow::Continue;
+                    }
+                };
+                if self.too_many_args(loc, w, 1) {
+                    return Flow::Continue;
+                }
+                match sa.family {
+                    SaFamily::Inet => p.dispatch = Some(sa.addr),
+                    _ => self.d.alert_at(
+                        loc,
+                        format!("'{kw}' : address '{arg1}' is not supported by haproxy-rs."),
+                    ),
                 }
             }
             "balance" => {
-                self.warn_not_cap(p, loc, kw, Cap::BE);
+                self.warn_not_cap(p, loc, kw, Cap::BE, "");
+                // the algorithms of backend_parse_balance() haproxy-rs does not have
+                let upstream_only = matches!(arg1, "uri" | "url_param" | "hash")
+                    || ["random", "hdr(", "rdp-cookie"]
+                        .iter()
+                        .any(|a| arg1.starts_with(a));
+                if upstream_only {
+                    self.d.alert_at(
+                        loc,
+                        format!("balance '{arg1}' is not supported by haproxy-rs."),
+                    );
+                    return Flow::Continue;
+                }
                 p.balance = match arg1 {
-                    "roundrobin" => Balance::RoundRobin,
+                    // no algorithm means round robin
+                    "" | "roundrobin" => Balance::RoundRobin,
                     "static-rr" => Balance::StaticRr,
                     "leastconn" => Balance::LeastConn,
                     "first" => Balance::First,
@@ -1278,125 +1862,173 @@ impl<'a> Reader<'a> {
                 };
             }
             "http-reuse" => {
-                self.warn_not_cap(p, loc, kw, Cap::BE);
+                self.warn_not_cap(p, loc, kw, Cap::BE, "");
                 p.http_reuse = match arg1 {
                     "never" => HttpReuse::Never,
                     "safe" => HttpReuse::Safe,
                     "aggressive" => HttpReuse::Aggressive,
                     "always" => HttpReuse::Always,
                     _ => {
-                        self.d.alert_at(loc, "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.");
+                        self.d.alert_at(
+                            loc,
+                            format!(
+                                "'{kw}' only supports 'never', 'safe', 'aggressive', 'always'."
+                            ),
+                        );
                         return Flow::Continue;
                     }
                 };
                 if w.len() > 2 {
-                    self.d.alert_at(loc, format!("'{kw} {arg1}' cannot handle unexpected argument '{}'.", w[2]));
+                    self.d.alert_at(
+                        loc,
+                        format!(
+                            "'{kw} {arg1}' cannot handle unexpected argument '{}'.",
+                            w[2]
+                        ),
+                    );
                 }
             }
             "timeout" => self.parse_timeout(p, loc, w),
             "retries" => {
-                if self.warn_not_cap(p, loc, kw, Cap::BE) {
+                self.warn_not_cap(p, loc, kw, Cap::BE, "");
+                if self.too_many_args(loc, w, 1) {
                     return Flow::Continue;
                 }
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' expects an integer value."));
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects an integer argument (dispatch counts for one)."),
+                    );
                     return Flow::Continue;
                 }
-                p.retries = atol(arg1).max(0) as u32;
+                p.retries = (atol(arg1) as i32).max(0) as u32;
             }
-            "retry-on" => {
-                if self.warn_not_cap(p, loc, kw, Cap::BE) {
-                    return Flow::Continue;
-                }
-                self.parse_retry_on(p, loc, w);
-            }
+            "retry-on" => self.parse_retry_on(p, loc, w),
             "max-keep-alive-queue" => {
-                if self.warn_not_cap(p, loc, kw, Cap::BE) {
-                    return Flow::Continue;
-                }
+                // proxy_parse_max_ka_queue(), a registered keyword
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' expects an integer value."));
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' expects expects an integer value (or -1 to disable)"),
+                    );
                     return Flow::Continue;
                 }
-                p.max_ka_queue = atol(arg1) as i32;
+                let (v, end) = strtol0(arg1);
+                if let Some(c) = arg1[end..].chars().next() {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' : unexpected character '{c}' in integer value '{arg1}'"),
+                    );
+                    return Flow::Continue;
+                }
+                if !p.cap.contains(Cap::BE) {
+                    self.d.warn_at(
+                        loc,
+                        format!(
+                            "{kw} will be ignored because {} '{}' has no backend capability",
+                            p.cap.type_str(),
+                            p.name
+                        ),
+                    );
+                }
+                p.max_ka_queue = v as i32;
             }
             "max-session-srv-conns" => {
-                if self.warn_not_cap(p, loc, kw, Cap::FE) {
-                    return Flow::Continue;
-                }
+                self.warn_not_cap(p, loc, kw, Cap::FE, "");
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    // sic: upstream writes "parsine"
+                    self.d.alert(format!(
+                        "parsine [{loc}] : '{kw}' expects a number. Got no argument"
+                    ));
                     return Flow::Continue;
                 }
-                p.max_session_srv_conns = atol(arg1).max(0) as u32;
+                p.max_session_srv_conns = (atol(arg1) as i32).max(0) as u32;
             }
             "maxconn" => {
-                if self.warn_not_cap(p, loc, kw, Cap::FE) {
-                    return Flow::Continue;
-                }
+                self.warn_not_cap(p, loc, kw, Cap::FE, " Maybe you want 'fullconn' instead ?");
                 if arg1.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' expects an integer argument."));
+                    self.d
+                        .alert_at(loc, format!("'{kw}' expects an integer argument."));
                     return Flow::Continue;
                 }
-                p.maxconn = atol(arg1).max(0) as u32;
+                p.maxconn = (atol(arg1) as i32).max(0) as u32;
+                self.too_many_args(loc, w, 1);
             }
-            "option" => self.parse_option(p, loc, w, negate),
+            "option" => self.parse_option(p, loc, w, kwm),
             "log" => {
-                if negate {
+                if kwm == Kwm::No && arg1.is_empty() {
                     p.logs.clear();
                     p.log_global = false;
-                } else if arg1 == "global" {
-                    p.log_global = true;
-                } else if let Some(l) = self.parse_log(loc, w) {
+                } else if let Some(l) = self.parse_log(loc, w, kwm, false) {
                     p.logs.push(l);
+                } else if kwm == Kwm::Std && arg1 == "global" && w.len() == 2 {
+                    p.log_global = true;
                 }
             }
             "log-format" => {
                 if arg1.is_empty() {
                     self.d.alert_at(loc, format!("{kw} expects an argument."));
-                } else if w.len() > 2 {
-                    self.d.alert_at(loc, format!("{kw} expects only one argument, don't forget to escape spaces!"));
-                } else {
-                    p.log_format = Some(arg1.to_string());
+                    return Flow::Continue;
                 }
-            }
-            "acl" => {
+                if w.len() > 2 {
+                    self.d.alert_at(
+                        loc,
+                        format!("{kw} expects only one argument, don't forget to escape spaces!"),
+                    );
+                    return Flow::Continue;
+                }
                 if p.cap.is_defaults() {
-                    self.d.alert_at(loc, format!("'{kw}' not allowed in 'defaults' section."));
-                    return Flow::Continue;
+                    if let Some(old) = log_format_name(p) {
+                        self.d.push(Diag::at(
+                            Level::Warning,
+                            Head::Tight,
+                            loc,
+                            format!(
+                                "'log-format' overrides previous '{old}' in 'defaults' section."
+                            ),
+                        ));
+                    }
                 }
-                if arg1.is_empty() || w.len() < 3 {
-                    self.d.alert_at(loc, format!("'{kw}' expects an ACL name and a criterion."));
-                    return Flow::Continue;
+                p.log_format = Some(arg1.to_string());
+                p.log_format_loc = Some(loc.clone());
+                if !p.cap.is_defaults() && !p.cap.contains(Cap::FE) {
+                    self.d.warn_at(
+                        loc,
+                        format!(
+                            "backend '{}' : 'log-format' directive is ignored in backends.",
+                            p.name
+                        ),
+                    );
                 }
-                if let Some(c) = arg1.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
-                    self.d.alert_at(loc, format!("character '{c}' is not permitted in acl name '{arg1}'."));
-                    return Flow::Continue;
-                }
-                if let Err(e) = crate::acl::check_acl_def(&w[2..], self.ctx.acl_kws) {
-                    self.d.alert_at(loc, format!("error detected while parsing ACL '{arg1}' : {e}."));
-                    return Flow::Continue;
-                }
-                p.acls.push(AclSpec { name: arg1.to_string(), words: w[2..].to_vec(), loc: loc.clone() });
-            }
-            "http-request" | "http-response" | "http-after-response" => {
-                if p.cap.is_defaults() && p.name.is_empty() {
-                    self.d.alert_at(loc, format!("'{kw}' not allowed in anonymous 'defaults' section."));
-                    return Flow::Continue;
-                }
-                return self.parse_http_rule(p, loc, w);
             }
             "id" => self.parse_proxy_id(p, loc, w),
-            "description" | "enabled" => {}
-            "disabled" => p.disabled = true,
-            _ => self.d.alert_at(
+            k if kw::legacy_listen(k, arg1).is_some() => {
+                if let Some((tight, msg)) = kw::legacy_listen(k, arg1) {
+                    let head = if tight { Head::Tight } else { Head::Parsing };
+                    self.d.alert_head(head, loc, msg);
+                }
+            }
+            k if kw::is_keyword(k, kw::Section::Listen) => self.d.alert_at(
                 loc,
-                format!("unknown keyword '{kw}' in '{}' section", p.cap.section_name()),
+                format!("keyword '{k}' is not supported by haproxy-rs."),
             ),
+            _ => {
+                let msg = match kw::suggest_keyword(kw, kw::Section::Listen) {
+                    Some(best) => format!(
+                        "unknown keyword '{kw}' in '{}' section; did you mean '{best}' maybe ?",
+                        self.cursection
+                    ),
+                    None => format!("unknown keyword '{kw}' in '{}' section", self.cursection),
+                };
+                self.d.alert_at(loc, msg);
+            }
         }
         Flow::Continue
     }
 
+    /// `bind <addr> [keywords]`: upstream's messages for the address and the keywords; an
+    /// address form or keyword upstream has and haproxy-rs does not is refused once the
+    /// whole line was read (so that upstream's own errors come first).
     fn parse_bind(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
         let addr = w.get(1).map(String::as_str).unwrap_or("");
         if addr.is_empty() {
@@ -1406,129 +2038,200 @@ impl<'a> Reader<'a> {
             );
             return;
         }
-        let la = if let Some(fd) = addr.strip_prefix("fd@") {
-            match parse_fd(fd) {
-                Some(n) => ListenAddr::Fd(n),
-                None => {
-                    self.d.alert_at(
-                        loc,
-                        format!("'bind' : invalid file descriptor '{fd}' in '{addr}'"),
-                    );
-                    return;
-                }
-            }
-        } else {
-            match parse_inet(addr) {
-                Ok((_, true)) => {
-                    self.d.alert_at(
-                        loc,
-                        format!("'bind' : missing port specification in '{addr}'"),
-                    );
-                    return;
-                }
-                Ok((a, false)) if a.port() == 0 => {
-                    self.d.alert_at(loc, "'bind' : invalid port '0'");
-                    return;
-                }
-                Ok((a, false)) => ListenAddr::Inet(a),
-                Err(e) => {
-                    self.d.alert_at(loc, format!("'bind' : {e}"));
-                    return;
-                }
+        let sa = match str2sa_range(addr, PaOpts::LISTENER) {
+            Ok(sa) => sa,
+            Err(e) => {
+                self.d
+                    .alert_at(loc, format!("'bind' : {}", indent_msg(&e, 2)));
+                return;
             }
         };
-        let mut b = Bind {
-            addr: la,
-            name: None,
-            proto: BindProto::Default,
-            loc: loc.clone(),
+        let mut unsupported = None;
+        let la = match sa.family {
+            SaFamily::Inet if sa.low == sa.high => Some(ListenAddr::Inet(sa.addr)),
+            SaFamily::Fd(n) => Some(ListenAddr::Fd(n)),
+            _ => {
+                unsupported = Some(format!(
+                    "'bind' : address '{addr}' is not supported by haproxy-rs."
+                ));
+                None
+            }
         };
+        let (mut name, mut proto) = (None, BindProto::Default);
+        // bind_parse_args_list(): each keyword's error after `'bind ADDR' in section 'S' : `
+        let head = format!("'bind {addr}' in section '{}'", self.cursection);
         let mut i = 2;
         while i < w.len() {
+            let k = w[i].as_str();
             let v = w.get(i + 1).map(String::as_str).unwrap_or("");
-            match w[i].as_str() {
+            let err = match k {
+                "name" if v.is_empty() => Some(format!("'{k}' : missing name")),
                 "name" => {
-                    if v.is_empty() {
-                        self.d
-                            .alert_at(loc, format!("'bind {addr}' : missing name."));
+                    name = Some(v.to_string());
+                    None
+                }
+                "proto" if v.is_empty() => Some(format!("'{k}' : missing value")),
+                "proto" => match find_mux_proto(v) {
+                    Some(m) => {
+                        proto = if m.mux == "H2" {
+                            BindProto::H2
+                        } else {
+                            BindProto::H1
+                        };
+                        None
+                    }
+                    None => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
+                },
+                _ => match kw::bind_keyword_args(k) {
+                    Some(n) => {
+                        unsupported.get_or_insert_with(|| {
+                            format!("{head} : '{k}' option is not supported by haproxy-rs.")
+                        });
+                        i += 1 + n.max(0) as usize;
+                        continue;
+                    }
+                    None => {
+                        let msg = match kw::suggest_bind_keyword(k) {
+                            Some(best) => format!(
+                                "{head}: unknown keyword '{k}'; did you mean '{best}' maybe ?"
+                            ),
+                            None => format!("{head}: unknown keyword '{k}'."),
+                        };
+                        self.d.alert_at(loc, msg);
                         return;
                     }
-                    b.name = Some(v.to_string());
-                    i += 2;
-                }
-                "proto" => {
-                    match find_mux_proto(v) {
-                        Some(m) => {
-                            b.proto = if m.mux == "H2" {
-                                BindProto::H2
-                            } else {
-                                BindProto::H1
-                            }
-                        }
-                        None => {
-                            self.d.alert_at(
-                                loc,
-                                format!("'bind {addr}' : 'proto' :  unknown MUX protocol '{v}'"),
-                            );
-                            return;
-                        }
-                    }
-                    i += 2;
-                }
-                "accept-proxy" | "transparent" | "v4v6" | "v6only" | "tfo" => {
-                    self.d.alert_at(
-                        loc,
-                        format!(
-                            "'bind {addr}' : '{}' option is not supported by haproxy-rs.",
-                            w[i]
-                        ),
-                    );
-                    return;
-                }
-                other => {
-                    self.d
-                        .alert_at(loc, format!("'bind {addr}' unknown keyword '{other}'."));
-                    return;
-                }
+                },
+            };
+            if let Some(e) = err {
+                self.d.alert_at(loc, format!("{head} : {e}"));
+                return;
             }
+            i += 2;
         }
-        p.binds.push(b);
+        if let Some(m) = unsupported {
+            self.d.alert_at(loc, m);
+            return;
+        }
+        if let Some(addr_) = la {
+            p.binds.push(Bind {
+                addr: addr_,
+                arg: addr.to_string(),
+                name,
+                proto,
+                loc: loc.clone(),
+            });
+        }
     }
 
+    /// `server <name> <addr> [keywords]` (`parse_server()`): its messages carry the line in
+    /// the message context (`[F:N] : `), and once the server exists its name
+    /// (`'server be/s1' : `); only the first message of the line gets the context.
     fn parse_server(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) -> Flow {
-        let name = w.get(1).map(String::as_str).unwrap_or("");
-        let addr = w.get(2).map(String::as_str).unwrap_or("");
-        if name.is_empty() || addr.is_empty() {
-            self.d.alert_at(
+        let kw = w[0].as_str();
+        if p.cap.is_defaults() {
+            self.d.alert_head(
+                Head::Context,
                 loc,
-                "'server' expects <name> and <addr>[:<port>] as arguments.",
+                format!("'{kw}' not allowed in 'defaults' section."),
             );
             return Flow::Continue;
         }
-        let full = format!("{}/{name}", p.name);
-        let mut unresolved = None;
-        let sa = match parse_inet(addr) {
-            Ok(a) => a,
-            Err(AddrError::Unresolved(h)) => {
-                unresolved = Some(h);
-                (SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), true)
-            }
+        if !p.cap.contains(Cap::BE) {
+            self.d.alert_head(
+                Head::Context,
+                loc,
+                format!(
+                    "parsing [{loc}] : '{kw}' not allowed because {} '{}' has {} capability.",
+                    p.cap.type_str(),
+                    p.name,
+                    cap_words(Cap::BE)
+                ),
+            );
+            return Flow::Continue;
+        }
+        let name = w.get(1).map(String::as_str).unwrap_or("");
+        let addr = w.get(2).map(String::as_str).unwrap_or("");
+        if addr.is_empty() {
+            self.d.alert_head(
+                Head::Context,
+                loc,
+                format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."),
+            );
+            return Flow::Continue;
+        }
+        if let Some(&c) = name.as_bytes().iter().find(|&&c| !is_name_char(c)) {
+            self.d.alert_head(
+                Head::Context,
+                loc,
+                format!(
+                    "character '{}' is not permitted in {kw} name '{name}'.",
+                    c as char
+                ),
+            );
+            return Flow::Continue;
+        }
+        let obj = format!("'server {}/{name}' : ", p.name);
+        // the first message of the line has the context, later ones have none
+        let mut first = true;
+        let mut say = |r: &mut Self, level: Level, msg: String| {
+            let d = if first {
+                Diag::at(level, Head::Context, loc, format!("{obj}{msg}"))
+            } else {
+                Diag::bare(level, msg)
+            };
+            first = false;
+            r.d.push(d);
+        };
+        let sa = match str2sa_range(addr, PaOpts::SERVER) {
+            Ok(sa) => sa,
             Err(e) => {
-                self.d.alert(format!("[{loc}] : 'server {full}' : {e}"));
-                self.d.fatal_count += 1;
+                // printed as is: a message ending with a line feed leaves an empty line
+                say(self, Level::Alert, e);
                 return Flow::Continue;
             }
         };
+        if sa
+            .fqdn
+            .as_deref()
+            .is_some_and(|h| !h.starts_with('_') && !valid_dn_labels(h))
+        {
+            say(
+                self,
+                Level::Alert,
+                format!("Can't create DNS resolution for server '{name}'"),
+            );
+            return Flow::Continue;
+        }
+        // what upstream has and haproxy-rs does not is refused once the line is read, so
+        // that upstream's own errors come first
+        let mut unsupported = None;
+        let (ip, unresolved) = match (&sa.family, sa.fqdn) {
+            (SaFamily::Inet, None) => (sa.addr.ip(), None),
+            (SaFamily::Inet, Some(host)) => match str2ip2(&host, None, true) {
+                Some(ip) => (ip, None),
+                None => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), Some(host)),
+            },
+            _ => {
+                unsupported = Some(format!("address '{addr}' is not supported by haproxy-rs."));
+                (IpAddr::V4(Ipv4Addr::UNSPECIFIED), None)
+            }
+        };
+        if sa.porta < 0 || (sa.porta > 0 && sa.low == 0) {
+            unsupported.get_or_insert_with(|| {
+                format!("port offsets ('{addr}') are not supported by haproxy-rs.")
+            });
+        }
         let mut s = Server {
             name: name.to_string(),
-            addr: sa.0,
-            port_unset: sa.1,
+            addr: SocketAddr::new(ip, sa.porta as u16),
+            port_unset: sa.low == 0,
             weight: 1,
             maxconn: 0,
             check: false,
             disabled: false,
             backup: false,
             proto_h2: false,
+            proto: None,
             pool_max_conn: -1,
             pool_low_conn: 0,
             pool_purge_delay: 5000,
@@ -1538,122 +2241,182 @@ impl<'a> Reader<'a> {
         };
         let mut i = 3;
         while i < w.len() {
-            let kw = w[i].as_str();
+            let k = w[i].as_str();
             let v = w.get(i + 1).map(String::as_str).unwrap_or("");
-            let need_arg = |r: &mut Self| -> bool {
-                if v.is_empty() {
-                    r.d.alert(format!(
-                        "[{loc}] : 'server {full}' : '{kw}' expects an argument."
-                    ));
-                    r.d.fatal_count += 1;
-                    return false;
-                }
-                true
-            };
-            match kw {
-                "check" => s.check = true,
-                "disabled" => s.disabled = true,
-                "enabled" => s.disabled = false,
-                "backup" => s.backup = true,
-                "weight" => {
-                    let n = atol(v);
-                    if !(0..=256).contains(&n) {
-                        self.d.alert(format!("[{loc}] : 'server {full}' : weight of server {name} is not within 0 and 256 ({n})."));
-                        self.d.fatal_count += 1;
-                        return Flow::Continue;
+            // the time of the keywords taking one, read first: its warning comes first
+            let time_value =
+                if matches!(k, "pool-purge-delay" | "inter" | "fastinter" | "downinter")
+                    && !v.is_empty()
+                {
+                    let (parsed, warning) = parse_time_warn(v, TimeUnit::Ms);
+                    if let Some(w) = warning {
+                        say(self, Level::Warning, w);
                     }
-                    s.weight = n as u32;
-                    i += 1;
+                    parsed
+                } else {
+                    Ok(0)
+                };
+            // (error, number of arguments the keyword takes)
+            let (err, skip): (Option<String>, usize) = match k {
+                "check" => {
+                    s.check = true;
+                    (None, 0)
+                }
+                "disabled" => {
+                    s.disabled = true;
+                    (None, 0)
+                }
+                "enabled" => {
+                    s.disabled = false;
+                    (None, 0)
+                }
+                "backup" => {
+                    s.backup = true;
+                    (None, 0)
+                }
+                "weight" => {
+                    let n = atol(v) as i32;
+                    if (0..=256).contains(&n) {
+                        s.weight = n as u32;
+                        (None, 1)
+                    } else {
+                        (
+                            Some(format!(
+                                "weight of server {name} is not within 0 and 256 ({n})."
+                            )),
+                            1,
+                        )
+                    }
                 }
                 "maxconn" => {
-                    s.maxconn = atol(v).max(0) as u32;
-                    i += 1;
+                    s.maxconn = (atol(v) as i32).max(0) as u32;
+                    (None, 1)
                 }
-                "proto" => {
-                    match find_mux_proto(v) {
-                        Some(m) => s.proto_h2 = m.mux == "H2",
-                        None => {
-                            self.d.alert(format!(
-                                "[{loc}] : 'server {full}' : 'proto' :  unknown MUX protocol '{v}'"
-                            ));
-                            self.d.fatal_count += 1;
-                            return Flow::Continue;
-                        }
+                "proto" if v.is_empty() => (Some(format!("'{k}' : missing value")), 1),
+                "proto" => match find_mux_proto(v) {
+                    Some(m) => {
+                        s.proto_h2 = m.mux == "H2";
+                        s.proto = Some(m.token);
+                        (None, 1)
                     }
-                    i += 1;
+                    None => (Some(format!("'{k}' :  unknown MUX protocol '{v}'")), 1),
+                },
+                "pool-max-conn" | "pool-low-conn" | "max-reuse" if v.is_empty() => {
+                    (Some(format!("'{k}' expects <value> as argument.\n")), 1)
                 }
-                "pool-max-conn" | "pool-low-conn" | "max-reuse" => {
-                    if !need_arg(self) {
-                        return Flow::Continue;
+                "pool-max-conn" => {
+                    let n = atol(v) as i32;
+                    if n < -1 {
+                        (Some(format!("'{k}' must be >= -1")), 1)
+                    } else {
+                        s.pool_max_conn = n;
+                        (None, 1)
                     }
-                    let n = atol(v);
-                    if n < -1 || (kw == "pool-low-conn" && n < 0) {
-                        self.d.alert(format!(
-                            "[{loc}] : 'server {full}' : '{kw}' expects -1 or a positive integer."
-                        ));
-                        self.d.fatal_count += 1;
-                        return Flow::Continue;
-                    }
-                    match kw {
-                        "pool-max-conn" => s.pool_max_conn = n as i32,
-                        "pool-low-conn" => s.pool_low_conn = n as u32,
-                        _ => s.max_reuse = n as i32,
-                    }
-                    i += 1;
                 }
-                "pool-purge-delay" => {
-                    if !need_arg(self) {
-                        return Flow::Continue;
-                    }
-                    match parse_time(v, TimeUnit::Ms) {
-                        Ok(ms) => s.pool_purge_delay = ms,
-                        Err(_) => {
-                            self.d.alert(format!(
-                                "[{loc}] : 'server {full}' : invalid value '{v}' for '{kw}'."
-                            ));
-                            self.d.fatal_count += 1;
-                            return Flow::Continue;
-                        }
-                    }
-                    i += 1;
+                "pool-low-conn" => {
+                    s.pool_low_conn = (atol(v) as i32).max(0) as u32;
+                    (None, 1)
                 }
-                "inter" | "fall" | "rise" | "fastinter" | "downinter" => {
-                    if !need_arg(self) {
-                        return Flow::Continue;
+                "max-reuse" => {
+                    s.max_reuse = atol(v) as i32;
+                    (None, 1)
+                }
+                "pool-purge-delay" if v.is_empty() => {
+                    (Some(format!("'{k}' expects <value> as argument.\n")), 1)
+                }
+                "pool-purge-delay" => match time_value {
+                    Ok(ms) => {
+                        s.pool_purge_delay = ms;
+                        (None, 1)
                     }
-                    i += 1;
+                    Err(TimeError::Overflow) => (
+                        Some(format!("timer overflow in argument '{v}' to '{k}' (maximum value is 2147483647 ms or ~24.8 days)")),
+                        1,
+                    ),
+                    Err(TimeError::BadChar(j)) => (
+                        Some(format!(
+                            "unexpected character '{}' in argument to <{k}>.\n",
+                            v[j..].chars().next().unwrap_or(' ')
+                        )),
+                        1,
+                    ),
+                },
+                "fall" | "rise" if v.is_empty() => {
+                    (Some(format!("'{k}' expects an integer argument.")), 1)
+                }
+                "fall" | "rise" if atol(v) as i32 <= 0 => {
+                    (Some(format!("'{k}' has to be > 0.")), 1)
+                }
+                "fall" | "rise" => (None, 1),
+                "inter" | "fastinter" | "downinter" if v.is_empty() => {
+                    (Some(format!("'{k}' expects a delay as argument.")), 1)
+                }
+                "inter" | "fastinter" | "downinter" => match time_value {
+                    Ok(0) => (
+                        Some(format!(
+                            "invalid value 0 for argument '{k}' of server {name}."
+                        )),
+                        1,
+                    ),
+                    Ok(_) => (None, 1),
+                    Err(TimeError::Overflow) => (
+                        Some(format!("timer overflow in argument <{v}> to <{k}> of server {name}, maximum value is 2147483647 ms (~24.8 days).")),
+                        1,
+                    ),
+                    // sic: upstream names 'agent-inter' whatever the keyword
+                    Err(TimeError::BadChar(j)) => (
+                        Some(format!(
+                            "unexpected character '{}' in 'agent-inter' argument of server {name}.",
+                            v[j..].chars().next().unwrap_or(' ')
+                        )),
+                        1,
+                    ),
+                },
+                _ if kw::server_keyword_args(k).is_some() => {
+                    unsupported.get_or_insert_with(|| {
+                        format!("'{k}' option is not supported by haproxy-rs.")
+                    });
+                    match kw::server_keyword_args(k) {
+                        // the keyword reads the rest of the line its own way
+                        Some(-1) => break,
+                        Some(n) => (None, n.max(0) as usize),
+                        None => (None, 0),
+                    }
                 }
                 _ => {
-                    self.d
-                        .alert(format!("[{loc}] : 'server {full}' unknown keyword '{kw}'."));
-                    self.d.fatal_count += 1;
+                    let msg = match kw::suggest_server_keyword(k) {
+                        Some(best) => format!("unknown keyword '{k}'; did you mean '{best}' maybe ?"),
+                        None => format!("unknown keyword '{k}'."),
+                    };
+                    say(self, Level::Alert, msg);
                     return Flow::Continue;
                 }
+            };
+            if let Some(e) = err {
+                // display_parser_err(): the message, indented, then a final period
+                say(self, Level::Alert, format!("{}.", indent_msg(&e, 2)));
+                return Flow::Continue;
             }
-            i += 1;
+            i += 1 + skip;
         }
-        if let Some(prev) = p.servers.iter().find(|x| x.name == name) {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "'server' : the server name '{name}' is already used at {}",
-                    prev.loc
-                ),
-            );
+        if let Some(m) = unsupported {
+            say(self, Level::Alert, m);
+            return Flow::Continue;
         }
         p.servers.push(s);
         Flow::Continue
     }
 
+    /// `timeout <name> <value>` (`proxy_parse_timeout()`, a registered keyword).
     fn parse_timeout(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
         let name = w.get(1).map(String::as_str).unwrap_or("");
         let val = w.get(2).map(String::as_str).unwrap_or("");
         let need = match name {
-            "client" | "client-fin" | "http-request" => Cap::FE,
+            "client" | "client-fin" => Cap::FE,
+            "tarpit" | "http-keep-alive" | "http-request" => Cap::LISTEN,
             "server" | "server-fin" | "connect" | "queue" | "tunnel" | "check" => Cap::BE,
-            "http-keep-alive" => Cap::NONE,
             _ => {
-                self.d.alert_at(loc, "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'handshake', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '".to_string() + name + "')");
+                self.d.alert_at(loc, format!("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{name}')"));
                 return;
             }
         };
@@ -1664,7 +2427,11 @@ impl<'a> Reader<'a> {
             );
             return;
         }
-        let ms = match parse_time(val, TimeUnit::Ms) {
+        let (parsed, warning) = parse_time_warn(val, TimeUnit::Ms);
+        if let Some(w) = warning {
+            self.d.warn(w);
+        }
+        let ms = match parsed {
             Ok(v) => v,
             Err(TimeError::Overflow) => {
                 self.d.alert_at(loc, format!("timer overflow in argument '{val}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)"));
@@ -1679,6 +2446,40 @@ impl<'a> Reader<'a> {
                 return;
             }
         };
+        let t = &mut p.timeouts;
+        let d = &self.def_timeouts;
+        let (slot, def) = match name {
+            "client" => (&mut t.client, d.client),
+            "server" => (&mut t.server, d.server),
+            "connect" => (&mut t.connect, d.connect),
+            "http-request" => (&mut t.http_request, d.http_request),
+            "http-keep-alive" => (&mut t.http_keep_alive, d.http_keep_alive),
+            "queue" => (&mut t.queue, d.queue),
+            "tunnel" => (&mut t.tunnel, d.tunnel),
+            "client-fin" => (&mut t.client_fin, d.client_fin),
+            "server-fin" => (&mut t.server_fin, d.server_fin),
+            "check" => (&mut t.check, d.check),
+            _ => (&mut t.tarpit, d.tarpit),
+        };
+        let warning = if !p.cap.intersects(need) {
+            Some(format!(
+                "'timeout {name}' will be ignored because {} '{}' has no {} capability",
+                p.cap.type_str(),
+                p.name,
+                if need.contains(Cap::BE) {
+                    "backend"
+                } else {
+                    "frontend"
+                }
+            ))
+        } else if !p.cap.is_defaults() && slot.unwrap_or(0) != def.unwrap_or(0) {
+            Some(format!(
+                "overwriting 'timeout {name}' which was already specified"
+            ))
+        } else {
+            None
+        };
+        *slot = Some(ms);
         if w.len() > 3 {
             self.d.alert_at(
                 loc,
@@ -1687,53 +2488,35 @@ impl<'a> Reader<'a> {
                     w[3]
                 ),
             );
-            return;
+        } else if let Some(m) = warning {
+            self.d.warn_at(loc, m);
         }
-        if need != Cap::NONE && !p.cap.contains(need) {
-            let what = if need == Cap::FE {
-                "frontend"
-            } else {
-                "backend"
-            };
-            self.d.warn_at(
+    }
+
+    /// `retry-on <keywords>` (`proxy_parse_retry_on()`, a registered keyword).
+    fn parse_retry_on(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
+        let kw = w[0].as_str();
+        if w.len() < 2 {
+            self.d.alert_at(
                 loc,
-                format!(
-                    "'timeout {name}' will be ignored because {} '{}' has no {what} capability",
-                    p.cap.section_name(),
-                    p.name
-                ),
+                format!("'{kw}' needs at least one keyword to specify when to retry"),
             );
             return;
         }
-        let t = &mut p.timeouts;
-        let slot = match name {
-            "client" => &mut t.client,
-            "server" => &mut t.server,
-            "connect" => &mut t.connect,
-            "http-request" => &mut t.http_request,
-            "http-keep-alive" => &mut t.http_keep_alive,
-            "queue" => &mut t.queue,
-            "tunnel" => &mut t.tunnel,
-            "client-fin" => &mut t.client_fin,
-            "server-fin" => &mut t.server_fin,
-            _ => &mut t.check,
-        };
-        *slot = Some(ms);
-    }
-
-    fn parse_retry_on(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) {
-        if w.len() < 2 {
-            self.d
-                .alert_at(loc, "'retry-on' expects at least one keyword.");
+        if !p.cap.contains(Cap::BE) {
+            self.d.alert_at(
+                loc,
+                format!("'{kw}' only available in backend or listen section"),
+            );
             return;
         }
         let mut v = 0u32;
-        for kw in &w[1..] {
-            let bit = match kw.as_str() {
+        for (i, k) in w.iter().enumerate().skip(1) {
+            let bit = match k.as_str() {
                 "none" => {
-                    if w.len() != 2 {
+                    if i != 1 || w.len() > 2 {
                         self.d
-                            .alert_at(loc, "'none' cannot be used with any other keywords.");
+                            .alert_at(loc, format!("'{kw}' 'none' keyworld only usable alone"));
                         return;
                     }
                     0
@@ -1754,15 +2537,11 @@ impl<'a> Reader<'a> {
                         | status_bit(503)
                         | status_bit(504)
                 }
-                s => match s
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|c| RetryOn::STATUSES.contains(c))
-                {
-                    Some(c) => status_bit(c),
+                s => match RetryOn::STATUSES.iter().find(|c| c.to_string() == s) {
+                    Some(&c) => status_bit(c),
                     None => {
                         self.d
-                            .alert_at(loc, format!("'retry-on' : unknown keyword '{s}'."));
+                            .alert_at(loc, format!("'{kw}': unknown keyword '{s}'"));
                         return;
                     }
                 },
@@ -1773,111 +2552,155 @@ impl<'a> Reader<'a> {
         p.retry_on = RetryOn(v);
     }
 
-    fn parse_option(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], negate: bool) {
+    /// `option <name> [args]` and its `no`/`default` forms, in upstream's order: the options
+    /// kept in tables first, then the others one by one.
+    fn parse_option(&mut self, p: &mut Proxy, loc: &Loc, w: &[String], kwm: Kwm) {
         let name = w.get(1).map(String::as_str).unwrap_or("");
+        if name.is_empty() {
+            self.d.alert_tight(loc, "'option' expects an option name.");
+            return;
+        }
+        let on = kwm == Kwm::Std;
         let o = &mut p.options;
-        // (option, required capability)
-        let need = match name {
-            "http-keep-alive"
-            | "http-server-close"
-            | "httpclose"
-            | "forwardfor"
-            | "http-buffer-request" => Cap::NONE,
-            "prefer-last-server" | "redispatch" | "abortonclose" => Cap::BE,
-            "httplog" | "tcplog" | "dontlognull" => Cap::FE,
-            "" => {
-                self.d.alert_at(loc, "'option' expects an option name.");
+        if let Some(&(_, cap)) = kw::CFG_OPTS.iter().find(|(n, _)| *n == name) {
+            if self.too_many_args_idx(loc, w, 0, 1) {
                 return;
             }
-            _ => {
-                self.d.alert_at(loc, format!("unknown option '{name}'."));
+            let need = Cap::from_bits(cap);
+            if self.warn_not_cap(p, loc, name, need, "") {
                 return;
             }
-        };
-        if negate && matches!(name, "httplog" | "forwardfor") {
-            self.d.alert_at(
-                loc,
-                format!("negation/default is not supported for option '{name}'."),
-            );
-            return;
-        }
-        let extra_ok = matches!(name, "forwardfor" | "httplog");
-        if w.len() > 2 && !extra_ok {
-            self.d.alert_at(
-                loc,
-                format!(
-                    "'option {name}' cannot handle unexpected argument '{}'.",
-                    w[2]
-                ),
-            );
-            return;
-        }
-        if need != Cap::NONE && !p.cap.contains(need) {
-            let what = if need == Cap::FE {
-                "frontend"
-            } else {
-                "backend"
+            let o = &mut p.options;
+            let slot = match name {
+                "abortonclose" => &mut o.abortonclose,
+                "dontlognull" => &mut o.dontlognull,
+                "http-buffer-request" => &mut o.http_buffer_request,
+                "prefer-last-server" => &mut o.prefer_last_server,
+                _ => {
+                    if kwm == Kwm::Std {
+                        self.d.alert_at(
+                            loc,
+                            format!("option '{name}' is not supported by haproxy-rs."),
+                        );
+                    }
+                    return;
+                }
             };
-            self.d.warn_at(
-                loc,
-                format!(
-                    "'option {name}' ignored because {} '{}' has no {what} capability.",
-                    p.cap.section_name(),
-                    p.name
-                ),
-            );
+            *slot = on;
             return;
         }
-        let on = !negate;
         match name {
-            "http-keep-alive" | "http-server-close" | "httpclose" => {
+            "httpclose" | "http-server-close" | "http-keep-alive" => {
+                if self.too_many_args_idx(loc, w, 0, 1) {
+                    return;
+                }
                 let mode = match name {
                     "http-keep-alive" => HttpConnMode::KeepAlive,
                     "http-server-close" => HttpConnMode::ServerClose,
                     _ => HttpConnMode::Close,
                 };
-                if on {
-                    o.http_conn_mode = mode;
-                } else if o.http_conn_mode == mode {
-                    o.http_conn_mode = HttpConnMode::KeepAlive;
+                match kwm {
+                    Kwm::Std => o.http_conn_mode = mode,
+                    Kwm::No if o.http_conn_mode == mode => {
+                        o.http_conn_mode = HttpConnMode::KeepAlive
+                    }
+                    Kwm::No => {}
+                    // upstream falls through to the negation check below
+                    Kwm::Def => self.d.alert_tight(
+                        loc,
+                        format!("negation/default is not supported for option '{name}'."),
+                    ),
                 }
+                return;
             }
-            "prefer-last-server" => o.prefer_last_server = on,
-            "redispatch" => o.redispatch = on,
-            "abortonclose" => o.abortonclose = on,
-            "httplog" => {
-                if w.len() > 2 && w[2] != "clf" {
-                    self.d.alert_at(
+            "forceclose" => {
+                self.d.alert_tight(loc, format!("option '{name}' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed."));
+                return;
+            }
+            "http-tunnel" => {
+                self.d.alert_tight(loc, format!("option '{name}' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed."));
+                return;
+            }
+            "redispatch" => {
+                if self.warn_not_cap(p, loc, name, Cap::BE, "") {
+                    return;
+                }
+                p.options.redispatch = on;
+                return;
+            }
+            "http_proxy" => {
+                self.d.alert_tight(loc, format!("option '{name}' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired."));
+                return;
+            }
+            _ => {}
+        }
+        if kwm != Kwm::Std {
+            self.d.alert_tight(
+                loc,
+                format!("negation/default is not supported for option '{name}'."),
+            );
+            return;
+        }
+        let arg2 = w.get(2).map(String::as_str).unwrap_or("");
+        match name {
+            "httplog" | "tcplog" => {
+                if name == "httplog" && !arg2.is_empty() {
+                    if arg2 != "clf" {
+                        self.d
+                            .alert_at(loc, format!("keyword '{name}' only supports option 'clf'."));
+                        return;
+                    }
+                    if self.too_many_args_idx(loc, w, 1, 1) {
+                        return;
+                    }
+                }
+                if p.cap.is_defaults() {
+                    if let Some(old) = log_format_name(p) {
+                        let this = if arg2 == "clf" { "httplog clf" } else { name };
+                        self.d.push(Diag::at(
+                            Level::Warning,
+                            Head::Tight,
+                            loc,
+                            format!(
+                                "'option {this}' overrides previous '{old}' in 'defaults' section."
+                            ),
+                        ));
+                    }
+                }
+                if name == "tcplog" && self.too_many_args_idx(loc, w, 0, 1) {
+                    return;
+                }
+                let o = &mut p.options;
+                o.httplog = name == "httplog";
+                o.tcplog = name == "tcplog";
+                p.log_format = None;
+                p.log_format_loc = Some(loc.clone());
+                if !p.cap.is_defaults() && !p.cap.contains(Cap::FE) {
+                    self.d.warn_at(
                         loc,
                         format!(
-                            "'option httplog' cannot handle unexpected argument '{}'.",
-                            w[2]
+                            "backend '{}' : 'option {name}' directive is ignored in backends.",
+                            p.name
                         ),
                     );
-                    return;
                 }
-                o.httplog = on;
             }
-            "tcplog" => o.tcplog = on,
-            "dontlognull" => o.dontlognull = on,
             "forwardfor" => {
-                if negate {
-                    self.d
-                        .alert_at(loc, "negation is not supported for option forwardfor.");
-                    return;
-                }
-                o.forwardfor = true;
+                p.options.forwardfor = true;
                 p.fwdfor = ForwardFor::default();
                 let mut i = 2;
                 while i < w.len() {
-                    match w[i].as_str() {
+                    let sub = w[i].as_str();
+                    let val = w.get(i + 1).map(String::as_str).unwrap_or("");
+                    match sub {
                         "except" => {
-                            let Some(net) =
-                                w.get(i + 1).and_then(|n| crate::net::Net::parse(n, true))
+                            let Some(net) = Some(val)
+                                .filter(|v| !v.is_empty())
+                                .and_then(|n| crate::net::Net::parse(n, true))
                             else {
                                 self.d.alert_at(
                                     loc,
-                                    "'option forwardfor except' expects <address>[/mask] as argument.",
+                                    format!("'option {name} {sub}' expects <address>[/mask] as argument."),
                                 );
                                 return;
                             };
@@ -1885,14 +2708,16 @@ impl<'a> Reader<'a> {
                             i += 2;
                         }
                         "header" => {
-                            let Some(h) = w.get(i + 1).filter(|h| !h.is_empty()) else {
+                            if val.is_empty() {
                                 self.d.alert_at(
                                     loc,
-                                    "'option forwardfor header' requires a header name.",
+                                    format!(
+                                        "'option {name} {sub}' expects <header_name> as argument."
+                                    ),
                                 );
                                 return;
-                            };
-                            p.fwdfor.header = Some(h.to_ascii_lowercase());
+                            }
+                            p.fwdfor.header = Some(val.to_ascii_lowercase());
                             i += 2;
                         }
                         "if-none" => {
@@ -1902,146 +2727,108 @@ impl<'a> Reader<'a> {
                         _ => {
                             self.d.alert_at(
                                 loc,
-                                "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.",
+                                format!("'option {name}' only supports optional values: 'except', 'header' and 'if-none'."),
                             );
                             return;
                         }
                     }
                 }
             }
-            _ => o.http_buffer_request = on,
-        }
-    }
-
-    /// `if|unless <words>` after a rule, or nothing.
-    fn parse_cond(&mut self, loc: &Loc, kw: &str, rest: &[String]) -> Result<Option<CondSpec>, ()> {
-        match rest.first().map(String::as_str) {
-            None => Ok(None),
-            Some(k @ ("if" | "unless")) => {
-                if rest.len() < 2 {
-                    self.d
-                        .alert_at(loc, format!("'{kw}': missing condition after '{k}'."));
-                    return Err(());
-                }
-                Ok(Some(CondSpec {
-                    unless: k == "unless",
-                    words: rest[1..].to_vec(),
-                }))
-            }
-            Some(other) => {
+            _ if kw::OTHER_OPTIONS.contains(&name) => {
                 self.d.alert_at(
                     loc,
-                    format!("'{kw}': expects 'if', 'unless' or nothing, but got '{other}'."),
+                    format!("option '{name}' is not supported by haproxy-rs."),
                 );
-                Err(())
+            }
+            _ => {
+                let msg = match kw::suggest_option(name) {
+                    Some(best) => format!("unknown option '{name}'; did you mean '{best}' maybe ?"),
+                    None => format!("unknown option '{name}'."),
+                };
+                self.d.alert_at(loc, msg);
             }
         }
     }
 
-    /// `http-request|http-response|http-after-response <action> [args] [if|unless cond]`.
-    /// Any error stops reading the configuration, as upstream's rule parsers return
-    /// `ERR_ABORT`.
+    /// `http-request|http-response|http-after-response <action> [args] [if|unless cond]`
+    /// (`parse_http_req_cond()`...): an unknown action is refused with the list of upstream's
+    /// actions, a known one is compiled by the sample layer. Any error stops reading the
+    /// configuration, as upstream's rule parsers return `ERR_ABORT`.
     fn parse_http_rule(&mut self, p: &mut Proxy, loc: &Loc, w: &[String]) -> Flow {
         let kw = w[0].as_str();
         let action = w.get(1).map(String::as_str).unwrap_or("");
-        // (action, exact number of arguments; None = free-form like `return`/`deny`)
-        let known: &[(&str, Option<usize>)] = match kw {
-            "http-request" => &[
-                ("return", None),
-                ("deny", None),
-                ("allow", Some(0)),
-                ("set-header", Some(2)),
-                ("add-header", Some(2)),
-                ("del-header", Some(1)),
-                ("set-path", Some(1)),
-                ("set-var", Some(1)),
-                ("disable-l7-retry", Some(0)),
-            ],
-            "http-response" => &[
-                ("deny", None),
-                ("allow", Some(0)),
-                ("set-header", Some(2)),
-                ("add-header", Some(2)),
-                ("del-header", Some(1)),
-                ("set-var", Some(1)),
-            ],
-            _ => &[
-                ("allow", Some(0)),
-                ("set-header", Some(2)),
-                ("add-header", Some(2)),
-                ("del-header", Some(1)),
-                ("set-var", Some(1)),
-            ],
+        let previous = match kw {
+            "http-request" => p.http_req_rules.last(),
+            "http-response" => p.http_res_rules.last(),
+            _ => p.http_after_res_rules.last(),
         };
-        let base = action.split('(').next().unwrap_or("");
-        let what = format!("{} '{}'", p.cap.section_name(), p.name);
-        let Some(&(_, nargs)) = known.iter().find(|(a, _)| *a == base) else {
-            let list: Vec<&str> = known.iter().map(|(a, _)| *a).collect();
-            self.d.alert_at(
+        // a final action without condition ends the list: what follows never runs
+        if previous.is_some_and(|r| {
+            r.cond.is_none()
+                && matches!(
+                    r.action.as_str(),
+                    "allow" | "deny" | "return" | "tarpit" | "auth" | "redirect" | "reject"
+                )
+        }) {
+            self.d.push(Diag::at(
+                Level::Warning,
+                Head::Tight,
                 loc,
-                format!("'{kw}' expects {}, but got '{action}'.", list.join(", ")),
+                format!("previous '{kw}' action is final and has no condition attached, further entries are NOOP."),
+            ));
+        }
+        let actions = kw::actions_of(kw);
+        if kw::find_action(actions, action).is_none() {
+            let best = kw::suggest_action(actions, action);
+            self.d.alert_tight(
+                loc,
+                format!(
+                    "'{kw}' expects {}, but got '{action}'{}.{}",
+                    kw::action_list(actions),
+                    if action.is_empty() {
+                        " (missing argument)"
+                    } else {
+                        ""
+                    },
+                    best.map(|b| format!(" Did you mean '{b}' maybe ?"))
+                        .unwrap_or_default()
+                ),
             );
             return Flow::Abort;
-        };
-        let fail = |r: &mut Self, msg: String| {
-            r.d.alert_at(
-                loc,
-                format!("error detected in {what} while parsing '{kw} {action}' rule : {msg}."),
-            );
-            Flow::Abort
-        };
-        if base == "set-var" {
-            let var = action
-                .strip_prefix("set-var(")
-                .and_then(|v| v.strip_suffix(')'))
-                .unwrap_or("");
-            let scope = var.split('.').next().unwrap_or("");
-            if !matches!(scope, "proc" | "sess" | "txn" | "req" | "res" | "check")
-                || !var.contains('.')
-            {
-                return fail(self, format!("invalid variable name '{var}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"));
-            }
         }
         // the action's own arguments run until `if`/`unless`
         let end = w[2..]
             .iter()
             .position(|x| x == "if" || x == "unless")
             .map_or(w.len(), |i| i + 2);
-        let args = w[2..end].to_vec();
-        if let Some(n) = nargs {
-            if args.len() != n {
-                return fail(
-                    self,
-                    format!(
-                        "expects exactly {n} argument{}",
-                        if n > 1 { "s" } else { "" }
-                    ),
-                );
-            }
-        }
-        let cond = match w.get(end).map(String::as_str) {
-            None => None,
-            Some(k) => {
-                let words = w[end + 1..].to_vec();
-                if let Err(e) = crate::acl::check_cond(&words, &acl_names(p), self.ctx.acl_kws) {
-                    self.d.alert_at(
-                        loc,
-                        format!("error detected while parsing an '{kw} {action}' condition : {e}."),
-                    );
-                    return Flow::Abort;
-                }
-                Some(CondSpec {
-                    unless: k == "unless",
-                    words,
-                })
-            }
-        };
+        let cond = w.get(end).map(|k| CondSpec {
+            unless: k == "unless",
+            words: w[end + 1..].to_vec(),
+        });
         let rule = HttpRuleSpec {
             action: action.to_string(),
-            args,
+            args: w[2..end].to_vec(),
             cond,
             loc: loc.clone(),
         };
+        match self.ctx.compiler.http_rule(p, kw, &rule) {
+            Ok(warnings) => {
+                for w in warnings {
+                    self.d.push(w);
+                }
+            }
+            Err(e) => {
+                self.d.push(e);
+                return Flow::Abort;
+            }
+        }
+        if kw == "http-request" && !p.switching_rules.is_empty() {
+            // warnif_misplaced_http_req()
+            self.d.warn_at(
+                loc,
+                "a 'http-request' rule placed after a 'use_backend' rule will still be processed before.",
+            );
+        }
         match kw {
             "http-request" => p.http_req_rules.push(rule),
             "http-response" => p.http_res_rules.push(rule),
@@ -2049,6 +2836,130 @@ impl<'a> Reader<'a> {
         }
         Flow::Continue
     }
+}
+
+/// `parse_time_err()` as in 2.6.12: a valid time followed by other characters is accepted
+/// with a warning (the second value). The first value is [`parse_time`]'s.
+fn parse_time_warn(text: &str, unit: TimeUnit) -> (Result<u32, TimeError>, Option<String>) {
+    match parse_time(text, unit) {
+        Err(TimeError::BadChar(i))
+            if i > 0 && matches!(text.as_bytes()[i - 1], b's' | b'm' | b'h' | b'd') =>
+        {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (
+                parse_time(&text[..i], unit),
+                Some(format!(
+                    "unexpected character '{c}' after the timer value '{text}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions."
+                )),
+            )
+        }
+        r => (r, None),
+    }
+}
+
+/// `resolv_str_to_dn_label()` accepts `host`: no empty label (a trailing dot is allowed).
+fn valid_dn_labels(host: &str) -> bool {
+    let h = host.strip_suffix('.').unwrap_or(host);
+    !h.is_empty() && h.split('.').all(|l| !l.is_empty())
+}
+
+/// What `warnifnotcap()` says a proxy lacks.
+fn cap_words(need: Cap) -> &'static str {
+    if need == Cap::LISTEN {
+        "neither frontend nor backend"
+    } else if need == Cap::FE {
+        "no frontend"
+    } else if need == Cap::BE {
+        "no backend"
+    } else {
+        "not enough"
+    }
+}
+
+/// The log format a proxy has so far, as upstream names it in its override warning.
+fn log_format_name(p: &Proxy) -> Option<&'static str> {
+    if p.log_format.is_some() {
+        Some("log-format")
+    } else if p.options.httplog {
+        Some("option httplog")
+    } else if p.options.tcplog {
+        Some("option tcplog")
+    } else {
+        None
+    }
+}
+
+/// `strtol(s, &end, 10)` when it reads the whole of `s` (not empty): leading blanks and a
+/// sign allowed, saturating like glibc.
+fn strtol_whole(s: &str) -> Option<i64> {
+    strtol_whole_radix(s, 10)
+}
+
+/// `strtol(s, &end, radix)` when it reads the whole of `s` (not empty).
+fn strtol_whole_radix(s: &str, radix: u32) -> Option<i64> {
+    let t = s.trim_start_matches(|c: char| c.is_ascii() && is_c_space(c as u8));
+    let (neg, d) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if d.is_empty() || !d.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for c in d.chars() {
+        v = v
+            .saturating_mul(i64::from(radix))
+            .saturating_add(i64::from(c.to_digit(radix).unwrap_or(0)));
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// `strtol(s, &end, 0)`: the value (saturated) and where reading stopped (0 when no digit
+/// was read). The base follows the prefix: `0x` hexadecimal, `0` octal, else decimal.
+fn strtol0(s: &str) -> (i64, usize) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && is_c_space(b[i]) {
+        i += 1;
+    }
+    let neg = b.get(i) == Some(&b'-');
+    if matches!(b.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let mut radix = 10;
+    if b.get(i) == Some(&b'0') {
+        if matches!(b.get(i + 1), Some(b'x' | b'X'))
+            && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        {
+            radix = 16;
+            i += 2;
+        } else {
+            radix = 8;
+        }
+    }
+    let start = i;
+    let mut v: i64 = 0;
+    while let Some(d) = b.get(i).and_then(|&c| (c as char).to_digit(radix)) {
+        v = v
+            .saturating_mul(i64::from(radix))
+            .saturating_add(i64::from(d));
+        i += 1;
+    }
+    if i == start {
+        return (0, 0);
+    }
+    (if neg { -v } else { v }, i)
+}
+
+/// C's `isspace()` in the C locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// A character `invalid_char()` accepts in names: letters, digits, `.`, `_`, `-`, `:`.
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':')
 }
 
 fn acl_names(p: &Proxy) -> Vec<String> {
@@ -2075,124 +2986,6 @@ pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
 
-fn parse_fd(s: &str) -> Option<i32> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Why an address could not be read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AddrError {
-    /// Malformed (the message is HAProxy's wording).
-    Invalid(String),
-    /// A host name that does not resolve.
-    Unresolved(String),
-}
-
-impl std::fmt::Display for AddrError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AddrError::Invalid(m) => f.write_str(m),
-            AddrError::Unresolved(h) => write!(f, "could not resolve address '{h}'."),
-        }
-    }
-}
-
-/// Reads `[ipv4@|ipv6@]addr[:port]`, `[v6]:port`, `:port`, `*:port` or a host name, as
-/// `str2sa_range()` does for the forms haproxy-rs supports (an unbracketed address takes its
-/// port after the last colon). Environment variables are expanded again here, even unquoted,
-/// as upstream does for addresses. Returns the address and whether the port was absent.
-///
-/// # Errors
-/// [`AddrError::Invalid`] for a malformed address or port, [`AddrError::Unresolved`] for a
-/// host name that does not resolve.
-pub fn parse_inet(text: &str) -> Result<(SocketAddr, bool), AddrError> {
-    let expanded;
-    let text = if text.contains('$') {
-        let quoted = format!("\"{text}\"");
-        expanded = parse_line(quoted.as_bytes(), Opts::COND, &crate::lexer::ProcessEnv)
-            .map(|l| l.word(0))
-            .map_err(|e| {
-                AddrError::Invalid(format!("invalid address '{text}': {}", e.describe()))
-            })?;
-        expanded.as_str()
-    } else {
-        text
-    };
-    let t = text
-        .strip_prefix("ipv4@")
-        .or_else(|| text.strip_prefix("ipv6@"))
-        .or_else(|| text.strip_prefix("tcp@"))
-        .unwrap_or(text);
-    if t.contains('@') {
-        return Err(AddrError::Invalid(format!(
-            "unsupported address family in '{text}'"
-        )));
-    }
-    if t.starts_with('/') || t.starts_with("unix@") {
-        return Err(AddrError::Invalid(format!(
-            "unsupported address family in '{text}'"
-        )));
-    }
-    let (host, port) = if let Some(rest) = t.strip_prefix('[') {
-        let Some(end) = rest.find(']') else {
-            return Err(AddrError::Invalid(format!("invalid address: '{text}'")));
-        };
-        let after = &rest[end + 1..];
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p),
-            None if after.is_empty() => None,
-            None => return Err(AddrError::Invalid(format!("invalid address: '{text}'"))),
-        };
-        (&rest[..end], port)
-    } else {
-        // unbracketed: the port follows the last colon, as str2sa_range() reads it
-        match t.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (t, None),
-        }
-    };
-    let port_num = match port {
-        None | Some("") => None,
-        Some(p) => {
-            if !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 5 {
-                return Err(AddrError::Invalid(format!("invalid port '{p}'")));
-            }
-            let n: u32 = p
-                .parse()
-                .map_err(|_| AddrError::Invalid(format!("invalid port '{p}'")))?;
-            if n > 65535 {
-                return Err(AddrError::Invalid(format!("invalid port '{p}'")));
-            }
-            Some(n as u16)
-        }
-    };
-    let ip: IpAddr = if host.is_empty() || host == "*" {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    } else if let Ok(ip) = host.parse::<IpAddr>() {
-        ip
-    } else {
-        match (host, 0u16).to_socket_addrs() {
-            Ok(mut it) => match it.find(|a| a.is_ipv4()).or_else(|| {
-                (host, 0u16)
-                    .to_socket_addrs()
-                    .ok()
-                    .and_then(|mut i| i.next())
-            }) {
-                Some(a) => a.ip(),
-                None => return Err(AddrError::Unresolved(host.to_string())),
-            },
-            Err(_) => return Err(AddrError::Unresolved(host.to_string())),
-        }
-    };
-    Ok((
-        SocketAddr::new(ip, port_num.unwrap_or(0)),
-        port_num.is_none(),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2218,6 +3011,7 @@ mod tests {
             features: "",
             version: "2.6.12",
             acl_kws: &NoAcls,
+            compiler: &NoCompiler,
         };
         let (cfg, d) = parse_files(std::slice::from_ref(&path), &ctx);
         let _ = std::fs::remove_file(&path);
@@ -2272,41 +3066,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn inet_forms() {
-        assert_eq!(
-            parse_inet("127.0.0.1:80").unwrap(),
-            ("127.0.0.1:80".parse().unwrap(), false)
-        );
-        assert_eq!(
-            parse_inet(":8080").unwrap(),
-            ("0.0.0.0:8080".parse().unwrap(), false)
-        );
-        assert_eq!(
-            parse_inet("*:8080").unwrap(),
-            ("0.0.0.0:8080".parse().unwrap(), false)
-        );
-        assert_eq!(
-            parse_inet("[::1]:80").unwrap(),
-            ("[::1]:80".parse().unwrap(), false)
-        );
-        // unbracketed IPv6: the last colon separates the port, as upstream reads it
-        assert_eq!(
-            parse_inet(":::80").unwrap(),
-            ("[::]:80".parse().unwrap(), false)
-        );
-        assert!(matches!(parse_inet("::1"), Err(AddrError::Unresolved(_))));
-        assert!(parse_inet("127.0.0.1").unwrap().1);
-        assert!(parse_inet("127.0.0.1:99999").is_err());
-        assert!(parse_inet("127.0.0.1:8x").is_err());
-        assert!(parse_inet("unix@/x").is_err());
-        std::env::set_var("HRS_TEST_PORT", "8443");
-        assert_eq!(
-            parse_inet("127.0.0.1:${HRS_TEST_PORT}").unwrap().0.port(),
-            8443
-        );
-    }
-
     /// The `retry_on` of backend `be` declared with `line` (empty: none).
     fn retry_on_of(line: &str) -> RetryOn {
         let text =
@@ -2350,5 +3109,247 @@ mod tests {
                     | st(504)
             )
         );
+    }
+
+    /// Every message of `text` parsed as file `name`, rendered as upstream prints them on
+    /// stderr (pid removed), lines of multi-line messages apart, empty lines dropped.
+    fn messages(name: &str, text: &str) -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!("hrs-cfg-msg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let ctx = ParseCtx {
+            features: "",
+            version: "2.6.12",
+            acl_kws: &NoAcls,
+            compiler: &NoCompiler,
+        };
+        let (_, d) = parse_files(std::slice::from_ref(&path), &ctx);
+        let _ = std::fs::remove_file(&path);
+        d.list
+            .iter()
+            .flat_map(|x| {
+                x.render(1)
+                    .replace(&format!("{}/", dir.display()), "")
+                    .replace(" (1) : ", " : ")
+                    .split('\n')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// the reader's own messages write `parsing [F:N]:`, keyword parsers `parsing [F:N] :` (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn reader_messages_and_keyword_messages_have_their_heads() {
+        let got = messages(
+            "t1.cfg",
+            "maxconn 10\nglobal\n  no maxconn\n  .frobnicate\n  frob\n",
+        );
+        let want = [
+            "[ALERT]    : config : parsing [t1.cfg:1]: unknown keyword 'maxconn' out of section.",
+            "[ALERT]    : config : parsing [t1.cfg:3]: negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+            "[ALERT]    : config : parsing [t1.cfg:3] : 'maxconn' expects an integer argument.",
+            "[ALERT]    : config : parsing [t1.cfg:4]: unknown directive '.frobnicate'.",
+            "[ALERT]    : config : Error(s) found in configuration file : t1.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// a lexer error cites the position from the start of the line and shows the line without its indentation, with a `^` under the character (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn lexer_errors_show_the_line_and_a_caret() {
+        let got = messages(
+            "t2.cfg",
+            "frontend fe\n  bind :8080\n    http-request set-header x \"a\n",
+        );
+        let want = [
+            "[ALERT]    : config : parsing [t2.cfg:3]: unmatched quote at position 31:",
+            "  http-request set-header x \"a",
+            "                            ^",
+            "[ALERT]    : config : Error(s) found in configuration file : t2.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// duplicate names: `Parsing [F:N]:`, a listen is a `proxy` (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn duplicate_proxy_names() {
+        let got = messages("t3.cfg", "frontend fe\n  bind :8080\n  http-request deny\nfrontend fe\n  bind :8081\nlisten be\n  bind :8082\nbackend be\n");
+        let want = [
+            "[ALERT]    : config : Parsing [t3.cfg:4]: frontend 'fe' has the same name as frontend 'fe' declared at t3.cfg:1.",
+            "[ALERT]    : config : Parsing [t3.cfg:8]: backend 'be' has the same name as proxy 'be' declared at t3.cfg:6.",
+            "[ALERT]    : config : Error(s) found in configuration file : t3.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// a server line's first message has `[F:N] : 'server be/sN' : `; a keyword parser's message gets a final period after its own (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn server_lines_carry_the_message_context() {
+        let got = messages("t4.cfg", "defaults\n  mode http\nbackend be\n  server s1 1.2.3.4:80 weight 300\n  server s2 1.2.3.4:80:\n  server s3\n  server s1 1.2.3.4:80\n");
+        let want = [
+            "[ALERT]    : config : [t4.cfg:4] : 'server be/s1' : weight of server s1 is not within 0 and 256 (300)..",
+            "[ALERT]    : config : [t4.cfg:6] : 'server' expects <name> and <addr>[:<port>] as arguments.",
+            "[ALERT]    : config : Error(s) found in configuration file : t4.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// options: suggestions, negation, table options' capability warnings, forwardfor (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn options_as_upstream() {
+        let got = messages("t5.cfg", "defaults\n  mode http\nbackend be\n  option httplg\n  no option httplog\n  option dontlognull\n  default option redispatch\n  option forwardfor bogus\n");
+        let want = [
+            "[ALERT]    : config : parsing [t5.cfg:4] : unknown option 'httplg'; did you mean 'httplog' maybe ?",
+            "[ALERT]    : config : parsing [t5.cfg:5]: negation/default is not supported for option 'httplog'.",
+            "[WARNING]  : config : parsing [t5.cfg:6] : 'dontlognull' ignored because backend 'be' has no frontend capability.",
+            "[ALERT]    : config : parsing [t5.cfg:8] : 'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.",
+            "[ALERT]    : config : Error(s) found in configuration file : t5.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// timeouts: a missing capability and a second value warn, an extra argument is fatal (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn timeouts_as_upstream() {
+        let got = messages("t6.cfg", "defaults\n  mode http\n  timeout client 1s\nbackend be\n  timeout client 2s\n  timeout server 1s\n  timeout server 2s\n  timeout connect 1s 2s\n");
+        let want = [
+            "[WARNING]  : config : parsing [t6.cfg:5] : 'timeout client' will be ignored because backend 'be' has no frontend capability",
+            "[WARNING]  : config : parsing [t6.cfg:7] : overwriting 'timeout server' which was already specified",
+            "[ALERT]    : config : parsing [t6.cfg:8] : 'timeout connect' : unexpected extra argument '2s' after value '1s'.",
+            "[ALERT]    : config : Error(s) found in configuration file : t6.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// unknown keywords and actions: upstream's suggestion, or the list of actions (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn unknown_keywords_get_suggestions() {
+        let got = messages("t7.cfg", "global\n  nbthreads 2\n  server x\nfrontend fe\n  bind :8080\n  mod http\n  timout client 1s\n  http-request\n");
+        let want = [
+            "[ALERT]    : config : parsing [t7.cfg:2] : unknown keyword 'nbthreads' in 'global' section; did you mean 'nbthread' maybe ?",
+            "[ALERT]    : config : parsing [t7.cfg:3] : unknown keyword 'server' in 'global' section; did you mean 'user' maybe ?",
+            "[ALERT]    : config : parsing [t7.cfg:6] : unknown keyword 'mod' in 'frontend' section; did you mean 'mode' maybe ?",
+            "[ALERT]    : config : parsing [t7.cfg:7] : unknown keyword 'timout' in 'frontend' section; did you mean 'timeout' maybe ?",
+            "[ALERT]    : config : parsing [t7.cfg:8]: 'http-request' expects 'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset', but got '' (missing argument).",
+            "[ALERT]    : config : Error(s) found in configuration file : t7.cfg",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// an `ERR_ABORT` (unknown defaults section) ends loading after the file's summary (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn abort_skips_the_final_summary() {
+        let got = messages(
+            "t8.cfg",
+            "defaults\n  mode http\nfrontend fe from nope\n  bind :8080\n",
+        );
+        let want = [
+            "[ALERT]    : config : parsing [t8.cfg:3] : defaults section 'nope' not found for frontend 'fe'.",
+            "[ALERT]    : config : Error(s) found in configuration file : t8.cfg",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// `.endif` with an argument leaves the loop, then the end-of-file checks run (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn break_runs_the_end_of_file_checks() {
+        let got = messages("t9.cfg", ".if 1\n.endif 2\n");
+        let want = [
+            "[ALERT]    : config : parsing [t9.cfg:2]: Unexpected argument '2' for '.endif'.",
+            "[ALERT]    : config : parsing [t9.cfg:2]: non-terminated '.if' block.",
+            "[ALERT]    : config : Error(s) found in configuration file : t9.cfg",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// `description` without argument returns -1 upstream: the file is then reported unreadable (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn a_parser_returning_minus_one_reads_as_unreadable() {
+        let got = messages("t10.cfg", "frontend fe\n  description\n  bind :8080\n");
+        let want = [
+            "[ALERT]    : config : parsing [t10.cfg:2]: 'description' expects a string argument.",
+            "[ALERT]    : config : Could not open configuration file t10.cfg : Success",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// an unresolved server is reported after the checks, with its own closing alert (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn unresolved_servers_are_reported_last() {
+        let got = messages("t11.cfg", "backend be\n  server s1 nope.invalid:80\n");
+        let want = [
+            "[WARNING]  : config : missing timeouts for backend 'be'.",
+            "   | While not properly invalid, you will certainly encounter various problems",
+            "   | with such a configuration. To fix this, please ensure that all following",
+            "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+            "[ALERT]    : config : [t11.cfg:2] : 'server be/s1' : could not resolve address 'nope.invalid'.",
+            "[ALERT]    : config : Failed to initialize server(s) addr.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// the global keywords haproxy-rs ignores are still checked as upstream does; 2.6.12's warning for text after a time unit; removed proxy keywords (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn ignored_global_keywords_legacy_keywords_and_timer_warnings() {
+        let got = messages("t12.cfg", "global\n  quiet x\n  spread-checks 60\n  node a!b\n  hard-stop-after 5q\n  tune.maxaccept 1\n  tune.maxaccept 2\nfrontend fe\n  bind :18080\n  timeout client 3sx\n  redispatch\n  reqadd x\n");
+        let want = [
+            "[ALERT]    : config : parsing [t12.cfg:2] : 'quiet' cannot handle unexpected argument 'x'.",
+            "[ALERT]    : config : parsing [t12.cfg:3]: 'spread-checks' needs a positive value in range 0..50.",
+            "[ALERT]    : config : parsing [t12.cfg:4]: 'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_).",
+            "[ALERT]    : config : parsing [t12.cfg:5] : unexpected character 'q' in argument to <hard-stop-after>.",
+            "[ALERT]    : config : parsing [t12.cfg:7] : 'tune.maxaccept' already specified. Continuing.",
+            "[WARNING]  : config : unexpected character 'x' after the timer value '3sx', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+            "[ALERT]    : config : parsing [t12.cfg:11] : keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.",
+            "[ALERT]    : config : parsing [t12.cfg:12] : The 'reqadd' directive is not supported anymore since HAProxy 2.1. Use 'http-request add-header' instead.",
+            "[ALERT]    : config : Error(s) found in configuration file : t12.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// `quiet` silences every later message, closing alerts included (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn quiet_silences_what_follows() {
+        let got = messages(
+            "t13.cfg",
+            "global\n  frob\n  quiet\nfrontend fe\n  bind :18080\n  frob2\n",
+        );
+        let want = [
+            "[ALERT]    : config : parsing [t13.cfg:2] : unknown keyword 'frob' in 'global' section",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// TCP-mode checks; a server keyword upstream has and haproxy-rs does not is refused only once the line had no upstream error (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn upstream_errors_come_before_unsupported_features() {
+        let got = messages("t14.cfg", "defaults\n  mode tcp\n  option httplog\nfrontend fe\n  bind :18080 proto h2\n  option forwardfor\n  http-request deny\nbackend be\n  option prefer-last-server\n  server s1 1.2.3.4:80 ssl weight 300\n");
+        let want = [
+            "[ALERT]    : config : [t14.cfg:10] : 'server be/s1' : weight of server s1 is not within 0 and 256 (300)..",
+            "[ALERT]    : config : Error(s) found in configuration file : t14.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// a rule after a final action without condition, and an `http-request` rule after `use_backend`, warn as upstream (haproxy 2.6.12's messages for the same file).
+    #[test]
+    fn rules_after_final_or_switching_rules_warn() {
+        let got = messages("t15.cfg", "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nfrontend fe\n  bind :18080\n  acl a path /\n  http-request deny if a\n  http-request deny\n  http-request allow\n  use_backend be if a\n  http-request set-header x y\nbackend be\n");
+        let want = [
+            "[WARNING]  : config : parsing [t15.cfg:11]: previous 'http-request' action is final and has no condition attached, further entries are NOOP.",
+            "[WARNING]  : config : parsing [t15.cfg:13]: previous 'http-request' action is final and has no condition attached, further entries are NOOP.",
+            "[WARNING]  : config : parsing [t15.cfg:13] : a 'http-request' rule placed after a 'use_backend' rule will still be processed before.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
     }
 }

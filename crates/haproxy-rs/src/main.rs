@@ -26,11 +26,7 @@ struct Out {
 
 impl Out {
     fn emit(&mut self, level: Level, msg: &str) {
-        self.emit_diag(&Diag {
-            level,
-            loc: None,
-            msg: msg.to_string(),
-        });
+        self.emit_diag(&Diag::bare(level, msg));
     }
 
     fn emit_diag(&mut self, d: &Diag) {
@@ -101,62 +97,51 @@ fn main() {
         eprint!("{}", cli::usage(&prog));
         exit(1);
     }
+    let compiler = hrs_sample::SampleCompiler::new();
     let ctx = hrs_cfg::ParseCtx {
         features: version::FEATURES,
         version: version::VERSION,
+        compiler: &compiler,
         acl_kws: &hrs_sample::SampleKeywords,
     };
+    // the messages include the closing alerts of a failed load; rules, ACLs and log-formats
+    // are compiled there too, so that -c reports what startup would
     let (cfg, diags) = hrs_cfg::parse_files(&files, &ctx);
     for d in &diags.list {
         out.emit_diag(d);
     }
     if diags.fatal {
-        if !diags.aborted {
-            out.emit(Level::Alert, "Fatal errors found in configuration.");
-        }
         exit(1);
     }
-    // compile ACLs, rules and log-formats now, so that -c reports what startup would
-    let mut rule_errors = 0;
-    let mut rule_warnings = false;
-    for p in &cfg.proxies {
-        match hrs_sample::compile_proxy(p) {
-            Ok(r) => {
-                for w in r.warnings() {
-                    rule_warnings = true;
-                    out.emit(Level::Warning, &w.to_string());
-                }
-            }
-            Err(e) => {
-                rule_errors += 1;
-                out.emit(Level::Alert, &e.to_string());
-            }
+    let diags_warned = diags.has_warnings();
+    // `quiet` in the configuration silences what follows, as -q does
+    let quiet = args.quiet || diags.quiet;
+    if (args.zero_warning || cfg.global.zero_warning) && diags_warned {
+        if !quiet {
+            out.emit(
+                Level::Alert,
+                "Some warnings were found and 'zero-warning' is set. Aborting.",
+            );
         }
-    }
-    if rule_errors > 0 {
-        out.emit(Level::Alert, "Fatal errors found in configuration.");
-        exit(1);
-    }
-    let diags_warned = diags.has_warnings() || rule_warnings;
-    if args.zero_warning && diags_warned {
-        out.emit(
-            Level::Alert,
-            "Some warnings were found and 'zero-warning' is set. Aborting.",
-        );
         exit(1);
     }
     let listening = hrs_cfg::check::has_listener(&cfg);
     if args.action == cli::Action::Check {
-        if diags_warned {
+        // qfprintf(): nothing on stdout either when quiet
+        if diags_warned && !quiet {
             println!("Warnings were found.");
         }
         if !listening {
-            println!(
-                "Configuration file has no error but will not start (no listener) => exit(2)."
-            );
+            if !quiet {
+                println!(
+                    "Configuration file has no error but will not start (no listener) => exit(2)."
+                );
+            }
             exit(2);
         }
-        println!("Configuration file is valid");
+        if !quiet {
+            println!("Configuration file is valid");
+        }
         exit(0);
     }
     if !listening {

@@ -37,7 +37,7 @@ pub use logfmt::{
     LogFormat, LogInfo, Tm, CLF_LOG_FORMAT, CONNECT_LOG_FORMAT_HTTP, CONNECT_LOG_FORMAT_TCP,
     HTTP_LOG_FORMAT, TCP_LOG_FORMAT,
 };
-pub use proxy::{compile_proxy, http_after_res_chain, http_res_chain, ProxyRules};
+pub use proxy::{compile_proxy, http_after_res_chain, http_res_chain, ProxyRules, SampleCompiler};
 pub use reply::{error_reply, Reply};
 pub use rules::{Rule, Verdict};
 pub use smp::{Smp, SmpType};

@@ -458,8 +458,28 @@ impl LogFormat {
     }
 
     fn compile_with(fmt: &str, http: bool, w: Where) -> Result<LogFormat, String> {
+        let mut nodes = Vec::new();
+        Self::compile_into(fmt, http, w, &mut nodes)
+    }
+
+    /// [`LogFormat::compile`], telling on failure whether the part read before the error
+    /// produced any node: upstream keeps those in the proxy's format (and then warns when
+    /// the frontend has no log target).
+    ///
+    /// # Errors
+    /// HAProxy's message and whether nodes were produced before the error.
+    pub fn compile_partial(s: &str) -> Result<LogFormat, (String, bool)> {
+        let mut nodes = Vec::new();
+        Self::compile_into(s, false, Where::LOG, &mut nodes).map_err(|e| (e, !nodes.is_empty()))
+    }
+
+    fn compile_into(
+        fmt: &str,
+        http: bool,
+        w: Where,
+        nodes: &mut Vec<Node>,
+    ) -> Result<LogFormat, String> {
         let b = fmt.as_bytes();
-        let mut nodes: Vec<Node> = Vec::new();
         let mut text: Vec<u8> = Vec::new();
         let mut defopts: u8 = if http { 0 } else { OPT_MANDATORY };
         let flush = |text: &mut Vec<u8>, nodes: &mut Vec<Node>| {
@@ -471,7 +491,7 @@ impl LogFormat {
         while i < b.len() {
             let c = b[i];
             if c == b' ' && !http {
-                flush(&mut text, &mut nodes);
+                flush(&mut text, nodes);
                 nodes.push(Node::Sep);
                 i += 1;
                 continue;
@@ -513,7 +533,7 @@ impl LogFormat {
                 i = j;
                 continue;
             }
-            flush(&mut text, &mut nodes);
+            flush(&mut text, nodes);
             let opts = match arg {
                 Some(a) => apply_flags(a, defopts),
                 None => defopts,
@@ -557,10 +577,10 @@ impl LogFormat {
                 i = j + len;
             }
         }
-        flush(&mut text, &mut nodes);
+        flush(&mut text, nodes);
         let needs_info = nodes.iter().any(|n| matches!(n, Node::Alias(..)));
         let f = LogFormat {
-            nodes,
+            nodes: std::mem::take(nodes),
             http,
             needs_info,
         };
@@ -593,6 +613,12 @@ impl LogFormat {
     /// True when the format has no node at all (an empty string).
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// True when the format is no more than one plain text (upstream then takes the
+    /// original string as a name, e.g. in `use_backend`).
+    pub fn is_plain_text(&self) -> bool {
+        matches!(self.nodes.as_slice(), [] | [Node::Text(_)])
     }
 
     /// Renders a log line into `out` (appending). Samples are evaluated in the request

@@ -12,7 +12,10 @@ use crate::fetch::Where;
 use crate::logfmt::{LogFormat, HTTP_LOG_FORMAT, TCP_LOG_FORMAT};
 use crate::rules::{compile_rule, run, Rule, RuleCx, RuleSet, Verdict};
 use crate::CompileError;
-use hrs_cfg::model::{Cap, Mode, Proxy};
+use hrs_cfg::diag::{Diag, Head, Level, Loc};
+use hrs_cfg::model::{AclSpec, Cap, HttpRuleSpec, Mode, Proxy, SwitchRule};
+use hrs_cfg::parse::Compiler;
+use std::cell::RefCell;
 
 /// Everything rule-related of one proxy, compiled.
 #[derive(Clone, Debug)]
@@ -46,16 +49,35 @@ enum SwitchTarget {
     Dynamic(LogFormat),
 }
 
-/// Compiles the ACLs, rules, switching conditions and log format of `px`.
-///
-/// Warnings (ACLs that can never match where they are used, ignored reply parameters, ACLs
-/// without patterns) are kept in [`ProxyRules::warnings`].
-///
-/// # Errors
-/// The first error, located and worded as HAProxy's alert (without the `[ALERT]` prefix).
-pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
+/// The place of a rule set's conditions for the capabilities of `px`.
+fn rule_where(px: &Proxy, set: RuleSet) -> Where {
+    let (f, b) = match set {
+        RuleSet::Req => (Where::FE_REQ, Where::BE_REQ),
+        _ => (Where::FE_RES, Where::BE_RES),
+    };
+    match (px.cap.contains(Cap::FE), px.cap.contains(Cap::BE)) {
+        (true, true) => f.or(b),
+        (true, false) => f,
+        _ => b,
+    }
+}
+
+/// The warnings of ACL compilation about the line at `loc`, as [`CompileError`]s.
+fn acl_warnings(d: Vec<AclDiag>, loc: &Loc, out: &mut Vec<CompileError>) {
+    for x in d {
+        out.push(match x {
+            AclDiag::Bare(m) => CompileError { loc: None, msg: m },
+            AclDiag::AtLine(m) => CompileError {
+                loc: Some(loc.clone()),
+                msg: m,
+            },
+        });
+    }
+}
+
+/// Compiles the `acl` lines of `px` (their warnings go to `warnings`).
+fn compile_acls(px: &Proxy, warnings: &mut Vec<CompileError>) -> Result<AclTable, CompileError> {
     let mut acls = AclTable::new();
-    let mut warnings = Vec::new();
     for a in &px.acls {
         let mut d = Vec::new();
         acls.declare(&a.name, &a.words, &mut d)
@@ -63,48 +85,17 @@ pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
                 loc: Some(a.loc.clone()),
                 msg: format!("error detected while parsing ACL '{}' : {m}.", a.name),
             })?;
-        for x in d {
-            warnings.push(match x {
-                AclDiag::Bare(m) => CompileError { loc: None, msg: m },
-                AclDiag::AtLine(m) => CompileError {
-                    loc: Some(a.loc.clone()),
-                    msg: m,
-                },
-            });
-        }
+        acl_warnings(d, &a.loc, warnings);
     }
-    let fe = px.cap.contains(Cap::FE);
-    let be = px.cap.contains(Cap::BE);
-    let pick = |f: Where, b: Where| match (fe, be) {
-        (true, true) => f.or(b),
-        (true, false) => f,
-        _ => b,
-    };
-    let who = what(px);
-    let mut sets: [Vec<Rule>; 3] = Default::default();
-    for (i, (set, specs)) in [
-        (RuleSet::Req, &px.http_req_rules),
-        (RuleSet::Res, &px.http_res_rules),
-        (RuleSet::AfterRes, &px.http_after_res_rules),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let w = match set {
-            RuleSet::Req => pick(Where::FE_REQ, Where::BE_REQ),
-            _ => pick(Where::FE_RES, Where::BE_RES),
-        };
-        for spec in specs {
-            let mut rx = RuleCx {
-                what: &who,
-                set,
-                w,
-                acls: &mut acls,
-                warnings: &mut warnings,
-            };
-            sets[i].push(compile_rule(&mut rx, spec)?);
-        }
-    }
+    Ok(acls)
+}
+
+/// Compiles the `use_backend` rules of `px` (their condition warnings go to `warnings`).
+fn compile_switching(
+    px: &Proxy,
+    acls: &mut AclTable,
+    warnings: &mut Vec<CompileError>,
+) -> Result<Vec<(SwitchTarget, Option<Cond>)>, CompileError> {
     let mut switching = Vec::new();
     for sr in &px.switching_rules {
         let cond = match &sr.cond {
@@ -117,48 +108,100 @@ pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
                         loc: Some(sr.loc.clone()),
                         msg: format!("error detected while parsing switching rule : {m}."),
                     })?;
-                for x in d {
-                    warnings.push(match x {
-                        AclDiag::Bare(m) => CompileError { loc: None, msg: m },
-                        AclDiag::AtLine(m) => CompileError {
-                            loc: Some(sr.loc.clone()),
-                            msg: m,
-                        },
-                    });
-                }
+                acl_warnings(d, &sr.loc, warnings);
                 Some(cond)
             }
         };
-        let target = if sr.backend.contains("%[") {
-            let f = LogFormat::compile_http(&sr.backend, Where::FE_SWITCH).map_err(|m| {
-                CompileError {
-                    loc: Some(sr.loc.clone()),
-                    msg: format!("error detected while parsing switching rule : {m}."),
-                }
-            })?;
-            SwitchTarget::Dynamic(f)
-        } else {
-            SwitchTarget::Static(sr.backend.clone())
-        };
-        switching.push((target, cond));
+        switching.push((switch_target(px, sr)?, cond));
     }
-    let log_format = if !fe {
-        None
-    } else if let Some(f) = &px.log_format {
-        Some(LogFormat::compile(f).map_err(|m| CompileError {
-            loc: None,
-            msg: match &px.loc {
-                Some(l) => format!("Parsing [{l}]: failed to parse log-format : {m}."),
-                None => format!("failed to parse log-format : {m}."),
-            },
-        })?)
+    Ok(switching)
+}
+
+/// The backend of a `use_backend` rule, as `check_config_validity()` reads it: the name is a
+/// log-format; when it compiles to more than one plain text, it is rendered per request.
+///
+/// # Errors
+/// `Parsing [F:N]: failed to parse use_backend rule '...' : ...`.
+fn switch_target(px: &Proxy, sr: &SwitchRule) -> Result<SwitchTarget, CompileError> {
+    let _ = px;
+    let f = LogFormat::compile_http(&sr.backend, Where::FE_SWITCH).map_err(|m| CompileError {
+        loc: None,
+        msg: format!(
+            "Parsing [{}]: failed to parse use_backend rule '{}' : {m}.",
+            sr.loc, sr.backend
+        ),
+    })?;
+    Ok(if f.is_plain_text() {
+        SwitchTarget::Static(sr.backend.clone())
+    } else {
+        SwitchTarget::Dynamic(f)
+    })
+}
+
+/// The log format of the frontend `px`: its `log-format`, else its `option httplog` or
+/// `tcplog` format.
+///
+/// # Errors
+/// `Parsing [F:N]: failed to parse log-format : ...`, citing the `log-format` line.
+fn compile_log_format(px: &Proxy) -> Result<Option<LogFormat>, CompileError> {
+    if !px.cap.contains(Cap::FE) {
+        return Ok(None);
+    }
+    Ok(if let Some(f) = &px.log_format {
+        Some(LogFormat::compile(f).map_err(|m| log_format_error(px, &m))?)
     } else if px.options.httplog && px.mode == Mode::Http {
         LogFormat::compile(HTTP_LOG_FORMAT).ok()
     } else if px.options.httplog || px.options.tcplog {
         LogFormat::compile(TCP_LOG_FORMAT).ok()
     } else {
         None
-    };
+    })
+}
+
+/// `Parsing [F:N]: failed to parse log-format : ...`, citing the `log-format` line.
+fn log_format_error(px: &Proxy, m: &str) -> CompileError {
+    CompileError {
+        loc: None,
+        msg: match px.log_format_loc.as_ref().or(px.loc.as_ref()) {
+            Some(l) => format!("Parsing [{l}]: failed to parse log-format : {m}."),
+            None => format!("failed to parse log-format : {m}."),
+        },
+    }
+}
+
+/// Compiles the ACLs, rules, switching conditions and log format of `px`.
+///
+/// Warnings (ACLs that can never match where they are used, ignored reply parameters, ACLs
+/// without patterns) are kept in [`ProxyRules::warnings`].
+///
+/// # Errors
+/// The first error, located and worded as HAProxy's alert (without the `[ALERT]` prefix).
+pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
+    let mut warnings = Vec::new();
+    let mut acls = compile_acls(px, &mut warnings)?;
+    let who = what(px);
+    let mut sets: [Vec<Rule>; 3] = Default::default();
+    for (i, (set, specs)) in [
+        (RuleSet::Req, &px.http_req_rules),
+        (RuleSet::Res, &px.http_res_rules),
+        (RuleSet::AfterRes, &px.http_after_res_rules),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for spec in specs {
+            let mut rx = RuleCx {
+                what: &who,
+                set,
+                w: rule_where(px, set),
+                acls: &mut acls,
+                warnings: &mut warnings,
+            };
+            sets[i].push(compile_rule(&mut rx, spec)?);
+        }
+    }
+    let switching = compile_switching(px, &mut acls, &mut warnings)?;
+    let log_format = compile_log_format(px)?;
     let [http_req, http_res, http_after_res] = sets;
     Ok(ProxyRules {
         name: px.name.clone(),
@@ -170,6 +213,128 @@ pub fn compile_proxy(px: &Proxy) -> Result<ProxyRules, CompileError> {
         log_format,
         warnings,
     })
+}
+
+/// A [`CompileError`] as the configuration reader's diagnostic of level `level`.
+fn to_diag(level: Level, e: CompileError) -> Diag {
+    match e.loc {
+        Some(l) => Diag::at(level, Head::Parsing, &l, e.msg),
+        None => Diag::bare(level, e.msg),
+    }
+}
+
+/// The ACLs of the proxy being read: its name and line, how many of its `acl` lines the
+/// table holds, the table.
+type AclCache = (String, Option<Loc>, usize, AclTable);
+
+/// hrs-sample's side of [`Compiler`]: what upstream compiles while loading a configuration,
+/// with its messages. Rules are compiled when read, against the ACLs declared so far in
+/// their proxy (kept from one rule to the next of the same proxy, so that each `acl` line is
+/// compiled once).
+#[derive(Default)]
+pub struct SampleCompiler {
+    /// The ACL table of the proxy being read: its name and line, and how many of its `acl`
+    /// lines the table holds.
+    acls: RefCell<Option<AclCache>>,
+}
+
+impl SampleCompiler {
+    /// A compiler with nothing cached.
+    pub fn new() -> SampleCompiler {
+        SampleCompiler::default()
+    }
+
+    /// The ACLs of `px` declared so far, compiled (ACL errors were reported when read).
+    fn acls_of(&self, px: &Proxy) -> AclTable {
+        let mut cache = self.acls.borrow_mut();
+        let same = matches!(&*cache, Some((n, l, k, _)) if *n == px.name && *l == px.loc && *k <= px.acls.len());
+        if !same {
+            *cache = Some((px.name.clone(), px.loc.clone(), 0, AclTable::new()));
+        }
+        let Some((_, _, done, table)) = cache.as_mut() else {
+            return AclTable::new();
+        };
+        for a in &px.acls[*done..] {
+            // an invalid line was refused when read: it is not in `px.acls`
+            let _ = table.declare(&a.name, &a.words, &mut Vec::new());
+        }
+        *done = px.acls.len();
+        table.clone()
+    }
+}
+
+impl Compiler for SampleCompiler {
+    fn http_rule(&self, px: &Proxy, kw: &str, spec: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
+        let set = match kw {
+            "http-request" => RuleSet::Req,
+            "http-response" => RuleSet::Res,
+            _ => RuleSet::AfterRes,
+        };
+        let mut acls = self.acls_of(px);
+        let mut warnings = Vec::new();
+        let mut rx = RuleCx {
+            what: &what(px),
+            set,
+            w: rule_where(px, set),
+            acls: &mut acls,
+            warnings: &mut warnings,
+        };
+        compile_rule(&mut rx, spec).map_err(|e| to_diag(Level::Alert, e))?;
+        Ok(warnings
+            .into_iter()
+            .map(|w| to_diag(Level::Warning, w))
+            .collect())
+    }
+
+    fn acl(&self, _: &Proxy, acl: &AclSpec) -> Vec<Diag> {
+        let mut d = Vec::new();
+        let _ = AclTable::new().declare(&acl.name, &acl.words, &mut d);
+        let mut warnings = Vec::new();
+        acl_warnings(d, &acl.loc, &mut warnings);
+        warnings
+            .into_iter()
+            .map(|w| to_diag(Level::Warning, w))
+            .collect()
+    }
+
+    fn switching_rule(&self, px: &Proxy, rule: &SwitchRule) -> Vec<Diag> {
+        let Some(c) = &rule.cond else {
+            return Vec::new();
+        };
+        let mut acls = self.acls_of(px);
+        let mut d = Vec::new();
+        let _ = acls.compile_cond(&c.words, c.unless, Where::FE_SWITCH, &mut d);
+        let mut warnings = Vec::new();
+        acl_warnings(d, &rule.loc, &mut warnings);
+        warnings
+            .into_iter()
+            .map(|w| to_diag(Level::Warning, w))
+            .collect()
+    }
+
+    fn use_backend(&self, px: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
+        match switch_target(px, rule) {
+            Ok(SwitchTarget::Static(_)) => Ok(false),
+            Ok(SwitchTarget::Dynamic(_)) => Ok(true),
+            Err(e) => Err(to_diag(Level::Alert, e)),
+        }
+    }
+
+    fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool) {
+        if !px.cap.contains(Cap::FE) {
+            return (None, false);
+        }
+        match &px.log_format {
+            Some(f) => match LogFormat::compile_partial(f) {
+                Ok(lf) => (None, !lf.is_empty()),
+                Err((m, partial)) => (
+                    Some(to_diag(Level::Alert, log_format_error(px, &m))),
+                    partial,
+                ),
+            },
+            None => (None, px.options.httplog || px.options.tcplog),
+        }
+    }
 }
 
 impl ProxyRules {
@@ -419,6 +584,58 @@ mod tests {
         assert_eq!(
             compile_proxy(&f).unwrap_err().to_string(),
             "Parsing [t.cfg:7]: failed to parse log-format : sample fetch <req.hdr(a)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."
+        );
+    }
+
+    /// What `SampleCompiler` reports, where and when upstream does (haproxy 2.6.12's
+    /// messages): a rule as it is read, against the ACLs declared before it; a log-format
+    /// citing its own line; a `use_backend` name compiled as a log-format.
+    #[test]
+    fn compiler_reports_as_upstream() {
+        let c = SampleCompiler::new();
+        let mut f = fe();
+        let mut r = rule("set-header x-a %[nope_fetch]");
+        r.loc = loc(11);
+        assert_eq!(
+            c.http_rule(&f, "http-request", &r).unwrap_err().render(1),
+            "[ALERT]    (1) : config : parsing [t.cfg:11] : error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <nope_fetch]> : unknown fetch method 'nope_fetch'."
+        );
+        // an ACL declared later is unknown to an earlier rule
+        let r = rule("allow if is_api");
+        assert!(c
+            .http_rule(&f, "http-request", &r)
+            .unwrap_err()
+            .msg
+            .contains("no such ACL : 'is_api'"));
+        f.acls.push(AclSpec {
+            name: "is_api".into(),
+            words: ws("path_beg /api"),
+            loc: loc(8),
+        });
+        assert_eq!(c.http_rule(&f, "http-request", &r), Ok(Vec::new()));
+        f.log_format = Some("%[nope_fetch]".into());
+        f.log_format_loc = Some(loc(11));
+        let (e, kept) = c.log_format(&f);
+        assert_eq!(
+            e.unwrap().render(1),
+            "[ALERT]    (1) : config : Parsing [t.cfg:11]: failed to parse log-format : failed to parse sample expression <nope_fetch]> : unknown fetch method 'nope_fetch'."
+        );
+        // nothing was read before the error; text before it stays in the format
+        assert!(!kept);
+        f.log_format = Some("%ci %[nope_fetch]".into());
+        assert!(c.log_format(&f).1);
+        f.log_format = Some("%ci".into());
+        assert_eq!(c.log_format(&f), (None, true));
+        let sr = |b: &str| SwitchRule {
+            backend: b.into(),
+            cond: None,
+            loc: loc(3),
+        };
+        assert_eq!(c.use_backend(&f, &sr("be")), Ok(false));
+        assert_eq!(c.use_backend(&f, &sr("be_%[req.hdr(host)]")), Ok(true));
+        assert_eq!(
+            c.use_backend(&f, &sr("%[nope]")).unwrap_err().render(1),
+            "[ALERT]    (1) : config : Parsing [t.cfg:3]: failed to parse use_backend rule '%[nope]' : failed to parse sample expression <nope]> : unknown fetch method 'nope'."
         );
     }
 

@@ -325,19 +325,16 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
     };
     let args = live_args(&spec.args);
     let w = rx.w;
-    let exact = |n: usize| {
-        if args.len() != n {
-            Err(rule_err(format!(
-                "expects exactly {n} argument{}",
-                if n > 1 { "s" } else { "" }
-            )))
-        } else {
-            Ok(())
-        }
-    };
-    let base = act.split('(').next().unwrap_or("");
+    // the variable actions match by prefix, as upstream's (`set-vars(x)` is a `set-var`)
+    let base = ["set-var-fmt", "set-var", "unset-var"]
+        .into_iter()
+        .find(|p| act.starts_with(p))
+        .unwrap_or_else(|| act.split('(').next().unwrap_or(""));
     let action = match (rx.set, base) {
-        (_, "allow") => Action::Allow,
+        (_, "allow") => {
+            extra_arg(args, 0, kw, act, loc)?;
+            Action::Allow
+        }
         (RuleSet::Req, "disable-l7-retry") => {
             extra_arg(args, 0, kw, act, loc)?;
             Action::DisableL7Retry
@@ -370,8 +367,11 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
             Action::Deny(r)
         }
         (_, "set-header" | "add-header") => {
-            exact(2)?;
+            if args.len() < 2 {
+                return Err(rule_err("expects exactly 2 arguments".into()));
+            }
             let f = LogFormat::compile_http(&args[1], w).map_err(rule_err)?;
+            extra_arg(args, 2, kw, act, loc)?;
             let name = args[0].as_bytes().into();
             if base == "set-header" {
                 Action::SetHeader(name, f)
@@ -383,18 +383,44 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
             if args.is_empty() {
                 return Err(rule_err("expects at least 1 argument".into()));
             }
-            exact(1)?;
+            // `-m str` is the default exact match; the other methods are not implemented
+            let used = if args.get(1).is_some_and(|a| a == "-m") {
+                match args.get(2).map(String::as_str) {
+                    None => return Err(rule_err("-m flag expects exactly 1 argument".into())),
+                    Some("str") => 3,
+                    Some(m @ ("beg" | "end" | "sub" | "reg")) => {
+                        return Err(rule_err(format!("-m {m} is not supported by haproxy-rs")))
+                    }
+                    Some(m) => {
+                        return Err(rule_err(format!(
+                            "-m with unsupported matching method '{m}'"
+                        )))
+                    }
+                }
+            } else {
+                1
+            };
+            extra_arg(args, used, kw, act, loc)?;
             Action::DelHeader(args[0].as_bytes().into())
         }
         (RuleSet::Req, "set-path") => {
-            exact(1)?;
+            if args.len() != 1 {
+                return Err(rule_err("expects exactly 1 argument <format>".into()));
+            }
             Action::SetPath(LogFormat::compile_http(&args[0], w).map_err(rule_err)?)
         }
         (_, "set-var") => {
-            let inner = act
-                .strip_prefix("set-var(")
-                .and_then(|r| r.strip_suffix(')'))
-                .ok_or_else(|| rule_err(format!("incomplete argument after action '{act}'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'")))?;
+            let expects = "Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'";
+            let Some(inner) = act.strip_prefix("set-var(") else {
+                return Err(rule_err(format!(
+                    "invalid or incomplete action '{act}'. {expects}"
+                )));
+            };
+            let inner = inner.strip_suffix(')').ok_or_else(|| {
+                rule_err(format!(
+                    "incomplete argument after action '{act}'. {expects}"
+                ))
+            })?;
             let (name, conds) = match inner.split_once(',') {
                 Some((n, c)) => (n, c),
                 None => (inner, ""),
@@ -410,7 +436,6 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
             }
             let var = VarName::parse(name).map_err(rule_err)?;
             let conds = SetCond::parse(conds).map_err(rule_err)?;
-            exact(1)?;
             let (expr, _) = SampleExpr::parse(args, false).map_err(rule_err)?;
             if !expr.class().valid_at(w) {
                 return Err(rule_err(format!(
@@ -418,6 +443,7 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
                     expr.class().source_name()
                 )));
             }
+            extra_arg(args, 1, kw, act, loc)?;
             Action::SetVar(var, conds, expr)
         }
         _ => {
