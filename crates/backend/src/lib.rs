@@ -9,4 +9,6 @@ pub mod server;
 pub mod world;
 
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
