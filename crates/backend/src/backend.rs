@@ -35,51 +35,86 @@ pub enum ConnStatus {
 
 /// Picks a server for stream `sid` on its backend (`assign_server` + `assign_server_and_queue`).
 /// Precondition: no server is assigned yet (`SF_ASSIGNED` unset). On `Queued` the stream is
-/// in the server's queue and will be woken by [`process_srv_queue`].
+/// in the server's queue (or the backend's, with no server) and will be woken by
+/// [`process_srv_queue`].
+///
+/// After a redispatch (`SF_REDISP_PENDING`) the previous server is avoided when another one
+/// can be picked, and the outcome is counted against it as upstream does: `retries` when
+/// the same server is assigned again, else `redispatches` and `SF_REDISP` (also when the
+/// stream ends up waiting in the backend's queue or with no server at all).
 ///
 /// # Errors
 /// [`Stale`]: `sid` or a connection of its session is not live (a lifecycle bug).
 pub fn assign_server(w: &mut World, sid: StrmId) -> Result<SrvStatus, Stale> {
-    let s = w.streams.live(sid)?;
+    let s = w.streams.live_mut(sid)?;
     debug_assert!(
         s.flags & sf::ASSIGNED == 0,
         "assign_server on an assigned stream"
     );
     let be = s.be;
-    // the server of a previous attempt is avoided and a change counted as a redispatch
-    let prev = s
-        .srv
-        .filter(|_| s.flags & (sf::REDISP_PENDING | sf::REDISP) != 0);
-    let avoid = prev
-        .and_then(|srv| w.servers.get(srv))
-        .map(|srv| srv.lb_idx);
+    // the server of the attempt before a redispatch (upstream's `prev_srv`)
+    let prev = s.srv.filter(|_| s.flags & sf::REDISP_PENDING != 0);
+    s.flags &= !sf::REDISP_PENDING;
+    let status = assign_server_once(w, sid, prev)?;
+    if let Some(prev) = prev {
+        let s = w.streams.live_mut(sid)?;
+        let same = s.srv == Some(prev);
+        if !same {
+            s.flags |= sf::REDISP;
+        }
+        for c in [&mut w.servers[prev].counters, &mut w.proxies[be].counters] {
+            if same {
+                c.retries += 1;
+            } else {
+                c.redispatches += 1;
+            }
+        }
+    }
+    Ok(status)
+}
+
+/// One assignment of stream `sid`, avoiding server `prev` if another one can be picked:
+/// `s.srv` is the server assigned or queued on afterwards (`None` in the backend's queue or
+/// with no server).
+fn assign_server_once(
+    w: &mut World,
+    sid: StrmId,
+    prev: Option<SrvId>,
+) -> Result<SrvStatus, Stale> {
+    let be = w.streams.live(sid)?.be;
     if let Some(srv) = prefer_last_server(w, sid)? {
         let s = w.streams.live_mut(sid)?;
-        s.flags &= !sf::REDISP_PENDING;
         s.srv = Some(srv);
         s.target = Target::Server(srv);
         s.flags |= sf::ASSIGNED;
         return take_or_queue(w, sid, srv);
     }
+    let avoid = prev.and_then(|srv| w.servers.get(srv)).map(|srv| srv.lb_idx);
     let px = &mut w.proxies[be];
     if px.servers.is_empty() {
-        if px.cfg.dispatch.is_some() {
-            let s = w.streams.live_mut(sid)?;
-            s.target = Target::Proxy(be);
-            s.srv = None;
-            s.flags |= sf::ASSIGNED;
-            return Ok(SrvStatus::Ok);
-        }
-        return Ok(SrvStatus::NoSrv);
-    }
-    let Some(idx) = px.lb.get_next(avoid) else {
-        if !px.lb.has_usable() {
-            return Ok(SrvStatus::NoSrv);
-        }
-        // every usable server is full: wait in the backend's queue
-        px.queue.push_back(sid);
+        let dispatch = px.cfg.dispatch.is_some();
         let s = w.streams.live_mut(sid)?;
         s.srv = None;
+        if !dispatch {
+            s.target = Target::None;
+            return Ok(SrvStatus::NoSrv);
+        }
+        s.target = Target::Proxy(be);
+        s.flags |= sf::ASSIGNED;
+        return Ok(SrvStatus::Ok);
+    }
+    let Some(idx) = px.lb.get_next(avoid) else {
+        let usable = px.lb.has_usable();
+        if usable {
+            // every usable server is full: wait in the backend's queue
+            px.queue.push_back(sid);
+        }
+        let s = w.streams.live_mut(sid)?;
+        s.srv = None;
+        s.target = Target::None;
+        if !usable {
+            return Ok(SrvStatus::NoSrv);
+        }
         s.flags |= sf::QUEUED;
         return Ok(SrvStatus::Queued);
     };
@@ -88,18 +123,6 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> Result<SrvStatus, Stale> {
     s.srv = Some(srv_id);
     s.target = Target::Server(srv_id);
     s.flags |= sf::ASSIGNED;
-    if s.flags & sf::REDISP_PENDING != 0 {
-        s.flags &= !sf::REDISP_PENDING;
-        let prev = prev.unwrap_or(srv_id);
-        if prev != srv_id {
-            s.flags |= sf::REDISP;
-            w.servers[prev].counters.redispatches += 1;
-            w.proxies[be].counters.redispatches += 1;
-        } else {
-            w.servers[prev].counters.retries += 1;
-            w.proxies[be].counters.retries += 1;
-        }
-    }
     take_or_queue(w, sid, srv_id)
 }
 

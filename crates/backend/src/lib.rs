@@ -12,3 +12,5 @@ pub mod world;
 mod testkit;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_queue;
