@@ -232,11 +232,14 @@ pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), S
 }
 
 /// Gives free slots of `srv` to the oldest queued streams and wakes them
-/// (`process_srv_queue`). A queued handle that is not live (a stream freed without leaving
-/// the queue: a lifecycle bug, reported) is dropped from the queue.
+/// (`process_srv_queue`): the server's own queue first, then its backend's queue when the
+/// server may serve it (usable, and active or the first usable backup while no active
+/// server is usable). A queued handle that is not live (a stream freed without leaving the
+/// queue: a lifecycle bug, reported) is dropped from the queue.
 pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
+    let px = w.servers[srv].px;
+    let px_ok = may_serve_backend_queue(w, srv);
     while w.servers[srv].has_slot() {
-        let px = w.servers[srv].px;
         let sid = match w.servers[srv].queue.pop_front() {
             Some(sid) => {
                 let sv = &w.servers[srv];
@@ -244,10 +247,11 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
                 w.proxies[px].lb.set_queue_len(idx, len);
                 sid
             }
-            None => match w.proxies[px].queue.pop_front() {
+            None if px_ok => match w.proxies[px].queue.pop_front() {
                 Some(sid) => sid,
                 None => return,
             },
+            None => return,
         };
         let Ok(s) = w.streams.live_mut(sid) else {
             continue;
@@ -262,6 +266,26 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
             ev.wakeup(task, WakeReason::RES);
         }
     }
+}
+
+/// Whether `srv` may take streams waiting in its backend's queue (`process_srv_queue`'s
+/// `px_ok`): it is usable (up, non-zero weight) and active, or it is the first usable
+/// backup server while no active server is usable (no `option allbackups`).
+fn may_serve_backend_queue(w: &World, srv: SrvId) -> bool {
+    let usable = |sv: &hrs_core::ServerRt| sv.up && sv.cfg.weight > 0;
+    let sv = &w.servers[srv];
+    if !usable(sv) {
+        return false;
+    }
+    if !sv.cfg.backup {
+        return true;
+    }
+    let mut others = w.proxies[sv.px].servers.iter().map(|&i| (i, &w.servers[i]));
+    let active = others
+        .clone()
+        .any(|(_, o)| !o.cfg.backup && usable(o));
+    let first_backup = others.find(|(_, o)| o.cfg.backup && usable(o)).map(|(i, _)| i);
+    !active && first_backup == Some(srv)
 }
 
 /// Gets a connection for stream `sid` toward its assigned target (`connect_server`), in

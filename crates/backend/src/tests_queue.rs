@@ -40,6 +40,15 @@ fn down(t: &mut T, name: &str) {
     t.w.proxies[px].lb.set_usable(idx, false);
 }
 
+/// Puts server `name` back into load balancing.
+fn up(t: &mut T, name: &str) {
+    let srv = t.srv(name);
+    let sv = &mut t.w.servers[srv];
+    sv.up = true;
+    let (px, idx) = (sv.px, sv.lb_idx);
+    t.w.proxies[px].lb.set_usable(idx, true);
+}
+
 #[test]
 fn an_assigned_stream_holds_a_slot_of_its_server() {
     let mut t = T::new("balance roundrobin");
@@ -179,6 +188,59 @@ fn a_server_queue_forms_behind_waiting_streams() {
     process_srv_queue(&mut t.w, &mut t.ev, b1);
     assert_eq!(state(&t, c), "AS-");
     assert_eq!(state(&t, d), "A-Q");
+}
+
+#[test]
+fn a_server_out_of_load_balancing_takes_nothing_from_the_backend_queue() {
+    let mut t = T::new("balance roundrobin");
+    let (a, b, c) = (t.stream(), t.stream(), t.stream());
+    assert_eq!(t.assign_sid(a), SrvStatus::Ok);
+    assert_eq!(t.assign_sid(b), SrvStatus::Ok);
+    assert_eq!(t.assign_sid(c), SrvStatus::Queued);
+    // s1 goes into maintenance while a uses it: its slot is not for c
+    down(&mut t, "s1");
+    release(&mut t, a);
+    assert_eq!(state(&t, c), "--Q");
+    assert_eq!(t.w.proxies[t.be].queue, [c]);
+    release(&mut t, b);
+    assert_eq!(t.srv_of(c), "s2");
+    assert_eq!(state(&t, c), "AS-");
+}
+
+#[test]
+fn a_backup_server_takes_from_the_backend_queue_only_as_the_first_backup_in_use() {
+    let text = "balance roundrobin
+    server s1 10.0.0.1:80 maxconn 1
+    server b1 10.0.0.3:80 maxconn 1 backup
+    server b2 10.0.0.4:80 maxconn 1 backup";
+    // s1 is down: a goes to the first backup; s1 comes back and takes b; c waits
+    let mut t = T::backend(text);
+    down(&mut t, "s1");
+    let a = t.stream();
+    assert_eq!(t.assign_sid(a), SrvStatus::Ok);
+    assert_eq!(t.srv_of(a), "b1");
+    up(&mut t, "s1");
+    let (b, c) = (t.stream(), t.stream());
+    assert_eq!(t.assign_sid(b), SrvStatus::Ok);
+    assert_eq!(t.assign_sid(c), SrvStatus::Queued);
+    assert_eq!(t.srv_of(b), "s1");
+    // b1's slot is not for the backend's queue while an active server is usable
+    release(&mut t, a);
+    assert_eq!(state(&t, c), "--Q");
+    release(&mut t, b);
+    assert_eq!(t.srv_of(c), "s1");
+    // a backup that is not the first one in use never serves the backend's queue
+    let mut t = T::backend(text);
+    down(&mut t, "s1");
+    let (b1, b2) = (t.srv("b1"), t.srv("b2"));
+    let c = t.stream();
+    t.w.proxies[t.be].queue.push_back(c);
+    t.w.streams[c].flags |= sf::QUEUED;
+    process_srv_queue(&mut t.w, &mut t.ev, b2);
+    assert_eq!(state(&t, c), "--Q", "b2 is not the first backup");
+    process_srv_queue(&mut t.w, &mut t.ev, b1);
+    assert_eq!(state(&t, c), "AS-");
+    assert_eq!(t.srv_of(c), "b1");
 }
 
 #[test]
