@@ -14,3 +14,5 @@ mod testkit;
 mod tests;
 #[cfg(test)]
 mod tests_queue;
+#[cfg(test)]
+mod tests_reuse;

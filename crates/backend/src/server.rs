@@ -262,11 +262,16 @@ pub fn srv_cleanup_connections(w: &mut World, ev: &mut Ev, srv: SrvId) {
     free_all(w, ev, pooled_conns(w, srv, usize::MAX));
 }
 
-/// Closes one idle connection of `srv` (idle list first) when file descriptors run short
-/// (`connect_server` above `tune.pool-high-fd-ratio`).
+/// Closes one connection of the idle list of `srv` (not the safe list) when file
+/// descriptors run short (`connect_server` above `tune.pool-high-fd-ratio`); nothing when
+/// that list is empty. Upstream looks at the safe lists of other threads only: with one
+/// thread's pools, proven connections are never killed here.
 pub fn srv_kill_one_idle(w: &mut World, ev: &mut Ev, srv: SrvId) {
-    free_all(w, ev, pooled_conns(w, srv, 1));
+    let idle = &w.servers[srv].pool.idle;
+    let first = idle.keys().find_map(|k| idle.first(&k));
+    free_all(w, ev, first.into_iter().collect());
 }
+
 
 /// Frees idle connections taken from the pools. They are live (the list walk stops at a
 /// stale member, reporting it), so `conn_free` cannot fail but on a connection listed
