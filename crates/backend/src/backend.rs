@@ -463,6 +463,9 @@ fn h2_after_reuse(
 
 /// An idle connection of `srv` this request may reuse: `avail` first, then the idle/safe
 /// lists per the `http-reuse` table. `later` is the "not first request" column.
+/// Upstream first checks that the server keeps idle connections at all (`max_idle_conns`,
+/// `curr_idle_conns`, `curr_safe_nb`, `curr_idle_nb`): shortcuts for lists that are empty
+/// anyway, left out here.
 fn pool_get(
     w: &mut World,
     srv: SrvId,
@@ -470,30 +473,16 @@ fn pool_get(
     later: bool,
     hash: u64,
 ) -> Result<Option<(ConnId, Taken)>, Stale> {
-    let pool = &w.servers[srv].pool;
-    if let Some(cid) = pool.avail.first(&hash) {
+    if let Some(cid) = w.servers[srv].pool.avail.first(&hash) {
         return Ok(Some((cid, Taken::Avail)));
     }
-    if w.servers[srv].cfg.pool_max_conn == 0 || pool.curr_idle() == 0 {
-        return Ok(None);
-    }
-    let safe = !pool.safe.is_empty();
-    let idle = !pool.idle.is_empty();
     let got = match reuse_lookup(mode, later) {
         PoolLookup::None => None,
-        PoolLookup::Safe if safe => conn_backend_get(w, srv, true, hash)?,
-        PoolLookup::Safe => None,
-        PoolLookup::SafeThenIdle => {
-            let from_safe = if safe {
-                conn_backend_get(w, srv, true, hash)?
-            } else {
-                None
-            };
-            match from_safe {
-                None if idle => conn_backend_get(w, srv, false, hash)?,
-                got => got,
-            }
-        }
+        PoolLookup::Safe => conn_backend_get(w, srv, true, hash)?,
+        PoolLookup::SafeThenIdle => match conn_backend_get(w, srv, true, hash)? {
+            None => conn_backend_get(w, srv, false, hash)?,
+            got => got,
+        },
         PoolLookup::IdleThenSafe => conn_backend_get(w, srv, false, hash)?,
     };
     Ok(got.map(|c| (c, Taken::Idle)))
