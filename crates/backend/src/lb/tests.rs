@@ -279,6 +279,7 @@ fn odd_inputs_never_panic() {
         assert!(!lb.is_usable(3));
 
         let mut lb = Lb::new(algo, &[SrvInit::active(1000), SrvInit::active(0)]);
+        assert_eq!((lb.len(), lb.is_empty(), lb.algo()), (2, false, algo));
         assert_eq!(lb.weight(0), Some(MAX_WEIGHT), "clamped");
         assert!(!lb.set_weight(0, 257));
         lb.conn_released(0); // none held: ignored
@@ -286,6 +287,21 @@ fn odd_inputs_never_panic() {
         assert_eq!(lb.get_next(Some(usize::MAX)), Some(0));
         lb.check_invariants();
     }
+}
+
+#[test]
+fn leastconn_keeps_a_server_in_place_when_its_load_does_not_change() {
+    // 2.6 skips a reposition that keeps the key: a stream queued on s1 while one of its
+    // slots is released leaves its load (served + queued) as it was, and its turn too
+    let mut lb = Lb::new(Algo::LeastConn, &actives(&[1, 1]));
+    lb.conn_taken(0);
+    lb.conn_taken(1);
+    // both at load 1, s1 first (it got there first)
+    assert_eq!(lb.get_next(None), Some(0));
+    lb.set_queue_len(0, 1);
+    lb.conn_released(0);
+    assert_eq!(lb.get_next(None), Some(0), "s1 kept its place before s2");
+    lb.check_invariants();
 }
 
 #[test]
