@@ -18,7 +18,15 @@ fn without_prefer_last_server_the_balancer_decides() {
 fn prefer_last_server_takes_the_server_of_a_session_connection() {
     let mut t = T::new("option prefer-last-server");
     let c = t.sess_conn("s2");
-    assert_eq!(t.assign(), ("s2".into(), SrvStatus::Ok));
+    let sid = t.stream();
+    assert_eq!(t.assign_sid(sid), SrvStatus::Ok);
+    assert_eq!(t.srv_of(sid), "s2");
+    let s2 = t.srv("s2");
+    let s = &t.w.streams[sid];
+    assert_eq!(s.target, hrs_core::Target::Server(s2));
+    let held = hrs_core::sf::ASSIGNED | hrs_core::sf::CURR_SESS;
+    assert_eq!(s.flags & held, held);
+    assert_eq!(t.w.servers[s2].served, 1);
     // the connection found stops counting as idle in the session
     assert_eq!(t.w.conns[c].flags & co_fl::SESS_IDLE, 0);
     assert_eq!(t.w.sessions[t.sess].idle_conns, 0);
