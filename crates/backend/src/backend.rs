@@ -76,11 +76,7 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> Result<SrvStatus, Stale> {
 /// One assignment of stream `sid`, avoiding server `prev` if another one can be picked:
 /// `s.srv` is the server assigned or queued on afterwards (`None` in the backend's queue or
 /// with no server).
-fn assign_server_once(
-    w: &mut World,
-    sid: StrmId,
-    prev: Option<SrvId>,
-) -> Result<SrvStatus, Stale> {
+fn assign_server_once(w: &mut World, sid: StrmId, prev: Option<SrvId>) -> Result<SrvStatus, Stale> {
     let be = w.streams.live(sid)?.be;
     if let Some(srv) = prefer_last_server(w, sid)? {
         let s = w.streams.live_mut(sid)?;
@@ -89,7 +85,9 @@ fn assign_server_once(
         s.flags |= sf::ASSIGNED;
         return take_or_queue(w, sid, srv);
     }
-    let avoid = prev.and_then(|srv| w.servers.get(srv)).map(|srv| srv.lb_idx);
+    let avoid = prev
+        .and_then(|srv| w.servers.get(srv))
+        .map(|srv| srv.lb_idx);
     let px = &mut w.proxies[be];
     if px.servers.is_empty() {
         let dispatch = px.cfg.dispatch.is_some();
@@ -281,10 +279,10 @@ fn may_serve_backend_queue(w: &World, srv: SrvId) -> bool {
         return true;
     }
     let mut others = w.proxies[sv.px].servers.iter().map(|&i| (i, &w.servers[i]));
-    let active = others
-        .clone()
-        .any(|(_, o)| !o.cfg.backup && usable(o));
-    let first_backup = others.find(|(_, o)| o.cfg.backup && usable(o)).map(|(i, _)| i);
+    let active = others.clone().any(|(_, o)| !o.cfg.backup && usable(o));
+    let first_backup = others
+        .find(|(_, o)| o.cfg.backup && usable(o))
+        .map(|(i, _)| i);
     !active && first_backup == Some(srv)
 }
 

@@ -80,7 +80,10 @@ fn a_new_connection_is_opened_counted_and_attached() {
     assert_eq!((t.opened(), addr(&t, 0).as_str()), (1, "10.0.0.1:80"));
     let s1 = t.srv("s1");
     let c = &t.w.conns[cid];
-    assert_eq!((c.target, c.owner, c.strm), (Target::Server(s1), Some(sess), Some(sid)));
+    assert_eq!(
+        (c.target, c.owner, c.strm),
+        (Target::Server(s1), Some(sess), Some(sid))
+    );
     assert!(matches!(c.mux, Mux::H1(_)));
     assert!(!c.has(co_fl::PRIVATE));
     assert_eq!(place(&t, cid), "-");
@@ -141,7 +144,10 @@ fn reuse_from(mode: &str, retry_on: &str, later: bool, idle: bool, safe: bool) -
     }
     let sess = t.session();
     let (_, cid) = t.request(sess, if later { tx::NOT_FIRST } else { 0 });
-    let from = names.iter().find(|(c, _)| *c == cid).map_or("new", |(_, n)| n);
+    let from = names
+        .iter()
+        .find(|(c, _)| *c == cid)
+        .map_or("new", |(_, n)| n);
     assert_eq!(
         counted(&t, "s1")[1].1,
         u64::from(from != "new"),
@@ -180,7 +186,11 @@ fn retry_on_every_connection_failure_makes_a_first_request_a_later_one() {
         "conn-failure response-timeout",
         "empty-response response-timeout",
     ] {
-        assert_eq!(reuse_from("safe", partial, false, true, false), "new", "{partial}");
+        assert_eq!(
+            reuse_from("safe", partial, false, true, false),
+            "new",
+            "{partial}"
+        );
     }
 }
 
@@ -232,7 +242,11 @@ backend be
     let mut t = T::with(text);
     let sess = t.sess;
     let reqs: Vec<_> = (0..3).map(|_| t.request(sess, 0)).collect();
-    assert_eq!(t.opened(), 3, "each connection is busy when the next one is needed");
+    assert_eq!(
+        t.opened(),
+        3,
+        "each connection is busy when the next one is needed"
+    );
     let mut kept = vec![];
     for (sid, cid) in reqs {
         t.established(cid);
@@ -242,7 +256,10 @@ backend be
     assert_eq!(kept, [true, true, false]);
     assert_eq!(t.w.sessions[sess].idle_conns, 2);
     assert_eq!(t.w.sessions[sess].srv_list.len(), 2);
-    assert_eq!([closed(&t, 0), closed(&t, 1), closed(&t, 2)], [false, false, true]);
+    assert_eq!(
+        [closed(&t, 0), closed(&t, 1), closed(&t, 2)],
+        [false, false, true]
+    );
 }
 
 #[test]
@@ -338,7 +355,13 @@ fn the_reuse_key_has_the_destination_of_servers_without_a_port() {
         assert!(t.finish(sb));
         // c comes on port 8081: the oldest idle connection with its key
         let (_, c) = on_port(&mut t, 8081);
-        let got = if c == a { "a" } else if c == b { "b" } else { "new" };
+        let got = if c == a {
+            "a"
+        } else if c == b {
+            "b"
+        } else {
+            "new"
+        };
         assert_eq!(got, c_takes, "server {server}");
         if server == "10.0.0.3" {
             assert_eq!(addr(&t, 0), "10.0.0.3:8080");
@@ -456,7 +479,10 @@ fn the_purge_closes_half_the_excess_idle_list_first() {
         };
         assert_eq!(t.ev.task_expire(task), Some(next));
     }
-    assert_eq!(seen, [(2, 2, 4, 0), (2, 2, 2, 0), (0, 2, 1, 0), (0, 0, 0, 0)]);
+    assert_eq!(
+        seen,
+        [(2, 2, 4, 0), (2, 2, 2, 0), (0, 2, 1, 0), (0, 0, 0, 0)]
+    );
     assert_eq!((0..4).map(|n| closed(&t, n)).collect::<Vec<_>>(), [true; 4]);
 }
 
@@ -473,7 +499,10 @@ fn maintenance_closes_every_idle_connection_but_not_those_in_use() {
     assert_eq!(t.pool("s1"), (1, 1, 1));
     srv_cleanup_connections(&mut t.w, &mut t.ev, s1);
     assert_eq!(t.pool("s1"), (0, 0, 1));
-    assert_eq!([closed(&t, 0), closed(&t, 1), closed(&t, 2)], [true, true, false]);
+    assert_eq!(
+        [closed(&t, 0), closed(&t, 1), closed(&t, 2)],
+        [true, true, false]
+    );
     // a purge with nothing ever pooled does nothing
     let mut t = one_server("always", "");
     let s1 = t.srv("s1");
@@ -665,7 +694,11 @@ fn a_private_h2_connection_stays_with_its_session() {
     let (s2, again) = h2_request(&mut t, a, 0);
     assert_eq!(again, cid);
     assert!(h2_end(&mut t, s1));
-    assert_eq!(t.w.conns[cid].flags & co_fl::SESS_IDLE, 0, "a stream still runs");
+    assert_eq!(
+        t.w.conns[cid].flags & co_fl::SESS_IDLE,
+        0,
+        "a stream still runs"
+    );
     assert_eq!(t.w.sessions[a].idle_conns, 0);
     assert!(h2_end(&mut t, s2));
     assert_ne!(t.w.conns[cid].flags & co_fl::SESS_IDLE, 0);
