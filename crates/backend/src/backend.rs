@@ -143,9 +143,9 @@ fn take_or_queue(w: &mut World, sid: StrmId, srv_id: SrvId) -> Result<SrvStatus,
 
 /// The server of one of the session's connections, when `option prefer-last-server` is set
 /// or NTLM authentication made the session sticky (`assign_server`'s first step): the
-/// first connection whose server is in this backend and usable, and has room or a short
-/// enough queue (`max-keep-alive-queue`, ignored for NTLM). Hash-based balancing ignores
-/// it. A session-idle connection found here stops counting as idle.
+/// first connection whose server is in this backend and usable (up, non-zero weight), and
+/// has room or a short enough queue (`max-keep-alive-queue`, ignored for NTLM). Hash-based
+/// balancing ignores it. A session-idle connection found here stops counting as idle.
 fn prefer_last_server(w: &mut World, sid: StrmId) -> Result<Option<SrvId>, Stale> {
     let s = w.streams.live(sid)?;
     let (be, sess) = (s.be, s.sess);
@@ -165,7 +165,7 @@ fn prefer_last_server(w: &mut World, sid: StrmId) -> Result<Option<SrvId>, Stale
         };
         let sv = &w.servers[srv];
         let room = ntlm || ka_queue == 0 || sv.has_slot() || (sv.queue.len() as i32 + 1) < ka_queue;
-        if sv.px == be && room && sv.up && c.has(co_fl::CONNECTED) {
+        if sv.px == be && room && srv_usable(sv) && c.has(co_fl::CONNECTED) {
             found = Some((cid, srv));
             break;
         }
@@ -266,11 +266,17 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
     }
 }
 
+/// Whether server `sv` takes part in load balancing (`srv_currently_usable`): up (not
+/// disabled, down or in maintenance) with a non-zero weight.
+fn srv_usable(sv: &hrs_core::ServerRt) -> bool {
+    sv.up && sv.cfg.weight > 0
+}
+
 /// Whether `srv` may take streams waiting in its backend's queue (`process_srv_queue`'s
 /// `px_ok`): it is usable (up, non-zero weight) and active, or it is the first usable
 /// backup server while no active server is usable (no `option allbackups`).
 fn may_serve_backend_queue(w: &World, srv: SrvId) -> bool {
-    let usable = |sv: &hrs_core::ServerRt| sv.up && sv.cfg.weight > 0;
+    let usable = srv_usable;
     let sv = &w.servers[srv];
     if !usable(sv) {
         return false;
@@ -309,9 +315,14 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<ConnSta
     } else {
         cfg.http_reuse
     };
-    let full_l7 = cfg
-        .retry_on
-        .has(RetryOn::CONN_FAILED | RetryOn::DISCONNECTED | RetryOn::TIMEOUT);
+    // `retry-on` covers connection failures, empty responses and response timeouts
+    let full_l7 = [
+        RetryOn::CONN_FAILED,
+        RetryOn::DISCONNECTED,
+        RetryOn::TIMEOUT,
+    ]
+    .into_iter()
+    .all(|class| cfg.retry_on.has(class));
     let cli_dst = w.sessions.get(sess_id).and_then(|s| s.dst);
     let addr = match target {
         Target::Server(srv) => w.servers[srv].addr(cli_dst),

@@ -138,3 +138,28 @@ fn the_first_usable_session_connection_wins() {
     t.fill("s2", 1);
     assert_eq!(t.assign(), ("s1".into(), SrvStatus::Ok));
 }
+
+#[test]
+fn a_busy_connection_found_leaves_the_idle_count_alone() {
+    // the session's first connection (to s2) is not idle, its second one (to s1) is
+    let mut t = T::new("option prefer-last-server");
+    let busy = t.sess_conn("s2");
+    t.w.conns[busy].flags &= !co_fl::SESS_IDLE;
+    t.w.sessions[t.sess].idle_conns -= 1;
+    let idle = t.sess_conn("s1");
+    assert_eq!(t.assign().0, "s2");
+    assert_eq!(t.w.sessions[t.sess].idle_conns, 1);
+    assert_ne!(t.w.conns[idle].flags & co_fl::SESS_IDLE, 0);
+}
+
+#[test]
+fn a_server_of_weight_zero_is_not_preferred() {
+    // usable means up with a non-zero weight (`srv_currently_usable`)
+    let mut t = T::backend(
+        "option prefer-last-server
+    server s1 10.0.0.1:80 maxconn 1
+    server s2 10.0.0.2:80 maxconn 1 weight 0",
+    );
+    t.sess_conn("s2");
+    assert_eq!(t.assign().0, "s1");
+}

@@ -241,6 +241,36 @@ fn a_backup_server_takes_from_the_backend_queue_only_as_the_first_backup_in_use(
     process_srv_queue(&mut t.w, &mut t.ev, b1);
     assert_eq!(state(&t, c), "AS-");
     assert_eq!(t.srv_of(c), "b1");
+    // the first backup in use is the first usable one
+    let mut t = T::backend(text);
+    down(&mut t, "s1");
+    down(&mut t, "b1");
+    let c = t.stream();
+    t.w.proxies[t.be].queue.push_back(c);
+    t.w.streams[c].flags |= sf::QUEUED;
+    let b2 = t.srv("b2");
+    process_srv_queue(&mut t.w, &mut t.ev, b2);
+    assert_eq!(t.srv_of(c), "b2");
+}
+
+#[test]
+fn a_server_of_weight_zero_takes_nothing_from_the_backend_queue() {
+    // a stream holds a slot of s0 (weight 0: never picked by the balancer)
+    let mut t = T::backend(
+        "server s0 10.0.0.1:80 maxconn 1 weight 0
+    server s1 10.0.0.2:80 maxconn 1",
+    );
+    let s0 = t.srv("s0");
+    let (a, b, c) = (t.stream(), t.stream(), t.stream());
+    assert_eq!(t.assign_sid(a), SrvStatus::Ok);
+    assert_eq!(t.srv_of(a), "s1");
+    assert_eq!(t.assign_sid(b), SrvStatus::Queued);
+    let s = &mut t.w.streams[c];
+    s.srv = Some(s0);
+    s.flags |= sf::ASSIGNED | sf::CURR_SESS;
+    t.w.servers[s0].served = 1;
+    release(&mut t, c);
+    assert_eq!(state(&t, b), "--Q");
 }
 
 #[test]

@@ -601,6 +601,16 @@ fn max_reuse_bounds_the_streams_of_a_shared_h2_connection() {
     assert_eq!(place(&t, cid), "-");
     let (_, third) = h2_request(&mut t, c, 0);
     assert_ne!(third, cid);
+    // max-reuse 1 again: a pooled connection whose last slot is taken stays out of `avail`
+    let mut t = one_server("always", "proto h2 max-reuse 1");
+    let (a, b) = (t.session(), t.session());
+    let (sid, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    assert!(h2_end(&mut t, sid));
+    assert_eq!(place(&t, cid), "safe");
+    let (_, again) = h2_request(&mut t, b, 0);
+    assert_eq!(again, cid);
+    assert_eq!(place(&t, cid), "-");
 }
 
 #[test]
