@@ -192,14 +192,16 @@ pub fn h2_conn_detached(
                 && matches!(c.target, Target::Server(_))),
         "a shareable connection under http-reuse never or to a non-server target"
     );
-    if c.has(co_fl::PRIVATE) {
-        if !w.session_add_conn(sess, cid) {
-            return Ok(used > 0);
+    let srv = match c.target {
+        Target::Server(srv) if !c.has(co_fl::PRIVATE) => srv,
+        // private: it stays with its session (so would, defensively, a connection to no
+        // server, which the assertion above rules out)
+        _ => {
+            if !w.session_add_conn(sess, cid) {
+                return Ok(used > 0);
+            }
+            return Ok(used > 0 || session_check_idle_conn(w, sess, cid)?);
         }
-        return Ok(used > 0 || session_check_idle_conn(w, sess, cid)?);
-    }
-    let Target::Server(srv) = c.target else {
-        return Ok(used > 0);
     };
     if used == 0 {
         w.session_unown_conn(cid);

@@ -714,10 +714,14 @@ fn a_private_h2_connection_stays_with_its_session() {
     assert_ne!(t.w.conns[cid].flags & co_fl::SESS_IDLE, 0);
     assert_eq!(t.w.sessions[a].idle_conns, 1);
     assert_eq!(place(&t, cid), "sess");
-    // another session's connection is not taken into this one
+    // another session's connection is not taken into this one: released once unused
     let b = t.session();
     let (s3, cid3) = h2_request(&mut t, b, 0);
+    t.established(cid3);
+    let (s4, _) = h2_request(&mut t, b, 0);
     t.w.streams[s3].sess = a;
-    assert!(!h2_end(&mut t, s3));
+    t.w.streams[s4].sess = a;
+    assert!(h2_end(&mut t, s3), "a stream still runs");
+    assert!(!h2_end(&mut t, s4));
     assert!(!t.w.conns.contains(cid3));
 }
