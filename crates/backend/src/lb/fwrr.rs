@@ -157,7 +157,8 @@ impl Fwrr {
         let grp = &self.grp[gi(srv)];
         let (cw, nw) = (grp.curr_weight, grp.next_weight);
         let p = &mut self.pos[s];
-        if srv.next_eweight == 0 || p.npos >= 2 * cw || p.npos >= cw + nw {
+        // (upstream also sends a server of weight 0 to `next`: it is not usable, see above)
+        if p.npos >= 2 * cw || p.npos >= cw + nw {
             p.npos -= cw;
             let next = grp.next_tree();
             self.queue_by_weight(s, srv, next);
