@@ -35,51 +35,84 @@ pub enum ConnStatus {
 
 /// Picks a server for stream `sid` on its backend (`assign_server` + `assign_server_and_queue`).
 /// Precondition: no server is assigned yet (`SF_ASSIGNED` unset). On `Queued` the stream is
-/// in the server's queue and will be woken by [`process_srv_queue`].
+/// in the server's queue (or the backend's, with no server) and will be woken by
+/// [`process_srv_queue`].
+///
+/// After a redispatch (`SF_REDISP_PENDING`) the previous server is avoided when another one
+/// can be picked, and the outcome is counted against it as upstream does: `retries` when
+/// the same server is assigned again, else `redispatches` and `SF_REDISP` (also when the
+/// stream ends up waiting in the backend's queue or with no server at all).
 ///
 /// # Errors
 /// [`Stale`]: `sid` or a connection of its session is not live (a lifecycle bug).
 pub fn assign_server(w: &mut World, sid: StrmId) -> Result<SrvStatus, Stale> {
-    let s = w.streams.live(sid)?;
+    let s = w.streams.live_mut(sid)?;
     debug_assert!(
         s.flags & sf::ASSIGNED == 0,
         "assign_server on an assigned stream"
     );
     let be = s.be;
-    // the server of a previous attempt is avoided and a change counted as a redispatch
-    let prev = s
-        .srv
-        .filter(|_| s.flags & (sf::REDISP_PENDING | sf::REDISP) != 0);
-    let avoid = prev
-        .and_then(|srv| w.servers.get(srv))
-        .map(|srv| srv.lb_idx);
+    // the server of the attempt before a redispatch (upstream's `prev_srv`)
+    let prev = s.srv.filter(|_| s.flags & sf::REDISP_PENDING != 0);
+    s.flags &= !sf::REDISP_PENDING;
+    let status = assign_server_once(w, sid, prev)?;
+    if let Some(prev) = prev {
+        let s = w.streams.live_mut(sid)?;
+        let same = s.srv == Some(prev);
+        if !same {
+            s.flags |= sf::REDISP;
+        }
+        for c in [&mut w.servers[prev].counters, &mut w.proxies[be].counters] {
+            if same {
+                c.retries += 1;
+            } else {
+                c.redispatches += 1;
+            }
+        }
+    }
+    Ok(status)
+}
+
+/// One assignment of stream `sid`, avoiding server `prev` if another one can be picked:
+/// `s.srv` is the server assigned or queued on afterwards (`None` in the backend's queue or
+/// with no server).
+fn assign_server_once(w: &mut World, sid: StrmId, prev: Option<SrvId>) -> Result<SrvStatus, Stale> {
+    let be = w.streams.live(sid)?.be;
     if let Some(srv) = prefer_last_server(w, sid)? {
         let s = w.streams.live_mut(sid)?;
-        s.flags &= !sf::REDISP_PENDING;
         s.srv = Some(srv);
         s.target = Target::Server(srv);
         s.flags |= sf::ASSIGNED;
         return take_or_queue(w, sid, srv);
     }
+    let avoid = prev
+        .and_then(|srv| w.servers.get(srv))
+        .map(|srv| srv.lb_idx);
     let px = &mut w.proxies[be];
     if px.servers.is_empty() {
-        if px.cfg.dispatch.is_some() {
-            let s = w.streams.live_mut(sid)?;
-            s.target = Target::Proxy(be);
-            s.srv = None;
-            s.flags |= sf::ASSIGNED;
-            return Ok(SrvStatus::Ok);
-        }
-        return Ok(SrvStatus::NoSrv);
-    }
-    let Some(idx) = px.lb.get_next(avoid) else {
-        if !px.lb.has_usable() {
-            return Ok(SrvStatus::NoSrv);
-        }
-        // every usable server is full: wait in the backend's queue
-        px.queue.push_back(sid);
+        let dispatch = px.cfg.dispatch.is_some();
         let s = w.streams.live_mut(sid)?;
         s.srv = None;
+        if !dispatch {
+            s.target = Target::None;
+            return Ok(SrvStatus::NoSrv);
+        }
+        s.target = Target::Proxy(be);
+        s.flags |= sf::ASSIGNED;
+        return Ok(SrvStatus::Ok);
+    }
+    let Some(idx) = px.lb.get_next(avoid) else {
+        let usable = px.lb.has_usable();
+        if usable {
+            // every usable server is full: wait in the backend's queue
+            px.queue.push_back(sid);
+        }
+        let s = w.streams.live_mut(sid)?;
+        s.srv = None;
+        s.target = Target::None;
+        if !usable {
+            return Ok(SrvStatus::NoSrv);
+        }
         s.flags |= sf::QUEUED;
         return Ok(SrvStatus::Queued);
     };
@@ -88,18 +121,6 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> Result<SrvStatus, Stale> {
     s.srv = Some(srv_id);
     s.target = Target::Server(srv_id);
     s.flags |= sf::ASSIGNED;
-    if s.flags & sf::REDISP_PENDING != 0 {
-        s.flags &= !sf::REDISP_PENDING;
-        let prev = prev.unwrap_or(srv_id);
-        if prev != srv_id {
-            s.flags |= sf::REDISP;
-            w.servers[prev].counters.redispatches += 1;
-            w.proxies[be].counters.redispatches += 1;
-        } else {
-            w.servers[prev].counters.retries += 1;
-            w.proxies[be].counters.retries += 1;
-        }
-    }
     take_or_queue(w, sid, srv_id)
 }
 
@@ -122,9 +143,9 @@ fn take_or_queue(w: &mut World, sid: StrmId, srv_id: SrvId) -> Result<SrvStatus,
 
 /// The server of one of the session's connections, when `option prefer-last-server` is set
 /// or NTLM authentication made the session sticky (`assign_server`'s first step): the
-/// first connection whose server is in this backend and usable, and has room or a short
-/// enough queue (`max-keep-alive-queue`, ignored for NTLM). Hash-based balancing ignores
-/// it. A session-idle connection found here stops counting as idle.
+/// first connection whose server is in this backend and usable (up, non-zero weight), and
+/// has room or a short enough queue (`max-keep-alive-queue`, ignored for NTLM). Hash-based
+/// balancing ignores it. A session-idle connection found here stops counting as idle.
 fn prefer_last_server(w: &mut World, sid: StrmId) -> Result<Option<SrvId>, Stale> {
     let s = w.streams.live(sid)?;
     let (be, sess) = (s.be, s.sess);
@@ -144,7 +165,7 @@ fn prefer_last_server(w: &mut World, sid: StrmId) -> Result<Option<SrvId>, Stale
         };
         let sv = &w.servers[srv];
         let room = ntlm || ka_queue == 0 || sv.has_slot() || (sv.queue.len() as i32 + 1) < ka_queue;
-        if sv.px == be && room && sv.up && c.has(co_fl::CONNECTED) {
+        if sv.px == be && room && srv_usable(sv) && c.has(co_fl::CONNECTED) {
             found = Some((cid, srv));
             break;
         }
@@ -209,11 +230,14 @@ pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), S
 }
 
 /// Gives free slots of `srv` to the oldest queued streams and wakes them
-/// (`process_srv_queue`). A queued handle that is not live (a stream freed without leaving
-/// the queue: a lifecycle bug, reported) is dropped from the queue.
+/// (`process_srv_queue`): the server's own queue first, then its backend's queue when the
+/// server may serve it (usable, and active or the first usable backup while no active
+/// server is usable). A queued handle that is not live (a stream freed without leaving the
+/// queue: a lifecycle bug, reported) is dropped from the queue.
 pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
+    let px = w.servers[srv].px;
+    let px_ok = may_serve_backend_queue(w, srv);
     while w.servers[srv].has_slot() {
-        let px = w.servers[srv].px;
         let sid = match w.servers[srv].queue.pop_front() {
             Some(sid) => {
                 let sv = &w.servers[srv];
@@ -221,10 +245,11 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
                 w.proxies[px].lb.set_queue_len(idx, len);
                 sid
             }
-            None => match w.proxies[px].queue.pop_front() {
+            None if px_ok => match w.proxies[px].queue.pop_front() {
                 Some(sid) => sid,
                 None => return,
             },
+            None => return,
         };
         let Ok(s) = w.streams.live_mut(sid) else {
             continue;
@@ -239,6 +264,32 @@ pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
             ev.wakeup(task, WakeReason::RES);
         }
     }
+}
+
+/// Whether server `sv` takes part in load balancing (`srv_currently_usable`): up (not
+/// disabled, down or in maintenance) with a non-zero weight.
+fn srv_usable(sv: &hrs_core::ServerRt) -> bool {
+    sv.up && sv.cfg.weight > 0
+}
+
+/// Whether `srv` may take streams waiting in its backend's queue (`process_srv_queue`'s
+/// `px_ok`): it is usable (up, non-zero weight) and active, or it is the first usable
+/// backup server while no active server is usable (no `option allbackups`).
+fn may_serve_backend_queue(w: &World, srv: SrvId) -> bool {
+    let usable = srv_usable;
+    let sv = &w.servers[srv];
+    if !usable(sv) {
+        return false;
+    }
+    if !sv.cfg.backup {
+        return true;
+    }
+    let mut others = w.proxies[sv.px].servers.iter().map(|&i| (i, &w.servers[i]));
+    let active = others.clone().any(|(_, o)| !o.cfg.backup && usable(o));
+    let first_backup = others
+        .find(|(_, o)| o.cfg.backup && usable(o))
+        .map(|(i, _)| i);
+    !active && first_backup == Some(srv)
 }
 
 /// Gets a connection for stream `sid` toward its assigned target (`connect_server`), in
@@ -264,9 +315,14 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<ConnSta
     } else {
         cfg.http_reuse
     };
-    let full_l7 = cfg
-        .retry_on
-        .has(RetryOn::CONN_FAILED | RetryOn::DISCONNECTED | RetryOn::TIMEOUT);
+    // `retry-on` covers connection failures, empty responses and response timeouts
+    let full_l7 = [
+        RetryOn::CONN_FAILED,
+        RetryOn::DISCONNECTED,
+        RetryOn::TIMEOUT,
+    ]
+    .into_iter()
+    .all(|class| cfg.retry_on.has(class));
     let cli_dst = w.sessions.get(sess_id).and_then(|s| s.dst);
     let addr = match target {
         Target::Server(srv) => w.servers[srv].addr(cli_dst),
@@ -416,6 +472,9 @@ fn h2_after_reuse(
 
 /// An idle connection of `srv` this request may reuse: `avail` first, then the idle/safe
 /// lists per the `http-reuse` table. `later` is the "not first request" column.
+/// Upstream first checks that the server keeps idle connections at all (`max_idle_conns`,
+/// `curr_idle_conns`, `curr_safe_nb`, `curr_idle_nb`): shortcuts for lists that are empty
+/// anyway, left out here.
 fn pool_get(
     w: &mut World,
     srv: SrvId,
@@ -423,30 +482,16 @@ fn pool_get(
     later: bool,
     hash: u64,
 ) -> Result<Option<(ConnId, Taken)>, Stale> {
-    let pool = &w.servers[srv].pool;
-    if let Some(cid) = pool.avail.first(&hash) {
+    if let Some(cid) = w.servers[srv].pool.avail.first(&hash) {
         return Ok(Some((cid, Taken::Avail)));
     }
-    if w.servers[srv].cfg.pool_max_conn == 0 || pool.curr_idle() == 0 {
-        return Ok(None);
-    }
-    let safe = !pool.safe.is_empty();
-    let idle = !pool.idle.is_empty();
     let got = match reuse_lookup(mode, later) {
         PoolLookup::None => None,
-        PoolLookup::Safe if safe => conn_backend_get(w, srv, true, hash)?,
-        PoolLookup::Safe => None,
-        PoolLookup::SafeThenIdle => {
-            let from_safe = if safe {
-                conn_backend_get(w, srv, true, hash)?
-            } else {
-                None
-            };
-            match from_safe {
-                None if idle => conn_backend_get(w, srv, false, hash)?,
-                got => got,
-            }
-        }
+        PoolLookup::Safe => conn_backend_get(w, srv, true, hash)?,
+        PoolLookup::SafeThenIdle => match conn_backend_get(w, srv, true, hash)? {
+            None => conn_backend_get(w, srv, false, hash)?,
+            got => got,
+        },
         PoolLookup::IdleThenSafe => conn_backend_get(w, srv, false, hash)?,
     };
     Ok(got.map(|c| (c, Taken::Idle)))

@@ -9,4 +9,10 @@ pub mod server;
 pub mod world;
 
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_queue;
+#[cfg(test)]
+mod tests_reuse;

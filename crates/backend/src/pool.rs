@@ -224,6 +224,11 @@ mod tests {
             ..base()
         };
         assert!(!may_admit(&full));
+        // below pool-max-conn the other rules decide
+        assert!(may_admit(&AdmitInput {
+            max_idle: 2,
+            ..full
+        }));
     }
 
     /// E9: four idle connections go 4, 4, 2, 0 while the estimate goes 4, 2, 1, 0.
@@ -254,6 +259,14 @@ mod tests {
             rounds += 1;
         }
         assert_eq!(rounds, 3);
+    }
+
+    #[test]
+    fn the_estimate_moves_halfway_to_the_recent_peak() {
+        // upstream: est = (est + max_used) / 2, never below max_used
+        assert_eq!(purge_plan(2, 0, 2, 4).est_need, 3);
+        assert_eq!(purge_plan(2, 0, 3, 2).est_need, 3);
+        assert_eq!(purge_plan(0, 0, 0, 5).est_need, 2);
     }
 
     #[test]

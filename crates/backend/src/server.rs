@@ -115,7 +115,9 @@ pub fn srv_add_to_idle_list(
 /// (the pooling part of `h1_detach`): a private one stays with session `sess` unless the
 /// session holds `max-session-srv-conns` idle ones already; any other is offered to the
 /// server pools. Returns false when the connection was refused: the caller frees it.
-/// Precondition: `cid` is detached from its stream and can carry another request.
+/// Precondition: `cid` is detached from its stream and can carry another request; it was
+/// made private by `connect_server` if its backend says `http-reuse never` or its target is
+/// not a server.
 ///
 /// # Errors
 /// [`Stale`]: `cid` is not live.
@@ -132,26 +134,26 @@ pub fn conn_detach_idle(
         // an HTTP/2 connection with no stream left is always offered as safe
         hrs_core::Mux::H2(_) => true,
     };
-    let px = c.px;
-    if w.proxies[px].cfg.http_reuse == HttpReuse::Never || !matches!(c.target, Target::Server(_)) {
-        w.conn_set_private(cid);
-    }
-    let c = w.conns.live(cid)?;
+    debug_assert!(
+        c.has(co_fl::PRIVATE)
+            || (w.proxies[c.px].cfg.http_reuse != HttpReuse::Never
+                && matches!(c.target, Target::Server(_))),
+        "a shareable connection under http-reuse never or to a non-server target"
+    );
     if c.has(co_fl::PRIVATE) {
         if !w.session_add_conn(sess, cid) {
             return Ok(false);
         }
         return session_check_idle_conn(w, sess, cid);
     }
-    if c.owner.is_some() {
-        w.session_unown_conn(cid);
-    }
+    w.session_unown_conn(cid);
     srv_add_to_idle_list(w, ev, cid, is_safe)
 }
 
 /// Decides the fate of HTTP/2 backend connection `cid` after one of its streams detached
 /// (the pooling half of `h2_detach`), with `used` streams still attached:
-/// - private: it stays with session `sess`; once no stream is left the session cap applies;
+/// - private (made so by `connect_server` under `http-reuse never` or for a non-server
+///   target): it stays with session `sess`; once no stream is left the session cap applies;
 /// - not private, no stream left: it leaves the session and the `avail` list and is offered
 ///   to the idle pools as safe;
 /// - not private, streams still running: it enters `avail` if it is in no list, has free
@@ -174,7 +176,8 @@ pub fn h2_conn_detached(
     let c = w.conns.live(cid)?;
     let usable = hrs_conn::mux_h2::h2_usable(c) && c.avail_streams() > 0;
     if !usable {
-        if c.pool_link.is_linked() && c.flags & co_fl::LIST_MASK == 0 {
+        // a connection that had a stream is in no idle list: linked, it is in `avail`
+        if c.pool_link.is_linked() {
             // no more slots: out of `avail` (it stays counted as used while streams run)
             if let Target::Server(srv) = c.target {
                 let hash = c.hash;
@@ -183,24 +186,25 @@ pub fn h2_conn_detached(
         }
         return Ok(used > 0);
     }
-    if w.proxies[c.px].cfg.http_reuse == HttpReuse::Never || !matches!(c.target, Target::Server(_))
-    {
-        w.conn_set_private(cid);
-    }
-    let c = w.conns.live(cid)?;
-    if c.has(co_fl::PRIVATE) {
-        if !w.session_add_conn(sess, cid) {
-            return Ok(used > 0);
+    debug_assert!(
+        c.has(co_fl::PRIVATE)
+            || (w.proxies[c.px].cfg.http_reuse != HttpReuse::Never
+                && matches!(c.target, Target::Server(_))),
+        "a shareable connection under http-reuse never or to a non-server target"
+    );
+    let srv = match c.target {
+        Target::Server(srv) if !c.has(co_fl::PRIVATE) => srv,
+        // private: it stays with its session (so would, defensively, a connection to no
+        // server, which the assertion above rules out)
+        _ => {
+            if !w.session_add_conn(sess, cid) {
+                return Ok(used > 0);
+            }
+            return Ok(used > 0 || session_check_idle_conn(w, sess, cid)?);
         }
-        return Ok(used > 0 || session_check_idle_conn(w, sess, cid)?);
-    }
-    let Target::Server(srv) = c.target else {
-        return Ok(used > 0);
     };
     if used == 0 {
-        if c.owner.is_some() {
-            w.session_unown_conn(cid);
-        }
+        w.session_unown_conn(cid);
         let c = w.conns.live(cid)?;
         if c.pool_link.is_linked() {
             let hash = c.hash;
@@ -262,10 +266,14 @@ pub fn srv_cleanup_connections(w: &mut World, ev: &mut Ev, srv: SrvId) {
     free_all(w, ev, pooled_conns(w, srv, usize::MAX));
 }
 
-/// Closes one idle connection of `srv` (idle list first) when file descriptors run short
-/// (`connect_server` above `tune.pool-high-fd-ratio`).
+/// Closes one connection of the idle list of `srv` (not the safe list) when file
+/// descriptors run short (`connect_server` above `tune.pool-high-fd-ratio`); nothing when
+/// that list is empty. Upstream looks at the safe lists of other threads only: with one
+/// thread's pools, proven connections are never killed here.
 pub fn srv_kill_one_idle(w: &mut World, ev: &mut Ev, srv: SrvId) {
-    free_all(w, ev, pooled_conns(w, srv, 1));
+    let idle = &w.servers[srv].pool.idle;
+    let first = idle.keys().find_map(|k| idle.first(&k));
+    free_all(w, ev, first.into_iter().collect());
 }
 
 /// Frees idle connections taken from the pools. They are live (the list walk stops at a

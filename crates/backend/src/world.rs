@@ -193,7 +193,164 @@ fn hostname() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::h2_max_frame_size;
+    use super::{build_world, h2_max_frame_size};
+    use crate::testkit::parse;
+    use hrs_core::SrvAdmin;
+
+    /// A configuration with `global_lines`, a frontend and backend `be` of `be_lines`.
+    fn cfg(global_lines: &str, be_lines: &str) -> hrs_cfg::Config {
+        parse(&format!(
+            "
+global
+    {global_lines}
+defaults
+    mode http
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    {be_lines}
+"
+        ))
+    }
+
+    #[test]
+    fn servers_get_their_load_balancing_state_from_their_lines() {
+        let c = cfg(
+            "",
+            "balance roundrobin
+    server a 10.0.0.1:80 weight 3
+    server b 10.0.0.2:80
+    server c 10.0.0.3:80 disabled
+    server d 10.0.0.4:80 backup
+    server e 10.0.0.5:80 maxconn 1",
+        );
+        let mut w = build_world(&c, false).unwrap();
+        let be = w.proxies.iter().position(|p| p.cfg.name == "be").unwrap();
+        let fe = w.proxies.iter().position(|p| p.cfg.name == "fe").unwrap();
+        assert_eq!(w.proxies[fe].default_be, Some(be));
+        assert_eq!(w.be_index.get("be"), Some(&be));
+        assert!(!w.be_index.contains_key("fe"));
+        let ids = w.proxies[be].servers.clone();
+        assert_eq!(ids.len(), 5);
+        for (i, &id) in ids.iter().enumerate() {
+            let sv = &w.servers[id];
+            assert_eq!((sv.lb_idx, sv.px), (i, be), "{}", sv.cfg.name);
+            let disabled = sv.cfg.name == "c";
+            assert_eq!(sv.up, !disabled);
+            let admin = if disabled {
+                SrvAdmin::Maint
+            } else {
+                SrvAdmin::Ready
+            };
+            assert_eq!(sv.admin, admin);
+        }
+        // e holds a stream: full; the sequence shows a's weight, no c (disabled) and no d
+        // (a backup while active servers are usable)
+        w.proxies[be].lb.conn_taken(4);
+        let lb = &mut w.proxies[be].lb;
+        let picks: Vec<_> = (0..8).map(|_| lb.get_next(None).unwrap()).collect();
+        assert_eq!(picks.iter().filter(|&&i| i == 0).count(), 6);
+        assert_eq!(picks.iter().filter(|&&i| i == 1).count(), 2);
+        // the backup takes over once no active server is usable
+        for i in [0, 1, 4] {
+            lb.set_usable(i, false);
+        }
+        assert_eq!(lb.get_next(None), Some(3));
+    }
+
+    #[test]
+    fn the_fd_thresholds_are_ratios_of_maxsock() {
+        // maxconn 7: maxsock 14; 20 % is 2.8 -> 3, 50 % is 7, 33 % is 4.62 -> 5
+        for (low, high, want) in [(20, 50, (3, 7)), (33, 0, (5, 0)), (100, 1, (14, 1))] {
+            let c = cfg(
+                &format!("maxconn 7\n    tune.pool-low-fd-ratio {low}\n    tune.pool-high-fd-ratio {high}"),
+                "server s1 10.0.0.1:80",
+            );
+            let w = build_world(&c, false).unwrap();
+            assert_eq!(
+                (w.global.pool_low_count, w.global.pool_high_count),
+                want,
+                "{low} {high}"
+            );
+            assert_eq!(w.global.maxconn, 7);
+        }
+    }
+
+    #[test]
+    fn without_maxconn_the_fd_limit_is_raised_and_sizes_the_thresholds() {
+        let mut rl = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only access the struct we pass.
+        unsafe {
+            assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl), 0);
+            // a lower soft limit, as a shell may leave it (high enough for the other tests)
+            let lowered = libc::rlimit {
+                rlim_cur: rl.rlim_max.min(1 << 20) / 2,
+                rlim_max: rl.rlim_max,
+            };
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lowered), 0);
+        }
+        let w = build_world(&cfg("", "server s1 10.0.0.1:80"), false).unwrap();
+        let mut now = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: as above.
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut now) };
+        assert_eq!(now.rlim_cur, rl.rlim_max, "raised to the hard limit");
+        let maxsock = rl.rlim_max.min(u64::from(u32::MAX));
+        // upstream's defaults: 20 % and 25 %, rounded up
+        assert_eq!(
+            (
+                u64::from(w.global.pool_low_count),
+                u64::from(w.global.pool_high_count)
+            ),
+            ((maxsock * 20).div_ceil(100), (maxsock * 25).div_ceil(100))
+        );
+        assert_eq!(w.global.maxconn, 0);
+    }
+
+    #[test]
+    fn the_global_settings_are_copied() {
+        let c = cfg(
+            "tune.bufsize 16384\n    tune.h2.max-frame-size 32768",
+            "server s1 10.0.0.1:80",
+        );
+        let w = build_world(&c, true).unwrap();
+        assert!(w.global.debug);
+        assert_eq!(w.global.bufsize, 16384);
+        assert_eq!(
+            w.global.tune_h2.max_frame_size, 16384,
+            "capped by the buffer"
+        );
+        let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert_eq!(w.global.hostname, name.trim_end());
+    }
+
+    #[test]
+    fn a_part_that_does_not_compile_fails_with_its_alert() {
+        let mut c = cfg("", "server s1 10.0.0.1:80");
+        let be = c.proxies.iter().position(|p| p.name == "be").unwrap();
+        c.proxies[be].acls.push(hrs_cfg::model::AclSpec {
+            name: "bad".into(),
+            words: vec!["no_such_fetch".into()],
+            loc: hrs_cfg::diag::Loc {
+                file: "t.cfg".into(),
+                line: 9,
+            },
+        });
+        let Err(e) = build_world(&c, false) else {
+            panic!("built")
+        };
+        assert!(!e.0.is_empty());
+        assert_eq!(e.to_string(), e.0);
+    }
 
     #[test]
     fn h2_max_frame_size_is_capped_by_bufsize_within_the_protocol_range() {

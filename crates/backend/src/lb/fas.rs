@@ -8,8 +8,8 @@
 //! first usable one takes everything.
 //!
 //! Upstream re-inserts a server in its tree on every connection count change
-//! (`fas_srv_reposition`); keys are unique ids so that changes nothing but is kept for
-//! fidelity (it would order duplicate ids, which upstream configs cannot have).
+//! (`fas_srv_reposition`); keys are unique ids, so that changes nothing and is not done
+//! here (it would only order duplicate ids, which upstream configs cannot have).
 //!
 //! Invariant: a server is in its group's tree iff it is usable.
 
@@ -20,7 +20,6 @@ use super::{Counts, Source, Srv, ACT, BCK};
 #[derive(Debug)]
 pub(crate) struct Fas {
     t: SrvTrees,
-    puid: Vec<u32>,
 }
 
 fn group(srv: &Srv) -> usize {
@@ -36,7 +35,6 @@ impl Fas {
     pub(crate) fn new(srvs: &[Srv]) -> Fas {
         let mut f = Fas {
             t: SrvTrees::new(srvs.len()),
-            puid: srvs.iter().map(|s| s.puid).collect(),
         };
         for (s, srv) in srvs.iter().enumerate() {
             if srv.currently_usable() {
@@ -45,14 +43,6 @@ impl Fas {
             }
         }
         f
-    }
-
-    /// `fas_srv_reposition`.
-    pub(crate) fn reposition(&mut self, s: usize) {
-        if self.t.group_of(s).is_some() {
-            self.t.dequeue(s);
-            self.t.queue(s, self.puid[s]);
-        }
     }
 
     /// `fas_update_server_weight` and the status functions it dispatches to.

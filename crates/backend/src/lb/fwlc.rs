@@ -68,13 +68,12 @@ impl Fwlc {
     pub(crate) fn reposition(&mut self, s: usize, srvs: &[Srv]) {
         let srv = &srvs[s];
         let new_key = key(srv, srv.cur_eweight);
-        if srv.cur_eweight != 0 && self.t.key_of(s) == Some(new_key) {
+        if self.t.key_of(s) == Some(new_key) {
             return;
         }
-        if self.t.group_of(s).is_some() {
-            self.t.dequeue(s);
-            self.t.queue(s, new_key);
-        }
+        // an unusable server is in no tree and stays out (both are no-ops for it)
+        self.t.dequeue(s);
+        self.t.queue(s, new_key);
     }
 
     /// `fwlc_update_server_weight` and the status functions it dispatches to.

@@ -157,7 +157,8 @@ impl Fwrr {
         let grp = &self.grp[gi(srv)];
         let (cw, nw) = (grp.curr_weight, grp.next_weight);
         let p = &mut self.pos[s];
-        if srv.next_eweight == 0 || p.npos >= 2 * cw || p.npos >= cw + nw {
+        // (upstream also sends a server of weight 0 to `next`: it is not usable, see above)
+        if p.npos >= 2 * cw || p.npos >= cw + nw {
             p.npos -= cw;
             let next = grp.next_tree();
             self.queue_by_weight(s, srv, next);
@@ -174,19 +175,6 @@ impl Fwrr {
     fn get_srv_init(&mut self, s: usize) {
         self.pos[s].npos = 0;
         self.pos[s].rweight = 0;
-    }
-
-    /// `fwrr_get_srv`: prepares a server taken out of its tree for repositioning.
-    fn get_srv(&mut self, s: usize, srv: &Srv) {
-        let grp = &self.grp[gi(srv)];
-        let t = self.pos[s].lb_tree;
-        if t == Some(grp.init_tree()) {
-            self.get_srv_init(s);
-        } else if t == Some(grp.next_tree()) {
-            self.pos[s].npos += grp.curr_weight;
-        } else if t.is_none() {
-            self.pos[s].npos = grp.curr_pos;
-        }
     }
 
     /// `fwrr_switch_trees`: `next` becomes `init` and a new window starts.
@@ -327,10 +315,11 @@ impl Fwrr {
     }
 
     /// `fwrr_set_server_status_up`: placed after the remaining part of the window.
+    /// (Upstream's `fwrr_get_srv` first sets `npos` to `curr_pos` for a server in no tree,
+    /// which the next line overwrites.)
     fn set_up(&mut self, s: usize, srv: &Srv) {
         let g = gi(srv);
         self.grp[g].next_weight += i64::from(srv.next_eweight);
-        self.get_srv(s, srv);
         let grp = &self.grp[g];
         self.pos[s].npos = grp.curr_pos
             + (grp.next_weight + grp.curr_weight - grp.curr_pos)
@@ -338,52 +327,40 @@ impl Fwrr {
         self.queue_srv(s, srv);
     }
 
-    /// The "still usable, new weight" part of `fwrr_update_server_weight`.
+    /// The "still usable, new weight" part of `fwrr_update_server_weight`. A usable server
+    /// is in a tree and has a non-zero weight: upstream's branches for a server in no tree
+    /// or of weight 0 cannot be taken here.
     fn reweight(&mut self, s: usize, srv: &Srv) {
         let g = gi(srv);
-        {
-            let grp = &mut self.grp[g];
-            grp.next_weight =
-                grp.next_weight - i64::from(srv.cur_eweight) + i64::from(srv.next_eweight);
-        }
+        let grp = &mut self.grp[g];
+        grp.next_weight =
+            grp.next_weight - i64::from(srv.cur_eweight) + i64::from(srv.next_eweight);
         let grp = &self.grp[g];
         let t = self.pos[s].lb_tree;
+        debug_assert!(
+            t.is_some() && srv.next_eweight > 0,
+            "reweight of an unusable server"
+        );
         if t == Some(grp.init_tree()) {
             let init = grp.init_tree();
             self.dequeue(s, srv);
             self.queue_by_weight(s, srv, init);
-        } else if t.is_none() {
-            // Not reachable (a usable server is always in a tree); kept as upstream has it.
-            self.dequeue(s, srv);
-            self.get_srv(s, srv);
-            let grp = &self.grp[g];
-            self.pos[s].npos = grp.curr_pos
-                + (grp.next_weight + grp.curr_weight - grp.curr_pos)
-                    / i64::from(srv.next_eweight.max(1));
-            self.queue_srv(s, srv);
-        } else {
-            // In `curr` or `next`: keep its turn if it has not passed, else one step ahead.
-            self.get_srv(s, srv);
-            let grp = &self.grp[g];
-            let p = &mut self.pos[s];
-            if srv.next_eweight > 0 {
-                let prev_next = p.npos;
-                let step = grp.next_weight / i64::from(srv.next_eweight);
-                p.npos = p.lpos + step;
-                p.rweight = 0;
-                if p.npos > prev_next {
-                    p.npos = prev_next;
-                }
-                if p.npos < grp.curr_pos + 2 {
-                    p.npos = grp.curr_pos + step;
-                }
-            } else {
-                // Not reachable either: a weight of 0 makes the server unusable (`set_down`).
-                p.npos = grp.curr_pos + grp.curr_weight;
-            }
-            self.dequeue(s, srv);
-            self.queue_srv(s, srv);
+            return;
         }
+        // In `curr` or `next` (`fwrr_get_srv` brings the position of one in `next` back
+        // to this window): keep its turn if it has not passed, else one step ahead.
+        let p = &mut self.pos[s];
+        if t == Some(grp.next_tree()) {
+            p.npos += grp.curr_weight;
+        }
+        let step = grp.next_weight / i64::from(srv.next_eweight.max(1));
+        p.npos = (p.lpos + step).min(p.npos);
+        p.rweight = 0;
+        if p.npos < grp.curr_pos + 2 {
+            p.npos = grp.curr_pos + step;
+        }
+        self.dequeue(s, srv);
+        self.queue_srv(s, srv);
     }
 
     /// Checks the module invariants (tests only, O(n)).

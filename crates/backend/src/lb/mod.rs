@@ -242,13 +242,12 @@ pub(crate) enum Source {
 
 impl Counts {
     pub(crate) fn source(&self) -> Source {
+        // upstream picks in the backup group with `option allbackups` (not supported):
+        // without it, a usable backup is always the first one, `fbck`
         if self.srv_act > 0 {
             Source::Group(ACT)
         } else if let Some(f) = self.fbck {
             Source::FirstBackup(f)
-        } else if self.srv_bck > 0 {
-            // Only reachable with `option allbackups` upstream; kept for fidelity.
-            Source::Group(BCK)
         } else {
             Source::Nothing
         }
@@ -394,7 +393,7 @@ impl Lb {
     /// Picking moves roundrobin and static-rr forward; it does not count a connection: call
     /// [`Lb::conn_taken`] once the stream holds a slot on the server.
     pub fn get_next(&mut self, avoid: Option<usize>) -> Option<usize> {
-        let avoid = avoid.filter(|&a| a < self.srvs.len());
+        // an out-of-range `avoid` matches no server: the algorithms ignore it
         let pick = match &mut self.imp {
             Imp::Rr(r) => r.get_next(&self.srvs, &self.counts, avoid),
             Imp::Map(m) => m.get_next(&self.srvs, &self.counts, avoid),
@@ -543,12 +542,12 @@ impl Lb {
         }
     }
 
-    /// `lbprm.server_take_conn` / `server_drop_conn`.
+    /// `lbprm.server_take_conn` / `server_drop_conn`: only leastconn's order depends on
+    /// the connection count (`first` re-inserts the server under its unique id upstream,
+    /// which changes nothing).
     fn reposition(&mut self, idx: usize) {
-        match &mut self.imp {
-            Imp::Lc(l) => l.reposition(idx, &self.srvs),
-            Imp::Fas(f) => f.reposition(idx),
-            Imp::Rr(_) | Imp::Map(_) => {}
+        if let Imp::Lc(l) = &mut self.imp {
+            l.reposition(idx, &self.srvs);
         }
     }
 }

@@ -81,11 +81,6 @@ impl SrvTrees {
         }
     }
 
-    /// The group server `s` is assigned to (`fwlc`'s `s->lb_tree`).
-    pub(crate) fn group_of(&self, s: usize) -> Option<usize> {
-        self.lb_tree[s]
-    }
-
     /// Assigns server `s` to group `g` (or to none) without touching its entry.
     pub(crate) fn set_group(&mut self, s: usize, g: Option<usize>) {
         self.lb_tree[s] = g;

@@ -1,0 +1,727 @@
+//! Unit tests of server connections on worlds built from configuration text: what
+//! `connect_server` opens or reuses (upstream 2.6's `http-reuse` table, the session's own
+//! connections, the `avail` list of HTTP/2 connections, the reuse key, the high FD count),
+//! what becomes of a connection when its stream ends (`h1_detach`/`h2_detach` with
+//! `srv_add_to_idle_list` and `session_check_idle_conn`), and the purge
+//! (`srv_cleanup_idle_conns`, `srv_cleanup_connections`). Reference: `docs/reuse.md`.
+
+use crate::backend::{ConnStatus, SrvStatus};
+use crate::server::{
+    h2_conn_detached, srv_add_to_idle_list, srv_cleanup_connections, srv_cleanup_idle_conns,
+};
+use crate::testkit::T;
+use hrs_core::{co_fl, h2::h2c_fl, sf, tx, ConnId, Mux, SessId, SiState, StrmId, Target};
+use hrs_ev::ticks::tick_add;
+
+/// Where connection `cid` is kept: `idle`, `safe`, `avail` (server lists), `sess` (its
+/// owner session's list), or `-`.
+fn place(t: &T, cid: ConnId) -> &'static str {
+    let c = &t.w.conns[cid];
+    let Target::Server(srv) = c.target else {
+        return if c.sess_link.is_linked() { "sess" } else { "-" };
+    };
+    let p = &t.w.servers[srv].pool;
+    let (idle, safe, avail) = (
+        p.idle.contains(&t.w.conns, &c.hash, cid),
+        p.safe.contains(&t.w.conns, &c.hash, cid),
+        p.avail.contains(&t.w.conns, &c.hash, cid),
+    );
+    let flags = c.flags & co_fl::LIST_MASK;
+    match (idle, safe, avail, c.sess_link.is_linked()) {
+        (true, false, false, false) if flags == co_fl::IDLE_LIST => "idle",
+        (false, true, false, false) if flags == co_fl::SAFE_LIST => "safe",
+        (false, false, true, false) if flags == 0 => "avail",
+        (false, false, false, true) if flags == 0 => "sess",
+        (false, false, false, false) if flags == 0 => "-",
+        other => panic!("inconsistent lists {other:?}, flags {flags:#x}"),
+    }
+}
+
+/// The `connect` and `reuse` counters of the backend and of server `name`.
+fn counted(t: &T, name: &str) -> [(u64, u64); 2] {
+    let (b, s) = (
+        t.w.proxies[t.be].counters,
+        t.w.servers[t.srv(name)].counters,
+    );
+    [(b.connect, b.reuse), (s.connect, s.reuse)]
+}
+
+/// Whether the server end of connection number `n` (in connect order) saw it closed.
+fn closed(t: &T, n: usize) -> bool {
+    t.book.borrow().opened[n].1.closed()
+}
+
+/// The address connection number `n` went to.
+fn addr(t: &T, n: usize) -> String {
+    t.book.borrow().opened[n].0.to_string()
+}
+
+/// Ends the exchange of `sid` after `req_count` requests in all on its connection.
+fn finish_after(t: &mut T, sid: StrmId, req_count: u32) -> bool {
+    let cid = t.w.streams[sid].si[1].conn.unwrap();
+    if let Mux::H1(h) = &mut t.w.conns[cid].mux {
+        h.req_count = req_count - 1;
+    }
+    t.finish(sid)
+}
+
+/// A backend of one server s1 (10.0.0.1:80, no limit) under `http-reuse mode`.
+fn one_server(mode: &str, srv_opts: &str) -> T {
+    T::backend(&format!(
+        "http-reuse {mode}\n    server s1 10.0.0.1:80 {srv_opts}"
+    ))
+}
+
+#[test]
+fn a_new_connection_is_opened_counted_and_attached() {
+    let mut t = one_server("safe", "");
+    let sess = t.sess;
+    let (sid, cid) = t.request(sess, 0);
+    assert_eq!((t.opened(), addr(&t, 0).as_str()), (1, "10.0.0.1:80"));
+    let s1 = t.srv("s1");
+    let c = &t.w.conns[cid];
+    assert_eq!(
+        (c.target, c.owner, c.strm),
+        (Target::Server(s1), Some(sess), Some(sid))
+    );
+    assert!(matches!(c.mux, Mux::H1(_)));
+    assert!(!c.has(co_fl::PRIVATE));
+    assert_eq!(place(&t, cid), "-");
+    let s = &t.w.streams[sid];
+    assert_eq!(s.si[1].state, SiState::Con, "the connect is in progress");
+    assert_eq!(s.flags & sf::SRV_REUSED, 0);
+    assert_eq!(counted(&t, "s1"), [(1, 0), (1, 0)]);
+    let p = &t.w.servers[s1].pool;
+    assert_eq!((p.curr_used, p.max_used, p.est_need), (1, 1, 1));
+    // the exchange ends: the connection waits in the idle list, in use no more
+    t.established(cid);
+    assert!(t.finish(sid));
+    assert_eq!(place(&t, cid), "idle");
+    assert_eq!(t.w.conns[cid].owner, None);
+    assert_eq!(t.pool("s1"), (1, 0, 0));
+    // a later request of another session takes it: connected already, counted as a reuse
+    let other = t.session();
+    let (sid, again) = t.request(other, tx::NOT_FIRST);
+    assert_eq!(again, cid);
+    assert_eq!(place(&t, cid), "-");
+    assert_eq!(t.pool("s1"), (0, 0, 1));
+    let s = &t.w.streams[sid];
+    assert_eq!(s.si[1].state, SiState::Est);
+    assert_ne!(s.flags & sf::SRV_REUSED, 0);
+    assert_eq!(t.w.conns[cid].strm, Some(sid));
+    assert_eq!(counted(&t, "s1"), [(1, 1), (1, 1)]);
+    assert_eq!(t.opened(), 1);
+}
+
+/// For `http-reuse mode`, a first or `later` request of a new session facing an idle
+/// connection (`idle`) and/or a safe one (`safe`): where its connection comes from.
+fn reuse_from(mode: &str, retry_on: &str, later: bool, idle: bool, safe: bool) -> &'static str {
+    let mut t = if retry_on.is_empty() {
+        one_server(mode, "")
+    } else {
+        T::backend(&format!(
+            "http-reuse {mode}\n    retry-on {retry_on}\n    server s1 10.0.0.1:80"
+        ))
+    };
+    // both in use together, so that the need estimate admits both; the safe one ends first
+    let mut ends = vec![];
+    for (want, reqs) in [(safe, 2), (idle, 1)] {
+        if want {
+            let sess = t.session();
+            let (sid, cid) = t.request(sess, 0);
+            t.established(cid);
+            ends.push((sid, cid, reqs));
+        }
+    }
+    let mut names = vec![];
+    for (sid, cid, reqs) in ends {
+        assert!(finish_after(&mut t, sid, reqs));
+        names.push((cid, if reqs == 2 { "safe" } else { "idle" }));
+    }
+    for (cid, name) in &names {
+        let want = if mode == "never" { "sess" } else { name };
+        assert_eq!(place(&t, *cid), want);
+    }
+    let sess = t.session();
+    let (_, cid) = t.request(sess, if later { tx::NOT_FIRST } else { 0 });
+    let from = names
+        .iter()
+        .find(|(c, _)| *c == cid)
+        .map_or("new", |(_, n)| n);
+    assert_eq!(
+        counted(&t, "s1")[1].1,
+        u64::from(from != "new"),
+        "a reuse is counted"
+    );
+    from
+}
+
+#[test]
+fn reuse_follows_the_http_reuse_table() {
+    // (mode, later, [idle only, safe only, both])
+    let table = [
+        ("never", false, ["new", "new", "new"]),
+        ("never", true, ["new", "new", "new"]),
+        ("safe", false, ["new", "new", "new"]),
+        ("safe", true, ["idle", "safe", "idle"]),
+        ("aggressive", false, ["new", "safe", "safe"]),
+        ("aggressive", true, ["idle", "safe", "idle"]),
+        ("always", false, ["idle", "safe", "safe"]),
+        ("always", true, ["idle", "safe", "idle"]),
+    ];
+    for (mode, later, want) in table {
+        let got = [(true, false), (false, true), (true, true)]
+            .map(|(idle, safe)| reuse_from(mode, "", later, idle, safe));
+        assert_eq!(got, want, "http-reuse {mode}, later {later}");
+    }
+}
+
+#[test]
+fn retry_on_every_connection_failure_makes_a_first_request_a_later_one() {
+    let full = "conn-failure empty-response response-timeout";
+    assert_eq!(reuse_from("safe", full, false, true, false), "idle");
+    assert_eq!(reuse_from("aggressive", full, false, true, true), "idle");
+    for partial in [
+        "conn-failure empty-response",
+        "conn-failure response-timeout",
+        "empty-response response-timeout",
+    ] {
+        assert_eq!(
+            reuse_from("safe", partial, false, true, false),
+            "new",
+            "{partial}"
+        );
+    }
+}
+
+#[test]
+fn http_reuse_never_keeps_connections_in_their_session() {
+    let mut t = one_server("never", "");
+    let sess = t.sess;
+    let (sid, cid) = t.request(sess, 0);
+    let c = &t.w.conns[cid];
+    assert!(c.has(co_fl::PRIVATE));
+    assert_eq!((c.owner, place(&t, cid)), (Some(sess), "sess"));
+    // private connections are not in the gauges, but the peak and the estimate rose
+    let p = &t.w.servers[t.srv("s1")].pool;
+    assert_eq!((p.curr_used, p.max_used, p.est_need), (0, 1, 1));
+    t.established(cid);
+    assert!(t.finish(sid));
+    assert_ne!(t.w.conns[cid].flags & co_fl::SESS_IDLE, 0);
+    assert_eq!(t.w.sessions[sess].idle_conns, 1);
+    assert_eq!(t.pool("s1"), (0, 0, 0));
+    // another session cannot have it
+    let other = t.session();
+    let (_, new) = t.request(other, tx::NOT_FIRST);
+    assert_ne!(new, cid);
+    // its own session takes it back, even for a first request
+    let (sid, again) = t.request(sess, 0);
+    assert_eq!(again, cid);
+    assert_eq!(t.w.conns[cid].flags & co_fl::SESS_IDLE, 0);
+    assert_eq!(t.w.sessions[sess].idle_conns, 0);
+    assert_ne!(t.w.streams[sid].flags & sf::SRV_REUSED, 0);
+    assert_eq!(counted(&t, "s1"), [(2, 1), (2, 1)]);
+}
+
+#[test]
+fn a_session_keeps_at_most_max_session_srv_conns_idle_connections() {
+    let text = "
+defaults
+    mode http
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:8080
+    max-session-srv-conns 2
+    default_backend be
+backend be
+    http-reuse never
+    server s1 10.0.0.1:80
+";
+    let mut t = T::with(text);
+    let sess = t.sess;
+    let reqs: Vec<_> = (0..3).map(|_| t.request(sess, 0)).collect();
+    assert_eq!(
+        t.opened(),
+        3,
+        "each connection is busy when the next one is needed"
+    );
+    let mut kept = vec![];
+    for (sid, cid) in reqs {
+        t.established(cid);
+        kept.push(t.finish(sid));
+        let _ = cid;
+    }
+    assert_eq!(kept, [true, true, false]);
+    assert_eq!(t.w.sessions[sess].idle_conns, 2);
+    assert_eq!(t.w.sessions[sess].srv_list.len(), 2);
+    assert_eq!(
+        [closed(&t, 0), closed(&t, 1), closed(&t, 2)],
+        [false, false, true]
+    );
+}
+
+#[test]
+fn a_backend_without_server_connects_to_its_dispatch_address_privately() {
+    let mut t = T::backend("dispatch 10.0.0.9:80");
+    let sess = t.sess;
+    let (sid, cid) = t.request(sess, 0);
+    assert_eq!(addr(&t, 0), "10.0.0.9:80");
+    let c = &t.w.conns[cid];
+    assert_eq!(c.target, Target::Proxy(t.be));
+    assert!(c.has(co_fl::PRIVATE));
+    assert_eq!(place(&t, cid), "sess");
+    let b = t.w.proxies[t.be].counters;
+    assert_eq!((b.connect, b.reuse), (1, 0));
+    t.established(cid);
+    assert!(t.finish(sid));
+    let (_, again) = t.request(sess, 0);
+    assert_eq!(again, cid, "reused from the session");
+    let b = t.w.proxies[t.be].counters;
+    assert_eq!((b.connect, b.reuse), (1, 1));
+}
+
+#[test]
+fn no_target_or_no_socket_is_a_failed_connect() {
+    // not assigned: nothing to connect to
+    let mut t = one_server("safe", "");
+    let sid = t.stream();
+    assert_eq!(t.connect(sid), (ConnStatus::Failed, None));
+    assert_eq!(t.opened(), 0);
+    // the socket cannot be created
+    let sid = t.stream();
+    assert_eq!(t.assign_sid(sid), SrvStatus::Ok);
+    t.book.borrow_mut().fail = true;
+    let conns = t.w.conns.len();
+    assert_eq!(t.connect(sid), (ConnStatus::Failed, None));
+    assert_eq!(t.w.conns.len(), conns);
+    assert_eq!(counted(&t, "s1"), [(0, 0), (0, 0)]);
+    assert_eq!(t.pool("s1"), (0, 0, 0));
+}
+
+#[test]
+fn a_new_connection_after_a_reused_one_is_counted_as_a_reuse() {
+    // upstream 2.6 keeps SF_SRV_REUSED over a retry
+    let mut t = one_server("safe", "");
+    let sid = t.stream();
+    assert_eq!(t.assign_sid(sid), SrvStatus::Ok);
+    t.w.streams[sid].flags |= sf::SRV_REUSED;
+    let (st, _) = t.connect(sid);
+    assert_eq!(st, ConnStatus::Ok);
+    assert_eq!(t.opened(), 1);
+    assert_eq!(counted(&t, "s1"), [(0, 1), (0, 1)]);
+}
+
+#[test]
+fn tcp_backends_never_share_connections() {
+    let text = "
+defaults
+    mode tcp
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    server s1 10.0.0.1:80
+";
+    let mut t = T::with(text);
+    let sess = t.sess;
+    let (_, cid) = t.request(sess, 0);
+    let c = &t.w.conns[cid];
+    assert!(matches!(c.mux, Mux::Pt));
+    assert!(c.has(co_fl::PRIVATE));
+    assert_eq!(place(&t, cid), "sess");
+    assert_eq!(t.pool("s1"), (0, 0, 0));
+}
+
+#[test]
+fn the_reuse_key_has_the_destination_of_servers_without_a_port() {
+    for (server, c_takes) in [("10.0.0.3", "b"), ("10.0.0.3:80", "a")] {
+        let mut t = T::backend(&format!("http-reuse always\n    server s1 {server}"));
+        let on_port = |t: &mut T, port: u16| {
+            let sess = t.session();
+            t.w.sessions[sess].dst = Some(format!("127.0.0.1:{port}").parse().unwrap());
+            let (sid, cid) = t.request(sess, 0);
+            t.established(cid);
+            (sid, cid)
+        };
+        // a on port 8080 and b on port 8081 in use together, then idle (a first)
+        let (sa, a) = on_port(&mut t, 8080);
+        let (sb, b) = on_port(&mut t, 8081);
+        assert!(t.finish(sa));
+        assert!(t.finish(sb));
+        // c comes on port 8081: the oldest idle connection with its key
+        let (_, c) = on_port(&mut t, 8081);
+        let got = if c == a {
+            "a"
+        } else if c == b {
+            "b"
+        } else {
+            "new"
+        };
+        assert_eq!(got, c_takes, "server {server}");
+        if server == "10.0.0.3" {
+            assert_eq!(addr(&t, 0), "10.0.0.3:8080");
+            assert_eq!(addr(&t, 1), "10.0.0.3:8081");
+        }
+    }
+}
+
+#[test]
+fn a_connect_above_the_high_fd_count_kills_one_idle_connection() {
+    let mut t = one_server("safe", "");
+    // a safe and an idle connection, then three clients
+    let (sa, sb) = (t.session(), t.session());
+    let (s_safe, c_safe) = t.request(sa, 0);
+    let (s_idle, c_idle) = t.request(sb, 0);
+    t.established(c_safe);
+    t.established(c_idle);
+    assert!(finish_after(&mut t, s_safe, 2));
+    assert!(finish_after(&mut t, s_idle, 1));
+    assert_eq!(t.pool("s1"), (1, 1, 0));
+    let clients = [t.session(), t.session(), t.session()];
+    let high = t.w.used_fds();
+    t.w.global.pool_high_count = high;
+    // at the limit: nothing is killed (a first request under `safe` opens a new one)
+    t.request(clients[0], 0);
+    assert_eq!(t.pool("s1"), (1, 1, 1));
+    // above it: the idle connection goes, the safe one stays
+    t.request(clients[1], 0);
+    assert_eq!(t.pool("s1"), (0, 1, 2));
+    assert!(!t.w.conns.contains(c_idle));
+    assert!(closed(&t, 1));
+    // above it with no idle connection: proven ones are kept
+    t.request(clients[2], 0);
+    assert_eq!(t.pool("s1"), (0, 1, 3));
+    assert!(t.w.conns.contains(c_safe));
+}
+
+#[test]
+fn the_pools_refuse_what_they_cannot_keep() {
+    // pool-purge-delay 0 keeps nothing: the connection is closed at once
+    let mut t = one_server("always", "pool-purge-delay 0");
+    let sess = t.sess;
+    let (sid, cid) = t.request(sess, 0);
+    t.established(cid);
+    assert!(!t.finish(sid));
+    assert!(closed(&t, 0));
+    assert_eq!(t.pool("s1"), (0, 0, 0));
+    // a connection that will close cannot be offered
+    let mut t = one_server("always", "");
+    let (sid, cid) = t.request(sess, 0);
+    t.established(cid);
+    crate::backend::srv_release_slot(&mut t.w, &mut t.ev, sid).unwrap();
+    let c = &mut t.w.conns[cid];
+    c.strm = None;
+    if let Mux::H1(h) = &mut c.mux {
+        h.want_close = true;
+    }
+    assert!(!srv_add_to_idle_list(&mut t.w, &mut t.ev, cid, false).unwrap());
+    assert_eq!(place(&t, cid), "-");
+    assert_eq!(t.pool("s1"), (0, 0, 1), "still counted in use");
+    // a connection to no server is not for the server pools
+    t.w.conns[cid].target = Target::None;
+    if let Mux::H1(h) = &mut t.w.conns[cid].mux {
+        h.want_close = false;
+    }
+    assert!(!srv_add_to_idle_list(&mut t.w, &mut t.ev, cid, false).unwrap());
+}
+
+#[test]
+fn the_first_idle_connection_starts_the_purge_timer() {
+    let mut t = one_server("always", "pool-purge-delay 3000");
+    let s1 = t.srv("s1");
+    assert_eq!(t.w.servers[s1].pool.purge_task, None);
+    let sess = t.sess;
+    let (a, ca) = t.request(sess, 0);
+    let (b, cb) = t.request(sess, 0);
+    t.established(ca);
+    t.established(cb);
+    let now = t.ev.now();
+    assert!(t.finish(a));
+    let task = t.w.servers[s1].pool.purge_task.expect("purge task");
+    assert_eq!(t.ev.task_expire(task), Some(tick_add(now, 3000)));
+    // armed already: a second idle connection leaves the date alone
+    let later = tick_add(now, 7);
+    t.ev.task_set_expire(task, later);
+    assert!(t.finish(b));
+    assert_eq!(t.ev.task_expire(task), Some(later));
+    assert_eq!(t.w.servers[s1].pool.purge_task, Some(task));
+}
+
+#[test]
+fn the_purge_closes_half_the_excess_idle_list_first() {
+    // four connections in use together, then idle: the rounds close 0, 0, 2, 2 (the
+    // estimate decays from 4), the idle list before the safe one
+    let mut t = one_server("always", "pool-purge-delay 3000");
+    let s1 = t.srv("s1");
+    let sess = t.sess;
+    let reqs: Vec<_> = (0..4).map(|_| t.request(sess, 0)).collect();
+    for (i, &(sid, cid)) in reqs.iter().enumerate() {
+        t.established(cid);
+        // the first two are proven (safe), the last two not
+        assert!(finish_after(&mut t, sid, if i < 2 { 2 } else { 1 }));
+    }
+    assert_eq!(t.pool("s1"), (2, 2, 0));
+    let task = t.w.servers[s1].pool.purge_task.unwrap();
+    let mut seen = vec![];
+    for _ in 0..4 {
+        srv_cleanup_idle_conns(&mut t.w, &mut t.ev, s1);
+        let p = &t.w.servers[s1].pool;
+        seen.push((p.idle.len(), p.safe.len(), p.est_need, p.max_used));
+        let next = if p.curr_idle() > 0 {
+            tick_add(t.ev.now(), 3000)
+        } else {
+            hrs_ev::TICK_ETERNITY
+        };
+        assert_eq!(t.ev.task_expire(task), Some(next));
+    }
+    assert_eq!(
+        seen,
+        [(2, 2, 4, 0), (2, 2, 2, 0), (0, 2, 1, 0), (0, 0, 0, 0)]
+    );
+    assert_eq!((0..4).map(|n| closed(&t, n)).collect::<Vec<_>>(), [true; 4]);
+}
+
+#[test]
+fn maintenance_closes_every_idle_connection_but_not_those_in_use() {
+    let mut t = one_server("always", "");
+    let s1 = t.srv("s1");
+    let sess = t.sess;
+    let reqs: Vec<_> = (0..3).map(|_| t.request(sess, 0)).collect();
+    for (i, &(sid, cid)) in reqs.iter().enumerate().take(2) {
+        t.established(cid);
+        assert!(finish_after(&mut t, sid, if i == 0 { 2 } else { 1 }));
+    }
+    assert_eq!(t.pool("s1"), (1, 1, 1));
+    srv_cleanup_connections(&mut t.w, &mut t.ev, s1);
+    assert_eq!(t.pool("s1"), (0, 0, 1));
+    assert_eq!(
+        [closed(&t, 0), closed(&t, 1), closed(&t, 2)],
+        [true, true, false]
+    );
+    // a purge with nothing ever pooled does nothing
+    let mut t = one_server("always", "");
+    let s1 = t.srv("s1");
+    srv_cleanup_idle_conns(&mut t.w, &mut t.ev, s1);
+    assert_eq!(t.w.servers[t.srv("s1")].pool.purge_task, None);
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP/2 server connections (`proto h2`)
+
+/// A request on an HTTP/2 backend: a new stream of session `sess`, its connection.
+fn h2_request(t: &mut T, sess: SessId, tx_flags: u32) -> (StrmId, ConnId) {
+    let (sid, cid) = t.request(sess, tx_flags);
+    assert!(t.w.conns[cid].is_mux_h2());
+    (sid, cid)
+}
+
+/// Stream `sid` ends on its HTTP/2 connection (`stream_end`): the slot is released, the
+/// stream detached, then `h2_conn_detached` decides; the connection is freed when it says so.
+/// Returns its answer.
+fn h2_end(t: &mut T, sid: StrmId) -> bool {
+    let cid = t.w.streams[sid].si[1].conn.unwrap();
+    let sess = t.w.streams[sid].sess;
+    crate::backend::srv_release_slot(&mut t.w, &mut t.ev, sid).unwrap();
+    let used = hrs_conn::mux_h2::h2_back_detach(&mut t.w.conns[cid], sid);
+    t.w.streams[sid].si[1].conn = None;
+    let kept = h2_conn_detached(&mut t.w, &mut t.ev, cid, sess, used).unwrap();
+    if !kept {
+        hrs_conn::conn_free(&mut t.w, &mut t.ev, cid).unwrap();
+    }
+    t.free_stream(sid);
+    kept
+}
+
+fn h2c(t: &mut T, cid: ConnId) -> &mut hrs_core::h2::H2c {
+    match &mut t.w.conns[cid].mux {
+        Mux::H2(h) => h,
+        _ => panic!("not an HTTP/2 connection"),
+    }
+}
+
+#[test]
+fn a_new_h2_connection_is_shared_as_http_reuse_says() {
+    // always: in `avail` at once, any session's first request takes a stream on it
+    let mut t = one_server("always", "proto h2");
+    let (a, b) = (t.session(), t.session());
+    let (_, cid) = h2_request(&mut t, a, 0);
+    assert_eq!(place(&t, cid), "avail");
+    t.established(cid);
+    let (sid, again) = h2_request(&mut t, b, 0);
+    assert_eq!(again, cid);
+    assert_eq!(place(&t, cid), "avail", "slots are left");
+    assert_eq!(t.w.conns[cid].used_streams(), 2);
+    assert_ne!(t.w.streams[sid].flags & sf::SRV_REUSED, 0);
+    assert_eq!(counted(&t, "s1"), [(1, 1), (1, 1)]);
+    assert_eq!(t.pool("s1"), (0, 0, 1), "one connection in use");
+    // safe: reserved to its session (head-of-line blocking stays within the client)
+    let mut t = one_server("safe", "proto h2");
+    let (a, b) = (t.session(), t.session());
+    let (_, cid) = h2_request(&mut t, a, 0);
+    assert_eq!(place(&t, cid), "sess");
+    assert_eq!(t.w.conns[cid].owner, Some(a));
+    t.established(cid);
+    let (_, other) = h2_request(&mut t, b, tx::NOT_FIRST);
+    assert_ne!(other, cid);
+    let (_, again) = h2_request(&mut t, a, 0);
+    assert_eq!(again, cid);
+    // aggressive: in no list until a stream ends
+    let mut t = one_server("aggressive", "proto h2");
+    let a = t.session();
+    let (_, cid) = h2_request(&mut t, a, 0);
+    assert_eq!(place(&t, cid), "-");
+    // never: private
+    let mut t = one_server("never", "proto h2");
+    let a = t.sess;
+    let (_, cid) = h2_request(&mut t, a, 0);
+    assert!(t.w.conns[cid].has(co_fl::PRIVATE));
+    assert_eq!(place(&t, cid), "sess");
+}
+
+#[test]
+fn max_reuse_bounds_the_streams_of_a_shared_h2_connection() {
+    // max-reuse 0: one stream, never shared
+    let mut t = one_server("always", "proto h2 max-reuse 0");
+    let a = t.session();
+    let (_, cid) = h2_request(&mut t, a, 0);
+    assert_eq!(place(&t, cid), "-");
+    // max-reuse 1: the second stream takes the last slot and the connection leaves `avail`
+    let mut t = one_server("always", "proto h2 max-reuse 1");
+    let (a, b, c) = (t.session(), t.session(), t.session());
+    let (_, cid) = h2_request(&mut t, a, 0);
+    assert_eq!(place(&t, cid), "avail");
+    t.established(cid);
+    let (_, again) = h2_request(&mut t, b, 0);
+    assert_eq!(again, cid);
+    assert_eq!(place(&t, cid), "-");
+    let (_, third) = h2_request(&mut t, c, 0);
+    assert_ne!(third, cid);
+    // max-reuse 1 again: a pooled connection whose last slot is taken stays out of `avail`
+    let mut t = one_server("always", "proto h2 max-reuse 1");
+    let (a, b) = (t.session(), t.session());
+    let (sid, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    assert!(h2_end(&mut t, sid));
+    assert_eq!(place(&t, cid), "safe");
+    let (_, again) = h2_request(&mut t, b, 0);
+    assert_eq!(again, cid);
+    assert_eq!(place(&t, cid), "-");
+}
+
+#[test]
+fn an_h2_connection_left_without_streams_is_pooled_as_safe() {
+    // always: it leaves `avail` for the safe list; a first request takes it back to `avail`
+    let mut t = one_server("always", "proto h2");
+    let (a, b) = (t.session(), t.session());
+    let (sid, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    assert!(h2_end(&mut t, sid));
+    assert_eq!(place(&t, cid), "safe");
+    assert_eq!(t.w.conns[cid].owner, None);
+    assert_eq!(t.pool("s1"), (0, 1, 0));
+    let (_, again) = h2_request(&mut t, b, 0);
+    assert_eq!(again, cid);
+    assert_eq!(place(&t, cid), "avail");
+    assert_eq!(t.pool("s1"), (0, 0, 1));
+    // safe: it leaves its session for the safe list; a later request of another session
+    // takes it and keeps it to itself
+    let mut t = one_server("safe", "proto h2");
+    let (a, b) = (t.session(), t.session());
+    let (sid, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    assert!(h2_end(&mut t, sid));
+    assert_eq!(place(&t, cid), "safe");
+    assert_eq!(t.w.sessions[a].srv_list.len(), 0);
+    let (_, again) = h2_request(&mut t, b, tx::NOT_FIRST);
+    assert_eq!(again, cid);
+    assert_eq!(place(&t, cid), "sess");
+    assert_eq!(t.w.conns[cid].owner, Some(b));
+    // refused by the pools: released
+    let mut t = one_server("always", "proto h2 pool-purge-delay 0");
+    let a = t.sess;
+    let (sid, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    assert!(!h2_end(&mut t, sid));
+    assert!(!t.w.conns.contains(cid));
+}
+
+#[test]
+fn an_h2_connection_with_streams_left_becomes_shareable() {
+    // aggressive: in no list while its only stream runs; once a stream ends with another
+    // still running, it enters `avail`
+    let mut t = one_server("aggressive", "proto h2");
+    let (a, b) = (t.session(), t.session());
+    let (s1, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    let s2 = t.stream_of(b);
+    assert_eq!(t.assign_sid(s2), SrvStatus::Ok);
+    t.w.conns[cid].attach_strm(s2);
+    t.w.streams[s2].si[1].conn = Some(cid);
+    assert!(h2_end(&mut t, s1));
+    assert_eq!(place(&t, cid), "avail");
+    // safe: held by its session, it stays there
+    let mut t = one_server("safe", "proto h2");
+    let a = t.sess;
+    let (s1, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    let (s2, again) = h2_request(&mut t, a, 0);
+    assert_eq!(again, cid);
+    assert!(h2_end(&mut t, s1));
+    assert_eq!(place(&t, cid), "sess");
+    assert!(h2_end(&mut t, s2));
+    assert_eq!(place(&t, cid), "safe");
+}
+
+#[test]
+fn an_h2_connection_that_takes_no_more_streams_is_released_once_unused() {
+    let mut t = one_server("always", "proto h2");
+    let (a, b) = (t.session(), t.session());
+    let (s1, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    let (s2, _) = h2_request(&mut t, b, 0);
+    assert_eq!(place(&t, cid), "avail");
+    // a GOAWAY arrives: no new stream; it leaves `avail` but lives while a stream runs
+    h2c(&mut t, cid).flags |= h2c_fl::GOAWAY_RCVD;
+    assert!(h2_end(&mut t, s1));
+    assert_eq!(place(&t, cid), "-");
+    assert_eq!(t.pool("s1"), (0, 0, 1));
+    assert!(!h2_end(&mut t, s2));
+    assert!(!t.w.conns.contains(cid));
+    assert_eq!(t.pool("s1"), (0, 0, 0));
+}
+
+#[test]
+fn a_private_h2_connection_stays_with_its_session() {
+    let mut t = one_server("never", "proto h2");
+    let a = t.sess;
+    let (s1, cid) = h2_request(&mut t, a, 0);
+    t.established(cid);
+    let (s2, again) = h2_request(&mut t, a, 0);
+    assert_eq!(again, cid);
+    assert!(h2_end(&mut t, s1));
+    assert_eq!(
+        t.w.conns[cid].flags & co_fl::SESS_IDLE,
+        0,
+        "a stream still runs"
+    );
+    assert_eq!(t.w.sessions[a].idle_conns, 0);
+    assert!(h2_end(&mut t, s2));
+    assert_ne!(t.w.conns[cid].flags & co_fl::SESS_IDLE, 0);
+    assert_eq!(t.w.sessions[a].idle_conns, 1);
+    assert_eq!(place(&t, cid), "sess");
+    // another session's connection is not taken into this one: released once unused
+    let b = t.session();
+    let (s3, cid3) = h2_request(&mut t, b, 0);
+    t.established(cid3);
+    let (s4, _) = h2_request(&mut t, b, 0);
+    t.w.streams[s3].sess = a;
+    t.w.streams[s4].sess = a;
+    assert!(h2_end(&mut t, s3), "a stream still runs");
+    assert!(!h2_end(&mut t, s4));
+    assert!(!t.w.conns.contains(cid3));
+}
