@@ -94,7 +94,7 @@ impl MatchKind {
 }
 
 /// One parsed pattern.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 enum Pat {
     Int {
         min: Option<i64>,
@@ -109,19 +109,12 @@ enum Pat {
     Nothing,
 }
 
-/// A regular expression, compared by its source text.
+/// A compiled regular expression.
 #[derive(Clone, Debug)]
 struct Re(regex::bytes::Regex);
 
-impl PartialEq for Re {
-    fn eq(&self, o: &Re) -> bool {
-        self.0.as_str() == o.0.as_str()
-    }
-}
-impl Eq for Re {}
-
 /// The compiled patterns of one ACL expression.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Patterns {
     kind: MatchKind,
     icase: bool,
@@ -690,13 +683,37 @@ mod tests {
         assert!(p.matches(&Smp::Str(b"ABCd".as_slice().into())));
     }
 
+    /// `-m` names (`pat_match_names[]`), the type each method casts the sample to
+    /// (`pat_match_types[]`) and which methods read integer patterns (`pat_parse_int`).
     #[test]
     fn kinds() {
-        assert_eq!(MatchKind::from_name("dom"), Some(MatchKind::Dom));
+        use MatchKind as K;
+        for (name, kind, expect, int) in [
+            ("found", K::Found, SmpType::Sint, false),
+            ("bool", K::Bool, SmpType::Sint, false),
+            ("int", K::Int, SmpType::Sint, true),
+            ("ip", K::Ip, SmpType::Addr, false),
+            ("bin", K::Bin, SmpType::Bin, false),
+            ("len", K::Len, SmpType::Str, true),
+            ("str", K::Str, SmpType::Str, false),
+            ("sub", K::Sub, SmpType::Str, false),
+            ("reg", K::Reg, SmpType::Str, false),
+            ("beg", K::Beg, SmpType::Str, false),
+            ("end", K::End, SmpType::Str, false),
+            ("dir", K::Dir, SmpType::Str, false),
+            ("dom", K::Dom, SmpType::Str, false),
+        ] {
+            assert_eq!(MatchKind::from_name(name), Some(kind), "{name}");
+            assert_eq!(kind.expect_type(), expect, "{name}");
+            assert_eq!(kind.int_patterns(), int, "{name}");
+        }
+        // the `method` ACL's own matching, not a `-m` name
+        assert_eq!(MatchKind::from_name("meth"), None);
+        assert_eq!(K::Meth.expect_type(), SmpType::Meth);
+        assert!(!K::Meth.int_patterns());
         assert_eq!(MatchKind::from_name(""), None);
         assert_eq!(MatchKind::default_for(SmpType::Any), None);
         assert_eq!(MatchKind::default_for(SmpType::Ipv4), Some(MatchKind::Ip));
-        assert_eq!(MatchKind::Len.expect_type(), SmpType::Str);
         let p = pats(MatchKind::Str, false, &["x"]);
         assert_eq!(
             (p.kind(), p.len(), p.is_empty()),
