@@ -384,7 +384,7 @@ fn parse_acl_expr(words: &[String], diags: &mut Vec<AclDiag>) -> Result<AclExpr,
             "-M" => {}
             "-u" => {
                 if let Some(v) = rest.get(i + 1) {
-                    if !v.is_empty() && !v.bytes().all(|c| c.is_ascii_digit()) {
+                    if !strtol_consumes_all(v) {
                         return Err("the argument of -u must be an integer".into());
                     }
                     i += 1;
@@ -464,6 +464,14 @@ fn parse_acl_expr(words: &[String], diags: &mut Vec<AclDiag>) -> Result<AclExpr,
         pats,
         url_abs: false,
     })
+}
+
+/// True when `strtol(s, &end, 10)` leaves `*end == '\0'`: blanks, a sign and digits, or
+/// nothing at all (no digit leaves `end` at the start of `s`).
+fn strtol_consumes_all(s: &str) -> bool {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    s.is_empty() || (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Parses an ACL keyword with its arguments and directly attached converters. Returns the
@@ -746,6 +754,14 @@ mod tests {
             ("str(lower) lower", false),
             ("path_beg,upper /P", false),
             ("path_beg,upper /P/A", true),
+            // operators are words of integer methods only: elsewhere they are patterns
+            ("str(lt) lt", true),
+            ("str(gt) -m beg ge gt", true),
+            ("str(3) -m len gt 1", false),
+            ("str(3) -m len ge 1", true),
+            ("method -m found", true),
+            ("method -m len 3", true),
+            ("method -m bin 474554", true),
         ];
         for (def, want) in cases {
             let mut t = table(&[("a", def)]);
@@ -1013,6 +1029,13 @@ mod tests {
             acl_err("always_true -m ip 1.2.3.4"),
             "matching method 'ip' cannot be used with fetch keyword 'always_true'"
         );
+        // `method` is a method sample: no cast to an integer (`sample_casts[METH][SINT]`)
+        for m in ["int", "bool"] {
+            assert_eq!(
+                acl_err(&format!("method -m {m} 1")),
+                format!("matching method '{m}' cannot be used with fetch keyword 'method'")
+            );
+        }
         assert_eq!(
             acl_err("path,frob x"),
             "ACL keyword 'path' : unknown converter 'frob'."
@@ -1049,10 +1072,21 @@ mod tests {
             acl_err("req.hdr(x -m found"),
             "fetch method 'req.hdr' : expected ')' in ACL expression 'req.hdr(x'"
         );
-        assert_eq!(
-            acl_err("path -u x"),
-            "the argument of -u must be an integer"
-        );
+        // `strtol()` must read the whole word (leading blanks and a sign are its syntax)
+        let u = |v: &str| {
+            let w: Vec<String> = ["path", "-u", v, "x"].map(String::from).to_vec();
+            AclTable::new().declare("a", &w, &mut Vec::new())
+        };
+        for bad in ["x", "1x", "-", " ", "5 ", "0x5"] {
+            assert_eq!(
+                u(bad).unwrap_err(),
+                "the argument of -u must be an integer",
+                "{bad:?}"
+            );
+        }
+        for ok in ["", "7", "-5", "+5", " \t5"] {
+            assert!(u(ok).is_ok(), "{ok:?}");
+        }
         assert_eq!(
             acl_err("status lt abc"),
             "'abc' is neither a number nor a supported operator"
