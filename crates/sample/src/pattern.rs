@@ -151,22 +151,31 @@ impl Op {
     }
 }
 
-/// HAProxy's `strl2llrc()`: an optional sign then at least one digit, nothing else.
-fn strict_int(s: &str) -> Option<i64> {
+/// HAProxy's `strl2llrc()`: digits, or `-` then digits (`-` alone reads 0); refuses an empty
+/// string, any other character (a `+` too) and a value out of the 64-bit range.
+fn strl2llrc(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() {
         return None;
     }
+    let (neg, digits) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, b),
+    };
     let mut v: i64 = 0;
     for &d in digits {
-        v = v.wrapping_mul(10).wrapping_add((d - b'0') as i64);
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = (d - b'0') as i64;
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
     }
-    Some(if neg { v.wrapping_neg() } else { v })
+    Some(v)
 }
 
 /// `pat_parse_int()`: `n`, `a:b`, `:b`, `a:` (the separator may also be `-`).
@@ -176,7 +185,7 @@ fn parse_int_pat(text: &str) -> Result<Pat, String> {
         return Err(range_err());
     }
     let Some(sep) = text.find([':', '-']) else {
-        let v = strict_int(text).ok_or_else(|| format!("'{text}' is not a number"))?;
+        let v = strl2llrc(text).ok_or_else(|| format!("'{text}' is not a number"))?;
         return Ok(Pat::Int {
             min: Some(v),
             max: Some(v),
@@ -184,21 +193,21 @@ fn parse_int_pat(text: &str) -> Result<Pat, String> {
     };
     let (a, b) = (&text[..sep], &text[sep + 1..]);
     if sep == 0 && !b.is_empty() {
-        let max = strict_int(b).ok_or_else(range_err)?;
+        let max = strl2llrc(b).ok_or_else(range_err)?;
         return Ok(Pat::Int {
             min: None,
             max: Some(max),
         });
     }
     if b.is_empty() {
-        let min = strict_int(a).ok_or_else(range_err)?;
+        let min = strl2llrc(a).ok_or_else(range_err)?;
         return Ok(Pat::Int {
             min: Some(min),
             max: None,
         });
     }
-    let min = strict_int(a).ok_or_else(range_err)?;
-    let max = strict_int(b).ok_or_else(range_err)?;
+    let min = strl2llrc(a).ok_or_else(range_err)?;
+    let max = strl2llrc(b).ok_or_else(range_err)?;
     if min > max {
         return Err(range_err());
     }
@@ -345,27 +354,18 @@ impl Patterns {
                 if op == Op::Eq || word.contains([':', '-']) {
                     parse_int_pat(word)?
                 } else {
-                    let v = strict_int(word).ok_or_else(|| {
-                        format!("'{word}' is neither a number nor a supported operator")
-                    })?;
-                    match op {
-                        Op::Gt => Pat::Int {
-                            min: Some(v.wrapping_add(1)),
-                            max: None,
-                        },
-                        Op::Ge => Pat::Int {
-                            min: Some(v),
-                            max: None,
-                        },
-                        Op::Lt => Pat::Int {
-                            min: None,
-                            max: Some(v.wrapping_sub(1)),
-                        },
-                        Op::Le | Op::Eq => Pat::Int {
-                            min: None,
-                            max: Some(v),
-                        },
-                    }
+                    // acl.c's compatibility layer: the value (up to a '.') and the operator
+                    // are rewritten as a range, then parsed as one
+                    let v = strl2llrc(&word[..word.find('.').unwrap_or(word.len())]).ok_or_else(
+                        || format!("'{word}' is neither a number nor a supported operator"),
+                    )?;
+                    let range = match op {
+                        Op::Gt => format!("{}:", v.wrapping_add(1)),
+                        Op::Ge => format!("{v}:"),
+                        Op::Lt => format!(":{}", v.wrapping_sub(1)),
+                        Op::Le | Op::Eq => format!(":{v}"),
+                    };
+                    parse_int_pat(&range)?
                 }
             }
             MatchKind::Ip => parse_ip_pat(word, no_dns)?,
@@ -596,6 +596,41 @@ mod tests {
             e("abc", Op::Lt),
             "'abc' is neither a number nor a supported operator"
         );
+        // strl2llrc(): no '+', no overflow, '-' alone is 0 (haproxy 2.6.12)
+        assert_eq!(e("+5", Op::Eq), "'+5' is not a number");
+        assert_eq!(
+            e("99999999999999999999", Op::Eq),
+            "'99999999999999999999' is not a number"
+        );
+        assert_eq!(
+            e("+6", Op::Lt),
+            "'+6' is neither a number nor a supported operator"
+        );
+        assert_eq!(e("1:-", Op::Eq), "'1:-' is not a valid number range");
+        let p = pats(MatchKind::Int, false, &[":-"]);
+        assert!(p.matches(&Smp::Sint(0)) && !p.matches(&Smp::Sint(1)));
+        let p = pats(MatchKind::Int, false, &[":-5"]);
+        assert!(p.matches(&Smp::Sint(-5)) && !p.matches(&Smp::Sint(-4)));
+        let p = pats(MatchKind::Int, false, &["9223372036854775807"]);
+        assert!(p.matches(&Smp::Sint(i64::MAX)));
+        let p = pats(MatchKind::Int, false, &["5:5"]);
+        assert!(p.matches(&Smp::Sint(5)) && !p.matches(&Smp::Sint(4)));
+        // with an operator the value stops at a '.'; the operator makes a range
+        let p = pats(MatchKind::Int, false, &["lt", "5.9"]);
+        assert!(p.matches(&Smp::Sint(4)) && !p.matches(&Smp::Sint(5)));
+        let p = pats(MatchKind::Len, false, &["lt", "3.x"]);
+        assert!(m(&p, "ab") && !m(&p, "abc"));
+        assert_eq!(
+            e(".5", Op::Lt),
+            "'.5' is neither a number nor a supported operator"
+        );
+        // "gt" on the largest value overflows into a range upstream refuses
+        assert_eq!(
+            e("9223372036854775807", Op::Gt),
+            "'-9223372036854775808:' is not a valid number range"
+        );
+        let p = pats(MatchKind::Int, false, &["gt", "9223372036854775806"]);
+        assert!(p.matches(&Smp::Sint(i64::MAX)) && !p.matches(&Smp::Sint(0)));
     }
 
     #[test]
