@@ -325,21 +325,6 @@ impl Patterns {
         }
     }
 
-    /// The matching method.
-    pub fn kind(&self) -> MatchKind {
-        self.kind
-    }
-
-    /// Number of patterns.
-    pub fn len(&self) -> usize {
-        self.pats.len()
-    }
-
-    /// True when no pattern was added.
-    pub fn is_empty(&self) -> bool {
-        self.pats.is_empty()
-    }
-
     /// Parses and adds one pattern word. `op` is the integer operator in force (integer
     /// methods only); `no_dns` is the `-n` flag.
     ///
@@ -749,10 +734,5 @@ mod tests {
         assert_eq!(MatchKind::from_name(""), None);
         assert_eq!(MatchKind::default_for(SmpType::Any), None);
         assert_eq!(MatchKind::default_for(SmpType::Ipv4), Some(MatchKind::Ip));
-        let p = pats(MatchKind::Str, false, &["x"]);
-        assert_eq!(
-            (p.kind(), p.len(), p.is_empty()),
-            (MatchKind::Str, 1, false)
-        );
     }
 }
