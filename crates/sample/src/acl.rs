@@ -166,16 +166,6 @@ impl AclTable {
         AclTable::default()
     }
 
-    /// Number of ACLs (declared, predefined in use, anonymous).
-    pub fn len(&self) -> usize {
-        self.acls.len()
-    }
-
-    /// True when the table holds no ACL.
-    pub fn is_empty(&self) -> bool {
-        self.acls.is_empty()
-    }
-
     fn find(&self, name: &str) -> Option<usize> {
         self.acls
             .iter()
