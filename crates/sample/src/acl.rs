@@ -752,6 +752,16 @@ mod tests {
             ("method -m found", true),
             ("method -m len 3", true),
             ("method -m bin 474554", true),
+            // converters attached to an ACL keyword: empty parentheses, repeated and
+            // trailing commas; the match is then the converter's type's (exact string)
+            ("path_beg, /p", true),
+            ("path_beg,,upper /P/A", true),
+            ("path_beg,upper,lower /p/a", true),
+            ("path_beg,upper() /P/A", true),
+            ("path_beg,upper(),lower /p/a", true),
+            // "--" ends the options and is not a pattern itself
+            ("str(--) -- x", false),
+            ("str(-x) -- -x", true),
         ];
         for (def, want) in cases {
             let mut t = table(&[("a", def)]);
@@ -1030,6 +1040,34 @@ mod tests {
             acl_err("path,frob x"),
             "ACL keyword 'path' : unknown converter 'frob'."
         );
+        for (def, msg) in [
+            (
+                "path_beg,upper()x /P",
+                "missing comma after converter 'upper'.",
+            ),
+            (
+                "path_beg,upper) /P",
+                "missing comma after converter 'upper'.",
+            ),
+            (
+                "path_beg,upper( /P",
+                "invalid arg 1 in converter 'upper' : expected ')'.",
+            ),
+            (
+                "path_beg,upper(x) /P",
+                "invalid arg 1 in converter 'upper' : expected ')' before 'x)'.",
+            ),
+            (
+                "path_beg,upper(a,b) /P",
+                "invalid arg 1 in converter 'upper' : expected ')' before 'a,b)'.",
+            ),
+        ] {
+            assert_eq!(
+                acl_err(def),
+                format!("ACL keyword 'path_beg' : {msg}"),
+                "{def}"
+            );
+        }
         assert_eq!(
             acl_err("path(x) x"),
             "ACL keyword 'path' : expected ')' before 'x)'"
@@ -1111,6 +1149,9 @@ mod tests {
         assert!(check(&mut t, &TestCtx::get("/a", &[]), "if a"));
         assert!(check(&mut t, &TestCtx::get("/b", &[]), "if a"));
         assert!(!check(&mut t, &TestCtx::get("/c", &[]), "if a"));
+        // the file name is not a pattern
+        let name = p.display().to_string();
+        assert!(!check(&mut t, &TestCtx::get(&name, &[]), "if a"));
         std::fs::remove_file(&p).ok();
     }
 
