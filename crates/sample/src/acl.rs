@@ -1068,6 +1068,15 @@ mod tests {
                 "{def}"
             );
         }
+        // a '\\' ending an argument list (haproxy 2.6.12)
+        assert_eq!(
+            acl_err("str(a\\ -m found"),
+            "fetch method 'str' : failed to parse '\\' after 'a' as type 'string' at position 1 in ACL expression 'str(a\\'"
+        );
+        assert_eq!(
+            acl_err("hdr_beg(a\\"),
+            "ACL keyword 'hdr_beg' : failed to parse '\\' after 'a' as type 'string' at position 1"
+        );
         assert_eq!(
             acl_err("path(x) x"),
             "ACL keyword 'path' : expected ')' before 'x)'"

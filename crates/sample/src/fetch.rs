@@ -412,11 +412,13 @@ pub(crate) fn build_fetch(kw: &FetchKw, args: Vec<Arg>) -> Result<Fetch, String>
 ///
 /// Quoting as HAProxy 2.6's `make_arg_list()`: `'...'` and `"..."` group, outside single
 /// quotes `\\ \' \" \<space>` escape and `\r \n \t` are control characters; an unquoted `,`
-/// separates and an unquoted `)` ends. At most `types.len()` arguments are read.
+/// separates and an unquoted `)` ends; another `\` is kept. At most `types.len()` arguments
+/// are read.
 ///
 /// # Errors
 /// `expected type 'integer' at position N, but got nothing`, `failed to parse 'x' as type
-/// 'integer' at position N`.
+/// 'integer' at position N`, `failed to parse '\' after 'x' as type 'string' at position N`
+/// (a `\` ending the text).
 pub(crate) fn parse_args(
     text: &str,
     types: &[ArgT],
@@ -439,25 +441,30 @@ pub(crate) fn parse_args(
             } else if c == b'\'' && !dq {
                 sq = !sq;
                 pos += 1;
-            } else if c == b'\\' && !sq && pos + 1 < b.len() {
-                match b[pos + 1] {
-                    e @ (b'\\' | b' ' | b'"' | b'\'') => {
-                        word.push(e);
+            } else if c == b'\\' && !sq {
+                // an escape needs a character after it
+                let Some(&e) = b.get(pos + 1) else {
+                    return Err(format!(
+                        "failed to parse '\\' after '{}' as type '{}' at position {}",
+                        String::from_utf8_lossy(&word),
+                        t.name(),
+                        i + 1
+                    ));
+                };
+                let unescaped = match e {
+                    b'\\' | b' ' | b'"' | b'\'' => Some(e),
+                    b'r' => Some(b'\r'),
+                    b'n' => Some(b'\n'),
+                    b't' => Some(b'\t'),
+                    _ => None,
+                };
+                match unescaped {
+                    Some(u) => {
+                        word.push(u);
                         pos += 2;
                     }
-                    b'r' => {
-                        word.push(b'\r');
-                        pos += 2;
-                    }
-                    b'n' => {
-                        word.push(b'\n');
-                        pos += 2;
-                    }
-                    b't' => {
-                        word.push(b'\t');
-                        pos += 2;
-                    }
-                    _ => {
+                    // a lone '\' stays
+                    None => {
                         word.push(c);
                         pos += 1;
                     }
@@ -1022,6 +1029,17 @@ mod tests {
             parse_args(")", &[ArgT::Sint], 1).unwrap_err(),
             "expected type 'integer' at position 1, but got nothing"
         );
+        // escapes: \r \n \t are control characters, a lone '\' stays, a final one fails
+        let (a, _) = parse_args("a\\rb\\nc\\td\\xe\\\"\\ )", STR1, 1).unwrap();
+        assert_eq!(a, vec![Arg::Str(b"a\rb\nc\td\\xe\" ".to_vec())]);
+        assert_eq!(
+            parse_args("a\\", STR1, 1).unwrap_err(),
+            "failed to parse '\\' after 'a' as type 'string' at position 1"
+        );
+        assert_eq!(
+            parse_args("1,\\", HDR_ARGS, 0).unwrap_err(),
+            "failed to parse '\\' after '' as type 'integer' at position 2"
+        );
         let (a, _) = parse_args("a\\\\b\\)x", STR1, 1).unwrap();
         assert_eq!(a, vec![Arg::Str(b"a\\b\\".to_vec())]);
         let (a, _) = parse_args("\"a b\",'c\\'", VAR_ARGS, 0).unwrap();
@@ -1033,6 +1051,9 @@ mod tests {
             build_fetch(k, vec![Arg::Str(b"x".to_vec()), Arg::Sint(-11)]).unwrap_err(),
             "header occurrence must be >= -10"
         );
+        assert!(build_fetch(k, vec![Arg::Str(b"x".to_vec()), Arg::Sint(-10)]).is_ok());
+        // an optional integer left empty is no argument
+        assert_eq!(parse_args(")", &[ArgT::Sint], 0).unwrap(), (vec![], 0));
         assert_eq!(no_paren_args(STR1, 1).unwrap(), vec![Arg::Str(vec![])]);
         assert!(no_paren_args(SINT1, 1).is_err());
         assert!(no_paren_args(HDR_ARGS, 0).unwrap().is_empty());
@@ -1045,10 +1066,22 @@ mod tests {
         assert!(Class::ResPerm.valid_at(Where::LOG));
         assert!(!Class::Backend.valid_at(Where::FE_REQ));
         assert!(Class::Backend.valid_at(Where::FE_REQ.or(Where::BE_REQ)));
+        // sample_ckp_names(): the lowest place of the set names it
+        for (w, name) in [
+            (Where::FE_REQ, "frontend http-request header rule"),
+            (Where::FE_SWITCH, "frontend use-backend rule"),
+            (Where::BE_REQ, "backend http-request header rule"),
+            (Where::BE_RES, "backend http-response header rule"),
+            (Where::FE_RES, "frontend http-response header rule"),
+            (Where::LOG, "logs"),
+        ] {
+            assert_eq!(w.name(), name);
+            assert_eq!(w.or(Where::LOG).name(), name);
+        }
+        assert_eq!(Where::FE_REQ.or(Where::FE_REQ), Where::FE_REQ);
         assert_eq!(
             Where::BE_RES.or(Where::FE_RES).name(),
             "backend http-response header rule"
         );
-        assert_eq!(Where::FE_SWITCH.name(), "frontend use-backend rule");
     }
 }
