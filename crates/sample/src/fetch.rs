@@ -8,7 +8,7 @@
 //! expressions: the last occurrence unless one is given) or iterate over every value (ACLs).
 
 use crate::ctx::{Dir, SampleCtx};
-use crate::smp::{read_int64, Smp, SmpType};
+use crate::smp::{read_int64, strl2llrc, Smp, SmpType};
 use crate::vars::VarName;
 use hrs_http::h1::{trim_lws, value_end};
 use hrs_http::{HttpHead, Version};
@@ -563,7 +563,8 @@ pub(crate) fn each_value<'a>(
     false
 }
 
-/// The value at occurrence `occ` (1-based from the first, negative from the last).
+/// The value at occurrence `occ` (1-based from the first, negative from the last; `build_fetch`
+/// refused anything below `-MAX_HDR_HISTORY`).
 fn value_at<'a>(h: &'a HttpHead, name: &[u8], full: bool, occ: i64) -> Option<&'a [u8]> {
     let target = if occ > 0 {
         occ
@@ -573,9 +574,7 @@ fn value_at<'a>(h: &'a HttpHead, name: &[u8], full: bool, occ: i64) -> Option<&'
             n += 1;
             false
         });
-        if -occ > n || -occ > MAX_HDR_HISTORY {
-            return None;
-        }
+        // not above 0 when there are fewer values than asked: nothing is found
         n + occ + 1
     };
     let mut i = 0;
@@ -592,33 +591,57 @@ fn value_at<'a>(h: &'a HttpHead, name: &[u8], full: bool, occ: i64) -> Option<&'
     found
 }
 
-/// Reads an address from a header value as `hdr_ip` does: IPv4 with an optional `:port`,
-/// IPv6, or bracketed IPv6 with an optional port.
-fn value_ip(v: &[u8]) -> Option<IpAddr> {
-    let t = std::str::from_utf8(v).ok()?;
-    if let Ok(a) = t.parse::<Ipv4Addr>() {
-        return Some(IpAddr::V4(a));
-    }
-    if let Some((a, p)) = t.split_once(':') {
-        if let Ok(a) = a.parse::<Ipv4Addr>() {
-            if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok() {
-                return Some(IpAddr::V4(a));
+/// HAProxy's `url2ipv4()`: a dotted quad of decimal octets (leading zeros allowed) at the
+/// start of `s`, up to the first byte that is neither a digit nor a dot. Returns the address
+/// and the number of bytes read.
+fn url2ipv4(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
+    let mut oct = [0u8; 4];
+    let mut octets = 0;
+    let mut saw_digit = false;
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        if c.is_ascii_digit() {
+            if !saw_digit {
+                octets += 1;
+                saw_digit = true;
             }
-            return None;
+            let v = oct[octets - 1] as u32 * 10 + (c - b'0') as u32;
+            oct[octets - 1] = u8::try_from(v).ok()?;
+        } else if c == b'.' {
+            if !saw_digit || octets == 4 {
+                return None;
+            }
+            saw_digit = false;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    (octets == 4).then_some((Ipv4Addr::from(oct), i))
+}
+
+/// Reads an address from a header value as `smp_fetch_hdr_ip()` does: an IPv4 address
+/// (`url2ipv4()`), optionally followed by `:` and a port (`strl2irc()`, 0 to 65535), or else
+/// the whole value as an IPv6 address (`inet_pton()`; no brackets).
+fn value_ip(v: &[u8]) -> Option<IpAddr> {
+    if let Some((a, len)) = url2ipv4(v) {
+        if len == v.len() {
+            return Some(IpAddr::V4(a));
+        }
+        if v[len] == b':'
+            && std::str::from_utf8(&v[len + 1..])
+                .ok()
+                .and_then(strl2llrc)
+                .is_some_and(|p| (0..=65535).contains(&p))
+        {
+            return Some(IpAddr::V4(a));
         }
     }
-    if let Ok(a) = t.parse::<Ipv6Addr>() {
-        return Some(IpAddr::V6(a));
-    }
-    let rest = t.strip_prefix('[')?;
-    let (a, p) = rest.split_once(']')?;
-    if !p.is_empty() {
-        let p = p.strip_prefix(':')?;
-        if p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()) || p.parse::<u16>().is_err() {
-            return None;
-        }
-    }
-    a.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+    std::str::from_utf8(v)
+        .ok()?
+        .parse::<Ipv6Addr>()
+        .ok()
+        .map(IpAddr::V6)
 }
 
 /// HAProxy's `http_get_path()`: the part of a URI from the first `/` after the authority, or
@@ -934,6 +957,8 @@ mod tests {
         assert_eq!(one(&hdr("req.hdr", "z,-2)"), &c), Some(b"z".to_vec()));
     }
 
+    /// `smp_fetch_hdr_ip()` as haproxy 2.6.12 reads values: one value (the last, or the
+    /// one asked for) fails when it is no address; ACLs skip such values.
     #[test]
     fn hdr_ip_and_val() {
         let c = TestCtx::get(
@@ -941,11 +966,38 @@ mod tests {
             &[("xff", "junk, 10.0.0.1:80, [::1]:8"), ("cl", "12abc")],
         );
         let f = hdr("req.hdr_ip", "xff)");
-        assert_eq!(one(&f, &c), Some(b"::1".to_vec()));
-        assert_eq!(all(&f, &c), vec![b"10.0.0.1".to_vec(), b"::1".to_vec()]);
+        assert_eq!(one(&f, &c), None);
+        assert_eq!(all(&f, &c), vec![b"10.0.0.1".to_vec()]);
         assert_eq!(one(&hdr("req.hdr_ip", "xff,1)"), &c), None);
+        assert_eq!(
+            one(&hdr("req.hdr_ip", "xff,2)"), &c),
+            Some(b"10.0.0.1".to_vec())
+        );
         assert_eq!(one(&hdr("req.hdr_val", "cl)"), &c), Some(b"12".to_vec()));
-        assert!(value_ip(b"1.2.3.4:99999").is_none());
+        for (v, want) in [
+            ("010.0.0.1", Some("10.0.0.1")),
+            ("1.2.3.4:-", Some("1.2.3.4")),
+            ("1.2.3.4:65536", None),
+            ("1.2.3.4:99999", None),
+            ("1.2.3.4:0", Some("1.2.3.4")),
+            ("1.2.3.4:65535", Some("1.2.3.4")),
+            ("1.2.3.4:-0", Some("1.2.3.4")),
+            ("1.2.3.4:+80", None),
+            ("1.2.3.4:", None),
+            ("1.2.3.4/8", None),
+            ("1.2.3", None),
+            ("1.2.3.4.5", None),
+            ("1..2.3", None),
+            (".1.2.3", None),
+            ("1.2.3.256", None),
+            ("::ffff:1.2.3.4", Some("::ffff:1.2.3.4")),
+            ("::2", Some("::2")),
+            ("[::1]", None),
+            ("[::1]:8", None),
+        ] {
+            let got = value_ip(v.as_bytes()).map(|a| a.to_string());
+            assert_eq!(got.as_deref(), want, "{v}");
+        }
     }
 
     #[test]

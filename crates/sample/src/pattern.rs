@@ -6,7 +6,7 @@
 //! hex blocks, method names); matching casts the sample to the type the method expects, as
 //! `pattern_exec_match()` does, and never allocates for string methods on string samples.
 
-use crate::smp::{Smp, SmpType};
+use crate::smp::{strl2llrc, Smp, SmpType};
 use hrs_cfg::net::Net;
 use hrs_http::Meth;
 
@@ -149,33 +149,6 @@ impl Op {
             _ => return None,
         })
     }
-}
-
-/// HAProxy's `strl2llrc()`: digits, or `-` then digits (`-` alone reads 0); refuses an empty
-/// string, any other character (a `+` too) and a value out of the 64-bit range.
-fn strl2llrc(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.is_empty() {
-        return None;
-    }
-    let (neg, digits) = match b {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, b),
-    };
-    let mut v: i64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        let d = (d - b'0') as i64;
-        v = v.checked_mul(10)?;
-        v = if neg {
-            v.checked_sub(d)?
-        } else {
-            v.checked_add(d)?
-        };
-    }
-    Some(v)
 }
 
 /// `pat_parse_int()`: `n`, `a:b`, `:b`, `a:` (the separator may also be `-`).

@@ -195,6 +195,33 @@ pub fn read_int64(s: &[u8]) -> (i64, usize) {
     (if neg { v.wrapping_neg() } else { v }, i)
 }
 
+/// HAProxy's `strl2llrc()`: digits, or `-` then digits (`-` alone reads 0); refuses an empty
+/// string, any other character (a `+` too) and a value out of the 64-bit range.
+pub(crate) fn strl2llrc(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return None;
+    }
+    let (neg, digits) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, b),
+    };
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = (d - b'0') as i64;
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
 /// Parses a textual IPv4 (dotted quad) or IPv6 address, as `inet_pton()` does.
 pub fn parse_ip_text(s: &[u8]) -> Option<IpAddr> {
     let t = std::str::from_utf8(s).ok()?;
