@@ -78,6 +78,8 @@ pub enum Class {
     Server,
     /// The server connection's addresses.
     L4Srv,
+    /// The request buffer (`req.len`): request rules and backend switching only.
+    L6Req,
 }
 
 impl Class {
@@ -86,7 +88,7 @@ impl Class {
         let res = Where::BE_RES.0 | Where::FE_RES.0;
         match self {
             Class::Any | Class::ReqPerm => Where::ALL,
-            Class::ReqVol => req,
+            Class::ReqVol | Class::L6Req => req,
             Class::ResVol => res,
             Class::ResPerm => res | Where::LOG.0,
             Class::ReqResVol => req | res,
@@ -112,6 +114,7 @@ impl Class {
             Class::Backend => "backend",
             Class::Server => "server",
             Class::L4Srv => "server address",
+            Class::L6Req => "request buffer",
         }
     }
 }
@@ -170,7 +173,7 @@ pub(crate) enum Fetch {
     ResVer,
     /// `req.proto_http`.
     ProtoHttp,
-    /// `req.len` (HTTP mode: non-zero while the request is held).
+    /// `req.len` (HTTP mode: non-zero while the request is held; request rules only).
     ReqLen,
     /// `req.rdp_cookie_cnt` (never any RDP cookie in HTTP).
     RdpCookieCnt,
@@ -279,8 +282,8 @@ pub(crate) const FETCH_KWS: &[FetchKw] = &[
     kw!("resp_ver", &[], 0, Str, ResVol),
     kw!("req.proto_http", &[], 0, Bool, ReqPerm),
     kw!("req_proto_http", &[], 0, Bool, ReqPerm),
-    kw!("req.len", &[], 0, Sint, Any),
-    kw!("req.rdp_cookie_cnt", STR1, 0, Sint, Any),
+    kw!("req.len", &[], 0, Sint, L6Req),
+    kw!("req.rdp_cookie_cnt", STR1, 0, Sint, L6Req),
     kw!("src", &[], 0, Addr, Any),
     kw!("src_port", &[], 0, Sint, Any),
     kw!("dst", &[], 0, Addr, Any),
@@ -802,7 +805,7 @@ impl Fetch {
             Fetch::ReqVer => Smp::str(version_digits(ctx.req()?.version)),
             Fetch::ResVer => Smp::str(version_digits(ctx.res()?.version)),
             Fetch::ProtoHttp => Smp::Bool(ctx.req().is_some()),
-            Fetch::ReqLen => Smp::Sint((dir == Dir::Req && ctx.req().is_some()) as i64),
+            Fetch::ReqLen => Smp::Sint(ctx.req().is_some() as i64),
             Fetch::RdpCookieCnt => Smp::Sint(0),
             Fetch::Src => Smp::Ip(ctx.src()?.ip()),
             Fetch::SrcPort => Smp::Sint(ctx.src()?.port() as i64),
@@ -1022,6 +1025,10 @@ mod tests {
         assert_eq!(f("query", &c), Some(b"".to_vec()));
         assert_eq!(f("base", &c), Some(b"/x".to_vec()));
         assert_eq!(uri_path(b"host:443"), None);
+        assert_eq!(uri_path(b"example.com"), None);
+        assert_eq!(uri_path(b""), None);
+        assert_eq!(uri_path(b"*/x"), None);
+        assert_eq!(uri_path(b"/"), Some(&b"/"[..]));
         assert_eq!(uri_path(b"a+b://h/x"), Some(&b"/x"[..]));
     }
 

@@ -1364,6 +1364,11 @@ mod tests {
         assert_eq!(e("%[bc_src_port]"), "sample fetch <bc_src_port]> may not be reliably used here because it needs 'server address' which is not available here");
         assert_eq!(LogFormat::compile("%[req.hdr(a)]").unwrap_err(), "sample fetch <req.hdr(a)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here");
         assert_eq!(LogFormat::compile("%[hdr(a)]").unwrap_err(), "sample fetch <hdr(a)]> may not be reliably used here because it needs 'HTTP request headers,HTTP response headers' which is not available here");
+        // the request buffer is gone by the time of the log (haproxy 2.6.12)
+        for f in ["req.len", "req.rdp_cookie_cnt"] {
+            assert_eq!(LogFormat::compile(&format!("%[{f}]")).unwrap_err(), format!("sample fetch <{f}]> may not be reliably used here because it needs 'request buffer' which is not available here"));
+        }
+        assert!(LogFormat::compile_http("%[req.len]", Where::FE_SWITCH).is_ok());
         assert!(LogFormat::compile("%[method] %[status] %[be_name] %[srv_name]").is_ok());
         assert!(LogFormat::compile_http("%[hdr(a)]", Where::FE_RES).is_ok());
     }

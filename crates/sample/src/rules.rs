@@ -952,6 +952,8 @@ mod tests {
         assert_eq!(e("deny if nope"), "parsing [t.cfg:9] : error detected while parsing an 'http-request deny' condition : no such ACL : 'nope'.");
         assert_eq!(e("deny if { path -m int x }"), "parsing [t.cfg:9] : error detected while parsing an 'http-request deny' condition : 'x' is not a number.");
         assert!(err(RuleSet::Res, "set-header x %[path]").contains("needs 'HTTP request headers'"));
+        assert!(err(RuleSet::Res, "set-header x %[req.len]").contains("needs 'request buffer'"));
+        assert!(compile(RuleSet::Req, &["set-header x %[req.len]"]).is_ok());
         assert!(compile(RuleSet::Res, &["set-header x %[hdr(a)]"]).is_ok());
         let (_, _, w) = compile(RuleSet::Res, &["deny if { path /x }"]).unwrap();
         assert_eq!(w[0].to_string(), "parsing [t.cfg:9] : anonymous acl will never match because it uses keyword 'path' which is incompatible with 'frontend http-response header rule'");
