@@ -425,17 +425,9 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
                 Some((n, c)) => (n, c),
                 None => (inner, ""),
             };
-            if let Some(p) = name
-                .bytes()
-                .position(|c| !(c.is_ascii_alphanumeric() || c == b'.' || c == b'_'))
-            {
-                return Err(rule_err(format!(
-                    "invalid syntax at char '{}'",
-                    &act["set-var(".len() + p..]
-                )));
-            }
-            let var = VarName::parse(name).map_err(rule_err)?;
+            // parse_store(): the conditions first, then the name
             let conds = SetCond::parse(conds).map_err(rule_err)?;
+            let var = VarName::parse_in(name, &act["set-var(".len()..]).map_err(rule_err)?;
             let (expr, _) = SampleExpr::parse(args, false).map_err(rule_err)?;
             if !expr.class().valid_at(w) {
                 return Err(rule_err(format!(
@@ -930,6 +922,27 @@ mod tests {
             e("set-var(txn.a,frob) int(1)"),
             format!("{pre} set-var(txn.a,frob)' rule : unknown condition \"frob\".")
         );
+        // upstream's order: conditions, then the scope, then the characters of the name
+        assert_eq!(
+            e("set-var(tx.a-b,frob) int(1)"),
+            format!("{pre} set-var(tx.a-b,frob)' rule : unknown condition \"frob\".")
+        );
+        assert!(e("set-var(tx.a-b) int(1)").ends_with(
+            "rule : invalid variable name 'tx.a-b'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'."
+        ));
+        assert_eq!(
+            e("set-var(txn.a-b,ifset) int(1)"),
+            format!("{pre} set-var(txn.a-b,ifset)' rule : invalid syntax at char '-b,ifset)'.")
+        );
+        // any number of conditions; an empty one ends the list (haproxy 2.6.12)
+        assert!(compile(
+            RuleSet::Req,
+            &[
+                "set-var(txn.a,ifset,ifnotset,ifgt,iflt,ifempty) int(1)",
+                "set-var(txn.b,,frob) int(1)",
+            ]
+        )
+        .is_ok());
         assert_eq!(e("set-var(txn.a) int(x)"), format!("{pre} set-var(txn.a)' rule : fetch method 'int' : failed to parse 'x' as type 'integer' at position 1."));
         assert!(compile(RuleSet::Req, &["set-var(txn.a) hdr(x)"]).is_ok());
         assert!(err(RuleSet::Res, "set-var(txn.a) path")
