@@ -1306,6 +1306,14 @@ mod tests {
         );
         assert_eq!(render(" a ", &c), "a ");
         assert_eq!(render("%[str()]", &c), "-");
+        // -M: an absent value prints nothing; without +E nothing is escaped (haproxy 2.6.12)
+        assert_eq!(
+            render(
+                "%{-M}[str()]|%{-M}ci|%[str(a]b)]|%[str(a\\\\b)]|%[str(a\\\"b)]",
+                &c
+            ),
+            "|127.0.0.1|a]b|a\\b|a\"b"
+        );
         assert_eq!(
             render(
                 "%{+Q,+X}ci %{+Q}o%{-Q}o %ci  %{+Q}o %{+X}o %ci %cp %{-X}ci",
@@ -1355,6 +1363,14 @@ mod tests {
             e("%{+Q}"),
             "parse argument modifier without variable name near '%{+Q}'"
         );
+        assert_eq!(
+            e("%{+Q} ci"),
+            "parse argument modifier without variable name near '%{+Q}'"
+        );
+        assert_eq!(e("50% off"), "unexpected variable name near ' ' at position 3 line : '50% off'. Maybe you want to write a single '%', use the syntax '%%'");
+        assert_eq!(e("a%\tb"), "unexpected variable name near '\t' at position 2 line : 'a%\tb'. Maybe you want to write a single '%', use the syntax '%%'");
+        assert_eq!(e("%[str(a)\t]"), "missing ']' after 'str(a)'");
+        assert_eq!(e("%[str(a)\u{e9}]"), "missing ']' after 'str(a)'");
         assert_eq!(e("%zz"), "no such format variable 'zz'. If you wanted to emit the '%' character verbatim, you need to use '%%'");
         assert_eq!(e("a%"), "truncated line after '%'");
         assert_eq!(e("50%% %1"), "unexpected variable name near '1' at position 6 line : '50%% %1'. Maybe you want to write a single '%', use the syntax '%%'");
