@@ -1225,6 +1225,11 @@ mod tests {
         );
         c2.tz = -3600;
         assert_eq!(render("%Tl", &c2), "21/Nov/2026:07:33:26 -0100");
+        // %trg and %T stay in GMT whatever the local zone
+        assert_eq!(
+            render("%trg|%T", &c2),
+            "21/Nov/2026:08:33:26 +0000|21/Nov/2026:08:33:26 +0000"
+        );
     }
 
     /// The timers from their definitions (`%Tq` = idle + handshake + `%TR`; `%Td` is what
@@ -1256,6 +1261,15 @@ mod tests {
         i.unique_id = Some(b"abc");
         i.http_mode = false;
         assert_eq!(render("%ID %Td", &c), "abc 15");
+        // %Td is -1 without a response head (HTTP) or a connection (TCP)
+        let i = c.info.as_mut().unwrap();
+        i.t_connect = -1;
+        assert_eq!(render("%Td", &c), "-1");
+        let i = c.info.as_mut().unwrap();
+        i.http_mode = true;
+        i.t_connect = 15;
+        i.t_data = -1;
+        assert_eq!(render("%Td", &c), "-1");
     }
 
     #[test]
