@@ -821,6 +821,8 @@ mod tests {
                 "add-header y %[req.fhdr(nope)]",
                 "del-header HOST",
                 "set-header z \\x01",
+                // hdr() reads the request in request rules
+                "add-header h %[hdr(x,1)] if { hdr(y) k }",
             ],
             &mut c,
         );
@@ -845,7 +847,8 @@ mod tests {
                 s("x", "1-2"),
                 s("y", "v2"),
                 s("y", ""),
-                s("z", "\\x01")
+                s("z", "\\x01"),
+                s("h", "1-2"),
             ]
         );
     }
