@@ -177,7 +177,6 @@ fn parse_reply(
     let mut ctype: Option<String> = None;
     let mut kind: Option<&str> = None; // the payload keyword
     let mut body = Body::None;
-    let mut objlen = 0usize;
     let mut hdrs: Vec<(Box<[u8]>, LogFormat)> = Vec::new();
     let mut i = 0;
     let already = |kind: Option<&str>, a: &str| match kind {
@@ -221,7 +220,6 @@ fn parse_reply(
                     ));
                 }
                 kind = Some(if a == "string" { "string" } else { "lf-string" });
-                objlen = next.len();
                 body = if a == "string" {
                     Body::Raw(next.as_bytes().into())
                 } else {
@@ -292,10 +290,12 @@ fn parse_reply(
             ReplySpec::ErrorPage(status)
         }
         Some(_) => {
-            if (status == 204 || status == 304) && objlen > 0 {
+            // upstream tests the payload's length here; a `string` or `lf-string` payload
+            // is never empty (an empty argument was refused above)
+            if status == 204 || status == 304 {
                 return Err(format!("No body expected for {status} responses"));
             }
-            if ctype.is_none() && objlen > 0 {
+            if ctype.is_none() {
                 return Err(
                     "a content type must be defined when non-empty payload is configured".into(),
                 );
@@ -786,6 +786,14 @@ mod tests {
             e("return status 200 string a string b content-type t"),
             format!("{pre}return' rule : unexpected 'string' argument, 'string' already defined.")
         );
+        assert_eq!(
+            e("return status 304 content-type t lf-string x"),
+            format!("{pre}return' rule : No body expected for 304 responses.")
+        );
+        assert_eq!(
+            e("return status 200 content-type t errorfile /x"),
+            format!("{pre}return' rule : 'errorfile' is not supported by haproxy-rs (use 'string', 'lf-string' or 'default-errorfiles').")
+        );
         assert_eq!(e("return status 200 frob x"), "parsing [t.cfg:9]: 'http-request return' expects either 'if' or 'unless' followed by a condition but found 'frob'.");
         assert_eq!(e("deny deny_status 418"), format!("{pre}deny' rule : status code '418' not handled by default with 'default-errorfiles' argument.."));
         assert_eq!(
@@ -819,7 +827,7 @@ mod tests {
                 "set-header x %[req.hdr(x,1)]-%[req.hdr(x)]",
                 "add-header Y v2",
                 "add-header y %[req.fhdr(nope)]",
-                "del-header HOST",
+                "del-header HOST -m str",
                 "set-header z \\x01",
                 // hdr() reads the request in request rules
                 "add-header h %[hdr(x,1)] if { hdr(y) k }",
@@ -851,6 +859,16 @@ mod tests {
                 s("h", "1-2"),
             ]
         );
+    }
+
+    /// `disable-l7-retry` tells the stream, when its condition holds.
+    #[test]
+    fn disable_l7_retry() {
+        let mut c = TestCtx::get("/p", &[]);
+        req(&["disable-l7-retry if { path /q }"], &mut c);
+        assert!(!c.l7_retry_disabled);
+        assert_eq!(req(&["disable-l7-retry"], &mut c), Verdict::Continue);
+        assert!(c.l7_retry_disabled);
     }
 
     #[test]
@@ -964,6 +982,25 @@ mod tests {
         assert_eq!(
             e("del-header"),
             format!("{pre} del-header' rule : expects at least 1 argument.")
+        );
+        assert_eq!(e("del-header x y"), "parsing [t.cfg:9]: 'http-request del-header' expects either 'if' or 'unless' followed by a condition but found 'y'.");
+        assert_eq!(
+            e("del-header x -m"),
+            format!("{pre} del-header' rule : -m flag expects exactly 1 argument.")
+        );
+        assert_eq!(
+            e("del-header x -m frob"),
+            format!("{pre} del-header' rule : -m with unsupported matching method 'frob'.")
+        );
+        assert_eq!(
+            e("del-header x -m beg"),
+            format!("{pre} del-header' rule : -m beg is not supported by haproxy-rs.")
+        );
+        assert_eq!(e("del-header x -m str y"), "parsing [t.cfg:9]: 'http-request del-header' expects either 'if' or 'unless' followed by a condition but found 'y'.");
+        assert_eq!(e("disable-l7-retry x"), "parsing [t.cfg:9]: 'http-request disable-l7-retry' expects either 'if' or 'unless' followed by a condition but found 'x'.");
+        assert_eq!(
+            err(RuleSet::Res, "disable-l7-retry"),
+            "parsing [t.cfg:9] : 'http-response' does not support action 'disable-l7-retry' in haproxy-rs"
         );
         assert_eq!(e("deny if nope"), "parsing [t.cfg:9] : error detected while parsing an 'http-request deny' condition : no such ACL : 'nope'.");
         assert_eq!(e("deny if { path -m int x }"), "parsing [t.cfg:9] : error detected while parsing an 'http-request deny' condition : 'x' is not a number.");
