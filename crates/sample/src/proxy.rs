@@ -573,6 +573,25 @@ mod tests {
         let mut li = Proxy::preset("li", Cap::LISTEN);
         li.http_req_rules.push(rule("set-header x %[be_name]"));
         assert!(compile_proxy(&li).is_ok());
+        // a listen's rules are both the frontend's and the backend's: the lowest place
+        // names the warnings (haproxy 2.6.12)
+        let mut li = Proxy::preset("li", Cap::LISTEN);
+        li.mode = Mode::Http;
+        li.http_req_rules.push(rule("deny if { status 200 }"));
+        li.http_res_rules.push(rule("deny if { path /x }"));
+        let w: Vec<String> = compile_proxy(&li)
+            .unwrap()
+            .warnings()
+            .iter()
+            .map(|w| w.msg.clone())
+            .collect();
+        assert_eq!(
+            w,
+            [
+                "anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'",
+                "anonymous acl will never match because it uses keyword 'path' which is incompatible with 'backend http-response header rule'",
+            ]
+        );
         let mut f = fe();
         f.http_req_rules.push(rule("set-header x %[be_name]"));
         assert!(compile_proxy(&f).is_err());
