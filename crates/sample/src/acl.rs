@@ -762,6 +762,8 @@ mod tests {
             // "--" ends the options and is not a pattern itself
             ("str(--) -- x", false),
             ("str(-x) -- -x", true),
+            ("path -m regm ^/p/", true),
+            ("path -m regm ^/x", false),
         ];
         for (def, want) in cases {
             let mut t = table(&[("a", def)]);

@@ -55,7 +55,8 @@ impl MatchKind {
             "len" => MatchKind::Len,
             "str" => MatchKind::Str,
             "sub" => MatchKind::Sub,
-            "reg" => MatchKind::Reg,
+            // `regm` (regex with captures, for maps) matches as `reg` in an ACL
+            "reg" | "regm" => MatchKind::Reg,
             "beg" => MatchKind::Beg,
             "end" => MatchKind::End,
             "dir" => MatchKind::Dir,
@@ -691,6 +692,7 @@ mod tests {
             ("str", K::Str, SmpType::Str, false),
             ("sub", K::Sub, SmpType::Str, false),
             ("reg", K::Reg, SmpType::Str, false),
+            ("regm", K::Reg, SmpType::Str, false),
             ("beg", K::Beg, SmpType::Str, false),
             ("end", K::End, SmpType::Str, false),
             ("dir", K::Dir, SmpType::Str, false),
