@@ -166,16 +166,6 @@ impl AclTable {
         AclTable::default()
     }
 
-    /// Number of ACLs (declared, predefined in use, anonymous).
-    pub fn len(&self) -> usize {
-        self.acls.len()
-    }
-
-    /// True when the table holds no ACL.
-    pub fn is_empty(&self) -> bool {
-        self.acls.is_empty()
-    }
-
     fn find(&self, name: &str) -> Option<usize> {
         self.acls
             .iter()
@@ -384,7 +374,7 @@ fn parse_acl_expr(words: &[String], diags: &mut Vec<AclDiag>) -> Result<AclExpr,
             "-M" => {}
             "-u" => {
                 if let Some(v) = rest.get(i + 1) {
-                    if !v.is_empty() && !v.bytes().all(|c| c.is_ascii_digit()) {
+                    if !strtol_consumes_all(v) {
                         return Err("the argument of -u must be an integer".into());
                     }
                     i += 1;
@@ -464,6 +454,14 @@ fn parse_acl_expr(words: &[String], diags: &mut Vec<AclDiag>) -> Result<AclExpr,
         pats,
         url_abs: false,
     })
+}
+
+/// True when `strtol(s, &end, 10)` leaves `*end == '\0'`: blanks, a sign and digits, or
+/// nothing at all (no digit leaves `end` at the start of `s`).
+fn strtol_consumes_all(s: &str) -> bool {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    s.is_empty() || (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Parses an ACL keyword with its arguments and directly attached converters. Returns the
@@ -746,6 +744,26 @@ mod tests {
             ("str(lower) lower", false),
             ("path_beg,upper /P", false),
             ("path_beg,upper /P/A", true),
+            // operators are words of integer methods only: elsewhere they are patterns
+            ("str(lt) lt", true),
+            ("str(gt) -m beg ge gt", true),
+            ("str(3) -m len gt 1", false),
+            ("str(3) -m len ge 1", true),
+            ("method -m found", true),
+            ("method -m len 3", true),
+            ("method -m bin 474554", true),
+            // converters attached to an ACL keyword: empty parentheses, repeated and
+            // trailing commas; the match is then the converter's type's (exact string)
+            ("path_beg, /p", true),
+            ("path_beg,,upper /P/A", true),
+            ("path_beg,upper,lower /p/a", true),
+            ("path_beg,upper() /P/A", true),
+            ("path_beg,upper(),lower /p/a", true),
+            // "--" ends the options and is not a pattern itself
+            ("str(--) -- x", false),
+            ("str(-x) -- -x", true),
+            ("path -m regm ^/p/", true),
+            ("path -m regm ^/x", false),
         ];
         for (def, want) in cases {
             let mut t = table(&[("a", def)]);
@@ -1013,9 +1031,53 @@ mod tests {
             acl_err("always_true -m ip 1.2.3.4"),
             "matching method 'ip' cannot be used with fetch keyword 'always_true'"
         );
+        // `method` is a method sample: no cast to an integer (`sample_casts[METH][SINT]`)
+        for m in ["int", "bool"] {
+            assert_eq!(
+                acl_err(&format!("method -m {m} 1")),
+                format!("matching method '{m}' cannot be used with fetch keyword 'method'")
+            );
+        }
         assert_eq!(
             acl_err("path,frob x"),
             "ACL keyword 'path' : unknown converter 'frob'."
+        );
+        for (def, msg) in [
+            (
+                "path_beg,upper()x /P",
+                "missing comma after converter 'upper'.",
+            ),
+            (
+                "path_beg,upper) /P",
+                "missing comma after converter 'upper'.",
+            ),
+            (
+                "path_beg,upper( /P",
+                "invalid arg 1 in converter 'upper' : expected ')'.",
+            ),
+            (
+                "path_beg,upper(x) /P",
+                "invalid arg 1 in converter 'upper' : expected ')' before 'x)'.",
+            ),
+            (
+                "path_beg,upper(a,b) /P",
+                "invalid arg 1 in converter 'upper' : expected ')' before 'a,b)'.",
+            ),
+        ] {
+            assert_eq!(
+                acl_err(def),
+                format!("ACL keyword 'path_beg' : {msg}"),
+                "{def}"
+            );
+        }
+        // a '\\' ending an argument list (haproxy 2.6.12)
+        assert_eq!(
+            acl_err("str(a\\ -m found"),
+            "fetch method 'str' : failed to parse '\\' after 'a' as type 'string' at position 1 in ACL expression 'str(a\\'"
+        );
+        assert_eq!(
+            acl_err("hdr_beg(a\\"),
+            "ACL keyword 'hdr_beg' : failed to parse '\\' after 'a' as type 'string' at position 1"
         );
         assert_eq!(
             acl_err("path(x) x"),
@@ -1049,10 +1111,21 @@ mod tests {
             acl_err("req.hdr(x -m found"),
             "fetch method 'req.hdr' : expected ')' in ACL expression 'req.hdr(x'"
         );
-        assert_eq!(
-            acl_err("path -u x"),
-            "the argument of -u must be an integer"
-        );
+        // `strtol()` must read the whole word (leading blanks and a sign are its syntax)
+        let u = |v: &str| {
+            let w: Vec<String> = ["path", "-u", v, "x"].map(String::from).to_vec();
+            AclTable::new().declare("a", &w, &mut Vec::new())
+        };
+        for bad in ["x", "1x", "-", " ", "5 ", "0x5"] {
+            assert_eq!(
+                u(bad).unwrap_err(),
+                "the argument of -u must be an integer",
+                "{bad:?}"
+            );
+        }
+        for ok in ["", "7", "-5", "+5", " \t5"] {
+            assert!(u(ok).is_ok(), "{ok:?}");
+        }
         assert_eq!(
             acl_err("status lt abc"),
             "'abc' is neither a number nor a supported operator"
@@ -1087,6 +1160,9 @@ mod tests {
         assert!(check(&mut t, &TestCtx::get("/a", &[]), "if a"));
         assert!(check(&mut t, &TestCtx::get("/b", &[]), "if a"));
         assert!(!check(&mut t, &TestCtx::get("/c", &[]), "if a"));
+        // the file name is not a pattern
+        let name = p.display().to_string();
+        assert!(!check(&mut t, &TestCtx::get(&name, &[]), "if a"));
         std::fs::remove_file(&p).ok();
     }
 

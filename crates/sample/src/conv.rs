@@ -164,7 +164,9 @@ mod tests {
         assert_eq!(s(Conv::Base64, Smp::str(b"")), b"");
         assert_eq!(s(Conv::Upper, Smp::Sint(1)), b"1");
         assert_eq!(s(Conv::Lower, Smp::Ip("::1".parse().unwrap())), b"::1");
-        assert_eq!(Conv::find("hex"), Some(Conv::Hex));
+        for c in [Conv::Lower, Conv::Upper, Conv::Hex, Conv::Base64] {
+            assert_eq!(Conv::find(c.name()), Some(c), "{c:?}");
+        }
         assert_eq!(Conv::find("frob"), None);
         assert_eq!(Conv::Base64.name(), "base64");
         assert_eq!(Conv::Hex.in_type(), SmpType::Bin);

@@ -53,28 +53,14 @@ pub trait SampleCtx {
     /// The variable store of `scope` for writing, `None` when the scope does not exist here.
     fn vars_mut(&mut self, scope: Scope) -> Option<&mut Vars>;
 
-    /// The non-sample values log-format aliases print (`%T*`, `%ST`, counters...). The default
-    /// derives what it can from the other methods and reports everything else as unknown.
-    fn log_info(&self) -> LogInfo<'_> {
-        LogInfo {
-            client: self.src(),
-            frontend: self.dst(),
-            backend_src: self.bc_src(),
-            fe_name: self.fe_name(),
-            be_name: self.be_name().unwrap_or(self.fe_name()),
-            srv_name: self.srv_name(),
-            status: self.res().map_or(-1, |r| r.status as i32),
-            ..LogInfo::default()
-        }
-    }
+    /// The non-sample values log-format aliases print (`%T*`, `%ST`, counters...), as the
+    /// stream knows them.
+    fn log_info(&self) -> LogInfo<'_>;
 
     /// `http-request disable-l7-retry`: the current request must not be retried at layer 7
     /// (`TX_D_L7_RETRY`). Contexts without a transaction ignore it.
     fn disable_l7_retry(&mut self) {}
 
-    /// Local broken-down time of a Unix timestamp (the runtime uses `localtime_r`). The
-    /// default is UTC.
-    fn local_tm(&self, unix_secs: i64) -> Tm {
-        Tm::gmt(unix_secs)
-    }
+    /// Local broken-down time of a Unix timestamp (the runtime uses `localtime_r`).
+    fn local_tm(&self, unix_secs: i64) -> Tm;
 }

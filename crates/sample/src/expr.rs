@@ -107,13 +107,13 @@ impl SampleExpr {
                 pos += 1;
             }
             if pos >= text.len() {
-                if lf || wi + 1 >= words.len() || words[wi + 1].is_empty() {
+                if lf || wi + 1 >= words.len() {
                     break;
                 }
                 // the old syntax: a converter as the next word
                 let next = &words[wi + 1];
                 if Conv::find(&next[..idlen(next.as_bytes())]).is_none() {
-                    // an isolated word that is not a converter: not ours
+                    // an isolated word that is not a converter (or an empty one): not ours
                     break;
                 }
                 wi += 1;
@@ -268,6 +268,11 @@ mod tests {
         let (e, end) = SampleExpr::parse(&w("str(ABC) lower abc"), false).unwrap();
         assert_eq!(e.convs, vec![Conv::Lower]);
         assert_eq!(end, End { word: 1, off: 5 });
+        // an empty word ends the expression: a converter after it is not taken
+        let words: Vec<String> = ["str(a)", "", "lower"].map(String::from).to_vec();
+        let (e, end) = SampleExpr::parse(&words, false).unwrap();
+        assert!(e.convs.is_empty());
+        assert_eq!(end, End { word: 0, off: 6 });
         let (e, end) = SampleExpr::parse(&w("str(ABC) -i abc"), false).unwrap();
         assert!(e.convs.is_empty());
         assert_eq!(end, End { word: 0, off: 8 });

@@ -8,7 +8,7 @@
 //! expressions: the last occurrence unless one is given) or iterate over every value (ACLs).
 
 use crate::ctx::{Dir, SampleCtx};
-use crate::smp::{read_int64, Smp, SmpType};
+use crate::smp::{read_int64, strl2llrc, Smp, SmpType};
 use crate::vars::VarName;
 use hrs_http::h1::{trim_lws, value_end};
 use hrs_http::{HttpHead, Version};
@@ -78,6 +78,8 @@ pub enum Class {
     Server,
     /// The server connection's addresses.
     L4Srv,
+    /// The request buffer (`req.len`): request rules and backend switching only.
+    L6Req,
 }
 
 impl Class {
@@ -86,7 +88,7 @@ impl Class {
         let res = Where::BE_RES.0 | Where::FE_RES.0;
         match self {
             Class::Any | Class::ReqPerm => Where::ALL,
-            Class::ReqVol => req,
+            Class::ReqVol | Class::L6Req => req,
             Class::ResVol => res,
             Class::ResPerm => res | Where::LOG.0,
             Class::ReqResVol => req | res,
@@ -112,6 +114,7 @@ impl Class {
             Class::Backend => "backend",
             Class::Server => "server",
             Class::L4Srv => "server address",
+            Class::L6Req => "request buffer",
         }
     }
 }
@@ -170,7 +173,7 @@ pub(crate) enum Fetch {
     ResVer,
     /// `req.proto_http`.
     ProtoHttp,
-    /// `req.len` (HTTP mode: non-zero while the request is held).
+    /// `req.len` (HTTP mode: non-zero while the request is held; request rules only).
     ReqLen,
     /// `req.rdp_cookie_cnt` (never any RDP cookie in HTTP).
     RdpCookieCnt,
@@ -279,8 +282,8 @@ pub(crate) const FETCH_KWS: &[FetchKw] = &[
     kw!("resp_ver", &[], 0, Str, ResVol),
     kw!("req.proto_http", &[], 0, Bool, ReqPerm),
     kw!("req_proto_http", &[], 0, Bool, ReqPerm),
-    kw!("req.len", &[], 0, Sint, Any),
-    kw!("req.rdp_cookie_cnt", STR1, 0, Sint, Any),
+    kw!("req.len", &[], 0, Sint, L6Req),
+    kw!("req.rdp_cookie_cnt", STR1, 0, Sint, L6Req),
     kw!("src", &[], 0, Addr, Any),
     kw!("src_port", &[], 0, Sint, Any),
     kw!("dst", &[], 0, Addr, Any),
@@ -412,11 +415,13 @@ pub(crate) fn build_fetch(kw: &FetchKw, args: Vec<Arg>) -> Result<Fetch, String>
 ///
 /// Quoting as HAProxy 2.6's `make_arg_list()`: `'...'` and `"..."` group, outside single
 /// quotes `\\ \' \" \<space>` escape and `\r \n \t` are control characters; an unquoted `,`
-/// separates and an unquoted `)` ends. At most `types.len()` arguments are read.
+/// separates and an unquoted `)` ends; another `\` is kept. At most `types.len()` arguments
+/// are read.
 ///
 /// # Errors
 /// `expected type 'integer' at position N, but got nothing`, `failed to parse 'x' as type
-/// 'integer' at position N`.
+/// 'integer' at position N`, `failed to parse '\' after 'x' as type 'string' at position N`
+/// (a `\` ending the text).
 pub(crate) fn parse_args(
     text: &str,
     types: &[ArgT],
@@ -439,25 +444,30 @@ pub(crate) fn parse_args(
             } else if c == b'\'' && !dq {
                 sq = !sq;
                 pos += 1;
-            } else if c == b'\\' && !sq && pos + 1 < b.len() {
-                match b[pos + 1] {
-                    e @ (b'\\' | b' ' | b'"' | b'\'') => {
-                        word.push(e);
+            } else if c == b'\\' && !sq {
+                // an escape needs a character after it
+                let Some(&e) = b.get(pos + 1) else {
+                    return Err(format!(
+                        "failed to parse '\\' after '{}' as type '{}' at position {}",
+                        String::from_utf8_lossy(&word),
+                        t.name(),
+                        i + 1
+                    ));
+                };
+                let unescaped = match e {
+                    b'\\' | b' ' | b'"' | b'\'' => Some(e),
+                    b'r' => Some(b'\r'),
+                    b'n' => Some(b'\n'),
+                    b't' => Some(b'\t'),
+                    _ => None,
+                };
+                match unescaped {
+                    Some(u) => {
+                        word.push(u);
                         pos += 2;
                     }
-                    b'r' => {
-                        word.push(b'\r');
-                        pos += 2;
-                    }
-                    b'n' => {
-                        word.push(b'\n');
-                        pos += 2;
-                    }
-                    b't' => {
-                        word.push(b'\t');
-                        pos += 2;
-                    }
-                    _ => {
+                    // a lone '\' stays
+                    None => {
                         word.push(c);
                         pos += 1;
                     }
@@ -556,7 +566,8 @@ pub(crate) fn each_value<'a>(
     false
 }
 
-/// The value at occurrence `occ` (1-based from the first, negative from the last).
+/// The value at occurrence `occ` (1-based from the first, negative from the last; `build_fetch`
+/// refused anything below `-MAX_HDR_HISTORY`).
 fn value_at<'a>(h: &'a HttpHead, name: &[u8], full: bool, occ: i64) -> Option<&'a [u8]> {
     let target = if occ > 0 {
         occ
@@ -566,9 +577,7 @@ fn value_at<'a>(h: &'a HttpHead, name: &[u8], full: bool, occ: i64) -> Option<&'
             n += 1;
             false
         });
-        if -occ > n || -occ > MAX_HDR_HISTORY {
-            return None;
-        }
+        // not above 0 when there are fewer values than asked: nothing is found
         n + occ + 1
     };
     let mut i = 0;
@@ -585,33 +594,57 @@ fn value_at<'a>(h: &'a HttpHead, name: &[u8], full: bool, occ: i64) -> Option<&'
     found
 }
 
-/// Reads an address from a header value as `hdr_ip` does: IPv4 with an optional `:port`,
-/// IPv6, or bracketed IPv6 with an optional port.
-fn value_ip(v: &[u8]) -> Option<IpAddr> {
-    let t = std::str::from_utf8(v).ok()?;
-    if let Ok(a) = t.parse::<Ipv4Addr>() {
-        return Some(IpAddr::V4(a));
-    }
-    if let Some((a, p)) = t.split_once(':') {
-        if let Ok(a) = a.parse::<Ipv4Addr>() {
-            if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok() {
-                return Some(IpAddr::V4(a));
+/// HAProxy's `url2ipv4()`: a dotted quad of decimal octets (leading zeros allowed) at the
+/// start of `s`, up to the first byte that is neither a digit nor a dot. Returns the address
+/// and the number of bytes read.
+fn url2ipv4(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
+    let mut oct = [0u8; 4];
+    let mut octets = 0;
+    let mut saw_digit = false;
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        if c.is_ascii_digit() {
+            if !saw_digit {
+                octets += 1;
+                saw_digit = true;
             }
-            return None;
+            let v = oct[octets - 1] as u32 * 10 + (c - b'0') as u32;
+            oct[octets - 1] = u8::try_from(v).ok()?;
+        } else if c == b'.' {
+            if !saw_digit || octets == 4 {
+                return None;
+            }
+            saw_digit = false;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    (octets == 4).then_some((Ipv4Addr::from(oct), i))
+}
+
+/// Reads an address from a header value as `smp_fetch_hdr_ip()` does: an IPv4 address
+/// (`url2ipv4()`), optionally followed by `:` and a port (`strl2irc()`, 0 to 65535), or else
+/// the whole value as an IPv6 address (`inet_pton()`; no brackets).
+fn value_ip(v: &[u8]) -> Option<IpAddr> {
+    if let Some((a, len)) = url2ipv4(v) {
+        if len == v.len() {
+            return Some(IpAddr::V4(a));
+        }
+        if v[len] == b':'
+            && std::str::from_utf8(&v[len + 1..])
+                .ok()
+                .and_then(strl2llrc)
+                .is_some_and(|p| (0..=65535).contains(&p))
+        {
+            return Some(IpAddr::V4(a));
         }
     }
-    if let Ok(a) = t.parse::<Ipv6Addr>() {
-        return Some(IpAddr::V6(a));
-    }
-    let rest = t.strip_prefix('[')?;
-    let (a, p) = rest.split_once(']')?;
-    if !p.is_empty() {
-        let p = p.strip_prefix(':')?;
-        if p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()) || p.parse::<u16>().is_err() {
-            return None;
-        }
-    }
-    a.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+    std::str::from_utf8(v)
+        .ok()?
+        .parse::<Ipv6Addr>()
+        .ok()
+        .map(IpAddr::V6)
 }
 
 /// HAProxy's `http_get_path()`: the part of a URI from the first `/` after the authority, or
@@ -772,7 +805,7 @@ impl Fetch {
             Fetch::ReqVer => Smp::str(version_digits(ctx.req()?.version)),
             Fetch::ResVer => Smp::str(version_digits(ctx.res()?.version)),
             Fetch::ProtoHttp => Smp::Bool(ctx.req().is_some()),
-            Fetch::ReqLen => Smp::Sint((dir == Dir::Req && ctx.req().is_some()) as i64),
+            Fetch::ReqLen => Smp::Sint(ctx.req().is_some() as i64),
             Fetch::RdpCookieCnt => Smp::Sint(0),
             Fetch::Src => Smp::Ip(ctx.src()?.ip()),
             Fetch::SrcPort => Smp::Sint(ctx.src()?.port() as i64),
@@ -927,6 +960,8 @@ mod tests {
         assert_eq!(one(&hdr("req.hdr", "z,-2)"), &c), Some(b"z".to_vec()));
     }
 
+    /// `smp_fetch_hdr_ip()` as haproxy 2.6.12 reads values: one value (the last, or the
+    /// one asked for) fails when it is no address; ACLs skip such values.
     #[test]
     fn hdr_ip_and_val() {
         let c = TestCtx::get(
@@ -934,11 +969,38 @@ mod tests {
             &[("xff", "junk, 10.0.0.1:80, [::1]:8"), ("cl", "12abc")],
         );
         let f = hdr("req.hdr_ip", "xff)");
-        assert_eq!(one(&f, &c), Some(b"::1".to_vec()));
-        assert_eq!(all(&f, &c), vec![b"10.0.0.1".to_vec(), b"::1".to_vec()]);
+        assert_eq!(one(&f, &c), None);
+        assert_eq!(all(&f, &c), vec![b"10.0.0.1".to_vec()]);
         assert_eq!(one(&hdr("req.hdr_ip", "xff,1)"), &c), None);
+        assert_eq!(
+            one(&hdr("req.hdr_ip", "xff,2)"), &c),
+            Some(b"10.0.0.1".to_vec())
+        );
         assert_eq!(one(&hdr("req.hdr_val", "cl)"), &c), Some(b"12".to_vec()));
-        assert!(value_ip(b"1.2.3.4:99999").is_none());
+        for (v, want) in [
+            ("010.0.0.1", Some("10.0.0.1")),
+            ("1.2.3.4:-", Some("1.2.3.4")),
+            ("1.2.3.4:65536", None),
+            ("1.2.3.4:99999", None),
+            ("1.2.3.4:0", Some("1.2.3.4")),
+            ("1.2.3.4:65535", Some("1.2.3.4")),
+            ("1.2.3.4:-0", Some("1.2.3.4")),
+            ("1.2.3.4:+80", None),
+            ("1.2.3.4:", None),
+            ("1.2.3.4/8", None),
+            ("1.2.3", None),
+            ("1.2.3.4.5", None),
+            ("1..2.3", None),
+            (".1.2.3", None),
+            ("1.2.3.256", None),
+            ("::ffff:1.2.3.4", Some("::ffff:1.2.3.4")),
+            ("::2", Some("::2")),
+            ("[::1]", None),
+            ("[::1]:8", None),
+        ] {
+            let got = value_ip(v.as_bytes()).map(|a| a.to_string());
+            assert_eq!(got.as_deref(), want, "{v}");
+        }
     }
 
     #[test]
@@ -963,6 +1025,10 @@ mod tests {
         assert_eq!(f("query", &c), Some(b"".to_vec()));
         assert_eq!(f("base", &c), Some(b"/x".to_vec()));
         assert_eq!(uri_path(b"host:443"), None);
+        assert_eq!(uri_path(b"example.com"), None);
+        assert_eq!(uri_path(b""), None);
+        assert_eq!(uri_path(b"*/x"), None);
+        assert_eq!(uri_path(b"/"), Some(&b"/"[..]));
         assert_eq!(uri_path(b"a+b://h/x"), Some(&b"/x"[..]));
     }
 
@@ -1022,6 +1088,17 @@ mod tests {
             parse_args(")", &[ArgT::Sint], 1).unwrap_err(),
             "expected type 'integer' at position 1, but got nothing"
         );
+        // escapes: \r \n \t are control characters, a lone '\' stays, a final one fails
+        let (a, _) = parse_args("a\\rb\\nc\\td\\xe\\\"\\ )", STR1, 1).unwrap();
+        assert_eq!(a, vec![Arg::Str(b"a\rb\nc\td\\xe\" ".to_vec())]);
+        assert_eq!(
+            parse_args("a\\", STR1, 1).unwrap_err(),
+            "failed to parse '\\' after 'a' as type 'string' at position 1"
+        );
+        assert_eq!(
+            parse_args("1,\\", HDR_ARGS, 0).unwrap_err(),
+            "failed to parse '\\' after '' as type 'integer' at position 2"
+        );
         let (a, _) = parse_args("a\\\\b\\)x", STR1, 1).unwrap();
         assert_eq!(a, vec![Arg::Str(b"a\\b\\".to_vec())]);
         let (a, _) = parse_args("\"a b\",'c\\'", VAR_ARGS, 0).unwrap();
@@ -1033,6 +1110,9 @@ mod tests {
             build_fetch(k, vec![Arg::Str(b"x".to_vec()), Arg::Sint(-11)]).unwrap_err(),
             "header occurrence must be >= -10"
         );
+        assert!(build_fetch(k, vec![Arg::Str(b"x".to_vec()), Arg::Sint(-10)]).is_ok());
+        // an optional integer left empty is no argument
+        assert_eq!(parse_args(")", &[ArgT::Sint], 0).unwrap(), (vec![], 0));
         assert_eq!(no_paren_args(STR1, 1).unwrap(), vec![Arg::Str(vec![])]);
         assert!(no_paren_args(SINT1, 1).is_err());
         assert!(no_paren_args(HDR_ARGS, 0).unwrap().is_empty());
@@ -1045,10 +1125,22 @@ mod tests {
         assert!(Class::ResPerm.valid_at(Where::LOG));
         assert!(!Class::Backend.valid_at(Where::FE_REQ));
         assert!(Class::Backend.valid_at(Where::FE_REQ.or(Where::BE_REQ)));
+        // sample_ckp_names(): the lowest place of the set names it
+        for (w, name) in [
+            (Where::FE_REQ, "frontend http-request header rule"),
+            (Where::FE_SWITCH, "frontend use-backend rule"),
+            (Where::BE_REQ, "backend http-request header rule"),
+            (Where::BE_RES, "backend http-response header rule"),
+            (Where::FE_RES, "frontend http-response header rule"),
+            (Where::LOG, "logs"),
+        ] {
+            assert_eq!(w.name(), name);
+            assert_eq!(w.or(Where::LOG).name(), name);
+        }
+        assert_eq!(Where::FE_REQ.or(Where::FE_REQ), Where::FE_REQ);
         assert_eq!(
             Where::BE_RES.or(Where::FE_RES).name(),
             "backend http-response header rule"
         );
-        assert_eq!(Where::FE_SWITCH.name(), "frontend use-backend rule");
     }
 }

@@ -1225,6 +1225,11 @@ mod tests {
         );
         c2.tz = -3600;
         assert_eq!(render("%Tl", &c2), "21/Nov/2026:07:33:26 -0100");
+        // %trg and %T stay in GMT whatever the local zone
+        assert_eq!(
+            render("%trg|%T", &c2),
+            "21/Nov/2026:08:33:26 +0000|21/Nov/2026:08:33:26 +0000"
+        );
     }
 
     /// The timers from their definitions (`%Tq` = idle + handshake + `%TR`; `%Td` is what
@@ -1256,6 +1261,15 @@ mod tests {
         i.unique_id = Some(b"abc");
         i.http_mode = false;
         assert_eq!(render("%ID %Td", &c), "abc 15");
+        // %Td is -1 without a response head (HTTP) or a connection (TCP)
+        let i = c.info.as_mut().unwrap();
+        i.t_connect = -1;
+        assert_eq!(render("%Td", &c), "-1");
+        let i = c.info.as_mut().unwrap();
+        i.http_mode = true;
+        i.t_connect = 15;
+        i.t_data = -1;
+        assert_eq!(render("%Td", &c), "-1");
     }
 
     #[test]
@@ -1306,6 +1320,14 @@ mod tests {
         );
         assert_eq!(render(" a ", &c), "a ");
         assert_eq!(render("%[str()]", &c), "-");
+        // -M: an absent value prints nothing; without +E nothing is escaped (haproxy 2.6.12)
+        assert_eq!(
+            render(
+                "%{-M}[str()]|%{-M}ci|%[str(a]b)]|%[str(a\\\\b)]|%[str(a\\\"b)]",
+                &c
+            ),
+            "|127.0.0.1|a]b|a\\b|a\"b"
+        );
         assert_eq!(
             render(
                 "%{+Q,+X}ci %{+Q}o%{-Q}o %ci  %{+Q}o %{+X}o %ci %cp %{-X}ci",
@@ -1355,6 +1377,14 @@ mod tests {
             e("%{+Q}"),
             "parse argument modifier without variable name near '%{+Q}'"
         );
+        assert_eq!(
+            e("%{+Q} ci"),
+            "parse argument modifier without variable name near '%{+Q}'"
+        );
+        assert_eq!(e("50% off"), "unexpected variable name near ' ' at position 3 line : '50% off'. Maybe you want to write a single '%', use the syntax '%%'");
+        assert_eq!(e("a%\tb"), "unexpected variable name near '\t' at position 2 line : 'a%\tb'. Maybe you want to write a single '%', use the syntax '%%'");
+        assert_eq!(e("%[str(a)\t]"), "missing ']' after 'str(a)'");
+        assert_eq!(e("%[str(a)\u{e9}]"), "missing ']' after 'str(a)'");
         assert_eq!(e("%zz"), "no such format variable 'zz'. If you wanted to emit the '%' character verbatim, you need to use '%%'");
         assert_eq!(e("a%"), "truncated line after '%'");
         assert_eq!(e("50%% %1"), "unexpected variable name near '1' at position 6 line : '50%% %1'. Maybe you want to write a single '%', use the syntax '%%'");
@@ -1364,6 +1394,11 @@ mod tests {
         assert_eq!(e("%[bc_src_port]"), "sample fetch <bc_src_port]> may not be reliably used here because it needs 'server address' which is not available here");
         assert_eq!(LogFormat::compile("%[req.hdr(a)]").unwrap_err(), "sample fetch <req.hdr(a)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here");
         assert_eq!(LogFormat::compile("%[hdr(a)]").unwrap_err(), "sample fetch <hdr(a)]> may not be reliably used here because it needs 'HTTP request headers,HTTP response headers' which is not available here");
+        // the request buffer is gone by the time of the log (haproxy 2.6.12)
+        for f in ["req.len", "req.rdp_cookie_cnt"] {
+            assert_eq!(LogFormat::compile(&format!("%[{f}]")).unwrap_err(), format!("sample fetch <{f}]> may not be reliably used here because it needs 'request buffer' which is not available here"));
+        }
+        assert!(LogFormat::compile_http("%[req.len]", Where::FE_SWITCH).is_ok());
         assert!(LogFormat::compile("%[method] %[status] %[be_name] %[srv_name]").is_ok());
         assert!(LogFormat::compile_http("%[hdr(a)]", Where::FE_RES).is_ok());
     }
@@ -1384,6 +1419,27 @@ mod tests {
         );
         let t = Tm::gmt(951_782_400); // 2000-02-29
         assert_eq!((t.year, t.mon, t.mday), (2000, 1, 29));
+        // the century and 400-year rules of the Gregorian calendar
+        for (secs, date) in [
+            (4_107_542_399, (2100, 1, 28, 23, 59, 59)),
+            (4_107_542_400, (2100, 2, 1, 0, 0, 0)),
+            (978_264_000, (2000, 11, 31, 12, 0, 0)),
+            (978_307_200, (2001, 0, 1, 0, 0, 0)),
+            (13_574_563_200, (2400, 1, 29, 0, 0, 0)),
+            (13_569_465_599, (2399, 11, 31, 23, 59, 59)),
+            (13_601_001_600, (2400, 11, 31, 0, 0, 0)),
+            (-2_203_891_200, (1900, 2, 1, 0, 0, 0)),
+            (-11_670_998_400, (1600, 1, 29, 0, 0, 0)),
+            (3_981_312_000, (2096, 1, 29, 0, 0, 0)),
+            (4_233_686_400, (2104, 1, 29, 0, 0, 0)),
+        ] {
+            let t = Tm::gmt(secs);
+            assert_eq!(
+                (t.year, t.mon, t.mday, t.hour, t.min, t.sec),
+                date,
+                "{secs}"
+            );
+        }
         let t = Tm::gmt(-1);
         assert_eq!(
             (t.year, t.mon, t.mday, t.hour, t.min, t.sec),

@@ -6,7 +6,7 @@
 //! hex blocks, method names); matching casts the sample to the type the method expects, as
 //! `pattern_exec_match()` does, and never allocates for string methods on string samples.
 
-use crate::smp::{Smp, SmpType};
+use crate::smp::{strl2llrc, Smp, SmpType};
 use hrs_cfg::net::Net;
 use hrs_http::Meth;
 
@@ -55,7 +55,8 @@ impl MatchKind {
             "len" => MatchKind::Len,
             "str" => MatchKind::Str,
             "sub" => MatchKind::Sub,
-            "reg" => MatchKind::Reg,
+            // `regm` (regex with captures, for maps) matches as `reg` in an ACL
+            "reg" | "regm" => MatchKind::Reg,
             "beg" => MatchKind::Beg,
             "end" => MatchKind::End,
             "dir" => MatchKind::Dir,
@@ -94,7 +95,7 @@ impl MatchKind {
 }
 
 /// One parsed pattern.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 enum Pat {
     Int {
         min: Option<i64>,
@@ -109,19 +110,12 @@ enum Pat {
     Nothing,
 }
 
-/// A regular expression, compared by its source text.
+/// A compiled regular expression.
 #[derive(Clone, Debug)]
 struct Re(regex::bytes::Regex);
 
-impl PartialEq for Re {
-    fn eq(&self, o: &Re) -> bool {
-        self.0.as_str() == o.0.as_str()
-    }
-}
-impl Eq for Re {}
-
 /// The compiled patterns of one ACL expression.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Patterns {
     kind: MatchKind,
     icase: bool,
@@ -158,24 +152,6 @@ impl Op {
     }
 }
 
-/// HAProxy's `strl2llrc()`: an optional sign then at least one digit, nothing else.
-fn strict_int(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &d in digits {
-        v = v.wrapping_mul(10).wrapping_add((d - b'0') as i64);
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// `pat_parse_int()`: `n`, `a:b`, `:b`, `a:` (the separator may also be `-`).
 fn parse_int_pat(text: &str) -> Result<Pat, String> {
     let range_err = || format!("'{text}' is not a valid number range");
@@ -183,7 +159,7 @@ fn parse_int_pat(text: &str) -> Result<Pat, String> {
         return Err(range_err());
     }
     let Some(sep) = text.find([':', '-']) else {
-        let v = strict_int(text).ok_or_else(|| format!("'{text}' is not a number"))?;
+        let v = strl2llrc(text).ok_or_else(|| format!("'{text}' is not a number"))?;
         return Ok(Pat::Int {
             min: Some(v),
             max: Some(v),
@@ -191,21 +167,21 @@ fn parse_int_pat(text: &str) -> Result<Pat, String> {
     };
     let (a, b) = (&text[..sep], &text[sep + 1..]);
     if sep == 0 && !b.is_empty() {
-        let max = strict_int(b).ok_or_else(range_err)?;
+        let max = strl2llrc(b).ok_or_else(range_err)?;
         return Ok(Pat::Int {
             min: None,
             max: Some(max),
         });
     }
     if b.is_empty() {
-        let min = strict_int(a).ok_or_else(range_err)?;
+        let min = strl2llrc(a).ok_or_else(range_err)?;
         return Ok(Pat::Int {
             min: Some(min),
             max: None,
         });
     }
-    let min = strict_int(a).ok_or_else(range_err)?;
-    let max = strict_int(b).ok_or_else(range_err)?;
+    let min = strl2llrc(a).ok_or_else(range_err)?;
+    let max = strl2llrc(b).ok_or_else(range_err)?;
     if min > max {
         return Err(range_err());
     }
@@ -323,21 +299,6 @@ impl Patterns {
         }
     }
 
-    /// The matching method.
-    pub fn kind(&self) -> MatchKind {
-        self.kind
-    }
-
-    /// Number of patterns.
-    pub fn len(&self) -> usize {
-        self.pats.len()
-    }
-
-    /// True when no pattern was added.
-    pub fn is_empty(&self) -> bool {
-        self.pats.is_empty()
-    }
-
     /// Parses and adds one pattern word. `op` is the integer operator in force (integer
     /// methods only); `no_dns` is the `-n` flag.
     ///
@@ -352,27 +313,18 @@ impl Patterns {
                 if op == Op::Eq || word.contains([':', '-']) {
                     parse_int_pat(word)?
                 } else {
-                    let v = strict_int(word).ok_or_else(|| {
-                        format!("'{word}' is neither a number nor a supported operator")
-                    })?;
-                    match op {
-                        Op::Gt => Pat::Int {
-                            min: Some(v.wrapping_add(1)),
-                            max: None,
-                        },
-                        Op::Ge => Pat::Int {
-                            min: Some(v),
-                            max: None,
-                        },
-                        Op::Lt => Pat::Int {
-                            min: None,
-                            max: Some(v.wrapping_sub(1)),
-                        },
-                        Op::Le | Op::Eq => Pat::Int {
-                            min: None,
-                            max: Some(v),
-                        },
-                    }
+                    // acl.c's compatibility layer: the value (up to a '.') and the operator
+                    // are rewritten as a range, then parsed as one
+                    let v = strl2llrc(&word[..word.find('.').unwrap_or(word.len())]).ok_or_else(
+                        || format!("'{word}' is neither a number nor a supported operator"),
+                    )?;
+                    let range = match op {
+                        Op::Gt => format!("{}:", v.wrapping_add(1)),
+                        Op::Ge => format!("{v}:"),
+                        Op::Lt => format!(":{}", v.wrapping_sub(1)),
+                        Op::Le | Op::Eq => format!(":{v}"),
+                    };
+                    parse_int_pat(&range)?
                 }
             }
             MatchKind::Ip => parse_ip_pat(word, no_dns)?,
@@ -603,6 +555,41 @@ mod tests {
             e("abc", Op::Lt),
             "'abc' is neither a number nor a supported operator"
         );
+        // strl2llrc(): no '+', no overflow, '-' alone is 0 (haproxy 2.6.12)
+        assert_eq!(e("+5", Op::Eq), "'+5' is not a number");
+        assert_eq!(
+            e("99999999999999999999", Op::Eq),
+            "'99999999999999999999' is not a number"
+        );
+        assert_eq!(
+            e("+6", Op::Lt),
+            "'+6' is neither a number nor a supported operator"
+        );
+        assert_eq!(e("1:-", Op::Eq), "'1:-' is not a valid number range");
+        let p = pats(MatchKind::Int, false, &[":-"]);
+        assert!(p.matches(&Smp::Sint(0)) && !p.matches(&Smp::Sint(1)));
+        let p = pats(MatchKind::Int, false, &[":-5"]);
+        assert!(p.matches(&Smp::Sint(-5)) && !p.matches(&Smp::Sint(-4)));
+        let p = pats(MatchKind::Int, false, &["9223372036854775807"]);
+        assert!(p.matches(&Smp::Sint(i64::MAX)));
+        let p = pats(MatchKind::Int, false, &["5:5"]);
+        assert!(p.matches(&Smp::Sint(5)) && !p.matches(&Smp::Sint(4)));
+        // with an operator the value stops at a '.'; the operator makes a range
+        let p = pats(MatchKind::Int, false, &["lt", "5.9"]);
+        assert!(p.matches(&Smp::Sint(4)) && !p.matches(&Smp::Sint(5)));
+        let p = pats(MatchKind::Len, false, &["lt", "3.x"]);
+        assert!(m(&p, "ab") && !m(&p, "abc"));
+        assert_eq!(
+            e(".5", Op::Lt),
+            "'.5' is neither a number nor a supported operator"
+        );
+        // "gt" on the largest value overflows into a range upstream refuses
+        assert_eq!(
+            e("9223372036854775807", Op::Gt),
+            "'-9223372036854775808:' is not a valid number range"
+        );
+        let p = pats(MatchKind::Int, false, &["gt", "9223372036854775806"]);
+        assert!(p.matches(&Smp::Sint(i64::MAX)) && !p.matches(&Smp::Sint(0)));
     }
 
     #[test]
@@ -690,17 +677,37 @@ mod tests {
         assert!(p.matches(&Smp::Str(b"ABCd".as_slice().into())));
     }
 
+    /// `-m` names (`pat_match_names[]`), the type each method casts the sample to
+    /// (`pat_match_types[]`) and which methods read integer patterns (`pat_parse_int`).
     #[test]
     fn kinds() {
-        assert_eq!(MatchKind::from_name("dom"), Some(MatchKind::Dom));
+        use MatchKind as K;
+        for (name, kind, expect, int) in [
+            ("found", K::Found, SmpType::Sint, false),
+            ("bool", K::Bool, SmpType::Sint, false),
+            ("int", K::Int, SmpType::Sint, true),
+            ("ip", K::Ip, SmpType::Addr, false),
+            ("bin", K::Bin, SmpType::Bin, false),
+            ("len", K::Len, SmpType::Str, true),
+            ("str", K::Str, SmpType::Str, false),
+            ("sub", K::Sub, SmpType::Str, false),
+            ("reg", K::Reg, SmpType::Str, false),
+            ("regm", K::Reg, SmpType::Str, false),
+            ("beg", K::Beg, SmpType::Str, false),
+            ("end", K::End, SmpType::Str, false),
+            ("dir", K::Dir, SmpType::Str, false),
+            ("dom", K::Dom, SmpType::Str, false),
+        ] {
+            assert_eq!(MatchKind::from_name(name), Some(kind), "{name}");
+            assert_eq!(kind.expect_type(), expect, "{name}");
+            assert_eq!(kind.int_patterns(), int, "{name}");
+        }
+        // the `method` ACL's own matching, not a `-m` name
+        assert_eq!(MatchKind::from_name("meth"), None);
+        assert_eq!(K::Meth.expect_type(), SmpType::Meth);
+        assert!(!K::Meth.int_patterns());
         assert_eq!(MatchKind::from_name(""), None);
         assert_eq!(MatchKind::default_for(SmpType::Any), None);
         assert_eq!(MatchKind::default_for(SmpType::Ipv4), Some(MatchKind::Ip));
-        assert_eq!(MatchKind::Len.expect_type(), SmpType::Str);
-        let p = pats(MatchKind::Str, false, &["x"]);
-        assert_eq!(
-            (p.kind(), p.len(), p.is_empty()),
-            (MatchKind::Str, 1, false)
-        );
     }
 }

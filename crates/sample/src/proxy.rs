@@ -573,6 +573,25 @@ mod tests {
         let mut li = Proxy::preset("li", Cap::LISTEN);
         li.http_req_rules.push(rule("set-header x %[be_name]"));
         assert!(compile_proxy(&li).is_ok());
+        // a listen's rules are both the frontend's and the backend's: the lowest place
+        // names the warnings (haproxy 2.6.12)
+        let mut li = Proxy::preset("li", Cap::LISTEN);
+        li.mode = Mode::Http;
+        li.http_req_rules.push(rule("deny if { status 200 }"));
+        li.http_res_rules.push(rule("deny if { path /x }"));
+        let w: Vec<String> = compile_proxy(&li)
+            .unwrap()
+            .warnings()
+            .iter()
+            .map(|w| w.msg.clone())
+            .collect();
+        assert_eq!(
+            w,
+            [
+                "anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'",
+                "anonymous acl will never match because it uses keyword 'path' which is incompatible with 'backend http-response header rule'",
+            ]
+        );
         let mut f = fe();
         f.http_req_rules.push(rule("set-header x %[be_name]"));
         assert!(compile_proxy(&f).is_err());
@@ -631,6 +650,34 @@ mod tests {
             cond: None,
             loc: loc(3),
         };
+        // http-response takes `deny`, http-after-response does not
+        let deny = rule("deny");
+        assert_eq!(c.http_rule(&f, "http-response", &deny), Ok(Vec::new()));
+        assert!(c.http_rule(&f, "http-after-response", &deny).is_err());
+        // the warnings of an acl line and of a switching rule's condition, at their line
+        let acl = AclSpec {
+            name: "nopat".into(),
+            words: ws("req.hdr(x)"),
+            loc: loc(4),
+        };
+        let d = c.acl(&f, &acl);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].msg.starts_with("parsing acl keyword 'req.hdr(x)' :"));
+        let sw = SwitchRule {
+            backend: "b".into(),
+            cond: Some(CondSpec {
+                unless: false,
+                words: ws("{ status 200 }"),
+            }),
+            loc: loc(5),
+        };
+        assert_eq!(
+            c.switching_rule(&f, &sw)
+                .iter()
+                .map(|d| d.render(1))
+                .collect::<Vec<_>>(),
+            ["[WARNING]  (1) : config : parsing [t.cfg:5] : anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend use-backend rule'"]
+        );
         assert_eq!(c.use_backend(&f, &sr("be")), Ok(false));
         assert_eq!(c.use_backend(&f, &sr("be_%[req.hdr(host)]")), Ok(true));
         assert_eq!(
@@ -641,10 +688,33 @@ mod tests {
 
     #[test]
     fn log_formats() {
+        let line = |f: &LogFormat| {
+            let mut out = Vec::new();
+            f.render(&TestCtx::get("/", &[]), &mut out);
+            out
+        };
+        let http = line(&LogFormat::compile(HTTP_LOG_FORMAT).unwrap());
+        let tcp = line(&LogFormat::compile(TCP_LOG_FORMAT).unwrap());
+        assert_ne!(http, tcp);
+        let format_of = |p: &Proxy| compile_proxy(p).unwrap().log_format().map(line);
+        let c = SampleCompiler::new();
         let mut f = fe();
         assert!(compile_proxy(&f).unwrap().log_format().is_none());
+        assert_eq!(c.log_format(&f), (None, false));
+        // option httplog: HTTP's format in HTTP mode, TCP's otherwise; option tcplog: TCP's
         f.options.httplog = true;
-        assert!(compile_proxy(&f).unwrap().log_format().is_some());
+        assert_eq!(format_of(&f), Some(http.clone()));
+        assert_eq!(c.log_format(&f), (None, true));
+        f.mode = Mode::Tcp;
+        assert_eq!(format_of(&f), Some(tcp.clone()));
+        f.options.httplog = false;
+        f.options.tcplog = true;
+        assert_eq!(format_of(&f), Some(tcp.clone()));
+        assert_eq!(c.log_format(&f), (None, true));
+        f.mode = Mode::Http;
+        assert_eq!(format_of(&f), Some(tcp));
+        f.options.tcplog = false;
+        f.options.httplog = true;
         f.log_format = Some("%ci %[method]".into());
         let r = compile_proxy(&f).unwrap();
         let mut out = Vec::new();

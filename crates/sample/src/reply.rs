@@ -149,6 +149,15 @@ mod tests {
             b"HTTP/1.1 404 Not Found\r\nx-foo: bar h\r\nx-two: 2\r\ncontent-length: 10\r\ncontent-type: text/html\r\n\r\nx=/d m=GET"
         );
         assert_eq!(
+            wire(&build_reply(
+                302,
+                &[(b"location", b"https://example.com/a/long/path?q=1")],
+                None,
+                Vec::new()
+            )),
+            b"HTTP/1.1 302 Moved Temporarily\r\nlocation: https://example.com/a/long/path?q=1\r\ncontent-length: 0\r\n\r\n"
+        );
+        assert_eq!(
             wire(&build_reply(200, &[], None, Vec::new())),
             b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
         );

@@ -177,7 +177,6 @@ fn parse_reply(
     let mut ctype: Option<String> = None;
     let mut kind: Option<&str> = None; // the payload keyword
     let mut body = Body::None;
-    let mut objlen = 0usize;
     let mut hdrs: Vec<(Box<[u8]>, LogFormat)> = Vec::new();
     let mut i = 0;
     let already = |kind: Option<&str>, a: &str| match kind {
@@ -221,7 +220,6 @@ fn parse_reply(
                     ));
                 }
                 kind = Some(if a == "string" { "string" } else { "lf-string" });
-                objlen = next.len();
                 body = if a == "string" {
                     Body::Raw(next.as_bytes().into())
                 } else {
@@ -292,10 +290,12 @@ fn parse_reply(
             ReplySpec::ErrorPage(status)
         }
         Some(_) => {
-            if (status == 204 || status == 304) && objlen > 0 {
+            // upstream tests the payload's length here; a `string` or `lf-string` payload
+            // is never empty (an empty argument was refused above)
+            if status == 204 || status == 304 {
                 return Err(format!("No body expected for {status} responses"));
             }
-            if ctype.is_none() && objlen > 0 {
+            if ctype.is_none() {
                 return Err(
                     "a content type must be defined when non-empty payload is configured".into(),
                 );
@@ -425,17 +425,9 @@ pub(crate) fn compile_rule(rx: &mut RuleCx<'_>, spec: &HttpRuleSpec) -> Result<R
                 Some((n, c)) => (n, c),
                 None => (inner, ""),
             };
-            if let Some(p) = name
-                .bytes()
-                .position(|c| !(c.is_ascii_alphanumeric() || c == b'.' || c == b'_'))
-            {
-                return Err(rule_err(format!(
-                    "invalid syntax at char '{}'",
-                    &act["set-var(".len() + p..]
-                )));
-            }
-            let var = VarName::parse(name).map_err(rule_err)?;
+            // parse_store(): the conditions first, then the name
             let conds = SetCond::parse(conds).map_err(rule_err)?;
+            let var = VarName::parse_in(name, &act["set-var(".len()..]).map_err(rule_err)?;
             let (expr, _) = SampleExpr::parse(args, false).map_err(rule_err)?;
             if !expr.class().valid_at(w) {
                 return Err(rule_err(format!(
@@ -794,6 +786,14 @@ mod tests {
             e("return status 200 string a string b content-type t"),
             format!("{pre}return' rule : unexpected 'string' argument, 'string' already defined.")
         );
+        assert_eq!(
+            e("return status 304 content-type t lf-string x"),
+            format!("{pre}return' rule : No body expected for 304 responses.")
+        );
+        assert_eq!(
+            e("return status 200 content-type t errorfile /x"),
+            format!("{pre}return' rule : 'errorfile' is not supported by haproxy-rs (use 'string', 'lf-string' or 'default-errorfiles').")
+        );
         assert_eq!(e("return status 200 frob x"), "parsing [t.cfg:9]: 'http-request return' expects either 'if' or 'unless' followed by a condition but found 'frob'.");
         assert_eq!(e("deny deny_status 418"), format!("{pre}deny' rule : status code '418' not handled by default with 'default-errorfiles' argument.."));
         assert_eq!(
@@ -827,8 +827,10 @@ mod tests {
                 "set-header x %[req.hdr(x,1)]-%[req.hdr(x)]",
                 "add-header Y v2",
                 "add-header y %[req.fhdr(nope)]",
-                "del-header HOST",
+                "del-header HOST -m str",
                 "set-header z \\x01",
+                // hdr() reads the request in request rules
+                "add-header h %[hdr(x,1)] if { hdr(y) k }",
             ],
             &mut c,
         );
@@ -853,9 +855,20 @@ mod tests {
                 s("x", "1-2"),
                 s("y", "v2"),
                 s("y", ""),
-                s("z", "\\x01")
+                s("z", "\\x01"),
+                s("h", "1-2"),
             ]
         );
+    }
+
+    /// `disable-l7-retry` tells the stream, when its condition holds.
+    #[test]
+    fn disable_l7_retry() {
+        let mut c = TestCtx::get("/p", &[]);
+        req(&["disable-l7-retry if { path /q }"], &mut c);
+        assert!(!c.l7_retry_disabled);
+        assert_eq!(req(&["disable-l7-retry"], &mut c), Verdict::Continue);
+        assert!(c.l7_retry_disabled);
     }
 
     #[test]
@@ -930,6 +943,27 @@ mod tests {
             e("set-var(txn.a,frob) int(1)"),
             format!("{pre} set-var(txn.a,frob)' rule : unknown condition \"frob\".")
         );
+        // upstream's order: conditions, then the scope, then the characters of the name
+        assert_eq!(
+            e("set-var(tx.a-b,frob) int(1)"),
+            format!("{pre} set-var(tx.a-b,frob)' rule : unknown condition \"frob\".")
+        );
+        assert!(e("set-var(tx.a-b) int(1)").ends_with(
+            "rule : invalid variable name 'tx.a-b'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'."
+        ));
+        assert_eq!(
+            e("set-var(txn.a-b,ifset) int(1)"),
+            format!("{pre} set-var(txn.a-b,ifset)' rule : invalid syntax at char '-b,ifset)'.")
+        );
+        // any number of conditions; an empty one ends the list (haproxy 2.6.12)
+        assert!(compile(
+            RuleSet::Req,
+            &[
+                "set-var(txn.a,ifset,ifnotset,ifgt,iflt,ifempty) int(1)",
+                "set-var(txn.b,,frob) int(1)",
+            ]
+        )
+        .is_ok());
         assert_eq!(e("set-var(txn.a) int(x)"), format!("{pre} set-var(txn.a)' rule : fetch method 'int' : failed to parse 'x' as type 'integer' at position 1."));
         assert!(compile(RuleSet::Req, &["set-var(txn.a) hdr(x)"]).is_ok());
         assert!(err(RuleSet::Res, "set-var(txn.a) path")
@@ -949,9 +983,30 @@ mod tests {
             e("del-header"),
             format!("{pre} del-header' rule : expects at least 1 argument.")
         );
+        assert_eq!(e("del-header x y"), "parsing [t.cfg:9]: 'http-request del-header' expects either 'if' or 'unless' followed by a condition but found 'y'.");
+        assert_eq!(
+            e("del-header x -m"),
+            format!("{pre} del-header' rule : -m flag expects exactly 1 argument.")
+        );
+        assert_eq!(
+            e("del-header x -m frob"),
+            format!("{pre} del-header' rule : -m with unsupported matching method 'frob'.")
+        );
+        assert_eq!(
+            e("del-header x -m beg"),
+            format!("{pre} del-header' rule : -m beg is not supported by haproxy-rs.")
+        );
+        assert_eq!(e("del-header x -m str y"), "parsing [t.cfg:9]: 'http-request del-header' expects either 'if' or 'unless' followed by a condition but found 'y'.");
+        assert_eq!(e("disable-l7-retry x"), "parsing [t.cfg:9]: 'http-request disable-l7-retry' expects either 'if' or 'unless' followed by a condition but found 'x'.");
+        assert_eq!(
+            err(RuleSet::Res, "disable-l7-retry"),
+            "parsing [t.cfg:9] : 'http-response' does not support action 'disable-l7-retry' in haproxy-rs"
+        );
         assert_eq!(e("deny if nope"), "parsing [t.cfg:9] : error detected while parsing an 'http-request deny' condition : no such ACL : 'nope'.");
         assert_eq!(e("deny if { path -m int x }"), "parsing [t.cfg:9] : error detected while parsing an 'http-request deny' condition : 'x' is not a number.");
         assert!(err(RuleSet::Res, "set-header x %[path]").contains("needs 'HTTP request headers'"));
+        assert!(err(RuleSet::Res, "set-header x %[req.len]").contains("needs 'request buffer'"));
+        assert!(compile(RuleSet::Req, &["set-header x %[req.len]"]).is_ok());
         assert!(compile(RuleSet::Res, &["set-header x %[hdr(a)]"]).is_ok());
         let (_, _, w) = compile(RuleSet::Res, &["deny if { path /x }"]).unwrap();
         assert_eq!(w[0].to_string(), "parsing [t.cfg:9] : anonymous acl will never match because it uses keyword 'path' which is incompatible with 'frontend http-response header rule'");

@@ -195,6 +195,33 @@ pub fn read_int64(s: &[u8]) -> (i64, usize) {
     (if neg { v.wrapping_neg() } else { v }, i)
 }
 
+/// HAProxy's `strl2llrc()`: digits, or `-` then digits (`-` alone reads 0); refuses an empty
+/// string, any other character (a `+` too) and a value out of the 64-bit range.
+pub(crate) fn strl2llrc(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return None;
+    }
+    let (neg, digits) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, b),
+    };
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = (d - b'0') as i64;
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
 /// Parses a textual IPv4 (dotted quad) or IPv6 address, as `inet_pton()` does.
 pub fn parse_ip_text(s: &[u8]) -> Option<IpAddr> {
     let t = std::str::from_utf8(s).ok()?;
@@ -255,7 +282,31 @@ mod tests {
         assert_eq!(Smp::str(b"::2").to_ip(), Some("::2".parse().unwrap()));
         assert_eq!(Smp::str(b"x").to_ip(), None);
         assert_eq!(Smp::Sint(1).to_ip(), Some("0.0.0.1".parse().unwrap()));
-        assert!(SmpType::Str.can_cast(SmpType::Sint));
-        assert!(!SmpType::Bool.can_cast(SmpType::Addr));
+    }
+
+    /// `sample_casts[from][to]` of sample.c: which casts exist. The `Addr` row is upstream's
+    /// IPv4 row: here `src` and `dst` are typed `Addr` (an IPv4 or IPv6 address) where
+    /// upstream types them IPv4 and returns IPv6 when it has to.
+    #[test]
+    fn cast_table() {
+        use SmpType::*;
+        let types = [Any, Bool, Sint, Addr, Ipv4, Ipv6, Str, Bin, Meth];
+        //   to: ANY BOOL SINT ADDR IPV4 IPV6 STR BIN METH
+        let table = [
+            "111111111", // ANY
+            "111000110", // BOOL
+            "111111110", // SINT
+            "101111110", // ADDR
+            "101111110", // IPV4
+            "100111110", // IPV6
+            "111111111", // STR
+            "100000111", // BIN
+            "100000111", // METH
+        ];
+        for (from, row) in types.iter().zip(table) {
+            for (to, cell) in types.iter().zip(row.bytes()) {
+                assert_eq!(from.can_cast(*to), cell == b'1', "{from:?} -> {to:?}");
+            }
+        }
     }
 }

@@ -27,6 +27,8 @@ pub struct TestCtx {
     pub info: Option<LogInfo<'static>>,
     /// Offset added by `local_tm` (seconds east of UTC).
     pub tz: i32,
+    /// Set by `disable_l7_retry`.
+    pub l7_retry_disabled: bool,
 }
 
 impl TestCtx {
@@ -54,6 +56,7 @@ impl TestCtx {
             resv: Vars::new(),
             info: None,
             tz: 0,
+            l7_retry_disabled: false,
         }
     }
 }
@@ -125,6 +128,9 @@ impl SampleCtx for TestCtx {
                 ..LogInfo::default()
             },
         }
+    }
+    fn disable_l7_retry(&mut self) {
+        self.l7_retry_disabled = true;
     }
     fn local_tm(&self, unix_secs: i64) -> Tm {
         let mut t = Tm::gmt(unix_secs.saturating_add(self.tz as i64));

@@ -55,6 +55,13 @@ impl VarName {
     /// # Errors
     /// HAProxy's messages: an empty name, an unknown scope, or an invalid character.
     pub fn parse(full: &str) -> Result<VarName, String> {
+        Self::parse_in(full, full)
+    }
+
+    /// [`VarName::parse`] of `full`, the start of the configuration text `text`: an invalid
+    /// character is quoted with everything after it in `text`, as upstream prints it (e.g.
+    /// `'-b)'` for `set-var(txn.a-b)`).
+    pub(crate) fn parse_in(full: &str, text: &str) -> Result<VarName, String> {
         if full.is_empty() {
             return Err("Empty variable name cannot be accepted".into());
         }
@@ -78,7 +85,11 @@ impl VarName {
             .bytes()
             .position(|c| !(c.is_ascii_alphanumeric() || c == b'.' || c == b'_'))
         {
-            return Err(format!("invalid syntax at char '{}'", &rest[p..]));
+            let at = scope.as_str().len() + 1 + p;
+            return Err(format!(
+                "invalid syntax at char '{}'",
+                text.get(at..).unwrap_or(&rest[p..])
+            ));
         }
         Ok(VarName {
             scope,
@@ -109,18 +120,14 @@ impl SetCond {
     /// Store only when the current integer is less than the new one.
     pub const IFLT: u8 = 128;
 
-    /// Parses the comma-separated condition list (at most four, empty items ignored).
+    /// Parses the comma-separated condition list of the `set-var()` action as
+    /// `parse_store()` does: an empty item ends the list (what follows it is ignored).
     ///
     /// # Errors
     /// `unknown condition "x"` as HAProxy words it.
     pub fn parse(list: &str) -> Result<SetCond, String> {
         let mut bits = 0u8;
-        let mut n = 0;
-        for c in list.split(',').filter(|c| !c.is_empty()) {
-            n += 1;
-            if n > 4 {
-                return Err("too many conditions (at most 4)".into());
-            }
+        for c in list.split(',').take_while(|c| !c.is_empty()) {
             bits |= match c {
                 "ifexists" => Self::IFEXISTS,
                 "ifnotexists" => Self::IFNOTEXISTS,
@@ -237,6 +244,17 @@ mod tests {
 
     #[test]
     fn names() {
+        for scope in [
+            Scope::Proc,
+            Scope::Sess,
+            Scope::Txn,
+            Scope::Req,
+            Scope::Res,
+            Scope::Check,
+        ] {
+            let v = VarName::parse(&format!("{}.x", scope.as_str())).unwrap();
+            assert_eq!((v.scope, &*v.name), (scope, "x"));
+        }
         let v = VarName::parse("txn.a.b_c").unwrap();
         assert_eq!((v.scope, &*v.name), (Scope::Txn, "a.b_c"));
         assert_eq!(
@@ -262,33 +280,121 @@ mod tests {
         v.set("a", Smp::Sint(2));
         assert_eq!(v.get("a"), Some(&Smp::Sint(2)));
         assert_eq!(v.len(), 2);
+        assert!(!v.is_empty());
         assert!(v.unset("a"));
         assert!(!v.unset("a"));
-        assert_eq!(v.iter().count(), 1);
+        assert_eq!(v.get("a"), None);
+        assert_eq!(v.get("b"), Some(&Smp::Bool(true)));
+        assert_eq!(v.iter().collect::<Vec<_>>(), vec![("b", &Smp::Bool(true))]);
         v.clear();
         assert!(v.get("b").is_none());
     }
 
+    /// `var_set()`'s conditions, one by one: whether `new` is stored given the current value
+    /// (`None`: the variable does not exist; `proc` variables always exist, unset).
     #[test]
     fn conditions() {
-        let c = SetCond::parse("ifexists").unwrap();
-        assert!(!c.allows(Scope::Txn, None, &Smp::Sint(1)));
-        assert!(c.allows(Scope::Proc, None, &Smp::Sint(1)));
-        assert!(c.allows(Scope::Txn, Some(&Smp::Sint(0)), &Smp::Sint(1)));
-        let c = SetCond::parse("ifnotempty").unwrap();
-        assert!(!c.allows(Scope::Txn, None, &Smp::str(b"")));
-        assert!(c.allows(Scope::Txn, None, &Smp::Sint(0)));
-        let gt = SetCond::parse("ifgt").unwrap();
-        assert!(!gt.allows(Scope::Txn, Some(&Smp::Sint(-42)), &Smp::Sint(5)));
-        assert!(gt.allows(Scope::Txn, Some(&Smp::Sint(6)), &Smp::Sint(5)));
-        let lt = SetCond::parse("iflt").unwrap();
-        assert!(lt.allows(Scope::Txn, Some(&Smp::Sint(-42)), &Smp::Sint(5)));
-        assert!(lt.allows(Scope::Txn, Some(&Smp::str(b"x")), &Smp::Sint(5)));
+        let s = |b: &'static [u8]| Smp::str(b);
+        let i = Smp::Sint;
+        type Case = (Scope, Option<Smp<'static>>, Smp<'static>, bool);
+        let table: &[(&str, &[Case])] = &[
+            (
+                "ifexists",
+                &[
+                    (Scope::Txn, None, i(1), false),
+                    (Scope::Txn, Some(i(0)), i(1), true),
+                    (Scope::Proc, None, i(1), true),
+                ],
+            ),
+            (
+                "ifnotexists",
+                &[
+                    (Scope::Txn, None, i(1), true),
+                    (Scope::Txn, Some(i(0)), i(1), false),
+                    (Scope::Proc, None, i(1), false),
+                ],
+            ),
+            (
+                "ifempty",
+                &[
+                    (Scope::Txn, None, s(b""), true),
+                    (Scope::Txn, None, Smp::Bin(b"".as_slice().into()), true),
+                    (Scope::Txn, None, s(b"x"), false),
+                    (Scope::Txn, None, i(0), false),
+                    (Scope::Txn, None, Smp::Bool(false), false),
+                ],
+            ),
+            (
+                "ifnotempty",
+                &[
+                    (Scope::Txn, None, s(b""), false),
+                    (Scope::Txn, None, s(b"x"), true),
+                    (Scope::Txn, None, i(0), true),
+                ],
+            ),
+            (
+                "ifset",
+                &[
+                    (Scope::Txn, None, i(1), false),
+                    (Scope::Txn, Some(s(b"")), i(1), true),
+                    (Scope::Proc, None, i(1), false),
+                ],
+            ),
+            (
+                "ifnotset",
+                &[
+                    (Scope::Txn, None, i(1), true),
+                    (Scope::Txn, Some(s(b"")), i(1), false),
+                    (Scope::Proc, None, i(1), true),
+                ],
+            ),
+            (
+                "ifgt",
+                &[
+                    (Scope::Txn, Some(i(6)), i(5), true),
+                    (Scope::Txn, Some(i(5)), i(5), false),
+                    (Scope::Txn, Some(i(-42)), i(5), false),
+                    (Scope::Txn, Some(s(b"x")), i(5), true),
+                    (Scope::Txn, None, i(5), true),
+                ],
+            ),
+            (
+                "iflt",
+                &[
+                    (Scope::Txn, Some(i(-42)), i(5), true),
+                    (Scope::Txn, Some(i(5)), i(5), false),
+                    (Scope::Txn, Some(i(6)), i(5), false),
+                    (Scope::Txn, Some(s(b"x")), i(5), true),
+                ],
+            ),
+        ];
+        for (name, cases) in table {
+            let c = SetCond::parse(name).unwrap();
+            assert!(!c.is_empty());
+            for (scope, cur, new, want) in cases.iter() {
+                assert_eq!(
+                    c.allows(*scope, cur.as_ref(), new),
+                    *want,
+                    "{name} {scope:?} {cur:?} {new:?}"
+                );
+            }
+        }
+        // conditions combine
+        let c = SetCond::parse("ifexists,ifnotempty").unwrap();
+        assert!(c.allows(Scope::Txn, Some(&i(0)), &s(b"x")));
+        assert!(!c.allows(Scope::Txn, Some(&i(0)), &s(b"")));
+        assert!(!c.allows(Scope::Txn, None, &s(b"x")));
         assert_eq!(
             SetCond::parse("frob").unwrap_err(),
             "unknown condition \"frob\""
         );
         assert!(SetCond::parse("").unwrap().is_empty());
-        assert!(SetCond::parse("ifset,ifnotset,ifgt,iflt,ifempty").is_err());
+        // parse_store(): no limit on their number; an empty item ends the list
+        assert!(SetCond::parse("ifset,ifnotset,ifgt,iflt,ifempty").is_ok());
+        assert_eq!(
+            SetCond::parse("ifexists,,frob").unwrap(),
+            SetCond::parse("ifexists").unwrap()
+        );
+        assert!(SetCond::parse(",ifexists").unwrap().is_empty());
     }
 }
