@@ -747,3 +747,329 @@ fn an_idle_server_connection_ends_on_any_event() {
     assert_eq!(t.io(bc), H1Outcome::Release, "the server closed it");
     assert!(matches!(t.w.conns[bc].mux, Mux::H1(ref h) if matches!(h.rx, H1Rx::Idle)));
 }
+
+// ---------------------------------------------------------------- the HTTP/2 preface
+
+fn h1_of(t: &mut T, cid: ConnId) -> &mut hrs_core::H1c {
+    match &mut t.w.conns[cid].mux {
+        Mux::H1(h) => h,
+        _ => panic!("not h1"),
+    }
+}
+
+#[test]
+fn the_preface_upgrades_the_first_request_only() {
+    const PREFACE: &[u8] = crate::mux_h2::H2_PREFACE;
+    // split after its blank line (where an HTTP/1 head would end): it waits for the rest
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(&PREFACE[..18]);
+    t.io(cid);
+    assert!(p.output().is_empty(), "no answer to half a preface");
+    assert_eq!(rx(&t, cid), "Idle");
+    p.send(&PREFACE[18..]);
+    t.io(cid);
+    assert!(matches!(t.w.conns[cid].mux, Mux::H2(_)), "upgraded");
+    // cut by the close: an HTTP/1 head truncated, answered 400
+    let (cid, p) = t.front();
+    p.send(&PREFACE[..10]);
+    p.shutw();
+    t.io(cid);
+    assert!(p.take().starts_with(b"HTTP/1.1 400 "));
+    assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)));
+    // `bind ... proto h1`: no upgrade
+    let (cid, p) = t.front();
+    h1_of(&mut t, cid).no_upg = true;
+    p.send(PREFACE);
+    t.io(cid);
+    assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)));
+    assert_eq!(
+        pri_request(&t, cid),
+        "PRI *",
+        "an HTTP/1 request, for the stream to judge"
+    );
+    // after a first request: an HTTP/1 request like another (refused)
+    let (cid, p) = t.front();
+    p.send(GET);
+    t.io(cid);
+    let sid = t.strm(cid);
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    t.io(cid);
+    assert!(!end_front(&mut t, cid));
+    p.take();
+    p.send(PREFACE);
+    t.io(cid);
+    assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)), "not upgraded");
+    assert_eq!(pri_request(&t, cid), "PRI *");
+}
+
+/// Method and URI of the request of the stream on `cid`.
+fn pri_request(t: &T, cid: ConnId) -> String {
+    let sid = t.strm(cid);
+    let r = t.w.streams[sid].txn.req.as_ref().unwrap();
+    format!(
+        "{} {}",
+        String::from_utf8_lossy(r.method()),
+        String::from_utf8_lossy(r.uri())
+    )
+}
+
+#[test]
+fn a_broken_preface_is_400() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\nmore bytes");
+    t.io(cid);
+    let page = p.take();
+    assert!(
+        page.starts_with(b"HTTP/1.1 400 "),
+        "{:?}",
+        String::from_utf8_lossy(&page)
+    );
+    assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)));
+    assert_eq!(t.w.proxies[0].counters.failed_req, 1);
+}
+
+// ---------------------------------------------------------------- request flags and bodies
+
+#[test]
+fn request_flags_reach_the_transaction() {
+    let mut t = T::new(CFG);
+    let (_cid, _p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n",
+    );
+    assert_ne!(
+        t.w.streams[sid].txn.flags & tx::NO_REUSE,
+        0,
+        "CL and TE together"
+    );
+    assert_eq!(t.w.streams[sid].txn.flags & tx::EXPECT_100, 0);
+    let (_cid, _p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\n",
+    );
+    let s = &t.w.streams[sid];
+    assert_ne!(s.txn.flags & tx::EXPECT_100, 0);
+    assert_eq!(s.txn.flags & tx::NO_REUSE, 0);
+}
+
+#[test]
+fn body_bytes_count_and_wake_the_stream() {
+    let mut t = T::new(CFG);
+    let head = b"POST / HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n";
+    let (cid, p, sid) = front_with_request(&mut t, head);
+    assert_eq!(t.w.streams[sid].req.total, head.len() as u64);
+    t.strm_woken(sid);
+    t.w.streams[sid].req.flags &= !cf::ACTIVITY;
+    p.send(b"3\r\nabc\r\n");
+    t.io(cid);
+    let s = &t.w.streams[sid];
+    assert_eq!(s.req.buf, b"abc");
+    assert_eq!(
+        s.req.total,
+        head.len() as u64 + 3,
+        "payload bytes, not the framing"
+    );
+    assert!(s.req.has(cf::ACTIVITY));
+    assert!(t.strm_woken(sid));
+    // nothing new: not woken
+    t.io(cid);
+    assert!(!t.strm_woken(sid));
+    // the end alone (no payload) wakes it too
+    p.send(b"0\r\n\r\n");
+    t.io(cid);
+    assert!(t.w.streams[sid].req.has(cf::EOM));
+    assert!(t.strm_woken(sid));
+}
+
+#[test]
+fn a_framing_error_answered_by_the_mux_marks_the_response_sent() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n",
+    );
+    p.send(b"zz\r\n");
+    t.io(cid);
+    assert!(
+        t.w.streams[sid].res.has(cf::HEAD_SENT),
+        "the error page was the response"
+    );
+    assert!(p.take().starts_with(b"HTTP/1.1 400 "));
+    // the stream's own response is not sent after it
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n",
+        b"ok",
+        true,
+    );
+    t.io(cid);
+    assert!(!p.take().starts_with(b"HTTP/1.1 200"));
+}
+
+#[test]
+fn the_request_channel_full_stops_reading_exactly_at_bufsize() {
+    let mut t = T::new(CFG);
+    let bufsize = t.w.global.bufsize;
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 100000\r\n\r\n",
+    );
+    t.w.streams[sid].req.buf = vec![b'a'; bufsize];
+    let reads = p.reads();
+    p.send(b"more");
+    t.io(cid);
+    assert_eq!(p.reads(), reads, "no read while the channel is full");
+    t.w.streams[sid].req.buf.truncate(bufsize - 1);
+    t.io(cid);
+    assert!(p.reads() > reads);
+}
+
+#[test]
+fn a_client_error_shuts_the_response_side_of_the_stream() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc",
+    );
+    t.strm_woken(sid);
+    p.reset();
+    assert_eq!(t.io(cid), H1Outcome::Alive, "the stream decides");
+    assert!(t.has(cid, co_fl::ERROR));
+    let s = &t.w.streams[sid];
+    assert!(s.res.has(cf::SHUTW) && s.req.has(cf::SHUTR));
+    assert!(t.strm_woken(sid));
+}
+
+#[test]
+fn a_front_connection_without_session_is_dropped() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    let sess = t.w.conns[cid].owner.unwrap();
+    t.w.sessions.remove(sess);
+    p.send(GET);
+    assert_eq!(t.io(cid), H1Outcome::Release);
+    assert!(t.has(cid, co_fl::ERROR));
+    assert!(t.w.conns[cid].strm.is_none());
+}
+
+// ---------------------------------------------------------------- responses out
+
+#[test]
+fn the_response_bytes_are_counted_and_each_step_wakes_the_stream() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(&mut t, GET);
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n",
+        b"ab",
+        false,
+    );
+    t.strm_woken(sid);
+    t.io(cid);
+    let out = p.take();
+    let head_len = out.len() - 2;
+    assert!(out.ends_with(b"\r\n\r\nab"));
+    let s = &t.w.streams[sid];
+    assert_eq!(s.res.total, head_len as u64, "the head as sent");
+    assert!(!s.res.has(cf::DONE));
+    assert!(t.strm_woken(sid));
+    // body only
+    t.w.streams[sid].res.buf.extend_from_slice(b"cd");
+    t.io(cid);
+    assert_eq!(p.take(), b"cd");
+    assert!(t.strm_woken(sid), "room in the response channel");
+    assert!(!t.w.streams[sid].res.has(cf::DONE));
+    let s = &mut t.w.streams[sid];
+    s.res.buf.extend_from_slice(b"ef");
+    s.res.flags |= cf::EOM;
+    t.io(cid);
+    assert_eq!(p.take(), b"ef");
+    assert!(t.w.streams[sid].res.has(cf::DONE));
+}
+
+#[test]
+fn a_bodyless_response_is_done_when_the_server_is() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(&mut t, b"HEAD / HTTP/1.1\r\nhost: t\r\n\r\n");
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n",
+        b"",
+        false,
+    );
+    t.io(cid);
+    assert_eq!(txs(&t, cid), H1Tx::Done);
+    assert!(p.take().ends_with(b"\r\n\r\n"));
+    assert!(
+        !t.w.streams[sid].res.has(cf::DONE),
+        "the server still sends"
+    );
+    t.w.streams[sid].res.flags |= cf::EOM;
+    t.io(cid);
+    assert!(t.w.streams[sid].res.has(cf::DONE));
+    assert!(p.take().is_empty());
+}
+
+#[test]
+fn an_early_local_reply_closes_the_client_connection() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc",
+    );
+    t.w.streams[sid].txn.flags |= tx::LOCAL_REPLY;
+    t.respond(
+        sid,
+        b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    t.io(cid);
+    let out = String::from_utf8(p.take()).unwrap();
+    assert!(
+        out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+    assert!(want_close(&t, cid));
+    // the same reply once the request is complete keeps the connection
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\n\r\nabc",
+    );
+    t.w.streams[sid].txn.flags |= tx::LOCAL_REPLY;
+    t.respond(
+        sid,
+        b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    t.io(cid);
+    let out = String::from_utf8(p.take()).unwrap();
+    assert!(
+        !out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+    assert!(!want_close(&t, cid));
+}
+
+#[test]
+fn option_httpclose_closes_after_the_response() {
+    let mut t = T::new(&CFG.replace("listen px\n", "listen px\n    option httpclose\n"));
+    let (cid, p, sid) = front_with_request(&mut t, GET);
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    t.io(cid);
+    let out = String::from_utf8(p.take()).unwrap();
+    assert!(
+        out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+    assert!(want_close(&t, cid));
+    assert!(end_front(&mut t, cid), "the connection closes");
+}

@@ -1045,3 +1045,101 @@ fn max_reuse_limits_the_streams_of_a_connection() {
     k::h2c_mut(&mut t, bc).flags |= h2c_fl::DONE;
     assert!(!h2_usable(&t.w.conns[bc]));
 }
+
+/// The server's SETTINGS on a new front connection with `tune` (`tune.h2.*`).
+fn front_settings(tune: hrs_cfg::model::TuneH2) -> Vec<(u16, u32)> {
+    let mut t = T::new(CFG);
+    t.w.global.tune_h2 = tune;
+    let (cid, p) = t.front();
+    let mut wire = Wire::new(p);
+    wire.send(crate::mux_h2::H2_PREFACE);
+    t.io(cid);
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    let s = k::of_type(&fs, hw::SETTINGS);
+    assert_eq!(s[0].flags & hw::ACK, 0);
+    s[0].settings()
+}
+
+#[test]
+fn only_settings_that_differ_from_the_defaults_are_sent() {
+    let bufsize = T::new(CFG).w.global.bufsize as u32;
+    let d = hrs_cfg::model::TuneH2::default();
+    let got = front_settings(d);
+    assert!(got.contains(&(
+        hw::SETTINGS_MAX_CONCURRENT_STREAMS,
+        d.max_concurrent_streams
+    )));
+    assert!(got.contains(&(hw::SETTINGS_MAX_HEADER_LIST_SIZE, bufsize)));
+    for id in [
+        hw::SETTINGS_INITIAL_WINDOW_SIZE,
+        hw::SETTINGS_HEADER_TABLE_SIZE,
+        hw::SETTINGS_MAX_FRAME_SIZE,
+    ] {
+        assert!(got.iter().all(|(i, _)| *i != id), "{id} sent: {got:?}");
+    }
+    let tuned = hrs_cfg::model::TuneH2 {
+        header_table_size: 8192,
+        initial_window_size: 32768,
+        max_concurrent_streams: 7,
+        max_frame_size: 32768,
+    };
+    let got = front_settings(tuned);
+    for want in [
+        (hw::SETTINGS_MAX_CONCURRENT_STREAMS, 7),
+        (hw::SETTINGS_INITIAL_WINDOW_SIZE, 32768),
+        (hw::SETTINGS_HEADER_TABLE_SIZE, 8192),
+        (hw::SETTINGS_MAX_FRAME_SIZE, 32768),
+    ] {
+        assert!(got.contains(&want), "{want:?} in {got:?}");
+    }
+}
+
+#[test]
+fn request_heads_special_forms() {
+    let mut t = T::new(CFG);
+    let (cid, mut wire) = k::front(&mut t, &[]);
+    // OPTIONS * keeps its asterisk
+    wire.send(&k::request(
+        1,
+        true,
+        "OPTIONS",
+        "*",
+        "a.example",
+        &[("expect", "later")],
+    ));
+    io2(&mut t, cid);
+    let sid = only(&t, cid);
+    let s = &t.w.streams[sid];
+    let h = s.txn.req.as_ref().unwrap();
+    assert_eq!((h.method(), h.uri()), (&b"OPTIONS"[..], &b"*"[..]));
+    assert_eq!(
+        req_fields(&t, sid),
+        pairs(&[("host", "a.example"), ("expect", "later")])
+    );
+    let s = &t.w.streams[sid];
+    assert!(!s.txn.req_flags.expect_100 && s.txn.flags & tx::EXPECT_100 == 0);
+    let _ = wire.frames();
+}
+
+#[test]
+fn a_connection_closed_or_failed_under_h2_is_not_usable() {
+    let mut t = T::new(CFG);
+    let (sid, bc, _wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    assert!(h2_usable(&t.w.conns[bc]));
+    for f in [co_fl::SOCK_RD_SH, co_fl::ERROR] {
+        let c = &mut t.w.conns[bc];
+        c.flags |= f;
+        assert!(!h2_usable(c), "{f:#x}");
+        c.flags &= !f;
+        assert!(h2_usable(c));
+    }
+    for f in [h2c_fl::DONE, h2c_fl::ERROR] {
+        k::h2c_mut(&mut t, bc).flags |= f;
+        assert!(!h2_usable(&t.w.conns[bc]), "{f:#x}");
+        k::h2c_mut(&mut t, bc).flags &= !f;
+    }
+    k::h2c_mut(&mut t, bc).state = H2State::Closed;
+    assert!(!h2_usable(&t.w.conns[bc]));
+    let _ = sid;
+}
