@@ -467,11 +467,9 @@ fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
 fn body_tx(txs: &mut H1Tx, ch: &mut hrs_core::Channel, out: &mut Vec<u8>) -> bool {
     let mut progress = false;
     match txs {
-        H1Tx::Idle | H1Tx::Done => {
-            if *txs == H1Tx::Done && !ch.buf.is_empty() {
-                ch.buf.clear();
-            }
-        }
+        H1Tx::Idle => {}
+        // nothing more is sent (a bodyless message): what still arrives is dropped
+        H1Tx::Done => ch.buf.clear(),
         H1Tx::Len(left) => {
             let n = (ch.buf.len() as u64).min(*left) as usize;
             if n > 0 {

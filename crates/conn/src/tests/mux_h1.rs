@@ -628,9 +628,12 @@ fn interim_responses_go_to_the_client_and_the_final_one_to_the_stream() {
     let mut t = T::new(CFG);
     let (fc, sid, bc, s) = with_server(&mut t, GET);
     t.io(bc);
-    s.send(b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    s.send(b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
     t.io(bc);
     assert_eq!(t.w.streams[sid].txn.status, 200);
+    // all of it in the one run: the final head, then its body
+    let st = &t.w.streams[sid];
+    assert_eq!((st.res.buf.as_slice(), st.res.has(cf::EOM)), (&b"ok"[..], true));
     let interim = t.w.conns[fc].obuf.clone();
     assert_eq!(interim, b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n");
 }
@@ -731,6 +734,11 @@ fn response_back_pressure_stops_reading_from_the_server() {
     t.w.streams[sid].res.buf.clear();
     t.io(bc);
     assert_eq!(t.w.streams[sid].res.buf.len(), bufsize);
+    // exactly full, even with room in the connection's buffer: no read
+    t.w.conns[bc].ibuf.clear();
+    let reads = s.reads();
+    t.io(bc);
+    assert_eq!(s.reads(), reads);
 }
 
 #[test]
@@ -746,6 +754,34 @@ fn an_idle_server_connection_ends_on_any_event() {
     s.shutw();
     assert_eq!(t.io(bc), H1Outcome::Release, "the server closed it");
     assert!(matches!(t.w.conns[bc].mux, Mux::H1(ref h) if matches!(h.rx, H1Rx::Idle)));
+    // data alone ends it too
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    t.io(bc);
+    assert!(h1_back_detach(&mut t.w.conns[bc]));
+    t.w.streams[sid].si[1].conn = None;
+    s.send(b"junk");
+    assert_eq!(t.io(bc), H1Outcome::Release);
+}
+
+#[test]
+fn a_refused_connect_sends_nothing_and_tells_the_stream() {
+    let mut t = T::new(CFG);
+    t.plans
+        .borrow_mut()
+        .push(hrs_core::script::Connect::Refused);
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.strm_woken(sid);
+    assert_eq!(t.io(bc), H1Outcome::Alive, "the stream decides");
+    assert!(t.has(bc, co_fl::ERROR) && !t.has(bc, co_fl::CONNECTED));
+    assert!(t.strm_woken(sid));
+    assert!(!t.w.streams[sid].req.has(cf::HEAD_SENT), "nothing formatted");
+    assert!(t.w.conns[bc].obuf.is_empty());
+    assert!(s.output().is_empty());
+    // without a stream, the connection is released
+    t.w.conns[bc].strm = None;
+    assert_eq!(t.io(bc), H1Outcome::Release);
 }
 
 // ---------------------------------------------------------------- the HTTP/2 preface
@@ -981,6 +1017,8 @@ fn the_response_bytes_are_counted_and_each_step_wakes_the_stream() {
     assert_eq!(p.take(), b"cd");
     assert!(t.strm_woken(sid), "room in the response channel");
     assert!(!t.w.streams[sid].res.has(cf::DONE));
+    t.io(cid);
+    assert!(!t.strm_woken(sid), "nothing moved");
     let s = &mut t.w.streams[sid];
     s.res.buf.extend_from_slice(b"ef");
     s.res.flags |= cf::EOM;
@@ -1072,4 +1110,23 @@ fn option_httpclose_closes_after_the_response() {
     );
     assert!(want_close(&t, cid));
     assert!(end_front(&mut t, cid), "the connection closes");
+}
+
+#[test]
+fn the_server_closing_or_failing_wakes_the_stream() {
+    let mut t = T::new(CFG);
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    t.strm_woken(sid);
+    s.shutw();
+    assert_eq!(t.io(bc), H1Outcome::Alive);
+    assert!(t.has(bc, co_fl::SOCK_RD_SH));
+    assert!(t.strm_woken(sid), "closed before the response");
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    t.strm_woken(sid);
+    s.reset();
+    t.io(bc);
+    assert!(t.has(bc, co_fl::ERROR));
+    assert!(t.strm_woken(sid), "failed before the response");
 }
