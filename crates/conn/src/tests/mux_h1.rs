@@ -633,7 +633,10 @@ fn interim_responses_go_to_the_client_and_the_final_one_to_the_stream() {
     assert_eq!(t.w.streams[sid].txn.status, 200);
     // all of it in the one run: the final head, then its body
     let st = &t.w.streams[sid];
-    assert_eq!((st.res.buf.as_slice(), st.res.has(cf::EOM)), (&b"ok"[..], true));
+    assert_eq!(
+        (st.res.buf.as_slice(), st.res.has(cf::EOM)),
+        (&b"ok"[..], true)
+    );
     let interim = t.w.conns[fc].obuf.clone();
     assert_eq!(interim, b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n");
 }
@@ -776,7 +779,10 @@ fn a_refused_connect_sends_nothing_and_tells_the_stream() {
     assert_eq!(t.io(bc), H1Outcome::Alive, "the stream decides");
     assert!(t.has(bc, co_fl::ERROR) && !t.has(bc, co_fl::CONNECTED));
     assert!(t.strm_woken(sid));
-    assert!(!t.w.streams[sid].req.has(cf::HEAD_SENT), "nothing formatted");
+    assert!(
+        !t.w.streams[sid].req.has(cf::HEAD_SENT),
+        "nothing formatted"
+    );
     assert!(t.w.conns[bc].obuf.is_empty());
     assert!(s.output().is_empty());
     // without a stream, the connection is released

@@ -1143,3 +1143,72 @@ fn a_connection_closed_or_failed_under_h2_is_not_usable() {
     assert!(!h2_usable(&t.w.conns[bc]));
     let _ = sid;
 }
+
+#[test]
+fn input_beyond_the_receive_buffer_is_read_in_the_same_run() {
+    let mut t = T::new(CFG);
+    let (cid, mut wire) = k::front(&mut t, &[]);
+    // ten requests of 8 kB each: more than the 64 kB read ahead at once
+    let big = "v".repeat(8000);
+    let mut all = Vec::new();
+    for i in 0..10u32 {
+        all.extend(k::request(
+            2 * i + 1,
+            true,
+            "GET",
+            "/",
+            "a",
+            &[("x-big", &big)],
+        ));
+    }
+    assert!(all.len() > 65536);
+    wire.send(&all);
+    io2(&mut t, cid);
+    assert_eq!(k::strms(&t, cid).len(), 10, "every request in one run");
+    assert_eq!(wire.peer.unread(), 0);
+    let _ = wire.frames();
+}
+
+#[test]
+fn output_held_by_the_socket_all_leaves_in_the_run_that_finds_room() {
+    let mut t = T::new(CFG);
+    let (cid, mut wire) = k::front(&mut t, &[(hw::SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20)]);
+    wire.send(&hw::window_update(0, 1 << 24));
+    let n = 20u32;
+    for i in 0..n {
+        wire.send(&k::request(2 * i + 1, true, "GET", "/", "a", &[]));
+    }
+    io2(&mut t, cid);
+    assert_eq!(k::strms(&t, cid).len(), n as usize);
+    // the client stops reading: more than the mux's output limit waits
+    wire.peer.set_write_room(Some(0));
+    let body = vec![b'b'; 16000];
+    for sid in k::strms(&t, cid) {
+        t.respond(
+            sid,
+            b"HTTP/1.1 200 OK\r\ncontent-length: 16000\r\n\r\n",
+            &body,
+            true,
+        );
+    }
+    io2(&mut t, cid);
+    io2(&mut t, cid);
+    assert!(wire.frames().is_empty());
+    let queued = k::h2c(&t, cid).io.0.borrow().out_pending();
+    assert!(queued >= 262144, "{queued}");
+    // it reads again: everything goes in one run
+    wire.peer.set_write_room(None);
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    for i in 0..n {
+        assert_eq!(
+            k::body_of(&fs, 2 * i + 1),
+            (body.clone(), true),
+            "stream {}",
+            2 * i + 1
+        );
+    }
+    assert!(k::strms(&t, cid)
+        .iter()
+        .all(|&s| t.w.streams[s].res.has(cf::DONE)));
+}
