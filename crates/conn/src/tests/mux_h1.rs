@@ -1136,3 +1136,106 @@ fn the_server_closing_or_failing_wakes_the_stream() {
     assert!(t.has(bc, co_fl::ERROR));
     assert!(t.strm_woken(sid), "failed before the response");
 }
+
+// ---------------------------------------------------------------- request out: modes, retries
+
+/// The request head the server received for `req` from a client, with the stream's backend
+/// set to proxy `be` of configuration `cfg` (soft-stopping if `stopping`).
+fn request_out(cfg: &str, be: usize, stopping: bool, req: &[u8]) -> String {
+    let mut t = T::new(cfg);
+    let (_fc, _p, sid) = front_with_request(&mut t, req);
+    t.w.streams[sid].be = be;
+    let (bc, s) = t.back(sid);
+    if stopping {
+        t.ev.soft_stop();
+    }
+    t.io(bc);
+    String::from_utf8(s.take()).unwrap().to_ascii_lowercase()
+}
+
+#[test]
+fn the_close_modes_of_frontend_and_backend_reach_the_request() {
+    let two = |fe_opt: &str, be_opt: &str| {
+        format!(
+            "defaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    \
+             timeout connect 5s\nfrontend fe\n    bind 127.0.0.1:8080\n{fe_opt}    \
+             default_backend be\nbackend be\n{be_opt}    server s1 10.0.0.1:80\n"
+        )
+    };
+    let none = two("", "");
+    assert!(!request_out(&none, 1, false, GET).contains("connection: close"));
+    let fe = two("    option http-server-close\n", "");
+    assert!(
+        request_out(&fe, 1, false, GET).contains("connection: close"),
+        "frontend"
+    );
+    let be = two("", "    option httpclose\n");
+    assert!(
+        request_out(&be, 1, false, GET).contains("connection: close"),
+        "backend"
+    );
+    assert!(
+        request_out(&none, 1, true, GET).contains("connection: close"),
+        "soft stop"
+    );
+}
+
+#[test]
+fn an_l7_retry_keeps_the_request_when_it_fits_one_buffer() {
+    let mut t = T::new(CFG);
+    let bufsize = t.w.global.bufsize;
+    let req = b"POST /r HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\n\r\nabc";
+    let (_fc, _p, sid) = front_with_request(&mut t, req);
+    t.w.streams[sid].txn.flags |= tx::L7_RETRY;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    let st = &t.w.streams[sid];
+    assert_ne!(st.txn.flags & tx::L7_RETRY, 0);
+    let kept = st.txn.l7_buffer.as_ref().expect("kept for a retry");
+    assert_eq!(kept.head.uri(), b"/r");
+    assert_eq!(kept.body, b"abc");
+    // not complete at its first send: no retry
+    let (_fc, _p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc",
+    );
+    t.w.streams[sid].txn.flags |= tx::L7_RETRY;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    let st = &t.w.streams[sid];
+    assert_eq!(st.txn.flags & tx::L7_RETRY, 0);
+    assert!(st.txn.l7_buffer.is_none());
+    // complete but larger than a buffer with its head: no retry
+    let head = format!("POST / HTTP/1.1\r\nhost: t\r\ncontent-length: {bufsize}\r\n\r\n");
+    let (fc, p) = t.front();
+    p.send(head.as_bytes());
+    t.io(fc);
+    let sid = t.strm(fc);
+    let st = &mut t.w.streams[sid];
+    st.req.buf = vec![b'x'; bufsize];
+    st.req.flags |= cf::EOM;
+    st.txn.flags |= tx::L7_RETRY;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    let st = &t.w.streams[sid];
+    assert_eq!(st.txn.flags & tx::L7_RETRY, 0);
+    assert!(st.txn.l7_buffer.is_none());
+    // exactly one buffer: kept
+    let body_len = bufsize - 60;
+    let head = format!("POST / HTTP/1.1\r\nhost: t\r\ncontent-length: {body_len}\r\n\r\n");
+    let (fc, p) = t.front();
+    p.send(head.as_bytes());
+    t.io(fc);
+    let sid = t.strm(fc);
+    let wire = t.w.streams[sid].txn.req.as_ref().unwrap().wire_len();
+    let st = &mut t.w.streams[sid];
+    st.req.buf = vec![b'x'; bufsize - wire];
+    st.req.flags |= cf::EOM;
+    st.txn.flags |= tx::L7_RETRY;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    assert!(
+        t.w.streams[sid].txn.l7_buffer.is_some(),
+        "head + body == bufsize fits"
+    );
+}
