@@ -671,13 +671,10 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> Result
                     c.ibuf.drain(..consumed);
                     if (100..200).contains(&msg.head.status) && msg.head.status != 101 {
                         // interim response: forward it to the client as is, keep waiting
+                        // (below 200 only its framing fields are dropped: the request's
+                        // method and version and the connection modes play no part)
                         let mut msg = msg;
-                        let o = ResponseOut {
-                            req_meth: s.txn.meth,
-                            req_ver11: s.txn.req_flags.ver11,
-                            ..Default::default()
-                        };
-                        let _ = h1::prepare_response_out(&mut msg, &o);
+                        let _ = h1::prepare_response_out(&mut msg, &ResponseOut::default());
                         h1.rx = H1Rx::Idle;
                         if let Some(front) = s.si[0].conn {
                             let fc = w.conns.live_mut(front)?;

@@ -1239,3 +1239,106 @@ fn an_l7_retry_keeps_the_request_when_it_fits_one_buffer() {
         "head + body == bufsize fits"
     );
 }
+
+#[test]
+fn response_body_bytes_count_and_wake_both_sides() {
+    let mut t = T::new(CFG);
+    let (fc, sid, bc, s) = with_server(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 4\r\n\r\nab",
+    );
+    t.io(bc);
+    assert_eq!(
+        s.take(),
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 4\r\n\r\nab"
+    );
+    assert!(
+        t.ev.is_queued(t.w.conns[fc].task),
+        "the request channel drained"
+    );
+    t.strm_woken(sid);
+    // nothing drained: the client side is not woken
+    t.io(bc);
+    assert!(!t.ev.is_queued(t.w.conns[fc].task));
+    t.w.streams[sid].req.buf.extend_from_slice(b"cd");
+    t.w.streams[sid].req.flags |= cf::EOM;
+    t.io(bc);
+    assert_eq!(s.take(), b"cd");
+    assert!(t.w.streams[sid].req.has(cf::DONE));
+    t.strm_woken(sid);
+    let head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+    s.send(head);
+    t.io(bc);
+    let total = t.w.streams[sid].res.total;
+    t.strm_woken(sid);
+    t.w.streams[sid].res.flags &= !cf::ACTIVITY;
+    s.send(b"3\r\nxyz\r\n");
+    t.io(bc);
+    let st = &t.w.streams[sid];
+    assert_eq!(st.res.buf, b"xyz");
+    assert_eq!(st.res.total, total + 3, "payload bytes");
+    assert!(st.res.has(cf::ACTIVITY));
+    assert!(
+        t.ev.is_queued(t.w.conns[fc].task),
+        "the client side may send"
+    );
+    assert!(t.strm_woken(sid));
+    t.io(bc);
+    assert!(!t.ev.is_queued(t.w.conns[fc].task), "nothing new");
+    assert!(!t.strm_woken(sid));
+    s.send(b"0\r\n\r\n");
+    t.io(bc);
+    assert!(t.w.streams[sid].res.has(cf::EOM));
+    assert!(t.strm_woken(sid), "the end alone");
+}
+
+#[test]
+fn a_request_is_done_only_with_its_end() {
+    let mut t = T::new(CFG);
+    // an empty body whose end has not arrived (an HTTP/2 client announcing content-length 0
+    // before its END_STREAM)
+    let (fc, p) = t.front();
+    p.send(b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n");
+    t.io(fc);
+    let sid = t.strm(fc);
+    t.w.streams[sid].req.flags &= !cf::EOM;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    assert_eq!(txs(&t, bc), H1Tx::Done);
+    assert!(!t.w.streams[sid].req.has(cf::DONE));
+    t.w.streams[sid].req.flags |= cf::EOM;
+    t.io(bc);
+    assert!(t.w.streams[sid].req.has(cf::DONE));
+}
+
+#[test]
+fn requests_sent_on_a_server_connection_are_counted() {
+    let mut t = T::new(CFG);
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    assert_eq!(h1_of(&mut t, bc).req_count, 1);
+    s.send(b"HTTP/1.1 204 No Content\r\n\r\n");
+    t.io(bc);
+    assert!(h1_back_detach(&mut t.w.conns[bc]));
+    t.w.streams[sid].si[1].conn = None;
+    let (_fc2, _p2, sid2) = front_with_request(&mut t, GET);
+    t.w.conns[bc].attach_strm(sid2);
+    t.w.streams[sid2].si[1].conn = Some(bc);
+    t.io(bc);
+    assert_eq!(h1_of(&mut t, bc).req_count, 2, "a reused connection");
+}
+
+#[test]
+fn a_client_that_shut_its_side_is_closed_after_the_exchange() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(GET);
+    p.shutw();
+    t.io(cid);
+    let sid = t.strm(cid);
+    assert!(t.has(cid, co_fl::SOCK_RD_SH) && !t.has(cid, co_fl::ERROR));
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    t.io(cid);
+    assert!(end_front(&mut t, cid), "nothing more can come");
+    assert!(t.closing(cid));
+}
