@@ -1212,3 +1212,24 @@ fn output_held_by_the_socket_all_leaves_in_the_run_that_finds_room() {
         .iter()
         .all(|&s| t.w.streams[s].res.has(cf::DONE)));
 }
+
+#[test]
+fn the_connect_wakes_the_streams_waiting_for_it() {
+    let mut t = T::new(CFG);
+    t.plans.borrow_mut().push(Connect::Pending);
+    let (_fc, _fp, sid) = k::h1_stream(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    let (bc, mut wire) = k::back(&mut t, -1);
+    k::attach(&mut t, bc, sid);
+    io2(&mut t, bc);
+    t.strm_woken(sid);
+    wire.peer.accept();
+    // a stream with nothing to send yet learns of the connect too
+    let req = t.w.streams[sid].txn.req.take();
+    assert_eq!(io2(&mut t, bc), H2Outcome::Alive);
+    assert!(t.has(bc, co_fl::CONNECTED));
+    assert!(t.strm_woken(sid));
+    t.w.streams[sid].txn.req = req;
+    io2(&mut t, bc);
+    wire.expect_preface();
+    assert_eq!(k::of_type(&wire.frames(), hw::HEADERS).len(), 1);
+}
