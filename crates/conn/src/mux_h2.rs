@@ -131,7 +131,7 @@ pub fn h2_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H2Outcome, St
         match w.conns[cid].side {
             Side::Front => h2_front_process(w, ev, cid)?,
             Side::Back => h2_back_process(w, ev, cid)?,
-        };
+        }
         // inside the loop, send only when h2 waits for room: the frames of every stream
         // then leave together in the one send below (upstream's h2_send after h2_process)
         let mut room = false;
@@ -244,9 +244,11 @@ fn finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H2Outcome, Stale> {
         mark_stream_failed(s, side);
         ev.wakeup(s.task, WakeReason::IO);
     }
-    let c = &w.conns[cid];
-    // a GOAWAY still queued goes out first, unless the socket is gone
-    if attached.is_empty() && (c.out_empty() || c.has(co_fl::ERROR | co_fl::SOCK_WR_SH)) {
+    let c = &mut w.conns[cid];
+    // a GOAWAY still queued goes out first, unless the socket is gone (a peer that never
+    // reads is dropped by the stream layer's timer, which sets `ERROR`)
+    let flushed = h2c_of(c).io.0.borrow().out_pending() == 0;
+    if attached.is_empty() && (flushed || c.has(co_fl::ERROR | co_fl::SOCK_WR_SH)) {
         return Ok(H2Outcome::Release);
     }
     Ok(H2Outcome::Alive)
@@ -308,11 +310,11 @@ pub fn h2_shutdown(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
 // ---------------------------------------------------------------------------------------
 // Front side: requests in, responses out.
 
-/// One processing pass of a front connection: handshake, accept new streams, move data.
-fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
-    let mut progress = false;
+/// One processing pass of a front connection: handshake, accept new streams, move data,
+/// until nothing moves.
+fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale> {
     if ev.stopping() {
-        progress |= h2_shutdown(w, ev, cid);
+        h2_shutdown(w, ev, cid);
     }
     for _ in 0..MAX_ROUNDS {
         let mut accepted = Vec::new();
@@ -322,32 +324,26 @@ fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Sta
         let mut cx = Context::from_waker(&waker);
         if let H2State::SrvHandshake(hs) = &mut h2.state {
             match hs.as_mut().poll(&mut cx) {
-                Poll::Ready(Ok(conn)) => {
-                    h2.state = H2State::Srv(Box::new(conn));
-                    progress = true;
-                }
+                Poll::Ready(Ok(conn)) => h2.state = H2State::Srv(Box::new(conn)),
                 Poll::Ready(Err(e)) => {
                     log::debug!(target: "hrs::h2", "handshake failed: {e}");
                     h2.state = H2State::Closed;
                     h2.flags |= h2c_fl::DONE;
-                    return Ok(true);
+                    return Ok(());
                 }
-                Poll::Pending => return Ok(progress),
+                Poll::Pending => return Ok(()),
             }
         }
         let H2State::Srv(conn) = &mut h2.state else {
-            return Ok(progress);
+            return Ok(());
         };
         loop {
             match conn.poll_accept(&mut cx) {
                 Poll::Ready(Some(Ok(pair))) => accepted.push(pair),
                 Poll::Ready(Some(Err(e))) => {
+                    // a GOAWAY (sent or received) or an I/O error: the connection is over
                     log::debug!(target: "hrs::h2", "connection error: {e}");
-                    if e.is_go_away() || e.is_io() {
-                        h2.flags |= h2c_fl::DONE;
-                    } else {
-                        h2.flags |= h2c_fl::ERROR;
-                    }
+                    h2.flags |= h2c_fl::DONE;
                     h2.state = H2State::Closed;
                     break;
                 }
@@ -364,13 +360,12 @@ fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Sta
             h2_front_new_stream(w, ev, cid, req, respond);
         }
         let moved = h2_front_pump(w, ev, cid)?;
-        progress |= got || moved;
         // frames queued by the pump reach the buffer on the next poll: loop once more
         if !moved && !got {
             break;
         }
     }
-    Ok(progress)
+    Ok(())
 }
 
 /// Converts an HTTP/2 request into a head of ours (`h2_make_htx_request`): method, the URI
@@ -382,14 +377,16 @@ fn h2_to_head(parts: &http::request::Parts, end_stream: bool) -> (HttpHead, Body
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let authority = uri.authority().map(|a| a.as_str());
     let full;
-    let uri_text: &str = match (authority, uri.scheme_str()) {
-        _ if path == "*" => path,
-        (Some(a), Some(sch)) if parts.method != http::Method::CONNECT => {
-            full = format!("{sch}://{a}{path}");
-            &full
-        }
-        (Some(a), _) if parts.method == http::Method::CONNECT => a,
-        _ => path,
+    let uri_text: &str = if path == "*" {
+        path
+    } else if parts.method == http::Method::CONNECT {
+        // its `:authority` (a CONNECT without one is refused before, `h2_req_refused`)
+        authority.unwrap_or(path)
+    } else if let (Some(a), Some(sch)) = (authority, uri.scheme_str()) {
+        full = format!("{sch}://{a}{path}");
+        &full
+    } else {
+        path
     };
     let mut head = HttpHead::request(
         parts.method.as_str().as_bytes(),
@@ -803,16 +800,15 @@ pub fn h2_front_detach(c: &mut Connection, sid: StrmId) {
 // Back side: requests out, responses in.
 
 /// One processing pass of a back connection: handshake, send the requests of newly
-/// attached streams, move bodies, read responses.
-fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
+/// attached streams, move bodies, read responses, until nothing moves.
+fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale> {
     let c = &mut w.conns[cid];
     if !c.has(co_fl::CONNECTED) {
-        return Ok(false);
+        return Ok(());
     }
     let h2 = h2c_of(c);
     let waker = h2.waker.clone();
     let mut cx = Context::from_waker(&waker);
-    let mut progress = false;
     if matches!(h2.state, H2State::CliConnecting) {
         let mut b = h2::client::Builder::new();
         let t = w.global.tune_h2;
@@ -825,7 +821,6 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
             .enable_push(false);
         let io = h2.io.clone();
         h2.state = H2State::CliHandshake(Box::pin(async move { b.handshake(io).await }));
-        progress = true;
     }
     if let H2State::CliHandshake(hs) = &mut h2.state {
         match hs.as_mut().poll(&mut cx) {
@@ -834,15 +829,14 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
                     send,
                     conn: Box::new(conn),
                 };
-                progress = true;
             }
             Poll::Ready(Err(e)) => {
                 log::debug!(target: "hrs::h2", "server handshake failed: {e}");
                 h2.state = H2State::Closed;
                 h2.flags |= h2c_fl::ERROR;
-                return Ok(true);
+                return Ok(());
             }
-            Poll::Pending => return Ok(progress),
+            Poll::Pending => return Ok(()),
         }
     }
     // poll (frames in and out), then move the streams' data; until a pump moves nothing,
@@ -851,7 +845,8 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
         let c = &mut w.conns[cid];
         let h2 = h2c_of(c);
         let H2State::Cli { conn, send } = &mut h2.state else {
-            return Ok(h2_back_pump(w, ev, cid)? | progress);
+            h2_back_pump(w, ev, cid)?;
+            return Ok(());
         };
         match Future::poll(std::pin::Pin::new(&mut **conn), &mut cx) {
             Poll::Ready(Ok(())) => {
@@ -859,12 +854,10 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
                 h2.state = H2State::Closed;
             }
             Poll::Ready(Err(e)) => {
+                // a GOAWAY (the server's, or ours after its GOAWAY once idle) or an I/O
+                // error: the connection is over, the streams still attached fail (`finish`)
                 log::debug!(target: "hrs::h2", "server connection error: {e}");
-                if e.is_go_away() && e.reason() == Some(h2::Reason::NO_ERROR) {
-                    h2.flags |= h2c_fl::GOAWAY_RCVD | h2c_fl::DONE;
-                } else {
-                    h2.flags |= h2c_fl::ERROR;
-                }
+                h2.flags |= h2c_fl::DONE;
                 h2.state = H2State::Closed;
             }
             Poll::Pending => {
@@ -884,13 +877,11 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
                 }
             }
         }
-        let moved = h2_back_pump(w, ev, cid)?;
-        progress |= moved;
-        if !moved {
+        if !h2_back_pump(w, ev, cid)? {
             break;
         }
     }
-    Ok(progress)
+    Ok(())
 }
 
 /// Converts our request head into an HTTP/2 request (`h2s_bck_make_req_headers`): the

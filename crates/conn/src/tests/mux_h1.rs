@@ -1342,3 +1342,29 @@ fn a_client_that_shut_its_side_is_closed_after_the_exchange() {
     assert!(end_front(&mut t, cid), "nothing more can come");
     assert!(t.closing(cid));
 }
+
+#[test]
+fn a_server_connection_closed_or_failed_is_not_kept() {
+    let mut t = T::new(CFG);
+    // the response complete, with the server's close in the same read
+    let (_fc, _sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    s.shutw();
+    t.io(bc);
+    assert!(t.has(bc, co_fl::SOCK_RD_SH));
+    assert!(!h1_back_detach(&mut t.w.conns[bc]));
+    // complete, then a failure
+    let (_fc, _sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    t.io(bc);
+    t.w.conns[bc].flags |= co_fl::ERROR;
+    assert!(!h1_back_detach(&mut t.w.conns[bc]));
+    // the same exchange without either is kept
+    let (_fc, _sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    t.io(bc);
+    assert!(h1_back_detach(&mut t.w.conns[bc]));
+}

@@ -127,7 +127,7 @@ fn a_request_becomes_a_stream_and_its_response_goes_back() {
 #[test]
 fn a_request_body_flows_in_with_its_trailers() {
     let mut t = T::new(CFG);
-    let (cid, mut wire) = k::front(&mut t, &[]);
+    let (cid, wire) = k::front(&mut t, &[]);
     wire.send(&k::request(
         1,
         false,
@@ -761,7 +761,7 @@ fn the_request_goes_out_as_http2_and_the_response_comes_back() {
 #[test]
 fn a_response_without_length_then_trailers() {
     let mut t = T::new(CFG);
-    let (sid, bc, mut wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    let (sid, bc, wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
     wire.send(&k::headers(1, 0, &[(":status", "404")]));
     wire.send(&hw::data(1, 0, b"nf"));
     wire.send(&k::headers(1, hw::END_STREAM, &[("x-t", "2")]));
@@ -773,7 +773,7 @@ fn a_response_without_length_then_trailers() {
     assert!(s.res.has(cf::EOM));
     assert_eq!(s.res.trailers, Some(vec![(b"x-t".to_vec(), b"2".to_vec())]));
     // a response ending on HEADERS has no body
-    let (sid, bc, mut wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    let (sid, bc, wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
     wire.send(&k::headers(1, hw::END_STREAM, &[(":status", "204")]));
     io2(&mut t, bc);
     let s = &t.w.streams[sid];
@@ -880,7 +880,7 @@ fn a_server_reset_fails_the_stream() {
     io2(&mut t, bc);
     assert!(k::of_type(&wire.frames(), hw::RST_STREAM).is_empty());
     // reset after the response head: the body side is shut
-    let (sid, bc, mut wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    let (sid, bc, wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
     wire.send(&k::headers(1, 0, &[(":status", "200")]));
     wire.send(&hw::data(1, 0, b"par"));
     io2(&mut t, bc);
@@ -917,7 +917,7 @@ fn detaching_an_unfinished_exchange_cancels_it() {
 #[test]
 fn a_server_goaway_stops_new_streams_at_once() {
     let mut t = T::new(CFG);
-    let (sid, bc, mut wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    let (sid, bc, wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
     assert_eq!(t.w.conns[bc].avail_streams(), 99);
     wire.send(&hw::goaway(1, hw::NO_ERROR, b""));
     assert_eq!(io2(&mut t, bc), H2Outcome::Alive);
@@ -1232,4 +1232,31 @@ fn the_connect_wakes_the_streams_waiting_for_it() {
     io2(&mut t, bc);
     wire.expect_preface();
     assert_eq!(k::of_type(&wire.frames(), hw::HEADERS).len(), 1);
+}
+
+#[test]
+fn the_goaway_goes_out_before_the_connection_is_released() {
+    let mut t = T::new(CFG);
+    let (cid, mut wire) = k::front(&mut t, &[]);
+    // the client does not read: the GOAWAY waits in the mux's output
+    wire.peer.set_write_room(Some(0));
+    assert!(h2_shutdown(&mut t.w, &mut t.ev, cid));
+    assert_eq!(
+        io2(&mut t, cid),
+        H2Outcome::Alive,
+        "the GOAWAY is still queued"
+    );
+    assert!(k::h2c(&t, cid).io.0.borrow().out_pending() > 0);
+    assert!(wire.frames().is_empty());
+    // it reads again: the GOAWAY leaves, then the connection goes
+    wire.peer.set_write_room(None);
+    assert_eq!(io2(&mut t, cid), H2Outcome::Release);
+    assert_eq!(k::of_type(&wire.frames(), hw::GOAWAY).len(), 1);
+    // a client that never reads is dropped by the timer (`ERROR`): released at once
+    let (cid, wire) = k::front(&mut t, &[]);
+    wire.peer.set_write_room(Some(0));
+    h2_shutdown(&mut t.w, &mut t.ev, cid);
+    assert_eq!(io2(&mut t, cid), H2Outcome::Alive);
+    t.w.conns[cid].flags |= co_fl::ERROR;
+    assert_eq!(io2(&mut t, cid), H2Outcome::Release);
 }

@@ -77,10 +77,13 @@ fn bytes_flow_both_ways_unchanged() {
     assert_eq!(fp.take(), b"world");
     assert!(t.w.streams[sid].res.buf.is_empty());
     assert!(t.strm_woken(sid));
-    // nothing new: nobody is woken
+    // nothing new: nobody is woken, from either side
     io(&mut t, fc);
     assert!(!conn_woken(&t, bc));
     assert!(!t.strm_woken(sid));
+    io(&mut t, bc);
+    assert!(!conn_woken(&t, fc));
+    assert!(!t.strm_woken(sid), "a connect decided long ago is not news");
 }
 
 #[test]
