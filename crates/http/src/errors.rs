@@ -431,4 +431,36 @@ mod tests {
         assert_eq!(reason(99), "Other");
         assert_eq!(reason(600), "Other");
     }
+
+    /// Exactly the codes of `http_get_reason()`'s table have a phrase of their own; every
+    /// other code gets its class name.
+    #[test]
+    fn reason_table_covers_upstream_codes() {
+        const KNOWN: [u16; 68] = [
+            100, 101, 102, 200, 201, 202, 203, 204, 205, 206, 207, 210, 226, 300, 301, 302, 303,
+            304, 305, 307, 308, 310, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411,
+            412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 449,
+            450, 451, 456, 499, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 511, 520,
+        ];
+        let mut phrases = std::collections::HashSet::new();
+        for c in 0..=1000u16 {
+            let class = match c {
+                100..=199 => "Informational",
+                200..=299 => "Success",
+                300..=399 => "Redirection",
+                400..=499 => "Client Error",
+                500..=599 => "Server Error",
+                _ => "Other",
+            };
+            if KNOWN.contains(&c) {
+                assert_ne!(reason(c), class, "status {c}");
+                assert!(phrases.insert(reason(c)), "status {c}: phrase used twice");
+            } else {
+                assert_eq!(reason(c), class, "status {c}");
+            }
+        }
+        assert_eq!(reason(200), "OK");
+        assert_eq!(reason(413), "Request Entity Too Large");
+        assert_eq!(reason(520), "Web server is returning an unknown error");
+    }
 }

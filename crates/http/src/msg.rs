@@ -340,27 +340,11 @@ impl HttpHead {
         before - self.hdrs.len()
     }
 
-    /// Removes the fields for which `f(name, value)` is true.
-    pub fn retain_headers(&mut self, mut f: impl FnMut(&[u8], &[u8]) -> bool) {
-        let buf = &self.buf;
-        self.hdrs.retain(|&(n, v)| {
-            f(
-                &buf[n.off as usize..(n.off + n.len) as usize],
-                &buf[v.off as usize..(v.off + v.len) as usize],
-            )
-        });
-    }
-
     /// Replaces every field named `name` by one field with `value`, placed last (HAProxy's
     /// `set-header`: delete then add).
     pub fn set_header(&mut self, name: &[u8], value: &[u8]) {
         self.del_header(name);
         self.add_header(name, value);
-    }
-
-    /// Bytes held by this head (for memory accounting).
-    pub fn heap_size(&self) -> usize {
-        self.buf.capacity() + self.hdrs.capacity() * std::mem::size_of::<(Span, Span)>()
     }
 }
 
@@ -441,5 +425,84 @@ mod tests {
         assert_eq!(h.path(), b"");
         let h = HttpHead::request(b"OPTIONS", b"*", Version::Http11, 0);
         assert_eq!(h.path(), b"*");
+    }
+
+    #[test]
+    fn version_tokens_and_methods() {
+        assert_eq!(Version::Http10.as_str(), "HTTP/1.0");
+        assert_eq!(Version::Http11.as_str(), "HTTP/1.1");
+        assert_eq!(Version::Http2.as_str(), "HTTP/2.0");
+        for (tok, m) in [
+            (&b"GET"[..], Meth::Get),
+            (b"HEAD", Meth::Head),
+            (b"POST", Meth::Post),
+            (b"PUT", Meth::Put),
+            (b"DELETE", Meth::Delete),
+            (b"OPTIONS", Meth::Options),
+            (b"TRACE", Meth::Trace),
+            (b"CONNECT", Meth::Connect),
+            // Methods are case-sensitive: these are "other" methods, as in HAProxy.
+            (b"get", Meth::Other),
+            (b"Post", Meth::Other),
+            (b"PATCH", Meth::Other),
+            (b"", Meth::Other),
+        ] {
+            assert_eq!(
+                Meth::from_bytes(tok),
+                m,
+                "{:?}",
+                String::from_utf8_lossy(tok)
+            );
+            let h = HttpHead::request(tok, b"/", Version::Http11, 0);
+            assert_eq!(h.meth(), m);
+        }
+    }
+
+    /// `wire_len` is exact for each header line (`name: value CRLF`) and counts the start
+    /// line's strings plus 16 bytes (separators, version, line end).
+    #[test]
+    fn wire_len_counts_formatted_fields() {
+        let mut h = HttpHead::request(b"GET", b"/abc", Version::Http11, 0);
+        assert_eq!(h.wire_len(), 3 + 4 + 16);
+        let before = h.wire_len();
+        h.add_header(b"Host", b"example");
+        assert_eq!(h.wire_len() - before, "host: example\r\n".len());
+        let before = h.wire_len();
+        h.add_header(b"X", b"");
+        assert_eq!(h.wire_len() - before, "x: \r\n".len());
+        let r = HttpHead::response(Version::Http11, 200, b"OK", 0);
+        assert_eq!(r.wire_len(), 2 + 16);
+    }
+
+    #[test]
+    fn status_and_field_edits() {
+        let mut h = HttpHead::response(Version::Http11, 200, b"OK", 0);
+        assert!(!h.is_req);
+        h.set_status_text(b"200");
+        h.set_status(503, b"Service Unavailable");
+        assert_eq!(h.status, 503);
+        assert_eq!(h.reason(), b"Service Unavailable");
+        assert_eq!(h.status_text(), b"", "the text received is dropped");
+
+        assert_eq!(h.hdr_count(), 0);
+        assert!(!h.has(b"x-a"));
+        h.add_header(b"X-A", b"1");
+        h.add_header(b"X-B", b"2");
+        assert_eq!(h.hdr_count(), 2);
+        assert!(h.has(b"x-a") && h.has(b"X-B") && !h.has(b"x-c"));
+
+        // Out of range: no effect (and no panic), at the last index included.
+        h.set_value_at(2, b"z");
+        h.remove_at(2);
+        assert_eq!(
+            h.headers().collect::<Vec<_>>(),
+            vec![(&b"x-a"[..], &b"1"[..]), (b"x-b", b"2")]
+        );
+        h.set_value_at(1, b"3");
+        h.remove_at(0);
+        assert_eq!(
+            h.headers().collect::<Vec<_>>(),
+            vec![(&b"x-b"[..], &b"3"[..])]
+        );
     }
 }

@@ -186,6 +186,24 @@ mod tests {
         assert!(is_lws(b'\r') && is_lws(b'\t') && !is_spht(b'\n'));
         assert_eq!(trim_lws(b" \t a b \r\n"), b"a b");
         assert_eq!(trim_lws(b"   "), b"");
+        let digits: Vec<Option<u8>> = b"09afAFgG/:@`".iter().map(|&c| hex_val(c)).collect();
+        assert_eq!(
+            digits,
+            [
+                Some(0),
+                Some(9),
+                Some(10),
+                Some(15),
+                Some(10),
+                Some(15),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None
+            ]
+        );
     }
 
     #[test]

@@ -160,21 +160,10 @@ impl ChunkDecoder {
                         return Err(self.err(i, "chunk size expected"));
                     } else {
                         self.st = St::SizeSp;
-                        continue; // re-examine this byte
+                        self.after_size(c, i)?;
                     }
                 }
-                St::SizeSp => {
-                    if is_spht(c) {
-                    } else if c == b';' {
-                        self.st = St::Ext;
-                    } else if c == b'\r' {
-                        self.st = St::SizeLf;
-                    } else if c == b'\n' {
-                        self.end_size_line();
-                    } else {
-                        return Err(self.err(i, "invalid character after the chunk size"));
-                    }
-                }
+                St::SizeSp => self.after_size(c, i)?,
                 St::Ext => {
                     if c == b'\r' {
                         self.st = St::SizeLf;
@@ -213,7 +202,24 @@ impl ChunkDecoder {
         })
     }
 
+    /// A byte after the size digits: blanks, then an extension or the line end.
+    fn after_size(&mut self, c: u8, i: usize) -> Result<(), H1Error> {
+        if is_spht(c) {
+        } else if c == b';' {
+            self.st = St::Ext;
+        } else if c == b'\r' {
+            self.st = St::SizeLf;
+        } else if c == b'\n' {
+            self.end_size_line();
+        } else {
+            return Err(self.err(i, "invalid character after the chunk size"));
+        }
+        Ok(())
+    }
+
     fn end_size_line(&mut self) {
+        // The CRLF after the data is bounded on its own.
+        self.line = 0;
         if self.size == 0 {
             self.st = St::Trailers;
             self.t_sol = true;

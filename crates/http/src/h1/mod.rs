@@ -18,7 +18,7 @@ mod ws;
 
 pub use chunk::{encode_chunk, encode_last_chunk, ChunkDecoder, ChunkStep};
 pub use out::{
-    check_response_upgrade, client_mode_on_request, conn_tokens, format_request, format_response,
+    check_response_upgrade, client_mode_on_request, format_request, format_response,
     prepare_request_out, prepare_response_out, server_mode_on_response, ConnMode, HttpMode,
     OutPlan, RequestOut, ResponseOut,
 };

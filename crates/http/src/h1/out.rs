@@ -97,23 +97,6 @@ impl Default for ResponseOut {
     }
 }
 
-/// Scans the `Connection` fields of a head for the `close` and `keep-alive` tokens and returns
-/// `(close, keep_alive)`. A freshly parsed head no longer holds these tokens (the parser moves
-/// them to [`MsgFlags`]); this is for heads edited by rules or built locally.
-pub fn conn_tokens(head: &HttpHead) -> (bool, bool) {
-    let (mut close, mut ka) = (false, false);
-    for v in head.values(b"connection") {
-        for_each_word(v, |_, _, w| {
-            if w.eq_ignore_ascii_case(b"close") {
-                close = true;
-            } else if w.eq_ignore_ascii_case(b"keep-alive") {
-                ka = true;
-            }
-        });
-    }
-    (close, ka)
-}
-
 /// Client connection mode once a request is parsed (first pass of `h1_set_cli_conn_mode`):
 /// `Close` for HTTP/1.0 without `keep-alive`, for `Connection: close`, and when HAProxy forces
 /// the close (`Transfer-Encoding` with `Content-Length`, or on HTTP/1.0) or the frontend
@@ -245,13 +228,14 @@ fn scan_out(
             Act::Keep
         };
         match act {
-            Act::Keep => i += 1,
-            Act::Drop => head.remove_at(i),
-            Act::Set(v) => {
-                head.set_value_at(i, &v);
-                i += 1;
+            Act::Keep => {}
+            Act::Drop => {
+                head.remove_at(i);
+                continue;
             }
+            Act::Set(v) => head.set_value_at(i, &v),
         }
+        i += 1;
     }
     sc
 }
@@ -367,8 +351,9 @@ pub fn prepare_response_out(msg: &mut H1Msg, o: &ResponseOut) -> OutPlan {
     let v11 = ver11(head);
     let connect_2xx = o.req_meth == Meth::Connect && (200..300).contains(&status);
     let bodyless = o.req_meth == Meth::Head || status == 204 || status == 304;
-    let tunnel_in = status == 101 || (o.req_meth == Meth::Connect && status == 200);
-    let xfer_len = msg.body != BodyLen::UntilClose && !tunnel_in;
+    // HAProxy's H1_MF_XFER_LEN. (101 and 2xx-to-CONNECT responses, which tunnel, never reach
+    // the two places that read it.)
+    let xfer_len = msg.body != BodyLen::UntilClose;
     let mut mode = o.client_mode;
     if status >= 200 {
         if o.proxy_reply_early || (st.te && (st.clen || !v11)) {
@@ -396,7 +381,8 @@ pub fn prepare_response_out(msg: &mut H1Msg, o: &ResponseOut) -> OutPlan {
     } else if status == 101 {
         mode = ConnMode::Tunnel;
     }
-    let mut chunked = st.chnk && !drop_len;
+    // With `drop_len`, `scan_out` dropped `Transfer-Encoding` and `Content-Length` unread.
+    let mut chunked = st.chnk;
     if status >= 200 && !bodyless && !connect_2xx && v11 && xfer_len && !st.clen && !st.chnk {
         head.add_header(b"transfer-encoding", b"chunked");
         chunked = true;
@@ -410,7 +396,7 @@ pub fn prepare_response_out(msg: &mut H1Msg, o: &ResponseOut) -> OutPlan {
         BodyLen::None
     } else if chunked {
         BodyLen::Chunked
-    } else if st.clen && !drop_len {
+    } else if st.clen {
         BodyLen::Len(st.body_len)
     } else {
         BodyLen::UntilClose
@@ -456,21 +442,43 @@ pub fn format_request(head: &HttpHead, out: &mut Vec<u8>) {
     push_fields(head, out);
 }
 
-/// The request target written on the start line: an HTTP/2 request keeps its absolute URI
-/// (`scheme://authority/path`) for logs and fetches, but an HTTP/1 server receives the
-/// origin form, as upstream's `HTX_SL_F_NORMALIZED_URI` does (CONNECT keeps its authority).
+/// The request target written on the start line (`h1_get_uri`): an HTTP/2 request keeps its
+/// absolute URI (`scheme://authority/path`) for logs and fetches, but an HTTP/1 server
+/// receives its path (`HTX_SL_F_NORMALIZED_URI`), or `/` (`*` for OPTIONS) when it has none.
+/// CONNECT keeps its authority. Other requests go out as received.
 fn request_target(head: &HttpHead) -> &[u8] {
     let uri = head.uri();
-    if head.version != Version::Http2 || uri.starts_with(b"/") || head.meth() == Meth::Connect {
+    if head.version != Version::Http2 || head.meth() == Meth::Connect {
         return uri;
     }
-    let Some(i) = uri.windows(3).position(|w| w == b"://") else {
-        return uri;
+    match uri_path(uri) {
+        [] if head.meth() == Meth::Options => b"*",
+        [] => b"/",
+        path => path,
+    }
+}
+
+/// The path of a request target as `http_parse_path` finds it: an origin form is its own
+/// path; an absolute form's path starts at the first `/` after `scheme://` (the authority
+/// ends there, a `?` does not end it); `*`, an authority form and an absolute form without
+/// a `/` have none (empty).
+fn uri_path(uri: &[u8]) -> &[u8] {
+    match uri.first() {
+        None | Some(b'*') => return &[],
+        Some(b'/') => return uri,
+        Some(c) if !c.is_ascii_alphabetic() => return &[],
+        Some(_) => {}
+    }
+    let scheme_end = uri
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))
+        .unwrap_or(uri.len());
+    let Some(rest) = uri[scheme_end..].strip_prefix(b"://") else {
+        return &[];
     };
-    let rest = &uri[i + 3..];
-    match rest.iter().position(|&c| c == b'/' || c == b'?') {
-        Some(j) if rest[j] == b'/' => &rest[j..],
-        _ => b"/",
+    match rest.iter().position(|&c| c == b'/') {
+        Some(j) => &rest[j..],
+        None => &[],
     }
 }
 

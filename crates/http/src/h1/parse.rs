@@ -144,8 +144,9 @@ pub(crate) fn parse_fields<S: FieldSink>(
         if p == sol {
             return Err((p, "empty header name"));
         }
+        // The value starts after the colon; the search for its line end may start on the
+        // colon itself, which is no line end.
         let col = p;
-        p += 1;
         let mut folded = false;
         let eol;
         loop {

@@ -504,7 +504,11 @@ fn connection_cleaning() {
     }
     let (m, _) = done(&get("Connection: foo ,close\r\n"));
     assert!(m.flags.conn_close && !m.flags.conn_keepalive);
-    assert_eq!(conn_tokens(&m.head), (false, false));
+    // The tokens left keep their bytes up to the comma, as h1_parse_connection_header does.
+    assert_eq!(
+        m.head.values(b"connection").collect::<Vec<_>>(),
+        vec![&b"foo "[..]]
+    );
     let (m, _) = done(&get("Expect: 100-Continue\r\n"));
     assert!(m.flags.expect_100);
 }
@@ -1318,5 +1322,549 @@ fn http2_requests_go_out_in_origin_form() {
     assert_eq!(
         out(b"http://a/p", Version::Http11),
         "GET http://a/p HTTP/1.1\r\nhost: a\r\n\r\n"
+    );
+}
+
+#[test]
+fn h2_request_targets_follow_h1_get_uri() {
+    let target = |meth: &[u8], uri: &[u8], ver| {
+        let h = HttpHead::request(meth, uri, ver, 0);
+        let mut o = Vec::new();
+        format_request(&h, &mut o);
+        let line = o.split(|&c| c == b'\r').next().unwrap().to_vec();
+        String::from_utf8(line).unwrap()
+    };
+    let h2 = Version::Http2;
+    for (meth, uri, want) in [
+        (&b"GET"[..], &b"https://a/p?q"[..], "GET /p?q HTTP/1.1"),
+        // The authority ends at the first '/', not at '?' (http_parse_path).
+        (b"GET", b"https://a?q=1", "GET / HTTP/1.1"),
+        (b"GET", b"https://a?q=/x", "GET /x HTTP/1.1"),
+        (b"GET", b"http://u@a:8080//x", "GET //x HTTP/1.1"),
+        // An origin form is kept whole, "://" in its query included.
+        (b"GET", b"/r?u=http://x/y", "GET /r?u=http://x/y HTTP/1.1"),
+        // No path: '*' for OPTIONS, '/' otherwise.
+        (b"OPTIONS", b"https://a", "OPTIONS * HTTP/1.1"),
+        (b"OPTIONS", b"*", "OPTIONS * HTTP/1.1"),
+        (b"GET", b"*", "GET / HTTP/1.1"),
+        (b"GET", b"ftp:/x", "GET / HTTP/1.1"),
+        (b"GET", b"1http://a/x", "GET / HTTP/1.1"),
+        (b"CONNECT", b"a:443", "CONNECT a:443 HTTP/1.1"),
+    ] {
+        assert_eq!(
+            target(meth, uri, h2),
+            want,
+            "{:?}",
+            String::from_utf8_lossy(uri)
+        );
+    }
+    // HTTP/1 requests go out as received.
+    assert_eq!(
+        target(b"GET", b"https://a?q", Version::Http11),
+        "GET https://a?q HTTP/1.1"
+    );
+    assert_eq!(target(b"GET", b"*", Version::Http10), "GET * HTTP/1.0");
+}
+
+#[test]
+fn server_mode_after_response() {
+    use ConnMode::*;
+    let sm = |meth: Meth, r: &[u8], mode: ConnMode, stopping: bool| {
+        server_mode_on_response(mode, meth, &rdone(r, meth), stopping)
+    };
+    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    let up = b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n";
+    assert_eq!(sm(Meth::Get, ok, KeepAlive, false), KeepAlive);
+    // A mode already closing stays so; tunnels are decided by status whatever the mode.
+    assert_eq!(sm(Meth::Get, ok, Close, false), Close);
+    assert_eq!(sm(Meth::Get, up, KeepAlive, false), Tunnel);
+    assert_eq!(sm(Meth::Get, up, Close, false), Tunnel);
+    assert_eq!(
+        sm(Meth::Connect, b"HTTP/1.1 200 OK\r\n\r\n", KeepAlive, false),
+        Tunnel
+    );
+    assert_eq!(
+        sm(Meth::Connect, b"HTTP/1.1 299 X\r\n\r\n", KeepAlive, false),
+        Tunnel
+    );
+    assert_eq!(
+        sm(
+            Meth::Connect,
+            b"HTTP/1.1 407 X\r\nContent-Length: 0\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        KeepAlive
+    );
+    assert_eq!(
+        sm(Meth::Get, b"HTTP/1.1 200 OK\r\n\r\n", KeepAlive, false),
+        Close,
+        "no length"
+    );
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        Close
+    );
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        Close
+    );
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        KeepAlive
+    );
+    // T-E on HTTP/1.0 forces the close (H1_MF_CONN_CLO), keep-alive announced or not.
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        Close
+    );
+    assert_eq!(
+        sm(
+            Meth::Get,
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            KeepAlive,
+            false
+        ),
+        KeepAlive,
+        "interim responses change nothing"
+    );
+    // A stopping backend does not keep the connection, but a tunnel stays a tunnel.
+    assert_eq!(sm(Meth::Get, ok, KeepAlive, true), Close);
+    assert_eq!(sm(Meth::Get, up, KeepAlive, true), Tunnel);
+}
+
+/// The plan `prepare_response_out` returns: the client connection's mode after this
+/// response, whether the payload is chunk-encoded, and the framing the client sees.
+#[test]
+fn response_plans() {
+    use ConnMode::*;
+    let plan = |q: &[u8], r: &[u8], tweak: &dyn Fn(&mut ResponseOut)| {
+        let (qm, _) = done(q);
+        let mut m = rdone(r, qm.head.meth());
+        let mut o = ResponseOut {
+            client_mode: client_mode_on_request(&qm, false),
+            req_meth: qm.head.meth(),
+            req_ver11: qm.flags.ver11,
+            req_ws_key: qm.flags.ws_key,
+            ..ResponseOut::default()
+        };
+        tweak(&mut o);
+        let p = prepare_response_out(&mut m, &o);
+        (p.mode, p.chunked, p.body)
+    };
+    let same = |_: &mut ResponseOut| {};
+    let g = get("");
+    let head = b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let connect = b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n";
+    let cl = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+    let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (q, r, want) in [
+        (&g[..], &cl[..], (KeepAlive, false, BodyLen::Len(2))),
+        (&g, chunked, (KeepAlive, true, BodyLen::Chunked)),
+        (
+            &g,
+            b"HTTP/1.1 200 OK\r\n\r\n",
+            (Close, false, BodyLen::UntilClose),
+        ),
+        // HTTP/1.0 with T-E: close forced (nothing announced to an HTTP/1.0 response).
+        (
+            &g,
+            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            (Close, true, BodyLen::Chunked),
+        ),
+        (
+            head,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (head, chunked, (KeepAlive, false, BodyLen::None)),
+        (
+            &g,
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (
+            &g,
+            b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (
+            &g,
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (
+            &g,
+            b"HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n",
+            (KeepAlive, false, BodyLen::None),
+        ),
+        (
+            &get("Connection: upgrade\r\nUpgrade: foo\r\n"),
+            b"HTTP/1.1 101 S\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n",
+            (Tunnel, false, BodyLen::None),
+        ),
+        (
+            connect,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+            (Tunnel, false, BodyLen::None),
+        ),
+        (
+            connect,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            (Tunnel, false, BodyLen::None),
+        ),
+    ] {
+        assert_eq!(
+            plan(q, r, &same),
+            want,
+            "{:?} / {:?}",
+            String::from_utf8_lossy(q),
+            String::from_utf8_lossy(r)
+        );
+    }
+    // Interim responses leave the mode as it was, even a closing one.
+    let close = get("Connection: close\r\n");
+    assert_eq!(
+        plan(&close, b"HTTP/1.1 100 Continue\r\n\r\n", &same).0,
+        Close
+    );
+    assert_eq!(plan(&close, cl, &same).0, Close);
+    // A stopping frontend closes a kept-alive client, not a tunnel.
+    let stopping = |o: &mut ResponseOut| o.fe_stopping = true;
+    assert_eq!(plan(&g, cl, &stopping).0, Close);
+    assert_eq!(
+        plan(
+            connect,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+            &stopping
+        )
+        .0,
+        Tunnel
+    );
+}
+
+#[test]
+fn request_plans() {
+    use ConnMode::*;
+    let plan = |q: &[u8]| {
+        let (mut m, _) = done(q);
+        let p = prepare_request_out(&mut m, &RequestOut::default());
+        (p.mode, p.chunked, p.body)
+    };
+    assert_eq!(plan(&get("")), (KeepAlive, false, BodyLen::None));
+    assert_eq!(
+        plan(b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n"),
+        (KeepAlive, false, BodyLen::Len(3))
+    );
+    assert_eq!(
+        plan(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        (KeepAlive, true, BodyLen::Chunked)
+    );
+    assert_eq!(
+        plan(b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n"),
+        (KeepAlive, false, BodyLen::None)
+    );
+    // A rule adding Content-Length next to Transfer-Encoding: the server connection closes.
+    let (mut m, _) = done(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    m.head.add_header(b"content-length", b"3");
+    let p = prepare_request_out(&mut m, &RequestOut::default());
+    assert_eq!((p.mode, p.chunked), (Close, true));
+}
+
+/// Fields edited or added by rules are cleaned on output like received ones, wherever they
+/// stand (the first field included).
+#[test]
+fn output_cleans_edited_fields() {
+    let (mut m, _) = done(b"GET / HTTP/1.1\r\n\r\n");
+    m.head.add_header(b"Connection", b"close, foo");
+    m.head.add_header(b"TE", b"gzip, trailers");
+    m.head.add_header(b"Connection", b"keep-alive");
+    m.head.add_header(b"X", b"1");
+    let p = prepare_request_out(&mut m, &RequestOut::default());
+    assert_eq!(p.mode, ConnMode::Close);
+    let mut out = Vec::new();
+    format_request(&m.head, &mut out);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "GET / HTTP/1.1\r\nconnection: foo\r\nte: trailers\r\nx: 1\r\nconnection: close\r\n\r\n"
+    );
+}
+
+/// A websocket upgrade request without a key (only possible from HTTP/2 or rules) gets one;
+/// the key is generated only for `Connection: upgrade` with `Upgrade: websocket`.
+#[test]
+fn websocket_key_added_when_missing() {
+    let keys = |fields: &[(&[u8], &[u8])]| {
+        let mut h = HttpHead::request(b"GET", b"/", Version::Http11, 0);
+        for (n, v) in fields {
+            h.add_header(n, v);
+        }
+        let mut m = H1Msg {
+            head: h,
+            body: BodyLen::None,
+            flags: MsgFlags::default(),
+        };
+        prepare_request_out(
+            &mut m,
+            &RequestOut {
+                ws_random: Some([7; 16]),
+                ..RequestOut::default()
+            },
+        );
+        m.head
+            .values(b"sec-websocket-key")
+            .map(|v| v.to_vec())
+            .collect::<Vec<_>>()
+    };
+    let generated = ws_request_key(&[7; 16]);
+    let conn: (&[u8], &[u8]) = (b"connection", b"upgrade");
+    let ws: (&[u8], &[u8]) = (b"upgrade", b"websocket");
+    assert_eq!(keys(&[conn, ws]), vec![generated.clone()]);
+    assert_eq!(
+        keys(&[conn, ws, (b"sec-websocket-key", b"abc")]),
+        vec![b"abc".to_vec()]
+    );
+    // The accept key is a response field: it does not count as a key in a request.
+    assert_eq!(
+        keys(&[conn, ws, (b"sec-websocket-accept", b"abc")]),
+        vec![generated]
+    );
+    assert!(keys(&[ws]).is_empty());
+    assert!(keys(&[conn, (b"upgrade", b"h2c")]).is_empty());
+}
+
+#[test]
+fn chunk_decoder_progress_and_limits() {
+    let mut d = ChunkDecoder::new();
+    let mut out = Vec::new();
+    assert!(!d.is_done());
+    assert_eq!(d.body_len(), 0);
+    let s = d.decode(b"3\r\nabc\r\nb\r\nde", &mut out).unwrap();
+    assert!(!s.done && !d.is_done());
+    assert_eq!(d.body_len(), 5);
+    let s = d.decode(b"fghijklmn\r\n0\r\n\r\n", &mut out).unwrap();
+    assert!(s.done && d.is_done());
+    assert_eq!(d.body_len(), 14);
+    assert_eq!(out, b"abcdefghijklmn");
+
+    // A size line (extension included) may fill `max_raw` bytes, not more.
+    let lim = H1Limits {
+        max_raw: 11,
+        ..H1Limits::default()
+    };
+    let run = |input: &[u8], lim: H1Limits| {
+        ChunkDecoder::with_limits(400, lim).decode(input, &mut Vec::new())
+    };
+    assert!(run(b"000000000\r\n\r\n", lim).unwrap().done);
+    assert!(run(b"0;a=bcdef\r\n\r\n", lim).unwrap().done);
+    assert!(
+        run(b"000000001\r\na\r\n00000000\t\r\n\r\n", lim)
+            .unwrap()
+            .done
+    );
+    let e = run(b"0000000000\r\n\r\n", lim).unwrap_err();
+    assert_eq!((e.status, e.pos), (400, 11));
+    assert!(run(b"0;a=bcdefg\r\n\r\n", lim).is_err());
+
+    // The trailer block must fit in `max_raw` bytes: the error points at the first byte that
+    // does not.
+    let lim = H1Limits {
+        max_raw: 16,
+        ..H1Limits::default()
+    };
+    let mut d = ChunkDecoder::with_limits(502, lim);
+    let e = d
+        .decode(
+            b"0\r\nX-Long: aaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+    assert_eq!((e.status, e.pos), (502, 3 + 16));
+
+    // At most max_hdrs - 1 trailer fields, as for heads.
+    let lim = H1Limits {
+        max_hdrs: 3,
+        ..H1Limits::default()
+    };
+    assert!(run(b"0\r\nA: 1\r\nB: 2\r\n\r\n", lim).unwrap().done);
+    assert!(run(b"0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", lim).is_err());
+}
+
+/// A bad trailer field is refused as soon as the byte after its line end shows it is not
+/// folded, as HAProxy's parser does, not once the block is complete.
+#[test]
+fn chunk_trailer_refused_at_the_next_line() {
+    for input in [
+        &b"0\r\nHost: a\r\nHost: b\r\nY"[..],
+        b"0\r\nA: 1\r\nContent-Length: x\r\nY",
+        b"0\r\nA: 1\nContent-Length: x\nY",
+    ] {
+        for step in [1, 2, 3] {
+            let mut d = ChunkDecoder::new();
+            let mut pos = 0;
+            let err_at = loop {
+                let end = (pos + step).min(input.len());
+                match d.decode(&input[pos..end], &mut Vec::new()) {
+                    Ok(s) => {
+                        pos += s.consumed;
+                        assert!(pos < input.len(), "{input:?} accepted");
+                    }
+                    Err(_) => break end,
+                }
+            };
+            assert_eq!(err_at, input.len(), "{input:?} step {step}");
+        }
+    }
+}
+
+/// Error offsets where HAProxy records the same position (`h1m->err_pos`): the byte that
+/// breaks the grammar (each one read in `show errors` of haproxy 2.6.12).
+#[test]
+fn error_positions() {
+    let pos = |b: &[u8]| req(b).unwrap_err().pos;
+    assert_eq!(pos(b"\rX"), 1);
+    assert_eq!(pos(b"\r\n\rGET"), 3);
+    assert_eq!(pos(b"GET / HTTP/1.1\r\nHost: x\r\n\rX"), 26);
+    assert_eq!(pos(b"GET / HTTP/1.1\nHost: x\n\rX"), 24);
+    assert_eq!(pos(b"GET /a#b HTTP/1.1\r\n\r\n"), 6);
+    let e = H1Error {
+        status: 400,
+        pos: 7,
+        what: "invalid character",
+    };
+    assert_eq!(e.to_string(), "invalid character at offset 7 (status 400)");
+}
+
+#[test]
+fn line_ends_and_leading_empty_lines() {
+    // Bare LF ends lines and the head; empty lines before the start line are skipped,
+    // bare LF ones included, and counted in `consumed`.
+    for (input, used) in [
+        (&b"GET / HTTP/1.1\nHost: x\n\nrest"[..], 24),
+        (b"\nGET / HTTP/1.1\r\n\r\n", 19),
+        (b"\n\r\n\nGET / HTTP/1.1\r\nHost: x\n\n", 29),
+    ] {
+        let (m, n) = done(input);
+        assert_eq!(n, used, "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(m.head.uri(), b"/");
+    }
+    // A response head cut anywhere is incomplete, never an error.
+    let full = b"\r\nHTTP/1.1  200  Very OK \r\nX: a\r\n  b\r\nContent-Length: 3\r\n\r\n";
+    for i in 0..full.len() {
+        assert_eq!(
+            resp(&full[..i], Meth::Get),
+            Ok(Parsed::Incomplete),
+            "split {i}"
+        );
+    }
+    let m = rdone(full, Meth::Get);
+    assert_eq!(m.head.reason(), b"Very OK ");
+    assert_eq!(m.body, BodyLen::Len(3));
+}
+
+#[test]
+fn field_flags() {
+    let flags = |extra: &str| done(&get(extra)).0.flags;
+    let rflags = |r: &[u8]| rdone(r, Meth::Get).flags;
+    assert!(flags("Expect: 100-continue\r\n").expect_100);
+    assert!(!flags("X: 100-continue\r\n").expect_100);
+    assert!(!flags("Expect: foo\r\nX: y\r\n").expect_100);
+    assert!(
+        !rflags(b"HTTP/1.1 200 OK\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n").expect_100
+    );
+    assert!(flags("Upgrade: h2c\r\n").upgrade_h2c);
+    assert!(flags("Upgrade: foo, H2\r\n").upgrade_h2c);
+    assert!(!flags("Upgrade: websocket\r\n").upgrade_h2c);
+    assert!(!flags("Upgrade: h2c\r\nUpgrade: foo\r\n").upgrade_h2c);
+    // Sec-WebSocket-Accept is looked for in responses only.
+    assert!(rflags(b"HTTP/1.1 200 OK\r\nSec-WebSocket-Accept: k\r\n\r\n").ws_accept);
+    assert!(!rflags(b"HTTP/1.1 200 OK\r\nX: 1\r\n\r\n").ws_accept);
+    assert!(!flags("Sec-WebSocket-Accept: k\r\nX: 1\r\n").ws_accept);
+    assert_eq!(
+        resp(
+            b"HTTP/1.1 101 S\r\nUpgrade: websocket\r\nConnection: upgrade\r\nX: 1\r\n\r\n",
+            Meth::Get
+        )
+        .unwrap_err()
+        .status,
+        502
+    );
+}
+
+/// The size of a head in HAProxy's internal form is what the converted head holds: a
+/// `Content-Length` removed next to `Transfer-Encoding` and a CONNECT `Host` reduced to its
+/// host part no longer count. Limits checked against haproxy 2.6.12 (default tuning: 15275
+/// bytes of strings plus 8 per field).
+#[test]
+fn converted_size_limits() {
+    let te_cl = |n: usize| {
+        format!(
+            "POST /{} HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+            "a".repeat(n)
+        )
+        .into_bytes()
+    };
+    assert_eq!(status(&te_cl(15230)), 200);
+    assert_eq!(status(&te_cl(15231)), 400);
+    let connect = |n: usize| {
+        format!(
+            "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\nX: {}\r\n\r\n",
+            "a".repeat(n)
+        )
+        .into_bytes()
+    };
+    assert_eq!(status(&connect(15233)), 200);
+    assert_eq!(status(&connect(15234)), 400);
+}
+
+#[test]
+fn request_target_word_skip() {
+    // A group of four bytes at or above 0x7f is checked byte by byte, and refused.
+    assert_eq!(
+        status(b"GET /abc\x7f\x7f\x7f\x7f HTTP/1.1\r\nHost: x\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        status(b"GET /abc\x7f\x7f\x7f HTTP/1.1\r\nHost: x\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        status(b"GET /abc\x7f\x7f\x7fd HTTP/1.1\r\nHost: x\r\n\r\n"),
+        200
+    );
+}
+
+#[test]
+fn connect_host_without_port() {
+    // "x:" names the host with an empty port: fine for a default CONNECT port only.
+    assert_eq!(status(b"CONNECT x:443 HTTP/1.1\r\nHost: x:\r\n\r\n"), 200);
+    assert_eq!(status(b"CONNECT x:8443 HTTP/1.1\r\nHost: x:\r\n\r\n"), 400);
+    assert_eq!(
+        status(b"CONNECT x:443 HTTP/1.1\r\nHost: y:443\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        status(b"CONNECT x:8443 HTTP/1.1\r\nHost: x:443\r\n\r\n"),
+        400
     );
 }

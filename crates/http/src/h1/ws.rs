@@ -134,7 +134,19 @@ mod tests {
         );
         // What haproxy 2.6 adds when the request had no key (observed).
         assert_eq!(ws_accept_key(&[0; 24]), b"X7sdFi1aZDLMcFz+yURsFmFjwvU=");
-        assert_eq!(base64(b"ab"), b"YWI=");
+        // RFC 4648's test vectors: every length modulo 3.
+        for (data, enc) in [
+            (&b""[..], &b""[..]),
+            (b"f", b"Zg=="),
+            (b"fo", b"Zm8="),
+            (b"foo", b"Zm9v"),
+            (b"foob", b"Zm9vYg=="),
+            (b"fooba", b"Zm9vYmE="),
+            (b"foobar", b"Zm9vYmFy"),
+            (b"\xff\xfe\x00", b"//4A"),
+        ] {
+            assert_eq!(base64(data), enc);
+        }
         assert_eq!(ws_request_key(&[0; 16]).len(), 24);
     }
 }
