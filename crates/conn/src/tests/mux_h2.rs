@@ -87,10 +87,11 @@ fn a_request_becomes_a_stream_and_its_response_goes_back() {
     let e = &k::h2c(&t, cid).streams[0];
     assert_eq!(e.id, 1);
     assert!(e.has(h2s_fl::RX_DONE));
-    // nothing goes out before the response analysers let it
+    // nothing goes out before the response analysers let it, and nothing new wakes nobody
     t.w.streams[sid].txn.rsp = None;
     io2(&mut t, cid);
     assert!(k::of_type(&wire.frames(), hw::HEADERS).is_empty());
+    assert!(!t.strm_woken(sid));
     t.respond(
         sid,
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\nX-A: 1\r\n\r\n",
