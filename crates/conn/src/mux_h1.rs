@@ -80,14 +80,15 @@ fn rx_for_body(body: BodyLen, err_status: u16, lim: H1Limits) -> H1Rx {
     }
 }
 
-/// The sending state that follows a head written with `plan`.
+/// The sending state that follows a head written with `plan`. The plans of `hrs-http` are
+/// chunked exactly when their body is [`BodyLen::Chunked`] (a chunked body of a CONNECT or a
+/// bodyless response is `None`).
 fn tx_of(plan: &OutPlan) -> H1Tx {
     match plan.body {
-        BodyLen::None | BodyLen::Len(0) if !plan.chunked => H1Tx::Done,
-        _ if plan.chunked => H1Tx::Chunked,
+        BodyLen::None | BodyLen::Len(0) => H1Tx::Done,
         BodyLen::Len(n) => H1Tx::Len(n),
         BodyLen::UntilClose => H1Tx::UntilClose,
-        BodyLen::None | BodyLen::Chunked => H1Tx::Chunked,
+        BodyLen::Chunked => H1Tx::Chunked,
     }
 }
 

@@ -915,9 +915,11 @@ fn body_bytes_count_and_wake_the_stream() {
     );
     assert!(s.req.has(cf::ACTIVITY));
     assert!(t.strm_woken(sid));
-    // nothing new: not woken
+    // nothing new: not woken, no activity
+    t.w.streams[sid].req.flags &= !cf::ACTIVITY;
     t.io(cid);
     assert!(!t.strm_woken(sid));
+    assert!(!t.w.streams[sid].req.has(cf::ACTIVITY));
     // the end alone (no payload) wakes it too
     p.send(b"0\r\n\r\n");
     t.io(cid);
@@ -1096,6 +1098,23 @@ fn an_early_local_reply_closes_the_client_connection() {
         "{out}"
     );
     assert!(!want_close(&t, cid));
+    // a server's early response is not the proxy's: no close announced for it
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc",
+    );
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    t.io(cid);
+    let out = String::from_utf8(p.take()).unwrap();
+    assert!(
+        !out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -1185,6 +1204,11 @@ fn an_l7_retry_keeps_the_request_when_it_fits_one_buffer() {
     let mut t = T::new(CFG);
     let bufsize = t.w.global.bufsize;
     let req = b"POST /r HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\n\r\nabc";
+    // without L7 retries nothing is kept
+    let (_fc, _p, sid) = front_with_request(&mut t, req);
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    assert!(t.w.streams[sid].txn.l7_buffer.is_none());
     let (_fc, _p, sid) = front_with_request(&mut t, req);
     t.w.streams[sid].txn.flags |= tx::L7_RETRY;
     let (bc, _s) = t.back(sid);
@@ -1247,6 +1271,8 @@ fn response_body_bytes_count_and_wake_both_sides() {
         &mut t,
         b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 4\r\n\r\nab",
     );
+    t.strm_woken(sid);
+    assert!(!t.ev.is_queued(t.w.conns[fc].task));
     t.io(bc);
     assert_eq!(
         s.take(),
@@ -1367,4 +1393,23 @@ fn a_server_connection_closed_or_failed_is_not_kept() {
     s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
     t.io(bc);
     assert!(h1_back_detach(&mut t.w.conns[bc]));
+}
+
+#[test]
+fn the_response_head_is_counted_alone_behind_pending_output() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(&mut t, GET);
+    // an interim response still waiting for the client to read
+    let interim = b"HTTP/1.1 103 Early Hints\r\n\r\n";
+    t.w.conns[cid].obuf.extend_from_slice(interim);
+    p.set_write_room(Some(0));
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    t.io(cid);
+    let head_len = t.w.conns[cid].obuf.len() - interim.len();
+    assert_eq!(t.w.streams[sid].res.total, head_len as u64);
+    p.set_write_room(None);
+    t.io(cid);
+    let out = p.take();
+    assert!(out.starts_with(interim));
+    assert_eq!(out.len(), interim.len() + head_len);
 }
