@@ -1309,9 +1309,11 @@ fn response_body_bytes_count_and_wake_both_sides() {
         "the client side may send"
     );
     assert!(t.strm_woken(sid));
+    t.w.streams[sid].res.flags &= !cf::ACTIVITY;
     t.io(bc);
     assert!(!t.ev.is_queued(t.w.conns[fc].task), "nothing new");
     assert!(!t.strm_woken(sid));
+    assert!(!t.w.streams[sid].res.has(cf::ACTIVITY));
     s.send(b"0\r\n\r\n");
     t.io(bc);
     assert!(t.w.streams[sid].res.has(cf::EOM));
