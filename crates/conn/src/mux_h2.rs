@@ -158,7 +158,8 @@ fn h2c_of(c: &mut Connection) -> &mut H2c {
 }
 
 /// Receives into the mux's input buffer; socket EOF and errors are reported to h2 through
-/// the buffer flags.
+/// the buffer flags, which the processing pass that follows sees (h2 finds the end once the
+/// buffer is drained). Returns the number of bytes received.
 fn h2_recv(w: &mut World, ev: &mut Ev, cid: ConnId) -> usize {
     let c = &mut w.conns[cid];
     if !c.has(co_fl::CONNECTED) {
@@ -168,16 +169,8 @@ fn h2_recv(w: &mut World, ev: &mut Ev, cid: ConnId) -> usize {
     let mut b = io.0.borrow_mut();
     b.compact_in();
     let n = conn_recv_buf(c, ev, &mut b.ibuf, RX_LIMIT);
-    if n > 0 {
-        b.want_rx = false;
-    }
     b.eof |= c.has(co_fl::SOCK_RD_SH);
     b.err |= c.has(co_fl::ERROR);
-    if (b.eof || b.err) && b.want_rx {
-        // h2 waits for bytes that will never come: let it see the end once
-        b.want_rx = false;
-        return n + 1;
-    }
     n
 }
 
@@ -195,11 +188,12 @@ fn h2_send(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
     b.obuf = obuf;
     b.opos = opos;
     if c.has(co_fl::ERROR) {
-        // pitfall 9 of h2-on-mio: a send error must reach h2, or it waits forever
+        // pitfall 9 of h2-on-mio: a send error must reach h2, or it waits forever; no
+        // further round is needed, `finish` fails the connection and its streams
         b.err = true;
         b.obuf.clear();
         b.opos = 0;
-        return before > 0;
+        return false;
     }
     if b.shut && b.out_pending() == 0 {
         crate::sock::conn_shutw(c);
@@ -244,11 +238,10 @@ fn finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H2Outcome, Stale> {
         mark_stream_failed(s, side);
         ev.wakeup(s.task, WakeReason::IO);
     }
-    let c = &mut w.conns[cid];
-    // a GOAWAY still queued goes out first, unless the socket is gone (a peer that never
-    // reads is dropped by the stream layer's timer, which sets `ERROR`)
-    let flushed = h2c_of(c).io.0.borrow().out_pending() == 0;
-    if attached.is_empty() && (flushed || c.has(co_fl::ERROR | co_fl::SOCK_WR_SH)) {
+    // a GOAWAY still queued goes out first (on a socket error `h2_send` dropped the output;
+    // a peer that never reads is failed by the stream layer's timer, which sets `ERROR`)
+    let flushed = h2c_of(&mut w.conns[cid]).io.0.borrow().out_pending() == 0;
+    if attached.is_empty() && flushed {
         return Ok(H2Outcome::Release);
     }
     Ok(H2Outcome::Alive)
