@@ -521,9 +521,7 @@ fn h2_front_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale>
             wake.push((s.task, s.si[1].conn));
         }
     }
-    // entries whose stream left and whose h2 side is finished are dropped
-    h2.streams
-        .retain(|e| e.strm.is_some() || !(e.has(h2s_fl::TX_DONE) || e.has(h2s_fl::RST)));
+    // (entries leave with their stream: `h2_front_detach`)
     for (task, back) in wake {
         ev.wakeup(task, WakeReason::IO);
         if let Some(b) = back {

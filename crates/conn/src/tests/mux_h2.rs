@@ -1257,3 +1257,29 @@ fn the_goaway_goes_out_before_the_connection_is_released() {
     t.w.conns[cid].flags |= co_fl::ERROR;
     assert_eq!(io2(&mut t, cid), H2Outcome::Release);
 }
+
+#[test]
+fn nothing_is_taken_from_a_stream_after_its_reset() {
+    let mut t = T::new(CFG);
+    let (cid, wire) = k::front(&mut t, &[]);
+    let bufsize = t.w.global.bufsize;
+    wire.send(&k::request(1, false, "POST", "/", "a", &[]));
+    io2(&mut t, cid);
+    let sid = only(&t, cid);
+    // a full channel, one more frame waiting in h2, then the client's reset
+    let chunk = vec![b'x'; 4096];
+    for _ in 0..bufsize / 4096 + 1 {
+        wire.send(&hw::data(1, 0, &chunk));
+    }
+    io2(&mut t, cid);
+    assert_eq!(t.w.streams[sid].req.buf.len(), bufsize);
+    wire.send(&hw::rst_stream(1, hw::CANCEL));
+    io2(&mut t, cid);
+    assert!(t.w.streams[sid].req.has(cf::SHUTR));
+    t.w.streams[sid].req.buf.clear();
+    io2(&mut t, cid);
+    assert!(
+        t.w.streams[sid].req.buf.is_empty(),
+        "the stream failed: nothing more"
+    );
+}
