@@ -87,11 +87,21 @@ fn a_request_becomes_a_stream_and_its_response_goes_back() {
     let e = &k::h2c(&t, cid).streams[0];
     assert_eq!(e.id, 1);
     assert!(e.has(h2s_fl::RX_DONE));
-    // nothing goes out before the response analysers let it, and nothing new wakes nobody
+    // no response yet: nothing goes out, and nothing new wakes nobody
     t.w.streams[sid].txn.rsp = None;
     io2(&mut t, cid);
     assert!(k::of_type(&wire.frames(), hw::HEADERS).is_empty());
     assert!(!t.strm_woken(sid));
+    // a response whose rules have not run yet does not go out either
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n",
+        b"",
+        false,
+    );
+    t.w.streams[sid].phase = hrs_core::StrmPhase::RspRules;
+    io2(&mut t, cid);
+    assert!(k::of_type(&wire.frames(), hw::HEADERS).is_empty());
     t.respond(
         sid,
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\nX-A: 1\r\n\r\n",
@@ -113,6 +123,11 @@ fn a_request_becomes_a_stream_and_its_response_goes_back() {
     let s = &t.w.streams[sid];
     assert!(s.res.has(cf::HEAD_SENT) && s.res.has(cf::DONE));
     assert!(s.res.buf.is_empty());
+    assert!(
+        s.res.total >= 5 + 20,
+        "head and body counted: {}",
+        s.res.total
+    );
     let e = &k::h2c(&t, cid).streams[0];
     assert!(e.has(h2s_fl::HEAD_SENT | h2s_fl::TX_DONE));
     // the stream ends: its entry goes, the connection stays
@@ -252,16 +267,35 @@ fn bodyless_responses_end_on_headers() {
         io2(&mut t, cid);
         let sid = *k::strms(&t, cid).last().unwrap();
         let head = format!("HTTP/1.1 {st}\r\n\r\n");
-        t.respond(sid, head.as_bytes(), b"", true);
+        // the server not done yet: the status alone ends the stream
+        t.respond(sid, head.as_bytes(), b"", false);
         io2(&mut t, cid);
         let fs = wire.frames();
         let hs = k::of_type(&fs, hw::HEADERS);
         assert_eq!(hs.len(), 1, "{st}");
         assert_ne!(hs[0].flags & hw::END_STREAM, 0, "{st}");
+        assert!(!t.w.streams[sid].res.has(cf::DONE), "{st}");
+        t.w.streams[sid].res.flags |= cf::EOM;
+        io2(&mut t, cid);
         assert!(t.w.streams[sid].res.has(cf::DONE), "{st}");
+        // nothing more is sent for it, and it stays sound
+        io2(&mut t, cid);
+        assert!(wire.frames().is_empty(), "{st}");
+        assert!(!t.w.streams[sid].res.has(cf::SHUTW), "{st}");
     }
+    // a complete bodyless response stays sound too
+    wire.send(&k::request(9, true, "GET", "/", "a", &[]));
+    io2(&mut t, cid);
+    let sid = *k::strms(&t, cid).last().unwrap();
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    io2(&mut t, cid);
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    assert_eq!(k::of_type(&fs, hw::HEADERS).len(), 1);
+    assert!(k::of_type(&fs, hw::RST_STREAM).is_empty());
+    assert!(!t.w.streams[sid].res.has(cf::SHUTW));
     // an empty body ends on HEADERS as well, without a DATA frame
-    wire.send(&k::request(7, true, "GET", "/", "a", &[]));
+    wire.send(&k::request(11, true, "GET", "/", "a", &[]));
     io2(&mut t, cid);
     let sid = *k::strms(&t, cid).last().unwrap();
     t.respond(
@@ -1282,4 +1316,46 @@ fn nothing_is_taken_from_a_stream_after_its_reset() {
         t.w.streams[sid].req.buf.is_empty(),
         "the stream failed: nothing more"
     );
+}
+
+#[test]
+fn an_empty_body_not_ended_yet_ends_with_an_empty_data_frame() {
+    let mut t = T::new(CFG);
+    let (cid, mut wire) = k::front(&mut t, &[]);
+    wire.send(&k::request(1, true, "GET", "/", "a", &[]));
+    io2(&mut t, cid);
+    let sid = only(&t, cid);
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        false,
+    );
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    let hs = k::of_type(&fs, hw::HEADERS);
+    assert_eq!(hs[0].flags & hw::END_STREAM, 0, "the server is not done");
+    t.w.streams[sid].res.flags |= cf::EOM;
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    assert_eq!(k::body_of(&fs, 1), (Vec::new(), true));
+    assert!(t.w.streams[sid].res.has(cf::DONE));
+}
+
+#[test]
+fn detaching_one_stream_leaves_the_others() {
+    let mut t = T::new(CFG);
+    let (cid, wire) = k::front(&mut t, &[]);
+    wire.send(&k::request(1, true, "GET", "/", "a", &[]));
+    wire.send(&k::request(3, true, "GET", "/", "a", &[]));
+    io2(&mut t, cid);
+    let s = k::strms(&t, cid);
+    assert_eq!(s.len(), 2);
+    // the first one's response is complete, the second one leaves unfinished
+    t.respond(s[0], b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    io2(&mut t, cid);
+    h2_front_detach(&mut t.w.conns[cid], s[1]);
+    assert_eq!(k::strms(&t, cid), vec![s[0]]);
+    h2_front_detach(&mut t.w.conns[cid], s[0]);
+    assert!(k::h2c(&t, cid).streams.is_empty());
 }
