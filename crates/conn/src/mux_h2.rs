@@ -1246,7 +1246,10 @@ mod tests {
         // an origin form that contains "://" stays one
         let mut h = HttpHead::request(b"GET", b"/r?u=http://x/y", Version::Http11, 64);
         h.add_header(b"host", b"h.example");
-        assert_eq!(head_to_h2(&h).uri().to_string(), "http://h.example/r?u=http://x/y");
+        assert_eq!(
+            head_to_h2(&h).uri().to_string(),
+            "http://h.example/r?u=http://x/y"
+        );
     }
 
     #[test]

@@ -1415,3 +1415,28 @@ fn the_response_head_is_counted_alone_behind_pending_output() {
     assert!(out.starts_with(interim));
     assert_eq!(out.len(), interim.len() + head_len);
 }
+
+#[test]
+fn room_found_by_a_send_is_filled_in_the_same_run() {
+    let mut t = T::new(CFG);
+    let bufsize = t.w.global.bufsize;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: t\r\ncontent-length: {}\r\n\r\n",
+        3 * bufsize
+    );
+    let (_fc, sid, bc, s) = with_server(&mut t, head.as_bytes());
+    t.io(bc);
+    assert_eq!(s.take(), head.as_bytes());
+    // the server stops reading: a buffer of body waits in the connection
+    s.set_write_room(Some(0));
+    t.w.streams[sid].req.buf = vec![b'a'; bufsize];
+    t.io(bc);
+    assert_eq!(t.w.conns[bc].out_pending(), bufsize);
+    // the client side fills the channel again, then the server reads
+    t.w.streams[sid].req.buf = vec![b'b'; bufsize];
+    s.set_write_room(None);
+    t.io(bc);
+    let out = s.take();
+    assert_eq!(out.len(), 2 * bufsize, "both buffers in one run");
+    assert!(t.w.streams[sid].req.buf.is_empty());
+}
