@@ -969,7 +969,8 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
             s.res.buf.len(),
             s.txn.rsp.is_some(),
         );
-        if !e.has(h2s_fl::HEAD_SENT) && !s.req.has(cf::HEAD_SENT) {
+        // (an entry is new with each attach: a retried request is sent again)
+        if !e.has(h2s_fl::HEAD_SENT) {
             let Some(req) = s.txn.req.as_ref() else {
                 continue;
             };

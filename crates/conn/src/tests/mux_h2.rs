@@ -699,6 +699,25 @@ fn a_protocol_error_is_a_connection_error() {
 // ---------------------------------------------------------------------------------------
 // Back side.
 
+/// [`back_with`] for a stream that asked for L7 retries.
+fn back_with_l7(
+    t: &mut T,
+    req: &[u8],
+    settings: &[(u16, u32)],
+) -> (StrmId, ConnId, Wire, Vec<hw::Frame>) {
+    let (_fc, _fp, sid) = k::h1_stream(t, req);
+    t.w.streams[sid].txn.flags |= tx::L7_RETRY;
+    let (bc, mut wire) = k::back(t, -1);
+    k::attach(t, bc, sid);
+    wire.send(&hw::settings(settings));
+    wire.send(&hw::settings_ack());
+    io2(t, bc);
+    wire.expect_preface();
+    let fs = wire.frames();
+    io2(t, bc);
+    (sid, bc, wire, fs)
+}
+
 /// A stream from an HTTP/1 client with request `req`, attached to a new HTTP/2 server
 /// connection whose handshake is done (the server's SETTINGS `settings` sent and ours
 /// acknowledged). Returns the stream, the server connection and the server's end, with the
@@ -723,7 +742,7 @@ fn back_with(
 #[test]
 fn the_request_goes_out_as_http2_and_the_response_comes_back() {
     let mut t = T::new(CFG);
-    let (sid, bc, mut wire, fs) = back_with(
+    let (sid, bc, mut wire, fs) = back_with_l7(
         &mut t,
         b"POST /p?x HTTP/1.1\r\nHost: srv.example\r\nConnection: keep-alive\r\nX-A: 1\r\nContent-Length: 4\r\n\r\nbody",
         &[],
@@ -748,6 +767,11 @@ fn the_request_goes_out_as_http2_and_the_response_comes_back() {
     let s = &t.w.streams[sid];
     assert!(s.req.has(cf::HEAD_SENT) && s.req.has(cf::DONE));
     assert!(s.req.buf.is_empty());
+    assert_eq!(
+        s.txn.flags & tx::L7_RETRY,
+        0,
+        "no L7 retry towards HTTP/2 servers"
+    );
     let e = &k::h2c(&t, bc).streams[0];
     assert_eq!(e.id, 1);
     assert!(e.has(h2s_fl::HEAD_SENT | h2s_fl::TX_DONE));
@@ -1358,4 +1382,36 @@ fn detaching_one_stream_leaves_the_others() {
     assert_eq!(k::strms(&t, cid), vec![s[0]]);
     h2_front_detach(&mut t.w.conns[cid], s[0]);
     assert!(k::h2c(&t, cid).streams.is_empty());
+}
+
+#[test]
+fn streams_not_opened_before_a_goaway_fail() {
+    let mut t = T::new(CFG);
+    let (s1, bc, wire, _) = back_with(
+        &mut t,
+        b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\n",
+        &[(hw::SETTINGS_MAX_CONCURRENT_STREAMS, 1)],
+    );
+    let (_fc, _fp, s2) = k::h1_stream(&mut t, b"GET /2 HTTP/1.1\r\nHost: h\r\n\r\n");
+    k::attach(&mut t, bc, s2);
+    let (_fc, _fp, s3) = k::h1_stream(&mut t, b"GET /3 HTTP/1.1\r\nHost: h\r\n\r\n");
+    k::attach(&mut t, bc, s3);
+    io2(&mut t, bc);
+    assert!(!t.w.streams[s3].req.has(cf::HEAD_SENT));
+    // the server processes stream 1 only
+    wire.send(&hw::goaway(1, hw::NO_ERROR, b""));
+    io2(&mut t, bc);
+    for s in [s2, s3] {
+        let st = &t.w.streams[s];
+        assert!(st.res.has(cf::SHUTR), "refused: the stream fails");
+        assert_ne!(st.txn.flags & tx::SRV_CLOSE, 0);
+    }
+    let h = k::h2c(&t, bc);
+    let e3 = h.streams.iter().find(|e| e.strm == Some(s3)).unwrap();
+    assert!(e3.has(h2s_fl::RST) && !e3.has(h2s_fl::HEAD_SENT));
+    // stream 1 goes on
+    assert!(!t.w.streams[s1].res.has(cf::SHUTR));
+    wire.send(&k::headers(1, hw::END_STREAM, &[(":status", "200")]));
+    io2(&mut t, bc);
+    assert_eq!(t.w.streams[s1].txn.status, 200);
 }
