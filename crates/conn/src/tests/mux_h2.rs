@@ -772,6 +772,10 @@ fn the_request_goes_out_as_http2_and_the_response_comes_back() {
         0,
         "no L7 retry towards HTTP/2 servers"
     );
+    assert!(
+        !s.res.has(cf::SHUTR) && s.txn.flags & tx::SRV_CLOSE == 0,
+        "all went well"
+    );
     let e = &k::h2c(&t, bc).streams[0];
     assert_eq!(e.id, 1);
     assert!(e.has(h2s_fl::HEAD_SENT | h2s_fl::TX_DONE));
@@ -1414,4 +1418,31 @@ fn streams_not_opened_before_a_goaway_fail() {
     wire.send(&k::headers(1, hw::END_STREAM, &[(":status", "200")]));
     io2(&mut t, bc);
     assert_eq!(t.w.streams[s1].txn.status, 200);
+}
+
+#[test]
+fn the_request_body_leaving_wakes_the_client_side() {
+    let mut t = T::new(CFG);
+    let (fc, _fp, sid) = k::h1_stream(
+        &mut t,
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nab",
+    );
+    let (bc, mut wire) = k::back(&mut t, -1);
+    k::attach(&mut t, bc, sid);
+    wire.send(&hw::settings(&[]));
+    io2(&mut t, bc);
+    wire.expect_preface();
+    assert_eq!(k::body_of(&wire.frames(), 1), (b"ab".to_vec(), false));
+    t.strm_woken(sid);
+    io2(&mut t, bc);
+    assert!(!t.ev.is_queued(t.w.conns[fc].task), "nothing drained");
+    t.w.streams[sid].req.buf.extend_from_slice(b"cd");
+    io2(&mut t, bc);
+    assert_eq!(k::body_of(&wire.frames(), 1), (b"cd".to_vec(), false));
+    assert!(
+        t.ev.is_queued(t.w.conns[fc].task),
+        "room in the request channel"
+    );
+    let s = &t.w.streams[sid];
+    assert!(!s.res.has(cf::SHUTR) && s.txn.flags & tx::SRV_CLOSE == 0);
 }
