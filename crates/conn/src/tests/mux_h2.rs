@@ -797,12 +797,15 @@ fn the_request_goes_out_as_http2_and_the_response_comes_back() {
     assert_eq!(rsp.first(b"content-length"), Some(&b"5"[..]));
     assert_eq!(s.res.buf, b"hel");
     assert!(!s.res.has(cf::EOM));
+    assert!(s.res.has(cf::ACTIVITY));
+    assert_eq!(s.res.total, 3, "payload bytes");
     assert!(t.strm_woken(sid));
     wire.send(&hw::data(1, hw::END_STREAM, b"lo"));
     io2(&mut t, bc);
     let s = &t.w.streams[sid];
     assert_eq!(s.res.buf, b"hello");
     assert!(s.res.has(cf::EOM));
+    assert_eq!(s.res.total, 5);
     let e = &k::h2c(&t, bc).streams[0];
     assert!(e.has(h2s_fl::RSP_HEAD | h2s_fl::RX_DONE));
     // a complete exchange detaches without a reset and the connection stays usable
@@ -1445,4 +1448,22 @@ fn the_request_body_leaving_wakes_the_client_side() {
     );
     let s = &t.w.streams[sid];
     assert!(!s.res.has(cf::SHUTR) && s.txn.flags & tx::SRV_CLOSE == 0);
+}
+
+#[test]
+fn the_response_body_stops_at_bufsize() {
+    let mut t = T::new(CFG);
+    let (sid, bc, wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    let bufsize = t.w.global.bufsize;
+    wire.send(&k::headers(1, 0, &[(":status", "200")]));
+    let chunk = vec![b'r'; 4096];
+    let n = bufsize / 4096 + 2;
+    for _ in 0..n {
+        wire.send(&hw::data(1, 0, &chunk));
+    }
+    io2(&mut t, bc);
+    assert_eq!(t.w.streams[sid].res.buf.len(), bufsize, "full, not more");
+    t.w.streams[sid].res.buf.clear();
+    io2(&mut t, bc);
+    assert_eq!(t.w.streams[sid].res.buf.len(), n * 4096 - bufsize);
 }
