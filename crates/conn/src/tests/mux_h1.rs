@@ -1440,3 +1440,25 @@ fn room_found_by_a_send_is_filled_in_the_same_run() {
     assert_eq!(out.len(), 2 * bufsize, "both buffers in one run");
     assert!(t.w.streams[sid].req.buf.is_empty());
 }
+
+#[test]
+fn a_pipelined_request_and_its_body_are_taken_in_one_run() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(b"GET /1 HTTP/1.1\r\nhost: t\r\n\r\nPOST /2 HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\n\r\nabc");
+    t.io(cid);
+    let sid = t.strm(cid);
+    assert_eq!(path(&t, sid), "/1");
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    t.io(cid);
+    assert!(!end_front(&mut t, cid));
+    // no new bytes: the waiting request, then its body, in the same run
+    t.io(cid);
+    let sid = t.strm(cid);
+    assert_eq!(path(&t, sid), "/2");
+    let s = &t.w.streams[sid];
+    assert_eq!(
+        (s.req.buf.as_slice(), s.req.has(cf::EOM)),
+        (&b"abc"[..], true)
+    );
+}
