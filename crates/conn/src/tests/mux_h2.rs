@@ -1467,3 +1467,12 @@ fn the_response_body_stops_at_bufsize() {
     io2(&mut t, bc);
     assert_eq!(t.w.streams[sid].res.buf.len(), n * 4096 - bufsize);
 }
+
+#[test]
+fn a_run_of_an_established_server_connection_with_nothing_new_wakes_nobody() {
+    let mut t = T::new(CFG);
+    let (sid, bc, _wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    t.strm_woken(sid);
+    assert_eq!(io2(&mut t, bc), H2Outcome::Alive);
+    assert!(!t.strm_woken(sid), "the connect was decided long ago");
+}
