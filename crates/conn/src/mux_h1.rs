@@ -80,14 +80,15 @@ fn rx_for_body(body: BodyLen, err_status: u16, lim: H1Limits) -> H1Rx {
     }
 }
 
-/// The sending state that follows a head written with `plan`.
+/// The sending state that follows a head written with `plan`. The plans of `hrs-http` are
+/// chunked exactly when their body is [`BodyLen::Chunked`] (a chunked body of a CONNECT or a
+/// bodyless response is `None`).
 fn tx_of(plan: &OutPlan) -> H1Tx {
     match plan.body {
-        BodyLen::None | BodyLen::Len(0) if !plan.chunked => H1Tx::Done,
-        _ if plan.chunked => H1Tx::Chunked,
+        BodyLen::None | BodyLen::Len(0) => H1Tx::Done,
         BodyLen::Len(n) => H1Tx::Len(n),
         BodyLen::UntilClose => H1Tx::UntilClose,
-        BodyLen::None | BodyLen::Chunked => H1Tx::Chunked,
+        BodyLen::Chunked => H1Tx::Chunked,
     }
 }
 
@@ -467,11 +468,9 @@ fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
 fn body_tx(txs: &mut H1Tx, ch: &mut hrs_core::Channel, out: &mut Vec<u8>) -> bool {
     let mut progress = false;
     match txs {
-        H1Tx::Idle | H1Tx::Done => {
-            if *txs == H1Tx::Done && !ch.buf.is_empty() {
-                ch.buf.clear();
-            }
-        }
+        H1Tx::Idle => {}
+        // nothing more is sent (a bodyless message): what still arrives is dropped
+        H1Tx::Done => ch.buf.clear(),
         H1Tx::Len(left) => {
             let n = (ch.buf.len() as u64).min(*left) as usize;
             if n > 0 {
@@ -673,13 +672,10 @@ fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> Result
                     c.ibuf.drain(..consumed);
                     if (100..200).contains(&msg.head.status) && msg.head.status != 101 {
                         // interim response: forward it to the client as is, keep waiting
+                        // (below 200 only its framing fields are dropped: the request's
+                        // method and version and the connection modes play no part)
                         let mut msg = msg;
-                        let o = ResponseOut {
-                            req_meth: s.txn.meth,
-                            req_ver11: s.txn.req_flags.ver11,
-                            ..Default::default()
-                        };
-                        let _ = h1::prepare_response_out(&mut msg, &o);
+                        let _ = h1::prepare_response_out(&mut msg, &ResponseOut::default());
                         h1.rx = H1Rx::Idle;
                         if let Some(front) = s.si[0].conn {
                             let fc = w.conns.live_mut(front)?;

@@ -131,7 +131,7 @@ pub fn h2_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H2Outcome, St
         match w.conns[cid].side {
             Side::Front => h2_front_process(w, ev, cid)?,
             Side::Back => h2_back_process(w, ev, cid)?,
-        };
+        }
         // inside the loop, send only when h2 waits for room: the frames of every stream
         // then leave together in the one send below (upstream's h2_send after h2_process)
         let mut room = false;
@@ -158,7 +158,8 @@ fn h2c_of(c: &mut Connection) -> &mut H2c {
 }
 
 /// Receives into the mux's input buffer; socket EOF and errors are reported to h2 through
-/// the buffer flags.
+/// the buffer flags, which the processing pass that follows sees (h2 finds the end once the
+/// buffer is drained). Returns the number of bytes received.
 fn h2_recv(w: &mut World, ev: &mut Ev, cid: ConnId) -> usize {
     let c = &mut w.conns[cid];
     if !c.has(co_fl::CONNECTED) {
@@ -168,16 +169,8 @@ fn h2_recv(w: &mut World, ev: &mut Ev, cid: ConnId) -> usize {
     let mut b = io.0.borrow_mut();
     b.compact_in();
     let n = conn_recv_buf(c, ev, &mut b.ibuf, RX_LIMIT);
-    if n > 0 {
-        b.want_rx = false;
-    }
     b.eof |= c.has(co_fl::SOCK_RD_SH);
     b.err |= c.has(co_fl::ERROR);
-    if (b.eof || b.err) && b.want_rx {
-        // h2 waits for bytes that will never come: let it see the end once
-        b.want_rx = false;
-        return n + 1;
-    }
     n
 }
 
@@ -195,11 +188,12 @@ fn h2_send(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
     b.obuf = obuf;
     b.opos = opos;
     if c.has(co_fl::ERROR) {
-        // pitfall 9 of h2-on-mio: a send error must reach h2, or it waits forever
+        // pitfall 9 of h2-on-mio: a send error must reach h2, or it waits forever; no
+        // further round is needed, `finish` fails the connection and its streams
         b.err = true;
         b.obuf.clear();
         b.opos = 0;
-        return before > 0;
+        return false;
     }
     if b.shut && b.out_pending() == 0 {
         crate::sock::conn_shutw(c);
@@ -244,9 +238,10 @@ fn finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H2Outcome, Stale> {
         mark_stream_failed(s, side);
         ev.wakeup(s.task, WakeReason::IO);
     }
-    let c = &w.conns[cid];
-    // a GOAWAY still queued goes out first, unless the socket is gone
-    if attached.is_empty() && (c.out_empty() || c.has(co_fl::ERROR | co_fl::SOCK_WR_SH)) {
+    // a GOAWAY still queued goes out first (on a socket error `h2_send` dropped the output;
+    // a peer that never reads is failed by the stream layer's timer, which sets `ERROR`)
+    let flushed = h2c_of(&mut w.conns[cid]).io.0.borrow().out_pending() == 0;
+    if attached.is_empty() && flushed {
         return Ok(H2Outcome::Release);
     }
     Ok(H2Outcome::Alive)
@@ -308,11 +303,11 @@ pub fn h2_shutdown(w: &mut World, ev: &mut Ev, cid: ConnId) -> bool {
 // ---------------------------------------------------------------------------------------
 // Front side: requests in, responses out.
 
-/// One processing pass of a front connection: handshake, accept new streams, move data.
-fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
-    let mut progress = false;
+/// One processing pass of a front connection: handshake, accept new streams, move data,
+/// until nothing moves.
+fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale> {
     if ev.stopping() {
-        progress |= h2_shutdown(w, ev, cid);
+        h2_shutdown(w, ev, cid);
     }
     for _ in 0..MAX_ROUNDS {
         let mut accepted = Vec::new();
@@ -322,32 +317,26 @@ fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Sta
         let mut cx = Context::from_waker(&waker);
         if let H2State::SrvHandshake(hs) = &mut h2.state {
             match hs.as_mut().poll(&mut cx) {
-                Poll::Ready(Ok(conn)) => {
-                    h2.state = H2State::Srv(Box::new(conn));
-                    progress = true;
-                }
+                Poll::Ready(Ok(conn)) => h2.state = H2State::Srv(Box::new(conn)),
                 Poll::Ready(Err(e)) => {
                     log::debug!(target: "hrs::h2", "handshake failed: {e}");
                     h2.state = H2State::Closed;
                     h2.flags |= h2c_fl::DONE;
-                    return Ok(true);
+                    return Ok(());
                 }
-                Poll::Pending => return Ok(progress),
+                Poll::Pending => return Ok(()),
             }
         }
         let H2State::Srv(conn) = &mut h2.state else {
-            return Ok(progress);
+            return Ok(());
         };
         loop {
             match conn.poll_accept(&mut cx) {
                 Poll::Ready(Some(Ok(pair))) => accepted.push(pair),
                 Poll::Ready(Some(Err(e))) => {
+                    // a GOAWAY (sent or received) or an I/O error: the connection is over
                     log::debug!(target: "hrs::h2", "connection error: {e}");
-                    if e.is_go_away() || e.is_io() {
-                        h2.flags |= h2c_fl::DONE;
-                    } else {
-                        h2.flags |= h2c_fl::ERROR;
-                    }
+                    h2.flags |= h2c_fl::DONE;
                     h2.state = H2State::Closed;
                     break;
                 }
@@ -364,13 +353,12 @@ fn h2_front_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Sta
             h2_front_new_stream(w, ev, cid, req, respond);
         }
         let moved = h2_front_pump(w, ev, cid)?;
-        progress |= got || moved;
         // frames queued by the pump reach the buffer on the next poll: loop once more
         if !moved && !got {
             break;
         }
     }
-    Ok(progress)
+    Ok(())
 }
 
 /// Converts an HTTP/2 request into a head of ours (`h2_make_htx_request`): method, the URI
@@ -382,14 +370,16 @@ fn h2_to_head(parts: &http::request::Parts, end_stream: bool) -> (HttpHead, Body
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let authority = uri.authority().map(|a| a.as_str());
     let full;
-    let uri_text: &str = match (authority, uri.scheme_str()) {
-        _ if path == "*" => path,
-        (Some(a), Some(sch)) if parts.method != http::Method::CONNECT => {
-            full = format!("{sch}://{a}{path}");
-            &full
-        }
-        (Some(a), _) if parts.method == http::Method::CONNECT => a,
-        _ => path,
+    let uri_text: &str = if path == "*" {
+        path
+    } else if parts.method == http::Method::CONNECT {
+        // its `:authority` (a CONNECT without one is refused before, `h2_req_refused`)
+        authority.unwrap_or(path)
+    } else if let (Some(a), Some(sch)) = (authority, uri.scheme_str()) {
+        full = format!("{sch}://{a}{path}");
+        &full
+    } else {
+        path
     };
     let mut head = HttpHead::request(
         parts.method.as_str().as_bytes(),
@@ -445,31 +435,11 @@ fn h2_to_head(parts: &http::request::Parts, end_stream: bool) -> (HttpHead, Body
     (head, body, flags)
 }
 
-/// How bad a request the h2 crate accepted is, for us.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ReqError {
-    /// The stream is refused (RST_STREAM PROTOCOL_ERROR).
-    Stream,
-    /// The stream is refused and the connection closed (GOAWAY PROTOCOL_ERROR), as
-    /// upstream does for unparsable or conflicting `content-length` values.
-    Connection,
-}
-
-/// Checks what upstream refuses and the h2 crate does not: CONNECT without `:authority`,
-/// invalid or conflicting `content-length` values.
-fn h2_req_error(parts: &http::request::Parts) -> Option<ReqError> {
-    if parts.method == http::Method::CONNECT && parts.uri.authority().is_none() {
-        return Some(ReqError::Stream);
-    }
-    let mut clen: Option<&[u8]> = None;
-    for v in parts.headers.get_all(http::header::CONTENT_LENGTH) {
-        let v = v.as_bytes();
-        if v.is_empty() || !v.iter().all(u8::is_ascii_digit) || clen.is_some_and(|c| c != v) {
-            return Some(ReqError::Connection);
-        }
-        clen = Some(v);
-    }
-    None
+/// Checks what upstream refuses and the h2 crate does not: CONNECT without `:authority`.
+/// (The h2 crate itself refuses invalid or conflicting `content-length` values, with a
+/// RST_STREAM where upstream also closes the connection: pinned in tests/h2_conformance.rs.)
+fn h2_req_refused(parts: &http::request::Parts) -> bool {
+    parts.method == http::Method::CONNECT && parts.uri.authority().is_none()
 }
 
 /// A request stream was accepted on front connection `cid`: creates our stream for it.
@@ -482,17 +452,10 @@ fn h2_front_new_stream(
 ) {
     let (parts, body) = req.into_parts();
     let end_stream = body.is_end_stream();
-    if let Some(reason) = h2_req_error(&parts) {
+    if h2_req_refused(&parts) {
         // a malformed request the h2 crate let through (`h2c_dec_hdrs` refuses it)
         let mut respond = respond;
         respond.send_reset(h2::Reason::PROTOCOL_ERROR);
-        if reason == ReqError::Connection {
-            if let Mux::H2(h2) = &mut w.conns[cid].mux {
-                if let H2State::Srv(conn) = &mut h2.state {
-                    conn.abrupt_shutdown(h2::Reason::PROTOCOL_ERROR);
-                }
-            }
-        }
         return;
     }
     let (head, blen, flags) = h2_to_head(&parts, end_stream);
@@ -558,9 +521,7 @@ fn h2_front_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale>
             wake.push((s.task, s.si[1].conn));
         }
     }
-    // entries whose stream left and whose h2 side is finished are dropped
-    h2.streams
-        .retain(|e| e.strm.is_some() || !(e.has(h2s_fl::TX_DONE) || e.has(h2s_fl::RST)));
+    // (entries leave with their stream: `h2_front_detach`)
     for (task, back) in wake {
         ev.wakeup(task, WakeReason::IO);
         if let Some(b) = back {
@@ -830,16 +791,15 @@ pub fn h2_front_detach(c: &mut Connection, sid: StrmId) {
 // Back side: requests out, responses in.
 
 /// One processing pass of a back connection: handshake, send the requests of newly
-/// attached streams, move bodies, read responses.
-fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
+/// attached streams, move bodies, read responses, until nothing moves.
+fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale> {
     let c = &mut w.conns[cid];
     if !c.has(co_fl::CONNECTED) {
-        return Ok(false);
+        return Ok(());
     }
     let h2 = h2c_of(c);
     let waker = h2.waker.clone();
     let mut cx = Context::from_waker(&waker);
-    let mut progress = false;
     if matches!(h2.state, H2State::CliConnecting) {
         let mut b = h2::client::Builder::new();
         let t = w.global.tune_h2;
@@ -852,7 +812,6 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
             .enable_push(false);
         let io = h2.io.clone();
         h2.state = H2State::CliHandshake(Box::pin(async move { b.handshake(io).await }));
-        progress = true;
     }
     if let H2State::CliHandshake(hs) = &mut h2.state {
         match hs.as_mut().poll(&mut cx) {
@@ -861,15 +820,14 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
                     send,
                     conn: Box::new(conn),
                 };
-                progress = true;
             }
             Poll::Ready(Err(e)) => {
                 log::debug!(target: "hrs::h2", "server handshake failed: {e}");
                 h2.state = H2State::Closed;
                 h2.flags |= h2c_fl::ERROR;
-                return Ok(true);
+                return Ok(());
             }
-            Poll::Pending => return Ok(progress),
+            Poll::Pending => return Ok(()),
         }
     }
     // poll (frames in and out), then move the streams' data; until a pump moves nothing,
@@ -877,8 +835,9 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
     for _ in 0..MAX_ROUNDS {
         let c = &mut w.conns[cid];
         let h2 = h2c_of(c);
-        let H2State::Cli { conn, .. } = &mut h2.state else {
-            return Ok(h2_back_pump(w, ev, cid)? | progress);
+        let H2State::Cli { conn, send } = &mut h2.state else {
+            h2_back_pump(w, ev, cid)?;
+            return Ok(());
         };
         match Future::poll(std::pin::Pin::new(&mut **conn), &mut cx) {
             Poll::Ready(Ok(())) => {
@@ -886,25 +845,34 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
                 h2.state = H2State::Closed;
             }
             Poll::Ready(Err(e)) => {
+                // a GOAWAY (the server's, or ours after its GOAWAY once idle) or an I/O
+                // error: the connection is over, the streams still attached fail (`finish`)
                 log::debug!(target: "hrs::h2", "server connection error: {e}");
-                if e.is_go_away() && e.reason() == Some(h2::Reason::NO_ERROR) {
-                    h2.flags |= h2c_fl::GOAWAY_RCVD | h2c_fl::DONE;
-                } else {
-                    h2.flags |= h2c_fl::ERROR;
-                }
+                h2.flags |= h2c_fl::DONE;
                 h2.state = H2State::Closed;
             }
             Poll::Pending => {
-                h2.peer_max_streams = conn.max_concurrent_send_streams() as u32;
+                // the server's SETTINGS_MAX_CONCURRENT_STREAMS once it announced one (h2
+                // reports "unlimited" before); until then our own limit, as upstream
+                let limit = conn.max_concurrent_send_streams();
+                if limit != usize::MAX {
+                    h2.peer_max_streams = u32::try_from(limit).unwrap_or(u32::MAX);
+                }
+                // a GOAWAY from the server forbids new streams at once (RFC 9113 §6.8,
+                // upstream's `last_sid`), while the streams in flight finish: h2 tells it
+                // by refusing to open one
+                if h2.flags & h2c_fl::GOAWAY_RCVD == 0
+                    && matches!(send.poll_ready(&mut cx), Poll::Ready(Err(_)))
+                {
+                    h2.flags |= h2c_fl::GOAWAY_RCVD;
+                }
             }
         }
-        let moved = h2_back_pump(w, ev, cid)?;
-        progress |= moved;
-        if !moved {
+        if !h2_back_pump(w, ev, cid)? {
             break;
         }
     }
-    Ok(progress)
+    Ok(())
 }
 
 /// Converts our request head into an HTTP/2 request (`h2s_bck_make_req_headers`): the
@@ -981,8 +949,11 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
     let h2 = h2c_of(c);
     let waker = h2.waker.clone();
     let mut cx = Context::from_waker(&waker);
-    let H2State::Cli { send, .. } = &mut h2.state else {
-        return Ok(false);
+    // once the connection object finished (GOAWAY, close), no stream opens, but what it
+    // received before is still handed over: the last response often comes with the close
+    let mut send = match &mut h2.state {
+        H2State::Cli { send, .. } => Some(send),
+        _ => None,
     };
     let mut progress = false;
     let mut wake = Vec::new();
@@ -998,13 +969,14 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
             s.res.buf.len(),
             s.txn.rsp.is_some(),
         );
-        if !e.has(h2s_fl::HEAD_SENT) && !s.req.has(cf::HEAD_SENT) {
+        // (an entry is new with each attach: a retried request is sent again)
+        if !e.has(h2s_fl::HEAD_SENT) {
             let Some(req) = s.txn.req.as_ref() else {
                 continue;
             };
-            if !can_open {
+            let Some(send) = send.as_mut().filter(|_| can_open) else {
                 continue;
-            }
+            };
             match send.poll_ready(&mut cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(err)) => {
@@ -1272,6 +1244,13 @@ mod tests {
         // an absolute URI gives the authority
         let h = HttpHead::request(b"GET", b"http://a.example/z", Version::Http2, 64);
         assert_eq!(head_to_h2(&h).uri().to_string(), "http://a.example/z");
+        // an origin form that contains "://" stays one
+        let mut h = HttpHead::request(b"GET", b"/r?u=http://x/y", Version::Http11, 64);
+        h.add_header(b"host", b"h.example");
+        assert_eq!(
+            head_to_h2(&h).uri().to_string(),
+            "http://h.example/r?u=http://x/y"
+        );
     }
 
     #[test]

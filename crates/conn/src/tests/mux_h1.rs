@@ -628,9 +628,15 @@ fn interim_responses_go_to_the_client_and_the_final_one_to_the_stream() {
     let mut t = T::new(CFG);
     let (fc, sid, bc, s) = with_server(&mut t, GET);
     t.io(bc);
-    s.send(b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    s.send(b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
     t.io(bc);
     assert_eq!(t.w.streams[sid].txn.status, 200);
+    // all of it in the one run: the final head, then its body
+    let st = &t.w.streams[sid];
+    assert_eq!(
+        (st.res.buf.as_slice(), st.res.has(cf::EOM)),
+        (&b"ok"[..], true)
+    );
     let interim = t.w.conns[fc].obuf.clone();
     assert_eq!(interim, b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n");
 }
@@ -731,6 +737,11 @@ fn response_back_pressure_stops_reading_from_the_server() {
     t.w.streams[sid].res.buf.clear();
     t.io(bc);
     assert_eq!(t.w.streams[sid].res.buf.len(), bufsize);
+    // exactly full, even with room in the connection's buffer: no read
+    t.w.conns[bc].ibuf.clear();
+    let reads = s.reads();
+    t.io(bc);
+    assert_eq!(s.reads(), reads);
 }
 
 #[test]
@@ -746,4 +757,708 @@ fn an_idle_server_connection_ends_on_any_event() {
     s.shutw();
     assert_eq!(t.io(bc), H1Outcome::Release, "the server closed it");
     assert!(matches!(t.w.conns[bc].mux, Mux::H1(ref h) if matches!(h.rx, H1Rx::Idle)));
+    // data alone ends it too
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    t.io(bc);
+    assert!(h1_back_detach(&mut t.w.conns[bc]));
+    t.w.streams[sid].si[1].conn = None;
+    s.send(b"junk");
+    assert_eq!(t.io(bc), H1Outcome::Release);
+}
+
+#[test]
+fn a_refused_connect_sends_nothing_and_tells_the_stream() {
+    let mut t = T::new(CFG);
+    t.plans
+        .borrow_mut()
+        .push(hrs_core::script::Connect::Refused);
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.strm_woken(sid);
+    assert_eq!(t.io(bc), H1Outcome::Alive, "the stream decides");
+    assert!(t.has(bc, co_fl::ERROR) && !t.has(bc, co_fl::CONNECTED));
+    assert!(t.strm_woken(sid));
+    assert!(
+        !t.w.streams[sid].req.has(cf::HEAD_SENT),
+        "nothing formatted"
+    );
+    assert!(t.w.conns[bc].obuf.is_empty());
+    assert!(s.output().is_empty());
+    // without a stream, the connection is released
+    t.w.conns[bc].strm = None;
+    assert_eq!(t.io(bc), H1Outcome::Release);
+}
+
+// ---------------------------------------------------------------- the HTTP/2 preface
+
+fn h1_of(t: &mut T, cid: ConnId) -> &mut hrs_core::H1c {
+    match &mut t.w.conns[cid].mux {
+        Mux::H1(h) => h,
+        _ => panic!("not h1"),
+    }
+}
+
+#[test]
+fn the_preface_upgrades_the_first_request_only() {
+    const PREFACE: &[u8] = crate::mux_h2::H2_PREFACE;
+    // split after its blank line (where an HTTP/1 head would end): it waits for the rest
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(&PREFACE[..18]);
+    t.io(cid);
+    assert!(p.output().is_empty(), "no answer to half a preface");
+    assert_eq!(rx(&t, cid), "Idle");
+    p.send(&PREFACE[18..]);
+    t.io(cid);
+    assert!(matches!(t.w.conns[cid].mux, Mux::H2(_)), "upgraded");
+    // cut by the close: an HTTP/1 head truncated, answered 400
+    let (cid, p) = t.front();
+    p.send(&PREFACE[..10]);
+    p.shutw();
+    t.io(cid);
+    assert!(p.take().starts_with(b"HTTP/1.1 400 "));
+    assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)));
+    // `bind ... proto h1`: no upgrade
+    let (cid, p) = t.front();
+    h1_of(&mut t, cid).no_upg = true;
+    p.send(PREFACE);
+    t.io(cid);
+    assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)));
+    assert_eq!(
+        pri_request(&t, cid),
+        "PRI *",
+        "an HTTP/1 request, for the stream to judge"
+    );
+    // after a first request: an HTTP/1 request like another (refused)
+    let (cid, p) = t.front();
+    p.send(GET);
+    t.io(cid);
+    let sid = t.strm(cid);
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    t.io(cid);
+    assert!(!end_front(&mut t, cid));
+    p.take();
+    p.send(PREFACE);
+    t.io(cid);
+    assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)), "not upgraded");
+    assert_eq!(pri_request(&t, cid), "PRI *");
+}
+
+/// Method and URI of the request of the stream on `cid`.
+fn pri_request(t: &T, cid: ConnId) -> String {
+    let sid = t.strm(cid);
+    let r = t.w.streams[sid].txn.req.as_ref().unwrap();
+    format!(
+        "{} {}",
+        String::from_utf8_lossy(r.method()),
+        String::from_utf8_lossy(r.uri())
+    )
+}
+
+#[test]
+fn a_broken_preface_is_400() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\nmore bytes");
+    t.io(cid);
+    let page = p.take();
+    assert!(
+        page.starts_with(b"HTTP/1.1 400 "),
+        "{:?}",
+        String::from_utf8_lossy(&page)
+    );
+    assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)));
+    assert_eq!(t.w.proxies[0].counters.failed_req, 1);
+}
+
+// ---------------------------------------------------------------- request flags and bodies
+
+#[test]
+fn request_flags_reach_the_transaction() {
+    let mut t = T::new(CFG);
+    let (_cid, _p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n",
+    );
+    assert_ne!(
+        t.w.streams[sid].txn.flags & tx::NO_REUSE,
+        0,
+        "CL and TE together"
+    );
+    assert_eq!(t.w.streams[sid].txn.flags & tx::EXPECT_100, 0);
+    let (_cid, _p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\n",
+    );
+    let s = &t.w.streams[sid];
+    assert_ne!(s.txn.flags & tx::EXPECT_100, 0);
+    assert_eq!(s.txn.flags & tx::NO_REUSE, 0);
+}
+
+#[test]
+fn body_bytes_count_and_wake_the_stream() {
+    let mut t = T::new(CFG);
+    let head = b"POST / HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n";
+    let (cid, p, sid) = front_with_request(&mut t, head);
+    assert_eq!(t.w.streams[sid].req.total, head.len() as u64);
+    t.strm_woken(sid);
+    t.w.streams[sid].req.flags &= !cf::ACTIVITY;
+    p.send(b"3\r\nabc\r\n");
+    t.io(cid);
+    let s = &t.w.streams[sid];
+    assert_eq!(s.req.buf, b"abc");
+    assert_eq!(
+        s.req.total,
+        head.len() as u64 + 3,
+        "payload bytes, not the framing"
+    );
+    assert!(s.req.has(cf::ACTIVITY));
+    assert!(t.strm_woken(sid));
+    // nothing new: not woken, no activity
+    t.w.streams[sid].req.flags &= !cf::ACTIVITY;
+    t.io(cid);
+    assert!(!t.strm_woken(sid));
+    assert!(!t.w.streams[sid].req.has(cf::ACTIVITY));
+    // the end alone (no payload) wakes it too
+    p.send(b"0\r\n\r\n");
+    t.io(cid);
+    assert!(t.w.streams[sid].req.has(cf::EOM));
+    assert!(t.strm_woken(sid));
+}
+
+#[test]
+fn a_framing_error_answered_by_the_mux_marks_the_response_sent() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n",
+    );
+    p.send(b"zz\r\n");
+    t.io(cid);
+    assert!(
+        t.w.streams[sid].res.has(cf::HEAD_SENT),
+        "the error page was the response"
+    );
+    assert!(p.take().starts_with(b"HTTP/1.1 400 "));
+    // the stream's own response is not sent after it
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n",
+        b"ok",
+        true,
+    );
+    t.io(cid);
+    assert!(!p.take().starts_with(b"HTTP/1.1 200"));
+}
+
+#[test]
+fn the_request_channel_full_stops_reading_exactly_at_bufsize() {
+    let mut t = T::new(CFG);
+    let bufsize = t.w.global.bufsize;
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 100000\r\n\r\n",
+    );
+    t.w.streams[sid].req.buf = vec![b'a'; bufsize];
+    let reads = p.reads();
+    p.send(b"more");
+    t.io(cid);
+    assert_eq!(p.reads(), reads, "no read while the channel is full");
+    t.w.streams[sid].req.buf.truncate(bufsize - 1);
+    t.io(cid);
+    assert!(p.reads() > reads);
+}
+
+#[test]
+fn a_client_error_shuts_the_response_side_of_the_stream() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc",
+    );
+    t.strm_woken(sid);
+    p.reset();
+    assert_eq!(t.io(cid), H1Outcome::Alive, "the stream decides");
+    assert!(t.has(cid, co_fl::ERROR));
+    let s = &t.w.streams[sid];
+    assert!(s.res.has(cf::SHUTW) && s.req.has(cf::SHUTR));
+    assert!(t.strm_woken(sid));
+}
+
+#[test]
+fn a_front_connection_without_session_is_dropped() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    let sess = t.w.conns[cid].owner.unwrap();
+    t.w.sessions.remove(sess);
+    p.send(GET);
+    assert_eq!(t.io(cid), H1Outcome::Release);
+    assert!(t.has(cid, co_fl::ERROR));
+    assert!(t.w.conns[cid].strm.is_none());
+}
+
+// ---------------------------------------------------------------- responses out
+
+#[test]
+fn the_response_bytes_are_counted_and_each_step_wakes_the_stream() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(&mut t, GET);
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n",
+        b"ab",
+        false,
+    );
+    t.strm_woken(sid);
+    t.io(cid);
+    let out = p.take();
+    let head_len = out.len() - 2;
+    assert!(out.ends_with(b"\r\n\r\nab"));
+    let s = &t.w.streams[sid];
+    assert_eq!(s.res.total, head_len as u64, "the head as sent");
+    assert!(!s.res.has(cf::DONE));
+    assert!(t.strm_woken(sid));
+    // body only
+    t.w.streams[sid].res.buf.extend_from_slice(b"cd");
+    t.io(cid);
+    assert_eq!(p.take(), b"cd");
+    assert!(t.strm_woken(sid), "room in the response channel");
+    assert!(!t.w.streams[sid].res.has(cf::DONE));
+    t.io(cid);
+    assert!(!t.strm_woken(sid), "nothing moved");
+    let s = &mut t.w.streams[sid];
+    s.res.buf.extend_from_slice(b"ef");
+    s.res.flags |= cf::EOM;
+    t.io(cid);
+    assert_eq!(p.take(), b"ef");
+    assert!(t.w.streams[sid].res.has(cf::DONE));
+}
+
+#[test]
+fn a_bodyless_response_is_done_when_the_server_is() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(&mut t, b"HEAD / HTTP/1.1\r\nhost: t\r\n\r\n");
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n",
+        b"",
+        false,
+    );
+    t.io(cid);
+    assert_eq!(txs(&t, cid), H1Tx::Done);
+    assert!(p.take().ends_with(b"\r\n\r\n"));
+    assert!(
+        !t.w.streams[sid].res.has(cf::DONE),
+        "the server still sends"
+    );
+    t.w.streams[sid].res.flags |= cf::EOM;
+    t.io(cid);
+    assert!(t.w.streams[sid].res.has(cf::DONE));
+    assert!(p.take().is_empty());
+}
+
+#[test]
+fn an_early_local_reply_closes_the_client_connection() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc",
+    );
+    t.w.streams[sid].txn.flags |= tx::LOCAL_REPLY;
+    t.respond(
+        sid,
+        b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    t.io(cid);
+    let out = String::from_utf8(p.take()).unwrap();
+    assert!(
+        out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+    assert!(want_close(&t, cid));
+    // the same reply once the request is complete keeps the connection
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\n\r\nabc",
+    );
+    t.w.streams[sid].txn.flags |= tx::LOCAL_REPLY;
+    t.respond(
+        sid,
+        b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    t.io(cid);
+    let out = String::from_utf8(p.take()).unwrap();
+    assert!(
+        !out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+    assert!(!want_close(&t, cid));
+    // a server's early response is not the proxy's: no close announced for it
+    let (cid, p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc",
+    );
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    t.io(cid);
+    let out = String::from_utf8(p.take()).unwrap();
+    assert!(
+        !out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+}
+
+#[test]
+fn option_httpclose_closes_after_the_response() {
+    let mut t = T::new(&CFG.replace("listen px\n", "listen px\n    option httpclose\n"));
+    let (cid, p, sid) = front_with_request(&mut t, GET);
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    t.io(cid);
+    let out = String::from_utf8(p.take()).unwrap();
+    assert!(
+        out.to_ascii_lowercase().contains("connection: close"),
+        "{out}"
+    );
+    assert!(want_close(&t, cid));
+    assert!(end_front(&mut t, cid), "the connection closes");
+}
+
+#[test]
+fn the_server_closing_or_failing_wakes_the_stream() {
+    let mut t = T::new(CFG);
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    t.strm_woken(sid);
+    s.shutw();
+    assert_eq!(t.io(bc), H1Outcome::Alive);
+    assert!(t.has(bc, co_fl::SOCK_RD_SH));
+    assert!(t.strm_woken(sid), "closed before the response");
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    t.strm_woken(sid);
+    s.reset();
+    t.io(bc);
+    assert!(t.has(bc, co_fl::ERROR));
+    assert!(t.strm_woken(sid), "failed before the response");
+}
+
+// ---------------------------------------------------------------- request out: modes, retries
+
+/// The request head the server received for `req` from a client, with the stream's backend
+/// set to proxy `be` of configuration `cfg` (soft-stopping if `stopping`).
+fn request_out(cfg: &str, be: usize, stopping: bool, req: &[u8]) -> String {
+    let mut t = T::new(cfg);
+    let (_fc, _p, sid) = front_with_request(&mut t, req);
+    t.w.streams[sid].be = be;
+    let (bc, s) = t.back(sid);
+    if stopping {
+        t.ev.soft_stop();
+    }
+    t.io(bc);
+    String::from_utf8(s.take()).unwrap().to_ascii_lowercase()
+}
+
+#[test]
+fn the_close_modes_of_frontend_and_backend_reach_the_request() {
+    let two = |fe_opt: &str, be_opt: &str| {
+        format!(
+            "defaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    \
+             timeout connect 5s\nfrontend fe\n    bind 127.0.0.1:8080\n{fe_opt}    \
+             default_backend be\nbackend be\n{be_opt}    server s1 10.0.0.1:80\n"
+        )
+    };
+    let none = two("", "");
+    assert!(!request_out(&none, 1, false, GET).contains("connection: close"));
+    let fe = two("    option http-server-close\n", "");
+    assert!(
+        request_out(&fe, 1, false, GET).contains("connection: close"),
+        "frontend"
+    );
+    let be = two("", "    option httpclose\n");
+    assert!(
+        request_out(&be, 1, false, GET).contains("connection: close"),
+        "backend"
+    );
+    assert!(
+        request_out(&none, 1, true, GET).contains("connection: close"),
+        "soft stop"
+    );
+}
+
+#[test]
+fn an_l7_retry_keeps_the_request_when_it_fits_one_buffer() {
+    let mut t = T::new(CFG);
+    let bufsize = t.w.global.bufsize;
+    let req = b"POST /r HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\n\r\nabc";
+    // without L7 retries nothing is kept
+    let (_fc, _p, sid) = front_with_request(&mut t, req);
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    assert!(t.w.streams[sid].txn.l7_buffer.is_none());
+    let (_fc, _p, sid) = front_with_request(&mut t, req);
+    t.w.streams[sid].txn.flags |= tx::L7_RETRY;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    let st = &t.w.streams[sid];
+    assert_ne!(st.txn.flags & tx::L7_RETRY, 0);
+    let kept = st.txn.l7_buffer.as_ref().expect("kept for a retry");
+    assert_eq!(kept.head.uri(), b"/r");
+    assert_eq!(kept.body, b"abc");
+    // not complete at its first send: no retry
+    let (_fc, _p, sid) = front_with_request(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabc",
+    );
+    t.w.streams[sid].txn.flags |= tx::L7_RETRY;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    let st = &t.w.streams[sid];
+    assert_eq!(st.txn.flags & tx::L7_RETRY, 0);
+    assert!(st.txn.l7_buffer.is_none());
+    // complete but larger than a buffer with its head: no retry
+    let head = format!("POST / HTTP/1.1\r\nhost: t\r\ncontent-length: {bufsize}\r\n\r\n");
+    let (fc, p) = t.front();
+    p.send(head.as_bytes());
+    t.io(fc);
+    let sid = t.strm(fc);
+    let st = &mut t.w.streams[sid];
+    st.req.buf = vec![b'x'; bufsize];
+    st.req.flags |= cf::EOM;
+    st.txn.flags |= tx::L7_RETRY;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    let st = &t.w.streams[sid];
+    assert_eq!(st.txn.flags & tx::L7_RETRY, 0);
+    assert!(st.txn.l7_buffer.is_none());
+    // exactly one buffer: kept
+    let body_len = bufsize - 60;
+    let head = format!("POST / HTTP/1.1\r\nhost: t\r\ncontent-length: {body_len}\r\n\r\n");
+    let (fc, p) = t.front();
+    p.send(head.as_bytes());
+    t.io(fc);
+    let sid = t.strm(fc);
+    let wire = t.w.streams[sid].txn.req.as_ref().unwrap().wire_len();
+    let st = &mut t.w.streams[sid];
+    st.req.buf = vec![b'x'; bufsize - wire];
+    st.req.flags |= cf::EOM;
+    st.txn.flags |= tx::L7_RETRY;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    assert!(
+        t.w.streams[sid].txn.l7_buffer.is_some(),
+        "head + body == bufsize fits"
+    );
+}
+
+#[test]
+fn response_body_bytes_count_and_wake_both_sides() {
+    let mut t = T::new(CFG);
+    let (fc, sid, bc, s) = with_server(
+        &mut t,
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 4\r\n\r\nab",
+    );
+    t.strm_woken(sid);
+    assert!(!t.ev.is_queued(t.w.conns[fc].task));
+    t.io(bc);
+    assert_eq!(
+        s.take(),
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 4\r\n\r\nab"
+    );
+    assert!(
+        t.ev.is_queued(t.w.conns[fc].task),
+        "the request channel drained"
+    );
+    t.strm_woken(sid);
+    // nothing drained: the client side is not woken
+    t.io(bc);
+    assert!(!t.ev.is_queued(t.w.conns[fc].task));
+    t.w.streams[sid].req.buf.extend_from_slice(b"cd");
+    t.w.streams[sid].req.flags |= cf::EOM;
+    t.io(bc);
+    assert_eq!(s.take(), b"cd");
+    assert!(t.w.streams[sid].req.has(cf::DONE));
+    t.strm_woken(sid);
+    let head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+    s.send(head);
+    t.io(bc);
+    let total = t.w.streams[sid].res.total;
+    t.strm_woken(sid);
+    t.w.streams[sid].res.flags &= !cf::ACTIVITY;
+    s.send(b"3\r\nxyz\r\n");
+    t.io(bc);
+    let st = &t.w.streams[sid];
+    assert_eq!(st.res.buf, b"xyz");
+    assert_eq!(st.res.total, total + 3, "payload bytes");
+    assert!(st.res.has(cf::ACTIVITY));
+    assert!(
+        t.ev.is_queued(t.w.conns[fc].task),
+        "the client side may send"
+    );
+    assert!(t.strm_woken(sid));
+    t.w.streams[sid].res.flags &= !cf::ACTIVITY;
+    t.io(bc);
+    assert!(!t.ev.is_queued(t.w.conns[fc].task), "nothing new");
+    assert!(!t.strm_woken(sid));
+    assert!(!t.w.streams[sid].res.has(cf::ACTIVITY));
+    s.send(b"0\r\n\r\n");
+    t.io(bc);
+    assert!(t.w.streams[sid].res.has(cf::EOM));
+    assert!(t.strm_woken(sid), "the end alone");
+}
+
+#[test]
+fn a_request_is_done_only_with_its_end() {
+    let mut t = T::new(CFG);
+    // an empty body whose end has not arrived (an HTTP/2 client announcing content-length 0
+    // before its END_STREAM)
+    let (fc, p) = t.front();
+    p.send(b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n");
+    t.io(fc);
+    let sid = t.strm(fc);
+    t.w.streams[sid].req.flags &= !cf::EOM;
+    let (bc, _s) = t.back(sid);
+    t.io(bc);
+    assert_eq!(txs(&t, bc), H1Tx::Done);
+    assert!(!t.w.streams[sid].req.has(cf::DONE));
+    t.w.streams[sid].req.flags |= cf::EOM;
+    t.io(bc);
+    assert!(t.w.streams[sid].req.has(cf::DONE));
+}
+
+#[test]
+fn requests_sent_on_a_server_connection_are_counted() {
+    let mut t = T::new(CFG);
+    let (_fc, sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    assert_eq!(h1_of(&mut t, bc).req_count, 1);
+    s.send(b"HTTP/1.1 204 No Content\r\n\r\n");
+    t.io(bc);
+    assert!(h1_back_detach(&mut t.w.conns[bc]));
+    t.w.streams[sid].si[1].conn = None;
+    let (_fc2, _p2, sid2) = front_with_request(&mut t, GET);
+    t.w.conns[bc].attach_strm(sid2);
+    t.w.streams[sid2].si[1].conn = Some(bc);
+    t.io(bc);
+    assert_eq!(h1_of(&mut t, bc).req_count, 2, "a reused connection");
+}
+
+#[test]
+fn a_client_that_shut_its_side_is_closed_after_the_exchange() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(GET);
+    p.shutw();
+    t.io(cid);
+    let sid = t.strm(cid);
+    assert!(t.has(cid, co_fl::SOCK_RD_SH) && !t.has(cid, co_fl::ERROR));
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    t.io(cid);
+    assert!(end_front(&mut t, cid), "nothing more can come");
+    assert!(t.closing(cid));
+}
+
+#[test]
+fn a_server_connection_closed_or_failed_is_not_kept() {
+    let mut t = T::new(CFG);
+    // the response complete, with the server's close in the same read
+    let (_fc, _sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    s.shutw();
+    t.io(bc);
+    assert!(t.has(bc, co_fl::SOCK_RD_SH));
+    assert!(!h1_back_detach(&mut t.w.conns[bc]));
+    // complete, then a failure
+    let (_fc, _sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    t.io(bc);
+    t.w.conns[bc].flags |= co_fl::ERROR;
+    assert!(!h1_back_detach(&mut t.w.conns[bc]));
+    // the same exchange without either is kept
+    let (_fc, _sid, bc, s) = with_server(&mut t, GET);
+    t.io(bc);
+    s.send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    t.io(bc);
+    assert!(h1_back_detach(&mut t.w.conns[bc]));
+}
+
+#[test]
+fn the_response_head_is_counted_alone_behind_pending_output() {
+    let mut t = T::new(CFG);
+    let (cid, p, sid) = front_with_request(&mut t, GET);
+    // an interim response still waiting for the client to read
+    let interim = b"HTTP/1.1 103 Early Hints\r\n\r\n";
+    t.w.conns[cid].obuf.extend_from_slice(interim);
+    p.set_write_room(Some(0));
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    t.io(cid);
+    let head_len = t.w.conns[cid].obuf.len() - interim.len();
+    assert_eq!(t.w.streams[sid].res.total, head_len as u64);
+    p.set_write_room(None);
+    t.io(cid);
+    let out = p.take();
+    assert!(out.starts_with(interim));
+    assert_eq!(out.len(), interim.len() + head_len);
+}
+
+#[test]
+fn room_found_by_a_send_is_filled_in_the_same_run() {
+    let mut t = T::new(CFG);
+    let bufsize = t.w.global.bufsize;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: t\r\ncontent-length: {}\r\n\r\n",
+        3 * bufsize
+    );
+    let (_fc, sid, bc, s) = with_server(&mut t, head.as_bytes());
+    t.io(bc);
+    assert_eq!(s.take(), head.as_bytes());
+    // the server stops reading: a buffer of body waits in the connection
+    s.set_write_room(Some(0));
+    t.w.streams[sid].req.buf = vec![b'a'; bufsize];
+    t.io(bc);
+    assert_eq!(t.w.conns[bc].out_pending(), bufsize);
+    // the client side fills the channel again, then the server reads
+    t.w.streams[sid].req.buf = vec![b'b'; bufsize];
+    s.set_write_room(None);
+    t.io(bc);
+    let out = s.take();
+    assert_eq!(out.len(), 2 * bufsize, "both buffers in one run");
+    assert!(t.w.streams[sid].req.buf.is_empty());
+}
+
+#[test]
+fn a_pipelined_request_and_its_body_are_taken_in_one_run() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(b"GET /1 HTTP/1.1\r\nhost: t\r\n\r\nPOST /2 HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\n\r\nabc");
+    t.io(cid);
+    let sid = t.strm(cid);
+    assert_eq!(path(&t, sid), "/1");
+    t.respond(sid, b"HTTP/1.1 204 No Content\r\n\r\n", b"", true);
+    t.io(cid);
+    assert!(!end_front(&mut t, cid));
+    // no new bytes: the waiting request, then its body, in the same run
+    t.io(cid);
+    let sid = t.strm(cid);
+    assert_eq!(path(&t, sid), "/2");
+    let s = &t.w.streams[sid];
+    assert_eq!(
+        (s.req.buf.as_slice(), s.req.has(cf::EOM)),
+        (&b"abc"[..], true)
+    );
 }

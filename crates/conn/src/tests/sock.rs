@@ -9,7 +9,7 @@ use crate::sock::{
     conn_check_connect, conn_free, conn_recv, conn_send, conn_set_linger0, conn_shutw,
 };
 use hrs_core::script::{self, Connect};
-use hrs_core::{co_fl, H1c, Mux, Side};
+use hrs_core::{co_fl, H1c, Mux, Side, Xprt};
 
 /// Raises the scripted edges (the poller's part).
 fn poll(t: &mut T) {
@@ -233,6 +233,7 @@ fn connect_outcomes_come_from_the_poller() {
     let c = &mut t.w.conns[b];
     assert_eq!(conn_check_connect(c, &mut t.ev), Some(false));
     assert!(t.has(b, co_fl::ERROR) && !t.has(b, co_fl::CONNECTED));
+    assert!(!t.has(b, co_fl::WAIT_L4_CONN), "decided");
     // refused at once
     let d = mk(&mut t);
     poll(&mut t);
@@ -306,4 +307,102 @@ fn linger0_is_asked_to_the_transport() {
     let (cid, p) = t.front();
     conn_set_linger0(&mut t.w.conns[cid]);
     assert!(p.linger0() && !p.closed());
+}
+
+#[test]
+fn a_connect_already_decided_is_not_asked_again() {
+    let mut t = T::new(CFG);
+    t.plans.borrow_mut().push(Connect::Refused);
+    let addr = "10.0.0.1:80".parse().unwrap();
+    let mk = |t: &mut T| {
+        crate::conn_new_back(&mut t.w, &mut t.ev, addr, 0, Mux::H1(H1c::default())).unwrap()
+    };
+    let bad = mk(&mut t);
+    let good = mk(&mut t);
+    poll(&mut t);
+    assert_eq!(
+        conn_check_connect(&mut t.w.conns[bad], &mut t.ev),
+        Some(false)
+    );
+    assert_eq!(
+        conn_check_connect(&mut t.w.conns[good], &mut t.ev),
+        Some(true)
+    );
+    // later calls give the outcome from the flags
+    assert_eq!(
+        conn_check_connect(&mut t.w.conns[bad], &mut t.ev),
+        Some(false)
+    );
+    assert_eq!(
+        conn_check_connect(&mut t.w.conns[good], &mut t.ev),
+        Some(true)
+    );
+}
+
+#[test]
+fn a_server_that_accepts_and_closes_at_once_counts_as_connected() {
+    let mut t = T::new(CFG);
+    t.plans.borrow_mut().push(Connect::Pending);
+    let addr = "10.0.0.1:80".parse().unwrap();
+    let a = crate::conn_new_back(&mut t.w, &mut t.ev, addr, 0, Mux::H1(H1c::default())).unwrap();
+    let p = t.opened.borrow()[0].clone();
+    // accepted, closed, and no room to write: the poller reports a hang-up, not writability
+    p.accept();
+    p.shutw();
+    p.set_write_room(Some(0));
+    poll(&mut t);
+    let fd = t.w.conns[a].fd.unwrap();
+    assert!(t.ev.fd_shut_r(fd) && !t.ev.fd_send_ready(fd) && !t.ev.fd_error(fd));
+    assert_eq!(conn_check_connect(&mut t.w.conns[a], &mut t.ev), Some(true));
+    assert!(t.has(a, co_fl::CONNECTED) && !t.has(a, co_fl::WAIT_L4_CONN));
+}
+
+#[test]
+fn a_read_takes_only_the_room_left_under_the_limit() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(&[b'x'; 20]);
+    poll(&mut t);
+    let c = &mut t.w.conns[cid];
+    c.ibuf.extend_from_slice(b"12345");
+    assert_eq!(conn_recv(c, &mut t.ev, 10), 5);
+    assert_eq!(c.ibuf.len(), 10);
+    assert_eq!(p.unread(), 15);
+}
+
+#[test]
+fn without_a_transport_nothing_moves() {
+    let mut t = T::new(CFG);
+    let (cid, p) = t.front();
+    p.send(b"data");
+    poll(&mut t);
+    let c = &mut t.w.conns[cid];
+    c.xprt = Xprt::None;
+    assert_eq!(conn_recv(c, &mut t.ev, 100), 0);
+    assert!(conn_send(c, &mut t.ev), "nothing to send: done");
+    c.obuf.extend_from_slice(b"x");
+    assert!(!conn_send(c, &mut t.ev), "bytes left");
+    assert_eq!(c.obuf, b"x");
+    assert_eq!(
+        conn_check_connect(c, &mut t.ev),
+        Some(true),
+        "decided before"
+    );
+}
+
+#[test]
+fn conn_wake_wakes_a_live_connection_only() {
+    let mut t = T::new(CFG);
+    let (cid, _p) = t.front();
+    let task = t.w.conns[cid].task;
+    // drain the wakeups of the creation
+    let mut nop =
+        |_: &mut hrs_core::Ev, _: hrs_ev::TaskId, _: hrs_core::Ctx, _: hrs_ev::WakeReason| {};
+    while t.ev.is_queued(task) {
+        t.ev.run_once(&mut nop).unwrap();
+    }
+    crate::sock::conn_wake(&t.w, &mut t.ev, cid);
+    assert!(t.ev.is_queued(task));
+    conn_free(&mut t.w, &mut t.ev, cid).unwrap();
+    crate::sock::conn_wake(&t.w, &mut t.ev, cid);
 }
