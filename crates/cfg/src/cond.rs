@@ -9,6 +9,8 @@
 //! (decimal, `0x` hex, octal, optional sign and leading blanks). Evaluation short-circuits like
 //! upstream. An empty expression is false.
 
+use crate::lexer::{parse_line, Env, LexError, Opts};
+
 /// What conditions may look at.
 pub trait CondCtx {
     /// The environment variable `name`, `None` when unset.
@@ -552,6 +554,68 @@ pub fn eval_condition(text: &str, ctx: &dyn CondCtx) -> Result<bool, CondError> 
     }
 }
 
+/// What `.if` and `-cc` see in a running process: its environment, and the build's feature
+/// list and version as the binary states them.
+pub struct ProcessCtx<'a> {
+    /// The feature list `feature()` tests (`+NAME -NAME ...`).
+    pub features: &'a str,
+    /// The version `version_atleast()`/`version_before()` compare with.
+    pub version: &'a str,
+}
+
+impl CondCtx for ProcessCtx<'_> {
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+    fn features(&self) -> &str {
+        self.features
+    }
+    fn version(&self) -> &str {
+        self.version
+    }
+}
+
+/// The lexer's view of a [`CondCtx`]: its environment, without pseudo-variables.
+struct CondEnv<'a>(&'a dyn CondCtx);
+
+impl Env for CondEnv<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        if name.starts_with('.') {
+            return None;
+        }
+        self.0.env(name)
+    }
+}
+
+/// `haproxy -cc EXPR` (the `MODE_CHECK_CONDITION` branch of upstream's `init()`): `expr` is
+/// split into words as a configuration line is (double and single quotes, backslashes,
+/// variables; no comment, no word expansion), the words are merged again with one space
+/// each, and the result is evaluated.
+///
+/// Returns the value of the condition (upstream exits 0 when true, 1 when false).
+///
+/// # Errors
+/// The alert upstream prints before exiting 2: its fixed texts for a line that cannot be
+/// split, or `Failed to evaluate condition: ...` with the evaluator's message.
+pub fn check_condition(expr: &str, ctx: &dyn CondCtx) -> Result<bool, String> {
+    let line = parse_line(expr.as_bytes(), Opts::COND, &CondEnv(ctx)).map_err(|e| {
+        match e {
+            LexError::Quote { .. } => "Syntax Error in condition: Unmatched quote.",
+            LexError::Hex { .. } => {
+                "Syntax Error in condition: Truncated or invalid hexadecimal sequence."
+            }
+            LexError::TooMany { .. } => "Error in condition: Too many words.",
+            // upstream has no text of its own for the other errors of parse_line()
+            LexError::Brace { .. } | LexError::VarName { .. } | LexError::WrongExpand { .. } => {
+                "Unhandled error in condition, please report this to the developers."
+            }
+        }
+        .to_string()
+    })?;
+    eval_condition(&line.merged_from(0), ctx)
+        .map_err(|e| format!("Failed to evaluate condition: {}", e.msg))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -628,6 +692,38 @@ mod tests {
         assert!(ev("defined")
             .unwrap_err()
             .starts_with("missing arguments (got 0/1)"));
+    }
+
+    /// haproxy 2.6.12's `-cc` answers and alerts.
+    #[test]
+    fn check_condition_as_upstream_cc() {
+        let cc = |s: &str| check_condition(s, &Ctx);
+        assert_eq!(cc("1"), Ok(true));
+        assert_eq!(cc(""), Ok(false));
+        // words are split as on a configuration line, then merged with one space
+        assert_eq!(cc("streq(a,  'a')"), Ok(false));
+        assert_eq!(cc("streq(\x61,'a')"), Ok(true));
+        assert_eq!(cc("streq(\"${HOME}\",/root) && !defined(.LINE)"), Ok(true));
+        assert_eq!(
+            cc("# 1"),
+            Err("Failed to evaluate condition: unparsable conditional expression '# 1'".into())
+        );
+        assert_eq!(
+            cc("\"a"),
+            Err("Syntax Error in condition: Unmatched quote.".into())
+        );
+        assert_eq!(
+            cc("a\\x4"),
+            Err("Syntax Error in condition: Truncated or invalid hexadecimal sequence.".into())
+        );
+        assert_eq!(
+            cc(&"a ".repeat(70)),
+            Err("Error in condition: Too many words.".into())
+        );
+        let unhandled =
+            Err("Unhandled error in condition, please report this to the developers.".to_string());
+        assert_eq!(cc("\"${X\""), unhandled);
+        assert_eq!(cc("\"$1\""), unhandled);
     }
 
     #[test]

@@ -110,18 +110,6 @@ pub trait Env {
     fn get(&self, name: &str) -> Option<String>;
 }
 
-/// The process environment, without pseudo-variables.
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        if name.starts_with('.') {
-            return None;
-        }
-        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
-    }
-}
-
 /// One line split into words.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Line {

@@ -13,7 +13,7 @@
 //! their arguments are still checked as upstream checks them.
 
 use crate::addr::{indent_msg, str2ip2, str2sa_range, PaOpts, SaFamily};
-use crate::cond::{eval_condition, CondCtx};
+use crate::cond::{eval_condition, ProcessCtx};
 use crate::diag::{io_reason, show_position, Diag, Diags, Head, Level, Loc};
 use crate::kw;
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
@@ -114,22 +114,6 @@ impl Compiler for NoCompiler {
             .as_ref()
             .map_or(px.options.httplog || px.options.tcplog, |f| !f.is_empty());
         (None, px.cap.contains(Cap::FE) && has)
-    }
-}
-
-struct CondEnv<'a> {
-    ctx: &'a ParseCtx<'a>,
-}
-
-impl CondCtx for CondEnv<'_> {
-    fn env(&self, name: &str) -> Option<String> {
-        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
-    }
-    fn features(&self) -> &str {
-        self.ctx.features
-    }
-    fn version(&self) -> &str {
-        self.ctx.version
     }
 }
 
@@ -515,7 +499,11 @@ impl<'a> Reader<'a> {
                     }
                 }
                 let expr = line.merged_from(1);
-                match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
+                let cond_ctx = ProcessCtx {
+                    features: self.ctx.features,
+                    version: self.ctx.version,
+                };
+                match eval_condition(&expr, &cond_ctx) {
                     Ok(v) => {
                         let st = match (is_if, v) {
                             (true, true) => CondState::IfTake,
