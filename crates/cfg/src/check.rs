@@ -28,10 +28,11 @@ fn type_str(p: &Proxy) -> &'static str {
     p.cap.type_str()
 }
 
-/// Whether a proxy in mode `from` may use a backend in mode `to`: the same mode, or a TCP
-/// frontend handing over to an HTTP backend (which upgrades the stream).
+/// Whether a proxy in mode `from` may use a backend in mode `to`: upstream accepts the same
+/// mode, or a TCP frontend handing over to an HTTP backend (which upgrades the stream); with
+/// the two modes of haproxy-rs, only HTTP handing over to TCP is refused.
 fn modes_compatible(from: Mode, to: Mode) -> bool {
-    from == to || (from == Mode::Tcp && to == Mode::Http)
+    !matches!((from, to), (Mode::Http, Mode::Tcp))
 }
 
 /// The `... tries to use incompatible ...` alert for `p` using backend `be` in `what`.
@@ -67,7 +68,8 @@ pub fn assign_proxy_uuids(cfg: &mut Config) {
         p.uuid = match p.id {
             Some(id) => id,
             None => {
-                while used.contains(&next) && next < u32::MAX {
+                // ids are below 2^31 and `used` is finite: this ends
+                while used.contains(&next) {
                     next += 1;
                 }
                 used.insert(next);
