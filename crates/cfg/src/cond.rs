@@ -87,16 +87,15 @@ fn skip_blanks(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// `strtol(s + i, &end, 0)`: returns the value and the end offset, or `None` when no digit
-/// was consumed.
-fn strtol0(s: &[u8], i: usize) -> Option<(i128, usize)> {
+/// `strtol(s + i, &end, 0) != 0`: whether the integer at `i` is non-zero, and the end
+/// offset; `None` when no digit was consumed. A condition only tests an integer against 0,
+/// so its value (sign, saturation) is not computed.
+fn strtol0(s: &[u8], i: usize) -> Option<(bool, usize)> {
     let mut j = i;
     while matches!(s.get(j), Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)) {
         j += 1;
     }
-    let mut neg = false;
-    if let Some(&c @ (b'+' | b'-')) = s.get(j) {
-        neg = c == b'-';
+    if matches!(s.get(j), Some(b'+' | b'-')) {
         j += 1;
     }
     let (radix, start) = if s.get(j) == Some(&b'0') && matches!(s.get(j + 1), Some(b'x' | b'X')) {
@@ -104,23 +103,22 @@ fn strtol0(s: &[u8], i: usize) -> Option<(i128, usize)> {
             (16, j + 2)
         } else {
             // "0x" alone parses as 0 and stops before the 'x'
-            return Some((0, j + 1));
+            return Some((false, j + 1));
         }
     } else if s.get(j) == Some(&b'0') {
         (8, j)
     } else {
         (10, j)
     };
-    let mut k = start;
-    let mut v: i128 = 0;
-    while let Some(d) = s.get(k).and_then(|&c| (c as char).to_digit(radix)) {
-        v = (v * radix as i128 + d as i128).min(i64::MAX as i128 + 1);
-        k += 1;
-    }
-    if k == start {
+    let digits = s[start..]
+        .iter()
+        .take_while(|&&c| (c as char).is_digit(radix))
+        .count();
+    if digits == 0 {
         return None;
     }
-    Some((if neg { -v } else { v }, k))
+    let end = start + digits;
+    Some((s[start..end].iter().any(|&c| c != b'0'), end))
 }
 
 impl<'a> Parser<'a> {
@@ -132,19 +130,21 @@ impl<'a> Parser<'a> {
         P::Err(CondError { msg, pos })
     }
 
-    fn expr(&self, at: usize, depth: i32) -> P<Expr> {
+    /// `cfg_parse_cond_expr()`, which recurses for what follows each `||`: here a loop, one
+    /// level deeper for each `||`.
+    fn expr(&self, at: usize, mut depth: i32) -> P<Expr> {
         if at >= self.s.len() {
             return P::Desync;
-        }
-        if depth <= 0 {
-            return self.err(
-                format!("unparsable conditional expression '{}'", self.text(at)),
-                at,
-            );
         }
         let mut ors = Vec::new();
         let mut i = at;
         loop {
+            if depth <= 0 {
+                return self.err(
+                    format!("unparsable conditional expression '{}'", self.text(i)),
+                    i,
+                );
+            }
             match self.and(i, depth - 1) {
                 P::Ok(a, end) => {
                     ors.push(a);
@@ -170,10 +170,13 @@ impl<'a> Parser<'a> {
                     op,
                 );
             }
+            depth -= 1;
         }
     }
 
-    fn and(&self, at: usize, depth: i32) -> P<Vec<NegTerm>> {
+    /// `cfg_parse_cond_and()`, which recurses for what follows each `&&`: here a loop, one
+    /// level deeper for each `&&`.
+    fn and(&self, at: usize, mut depth: i32) -> P<Vec<NegTerm>> {
         let mut terms = Vec::new();
         let mut i = at;
         loop {
@@ -207,6 +210,7 @@ impl<'a> Parser<'a> {
                 });
             }
             i = next;
+            depth -= 1;
         }
     }
 
@@ -233,7 +237,7 @@ impl<'a> Parser<'a> {
             return P::Ok(
                 NegTerm {
                     neg,
-                    term: Term::Bool(v != 0),
+                    term: Term::Bool(v),
                 },
                 end,
             );
@@ -692,6 +696,54 @@ mod tests {
         assert!(ev("defined")
             .unwrap_err()
             .starts_with("missing arguments (got 0/1)"));
+    }
+
+    /// Integers as `strtol(.., 0)` reads them (haproxy 2.6.12's answers): any blank first,
+    /// one sign, octal with a leading 0 (so `08` stops before the 8), hex with `0x`.
+    #[test]
+    fn integers_as_upstream() {
+        assert_eq!(ev("\x0b1"), Ok(true));
+        assert_eq!(ev("\x0c0"), Ok(false));
+        assert_eq!(ev("!\x0b0"), Ok(true));
+        assert_eq!(ev("\x0b-0x0"), Ok(false));
+        assert_eq!(ev("-0"), Ok(false));
+        assert_eq!(ev("+1"), Ok(true));
+        assert_eq!(ev("0x1f"), Ok(true));
+        assert_eq!(ev("0X0"), Ok(false));
+        assert_eq!(ev("00"), Ok(false));
+        assert_eq!(ev("99999999999999999999999"), Ok(true));
+        assert!(ev("08").unwrap_err().contains("unexpected character '8'"));
+        assert!(ev("0xg").unwrap_err().contains("unexpected character 'x'"));
+        assert!(ev("+\x0b1").unwrap_err().starts_with("unparsable"));
+        assert!(ev("- 1").unwrap_err().starts_with("unparsable"));
+        assert!(ev("--1").unwrap_err().starts_with("unparsable"));
+    }
+
+    /// The recursion limit (haproxy 2.6.12's answers): 340 nested parentheses parse, 341 do
+    /// not; each `&&` and `||` nests one level too (upstream recurses for the right side),
+    /// so a chain of 1021 operators parses and one of 1022 does not.
+    #[test]
+    fn nesting_limit_as_upstream() {
+        let nested = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(ev(&nested(340)), Ok(true));
+        let e = ev(&nested(341)).unwrap_err();
+        assert!(
+            e.starts_with("unparsable conditional sub-expression '1)))"),
+            "{e}"
+        );
+        let chain = |op: &str, v: &str, n: usize| format!("{}{v}", format!("{v}{op}").repeat(n));
+        assert_eq!(ev(&chain("&&", "1", 1021)), Ok(true));
+        assert_eq!(
+            ev(&chain("&&", "1", 1022)),
+            Err("unparsable conditional expression '1'".into())
+        );
+        assert_eq!(ev(&chain(" || ", "0", 1021)), Ok(false));
+        assert_eq!(
+            ev(&chain(" || ", "0", 1022)),
+            Err("unparsable conditional expression '0'".into())
+        );
+        assert_eq!(ev(&format!("{}1", "0||1&&".repeat(1020))), Ok(true));
+        assert!(ev(&format!("{}1", "0||1&&".repeat(1021))).is_err());
     }
 
     /// haproxy 2.6.12's `-cc` answers and alerts.
