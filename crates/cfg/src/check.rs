@@ -154,10 +154,15 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
         if let Some(e) = error {
             d.push(e);
         }
+        // a backend needs them only with servers; in TCP mode 'timeout tunnel' stands for
+        // 'timeout server'
         let t = &p.timeouts;
-        let fe_missing = p.cap.contains(Cap::FE) && t.client.unwrap_or(0) == 0;
-        let be_missing =
-            p.cap.contains(Cap::BE) && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0);
+        let unset = |v: Option<u32>| v.unwrap_or(0) == 0;
+        let fe_missing = p.cap.contains(Cap::FE) && unset(t.client);
+        let be_missing = p.cap.contains(Cap::BE)
+            && !p.servers.is_empty()
+            && (unset(t.connect)
+                || (unset(t.server) && (p.mode == Mode::Http || unset(t.tunnel))));
         if fe_missing || be_missing {
             d.warn(format!(
                 "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
