@@ -692,7 +692,10 @@ mod tests {
         // corpus), and only when it is a valid host name: a scoped IPv6 address, which
         // getaddrinfo() would take, is not
         assert_eq!(str2ip2("localhost", None, false), None);
-        assert_eq!(str2ip2("localhost", Some(false), true), Some(ip("127.0.0.1")));
+        assert_eq!(
+            str2ip2("localhost", Some(false), true),
+            Some(ip("127.0.0.1"))
+        );
         assert_eq!(str2ip2("::1%lo", None, true), None);
         assert!(valid_hostname("a-b_c.D9.") && valid_hostname("a..b"));
         assert!(!valid_hostname("a b") && !valid_hostname("::1%lo"));
@@ -770,7 +773,10 @@ mod tests {
         // a name that does not parse: kept for later (server), resolved now (bind), or
         // refused when neither is asked
         assert_eq!(
-            str2sa_range("localhost:80", server()).unwrap().fqdn.as_deref(),
+            str2sa_range("localhost:80", server())
+                .unwrap()
+                .fqdn
+                .as_deref(),
             Some("localhost")
         );
         assert_eq!(
@@ -802,7 +808,15 @@ mod tests {
         assert_eq!(fd("fd@+3"), Ok(SaFamily::Fd(3)));
         assert_eq!(fd("fd@ 3"), Ok(SaFamily::Fd(3)));
         assert_eq!(fd("fd@-0"), Ok(SaFamily::Fd(0)));
-        for bad in ["fd@", "fd@-", "fd@+", "fd@-1", "fd@3x", "fd@-3x", "fd@99999999999999999999"] {
+        for bad in [
+            "fd@",
+            "fd@-",
+            "fd@+",
+            "fd@-1",
+            "fd@3x",
+            "fd@-3x",
+            "fd@99999999999999999999",
+        ] {
             assert_eq!(
                 e(bad, PaOpts::LOG),
                 format!(

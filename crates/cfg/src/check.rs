@@ -161,8 +161,7 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
         let fe_missing = p.cap.contains(Cap::FE) && unset(t.client);
         let be_missing = p.cap.contains(Cap::BE)
             && !p.servers.is_empty()
-            && (unset(t.connect)
-                || (unset(t.server) && (p.mode == Mode::Http || unset(t.tunnel))));
+            && (unset(t.connect) || (unset(t.server) && (p.mode == Mode::Http || unset(t.tunnel))));
         if fe_missing || be_missing {
             d.warn(format!(
                 "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",

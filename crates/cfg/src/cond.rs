@@ -294,76 +294,78 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parses `(a,b)` at `at` for a predicate taking exactly `n` string arguments, following
-/// `make_arg_list()`: blanks are kept, quotes group, `\` escapes `\\ \' \" \<space>`, and
-/// `\r \n \t`. Returns the arguments and the offset after `)`, or (message, argument number,
-/// error offset).
+/// Parses the arguments at `at` of a predicate taking exactly `n` string arguments, as
+/// `make_arg_list()` (src/arg.c) does: `(a,b)`, blanks kept, quotes group and are removed (an
+/// unclosed quote runs to the end), `\` escapes `\\ \' \" \<space>` and makes `\r \n \t`,
+/// and is kept before anything else; a `\` ending the text is an error. Without `(` there is
+/// one empty argument and nothing is consumed.
+///
+/// Returns the arguments and the offset after them, or (message, upstream's `err_arg`: the
+/// argument the message is about, error offset).
 fn make_arg_list(
     s: &[u8],
     at: usize,
     n: usize,
 ) -> Result<(Vec<String>, usize), (String, usize, usize)> {
+    let text = |from: usize| String::from_utf8_lossy(&s[from.min(s.len())..]).into_owned();
     let mut i = at;
-    let mut args = Vec::new();
     let empty = s.get(i) != Some(&b'(');
     if !empty {
         i += 1;
-        while args.len() < n {
-            let mut word = Vec::new();
-            let (mut sq, mut dq) = (false, false);
-            while let Some(&c) = s.get(i) {
-                if c == b'"' && !sq {
-                    dq = !dq;
-                } else if c == b'\'' && !dq {
-                    sq = !sq;
-                } else if c == b'\\' && !sq {
-                    match s.get(i + 1) {
-                        None => return Err(("unmatched quote".into(), args.len() + 1, i)),
-                        Some(&e @ (b'\\' | b' ' | b'"' | b'\'')) => {
-                            word.push(e);
-                            i += 1;
-                        }
-                        Some(b'r') => {
-                            word.push(b'\r');
-                            i += 1;
-                        }
-                        Some(b'n') => {
-                            word.push(b'\n');
-                            i += 1;
-                        }
-                        Some(b't') => {
-                            word.push(b'\t');
-                            i += 1;
-                        }
-                        Some(_) => word.push(c),
+    }
+    let mut args = Vec::new();
+    while args.len() < n {
+        let mut word = Vec::new();
+        let (mut sq, mut dq) = (false, false);
+        while let Some(&c) = s.get(i).filter(|_| !empty) {
+            if c == b'"' && !sq {
+                dq = !dq;
+            } else if c == b'\'' && !dq {
+                sq = !sq;
+            } else if c == b'\\' && !sq {
+                let Some(&e) = s.get(i + 1) else {
+                    let msg = format!(
+                        "failed to parse '{}' after '{}' as type 'string' at position {}",
+                        text(i),
+                        String::from_utf8_lossy(&word),
+                        args.len() + 1
+                    );
+                    return Err((msg, args.len(), i));
+                };
+                match e {
+                    b'\\' | b' ' | b'"' | b'\'' => {
+                        word.push(e);
+                        i += 1;
                     }
-                } else if !sq && !dq && (c == b',' || c == b')') {
-                    break;
-                } else {
-                    word.push(c);
+                    b'r' | b'n' | b't' => {
+                        word.push(match e {
+                            b'r' => b'\r',
+                            b'n' => b'\n',
+                            _ => b'\t',
+                        });
+                        i += 1;
+                    }
+                    _ => word.push(c),
                 }
-                i += 1;
-            }
-            if sq || dq {
-                return Err(("unmatched quote".into(), args.len() + 1, i));
-            }
-            args.push(String::from_utf8_lossy(&word).into_owned());
-            if i >= s.len() || s[i] == b')' || args.len() >= n {
+            } else if !sq && !dq && (c == b',' || c == b')') {
                 break;
+            } else {
+                word.push(c);
             }
-            i += 1; // the comma
+            i += 1;
         }
+        args.push(String::from_utf8_lossy(&word).into_owned());
+        if empty || i >= s.len() || s[i] == b')' || args.len() >= n {
+            break;
+        }
+        i += 1; // the comma
     }
     if args.len() < n {
-        return Err((
-            format!(
-                "missing arguments (got {}/{}), type 'string' expected",
-                args.len(),
-                n
-            ),
-            args.len(),
-            i,
-        ));
+        let msg = format!(
+            "missing arguments (got {}/{n}), type 'string' expected",
+            args.len()
+        );
+        return Err((msg, args.len(), i));
     }
     if empty {
         return Ok((args, i));
@@ -371,12 +373,13 @@ fn make_arg_list(
     if s.get(i) == Some(&b')') {
         return Ok((args, i + 1));
     }
-    let rest = String::from_utf8_lossy(&s[i.min(s.len())..]).into_owned();
+    let rest = text(i);
     let msg = if rest.is_empty() {
         "expected ')'".to_string()
     } else {
         format!("expected ')' before '{rest}'")
     };
+    // upstream's correction: the empty part before the missing ')' counted as an argument
     let pos = if args.len() > 1 {
         args.len() - 1
     } else {
@@ -693,9 +696,80 @@ mod tests {
             .starts_with("expected ')' in argument 1"));
         assert!(ev(r"streq(a\,b,a\,b)").unwrap_err().contains("argument 1"));
         assert!(ev("nope(1)").unwrap_err().starts_with("unparsable"));
-        assert!(ev("defined")
-            .unwrap_err()
-            .starts_with("missing arguments (got 0/1)"));
+    }
+
+    /// `make_arg_list()`'s rules, with haproxy 2.6.12's answers and messages.
+    #[test]
+    fn arguments_as_upstream() {
+        let tail = |p: &str| format!(" of predicate '{p}' used in conditional expression");
+        // without parentheses: one empty argument, nothing consumed
+        assert_eq!(ev("defined"), Ok(false));
+        assert_eq!(
+            ev("streq").unwrap_err(),
+            format!(
+                "missing arguments (got 1/2), type 'string' expected in argument 1{}",
+                tail("streq")
+            )
+        );
+        assert_eq!(
+            ev("defined x").unwrap_err(),
+            "unexpected character 'x' at the end of conditional expression 'defined x'"
+        );
+        assert_eq!(ev("streq(,)"), Ok(true));
+        assert_eq!(ev("defined()"), Ok(false));
+        // quotes group and go; an unclosed one runs to the end
+        assert_eq!(ev(r#"streq("a,b",'a,b')"#), Ok(true));
+        assert_eq!(ev(r#"streq(a"b"c,'abc')"#), Ok(true));
+        assert_eq!(ev(r#"streq('"',"'")"#), Ok(false));
+        assert_eq!(ev(r#"streq('"','"')"#), Ok(true));
+        assert_eq!(
+            ev(r#"streq("a,b)"#).unwrap_err(),
+            format!(
+                "missing arguments (got 1/2), type 'string' expected in argument 1{}",
+                tail("streq")
+            )
+        );
+        assert_eq!(
+            ev(r#"defined("HOME)"#).unwrap_err(),
+            format!("expected ')' in argument 1{}", tail("defined"))
+        );
+        assert_eq!(
+            ev(r#"streq("a)",a))"#).unwrap_err(),
+            r#"unexpected character ')' at the end of conditional expression 'streq("a)",a))'"#
+        );
+        // escapes: \\ \' \" and backslash-space give the character, \r \n \t the control
+        // character, a backslash before anything else stays; none inside single quotes
+        assert_eq!(ev(r#"streq(\\\'\"\ ,"\\'\" ")"#), Ok(true));
+        assert_eq!(ev(r#"streq('\\',"\\")"#), Ok(false));
+        assert_eq!(ev(r"streq(\q\,\\q\\)"), Ok(true));
+        assert_eq!(ev(r"streq(\q,\\\\q)"), Ok(false));
+        assert_eq!(ev("streq(\\r\\n\\t,'\r\n\t')"), Ok(true));
+        assert_eq!(ev(r"streq('\n',\\n)"), Ok(true));
+        assert_eq!(ev(r"streq(a\,a\)"), Ok(true));
+        // a backslash ending the text
+        assert_eq!(
+            ev(r"streq(a,b\").unwrap_err(),
+            format!(
+                "failed to parse '\\' after 'b' as type 'string' at position 2 in argument 1{}",
+                tail("streq")
+            )
+        );
+        assert_eq!(
+            ev(r#"defined("a"\"#).unwrap_err(),
+            format!(
+                "failed to parse '\\' after 'a' as type 'string' at position 1 in argument 0{}",
+                tail("defined")
+            )
+        );
+        // too many
+        assert_eq!(
+            ev("streq(a,b,c)").unwrap_err(),
+            format!("expected ')' before ',c)' in argument 1{}", tail("streq"))
+        );
+        assert_eq!(
+            ev("defined(HOME,").unwrap_err(),
+            format!("expected ')' before ',' in argument 1{}", tail("defined"))
+        );
     }
 
     /// Integers as `strtol(.., 0)` reads them (haproxy 2.6.12's answers): any blank first,
