@@ -440,11 +440,8 @@ pub fn split_version(v: &str) -> Option<[u64; 7]> {
             }
             None => rest,
         };
-        val[6] = if !tail.is_empty() && tail.bytes().all(|c| c.is_ascii_digit()) {
-            tail.parse().unwrap_or(0)
-        } else {
-            0
-        };
+        // strtol() that must read the whole tail, else 0
+        val[6] = tail.parse().unwrap_or(0);
         Some(*val)
     };
     if b.get(p).is_some_and(|c| c.is_ascii_digit()) {
@@ -865,6 +862,13 @@ mod tests {
             Some([2, 4, 0, 0, 1, 18, 20])
         );
         assert_eq!(split_version("1.3.16-rc1"), Some([1, 3, 16, 0, 2, 1, 0]));
+        // the commit number follows the last '-', which must not end the text
+        assert_eq!(split_version("2.6.12-"), Some([2, 6, 12, 0, 3, 0, 0]));
+        assert_eq!(split_version("2.6.12-1-"), None);
+        assert_eq!(split_version("2.6-dev1-"), Some([2, 6, 0, 0, 1, 1, 0]));
+        assert_eq!(split_version("2.6-dev1-x-7"), Some([2, 6, 0, 0, 1, 1, 7]));
+        assert_eq!(split_version("2.6-dev1-7x"), Some([2, 6, 0, 0, 1, 1, 0]));
+        assert_eq!(split_version("2.6-+7"), Some([2, 6, 0, 0, 3, 0, 7]));
         assert_eq!(split_version("a"), None);
         assert_eq!(split_version(""), None);
     }
