@@ -915,6 +915,9 @@ mod tests {
         assert_eq!(suggest_action(req, "del-hdr"), Some("del-header"));
         assert_eq!(suggest_action(req, "allw"), Some("allow"));
         assert_eq!(suggest_action(req, "retrun"), Some("return"));
+        // prefix actions get a tolerance of 3 per character, the others 2
+        assert_eq!(suggest_action(req, "setv"), Some("set-var"));
+        assert_eq!(suggest_action(req, "unst"), Some("unset-var"));
         assert_eq!(suggest_action(req, "frobnicate"), None);
         assert_eq!(suggest_action(req, ""), None);
         assert_eq!(find_action(req, "set-var(txn.x)"), Some("set-var"));

@@ -3329,6 +3329,26 @@ mod tests {
         assert_eq!(got, want, "{got:#?}");
     }
 
+    /// What upstream knows and haproxy-rs does not is refused with a message of ours, once
+    /// the line had no upstream error: keywords of global and proxy sections, options of
+    /// `stats socket`, `bind` and `server` lines (skipped with their arguments). `source`
+    /// reads the rest of the server line (upstream would go on after its own arguments).
+    #[test]
+    fn unsupported_keywords_and_options_are_ours_to_refuse() {
+        let got = messages("t16.cfg", "global\n  lua-load x.lua\n  stats socket /tmp/x.sock level admin accept-proxy\ndefaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nfrontend fe\n  bind 127.0.0.1:18080 defer-accept tfo\n  stick-table type ip size 1m\n  default_backend be\nbackend be\n  server s1 127.0.0.1:80 source 1.2.3.4 usesrc client frob\n  server s2 127.0.0.1:80 slowstart 10s weight 2\n");
+        let want = [
+            "[ALERT]    : config : parsing [t16.cfg:2] : keyword 'lua-load' is not supported by haproxy-rs.",
+            "[ALERT]    : config : parsing [t16.cfg:3] : 'stats socket' : 'accept-proxy' option is not supported by haproxy-rs.",
+            "[ALERT]    : config : parsing [t16.cfg:10] : 'bind 127.0.0.1:18080' in section 'frontend' : 'defer-accept' option is not supported by haproxy-rs.",
+            "[ALERT]    : config : parsing [t16.cfg:11] : keyword 'stick-table' is not supported by haproxy-rs.",
+            "[ALERT]    : config : [t16.cfg:14] : 'server be/s1' : 'source' option is not supported by haproxy-rs.",
+            "[ALERT]    : config : [t16.cfg:15] : 'server be/s2' : 'slowstart' option is not supported by haproxy-rs.",
+            "[ALERT]    : config : Error(s) found in configuration file : t16.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
     /// a rule after a final action without condition, and an `http-request` rule after `use_backend`, warn as upstream (haproxy 2.6.12's messages for the same file).
     #[test]
     fn rules_after_final_or_switching_rules_warn() {
