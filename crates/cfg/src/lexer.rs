@@ -394,6 +394,21 @@ mod tests {
     }
 
     #[test]
+    fn empty_lines_and_empty_words() {
+        let line = |s: &str| parse_line(s.as_bytes(), Opts::CONFIG, &env()).unwrap();
+        assert!(line("").is_empty() && line("# c").is_empty());
+        // a leading blank makes an empty first word (the reader skips blanks itself)
+        assert!(!line(" a").is_empty() && line(" a").word(0).is_empty());
+        assert!(!line("a").is_empty());
+        // an empty word (quoted, or an unset variable) ends the keyword's arguments
+        assert_eq!(line("a '' b").first_empty(), Some(1));
+        assert_eq!(line("a \"$NOPE\" b").first_empty(), Some(1));
+        assert_eq!(line("'' a").first_empty(), Some(0));
+        assert_eq!(line("a b").first_empty(), None);
+        assert_eq!(line("a '' b").word(2), "b");
+    }
+
+    #[test]
     fn quotes_and_escapes() {
         assert_eq!(
             words(r#"a "b c" 'd $A' "$A" "${A}x""#),

@@ -425,8 +425,8 @@ impl<'a> Reader<'a> {
                 return Next::Line;
             }
         };
-        // an empty first word makes an empty line, as upstream tests `!**args`
-        if line.is_empty() || line.word_bytes(0).is_empty() {
+        // no word, or an empty first one, makes an empty line, as upstream tests `!**args`
+        if line.word_bytes(0).is_empty() {
             return Next::Line;
         }
         let w0 = line.word(0);
