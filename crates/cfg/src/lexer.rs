@@ -375,6 +375,7 @@ mod tests {
         MapEnv(HashMap::from([
             ("A", "alpha"),
             ("L", "x  y z"),
+            ("T", "a "),
             (".LINE", "7"),
         ]))
     }
@@ -391,6 +392,29 @@ mod tests {
         assert!(words("").is_empty());
         assert!(words("# only a comment").is_empty());
         assert_eq!(words("a # b"), ["a"]);
+    }
+
+    /// haproxy 2.6.12's answers for the same lines (through `-cc`).
+    #[test]
+    fn escapes_expansion_and_word_limit_as_upstream() {
+        // `\$` escapes only inside double quotes
+        assert_eq!(words(r"a\$A"), [r"a\$A"]);
+        assert_eq!(words(r#""a\$A""#), ["a$A"]);
+        // a blank ending an expanded value ends the word
+        assert_eq!(words(r#""${T[*]}b""#), ["a", "b"]);
+        assert_eq!(words(r#""${L[*]}""#), ["x", "y", "z"]);
+        // 64 words at most; a trailing blank counts as the start of one more
+        let line = |s: &str| parse_line(s.as_bytes(), Opts::COND, &env());
+        let w64 = vec!["w"; MAX_LINE_ARGS].join(" ");
+        assert_eq!(line(&w64).map(|l| l.len()), Ok(MAX_LINE_ARGS));
+        assert!(matches!(
+            line(&format!("{w64} ")),
+            Err(LexError::TooMany { .. })
+        ));
+        assert!(matches!(
+            line(&format!("{w64} w")),
+            Err(LexError::TooMany { .. })
+        ));
     }
 
     #[test]
