@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod cfg_record;
 pub mod h2wire;
 pub mod live;
 pub mod reference;

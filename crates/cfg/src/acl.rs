@@ -104,6 +104,12 @@ mod tests {
             ok("{ frob }").unwrap_err(),
             "unknown fetch method 'frob' in ACL expression 'frob'"
         );
+        // the terms after an anonymous ACL are checked too, whatever its length
+        assert_eq!(
+            ok("{ hdr(x) a b } nope").unwrap_err(),
+            "no such ACL : 'nope'"
+        );
+        assert_eq!(ok("{ path } nope").unwrap_err(), "no such ACL : 'nope'");
         // as upstream 2.6.12: an empty anonymous ACL is an expression without fetch...
         assert_eq!(
             ok("{ }").unwrap_err(),

@@ -250,15 +250,12 @@ pub fn str2ip2(s: &str, v6: Option<bool>, resolve: bool) -> Option<IpAddr> {
     })
 }
 
-/// `resolv_hostname_validation()`: labels of letters, digits and `-`, at most 63 bytes
-/// each, 255 in all.
+/// `resolv_hostname_validation()`: at most 255 bytes, labels of letters, digits, `-` and
+/// `_` separated by dots, each at most 63 bytes (empty labels pass, as upstream's).
 fn valid_hostname(s: &str) -> bool {
-    let s = s.strip_suffix('.').unwrap_or(s);
-    !s.is_empty()
-        && s.len() <= 255
+    s.len() <= 255
         && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
+            l.len() <= 63
                 && l.bytes()
                     .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
         })
@@ -674,11 +671,172 @@ mod tests {
         );
     }
 
+    /// `str2ip2()`'s rules: brackets, "any" forms, the family constraint, resolution only
+    /// when asked and only of a valid host name.
+    #[test]
+    fn str2ip2_like_upstream() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(str2ip2("[::1]", None, false), Some(ip("::1")));
+        assert_eq!(str2ip2("[::]", None, false), Some(ip("::")));
+        // brackets need 4 bytes at least and the closing one
+        assert_eq!(str2ip2("[*]", None, false), None);
+        assert_eq!(str2ip2("[]", None, false), None);
+        assert_eq!(str2ip2("[::1", None, false), None);
+        assert_eq!(str2ip2("[::1]x", None, false), None);
+        assert_eq!(str2ip2("*", Some(true), false), Some(ip("::")));
+        assert_eq!(str2ip2("", None, false), Some(ip("0.0.0.0")));
+        assert_eq!(str2ip2("::", Some(false), false), None);
+        assert_eq!(str2ip2("1.2.3.4", Some(true), false), None);
+        assert_eq!(str2ip2("::1", Some(false), false), None);
+        // a host name is resolved only when asked (`localhost` must resolve, as for the
+        // corpus), and only when it is a valid host name: a scoped IPv6 address, which
+        // getaddrinfo() would take, is not
+        assert_eq!(str2ip2("localhost", None, false), None);
+        assert_eq!(
+            str2ip2("localhost", Some(false), true),
+            Some(ip("127.0.0.1"))
+        );
+        assert_eq!(str2ip2("::1%lo", None, true), None);
+        assert!(valid_hostname("a-b_c.D9.") && valid_hostname("a..b"));
+        assert!(!valid_hostname("a b") && !valid_hostname("::1%lo"));
+        let a63 = "a".repeat(63);
+        assert!(valid_hostname(&a63) && valid_hostname(&format!("{a63}.{a63}")));
+        assert!(!valid_hostname(&format!("{a63}a")) && !valid_hostname(&format!("{a63}a.b")));
+        let n255 = format!("{}a", "a.".repeat(127));
+        assert!(valid_hostname(&n255) && !valid_hostname(&format!("{n255}a")));
+    }
+
+    /// `str2sa_range()`'s port rules (upstream's `atoi()` included), socket types, family
+    /// prefixes, path lengths and file descriptors.
+    #[test]
+    fn str2sa_range_like_upstream() {
+        let e = |s: &str, o: PaOpts| indent_msg(&str2sa_range(s, o).unwrap_err(), 2);
+        // each end of a range is checked, in order, then their order
+        assert_eq!(e("127.0.0.1:0-80", bind()), "invalid port '0'");
+        assert_eq!(e("127.0.0.1:80-0", bind()), "invalid port '0'");
+        assert_eq!(e("127.0.0.1:65536-1", bind()), "invalid port '65536'");
+        assert_eq!(e("127.0.0.1:1-65536", bind()), "invalid port '65536'");
+        let r = str2sa_range("127.0.0.1:1-65535", bind()).unwrap();
+        assert_eq!((r.low, r.high, r.porta), (1, 65535, 1));
+        assert_eq!(str2sa_range("127.0.0.1:1-1", bind()).unwrap().high, 1);
+        // without a mandatory port, 0 is a port
+        assert_eq!(str2sa_range("1.2.3.4:0", server()).unwrap().porta, 0);
+        // offsets read by atoi(): sign and blanks, so "--5" is +5
+        let ofs = |s: &str| str2sa_range(s, server()).unwrap().porta;
+        assert_eq!(ofs("1.2.3.4:--5"), 5);
+        assert_eq!(ofs("1.2.3.4:-+5"), -5);
+        assert_eq!(ofs("1.2.3.4:+-5"), -5);
+        assert_eq!(ofs("1.2.3.4:+ 7"), 7);
+        assert_eq!(ofs("1.2.3.4:+x"), 0);
+        // socket types: the caller's default, then the prefix
+        let o = |stream, dgram, default_dgram| PaOpts {
+            port_ok: true,
+            stream,
+            dgram,
+            default_dgram,
+            ..PaOpts::default()
+        };
+        let dg = |s: &str, o: PaOpts| str2sa_range(s, o).map(|r| r.dgram);
+        assert_eq!(dg("1.2.3.4:5", o(true, false, false)), Ok(false));
+        assert_eq!(dg("1.2.3.4:5", o(false, true, false)), Ok(true));
+        assert_eq!(dg("1.2.3.4:5", o(true, true, false)), Ok(false));
+        assert_eq!(dg("1.2.3.4:5", o(true, true, true)), Ok(true));
+        assert_eq!(dg("tcp@1.2.3.4:5", PaOpts::LOG), Ok(false));
+        assert_eq!(dg("udp@1.2.3.4:5", PaOpts::LOG), Ok(true));
+        assert_eq!(dg("stream+udp@1.2.3.4:5", PaOpts::LOG), Ok(true));
+        assert_eq!(dg("dgram+1.2.3.4:5", o(false, true, false)), Ok(true));
+        assert_eq!(
+            e("1.2.3.4:5", o(false, false, false)),
+            "stream-type address not acceptable in '1.2.3.4:5'"
+        );
+        assert_eq!(
+            e("1.2.3.4:5", o(false, false, true)),
+            "stream-type address not acceptable in '1.2.3.4:5'"
+        );
+        assert_eq!(
+            e("tcp@1.2.3.4:5", o(false, true, false)),
+            "stream-type address not acceptable in 'tcp@1.2.3.4:5'"
+        );
+        // a family prefix constrains the address
+        assert_eq!(
+            e("ipv4@[::1]:80", bind()),
+            "invalid address: '[::1]' in 'ipv4@[::1]:80'"
+        );
+        assert_eq!(
+            e("ipv6@127.0.0.1:80", bind()),
+            "invalid address: '127.0.0.1' in 'ipv6@127.0.0.1:80'"
+        );
+        assert_eq!(
+            str2sa_range("ipv4@127.0.0.1:80", bind()).unwrap().addr,
+            "127.0.0.1:80".parse().unwrap()
+        );
+        // a name that does not parse: kept for later (server), resolved now (bind), or
+        // refused when neither is asked
+        assert_eq!(
+            str2sa_range("localhost:80", server())
+                .unwrap()
+                .fqdn
+                .as_deref(),
+            Some("localhost")
+        );
+        assert_eq!(
+            str2sa_range("localhost:80", bind()).unwrap().addr,
+            "127.0.0.1:80".parse().unwrap()
+        );
+        assert_eq!(
+            e("localhost:80", o(true, false, false)),
+            "invalid address: 'localhost' in 'localhost:80'"
+        );
+        // sun_path holds 107 bytes, minus ".<pid>.<tmp>" for a file
+        let path = |n: usize| format!("/{}", "p".repeat(n - 1));
+        assert!(str2sa_range(&path(97), bind()).is_ok());
+        assert_eq!(
+            e(&path(98), bind()),
+            format!("socket path '{}' too long (max 97)", path(98))
+        );
+        let abns = |n: usize| format!("abns@{}", "p".repeat(n));
+        assert_eq!(
+            str2sa_range(&abns(107), bind()).unwrap().family,
+            SaFamily::Abns("p".repeat(107))
+        );
+        assert_eq!(
+            e(&abns(108), bind()),
+            format!("socket path '{}' too long (max 107)", abns(108))
+        );
+        // fd@: strtol() with nothing after the number, not negative
+        let fd = |s: &str| str2sa_range(s, PaOpts::LOG).map(|r| r.family);
+        assert_eq!(fd("fd@+3"), Ok(SaFamily::Fd(3)));
+        assert_eq!(fd("fd@ 3"), Ok(SaFamily::Fd(3)));
+        assert_eq!(fd("fd@-0"), Ok(SaFamily::Fd(0)));
+        for bad in [
+            "fd@",
+            "fd@-",
+            "fd@+",
+            "fd@-1",
+            "fd@3x",
+            "fd@-3x",
+            "fd@99999999999999999999",
+        ] {
+            assert_eq!(
+                e(bad, PaOpts::LOG),
+                format!(
+                    "file descriptor '{}' is not a valid integer in '{bad}'",
+                    &bad[3..]
+                )
+            );
+        }
+        assert_eq!(fd("sockpair@4"), Ok(SaFamily::SockPair(4)));
+    }
+
     #[test]
     fn env_expand_like_upstream() {
         std::env::set_var("HRS_ADDR_T", "x");
         assert_eq!(env_expand("a$HRS_ADDR_T-${HRS_ADDR_T}b"), "ax-xb");
         assert_eq!(env_expand("a$-b"), "a-b");
+        // a name may end the text; `}` closes only a `${`
+        assert_eq!(env_expand("a$HRS_ADDR_T"), "ax");
+        assert_eq!(env_expand("a$HRS_ADDR_T}b"), "ax}b");
+        assert_eq!(env_expand("a${HRS_ADDR_T"), "ax");
         assert_eq!(env_expand("${NOPE_UNSET_Q}c"), "c");
     }
 

@@ -1,5 +1,6 @@
 //! Post-parse validity checks: the part of HAProxy's `check_config_validity()` that concerns
-//! the keywords haproxy-rs supports, and `srv_init_addr()`'s report of unresolved servers.
+//! the keywords haproxy-rs supports, `srv_init_addr()`'s report of unresolved servers, and
+//! the verdict that ends a load ([`verdict`]: exit code and last messages of `-c`).
 //!
 //! Owns cross-section rules only (references between proxies, modes, missing timeouts,
 //! duplicate server names) and the post-parse compilation it asks of the sample layer
@@ -27,10 +28,11 @@ fn type_str(p: &Proxy) -> &'static str {
     p.cap.type_str()
 }
 
-/// Whether a proxy in mode `from` may use a backend in mode `to`: the same mode, or a TCP
-/// frontend handing over to an HTTP backend (which upgrades the stream).
+/// Whether a proxy in mode `from` may use a backend in mode `to`: upstream accepts the same
+/// mode, or a TCP frontend handing over to an HTTP backend (which upgrades the stream); with
+/// the two modes of haproxy-rs, only HTTP handing over to TCP is refused.
 fn modes_compatible(from: Mode, to: Mode) -> bool {
-    from == to || (from == Mode::Tcp && to == Mode::Http)
+    !matches!((from, to), (Mode::Http, Mode::Tcp))
 }
 
 /// The `... tries to use incompatible ...` alert for `p` using backend `be` in `what`.
@@ -66,7 +68,8 @@ pub fn assign_proxy_uuids(cfg: &mut Config) {
         p.uuid = match p.id {
             Some(id) => id,
             None => {
-                while used.contains(&next) && next < u32::MAX {
+                // ids are below 2^31 and `used` is finite: this ends
+                while used.contains(&next) {
                     next += 1;
                 }
                 used.insert(next);
@@ -151,10 +154,14 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
         if let Some(e) = error {
             d.push(e);
         }
+        // a backend needs them only with servers; in TCP mode 'timeout tunnel' stands for
+        // 'timeout server'
         let t = &p.timeouts;
-        let fe_missing = p.cap.contains(Cap::FE) && t.client.unwrap_or(0) == 0;
-        let be_missing =
-            p.cap.contains(Cap::BE) && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0);
+        let unset = |v: Option<u32>| v.unwrap_or(0) == 0;
+        let fe_missing = p.cap.contains(Cap::FE) && unset(t.client);
+        let be_missing = p.cap.contains(Cap::BE)
+            && !p.servers.is_empty()
+            && (unset(t.connect) || (unset(t.server) && (p.mode == Mode::Http || unset(t.tunnel))));
         if fe_missing || be_missing {
             d.warn(format!(
                 "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
@@ -281,6 +288,78 @@ pub fn has_listener(cfg: &Config) -> bool {
             .any(|p| !p.disabled && p.cap.contains(Cap::FE) && !p.binds.is_empty())
 }
 
+/// How the process was asked to end a load (the command line's part of the verdict).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOpts {
+    /// `-c`: check the configuration and exit.
+    pub check: bool,
+    /// `-q`: print nothing.
+    pub quiet: bool,
+    /// `-dW`: warnings are fatal.
+    pub zero_warning: bool,
+}
+
+/// What the process does once the configuration is loaded and checked: the end of
+/// upstream's `init()` (haproxy.c), before any listener is bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// An alert to print (`None` also when quiet silences it).
+    pub alert: Option<&'static str>,
+    /// The lines `-c` prints on stdout (none when quiet).
+    pub stdout: Vec<&'static str>,
+    /// The exit code, or `None`: go on and start.
+    pub exit: Option<i32>,
+}
+
+/// The verdict on a load that produced `cfg` and `diags`, as `opts` asks.
+///
+/// In order: a fatal error exits 1 (its alerts are in `diags`); a warning with
+/// `zero-warning` (global keyword or `-dW`) exits 1 with `Some warnings were found and
+/// 'zero-warning' is set. Aborting.`; then `-c` prints `Warnings were found.` if a warning
+/// was emitted, and exits 0 with `Configuration file is valid` when there is a listener
+/// ([`has_listener`]), else 2 with `Configuration file has no error but will not start (no
+/// listener) => exit(2).`. Otherwise the configuration may start (`exit` is `None`).
+/// `quiet` (`-q`, or the global keyword) silences the alert and stdout, not the exit code.
+pub fn verdict(cfg: &Config, diags: &Diags, opts: LoadOpts) -> Verdict {
+    let mut v = Verdict {
+        alert: None,
+        stdout: Vec::new(),
+        exit: None,
+    };
+    if diags.fatal {
+        v.exit = Some(1);
+        return v;
+    }
+    let quiet = opts.quiet || diags.quiet;
+    let warned = diags.has_warnings();
+    if (opts.zero_warning || cfg.global.zero_warning) && warned {
+        if !quiet {
+            v.alert = Some("Some warnings were found and 'zero-warning' is set. Aborting.");
+        }
+        v.exit = Some(1);
+        return v;
+    }
+    if !opts.check {
+        return v;
+    }
+    // qfprintf(): nothing on stdout either when quiet
+    if warned {
+        v.stdout.push("Warnings were found.");
+    }
+    if has_listener(cfg) {
+        v.stdout.push("Configuration file is valid");
+        v.exit = Some(0);
+    } else {
+        v.stdout
+            .push("Configuration file has no error but will not start (no listener) => exit(2).");
+        v.exit = Some(2);
+    }
+    if quiet {
+        v.stdout.clear();
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +374,113 @@ mod tests {
         }
         assign_proxy_uuids(&mut cfg);
         cfg.proxies.iter().map(|p| p.uuid).collect()
+    }
+
+    /// A configuration with a listening frontend or not, and the messages of its load.
+    fn load(listening: bool, warned: bool, fatal: bool) -> (Config, Diags) {
+        let mut cfg = Config::default();
+        let mut fe = Proxy::preset("fe", Cap::FE);
+        if listening {
+            fe.binds.push(crate::model::Bind {
+                addr: crate::model::ListenAddr::Fd(3),
+                arg: "fd@3".into(),
+                name: None,
+                proto: BindProto::Default,
+                loc: crate::diag::Loc {
+                    file: "f.cfg".into(),
+                    line: 2,
+                },
+            });
+        }
+        cfg.proxies.push(fe);
+        let mut d = Diags::default();
+        if warned {
+            d.warn("w.");
+        }
+        if fatal {
+            d.alert("a.");
+        }
+        (cfg, d)
+    }
+
+    const CHECK: LoadOpts = LoadOpts {
+        check: true,
+        quiet: false,
+        zero_warning: false,
+    };
+    const VALID: &str = "Configuration file is valid";
+    const NO_LISTENER: &str =
+        "Configuration file has no error but will not start (no listener) => exit(2).";
+    const WARNED: &str = "Warnings were found.";
+    const ZERO: &str = "Some warnings were found and 'zero-warning' is set. Aborting.";
+
+    fn v(alert: Option<&'static str>, stdout: &[&'static str], exit: Option<i32>) -> Verdict {
+        Verdict {
+            alert,
+            stdout: stdout.to_vec(),
+            exit,
+        }
+    }
+
+    /// The end of haproxy 2.6.12's `-c` and start, for each case of `init()`.
+    #[test]
+    fn verdict_as_upstream_init() {
+        let run = LoadOpts {
+            check: false,
+            ..CHECK
+        };
+        let quiet = LoadOpts {
+            quiet: true,
+            ..CHECK
+        };
+        let zero = LoadOpts {
+            zero_warning: true,
+            ..CHECK
+        };
+        let (cfg, d) = load(true, false, false);
+        assert_eq!(verdict(&cfg, &d, CHECK), v(None, &[VALID], Some(0)));
+        assert_eq!(verdict(&cfg, &d, run), v(None, &[], None));
+        assert_eq!(verdict(&cfg, &d, quiet), v(None, &[], Some(0)));
+        assert_eq!(verdict(&cfg, &d, zero), v(None, &[VALID], Some(0)));
+        let (cfg, d) = load(false, false, false);
+        assert_eq!(verdict(&cfg, &d, CHECK), v(None, &[NO_LISTENER], Some(2)));
+        assert_eq!(verdict(&cfg, &d, quiet), v(None, &[], Some(2)));
+        // the listener test is the binary's (after binding) when starting
+        assert_eq!(verdict(&cfg, &d, run), v(None, &[], None));
+        // a fatal error ends it all, silently (its alerts are in the messages)
+        let (cfg, d) = load(true, true, true);
+        assert_eq!(verdict(&cfg, &d, CHECK), v(None, &[], Some(1)));
+        assert_eq!(verdict(&cfg, &d, run), v(None, &[], Some(1)));
+        assert_eq!(verdict(&cfg, &d, zero), v(None, &[], Some(1)));
+        // warnings
+        let (mut cfg, mut d) = load(true, true, false);
+        assert_eq!(verdict(&cfg, &d, CHECK), v(None, &[WARNED, VALID], Some(0)));
+        assert_eq!(verdict(&cfg, &d, run), v(None, &[], None));
+        assert_eq!(verdict(&cfg, &d, zero), v(Some(ZERO), &[], Some(1)));
+        assert_eq!(
+            verdict(
+                &cfg,
+                &d,
+                LoadOpts {
+                    check: false,
+                    ..zero
+                }
+            ),
+            v(Some(ZERO), &[], Some(1))
+        );
+        let (cfg2, d2) = load(false, true, false);
+        assert_eq!(
+            verdict(&cfg2, &d2, CHECK),
+            v(None, &[WARNED, NO_LISTENER], Some(2))
+        );
+        // `zero-warning` in the configuration is `-dW`; `quiet` there is `-q`
+        cfg.global.zero_warning = true;
+        assert_eq!(verdict(&cfg, &d, CHECK), v(Some(ZERO), &[], Some(1)));
+        assert_eq!(verdict(&cfg, &d, quiet), v(None, &[], Some(1)));
+        d.quiet = true;
+        assert_eq!(verdict(&cfg, &d, CHECK), v(None, &[], Some(1)));
+        cfg.global.zero_warning = false;
+        assert_eq!(verdict(&cfg, &d, CHECK), v(None, &[], Some(0)));
     }
 
     /// Checked against haproxy 2.6.12's `show servers state` / `show stat`.

@@ -9,6 +9,8 @@
 //! (decimal, `0x` hex, octal, optional sign and leading blanks). Evaluation short-circuits like
 //! upstream. An empty expression is false.
 
+use crate::lexer::{parse_line, Env, LexError, Opts};
+
 /// What conditions may look at.
 pub trait CondCtx {
     /// The environment variable `name`, `None` when unset.
@@ -85,16 +87,15 @@ fn skip_blanks(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// `strtol(s + i, &end, 0)`: returns the value and the end offset, or `None` when no digit
-/// was consumed.
-fn strtol0(s: &[u8], i: usize) -> Option<(i128, usize)> {
+/// `strtol(s + i, &end, 0) != 0`: whether the integer at `i` is non-zero, and the end
+/// offset; `None` when no digit was consumed. A condition only tests an integer against 0,
+/// so its value (sign, saturation) is not computed.
+fn strtol0(s: &[u8], i: usize) -> Option<(bool, usize)> {
     let mut j = i;
     while matches!(s.get(j), Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)) {
         j += 1;
     }
-    let mut neg = false;
-    if let Some(&c @ (b'+' | b'-')) = s.get(j) {
-        neg = c == b'-';
+    if matches!(s.get(j), Some(b'+' | b'-')) {
         j += 1;
     }
     let (radix, start) = if s.get(j) == Some(&b'0') && matches!(s.get(j + 1), Some(b'x' | b'X')) {
@@ -102,23 +103,22 @@ fn strtol0(s: &[u8], i: usize) -> Option<(i128, usize)> {
             (16, j + 2)
         } else {
             // "0x" alone parses as 0 and stops before the 'x'
-            return Some((0, j + 1));
+            return Some((false, j + 1));
         }
     } else if s.get(j) == Some(&b'0') {
         (8, j)
     } else {
         (10, j)
     };
-    let mut k = start;
-    let mut v: i128 = 0;
-    while let Some(d) = s.get(k).and_then(|&c| (c as char).to_digit(radix)) {
-        v = (v * radix as i128 + d as i128).min(i64::MAX as i128 + 1);
-        k += 1;
-    }
-    if k == start {
+    let digits = s[start..]
+        .iter()
+        .take_while(|&&c| (c as char).is_digit(radix))
+        .count();
+    if digits == 0 {
         return None;
     }
-    Some((if neg { -v } else { v }, k))
+    let end = start + digits;
+    Some((s[start..end].iter().any(|&c| c != b'0'), end))
 }
 
 impl<'a> Parser<'a> {
@@ -130,19 +130,21 @@ impl<'a> Parser<'a> {
         P::Err(CondError { msg, pos })
     }
 
-    fn expr(&self, at: usize, depth: i32) -> P<Expr> {
+    /// `cfg_parse_cond_expr()`, which recurses for what follows each `||`: here a loop, one
+    /// level deeper for each `||`.
+    fn expr(&self, at: usize, mut depth: i32) -> P<Expr> {
         if at >= self.s.len() {
             return P::Desync;
-        }
-        if depth <= 0 {
-            return self.err(
-                format!("unparsable conditional expression '{}'", self.text(at)),
-                at,
-            );
         }
         let mut ors = Vec::new();
         let mut i = at;
         loop {
+            if depth <= 0 {
+                return self.err(
+                    format!("unparsable conditional expression '{}'", self.text(i)),
+                    i,
+                );
+            }
             match self.and(i, depth - 1) {
                 P::Ok(a, end) => {
                     ors.push(a);
@@ -168,10 +170,13 @@ impl<'a> Parser<'a> {
                     op,
                 );
             }
+            depth -= 1;
         }
     }
 
-    fn and(&self, at: usize, depth: i32) -> P<Vec<NegTerm>> {
+    /// `cfg_parse_cond_and()`, which recurses for what follows each `&&`: here a loop, one
+    /// level deeper for each `&&`.
+    fn and(&self, at: usize, mut depth: i32) -> P<Vec<NegTerm>> {
         let mut terms = Vec::new();
         let mut i = at;
         loop {
@@ -205,6 +210,7 @@ impl<'a> Parser<'a> {
                 });
             }
             i = next;
+            depth -= 1;
         }
     }
 
@@ -231,7 +237,7 @@ impl<'a> Parser<'a> {
             return P::Ok(
                 NegTerm {
                     neg,
-                    term: Term::Bool(v != 0),
+                    term: Term::Bool(v),
                 },
                 end,
             );
@@ -288,76 +294,78 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parses `(a,b)` at `at` for a predicate taking exactly `n` string arguments, following
-/// `make_arg_list()`: blanks are kept, quotes group, `\` escapes `\\ \' \" \<space>`, and
-/// `\r \n \t`. Returns the arguments and the offset after `)`, or (message, argument number,
-/// error offset).
+/// Parses the arguments at `at` of a predicate taking exactly `n` string arguments, as
+/// `make_arg_list()` (src/arg.c) does: `(a,b)`, blanks kept, quotes group and are removed (an
+/// unclosed quote runs to the end), `\` escapes `\\ \' \" \<space>` and makes `\r \n \t`,
+/// and is kept before anything else; a `\` ending the text is an error. Without `(` there is
+/// one empty argument and nothing is consumed.
+///
+/// Returns the arguments and the offset after them, or (message, upstream's `err_arg`: the
+/// argument the message is about, error offset).
 fn make_arg_list(
     s: &[u8],
     at: usize,
     n: usize,
 ) -> Result<(Vec<String>, usize), (String, usize, usize)> {
+    let text = |from: usize| String::from_utf8_lossy(&s[from.min(s.len())..]).into_owned();
     let mut i = at;
-    let mut args = Vec::new();
     let empty = s.get(i) != Some(&b'(');
     if !empty {
         i += 1;
-        while args.len() < n {
-            let mut word = Vec::new();
-            let (mut sq, mut dq) = (false, false);
-            while let Some(&c) = s.get(i) {
-                if c == b'"' && !sq {
-                    dq = !dq;
-                } else if c == b'\'' && !dq {
-                    sq = !sq;
-                } else if c == b'\\' && !sq {
-                    match s.get(i + 1) {
-                        None => return Err(("unmatched quote".into(), args.len() + 1, i)),
-                        Some(&e @ (b'\\' | b' ' | b'"' | b'\'')) => {
-                            word.push(e);
-                            i += 1;
-                        }
-                        Some(b'r') => {
-                            word.push(b'\r');
-                            i += 1;
-                        }
-                        Some(b'n') => {
-                            word.push(b'\n');
-                            i += 1;
-                        }
-                        Some(b't') => {
-                            word.push(b'\t');
-                            i += 1;
-                        }
-                        Some(_) => word.push(c),
+    }
+    let mut args = Vec::new();
+    while args.len() < n {
+        let mut word = Vec::new();
+        let (mut sq, mut dq) = (false, false);
+        while let Some(&c) = s.get(i).filter(|_| !empty) {
+            if c == b'"' && !sq {
+                dq = !dq;
+            } else if c == b'\'' && !dq {
+                sq = !sq;
+            } else if c == b'\\' && !sq {
+                let Some(&e) = s.get(i + 1) else {
+                    let msg = format!(
+                        "failed to parse '{}' after '{}' as type 'string' at position {}",
+                        text(i),
+                        String::from_utf8_lossy(&word),
+                        args.len() + 1
+                    );
+                    return Err((msg, args.len(), i));
+                };
+                match e {
+                    b'\\' | b' ' | b'"' | b'\'' => {
+                        word.push(e);
+                        i += 1;
                     }
-                } else if !sq && !dq && (c == b',' || c == b')') {
-                    break;
-                } else {
-                    word.push(c);
+                    b'r' | b'n' | b't' => {
+                        word.push(match e {
+                            b'r' => b'\r',
+                            b'n' => b'\n',
+                            _ => b'\t',
+                        });
+                        i += 1;
+                    }
+                    _ => word.push(c),
                 }
-                i += 1;
-            }
-            if sq || dq {
-                return Err(("unmatched quote".into(), args.len() + 1, i));
-            }
-            args.push(String::from_utf8_lossy(&word).into_owned());
-            if i >= s.len() || s[i] == b')' || args.len() >= n {
+            } else if !sq && !dq && (c == b',' || c == b')') {
                 break;
+            } else {
+                word.push(c);
             }
-            i += 1; // the comma
+            i += 1;
         }
+        args.push(String::from_utf8_lossy(&word).into_owned());
+        if empty || i >= s.len() || s[i] == b')' || args.len() >= n {
+            break;
+        }
+        i += 1; // the comma
     }
     if args.len() < n {
-        return Err((
-            format!(
-                "missing arguments (got {}/{}), type 'string' expected",
-                args.len(),
-                n
-            ),
-            args.len(),
-            i,
-        ));
+        let msg = format!(
+            "missing arguments (got {}/{n}), type 'string' expected",
+            args.len()
+        );
+        return Err((msg, args.len(), i));
     }
     if empty {
         return Ok((args, i));
@@ -365,12 +373,13 @@ fn make_arg_list(
     if s.get(i) == Some(&b')') {
         return Ok((args, i + 1));
     }
-    let rest = String::from_utf8_lossy(&s[i.min(s.len())..]).into_owned();
+    let rest = text(i);
     let msg = if rest.is_empty() {
         "expected ')'".to_string()
     } else {
         format!("expected ')' before '{rest}'")
     };
+    // upstream's correction: the empty part before the missing ')' counted as an argument
     let pos = if args.len() > 1 {
         args.len() - 1
     } else {
@@ -431,11 +440,8 @@ pub fn split_version(v: &str) -> Option<[u64; 7]> {
             }
             None => rest,
         };
-        val[6] = if !tail.is_empty() && tail.bytes().all(|c| c.is_ascii_digit()) {
-            tail.parse().unwrap_or(0)
-        } else {
-            0
-        };
+        // strtol() that must read the whole tail, else 0
+        val[6] = tail.parse().unwrap_or(0);
         Some(*val)
     };
     if b.get(p).is_some_and(|c| c.is_ascii_digit()) {
@@ -552,6 +558,68 @@ pub fn eval_condition(text: &str, ctx: &dyn CondCtx) -> Result<bool, CondError> 
     }
 }
 
+/// What `.if` and `-cc` see in a running process: its environment, and the build's feature
+/// list and version as the binary states them.
+pub struct ProcessCtx<'a> {
+    /// The feature list `feature()` tests (`+NAME -NAME ...`).
+    pub features: &'a str,
+    /// The version `version_atleast()`/`version_before()` compare with.
+    pub version: &'a str,
+}
+
+impl CondCtx for ProcessCtx<'_> {
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+    fn features(&self) -> &str {
+        self.features
+    }
+    fn version(&self) -> &str {
+        self.version
+    }
+}
+
+/// The lexer's view of a [`CondCtx`]: its environment, without pseudo-variables.
+struct CondEnv<'a>(&'a dyn CondCtx);
+
+impl Env for CondEnv<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        if name.starts_with('.') {
+            return None;
+        }
+        self.0.env(name)
+    }
+}
+
+/// `haproxy -cc EXPR` (the `MODE_CHECK_CONDITION` branch of upstream's `init()`): `expr` is
+/// split into words as a configuration line is (double and single quotes, backslashes,
+/// variables; no comment, no word expansion), the words are merged again with one space
+/// each, and the result is evaluated.
+///
+/// Returns the value of the condition (upstream exits 0 when true, 1 when false).
+///
+/// # Errors
+/// The alert upstream prints before exiting 2: its fixed texts for a line that cannot be
+/// split, or `Failed to evaluate condition: ...` with the evaluator's message.
+pub fn check_condition(expr: &str, ctx: &dyn CondCtx) -> Result<bool, String> {
+    let line = parse_line(expr.as_bytes(), Opts::COND, &CondEnv(ctx)).map_err(|e| {
+        match e {
+            LexError::Quote { .. } => "Syntax Error in condition: Unmatched quote.",
+            LexError::Hex { .. } => {
+                "Syntax Error in condition: Truncated or invalid hexadecimal sequence."
+            }
+            LexError::TooMany { .. } => "Error in condition: Too many words.",
+            // upstream has no text of its own for the other errors of parse_line()
+            LexError::Brace { .. } | LexError::VarName { .. } | LexError::WrongExpand { .. } => {
+                "Unhandled error in condition, please report this to the developers."
+            }
+        }
+        .to_string()
+    })?;
+    eval_condition(&line.merged_from(0), ctx)
+        .map_err(|e| format!("Failed to evaluate condition: {}", e.msg))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,9 +693,160 @@ mod tests {
             .starts_with("expected ')' in argument 1"));
         assert!(ev(r"streq(a\,b,a\,b)").unwrap_err().contains("argument 1"));
         assert!(ev("nope(1)").unwrap_err().starts_with("unparsable"));
-        assert!(ev("defined")
-            .unwrap_err()
-            .starts_with("missing arguments (got 0/1)"));
+    }
+
+    /// `make_arg_list()`'s rules, with haproxy 2.6.12's answers and messages.
+    #[test]
+    fn arguments_as_upstream() {
+        let tail = |p: &str| format!(" of predicate '{p}' used in conditional expression");
+        // without parentheses: one empty argument, nothing consumed
+        assert_eq!(ev("defined"), Ok(false));
+        assert_eq!(
+            ev("streq").unwrap_err(),
+            format!(
+                "missing arguments (got 1/2), type 'string' expected in argument 1{}",
+                tail("streq")
+            )
+        );
+        assert_eq!(
+            ev("defined x").unwrap_err(),
+            "unexpected character 'x' at the end of conditional expression 'defined x'"
+        );
+        assert_eq!(ev("streq(,)"), Ok(true));
+        assert_eq!(ev("defined()"), Ok(false));
+        // quotes group and go; an unclosed one runs to the end
+        assert_eq!(ev(r#"streq("a,b",'a,b')"#), Ok(true));
+        assert_eq!(ev(r#"streq(a"b"c,'abc')"#), Ok(true));
+        assert_eq!(ev(r#"streq('"',"'")"#), Ok(false));
+        assert_eq!(ev(r#"streq('"','"')"#), Ok(true));
+        assert_eq!(
+            ev(r#"streq("a,b)"#).unwrap_err(),
+            format!(
+                "missing arguments (got 1/2), type 'string' expected in argument 1{}",
+                tail("streq")
+            )
+        );
+        assert_eq!(
+            ev(r#"defined("HOME)"#).unwrap_err(),
+            format!("expected ')' in argument 1{}", tail("defined"))
+        );
+        assert_eq!(
+            ev(r#"streq("a)",a))"#).unwrap_err(),
+            r#"unexpected character ')' at the end of conditional expression 'streq("a)",a))'"#
+        );
+        // escapes: \\ \' \" and backslash-space give the character, \r \n \t the control
+        // character, a backslash before anything else stays; none inside single quotes
+        assert_eq!(ev(r#"streq(\\\'\"\ ,"\\'\" ")"#), Ok(true));
+        assert_eq!(ev(r#"streq('\\',"\\")"#), Ok(false));
+        assert_eq!(ev(r"streq(\q\,\\q\\)"), Ok(true));
+        assert_eq!(ev(r"streq(\q,\\\\q)"), Ok(false));
+        assert_eq!(ev("streq(\\r\\n\\t,'\r\n\t')"), Ok(true));
+        assert_eq!(ev(r"streq('\n',\\n)"), Ok(true));
+        assert_eq!(ev(r"streq(a\,a\)"), Ok(true));
+        // a backslash ending the text
+        assert_eq!(
+            ev(r"streq(a,b\").unwrap_err(),
+            format!(
+                "failed to parse '\\' after 'b' as type 'string' at position 2 in argument 1{}",
+                tail("streq")
+            )
+        );
+        assert_eq!(
+            ev(r#"defined("a"\"#).unwrap_err(),
+            format!(
+                "failed to parse '\\' after 'a' as type 'string' at position 1 in argument 0{}",
+                tail("defined")
+            )
+        );
+        // too many
+        assert_eq!(
+            ev("streq(a,b,c)").unwrap_err(),
+            format!("expected ')' before ',c)' in argument 1{}", tail("streq"))
+        );
+        assert_eq!(
+            ev("defined(HOME,").unwrap_err(),
+            format!("expected ')' before ',' in argument 1{}", tail("defined"))
+        );
+    }
+
+    /// Integers as `strtol(.., 0)` reads them (haproxy 2.6.12's answers): any blank first,
+    /// one sign, octal with a leading 0 (so `08` stops before the 8), hex with `0x`.
+    #[test]
+    fn integers_as_upstream() {
+        assert_eq!(ev("\x0b1"), Ok(true));
+        assert_eq!(ev("\x0c0"), Ok(false));
+        assert_eq!(ev("!\x0b0"), Ok(true));
+        assert_eq!(ev("\x0b-0x0"), Ok(false));
+        assert_eq!(ev("-0"), Ok(false));
+        assert_eq!(ev("+1"), Ok(true));
+        assert_eq!(ev("0x1f"), Ok(true));
+        assert_eq!(ev("0X0"), Ok(false));
+        assert_eq!(ev("00"), Ok(false));
+        assert_eq!(ev("99999999999999999999999"), Ok(true));
+        assert!(ev("08").unwrap_err().contains("unexpected character '8'"));
+        assert!(ev("0xg").unwrap_err().contains("unexpected character 'x'"));
+        assert!(ev("+\x0b1").unwrap_err().starts_with("unparsable"));
+        assert!(ev("- 1").unwrap_err().starts_with("unparsable"));
+        assert!(ev("--1").unwrap_err().starts_with("unparsable"));
+    }
+
+    /// The recursion limit (haproxy 2.6.12's answers): 340 nested parentheses parse, 341 do
+    /// not; each `&&` and `||` nests one level too (upstream recurses for the right side),
+    /// so a chain of 1021 operators parses and one of 1022 does not.
+    #[test]
+    fn nesting_limit_as_upstream() {
+        let nested = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(ev(&nested(340)), Ok(true));
+        let e = ev(&nested(341)).unwrap_err();
+        assert!(
+            e.starts_with("unparsable conditional sub-expression '1)))"),
+            "{e}"
+        );
+        let chain = |op: &str, v: &str, n: usize| format!("{}{v}", format!("{v}{op}").repeat(n));
+        assert_eq!(ev(&chain("&&", "1", 1021)), Ok(true));
+        assert_eq!(
+            ev(&chain("&&", "1", 1022)),
+            Err("unparsable conditional expression '1'".into())
+        );
+        assert_eq!(ev(&chain(" || ", "0", 1021)), Ok(false));
+        assert_eq!(
+            ev(&chain(" || ", "0", 1022)),
+            Err("unparsable conditional expression '0'".into())
+        );
+        assert_eq!(ev(&format!("{}1", "0||1&&".repeat(1020))), Ok(true));
+        assert!(ev(&format!("{}1", "0||1&&".repeat(1021))).is_err());
+    }
+
+    /// haproxy 2.6.12's `-cc` answers and alerts.
+    #[test]
+    fn check_condition_as_upstream_cc() {
+        let cc = |s: &str| check_condition(s, &Ctx);
+        assert_eq!(cc("1"), Ok(true));
+        assert_eq!(cc(""), Ok(false));
+        // words are split as on a configuration line, then merged with one space
+        assert_eq!(cc("streq(a,  'a')"), Ok(false));
+        assert_eq!(cc("streq(\x61,'a')"), Ok(true));
+        assert_eq!(cc("streq(\"${HOME}\",/root) && !defined(.LINE)"), Ok(true));
+        assert_eq!(
+            cc("# 1"),
+            Err("Failed to evaluate condition: unparsable conditional expression '# 1'".into())
+        );
+        assert_eq!(
+            cc("\"a"),
+            Err("Syntax Error in condition: Unmatched quote.".into())
+        );
+        assert_eq!(
+            cc("a\\x4"),
+            Err("Syntax Error in condition: Truncated or invalid hexadecimal sequence.".into())
+        );
+        assert_eq!(
+            cc(&"a ".repeat(70)),
+            Err("Error in condition: Too many words.".into())
+        );
+        let unhandled =
+            Err("Unhandled error in condition, please report this to the developers.".to_string());
+        assert_eq!(cc("\"${X\""), unhandled);
+        assert_eq!(cc("\"$1\""), unhandled);
     }
 
     #[test]
@@ -643,6 +862,13 @@ mod tests {
             Some([2, 4, 0, 0, 1, 18, 20])
         );
         assert_eq!(split_version("1.3.16-rc1"), Some([1, 3, 16, 0, 2, 1, 0]));
+        // the commit number follows the last '-', which must not end the text
+        assert_eq!(split_version("2.6.12-"), Some([2, 6, 12, 0, 3, 0, 0]));
+        assert_eq!(split_version("2.6.12-1-"), None);
+        assert_eq!(split_version("2.6-dev1-"), Some([2, 6, 0, 0, 1, 1, 0]));
+        assert_eq!(split_version("2.6-dev1-x-7"), Some([2, 6, 0, 0, 1, 1, 7]));
+        assert_eq!(split_version("2.6-dev1-7x"), Some([2, 6, 0, 0, 1, 1, 0]));
+        assert_eq!(split_version("2.6-+7"), Some([2, 6, 0, 0, 3, 0, 7]));
         assert_eq!(split_version("a"), None);
         assert_eq!(split_version(""), None);
     }

@@ -191,6 +191,12 @@ impl Diags {
         self.push(Diag::at(level, Head::Tight, loc, msg));
     }
 
+    /// The messages printed at the end of a load, in order: every one kept, except those
+    /// shown only in diagnostic mode (`-dD`, not implemented).
+    pub fn printed(&self) -> impl Iterator<Item = &Diag> {
+        self.list.iter().filter(|d| d.level != Level::Diag)
+    }
+
     /// True when a warning was emitted, even silenced by `quiet` (HAProxy then prints
     /// `Warnings were found.` with `-c`, unless quiet).
     pub fn has_warnings(&self) -> bool {

@@ -873,6 +873,39 @@ mod tests {
         assert_eq!(d("ab", "abc"), 4);
     }
 
+    /// `update_word_fingerprint()`'s layout: classes a..z 1..26, digits 27, others and the
+    /// ends 28; a mark per class present, then transition counts at `32 * from + to`.
+    #[test]
+    fn fingerprint_layout() {
+        let nonzero = |w: &str| {
+            let fp = fingerprint(w);
+            (0..1024)
+                .filter(|&i| fp[i] != 0)
+                .map(|i| (i, fp[i]))
+                .collect::<Vec<_>>()
+        };
+        let t = |from: usize, to: usize| 32 * from + to;
+        let mut want = vec![
+            (1, 1),
+            (2, 1),
+            (27, 1),
+            (28, 1),
+            (t(1, 2), 1),
+            (t(2, 27), 1),
+            (t(27, 28), 2),
+            (t(28, 1), 1),
+            (t(28, 27), 1),
+        ];
+        want.sort();
+        // begin -> A -> b -> 9 -> '-' -> 0 -> end
+        assert_eq!(nonzero("Ab9-0"), want);
+        // repeated transitions count; the end is one more transition
+        assert_eq!(
+            nonzero("zzz"),
+            vec![(26, 1), (t(26, 26), 2), (t(26, 28), 1), (t(28, 26), 1)]
+        );
+    }
+
     /// Suggestions haproxy 2.6.12 makes for the same words.
     #[test]
     fn suggestions_as_upstream() {
@@ -882,6 +915,9 @@ mod tests {
         assert_eq!(suggest_action(req, "del-hdr"), Some("del-header"));
         assert_eq!(suggest_action(req, "allw"), Some("allow"));
         assert_eq!(suggest_action(req, "retrun"), Some("return"));
+        // prefix actions get a tolerance of 3 per character, the others 2
+        assert_eq!(suggest_action(req, "setv"), Some("set-var"));
+        assert_eq!(suggest_action(req, "unst"), Some("unset-var"));
         assert_eq!(suggest_action(req, "frobnicate"), None);
         assert_eq!(suggest_action(req, ""), None);
         assert_eq!(find_action(req, "set-var(txn.x)"), Some("set-var"));

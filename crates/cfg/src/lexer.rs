@@ -110,18 +110,6 @@ pub trait Env {
     fn get(&self, name: &str) -> Option<String>;
 }
 
-/// The process environment, without pseudo-variables.
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        if name.starts_with('.') {
-            return None;
-        }
-        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
-    }
-}
-
 /// One line split into words.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Line {
@@ -387,6 +375,7 @@ mod tests {
         MapEnv(HashMap::from([
             ("A", "alpha"),
             ("L", "x  y z"),
+            ("T", "a "),
             (".LINE", "7"),
         ]))
     }
@@ -403,6 +392,44 @@ mod tests {
         assert!(words("").is_empty());
         assert!(words("# only a comment").is_empty());
         assert_eq!(words("a # b"), ["a"]);
+    }
+
+    /// haproxy 2.6.12's answers for the same lines (through `-cc`).
+    #[test]
+    fn escapes_expansion_and_word_limit_as_upstream() {
+        // `\$` escapes only inside double quotes
+        assert_eq!(words(r"a\$A"), [r"a\$A"]);
+        assert_eq!(words(r#""a\$A""#), ["a$A"]);
+        // a blank ending an expanded value ends the word
+        assert_eq!(words(r#""${T[*]}b""#), ["a", "b"]);
+        assert_eq!(words(r#""${L[*]}""#), ["x", "y", "z"]);
+        // 64 words at most; a trailing blank counts as the start of one more
+        let line = |s: &str| parse_line(s.as_bytes(), Opts::COND, &env());
+        let w64 = vec!["w"; MAX_LINE_ARGS].join(" ");
+        assert_eq!(line(&w64).map(|l| l.len()), Ok(MAX_LINE_ARGS));
+        assert!(matches!(
+            line(&format!("{w64} ")),
+            Err(LexError::TooMany { .. })
+        ));
+        assert!(matches!(
+            line(&format!("{w64} w")),
+            Err(LexError::TooMany { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_lines_and_empty_words() {
+        let line = |s: &str| parse_line(s.as_bytes(), Opts::CONFIG, &env()).unwrap();
+        assert!(line("").is_empty() && line("# c").is_empty());
+        // a leading blank makes an empty first word (the reader skips blanks itself)
+        assert!(!line(" a").is_empty() && line(" a").word(0).is_empty());
+        assert!(!line("a").is_empty());
+        // an empty word (quoted, or an unset variable) ends the keyword's arguments
+        assert_eq!(line("a '' b").first_empty(), Some(1));
+        assert_eq!(line("a \"$NOPE\" b").first_empty(), Some(1));
+        assert_eq!(line("'' a").first_empty(), Some(0));
+        assert_eq!(line("a b").first_empty(), None);
+        assert_eq!(line("a '' b").word(2), "b");
     }
 
     #[test]

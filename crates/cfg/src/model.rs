@@ -181,11 +181,12 @@ impl Default for Global {
 }
 
 impl Global {
-    /// `tune.maxrewrite` in force: the configured value, else `MAXREWRITE` capped at half of
-    /// the buffer size, as HAProxy computes it.
+    /// `tune.maxrewrite` in force: the configured value, else `MAXREWRITE`, capped at half of
+    /// the buffer size, as HAProxy computes it (`init()`).
     pub fn maxrewrite(&self) -> usize {
         self.tune_maxrewrite
-            .unwrap_or(DEFAULT_MAXREWRITE.min(self.tune_bufsize / 2))
+            .unwrap_or(DEFAULT_MAXREWRITE)
+            .min(self.tune_bufsize / 2)
     }
 }
 
@@ -199,7 +200,8 @@ impl Cap {
     pub const FE: Cap = Cap(1);
     pub const BE: Cap = Cap(2);
     pub const LISTEN: Cap = Cap(3);
-    pub const DEF: Cap = Cap(4 | 3);
+    /// A `defaults` section (bit 4), with both sides.
+    pub const DEF: Cap = Cap(7);
 
     /// True when every capability of `other` is present.
     pub fn contains(self, other: Cap) -> bool {
@@ -575,5 +577,24 @@ impl Proxy {
             p.options.tcplog = false;
         }
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `init()`: `tune.maxrewrite`, configured or `MAXREWRITE`, is capped at half a buffer.
+    #[test]
+    fn maxrewrite_as_upstream() {
+        let g = |bufsize: usize, maxrewrite: Option<usize>| Global {
+            tune_bufsize: bufsize,
+            tune_maxrewrite: maxrewrite,
+            ..Global::default()
+        };
+        assert_eq!(g(DEFAULT_BUFSIZE, None).maxrewrite(), DEFAULT_MAXREWRITE);
+        assert_eq!(g(1024, None).maxrewrite(), 512);
+        assert_eq!(g(DEFAULT_BUFSIZE, Some(100)).maxrewrite(), 100);
+        assert_eq!(g(DEFAULT_BUFSIZE, Some(10000)).maxrewrite(), 8192);
     }
 }

@@ -13,7 +13,7 @@
 //! their arguments are still checked as upstream checks them.
 
 use crate::addr::{indent_msg, str2ip2, str2sa_range, PaOpts, SaFamily};
-use crate::cond::{eval_condition, CondCtx};
+use crate::cond::{eval_condition, ProcessCtx};
 use crate::diag::{io_reason, show_position, Diag, Diags, Head, Level, Loc};
 use crate::kw;
 use crate::lexer::{parse_line, Env, LexError, Line, Opts};
@@ -114,22 +114,6 @@ impl Compiler for NoCompiler {
             .as_ref()
             .map_or(px.options.httplog || px.options.tcplog, |f| !f.is_empty());
         (None, px.cap.contains(Cap::FE) && has)
-    }
-}
-
-struct CondEnv<'a> {
-    ctx: &'a ParseCtx<'a>,
-}
-
-impl CondCtx for CondEnv<'_> {
-    fn env(&self, name: &str) -> Option<String> {
-        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
-    }
-    fn features(&self) -> &str {
-        self.ctx.features
-    }
-    fn version(&self) -> &str {
-        self.ctx.version
     }
 }
 
@@ -441,8 +425,8 @@ impl<'a> Reader<'a> {
                 return Next::Line;
             }
         };
-        // an empty first word makes an empty line, as upstream tests `!**args`
-        if line.is_empty() || line.word_bytes(0).is_empty() {
+        // no word, or an empty first one, makes an empty line, as upstream tests `!**args`
+        if line.word_bytes(0).is_empty() {
             return Next::Line;
         }
         let w0 = line.word(0);
@@ -515,7 +499,11 @@ impl<'a> Reader<'a> {
                     }
                 }
                 let expr = line.merged_from(1);
-                match eval_condition(&expr, &CondEnv { ctx: self.ctx }) {
+                let cond_ctx = ProcessCtx {
+                    features: self.ctx.features,
+                    version: self.ctx.version,
+                };
+                match eval_condition(&expr, &cond_ctx) {
                     Ok(v) => {
                         let st = match (is_if, v) {
                             (true, true) => CondState::IfTake,
@@ -3336,6 +3324,26 @@ mod tests {
         let want = [
             "[ALERT]    : config : [t14.cfg:10] : 'server be/s1' : weight of server s1 is not within 0 and 256 (300)..",
             "[ALERT]    : config : Error(s) found in configuration file : t14.cfg",
+            "[ALERT]    : config : Fatal errors found in configuration.",
+        ];
+        assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// What upstream knows and haproxy-rs does not is refused with a message of ours, once
+    /// the line had no upstream error: keywords of global and proxy sections, options of
+    /// `stats socket`, `bind` and `server` lines (skipped with their arguments). `source`
+    /// reads the rest of the server line (upstream would go on after its own arguments).
+    #[test]
+    fn unsupported_keywords_and_options_are_ours_to_refuse() {
+        let got = messages("t16.cfg", "global\n  lua-load x.lua\n  stats socket /tmp/x.sock level admin accept-proxy\ndefaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nfrontend fe\n  bind 127.0.0.1:18080 defer-accept tfo\n  stick-table type ip size 1m\n  default_backend be\nbackend be\n  server s1 127.0.0.1:80 source 1.2.3.4 usesrc client frob\n  server s2 127.0.0.1:80 slowstart 10s weight 2\n");
+        let want = [
+            "[ALERT]    : config : parsing [t16.cfg:2] : keyword 'lua-load' is not supported by haproxy-rs.",
+            "[ALERT]    : config : parsing [t16.cfg:3] : 'stats socket' : 'accept-proxy' option is not supported by haproxy-rs.",
+            "[ALERT]    : config : parsing [t16.cfg:10] : 'bind 127.0.0.1:18080' in section 'frontend' : 'defer-accept' option is not supported by haproxy-rs.",
+            "[ALERT]    : config : parsing [t16.cfg:11] : keyword 'stick-table' is not supported by haproxy-rs.",
+            "[ALERT]    : config : [t16.cfg:14] : 'server be/s1' : 'source' option is not supported by haproxy-rs.",
+            "[ALERT]    : config : [t16.cfg:15] : 'server be/s2' : 'slowstart' option is not supported by haproxy-rs.",
+            "[ALERT]    : config : Error(s) found in configuration file : t16.cfg",
             "[ALERT]    : config : Fatal errors found in configuration.",
         ];
         assert_eq!(got, want, "{got:#?}");

@@ -10,7 +10,6 @@ mod version;
 mod worker;
 
 use hrs_cfg::diag::io_reason;
-use hrs_cfg::lexer::{parse_line, Opts, ProcessEnv};
 use hrs_cfg::{cond, Diag, Level};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,9 +31,6 @@ impl Out {
     fn emit_diag(&mut self, d: &Diag) {
         if self.quiet {
             return; // -q hides every message, alerts included, as upstream
-        }
-        if d.level == Level::Diag {
-            return; // only shown in diagnostic mode (-dD), which is not implemented
         }
         let mut err = std::io::stderr().lock();
         if !self.started {
@@ -107,43 +103,25 @@ fn main() {
     // the messages include the closing alerts of a failed load; rules, ACLs and log-formats
     // are compiled there too, so that -c reports what startup would
     let (cfg, diags) = hrs_cfg::parse_files(&files, &ctx);
-    for d in &diags.list {
+    for d in diags.printed() {
         out.emit_diag(d);
     }
-    if diags.fatal {
-        exit(1);
+    let opts = hrs_cfg::check::LoadOpts {
+        check: args.action == cli::Action::Check,
+        quiet: args.quiet,
+        zero_warning: args.zero_warning,
+    };
+    let verdict = hrs_cfg::check::verdict(&cfg, &diags, opts);
+    if let Some(alert) = verdict.alert {
+        out.emit(Level::Alert, alert);
     }
-    let diags_warned = diags.has_warnings();
-    // `quiet` in the configuration silences what follows, as -q does
-    let quiet = args.quiet || diags.quiet;
-    if (args.zero_warning || cfg.global.zero_warning) && diags_warned {
-        if !quiet {
-            out.emit(
-                Level::Alert,
-                "Some warnings were found and 'zero-warning' is set. Aborting.",
-            );
-        }
-        exit(1);
+    for line in &verdict.stdout {
+        println!("{line}");
+    }
+    if let Some(code) = verdict.exit {
+        exit(code);
     }
     let listening = hrs_cfg::check::has_listener(&cfg);
-    if args.action == cli::Action::Check {
-        // qfprintf(): nothing on stdout either when quiet
-        if diags_warned && !quiet {
-            println!("Warnings were found.");
-        }
-        if !listening {
-            if !quiet {
-                println!(
-                    "Configuration file has no error but will not start (no listener) => exit(2)."
-                );
-            }
-            exit(2);
-        }
-        if !quiet {
-            println!("Configuration file is valid");
-        }
-        exit(0);
-    }
     if !listening {
         out.emit(
             Level::Alert,
@@ -154,38 +132,17 @@ fn main() {
     exit(run(&args, &cfg, &mut out));
 }
 
-/// `-cc <expr>`: 0 when true, 1 when false, 2 when it does not parse.
+/// `-cc <expr>`: 0 when true, 1 when false, 2 (with an alert) when it does not evaluate.
 fn check_condition(expr: &str, out: &mut Out) -> i32 {
-    let line = match parse_line(expr.as_bytes(), Opts::COND, &ProcessEnv) {
-        Ok(l) => l,
-        Err(e) => {
-            out.emit(
-                Level::Alert,
-                &format!("Failed to parse the condition: {}.", e.describe()),
-            );
-            return 2;
-        }
+    let ctx = cond::ProcessCtx {
+        features: version::FEATURES,
+        version: version::VERSION,
     };
-    struct Ctx;
-    impl cond::CondCtx for Ctx {
-        fn env(&self, name: &str) -> Option<String> {
-            std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
-        }
-        fn features(&self) -> &str {
-            version::FEATURES
-        }
-        fn version(&self) -> &str {
-            version::VERSION
-        }
-    }
-    match cond::eval_condition(&line.merged_from(0), &Ctx) {
+    match cond::check_condition(expr, &ctx) {
         Ok(true) => 0,
         Ok(false) => 1,
-        Err(e) => {
-            out.emit(
-                Level::Alert,
-                &format!("Failed to evaluate condition: {}", e.msg),
-            );
+        Err(alert) => {
+            out.emit(Level::Alert, &alert);
             2
         }
     }
