@@ -385,3 +385,30 @@ backend be
     k.run();
     assert_eq!(rsp(&c.take()).body, b"third");
 }
+
+#[test]
+fn a_stream_dropping_its_only_http2_server_stream_leaves_no_orphan_connection() {
+    // the response is replaced (http-response deny): the stream drops its server side.
+    // Left without stream, the connection must be closed or offered to the idle pools
+    // (upstream's `h2_detach`), not stay in `avail` where nothing would ever free it
+    let mut k = Kit::new(H2_SRV);
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    let s = k.srv(0);
+    h2_server_hello(&s);
+    k.run();
+    let ids = requests(&s.take());
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let srv = k.srv_id("be", "s1");
+    assert_eq!(k.w.servers[srv].pool.avail.len(), 1, "shared: in avail");
+    s.send(&response(ids[0], 418));
+    k.run();
+    assert_eq!(rsp(&c.take()).status(), 502);
+    let pool = &k.w.servers[srv].pool;
+    assert!(pool.avail.is_empty(), "no connection without stream in avail");
+    assert!(
+        s.closed() || pool.curr_idle() == 1,
+        "the connection is closed or idle"
+    );
+}
