@@ -406,7 +406,10 @@ fn a_stream_dropping_its_only_http2_server_stream_leaves_no_orphan_connection() 
     k.run();
     assert_eq!(rsp(&c.take()).status(), 502);
     let pool = &k.w.servers[srv].pool;
-    assert!(pool.avail.is_empty(), "no connection without stream in avail");
+    assert!(
+        pool.avail.is_empty(),
+        "no connection without stream in avail"
+    );
     assert!(
         s.closed() || pool.curr_idle() == 1,
         "the connection is closed or idle"

@@ -135,12 +135,14 @@ fn releasing_a_connection_a_stream_still_uses_is_a_reported_bug_that_frees_nothi
             .expect("the connection");
         let nb_sessions = k.w.sessions.len();
         let bugs = hrs_list::bug_count();
-        let r = hrs_list::with_bugs_counted(|| {
-            crate::session::conn_release(&mut k.w, &mut k.ev, conn)
-        });
+        let r =
+            hrs_list::with_bugs_counted(|| crate::session::conn_release(&mut k.w, &mut k.ev, conn));
         assert!(r.is_ok(), "back side {back_side}");
         assert_eq!(hrs_list::bug_count(), bugs + 1, "back side {back_side}");
-        assert!(k.w.conns.contains(conn), "back side {back_side}: still live");
+        assert!(
+            k.w.conns.contains(conn),
+            "back side {back_side}: still live"
+        );
         assert_eq!(k.w.sessions.len(), nb_sessions, "back side {back_side}");
         // the stream goes on with both connections
         k.srv(0).send(&ok("fine"));
