@@ -263,9 +263,9 @@ pub(crate) fn elapsed(start: hrs_ev::Tick, now: hrs_ev::Tick) -> i64 {
     now.wrapping_sub(start) as i32 as i64
 }
 
-/// Detaches stream `sid` from its server connection `cid` and closes the connection
-/// (failed connect, response discarded), unless it is a multiplexed connection other
-/// streams still use: then only this stream is reset.
+/// Detaches stream `sid` from its server connection `cid` and closes the connection (a
+/// failed connect; an HTTP/1 response discarded), unless it is a multiplexed connection
+/// other streams still use: then only this stream is reset.
 ///
 /// # Errors
 /// [`Stale`]: `cid` is not live.

@@ -387,10 +387,11 @@ backend be
 }
 
 #[test]
-fn a_stream_dropping_its_only_http2_server_stream_leaves_no_orphan_connection() {
-    // the response is replaced (http-response deny): the stream drops its server side.
-    // Left without stream, the connection must be closed or offered to the idle pools
-    // (upstream's `h2_detach`), not stay in `avail` where nothing would ever free it
+fn an_http2_server_connection_is_kept_after_a_denied_response() {
+    // the response is replaced (http-response deny): the stream gives up its server side,
+    // but the HTTP/2 connection only loses that stream (`h2_detach`): left without stream
+    // it goes to the idle pools (out of `avail`) and serves the next request, as with
+    // haproxy 2.6.12
     let mut k = Kit::new(H2_SRV);
     let c = k.client();
     c.send(&get("/"));
@@ -406,12 +407,20 @@ fn a_stream_dropping_its_only_http2_server_stream_leaves_no_orphan_connection() 
     k.run();
     assert_eq!(rsp(&c.take()).status(), 502);
     let pool = &k.w.servers[srv].pool;
-    assert!(
-        pool.avail.is_empty(),
-        "no connection without stream in avail"
-    );
-    assert!(
-        s.closed() || pool.curr_idle() == 1,
-        "the connection is closed or idle"
+    assert!(pool.avail.is_empty(), "no connection without stream in avail");
+    assert_eq!(pool.curr_idle(), 1, "the connection is idle");
+    assert!(!s.closed());
+    let c2 = k.client();
+    c2.send(&get("/2"));
+    k.run();
+    assert_eq!(k.nb_srv(), 1, "the next request reuses it");
+    let ids = requests(&s.take());
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    s.send(&response(ids[0], 200));
+    k.run();
+    assert_eq!(rsp(&c2.take()).status(), 200);
+    assert_eq!(
+        k.logs(),
+        ["502 PH \"GET / HTTP/1.1\"", "200 -- \"GET /2 HTTP/1.1\""]
     );
 }
