@@ -4,7 +4,7 @@
 //! connection timeout while a stream runs (the stream's own timeouts apply).
 
 use super::http::{get, ok, req, rsp};
-use super::kit::Kit;
+use super::kit::{Kit, Plan};
 use hrs_core::script::ScriptPeer;
 
 fn cfg(timeouts: &str) -> String {
@@ -407,7 +407,10 @@ fn an_http2_server_connection_is_kept_after_a_denied_response() {
     k.run();
     assert_eq!(rsp(&c.take()).status(), 502);
     let pool = &k.w.servers[srv].pool;
-    assert!(pool.avail.is_empty(), "no connection without stream in avail");
+    assert!(
+        pool.avail.is_empty(),
+        "no connection without stream in avail"
+    );
     assert_eq!(pool.curr_idle(), 1, "the connection is idle");
     assert!(!s.closed());
     let c2 = k.client();
@@ -423,4 +426,61 @@ fn an_http2_server_connection_is_kept_after_a_denied_response() {
         k.logs(),
         ["502 PH \"GET / HTTP/1.1\"", "200 -- \"GET /2 HTTP/1.1\""]
     );
+}
+
+/// Answers 200 to every request on each server connection from the `from`-th on.
+fn answer_all(k: &mut Kit, from: usize) {
+    for i in from..k.nb_srv() {
+        let s = k.srv(i);
+        h2_server_hello(&s);
+        k.run();
+        for id in requests(&s.take()) {
+            s.send(&response(id, 200));
+        }
+        k.run();
+    }
+}
+
+#[test]
+fn a_refused_http2_server_connect_is_retried_on_a_new_connection() {
+    // the failed connection also failed its stream (response shut, server close); the
+    // retry starts clean and is served (it ended 502 SH at once on the new connection)
+    let mut k = Kit::new(H2_SRV);
+    k.plan(&[Plan::Refuse, Plan::Accept]);
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    k.run_for(1100);
+    assert_eq!(k.attempts().len(), 2, "retried");
+    assert!(k.srv(0).closed());
+    answer_all(&mut k, 1);
+    assert_eq!(rsp(&c.take()).status(), 200);
+    assert_eq!(k.logs(), ["200 -- \"GET / HTTP/1.1\""]);
+    assert_eq!(k.w.proxies[k.px("be")].counters.retries, 1);
+}
+
+#[test]
+fn a_refused_http2_server_connection_shared_by_two_streams_fails_both_connects() {
+    // http-reuse always: a second stream takes the connection still connecting. The
+    // refusal is a failed connect for both: the first to see it leaves the connection to
+    // the other (releasing it then would be a lifecycle bug), the last closes it; both
+    // retry and are served
+    let mut k = Kit::new(H2_SRV);
+    k.plan(&[Plan::Pending, Plan::Accept, Plan::Accept]);
+    let c1 = k.client();
+    c1.send(&get("/1"));
+    k.run();
+    let c2 = k.client();
+    c2.send(&get("/2"));
+    k.run();
+    assert_eq!(k.attempts().len(), 1, "both streams wait on one connection");
+    let first = k.srv(0);
+    first.refuse();
+    k.run();
+    assert!(first.closed(), "the refused connection is closed");
+    k.run_for(1100);
+    answer_all(&mut k, 1);
+    assert_eq!(rsp(&c1.take()).status(), 200);
+    assert_eq!(rsp(&c2.take()).status(), 200);
+    assert_eq!(k.w.proxies[k.px("be")].counters.retries, 2);
 }
