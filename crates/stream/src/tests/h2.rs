@@ -484,3 +484,43 @@ fn a_refused_http2_server_connection_shared_by_two_streams_fails_both_connects()
     assert_eq!(rsp(&c2.take()).status(), 200);
     assert_eq!(k.w.proxies[k.px("be")].counters.retries, 2);
 }
+
+#[test]
+fn a_retry_after_a_refused_http2_server_keeps_its_http1_server_connection() {
+    // the failed HTTP/2 connection marked a server close on the stream; the retry, sent to
+    // an HTTP/1 server by the redispatch, ends with a keep-alive exchange whose server
+    // connection stays open
+    let mut k = Kit::new(
+        "
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    retries 1
+    option redispatch
+    server s1 10.0.0.1:80 proto h2
+    server s2 10.0.0.2:80
+",
+    );
+    k.plan(&[Plan::Refuse, Plan::Accept]);
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    k.run_for(1100);
+    assert_eq!(k.attempts().len(), 2, "retried");
+    assert_eq!(k.srv_addr(1), "10.0.0.2:80".parse().unwrap());
+    let s = k.srv(1);
+    assert_eq!(req(&s.take()).path(), "/");
+    s.send(&ok("fine"));
+    k.run();
+    assert_eq!(rsp(&c.take()).status(), 200);
+    assert!(
+        !s.closed() && !s.shut_by_proxy(),
+        "the server connection is kept"
+    );
+}
