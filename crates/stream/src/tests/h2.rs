@@ -266,6 +266,33 @@ fn an_internal_error_closes_a_shared_server_connection() {
     drop(c1);
 }
 
+#[test]
+fn a_stream_ended_by_an_internal_error_leaves_a_shared_server_connection_to_the_others() {
+    // `stream_kill_internal` on one of two streams: the connection is marked failed (its
+    // state is not trusted), the other stream learns it and ends, which releases it; the
+    // killed stream itself must not release a connection the other still uses (a
+    // lifecycle bug, which panics in this debug build)
+    let mut k = Kit::new(H2_SRV);
+    let (c1, c2, _, _) = two_streams(&mut k);
+    let sid =
+        k.w.streams
+            .iter()
+            .find(|(_, s)| s.txn.req_line.contains("/1"))
+            .map(|(h, _)| h)
+            .expect("the first stream");
+    let back = k.w.streams[sid].si[1].conn.expect("its server connection");
+    crate::stream::stream_kill_internal(&mut k.w, &mut k.ev, sid);
+    assert!(
+        k.w.conns.contains(back),
+        "still attached to the other stream"
+    );
+    k.run();
+    assert_eq!(rsp(&c1.take()).status(), 500);
+    assert_eq!(rsp(&c2.take()).status(), 502);
+    assert!(k.srv(0).closed(), "the server connection was closed");
+    assert_eq!(k.nb_streams(), 0);
+}
+
 // ---------------------------------------------------------------- lifecycle bugs
 
 /// An HTTP/2 client whose `GET /` waits for the server's response; the stream's handle.

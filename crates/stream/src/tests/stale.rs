@@ -138,7 +138,11 @@ fn releasing_a_connection_a_stream_still_uses_is_a_reported_bug_that_frees_nothi
         let r =
             hrs_list::with_bugs_counted(|| crate::session::conn_release(&mut k.w, &mut k.ev, conn));
         assert!(r.is_ok(), "back side {back_side}");
-        assert_eq!(hrs_list::bug_count(), bugs + 1, "back side {back_side}");
+        // (the count is shared by the tests running in parallel: only its growth is ours)
+        assert!(
+            hrs_list::bug_count() > bugs,
+            "back side {back_side}: reported"
+        );
         assert!(
             k.w.conns.contains(conn),
             "back side {back_side}: still live"
