@@ -64,7 +64,8 @@ fn strtol_whole(s: &str) -> Option<i128> {
     let start = i;
     let mut v: i128 = 0;
     while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
-        v = (v * 10 + i128::from(d - b'0')).min(i128::from(u64::MAX) + 1);
+        // saturated, as strtol does: out of every range the callers accept either way
+        v = v.saturating_mul(10).saturating_add(i128::from(d - b'0'));
         i += 1;
     }
     if i == start || i != b.len() {
@@ -86,10 +87,10 @@ fn str2mask(s: &str) -> Option<u32> {
     Some(v4_mask(len as u32))
 }
 
-/// What glibc's `gethostbyname()` answers for a name made of digits and dots, which it
-/// never sends to DNS: `inet_aton()` with octal parts (`010` is 8) and the short forms
-/// (`127.1` is 127.0.0.1, `1.2.3` is 1.2.0.3, a lone number is the whole address); a trailing
-/// dot or an empty part is refused.
+/// What glibc's `gethostbyname()` answers for a name made of digits and dots (`s` has no
+/// other character), which it never sends to DNS: `inet_aton()` with octal parts (`010` is
+/// 8) and the short forms (`127.1` is 127.0.0.1, `1.2.3` is 1.2.0.3, a lone number is the
+/// whole address); a trailing dot or an empty part is refused.
 fn inet_aton_digits(s: &str) -> Option<u32> {
     if s.ends_with('.') {
         return None;
@@ -104,9 +105,7 @@ fn inet_aton_digits(s: &str) -> Option<u32> {
             Some(rest) if !rest.is_empty() => (rest, 8),
             _ => (*p, 10),
         };
-        if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
+        // an empty part does not parse
         let v = u64::from_str_radix(digits, radix).ok()?;
         if v > u64::from(u32::MAX) {
             return None;
@@ -296,11 +295,24 @@ mod tests {
         for bad in ["::1/255.255.0.0", "::1/", "::1/129", "::1/x", "[::1]"] {
             assert_eq!(Net::parse(bad, false), None, "{bad}");
         }
-        // strtol's leading blanks and sign are accepted as upstream does
+        // strtol's leading blanks and sign are accepted as upstream does: -0 is 0
         assert_eq!(
             Net::parse("10.0.0.0/+8", false),
             Some(v4("10.0.0.0", "255.0.0.0"))
         );
+        assert_eq!(
+            Net::parse("10.0.0.0/ 8", false),
+            Some(v4("10.0.0.0", "255.0.0.0"))
+        );
+        assert_eq!(
+            Net::parse("10.1.0.0/-0", false),
+            Some(v4("0.0.0.0", "0.0.0.0"))
+        );
+        assert_eq!(Net::parse("::1/-0", false), Some(Net::V6 { addr: 0, bits: 0 }));
+        let huge = format!("10.0.0.0/{}", "9".repeat(60));
+        assert_eq!(Net::parse(&huge, false), None);
+        // no address is no host name either
+        assert_eq!(Net::parse("/8", true), None);
     }
 
     /// `gethostbyname()`'s numeric forms (checked with glibc): only when resolving.
