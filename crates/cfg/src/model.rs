@@ -625,7 +625,10 @@ mod tests {
         ];
         bits.extend((0..RetryOn::STATUSES.len() as u32).map(|i| 1 << (RetryOn::STATUS_BASE + i)));
         let all = bits.iter().fold(0, |acc, b| {
-            assert!(b.count_ones() == 1 && acc & b == 0, "{b:#x} is not a bit of its own");
+            assert!(
+                b.count_ones() == 1 && acc & b == 0,
+                "{b:#x} is not a bit of its own"
+            );
             acc | b
         });
         let r = RetryOn(RetryOn::CONN_FAILED | RetryOn::TIMEOUT);

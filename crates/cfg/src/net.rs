@@ -308,7 +308,10 @@ mod tests {
             Net::parse("10.1.0.0/-0", false),
             Some(v4("0.0.0.0", "0.0.0.0"))
         );
-        assert_eq!(Net::parse("::1/-0", false), Some(Net::V6 { addr: 0, bits: 0 }));
+        assert_eq!(
+            Net::parse("::1/-0", false),
+            Some(Net::V6 { addr: 0, bits: 0 })
+        );
         let huge = format!("10.0.0.0/{}", "9".repeat(60));
         assert_eq!(Net::parse(&huge, false), None);
         // no address is no host name either

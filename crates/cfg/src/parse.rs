@@ -3360,4 +3360,274 @@ mod tests {
         ];
         assert_eq!(got, want, "{got:#?}");
     }
+
+    /// What a `server` line leaves in the model: each keyword's value, upstream's defaults
+    /// (weight 1, no maxconn, `pool-max-conn -1`, `pool-purge-delay 5s`, `max-reuse -1`), a
+    /// later `enabled` undoing `disabled`, negative counts read as 0; a line in error adds
+    /// no server.
+    #[test]
+    fn server_settings_as_read() {
+        let (cfg, alerts) = parse_text(
+            "srv.cfg",
+            "defaults\n  mode http\nbackend be\n  server s1 127.0.0.1:80 check disabled backup weight 7 maxconn 9 proto h2 pool-max-conn 4 pool-low-conn 2 pool-purge-delay 2s max-reuse 8\n  server s2 127.0.0.2 disabled enabled weight 0 maxconn -3 pool-max-conn -1 pool-low-conn -5 proto h1 inter 2s fall 2 rise 3\n  server s3 127.0.0.3:81 weight 256\n  server s4 127.0.0.4:80 pool-max-conn -2\n  server s5 127.0.0.5:80 fall 0\n",
+        );
+        let got: Vec<_> = cfg.proxies[0]
+            .servers
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.addr.to_string(),
+                    s.port_unset,
+                    (s.check, s.disabled, s.backup),
+                    (s.weight, s.maxconn),
+                    (s.proto, s.proto_h2),
+                    (s.pool_max_conn, s.pool_low_conn, s.pool_purge_delay),
+                    s.max_reuse,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "s1",
+                    "127.0.0.1:80".to_string(),
+                    false,
+                    (true, true, true),
+                    (7, 9),
+                    (Some("h2"), true),
+                    (4, 2, 2000),
+                    8
+                ),
+                (
+                    "s2",
+                    "127.0.0.2:0".to_string(),
+                    true,
+                    (false, false, false),
+                    (0, 0),
+                    (Some("h1"), false),
+                    (-1, 0, 5000),
+                    -1
+                ),
+                (
+                    "s3",
+                    "127.0.0.3:81".to_string(),
+                    false,
+                    (false, false, false),
+                    (256, 0),
+                    (None, false),
+                    (-1, 0, 5000),
+                    -1
+                ),
+            ]
+        );
+        let want = [
+            "[srv.cfg:7] : 'server be/s4' : 'pool-max-conn' must be >= -1.",
+            "[srv.cfg:8] : 'server be/s5' : 'fall' has to be > 0..",
+        ];
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(want.len())
+            .collect();
+        assert_eq!(got, want, "{alerts:#?}");
+    }
+
+    /// Port offsets (`+N`, `-N`) are upstream's and not ours: refused once the line is read;
+    /// `+0` maps the client's port as no port does, and a plain port is not an offset.
+    #[test]
+    fn server_port_offsets_are_refused() {
+        let (cfg, alerts) = parse_text(
+            "off.cfg",
+            "defaults\n  mode http\nbackend be\n  server s1 127.0.0.1:+1\n  server s2 127.0.0.1:-1\n  server s3 127.0.0.1:+0\n  server s4 127.0.0.1:1\n",
+        );
+        let want = [
+            "[off.cfg:4] : 'server be/s1' : port offsets ('127.0.0.1:+1') are not supported by haproxy-rs.",
+            "[off.cfg:5] : 'server be/s2' : port offsets ('127.0.0.1:-1') are not supported by haproxy-rs.",
+            "Error(s) found in configuration file : off.cfg",
+        ];
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(3)
+            .collect();
+        assert_eq!(got, want, "{alerts:#?}");
+        let names: Vec<&str> = cfg.proxies[0]
+            .servers
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(names, ["s3", "s4"]);
+    }
+
+    /// What the global keywords haproxy-rs uses leave in the model: each value as written,
+    /// `tune.bufsize` rounded up to 16, the ends of every accepted range, and the stats
+    /// sockets (`operator` level unless told, the octal `mode`).
+    #[test]
+    fn global_settings_as_read() {
+        let (cfg, alerts) = parse_text(
+            "glob.cfg",
+            "global\n  maxconn 1000\n  nbthread 64\n  daemon\n  master-worker no-exit-on-failure\n  pidfile /tmp/x.pid\n  tune.bufsize 100\n  tune.maxrewrite 0\n  tune.idle-pool.shared off\n  tune.pool-low-fd-ratio 0\n  tune.pool-high-fd-ratio 100\n  tune.http.maxhdr 32767\n  tune.h2.header-table-size 65536\n  tune.h2.initial-window-size 0\n  tune.h2.max-concurrent-streams 7\n  tune.h2.max-frame-size 16777215\n  stats socket 127.0.0.1:9999 level admin\n  stats socket /tmp/s.sock mode 600 level user\n  stats socket ipv6@[::1]:9998 level operator\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let g = &cfg.global;
+        assert_eq!((g.maxconn, g.nbthread), (Some(1000), Some(64)));
+        assert!(g.daemon && g.master_worker);
+        assert_eq!(g.pidfile.as_deref(), Some("/tmp/x.pid"));
+        assert_eq!((g.tune_bufsize, g.tune_maxrewrite), (112, Some(0)));
+        assert!(!g.tune_idle_pool_shared);
+        assert_eq!(
+            (g.tune_pool_low_fd_ratio, g.tune_pool_high_fd_ratio),
+            (0, 100)
+        );
+        assert_eq!(g.tune_maxhdr, 32767);
+        assert_eq!(
+            g.tune_h2,
+            TuneH2 {
+                header_table_size: 65536,
+                initial_window_size: 0,
+                max_concurrent_streams: 7,
+                max_frame_size: 16777215,
+            }
+        );
+        let socks: Vec<_> = g
+            .stats_sockets
+            .iter()
+            .map(|s| (s.addr.clone(), s.level, s.mode))
+            .collect();
+        assert_eq!(
+            socks,
+            [
+                (
+                    ListenAddr::Inet("127.0.0.1:9999".parse().unwrap()),
+                    CliLevel::Admin,
+                    None
+                ),
+                (
+                    ListenAddr::Unix("/tmp/s.sock".into()),
+                    CliLevel::User,
+                    Some(0o600)
+                ),
+                (
+                    ListenAddr::Inet("[::1]:9998".parse().unwrap()),
+                    CliLevel::Operator,
+                    None
+                ),
+            ]
+        );
+        assert_eq!(g.cli_fe_at, Some(0));
+
+        let (cfg, alerts) = parse_text(
+            "glob2.cfg",
+            "global\n  maxconn -5\n  nbthread 1\n  tune.bufsize 16\n  tune.idle-pool.shared off\n  tune.idle-pool.shared on\n  tune.http.maxhdr 1\n  tune.h2.header-table-size 4096\n  tune.h2.max-frame-size 16384\n  tune.pool-low-fd-ratio 100\n  tune.pool-high-fd-ratio 0\n  stats socket /tmp/t.sock\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let g = &cfg.global;
+        assert_eq!(
+            (g.maxconn, g.nbthread, g.tune_bufsize),
+            (Some(0), Some(1), 16)
+        );
+        assert!(g.tune_idle_pool_shared && !g.daemon && !g.master_worker);
+        assert_eq!(g.tune_maxhdr, 1);
+        assert_eq!(
+            (g.tune_pool_low_fd_ratio, g.tune_pool_high_fd_ratio),
+            (100, 0)
+        );
+        assert_eq!(
+            (g.tune_h2.header_table_size, g.tune_h2.max_frame_size),
+            (4096, 16384)
+        );
+        assert_eq!(
+            g.tune_h2.initial_window_size,
+            TuneH2::default().initial_window_size
+        );
+        assert_eq!(g.stats_sockets[0].level, CliLevel::Operator);
+        assert_eq!(g.stats_sockets[0].mode, None);
+    }
+
+    /// What the proxy keywords leave in the model: mode, capacities, the switching rules
+    /// with their conditions, dispatch, every balance algorithm and `http-reuse` mode, counts
+    /// read by atol (a negative count is 0) and `max-keep-alive-queue` by strtol base 0,
+    /// `disabled` undone by `enabled`, `log global`, a defaults section's values inherited.
+    #[test]
+    fn proxy_settings_as_read() {
+        let (cfg, alerts) = parse_text(
+            "px.cfg",
+            "defaults\n  mode http\n  retries 5\n  maxconn 7\nfrontend fe\n  mode tcp\n  mode http\n  bind 127.0.0.1:18080\n  maxconn 50\n  max-session-srv-conns 9\n  default_backend be\n  log global\n  log 127.0.0.1 local0\n  acl a path /\n  use_backend be2 unless a\n  use_backend be3 if a\n  use_backend be4\n  disabled\n  enabled\nbackend be\n  balance static-rr\n  http-reuse always\n  retries -2\n  max-keep-alive-queue 0x10\n  dispatch 127.0.0.1:81\n  disabled\nbackend be2\n  balance leastconn\n  http-reuse never\n  max-keep-alive-queue -1\n  max-session-srv-conns -4\nbackend be3\n  balance first\n  http-reuse aggressive\n  max-keep-alive-queue 010\nbackend be4\n  balance source\n  http-reuse safe\n  balance\n  retries 0\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let px = |n: &str| cfg.proxies.iter().find(|p| p.name == n).unwrap();
+        let fe = px("fe");
+        assert_eq!(
+            (fe.mode, fe.maxconn, fe.max_session_srv_conns),
+            (Mode::Http, 50, 9)
+        );
+        assert_eq!((fe.retries, fe.disabled, fe.log_global), (5, false, true));
+        assert_eq!(fe.logs.len(), 1);
+        assert_eq!(
+            fe.default_backend.as_ref().map(|b| b.0.as_str()),
+            Some("be")
+        );
+        let rules: Vec<_> = fe
+            .switching_rules
+            .iter()
+            .map(|r| {
+                (
+                    r.backend.as_str(),
+                    r.cond.as_ref().map(|c| (c.unless, c.words.join(" "))),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("be2", Some((true, "a".to_string()))),
+                ("be3", Some((false, "a".to_string()))),
+                ("be4", None),
+            ]
+        );
+        assert_eq!(fe.acls.len(), 1);
+        assert_eq!(
+            (fe.acls[0].name.as_str(), fe.acls[0].words.join(" ")),
+            ("a", "path /".to_string())
+        );
+        let be = px("be");
+        assert_eq!((be.mode, be.maxconn), (Mode::Http, 7));
+        assert_eq!(
+            (
+                be.balance.clone(),
+                be.http_reuse,
+                be.retries,
+                be.max_ka_queue,
+                be.disabled
+            ),
+            (Balance::StaticRr, HttpReuse::Always, 0, 16, true)
+        );
+        assert_eq!(be.dispatch, Some("127.0.0.1:81".parse().unwrap()));
+        let be2 = px("be2");
+        assert_eq!(
+            (
+                be2.balance.clone(),
+                be2.http_reuse,
+                be2.max_ka_queue,
+                be2.max_session_srv_conns
+            ),
+            (Balance::LeastConn, HttpReuse::Never, -1, 0)
+        );
+        assert_eq!(
+            (be2.dispatch, be2.disabled, be2.log_global),
+            (None, false, false)
+        );
+        let be3 = px("be3");
+        assert_eq!(
+            (be3.balance.clone(), be3.http_reuse, be3.max_ka_queue),
+            (Balance::First, HttpReuse::Aggressive, 8)
+        );
+        let be4 = px("be4");
+        assert_eq!(
+            (be4.balance.clone(), be4.http_reuse, be4.retries),
+            (Balance::RoundRobin, HttpReuse::Safe, 0)
+        );
+    }
 }
