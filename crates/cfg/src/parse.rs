@@ -3630,4 +3630,127 @@ mod tests {
             (Balance::RoundRobin, HttpReuse::Safe, 0)
         );
     }
+
+    /// Each `timeout` name fills its own slot, in milliseconds (units applied), and a value
+    /// given in `defaults` is inherited.
+    #[test]
+    fn timeouts_fill_their_slots() {
+        let (cfg, alerts) = parse_text(
+            "tmo.cfg",
+            "defaults\n  mode http\n  timeout check 11\nlisten li\n  bind 127.0.0.1:18080\n  timeout client 1\n  timeout server 2s\n  timeout connect 3\n  timeout http-request 4\n  timeout http-keep-alive 5\n  timeout queue 6\n  timeout tunnel 7m\n  timeout client-fin 8\n  timeout server-fin 9\n  timeout tarpit 10\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        assert_eq!(
+            cfg.proxies[0].timeouts,
+            Timeouts {
+                client: Some(1),
+                server: Some(2000),
+                connect: Some(3),
+                http_request: Some(4),
+                http_keep_alive: Some(5),
+                queue: Some(6),
+                tunnel: Some(420_000),
+                client_fin: Some(8),
+                server_fin: Some(9),
+                check: Some(11),
+                tarpit: Some(10),
+            }
+        );
+    }
+
+    /// What `option` lines leave in the model: the table options, `no option` clearing what
+    /// `defaults` set, the connection mode (`no option X` only undoes X), `redispatch`, the
+    /// log formats and `forwardfor`'s arguments (header name lower-cased).
+    #[test]
+    fn options_as_read() {
+        let (cfg, alerts) = parse_text(
+            "opt.cfg",
+            "defaults\n  mode http\n  option abortonclose\n  option dontlognull\n  option redispatch\n  option http-server-close\nfrontend fe\n  bind 127.0.0.1:18080\n  option http-buffer-request\n  no option dontlognull\n  option httplog\n  option forwardfor except 10.0.0.0/8 header X-Client if-none\n  no option httpclose\nbackend be\n  option prefer-last-server\n  no option abortonclose\n  no option redispatch\n  no option http-server-close\nbackend be2\n  option httpclose\n  option tcplog\n  option forwardfor\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let o = |n: &str| cfg.proxies.iter().find(|p| p.name == n).unwrap();
+        let fe = o("fe");
+        let f = fe.options;
+        assert_eq!(
+            (
+                f.abortonclose,
+                f.dontlognull,
+                f.redispatch,
+                f.http_buffer_request
+            ),
+            (true, false, true, true)
+        );
+        assert_eq!(f.http_conn_mode, HttpConnMode::ServerClose);
+        assert_eq!(
+            (f.httplog, f.tcplog, f.forwardfor, f.prefer_last_server),
+            (true, false, true, false)
+        );
+        assert_eq!(
+            fe.fwdfor,
+            ForwardFor {
+                except: crate::net::Net::parse("10.0.0.0/8", false),
+                header: Some("x-client".into()),
+                if_none: true,
+            }
+        );
+        let b = o("be").options;
+        assert_eq!(
+            (
+                b.abortonclose,
+                b.dontlognull,
+                b.redispatch,
+                b.prefer_last_server
+            ),
+            (false, true, false, true)
+        );
+        assert_eq!(
+            (b.http_conn_mode, b.forwardfor),
+            (HttpConnMode::KeepAlive, false)
+        );
+        let be2 = o("be2");
+        let b2 = be2.options;
+        assert_eq!(b2.http_conn_mode, HttpConnMode::Close);
+        assert_eq!((b2.httplog, b2.tcplog, b2.forwardfor), (false, true, true));
+        assert_eq!(be2.fwdfor, ForwardFor::default());
+    }
+
+    /// What `log` lines leave in the model: target (UDP port 514 when none, stdout, stderr),
+    /// length, header format, facility, level and minimum level, with upstream's defaults
+    /// (1024 bytes, `local`, levels 7 and 0); `no log` in a proxy drops the inherited ones.
+    #[test]
+    fn log_specs_as_read() {
+        let (cfg, alerts) = parse_text(
+            "logs.cfg",
+            "global\n  log stdout format raw local1 info notice\n  log 127.0.0.1 len 80 format rfc5424 daemon\n  log 127.0.0.1:600 len 65535 local7 debug\n  log stderr format iso kern\n  log stderr format timed kern emerg\n  log stderr format short kern\n  log stderr format priority kern\n  log stderr format rfc3164 kern\n  log stderr format local kern\ndefaults\n  mode http\n  log stdout local0\nfrontend fe\n  bind 127.0.0.1:18080\n  no log\nfrontend fe2\n  bind 127.0.0.1:18081\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let spec = |target, format, maxlen, facility, level, minlevel| LogSpec {
+            target,
+            format,
+            maxlen,
+            facility,
+            level,
+            minlevel,
+        };
+        let udp = |a: &str| LogTarget::Udp(a.parse().unwrap());
+        assert_eq!(
+            cfg.global.logs,
+            [
+                spec(LogTarget::Stdout, LogFormat::Raw, 1024, 17, 6, 5),
+                spec(udp("127.0.0.1:514"), LogFormat::Rfc5424, 80, 3, 7, 0),
+                spec(udp("127.0.0.1:600"), LogFormat::Local, 65535, 23, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Iso, 1024, 0, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Timed, 1024, 0, 0, 0),
+                spec(LogTarget::Stderr, LogFormat::Short, 1024, 0, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Priority, 1024, 0, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Rfc3164, 1024, 0, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Local, 1024, 0, 7, 0),
+            ]
+        );
+        assert!(cfg.proxies[0].logs.is_empty());
+        assert_eq!(
+            cfg.proxies[1].logs,
+            [spec(LogTarget::Stdout, LogFormat::Local, 1024, 16, 7, 0)]
+        );
+    }
 }
