@@ -1451,11 +1451,12 @@ impl<'a> Reader<'a> {
                     format!("timer overflow in argument '{arg}' to 'stats timeout' (maximum value is 2147483647 ms or ~24.8 days)"),
                 ),
                 Err(TimeError::BadChar(i)) => {
-                    let c = arg[i..].chars().next().unwrap_or(' ');
-                    self.d.alert_at(
-                        loc,
-                        format!("'stats timeout' : unexpected character '{c}'"),
-                    );
+                    // upstream's `%c` of the terminating NUL (no value) ends its message there
+                    let msg = match arg[i..].chars().next() {
+                        Some(c) => format!("'stats timeout' : unexpected character '{c}'"),
+                        None => "'stats timeout' : unexpected character '".to_string(),
+                    };
+                    self.d.alert_at(loc, msg);
                 }
                 Ok(0) => self
                     .d
@@ -3752,5 +3753,97 @@ mod tests {
             cfg.proxies[1].logs,
             [spec(LogTarget::Stdout, LogFormat::Local, 1024, 16, 7, 0)]
         );
+    }
+
+    /// What `bind` lines leave in the model (address, the text as written, `name`, the mux
+    /// `proto` selects), and the port ranges upstream has and haproxy-rs refuses.
+    #[test]
+    fn binds_as_read() {
+        let (cfg, alerts) = parse_text(
+            "bind.cfg",
+            "defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080 name a proto h2\n  bind [::1]:18081 proto h1\n  bind :18082 name b\n  bind 127.0.0.1:18083-18084\n",
+        );
+        let got: Vec<_> = cfg.proxies[0]
+            .binds
+            .iter()
+            .map(|b| {
+                (
+                    b.addr.clone(),
+                    b.arg.as_str(),
+                    b.name.as_deref(),
+                    b.proto,
+                    b.loc.line,
+                )
+            })
+            .collect();
+        let inet = |a: &str| ListenAddr::Inet(a.parse().unwrap());
+        assert_eq!(
+            got,
+            [
+                (
+                    inet("127.0.0.1:18080"),
+                    "127.0.0.1:18080",
+                    Some("a"),
+                    BindProto::H2,
+                    4
+                ),
+                (inet("[::1]:18081"), "[::1]:18081", None, BindProto::H1, 5),
+                (
+                    inet("0.0.0.0:18082"),
+                    ":18082",
+                    Some("b"),
+                    BindProto::Default,
+                    6
+                ),
+            ]
+        );
+        assert_eq!(
+            alerts.first().and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some("parsing [bind.cfg:7] : 'bind' : address '127.0.0.1:18083-18084' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+    }
+
+    /// What a proxy takes from defaults sections: the last one by default, a named one with
+    /// `from` (for a defaults section too, named or not); rules and listeners never, log
+    /// formats and `default_backend` only in frontends; a defaults section keeps the
+    /// `http-request` rules of the one it comes from.
+    #[test]
+    fn defaults_are_inherited() {
+        let (cfg, alerts) = parse_text(
+            "inh.cfg",
+            "defaults d1\n  mode tcp\n  timeout client 1s\n  retries 7\n  option httplog\n  default_backend be\n  http-request deny\ndefaults d2\n  mode http\n  retries 2\nfrontend fe from d1\n  bind 127.0.0.1:18080\nbackend be\nbackend be1 from d1\ndefaults from d1\nbackend be2\ndefaults d3 from d1\n  retries 4\nlisten li\n  bind 127.0.0.1:18081\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let px = |n: &str| cfg.proxies.iter().find(|p| p.name == n).unwrap();
+        let fe = px("fe");
+        assert_eq!(
+            (fe.mode, fe.retries, fe.timeouts.client),
+            (Mode::Tcp, 7, Some(1000))
+        );
+        assert!(fe.options.httplog);
+        assert_eq!(
+            fe.default_backend.as_ref().map(|b| b.0.as_str()),
+            Some("be")
+        );
+        assert!(fe.http_req_rules.is_empty());
+        let be = px("be");
+        assert_eq!(
+            (be.mode, be.retries, be.timeouts.client),
+            (Mode::Http, 2, None)
+        );
+        let be1 = px("be1");
+        assert_eq!((be1.mode, be1.retries), (Mode::Tcp, 7));
+        assert!(!be1.options.httplog && be1.default_backend.is_none());
+        assert!(be1.http_req_rules.is_empty());
+        assert_eq!((px("be2").mode, px("be2").retries), (Mode::Tcp, 7));
+        let li = px("li");
+        assert_eq!(
+            (li.mode, li.retries, li.name.as_str()),
+            (Mode::Tcp, 4, "li")
+        );
+        assert_eq!(li.cap, Cap::LISTEN);
+        assert_eq!(li.binds.len(), 1);
+        assert_eq!(li.http_req_rules.len(), 0);
     }
 }
