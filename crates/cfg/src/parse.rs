@@ -3846,4 +3846,79 @@ mod tests {
         assert_eq!(li.binds.len(), 1);
         assert_eq!(li.http_req_rules.len(), 0);
     }
+
+    /// `strtol(s, &end, 0)`: blanks and a sign first, the base from the prefix (`0x` with a
+    /// hexadecimal digit after it, else `0` octal), reading up to the first other character.
+    #[test]
+    fn strtol0_as_glibc() {
+        for (text, want) in [
+            ("16", (16, 2)),
+            (" \t+16", (16, 5)),
+            ("-16", (-16, 3)),
+            ("0x1f", (31, 4)),
+            ("0X1F", (31, 4)),
+            ("010", (8, 3)),
+            ("018", (1, 2)),
+            ("0x", (0, 1)),
+            ("0xg", (0, 1)),
+            ("0", (0, 1)),
+            ("12x", (12, 2)),
+            ("-0x10", (-16, 5)),
+            ("99999999999999999999", (i64::MAX, 20)),
+            ("", (0, 0)),
+            ("-", (0, 0)),
+            ("x1", (0, 0)),
+        ] {
+            assert_eq!(strtol0(text), want, "{text:?}");
+        }
+    }
+
+    /// `strtol()` reading a whole string in base 10 or 8: blanks and a sign first, at least
+    /// one digit of the base, nothing after, saturated.
+    #[test]
+    fn strtol_whole_as_glibc() {
+        assert_eq!(strtol_whole("42"), Some(42));
+        assert_eq!(strtol_whole(" \t-42"), Some(-42));
+        assert_eq!(strtol_whole("+7"), Some(7));
+        assert_eq!(strtol_whole("99999999999999999999"), Some(i64::MAX));
+        for bad in ["", " ", "-", "+", "4x", "x4", "4 "] {
+            assert_eq!(strtol_whole(bad), None, "{bad:?}");
+        }
+        assert_eq!(strtol_whole_radix("777", 8), Some(511));
+        assert_eq!(strtol_whole_radix("-10", 8), Some(-8));
+        assert_eq!(strtol_whole_radix("8", 8), None);
+    }
+
+    /// Text after a time unit (`s`, `m`, `h`, `d`, `ms`, `us`) is only warned about, the
+    /// value before it is kept; after a digit, or with no digit at all, it is an error.
+    #[test]
+    fn time_warnings_after_a_unit_only() {
+        for (text, ms) in [
+            ("3sx", 3000),
+            ("2mx", 120_000),
+            ("1hx", 3_600_000),
+            ("1dx", 86_400_000),
+            ("5msx", 5),
+            ("7usy", 1),
+        ] {
+            let (v, w) = parse_time_warn(text, TimeUnit::Ms);
+            assert_eq!(v, Ok(ms), "{text}");
+            let c = text.chars().last().unwrap();
+            assert!(
+                w.as_deref().is_some_and(|w| w.starts_with(&format!(
+                    "unexpected character '{c}' after the timer value '{text}'"
+                ))),
+                "{text}: {w:?}"
+            );
+        }
+        assert_eq!(
+            parse_time_warn("5x", TimeUnit::Ms),
+            (Err(TimeError::BadChar(1)), None)
+        );
+        assert_eq!(
+            parse_time_warn("x", TimeUnit::Ms),
+            (Err(TimeError::BadChar(0)), None)
+        );
+        assert_eq!(parse_time_warn("5", TimeUnit::Ms), (Ok(5), None));
+    }
 }
