@@ -3521,7 +3521,7 @@ mod tests {
 
         let (cfg, alerts) = parse_text(
             "glob2.cfg",
-            "global\n  maxconn -5\n  nbthread 1\n  tune.bufsize 16\n  tune.idle-pool.shared off\n  tune.idle-pool.shared on\n  tune.http.maxhdr 1\n  tune.h2.header-table-size 4096\n  tune.h2.max-frame-size 16384\n  tune.pool-low-fd-ratio 100\n  tune.pool-high-fd-ratio 0\n  stats socket /tmp/t.sock\n",
+            "global\n  master-worker\n  maxconn -5\n  nbthread 1\n  tune.bufsize 16\n  tune.idle-pool.shared off\n  tune.idle-pool.shared on\n  tune.http.maxhdr 1\n  tune.h2.header-table-size 4096\n  tune.h2.max-frame-size 16384\n  tune.pool-low-fd-ratio 100\n  tune.pool-high-fd-ratio 0\n  stats socket /tmp/t.sock\n",
         );
         assert!(alerts.is_empty(), "{alerts:#?}");
         let g = &cfg.global;
@@ -3529,7 +3529,7 @@ mod tests {
             (g.maxconn, g.nbthread, g.tune_bufsize),
             (Some(0), Some(1), 16)
         );
-        assert!(g.tune_idle_pool_shared && !g.daemon && !g.master_worker);
+        assert!(g.tune_idle_pool_shared && !g.daemon && g.master_worker);
         assert_eq!(g.tune_maxhdr, 1);
         assert_eq!(
             (g.tune_pool_low_fd_ratio, g.tune_pool_high_fd_ratio),
