@@ -3921,4 +3921,48 @@ mod tests {
         );
         assert_eq!(parse_time_warn("5", TimeUnit::Ms), (Ok(5), None));
     }
+
+    /// What `http-request`, `http-response` and `http-after-response` lines leave in the
+    /// model: each in its own list, the action, its arguments up to `if`/`unless`, and the
+    /// condition's words.
+    #[test]
+    fn http_rules_as_read() {
+        let (cfg, alerts) = parse_text(
+            "rules.cfg",
+            "defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080\n  acl a path /\n  http-request set-header X-A b if a\n  http-request deny unless a !a\n  http-request return status 200\n  http-response add-header X y\n  http-after-response set-header Z w unless a\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let show =
+            |rules: &[HttpRuleSpec]| -> Vec<(String, String, Option<(bool, String)>, usize)> {
+                rules
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.action.clone(),
+                            r.args.join(" "),
+                            r.cond.as_ref().map(|c| (c.unless, c.words.join(" "))),
+                            r.loc.line,
+                        )
+                    })
+                    .collect()
+            };
+        let fe = &cfg.proxies[0];
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            show(&fe.http_req_rules),
+            [
+                (s("set-header"), s("X-A b"), Some((false, s("a"))), 6),
+                (s("deny"), s(""), Some((true, s("a !a"))), 7),
+                (s("return"), s("status 200"), None, 8),
+            ]
+        );
+        assert_eq!(
+            show(&fe.http_res_rules),
+            [(s("add-header"), s("X y"), None, 9)]
+        );
+        assert_eq!(
+            show(&fe.http_after_res_rules),
+            [(s("set-header"), s("Z w"), Some((true, s("a"))), 10)]
+        );
+    }
 }
