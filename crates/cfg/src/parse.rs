@@ -412,10 +412,22 @@ impl<'a> Reader<'a> {
                         let what = what
                             .rsplit_once(" at position ")
                             .map_or(what.as_str(), |(w, _)| w);
+                        // an unknown pseudo-variable (`${.NOPE}`): upstream's lexer left a
+                        // NUL after the name, so the line it shows ends there
+                        let shown = match e {
+                            LexError::VarName { .. } if text.get(pos) == Some(&b'.') => {
+                                let len = text[pos + 1..]
+                                    .iter()
+                                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                                    .count();
+                                &text[..pos + 1 + len]
+                            }
+                            _ => text,
+                        };
                         format!(
                             "{what} at position {}:{}",
                             pos + start + 1,
-                            show_position(text, pos, 80, "")
+                            show_position(shown, pos, 80, "")
                         )
                     }
                     LexError::TooMany { .. } => format!("{}.", e.describe()),
