@@ -1370,22 +1370,17 @@ impl<'a> Reader<'a> {
                 };
                 let mut unsupported = None;
                 let addr = match sa.family {
-                    SaFamily::Inet if sa.low == sa.high => ListenAddr::Inet(sa.addr),
-                    SaFamily::Fd(n) => ListenAddr::Fd(n),
-                    SaFamily::Unix(path) => ListenAddr::Unix(path),
+                    SaFamily::Inet if sa.low == sa.high => Some(ListenAddr::Inet(sa.addr)),
+                    SaFamily::Fd(n) => Some(ListenAddr::Fd(n)),
+                    SaFamily::Unix(path) => Some(ListenAddr::Unix(path)),
                     _ => {
                         unsupported = Some(format!(
                             "'stats socket' : address '{arg}' is not supported by haproxy-rs."
                         ));
-                        ListenAddr::Fd(-1)
+                        None
                     }
                 };
-                let mut s = StatsSocket {
-                    addr,
-                    level: CliLevel::Operator,
-                    mode: None,
-                    loc: loc.clone(),
-                };
+                let (mut level, mut mode) = (CliLevel::Operator, None);
                 let mut i = 3;
                 while i < w.len() {
                     let k = w[i].as_str();
@@ -1394,15 +1389,15 @@ impl<'a> Reader<'a> {
                         "level" => match v {
                             "" => Some(format!("'{k}' : missing level")),
                             "user" => {
-                                s.level = CliLevel::User;
+                                level = CliLevel::User;
                                 None
                             }
                             "operator" => {
-                                s.level = CliLevel::Operator;
+                                level = CliLevel::Operator;
                                 None
                             }
                             "admin" => {
-                                s.level = CliLevel::Admin;
+                                level = CliLevel::Admin;
                                 None
                             }
                             _ => Some(format!(
@@ -1410,8 +1405,8 @@ impl<'a> Reader<'a> {
                             )),
                         },
                         "mode" => match strtol_whole_radix(v, 8) {
-                            Some(m) if !v.is_empty() => {
-                                s.mode = Some(m as u32);
+                            Some(m) => {
+                                mode = Some(m as u32);
                                 None
                             }
                             _ => Some(format!(
@@ -1455,7 +1450,14 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, m);
                     return;
                 }
-                self.cfg.global.stats_sockets.push(s);
+                if let Some(addr) = addr {
+                    self.cfg.global.stats_sockets.push(StatsSocket {
+                        addr,
+                        level,
+                        mode,
+                        loc: loc.clone(),
+                    });
+                }
             }
             "timeout" => match self.parse_time_warned(arg) {
                 Err(TimeError::Overflow) => self.d.alert_at(
@@ -3975,6 +3977,43 @@ mod tests {
         assert_eq!(
             show(&fe.http_after_res_rules),
             [(s("set-header"), s("Z w"), Some((true, s("a"))), 10)]
+        );
+    }
+
+    /// `stats socket` addresses and options: an inherited listening fd (`fd@N`), the options
+    /// read and ignored (`user`, `group`, `uid`, `gid`, `name`, `expose-fd listeners`), and a
+    /// port range, which upstream has and haproxy-rs refuses.
+    #[test]
+    fn stats_sockets_as_read() {
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fd = l.as_raw_fd();
+        let (cfg, alerts) = parse_text(
+            "stats.cfg",
+            &format!("global\n  stats socket fd@{fd} level user\n  stats socket /tmp/hrs-x.sock user root group root uid 0 gid 0 name x expose-fd listeners mode 0\n  stats socket 127.0.0.1:9000-9001\n"),
+        );
+        let got: Vec<_> = cfg
+            .global
+            .stats_sockets
+            .iter()
+            .map(|s| (s.addr.clone(), s.level, s.mode, s.loc.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ListenAddr::Fd(fd), CliLevel::User, None, 2),
+                (
+                    ListenAddr::Unix("/tmp/hrs-x.sock".into()),
+                    CliLevel::Operator,
+                    Some(0),
+                    3
+                ),
+            ]
+        );
+        assert_eq!(
+            alerts.first().and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some("parsing [stats.cfg:4] : 'stats socket' : address '127.0.0.1:9000-9001' is not supported by haproxy-rs."),
+            "{alerts:#?}"
         );
     }
 }
