@@ -3087,6 +3087,16 @@ mod tests {
             "the default"
         );
         assert_eq!(retry_on_of("retry-on none"), RetryOn(0));
+        // a keyword named twice, or inside all-retryable-errors too, is still set
+        assert_eq!(
+            retry_on_of("retry-on conn-failure conn-failure 0rtt-rejected"),
+            RetryOn(RetryOn::CONN_FAILED | RetryOn::RTT_REJECTED)
+        );
+        assert_eq!(
+            retry_on_of("retry-on 503 all-retryable-errors 401"),
+            retry_on_of("retry-on all-retryable-errors 401")
+        );
+        assert!(retry_on_of("retry-on all-retryable-errors 503").has(st(503)));
         // upstream's `proxy_parse_retry_on` starts from 0: a list without `conn-failure`
         // does not retry connection failures
         assert_eq!(retry_on_of("retry-on 503"), RetryOn(st(503)));
