@@ -4026,4 +4026,20 @@ mod tests {
             "{alerts:#?}"
         );
     }
+
+    /// A name starting with a dot is a pseudo-variable or nothing: it is never looked up in
+    /// the environment, even when the environment has it (upstream's `parse_line()`).
+    #[test]
+    fn dotted_names_are_never_environment_variables() {
+        std::env::set_var(".HRS_DOTTED", "x");
+        let (_, alerts) = parse_text(
+            "dot.cfg",
+            "global\n  .notice \"${.HRS_DOTTED}\"\n  .notice \"${.LINE}\"\n",
+        );
+        assert_eq!(
+            alerts.first().and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some("parsing [dot.cfg:2]: forbidden first char in environment variable name at position 14:\n  .notice \"${.HRS_DOTTED\n             ^"),
+            "{alerts:#?}"
+        );
+    }
 }
