@@ -4042,4 +4042,44 @@ mod tests {
             "{alerts:#?}"
         );
     }
+
+    /// The sections upstream has and haproxy-rs does not: refused once, their lines skipped
+    /// (even unknown keywords), their name (or keyword) still the current section's.
+    #[test]
+    fn unsupported_sections_are_refused_once() {
+        let got = messages(
+            "sec.cfg",
+            "userlist L1\n  user bob password x\n  frob\n  .notice \"${.SECTION}\"\npeers\n  .notice \"${.SECTION}\"\nresolvers r\nmailers m\nhttp-errors h\nring rg\ncache c\nprogram p\nlog-forward lf\n  .notice \"${.SECTION}\"\nfrontend fe\n  bind 127.0.0.1:18080\n",
+        );
+        let want: Vec<String> = [
+            (1, "userlist"),
+            (5, "peers"),
+            (7, "resolvers"),
+            (8, "mailers"),
+            (9, "http-errors"),
+            (10, "ring"),
+            (11, "cache"),
+            (12, "program"),
+            (13, "log-forward"),
+        ]
+        .iter()
+        .map(|(n, s)| format!("[ALERT]    : config : parsing [sec.cfg:{n}] : section '{s}' is not supported by haproxy-rs."))
+        .collect();
+        let alerts: Vec<&String> = got
+            .iter()
+            .filter(|l| l.starts_with("[ALERT]"))
+            .take(want.len())
+            .collect();
+        assert_eq!(alerts, want.iter().collect::<Vec<_>>(), "{got:#?}");
+        let notices: Vec<&String> = got.iter().filter(|l| l.starts_with("[NOTICE]")).collect();
+        assert_eq!(
+            notices,
+            [
+                "[NOTICE]   : config : parsing [sec.cfg:4]: 'L1'.",
+                "[NOTICE]   : config : parsing [sec.cfg:6]: 'peers'.",
+                "[NOTICE]   : config : parsing [sec.cfg:14]: 'lf'.",
+            ],
+            "{got:#?}"
+        );
+    }
 }
