@@ -314,7 +314,9 @@ fn make_arg_list(
         i += 1;
     }
     let mut args = Vec::new();
-    while args.len() < n {
+    // one argument per turn; the turn that reaches `n` (every predicate takes one or more)
+    // ends the loop
+    loop {
         let mut word = Vec::new();
         let (mut sq, mut dq) = (false, false);
         while let Some(&c) = s.get(i).filter(|_| !empty) {
