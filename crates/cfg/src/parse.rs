@@ -1535,20 +1535,21 @@ impl<'a> Reader<'a> {
             level: 7,
             minlevel: 0,
         };
+        // the word read next: `len N` can only come right after the target
         let mut i = 2;
-        if arg(i) == "len" {
-            let n = atol(arg(i + 1)) as i32;
+        if arg(2) == "len" {
+            let n = atol(arg(3)) as i32;
             if !(80..=65535).contains(&n) {
                 return fail(
                     self,
                     format!(
                         "invalid log length '{}', must be between 80 and 65535",
-                        arg(i + 1)
+                        arg(3)
                     ),
                 );
             }
             spec.maxlen = n as usize;
-            i += 2;
+            i = 4;
         }
         if arg(i) == "format" {
             spec.format = match arg(i + 1) {
