@@ -4083,4 +4083,37 @@ mod tests {
             "{got:#?}"
         );
     }
+
+    /// Log targets upstream has and haproxy-rs does not (a stream socket, a UNIX socket, a
+    /// ring, sampling) are refused with a message of ours.
+    #[test]
+    fn unsupported_log_targets_are_refused() {
+        let (cfg, alerts) = parse_text(
+            "lt.cfg",
+            "global\n  log tcp@127.0.0.1:514 local0\n  log /dev/log local0\n  log ring@r local0\n  log 127.0.0.1 sample 1:2 local0\n  log udp@127.0.0.1:515 local0\n",
+        );
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(4)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "parsing [lt.cfg:2] : log : target 'tcp@127.0.0.1:514' is not supported by haproxy-rs.",
+                "parsing [lt.cfg:3] : log : target '/dev/log' is not supported by haproxy-rs.",
+                "parsing [lt.cfg:4] : 'log ring@...' is not supported by haproxy-rs.",
+                "parsing [lt.cfg:5] : 'log ... sample' is not supported by haproxy-rs.",
+            ],
+            "{alerts:#?}"
+        );
+        assert_eq!(
+            cfg.global
+                .logs
+                .iter()
+                .map(|l| l.target.clone())
+                .collect::<Vec<_>>(),
+            [LogTarget::Udp("127.0.0.1:515".parse().unwrap())]
+        );
+    }
 }
