@@ -328,6 +328,8 @@ pub struct Options {
     pub prefer_last_server: bool,
     pub redispatch: bool,
     pub httplog: bool,
+    /// `option httplog clf` (with `httplog`): the format upstream names `clf_http_log_format`.
+    pub httplog_clf: bool,
     pub tcplog: bool,
     pub forwardfor: bool,
     pub http_buffer_request: bool,
@@ -574,6 +576,7 @@ impl Proxy {
             p.log_format = None;
             p.log_format_loc = None;
             p.options.httplog = false;
+            p.options.httplog_clf = false;
             p.options.tcplog = false;
         }
         p

@@ -2676,6 +2676,7 @@ impl<'a> Reader<'a> {
                 }
                 let o = &mut p.options;
                 o.httplog = name == "httplog";
+                o.httplog_clf = arg2 == "clf";
                 o.tcplog = name == "tcplog";
                 p.log_format = None;
                 p.log_format_loc = Some(loc.clone());
@@ -2884,6 +2885,8 @@ fn cap_words(need: Cap) -> &'static str {
 fn log_format_name(p: &Proxy) -> Option<&'static str> {
     if p.log_format.is_some() {
         Some("log-format")
+    } else if p.options.httplog_clf {
+        Some("option httplog clf")
     } else if p.options.httplog {
         Some("option httplog")
     } else if p.options.tcplog {
@@ -3691,7 +3694,7 @@ mod tests {
     fn options_as_read() {
         let (cfg, alerts) = parse_text(
             "opt.cfg",
-            "defaults\n  mode http\n  option abortonclose\n  option dontlognull\n  option redispatch\n  option http-server-close\nfrontend fe\n  bind 127.0.0.1:18080\n  option http-buffer-request\n  no option dontlognull\n  option httplog\n  option forwardfor except 10.0.0.0/8 header X-Client if-none\n  no option httpclose\nbackend be\n  option prefer-last-server\n  no option abortonclose\n  no option redispatch\n  no option http-server-close\nbackend be2\n  option httpclose\n  option tcplog\n  option forwardfor\n",
+            "defaults\n  mode http\n  option abortonclose\n  option dontlognull\n  option redispatch\n  option http-server-close\nfrontend fe\n  bind 127.0.0.1:18080\n  option http-buffer-request\n  no option dontlognull\n  option httplog\n  option forwardfor except 10.0.0.0/8 header X-Client if-none\n  no option httpclose\nbackend be\n  option prefer-last-server\n  no option abortonclose\n  no option redispatch\n  no option http-server-close\nbackend be2\n  option httpclose\n  option tcplog\n  option forwardfor\nbackend be3\n  option httplog clf\n",
         );
         assert!(alerts.is_empty(), "{alerts:#?}");
         let o = |n: &str| cfg.proxies.iter().find(|p| p.name == n).unwrap();
@@ -3738,6 +3741,9 @@ mod tests {
         assert_eq!(b2.http_conn_mode, HttpConnMode::Close);
         assert_eq!((b2.httplog, b2.tcplog, b2.forwardfor), (false, true, true));
         assert_eq!(be2.fwdfor, ForwardFor::default());
+        assert!(!b2.httplog_clf && !f.httplog_clf);
+        let b3 = o("be3").options;
+        assert_eq!((b3.httplog, b3.httplog_clf, b3.tcplog), (true, true, false));
     }
 
     /// What `log` lines leave in the model: target (UDP port 514 when none, stdout, stderr),
