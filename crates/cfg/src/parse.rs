@@ -4122,4 +4122,37 @@ mod tests {
             [LogTarget::Udp("127.0.0.1:515".parse().unwrap())]
         );
     }
+
+    /// The balance algorithms upstream has and haproxy-rs does not are refused with a
+    /// message of ours (not upstream's list of algorithms); `log global` with an extra word
+    /// is an error and sets nothing.
+    #[test]
+    fn upstream_only_balance_algorithms_and_log_global() {
+        let (cfg, alerts) = parse_text(
+            "bal.cfg",
+            "defaults\n  mode http\nbackend be\n  balance uri\n  balance url_param x\n  balance hash req.hdr(a)\n  balance random\n  balance hdr(host)\n  balance rdp-cookie\n  balance bogus\nfrontend fe\n  bind 127.0.0.1:18080\n  log global x\n",
+        );
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(8)
+            .collect();
+        let mut want: Vec<String> = [
+            (4, "uri"),
+            (5, "url_param"),
+            (6, "hash"),
+            (7, "random"),
+            (8, "hdr(host)"),
+            (9, "rdp-cookie"),
+        ]
+        .iter()
+        .map(|(n, a)| {
+            format!("parsing [bal.cfg:{n}] : balance '{a}' is not supported by haproxy-rs.")
+        })
+        .collect();
+        want.push("parsing [bal.cfg:10] : balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.".into());
+        want.push("parsing [bal.cfg:13] : log : unknown log facility 'x'".into());
+        assert_eq!(got, want, "{alerts:#?}");
+        assert!(!cfg.proxies[1].log_global);
+    }
 }
