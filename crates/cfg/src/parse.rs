@@ -947,7 +947,8 @@ impl<'a> Reader<'a> {
     }
 
     /// HAProxy's `alertif_too_many_args_idx()`: alerts when the keyword made of the words
-    /// up to `index` has more than `max` arguments.
+    /// up to `index` has more than `max` arguments (the extra word found lies after them, so
+    /// the keyword's words are all there).
     fn too_many_args_idx(&mut self, loc: &Loc, w: &[String], max: usize, index: usize) -> bool {
         let Some(extra) = w.get(index + max + 1) else {
             return false;
@@ -956,7 +957,7 @@ impl<'a> Reader<'a> {
             loc,
             format!(
                 "'{}' cannot handle unexpected argument '{extra}'.",
-                w[..=index.min(w.len() - 1)].join(" ")
+                w[..=index].join(" ")
             ),
         );
         true
