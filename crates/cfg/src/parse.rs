@@ -4125,18 +4125,18 @@ mod tests {
     }
 
     /// The balance algorithms upstream has and haproxy-rs does not are refused with a
-    /// message of ours (not upstream's list of algorithms); `log global` with an extra word
-    /// is an error and sets nothing.
+    /// message of ours (not upstream's list of algorithms); `log global` with an extra word,
+    /// or a lone word, is an error and sets nothing.
     #[test]
     fn upstream_only_balance_algorithms_and_log_global() {
         let (cfg, alerts) = parse_text(
             "bal.cfg",
-            "defaults\n  mode http\nbackend be\n  balance uri\n  balance url_param x\n  balance hash req.hdr(a)\n  balance random\n  balance hdr(host)\n  balance rdp-cookie\n  balance bogus\nfrontend fe\n  bind 127.0.0.1:18080\n  log global x\n",
+            "defaults\n  mode http\nbackend be\n  balance uri\n  balance url_param x\n  balance hash req.hdr(a)\n  balance random\n  balance hdr(host)\n  balance rdp-cookie\n  balance bogus\nfrontend fe\n  bind 127.0.0.1:18080\n  log global x\n  log x\n",
         );
         let got: Vec<&str> = alerts
             .iter()
             .filter_map(|a| a.split_once("config : ").map(|x| x.1))
-            .take(8)
+            .take(9)
             .collect();
         let mut want: Vec<String> = [
             (4, "uri"),
@@ -4153,6 +4153,10 @@ mod tests {
         .collect();
         want.push("parsing [bal.cfg:10] : balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.".into());
         want.push("parsing [bal.cfg:13] : log : unknown log facility 'x'".into());
+        want.push(
+            "parsing [bal.cfg:14] : log : expects <address> and <facility> or global as arguments"
+                .into(),
+        );
         assert_eq!(got, want, "{alerts:#?}");
         assert!(!cfg.proxies[1].log_global);
     }
