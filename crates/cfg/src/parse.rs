@@ -4160,4 +4160,27 @@ mod tests {
         assert_eq!(got, want, "{alerts:#?}");
         assert!(!cfg.proxies[1].log_global);
     }
+
+    /// A table option upstream has and haproxy-rs does not is refused when set, and its
+    /// `no` or `default` form (turning it off) is accepted; `option http-keep-alive` sets
+    /// keep-alive again after another mode.
+    #[test]
+    fn unsupported_table_options_and_keep_alive() {
+        let (cfg, alerts) = parse_text(
+            "topt.cfg",
+            "defaults\n  mode http\n  no option nolinger\n  option httpclose\n  option http-keep-alive\nfrontend fe\n  bind 127.0.0.1:18080\n  option nolinger\n",
+        );
+        assert_eq!(
+            alerts
+                .first()
+                .and_then(|a| a.split_once("config : "))
+                .map(|x| x.1),
+            Some("parsing [topt.cfg:8] : option 'nolinger' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+        assert_eq!(
+            cfg.proxies[0].options.http_conn_mode,
+            HttpConnMode::KeepAlive
+        );
+    }
 }
