@@ -91,32 +91,6 @@ pub trait Compiler {
     fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool);
 }
 
-/// A [`Compiler`] that accepts everything (for reading a configuration without the sample
-/// layer, e.g. in tests of this crate).
-pub struct NoCompiler;
-
-impl Compiler for NoCompiler {
-    fn http_rule(&self, _: &Proxy, _: &str, _: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
-        Ok(Vec::new())
-    }
-    fn acl(&self, _: &Proxy, _: &AclSpec) -> Vec<Diag> {
-        Vec::new()
-    }
-    fn switching_rule(&self, _: &Proxy, _: &SwitchRule) -> Vec<Diag> {
-        Vec::new()
-    }
-    fn use_backend(&self, _: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
-        Ok(rule.backend.contains('%'))
-    }
-    fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool) {
-        let has = px
-            .log_format
-            .as_ref()
-            .map_or(px.options.httplog || px.options.tcplog, |f| !f.is_empty());
-        (None, px.cap.contains(Cap::FE) && has)
-    }
-}
-
 /// The lexer's environment for config lines: the process plus `.FILE`, `.LINE`, `.SECTION`.
 struct LineEnv<'a> {
     file: &'a str,
@@ -2998,6 +2972,32 @@ pub const LEVELS: [&str; 8] = [
 mod tests {
     use super::*;
 
+    /// A [`Compiler`] that accepts everything: the configuration read without the sample
+    /// layer (`crates/cfg/tests/corpus.rs` reads it with the real one).
+    struct NoCompiler;
+
+    impl Compiler for NoCompiler {
+        fn http_rule(&self, _: &Proxy, _: &str, _: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
+            Ok(Vec::new())
+        }
+        fn acl(&self, _: &Proxy, _: &AclSpec) -> Vec<Diag> {
+            Vec::new()
+        }
+        fn switching_rule(&self, _: &Proxy, _: &SwitchRule) -> Vec<Diag> {
+            Vec::new()
+        }
+        fn use_backend(&self, _: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
+            Ok(rule.backend.contains('%'))
+        }
+        fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool) {
+            let has = px
+                .log_format
+                .as_ref()
+                .map_or(px.options.httplog || px.options.tcplog, |f| !f.is_empty());
+            (None, px.cap.contains(Cap::FE) && has)
+        }
+    }
+
     struct NoAcls;
 
     impl crate::acl::AclKeywords for NoAcls {
@@ -3695,7 +3695,7 @@ mod tests {
     fn options_as_read() {
         let (cfg, alerts) = parse_text(
             "opt.cfg",
-            "defaults\n  mode http\n  option abortonclose\n  option dontlognull\n  option redispatch\n  option http-server-close\nfrontend fe\n  bind 127.0.0.1:18080\n  option http-buffer-request\n  no option dontlognull\n  option httplog\n  option forwardfor except 10.0.0.0/8 header X-Client if-none\n  no option httpclose\nbackend be\n  option prefer-last-server\n  no option abortonclose\n  no option redispatch\n  no option http-server-close\nbackend be2\n  option httpclose\n  option tcplog\n  option forwardfor\nbackend be3\n  option httplog clf\n",
+            "defaults\n  mode http\n  option abortonclose\n  option dontlognull\n  option redispatch\n  option http-server-close\nfrontend fe\n  bind 127.0.0.1:18080\n  option http-buffer-request\n  no option dontlognull\n  option httplog\n  option forwardfor except 10.0.0.0/8 header X-Client if-none\n  no option httpclose\nbackend be\n  option prefer-last-server\n  no option abortonclose\n  no option redispatch\n  no option http-server-close\nbackend be2\n  option httpclose\n  option tcplog\n  option forwardfor\nbackend be3\n  option httplog clf\n  option forwardfor header X-F except 127.0.0.0/8 if-none\n",
         );
         assert!(alerts.is_empty(), "{alerts:#?}");
         let o = |n: &str| cfg.proxies.iter().find(|p| p.name == n).unwrap();
@@ -3745,6 +3745,15 @@ mod tests {
         assert!(!b2.httplog_clf && !f.httplog_clf);
         let b3 = o("be3").options;
         assert_eq!((b3.httplog, b3.httplog_clf, b3.tcplog), (true, true, false));
+        // the arguments in another order
+        assert_eq!(
+            o("be3").fwdfor,
+            ForwardFor {
+                except: crate::net::Net::parse("127.0.0.0/8", false),
+                header: Some("x-f".into()),
+                if_none: true,
+            }
+        );
     }
 
     /// What `log` lines leave in the model: target (UDP port 514 when none, stdout, stderr),
@@ -4168,7 +4177,7 @@ mod tests {
     fn unsupported_table_options_and_keep_alive() {
         let (cfg, alerts) = parse_text(
             "topt.cfg",
-            "defaults\n  mode http\n  no option nolinger\n  option httpclose\n  option http-keep-alive\nfrontend fe\n  bind 127.0.0.1:18080\n  option nolinger\n",
+            "defaults\n  mode http\n  no option nolinger\n  option httpclose\n  option http-keep-alive\nfrontend fe\n  bind 127.0.0.1:18080\n  option nolinger\n  option httpchk\n",
         );
         assert_eq!(
             alerts
@@ -4176,6 +4185,15 @@ mod tests {
                 .and_then(|a| a.split_once("config : "))
                 .map(|x| x.1),
             Some("parsing [topt.cfg:8] : option 'nolinger' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+        // another option upstream has: ours too, not upstream's unknown option
+        assert_eq!(
+            alerts
+                .get(1)
+                .and_then(|a| a.split_once("config : "))
+                .map(|x| x.1),
+            Some("parsing [topt.cfg:9] : option 'httpchk' is not supported by haproxy-rs."),
             "{alerts:#?}"
         );
         assert_eq!(
