@@ -127,6 +127,23 @@ fn inet_aton_digits(s: &str) -> Option<u32> {
     Some(v)
 }
 
+/// True when `host` is one of `inet_aton()`'s forms with a hexadecimal part (`0x7f000001`,
+/// `0x7f.1`): `getaddrinfo()` reads it as an address, `gethostbyname()` does not (only digits
+/// and dots are numbers to it) and asks DNS, which knows no such name.
+fn hex_inet_aton(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    let hex = |p: &str| {
+        p.strip_prefix("0x")
+            .or_else(|| p.strip_prefix("0X"))
+            .is_some_and(|h| !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit()))
+    };
+    parts.len() <= 4
+        && parts.iter().any(|p| hex(p))
+        && parts
+            .iter()
+            .all(|p| hex(p) || (!p.is_empty() && p.bytes().all(|c| c.is_ascii_digit())))
+}
+
 /// The IPv4 address of `host` as `gethostbyname()` finds it: the numeric forms of
 /// [`inet_aton_digits`] without a lookup, else the first IPv4 address the resolver gives.
 fn resolve_v4(host: &str) -> Option<u32> {
@@ -136,6 +153,9 @@ fn resolve_v4(host: &str) -> Option<u32> {
     if host.as_bytes()[0].is_ascii_digit() && host.bytes().all(|c| c.is_ascii_digit() || c == b'.')
     {
         return inet_aton_digits(host);
+    }
+    if hex_inet_aton(host) {
+        return None;
     }
     (host, 0)
         .to_socket_addrs()
@@ -343,6 +363,13 @@ mod tests {
         ] {
             assert_eq!(r(bad), None, "{bad}");
         }
+        // inet_aton()'s hexadecimal forms are names to gethostbyname(), unknown to DNS
+        // (getaddrinfo() would read them as addresses)
+        for hex in ["0x7f000001", "0X7F.1", "0x7f.0.0.0x1"] {
+            assert_eq!(r(hex), None, "{hex}");
+        }
+        assert!(!hex_inet_aton("0x") && !hex_inet_aton("0x.1") && !hex_inet_aton("1.2"));
+        assert!(!hex_inet_aton("0x1.2.3.4.5") && !hex_inet_aton("0x1g"));
         // without resolution only inet_pton's dotted quad is read
         assert_eq!(Net::parse_v4("127.1", false), None);
         assert_eq!(Net::parse_v4("127.000.0.1", false), None);
