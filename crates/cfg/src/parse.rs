@@ -1694,6 +1694,13 @@ impl<'a> Reader<'a> {
                     );
                     return Flow::Continue;
                 }
+                if arg1.is_empty() {
+                    // invalid_char("") points at the terminating NUL: upstream's `%c` ends
+                    // its message there, line feed included (the next message then follows
+                    // on the same line, which is not reproduced)
+                    self.d.alert_at(loc, "character '");
+                    return Flow::Continue;
+                }
                 if let Some(&c) = arg1.as_bytes().iter().find(|&&c| !is_name_char(c)) {
                     self.d.alert_at(
                         loc,
@@ -4199,6 +4206,21 @@ mod tests {
         assert_eq!(
             cfg.proxies[0].options.http_conn_mode,
             HttpConnMode::KeepAlive
+        );
+    }
+
+    /// `acl` without a name: upstream's message is cut at the empty name's NUL (it used to
+    /// panic here).
+    #[test]
+    fn acl_without_a_name() {
+        let (_, alerts) = parse_text("acl.cfg", "frontend fe\n  bind 127.0.0.1:18080\n  acl\n");
+        assert_eq!(
+            alerts
+                .first()
+                .and_then(|a| a.split_once("config : "))
+                .map(|x| x.1),
+            Some("parsing [acl.cfg:3] : character '"),
+            "{alerts:#?}"
         );
     }
 }
