@@ -549,7 +549,9 @@ impl<'a> Reader<'a> {
                     self.d.aborted = true;
                     return Some(Next::Stop);
                 } else if let Some(t) = conds.last_mut() {
-                    *t = if top.taken() || top == CondState::IfSkip {
+                    // a taken branch, or a block inside a masked one (IfSkip), drops the
+                    // `.else` branch
+                    *t = if top.taken() {
                         CondState::ElseDrop
                     } else {
                         CondState::ElseTake
@@ -564,9 +566,10 @@ impl<'a> Reader<'a> {
     /// `.alert`, `.warning`, `.notice`, `.diag` and unknown directives, outside masked blocks.
     fn directive(&mut self, loc: &Loc, line: &Line, w0: &str) -> Next {
         if !matches!(w0, ".alert" | ".warning" | ".notice" | ".diag") {
+            // upstream also counts a fatal line here, then leaves the loop: that count is never
+            // read again
             self.d
                 .alert_tight(loc, format!("unknown directive '{w0}'."));
-            self.fatal_lines += 1;
             return Next::Break;
         }
         if !line.word(2).is_empty() {
