@@ -3810,9 +3810,12 @@ mod tests {
     /// `proto` selects), and the port ranges upstream has and haproxy-rs refuses.
     #[test]
     fn binds_as_read() {
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fd = l.as_raw_fd();
         let (cfg, alerts) = parse_text(
             "bind.cfg",
-            "defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080 name a proto h2\n  bind [::1]:18081 proto h1\n  bind :18082 name b\n  bind 127.0.0.1:18083-18084\n",
+            &format!("defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080 name a proto h2\n  bind [::1]:18081 proto h1\n  bind :18082 name b\n  bind 127.0.0.1:18083-18084\n  bind fd@{fd} maxconn 5 name c\n  bind fd@{fd}\n"),
         );
         let got: Vec<_> = cfg.proxies[0]
             .binds
@@ -3828,6 +3831,7 @@ mod tests {
             })
             .collect();
         let inet = |a: &str| ListenAddr::Inet(a.parse().unwrap());
+        let fd_arg = format!("fd@{fd}");
         assert_eq!(
             got,
             [
@@ -3846,11 +3850,24 @@ mod tests {
                     BindProto::Default,
                     6
                 ),
+                (
+                    ListenAddr::Fd(fd),
+                    fd_arg.as_str(),
+                    None,
+                    BindProto::Default,
+                    9
+                ),
             ]
         );
         assert_eq!(
             alerts.first().and_then(|a| a.split_once("config : ")).map(|x| x.1),
             Some("parsing [bind.cfg:7] : 'bind' : address '127.0.0.1:18083-18084' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+        // an option of ours to refuse is skipped with its argument, the line read to its end
+        assert_eq!(
+            alerts.get(1).and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some(format!("parsing [bind.cfg:8] : 'bind fd@{fd}' in section 'frontend' : 'maxconn' option is not supported by haproxy-rs.").as_str()),
             "{alerts:#?}"
         );
     }
@@ -4027,7 +4044,7 @@ mod tests {
         let fd = l.as_raw_fd();
         let (cfg, alerts) = parse_text(
             "stats.cfg",
-            &format!("global\n  stats socket fd@{fd} level user\n  stats socket /tmp/hrs-x.sock user root group root uid 0 gid 0 name x expose-fd listeners mode 0\n  stats socket 127.0.0.1:9000-9001\n"),
+            &format!("global\n  stats socket fd@{fd} level user\n  stats socket /tmp/hrs-x.sock user root group root uid 0 gid 0 name x expose-fd listeners mode 0\n  stats socket 127.0.0.1:9000-9001\n  stats socket /tmp/hrs-y.sock maxconn 10 level admin\n"),
         );
         let got: Vec<_> = cfg
             .global
@@ -4050,6 +4067,12 @@ mod tests {
         assert_eq!(
             alerts.first().and_then(|a| a.split_once("config : ")).map(|x| x.1),
             Some("parsing [stats.cfg:4] : 'stats socket' : address '127.0.0.1:9000-9001' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+        // a bind option of ours to refuse is skipped with its argument
+        assert_eq!(
+            alerts.get(1).and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some("parsing [stats.cfg:5] : 'stats socket' : 'maxconn' option is not supported by haproxy-rs."),
             "{alerts:#?}"
         );
     }
