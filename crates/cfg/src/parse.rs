@@ -3815,7 +3815,7 @@ mod tests {
         let fd = l.as_raw_fd();
         let (cfg, alerts) = parse_text(
             "bind.cfg",
-            &format!("defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080 name a proto h2\n  bind [::1]:18081 proto h1\n  bind :18082 name b\n  bind 127.0.0.1:18083-18084\n  bind fd@{fd} maxconn 5 name c\n  bind fd@{fd}\n"),
+            &format!("defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080 name a proto h2\n  bind [::1]:18081 proto h1\n  bind :18082 name b\n  bind 127.0.0.1:18083-18084\n  bind fd@{fd} maxconn 5 name c\n  bind fd@{fd}\n  bind 127.0.0.1:18085 name x proto h1 name y\n"),
         );
         let got: Vec<_> = cfg.proxies[0]
             .binds
@@ -3856,6 +3856,14 @@ mod tests {
                     None,
                     BindProto::Default,
                     9
+                ),
+                // each option is read in turn, the last name wins
+                (
+                    inet("127.0.0.1:18085"),
+                    "127.0.0.1:18085",
+                    Some("y"),
+                    BindProto::H1,
+                    10
                 ),
             ]
         );
