@@ -304,7 +304,8 @@ pub struct Timeouts {
 pub struct RetryOn(pub u32);
 
 impl RetryOn {
-    pub const CONN_FAILED: u32 = 1 << 0;
+    /// Bit 0 (`PR_RE_CONN_FAILED`).
+    pub const CONN_FAILED: u32 = 1;
     pub const DISCONNECTED: u32 = 1 << 1;
     pub const TIMEOUT: u32 = 1 << 2;
     pub const EARLY_ERROR: u32 = 1 << 3;
