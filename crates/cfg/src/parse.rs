@@ -4008,20 +4008,21 @@ mod tests {
             "defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080\n  acl a path /\n  http-request set-header X-A b if a\n  http-request deny unless a !a\n  http-request return status 200\n  http-response add-header X y\n  http-after-response set-header Z w unless a\n",
         );
         assert!(alerts.is_empty(), "{alerts:#?}");
-        let show =
-            |rules: &[HttpRuleSpec]| -> Vec<(String, String, Option<(bool, String)>, usize)> {
-                rules
-                    .iter()
-                    .map(|r| {
-                        (
-                            r.action.clone(),
-                            r.args.join(" "),
-                            r.cond.as_ref().map(|c| (c.unless, c.words.join(" "))),
-                            r.loc.line,
-                        )
-                    })
-                    .collect()
-            };
+        // (action, arguments, (unless, condition), line)
+        type Shown = (String, String, Option<(bool, String)>, usize);
+        let show = |rules: &[HttpRuleSpec]| -> Vec<Shown> {
+            rules
+                .iter()
+                .map(|r| {
+                    (
+                        r.action.clone(),
+                        r.args.join(" "),
+                        r.cond.as_ref().map(|c| (c.unless, c.words.join(" "))),
+                        r.loc.line,
+                    )
+                })
+                .collect()
+        };
         let fe = &cfg.proxies[0];
         let s = |x: &str| x.to_string();
         assert_eq!(
