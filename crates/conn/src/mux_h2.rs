@@ -721,7 +721,7 @@ fn send_body(
         if cap == 0 {
             tx.reserve_capacity(ch.buf.len().min(bufsize));
             match tx.poll_capacity(cx) {
-                Poll::Ready(Some(Ok(n))) if n > 0 => cap = n.min(tx.capacity().max(n)),
+                Poll::Ready(Some(Ok(n))) if n > 0 => cap = n,
                 Poll::Ready(Some(Err(_))) | Poll::Ready(None) => {
                     *flags |= h2s_fl::RST;
                     return false;
@@ -1018,18 +1018,11 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
         // request body
         if !e.has(h2s_fl::TX_DONE | h2s_fl::RST) {
             if let Some(txs) = e.tx.as_mut() {
-                let had = s.req.buf.len();
                 if !send_body(txs, &mut s.req, &mut cx, bufsize, &mut e.flags) {
                     mark_stream_failed(s, Side::Back);
                 }
                 if e.has(h2s_fl::TX_DONE) {
                     s.req.flags |= cf::DONE;
-                }
-                if s.req.buf.len() < had {
-                    // room in the request channel: the client side may receive again
-                    if let Some(fc) = s.si[0].conn {
-                        wake.push((s.task, Some(fc)));
-                    }
                 }
             }
         }
@@ -1105,6 +1098,7 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
             s.txn.rsp.is_some(),
         );
         if after != before {
+            // (room made in the request channel: the client side may receive again)
             progress = true;
             wake.push((s.task, s.si[0].conn));
         }

@@ -946,16 +946,21 @@ fn a_server_reset_fails_the_stream() {
     io2(&mut t, bc);
     assert!(k::of_type(&wire.frames(), hw::RST_STREAM).is_empty());
     // reset after the response head: the body side is shut
-    let (sid, bc, wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    let (sid, bc, mut wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
     wire.send(&k::headers(1, 0, &[(":status", "200")]));
     wire.send(&hw::data(1, 0, b"par"));
     io2(&mut t, bc);
     assert_eq!(t.w.streams[sid].res.buf, b"par");
+    wire.frames();
     wire.send(&hw::rst_stream(1, hw::INTERNAL_ERROR));
     io2(&mut t, bc);
     let s = &t.w.streams[sid];
     assert!(s.res.has(cf::SHUTR) && !s.res.has(cf::EOM));
     assert_ne!(s.txn.flags & tx::SRV_CLOSE, 0);
+    // and that is all: the request is not sent again
+    io2(&mut t, bc);
+    let fs = wire.frames();
+    assert!(fs.iter().all(|f| f.stream == 0), "{fs:?}");
 }
 
 #[test]
