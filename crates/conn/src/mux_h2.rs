@@ -1113,19 +1113,12 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
 }
 
 /// Detaches our stream `sid` from back connection `cid` (`h2_detach`): a stream whose
-/// exchange did not complete is reset (`CANCEL`). Returns the number of our streams still
-/// attached.
+/// exchange did not complete is reset (`CANCEL`): dropping our handles of an HTTP/2 stream
+/// that is not closed yet makes the h2 crate reset it (its implicit reset), a complete one
+/// is left alone. Returns the number of our streams still attached.
 pub fn h2_back_detach(c: &mut Connection, sid: StrmId) -> u32 {
     let Mux::H2(h2) = &mut c.mux else { return 0 };
-    if let Some(i) = h2.streams.iter().position(|e| e.strm == Some(sid)) {
-        let mut e = h2.streams.swap_remove(i);
-        let complete = e.has(h2s_fl::TX_DONE) && e.has(h2s_fl::RX_DONE);
-        if !complete && !e.has(h2s_fl::RST) {
-            if let Some(tx) = e.tx.as_mut() {
-                tx.send_reset(h2::Reason::CANCEL);
-            }
-        }
-    }
+    h2.streams.retain(|e| e.strm != Some(sid));
     h2.used_streams()
 }
 
