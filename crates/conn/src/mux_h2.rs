@@ -969,8 +969,9 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
             s.res.buf.len(),
             s.txn.rsp.is_some(),
         );
-        // (an entry is new with each attach: a retried request is sent again)
-        if !e.has(h2s_fl::HEAD_SENT) {
+        // (an entry is new with each attach: a retried request is sent again; one that
+        // could not open is not tried again on this connection)
+        if !e.has(h2s_fl::HEAD_SENT | h2s_fl::RST) {
             let Some(req) = s.txn.req.as_ref() else {
                 continue;
             };

@@ -1425,6 +1425,10 @@ fn streams_not_opened_before_a_goaway_fail() {
     let h = k::h2c(&t, bc);
     let e3 = h.streams.iter().find(|e| e.strm == Some(s3)).unwrap();
     assert!(e3.has(h2s_fl::RST) && !e3.has(h2s_fl::HEAD_SENT));
+    // told once: a later run does not try it again
+    assert!(t.strm_woken(s3));
+    io2(&mut t, bc);
+    assert!(!t.ev.is_queued(t.w.streams[s3].task));
     // stream 1 goes on
     assert!(!t.w.streams[s1].res.has(cf::SHUTR));
     wire.send(&k::headers(1, hw::END_STREAM, &[(":status", "200")]));
