@@ -314,7 +314,9 @@ fn make_arg_list(
         i += 1;
     }
     let mut args = Vec::new();
-    while args.len() < n {
+    // one argument per turn; the turn that reaches `n` (every predicate takes one or more)
+    // ends the loop
+    loop {
         let mut word = Vec::new();
         let (mut sq, mut dq) = (false, false);
         while let Some(&c) = s.get(i).filter(|_| !empty) {
@@ -871,5 +873,36 @@ mod tests {
         assert_eq!(split_version("2.6-+7"), Some([2, 6, 0, 0, 3, 0, 7]));
         assert_eq!(split_version("a"), None);
         assert_eq!(split_version(""), None);
+        // each pre-release word is skipped whole before its number
+        assert_eq!(split_version("2.7-dev4"), Some([2, 7, 0, 0, 1, 4, 0]));
+        assert_eq!(split_version("2.7-rc3"), Some([2, 7, 0, 0, 2, 3, 0]));
+        assert_eq!(split_version("2.7-pre1"), Some([2, 7, 0, 0, 2, 1, 0]));
+        assert_eq!(split_version("2.7-pre12-5"), Some([2, 7, 0, 0, 2, 12, 5]));
+    }
+
+    /// `compare_current_version()` answers -2 when the running version does not parse,
+    /// which `version_atleast()` reads as true and `version_before()` as false, whatever
+    /// the argument; an argument that does not parse (-3) reads the same way.
+    #[test]
+    fn unparsable_versions() {
+        struct Odd;
+        impl CondCtx for Odd {
+            fn env(&self, _: &str) -> Option<String> {
+                None
+            }
+            fn features(&self) -> &str {
+                ""
+            }
+            fn version(&self) -> &str {
+                "odd"
+            }
+        }
+        for arg in ["1.0", "99.0", "x"] {
+            let ev = |e: String| eval_condition(&e, &Odd).map_err(|e| e.msg);
+            assert_eq!(ev(format!("version_atleast({arg})")), Ok(true), "{arg}");
+            assert_eq!(ev(format!("version_before({arg})")), Ok(false), "{arg}");
+        }
+        assert_eq!(ev("version_atleast(x)"), Ok(true));
+        assert_eq!(ev("version_before(x)"), Ok(false));
     }
 }

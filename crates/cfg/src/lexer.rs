@@ -251,7 +251,7 @@ pub fn parse_line(input: &[u8], opts: Opts, env: &dyn Env) -> Result<Line, LexEr
                 }
                 b'x' => match (hex_val(at(i + 2)), hex_val(at(i + 3))) {
                     (Some(h), Some(l)) => {
-                        send = (h << 4) | l;
+                        send = h * 16 + l;
                         i += 3;
                     }
                     _ => return Err(LexError::Hex { pos: i }),

@@ -304,7 +304,8 @@ pub struct Timeouts {
 pub struct RetryOn(pub u32);
 
 impl RetryOn {
-    pub const CONN_FAILED: u32 = 1 << 0;
+    /// Bit 0 (`PR_RE_CONN_FAILED`).
+    pub const CONN_FAILED: u32 = 1;
     pub const DISCONNECTED: u32 = 1 << 1;
     pub const TIMEOUT: u32 = 1 << 2;
     pub const EARLY_ERROR: u32 = 1 << 3;
@@ -328,6 +329,8 @@ pub struct Options {
     pub prefer_last_server: bool,
     pub redispatch: bool,
     pub httplog: bool,
+    /// `option httplog clf` (with `httplog`): the format upstream names `clf_http_log_format`.
+    pub httplog_clf: bool,
     pub tcplog: bool,
     pub forwardfor: bool,
     pub http_buffer_request: bool,
@@ -574,6 +577,7 @@ impl Proxy {
             p.log_format = None;
             p.log_format_loc = None;
             p.options.httplog = false;
+            p.options.httplog_clf = false;
             p.options.tcplog = false;
         }
         p
@@ -596,5 +600,54 @@ mod tests {
         assert_eq!(g(1024, None).maxrewrite(), 512);
         assert_eq!(g(DEFAULT_BUFSIZE, Some(100)).maxrewrite(), 100);
         assert_eq!(g(DEFAULT_BUFSIZE, Some(10000)).maxrewrite(), 8192);
+    }
+
+    #[test]
+    fn capabilities_and_names() {
+        let names = |c: Cap| (c.type_str(), c.section_name());
+        assert_eq!(names(Cap::FE), ("frontend", "frontend"));
+        assert_eq!(names(Cap::BE), ("backend", "backend"));
+        assert_eq!(names(Cap::LISTEN), ("proxy", "listen"));
+        assert_eq!(names(Cap::DEF), ("defaults", "defaults"));
+        assert!(Cap::DEF.is_defaults() && !Cap::LISTEN.is_defaults());
+        assert!(Cap::DEF.contains(Cap::LISTEN) && Cap::LISTEN.contains(Cap::FE));
+        assert!(!Cap::FE.contains(Cap::BE) && !Cap::FE.intersects(Cap::BE));
+        assert!(Cap::LISTEN.intersects(Cap::BE) && Cap::FE.contains(Cap::NONE));
+        assert_eq!(Cap::from_bits(0xff), Cap::DEF);
+    }
+
+    /// Every `retry-on` keyword has a bit of its own; `has` wants all the bits asked.
+    #[test]
+    fn retry_on_bits() {
+        let mut bits = vec![
+            RetryOn::CONN_FAILED,
+            RetryOn::DISCONNECTED,
+            RetryOn::TIMEOUT,
+            RetryOn::EARLY_ERROR,
+            RetryOn::JUNK_REQUEST,
+            RetryOn::RTT_REJECTED,
+        ];
+        bits.extend((0..RetryOn::STATUSES.len() as u32).map(|i| 1 << (RetryOn::STATUS_BASE + i)));
+        let all = bits.iter().fold(0, |acc, b| {
+            assert!(
+                b.count_ones() == 1 && acc & b == 0,
+                "{b:#x} is not a bit of its own"
+            );
+            acc | b
+        });
+        let r = RetryOn(RetryOn::CONN_FAILED | RetryOn::TIMEOUT);
+        assert!(r.has(RetryOn::CONN_FAILED) && r.has(RetryOn::CONN_FAILED | RetryOn::TIMEOUT));
+        assert!(!r.has(RetryOn::DISCONNECTED) && !r.has(RetryOn::TIMEOUT | RetryOn::DISCONNECTED));
+        assert!(RetryOn(all).has(all) && !RetryOn(0).has(RetryOn::RTT_REJECTED));
+    }
+
+    /// `init_new_proxy()` and `proxy_preset_defaults()`: 3 retries on connection failures,
+    /// no keep-alive queue limit, 5 server connections kept per session.
+    #[test]
+    fn proxy_presets_as_upstream() {
+        let p = Proxy::preset("p", Cap::BE);
+        assert_eq!((p.name.as_str(), p.cap), ("p", Cap::BE));
+        assert_eq!((p.retries, p.retry_on), (3, RetryOn(RetryOn::CONN_FAILED)));
+        assert_eq!((p.max_ka_queue, p.max_session_srv_conns), (-1, 5));
     }
 }

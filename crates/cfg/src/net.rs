@@ -64,7 +64,8 @@ fn strtol_whole(s: &str) -> Option<i128> {
     let start = i;
     let mut v: i128 = 0;
     while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
-        v = (v * 10 + i128::from(d - b'0')).min(i128::from(u64::MAX) + 1);
+        // saturated, as strtol does: out of every range the callers accept either way
+        v = v.saturating_mul(10).saturating_add(i128::from(d - b'0'));
         i += 1;
     }
     if i == start || i != b.len() {
@@ -86,10 +87,10 @@ fn str2mask(s: &str) -> Option<u32> {
     Some(v4_mask(len as u32))
 }
 
-/// What glibc's `gethostbyname()` answers for a name made of digits and dots, which it
-/// never sends to DNS: `inet_aton()` with octal parts (`010` is 8) and the short forms
-/// (`127.1` is 127.0.0.1, `1.2.3` is 1.2.0.3, a lone number is the whole address); a trailing
-/// dot or an empty part is refused.
+/// What glibc's `gethostbyname()` answers for a name made of digits and dots (`s` has no
+/// other character), which it never sends to DNS: `inet_aton()` with octal parts (`010` is
+/// 8) and the short forms (`127.1` is 127.0.0.1, `1.2.3` is 1.2.0.3, a lone number is the
+/// whole address); a trailing dot or an empty part is refused.
 fn inet_aton_digits(s: &str) -> Option<u32> {
     if s.ends_with('.') {
         return None;
@@ -104,9 +105,7 @@ fn inet_aton_digits(s: &str) -> Option<u32> {
             Some(rest) if !rest.is_empty() => (rest, 8),
             _ => (*p, 10),
         };
-        if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
+        // an empty part does not parse
         let v = u64::from_str_radix(digits, radix).ok()?;
         if v > u64::from(u32::MAX) {
             return None;
@@ -128,6 +127,23 @@ fn inet_aton_digits(s: &str) -> Option<u32> {
     Some(v)
 }
 
+/// True when `host` is one of `inet_aton()`'s forms with a hexadecimal part (`0x7f000001`,
+/// `0x7f.1`): `getaddrinfo()` reads it as an address, `gethostbyname()` does not (only digits
+/// and dots are numbers to it) and asks DNS, which knows no such name.
+fn hex_inet_aton(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    let hex = |p: &str| {
+        p.strip_prefix("0x")
+            .or_else(|| p.strip_prefix("0X"))
+            .is_some_and(|h| !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit()))
+    };
+    parts.len() <= 4
+        && parts.iter().any(|p| hex(p))
+        && parts
+            .iter()
+            .all(|p| hex(p) || (!p.is_empty() && p.bytes().all(|c| c.is_ascii_digit())))
+}
+
 /// The IPv4 address of `host` as `gethostbyname()` finds it: the numeric forms of
 /// [`inet_aton_digits`] without a lookup, else the first IPv4 address the resolver gives.
 fn resolve_v4(host: &str) -> Option<u32> {
@@ -137,6 +153,9 @@ fn resolve_v4(host: &str) -> Option<u32> {
     if host.as_bytes()[0].is_ascii_digit() && host.bytes().all(|c| c.is_ascii_digit() || c == b'.')
     {
         return inet_aton_digits(host);
+    }
+    if hex_inet_aton(host) {
+        return None;
     }
     (host, 0)
         .to_socket_addrs()
@@ -296,11 +315,27 @@ mod tests {
         for bad in ["::1/255.255.0.0", "::1/", "::1/129", "::1/x", "[::1]"] {
             assert_eq!(Net::parse(bad, false), None, "{bad}");
         }
-        // strtol's leading blanks and sign are accepted as upstream does
+        // strtol's leading blanks and sign are accepted as upstream does: -0 is 0
         assert_eq!(
             Net::parse("10.0.0.0/+8", false),
             Some(v4("10.0.0.0", "255.0.0.0"))
         );
+        assert_eq!(
+            Net::parse("10.0.0.0/ 8", false),
+            Some(v4("10.0.0.0", "255.0.0.0"))
+        );
+        assert_eq!(
+            Net::parse("10.1.0.0/-0", false),
+            Some(v4("0.0.0.0", "0.0.0.0"))
+        );
+        assert_eq!(
+            Net::parse("::1/-0", false),
+            Some(Net::V6 { addr: 0, bits: 0 })
+        );
+        let huge = format!("10.0.0.0/{}", "9".repeat(60));
+        assert_eq!(Net::parse(&huge, false), None);
+        // no address is no host name either
+        assert_eq!(Net::parse("/8", true), None);
     }
 
     /// `gethostbyname()`'s numeric forms (checked with glibc): only when resolving.
@@ -328,6 +363,13 @@ mod tests {
         ] {
             assert_eq!(r(bad), None, "{bad}");
         }
+        // inet_aton()'s hexadecimal forms are names to gethostbyname(), unknown to DNS
+        // (getaddrinfo() would read them as addresses)
+        for hex in ["0x7f000001", "0X7F.1", "0x7f.0.0.0x1"] {
+            assert_eq!(r(hex), None, "{hex}");
+        }
+        assert!(!hex_inet_aton("0x") && !hex_inet_aton("0x.1") && !hex_inet_aton("1.2"));
+        assert!(!hex_inet_aton("0x1.2.3.4.5") && !hex_inet_aton("0x1g"));
         // without resolution only inet_pton's dotted quad is read
         assert_eq!(Net::parse_v4("127.1", false), None);
         assert_eq!(Net::parse_v4("127.000.0.1", false), None);

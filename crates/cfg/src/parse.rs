@@ -91,32 +91,6 @@ pub trait Compiler {
     fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool);
 }
 
-/// A [`Compiler`] that accepts everything (for reading a configuration without the sample
-/// layer, e.g. in tests of this crate).
-pub struct NoCompiler;
-
-impl Compiler for NoCompiler {
-    fn http_rule(&self, _: &Proxy, _: &str, _: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
-        Ok(Vec::new())
-    }
-    fn acl(&self, _: &Proxy, _: &AclSpec) -> Vec<Diag> {
-        Vec::new()
-    }
-    fn switching_rule(&self, _: &Proxy, _: &SwitchRule) -> Vec<Diag> {
-        Vec::new()
-    }
-    fn use_backend(&self, _: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
-        Ok(rule.backend.contains('%'))
-    }
-    fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool) {
-        let has = px
-            .log_format
-            .as_ref()
-            .map_or(px.options.httplog || px.options.tcplog, |f| !f.is_empty());
-        (None, px.cap.contains(Cap::FE) && has)
-    }
-}
-
 /// The lexer's environment for config lines: the process plus `.FILE`, `.LINE`, `.SECTION`.
 struct LineEnv<'a> {
     file: &'a str,
@@ -412,10 +386,22 @@ impl<'a> Reader<'a> {
                         let what = what
                             .rsplit_once(" at position ")
                             .map_or(what.as_str(), |(w, _)| w);
+                        // an unknown pseudo-variable (`${.NOPE}`): upstream's lexer left a
+                        // NUL after the name, so the line it shows ends there
+                        let shown = match e {
+                            LexError::VarName { .. } if text.get(pos) == Some(&b'.') => {
+                                let len = text[pos + 1..]
+                                    .iter()
+                                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                                    .count();
+                                &text[..pos + 1 + len]
+                            }
+                            _ => text,
+                        };
                         format!(
                             "{what} at position {}:{}",
                             pos + start + 1,
-                            show_position(text, pos, 80, "")
+                            show_position(shown, pos, 80, "")
                         )
                     }
                     LexError::TooMany { .. } => format!("{}.", e.describe()),
@@ -563,7 +549,9 @@ impl<'a> Reader<'a> {
                     self.d.aborted = true;
                     return Some(Next::Stop);
                 } else if let Some(t) = conds.last_mut() {
-                    *t = if top.taken() || top == CondState::IfSkip {
+                    // a taken branch, or a block inside a masked one (IfSkip), drops the
+                    // `.else` branch
+                    *t = if top.taken() {
                         CondState::ElseDrop
                     } else {
                         CondState::ElseTake
@@ -578,9 +566,10 @@ impl<'a> Reader<'a> {
     /// `.alert`, `.warning`, `.notice`, `.diag` and unknown directives, outside masked blocks.
     fn directive(&mut self, loc: &Loc, line: &Line, w0: &str) -> Next {
         if !matches!(w0, ".alert" | ".warning" | ".notice" | ".diag") {
+            // upstream also counts a fatal line here, then leaves the loop: that count is never
+            // read again
             self.d
                 .alert_tight(loc, format!("unknown directive '{w0}'."));
-            self.fatal_lines += 1;
             return Next::Break;
         }
         if !line.word(2).is_empty() {
@@ -935,7 +924,8 @@ impl<'a> Reader<'a> {
     }
 
     /// HAProxy's `alertif_too_many_args_idx()`: alerts when the keyword made of the words
-    /// up to `index` has more than `max` arguments.
+    /// up to `index` has more than `max` arguments (the extra word found lies after them, so
+    /// the keyword's words are all there).
     fn too_many_args_idx(&mut self, loc: &Loc, w: &[String], max: usize, index: usize) -> bool {
         let Some(extra) = w.get(index + max + 1) else {
             return false;
@@ -944,7 +934,7 @@ impl<'a> Reader<'a> {
             loc,
             format!(
                 "'{}' cannot handle unexpected argument '{extra}'.",
-                w[..=index.min(w.len() - 1)].join(" ")
+                w[..=index].join(" ")
             ),
         );
         true
@@ -1358,22 +1348,17 @@ impl<'a> Reader<'a> {
                 };
                 let mut unsupported = None;
                 let addr = match sa.family {
-                    SaFamily::Inet if sa.low == sa.high => ListenAddr::Inet(sa.addr),
-                    SaFamily::Fd(n) => ListenAddr::Fd(n),
-                    SaFamily::Unix(path) => ListenAddr::Unix(path),
+                    SaFamily::Inet if sa.low == sa.high => Some(ListenAddr::Inet(sa.addr)),
+                    SaFamily::Fd(n) => Some(ListenAddr::Fd(n)),
+                    SaFamily::Unix(path) => Some(ListenAddr::Unix(path)),
                     _ => {
                         unsupported = Some(format!(
                             "'stats socket' : address '{arg}' is not supported by haproxy-rs."
                         ));
-                        ListenAddr::Fd(-1)
+                        None
                     }
                 };
-                let mut s = StatsSocket {
-                    addr,
-                    level: CliLevel::Operator,
-                    mode: None,
-                    loc: loc.clone(),
-                };
+                let (mut level, mut mode) = (CliLevel::Operator, None);
                 let mut i = 3;
                 while i < w.len() {
                     let k = w[i].as_str();
@@ -1382,15 +1367,15 @@ impl<'a> Reader<'a> {
                         "level" => match v {
                             "" => Some(format!("'{k}' : missing level")),
                             "user" => {
-                                s.level = CliLevel::User;
+                                level = CliLevel::User;
                                 None
                             }
                             "operator" => {
-                                s.level = CliLevel::Operator;
+                                level = CliLevel::Operator;
                                 None
                             }
                             "admin" => {
-                                s.level = CliLevel::Admin;
+                                level = CliLevel::Admin;
                                 None
                             }
                             _ => Some(format!(
@@ -1398,8 +1383,8 @@ impl<'a> Reader<'a> {
                             )),
                         },
                         "mode" => match strtol_whole_radix(v, 8) {
-                            Some(m) if !v.is_empty() => {
-                                s.mode = Some(m as u32);
+                            Some(m) => {
+                                mode = Some(m as u32);
                                 None
                             }
                             _ => Some(format!(
@@ -1443,7 +1428,14 @@ impl<'a> Reader<'a> {
                     self.d.alert_at(loc, m);
                     return;
                 }
-                self.cfg.global.stats_sockets.push(s);
+                if let Some(addr) = addr {
+                    self.cfg.global.stats_sockets.push(StatsSocket {
+                        addr,
+                        level,
+                        mode,
+                        loc: loc.clone(),
+                    });
+                }
             }
             "timeout" => match self.parse_time_warned(arg) {
                 Err(TimeError::Overflow) => self.d.alert_at(
@@ -1451,11 +1443,12 @@ impl<'a> Reader<'a> {
                     format!("timer overflow in argument '{arg}' to 'stats timeout' (maximum value is 2147483647 ms or ~24.8 days)"),
                 ),
                 Err(TimeError::BadChar(i)) => {
-                    let c = arg[i..].chars().next().unwrap_or(' ');
-                    self.d.alert_at(
-                        loc,
-                        format!("'stats timeout' : unexpected character '{c}'"),
-                    );
+                    // upstream's `%c` of the terminating NUL (no value) ends its message there
+                    let msg = match arg[i..].chars().next() {
+                        Some(c) => format!("'stats timeout' : unexpected character '{c}'"),
+                        None => "'stats timeout' : unexpected character '".to_string(),
+                    };
+                    self.d.alert_at(loc, msg);
                 }
                 Ok(0) => self
                     .d
@@ -1520,20 +1513,21 @@ impl<'a> Reader<'a> {
             level: 7,
             minlevel: 0,
         };
+        // the word read next: `len N` can only come right after the target
         let mut i = 2;
-        if arg(i) == "len" {
-            let n = atol(arg(i + 1)) as i32;
+        if arg(2) == "len" {
+            let n = atol(arg(3)) as i32;
             if !(80..=65535).contains(&n) {
                 return fail(
                     self,
                     format!(
                         "invalid log length '{}', must be between 80 and 65535",
-                        arg(i + 1)
+                        arg(3)
                     ),
                 );
             }
             spec.maxlen = n as usize;
-            i += 2;
+            i = 4;
         }
         if arg(i) == "format" {
             spec.format = match arg(i + 1) {
@@ -1701,6 +1695,13 @@ impl<'a> Reader<'a> {
                         loc,
                         format!("'{kw}' not allowed in anonymous 'defaults' section."),
                     );
+                    return Flow::Continue;
+                }
+                if arg1.is_empty() {
+                    // invalid_char("") points at the terminating NUL: upstream's `%c` ends
+                    // its message there, line feed included (the next message then follows
+                    // on the same line, which is not reproduced)
+                    self.d.alert_at(loc, "character '");
                     return Flow::Continue;
                 }
                 if let Some(&c) = arg1.as_bytes().iter().find(|&&c| !is_name_char(c)) {
@@ -2660,6 +2661,7 @@ impl<'a> Reader<'a> {
                 }
                 let o = &mut p.options;
                 o.httplog = name == "httplog";
+                o.httplog_clf = arg2 == "clf";
                 o.tcplog = name == "tcplog";
                 p.log_format = None;
                 p.log_format_loc = Some(loc.clone());
@@ -2868,6 +2870,8 @@ fn cap_words(need: Cap) -> &'static str {
 fn log_format_name(p: &Proxy) -> Option<&'static str> {
     if p.log_format.is_some() {
         Some("log-format")
+    } else if p.options.httplog_clf {
+        Some("option httplog clf")
     } else if p.options.httplog {
         Some("option httplog")
     } else if p.options.tcplog {
@@ -2978,6 +2982,32 @@ pub const LEVELS: [&str; 8] = [
 mod tests {
     use super::*;
 
+    /// A [`Compiler`] that accepts everything: the configuration read without the sample
+    /// layer (`crates/cfg/tests/corpus.rs` reads it with the real one).
+    struct NoCompiler;
+
+    impl Compiler for NoCompiler {
+        fn http_rule(&self, _: &Proxy, _: &str, _: &HttpRuleSpec) -> Result<Vec<Diag>, Diag> {
+            Ok(Vec::new())
+        }
+        fn acl(&self, _: &Proxy, _: &AclSpec) -> Vec<Diag> {
+            Vec::new()
+        }
+        fn switching_rule(&self, _: &Proxy, _: &SwitchRule) -> Vec<Diag> {
+            Vec::new()
+        }
+        fn use_backend(&self, _: &Proxy, rule: &SwitchRule) -> Result<bool, Diag> {
+            Ok(rule.backend.contains('%'))
+        }
+        fn log_format(&self, px: &Proxy) -> (Option<Diag>, bool) {
+            let has = px
+                .log_format
+                .as_ref()
+                .map_or(px.options.httplog || px.options.tcplog, |f| !f.is_empty());
+            (None, px.cap.contains(Cap::FE) && has)
+        }
+    }
+
     struct NoAcls;
 
     impl crate::acl::AclKeywords for NoAcls {
@@ -3072,6 +3102,16 @@ mod tests {
             "the default"
         );
         assert_eq!(retry_on_of("retry-on none"), RetryOn(0));
+        // a keyword named twice, or inside all-retryable-errors too, is still set
+        assert_eq!(
+            retry_on_of("retry-on conn-failure conn-failure 0rtt-rejected"),
+            RetryOn(RetryOn::CONN_FAILED | RetryOn::RTT_REJECTED)
+        );
+        assert_eq!(
+            retry_on_of("retry-on 503 all-retryable-errors 401"),
+            retry_on_of("retry-on all-retryable-errors 401")
+        );
+        assert!(retry_on_of("retry-on all-retryable-errors 503").has(st(503)));
         // upstream's `proxy_parse_retry_on` starts from 0: a list without `conn-failure`
         // does not retry connection failures
         assert_eq!(retry_on_of("retry-on 503"), RetryOn(st(503)));
@@ -3359,5 +3399,863 @@ mod tests {
             "[WARNING]  : config : parsing [t15.cfg:13] : a 'http-request' rule placed after a 'use_backend' rule will still be processed before.",
         ];
         assert_eq!(got, want, "{got:#?}");
+    }
+
+    /// What a `server` line leaves in the model: each keyword's value, upstream's defaults
+    /// (weight 1, no maxconn, `pool-max-conn -1`, `pool-purge-delay 5s`, `max-reuse -1`), a
+    /// later `enabled` undoing `disabled`, negative counts read as 0; a line in error adds
+    /// no server.
+    #[test]
+    fn server_settings_as_read() {
+        let (cfg, alerts) = parse_text(
+            "srv.cfg",
+            "defaults\n  mode http\nbackend be\n  server s1 127.0.0.1:80 check disabled backup weight 7 maxconn 9 proto h2 pool-max-conn 4 pool-low-conn 2 pool-purge-delay 2s max-reuse 8\n  server s2 127.0.0.2 disabled enabled weight 0 maxconn -3 pool-max-conn -1 pool-low-conn -5 proto h1 inter 2s fall 2 rise 3\n  server s3 127.0.0.3:81 weight 256\n  server s4 127.0.0.4:80 pool-max-conn -2\n  server s5 127.0.0.5:80 fall 0\n",
+        );
+        let got: Vec<_> = cfg.proxies[0]
+            .servers
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.addr.to_string(),
+                    s.port_unset,
+                    (s.check, s.disabled, s.backup),
+                    (s.weight, s.maxconn),
+                    (s.proto, s.proto_h2),
+                    (s.pool_max_conn, s.pool_low_conn, s.pool_purge_delay),
+                    s.max_reuse,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "s1",
+                    "127.0.0.1:80".to_string(),
+                    false,
+                    (true, true, true),
+                    (7, 9),
+                    (Some("h2"), true),
+                    (4, 2, 2000),
+                    8
+                ),
+                (
+                    "s2",
+                    "127.0.0.2:0".to_string(),
+                    true,
+                    (false, false, false),
+                    (0, 0),
+                    (Some("h1"), false),
+                    (-1, 0, 5000),
+                    -1
+                ),
+                (
+                    "s3",
+                    "127.0.0.3:81".to_string(),
+                    false,
+                    (false, false, false),
+                    (256, 0),
+                    (None, false),
+                    (-1, 0, 5000),
+                    -1
+                ),
+            ]
+        );
+        let want = [
+            "[srv.cfg:7] : 'server be/s4' : 'pool-max-conn' must be >= -1.",
+            "[srv.cfg:8] : 'server be/s5' : 'fall' has to be > 0..",
+        ];
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(want.len())
+            .collect();
+        assert_eq!(got, want, "{alerts:#?}");
+    }
+
+    /// Port offsets (`+N`, `-N`) are upstream's and not ours: refused once the line is read;
+    /// `+0` maps the client's port as no port does, and a plain port is not an offset.
+    #[test]
+    fn server_port_offsets_are_refused() {
+        let (cfg, alerts) = parse_text(
+            "off.cfg",
+            "defaults\n  mode http\nbackend be\n  server s1 127.0.0.1:+1\n  server s2 127.0.0.1:-1\n  server s3 127.0.0.1:+0\n  server s4 127.0.0.1:1\n",
+        );
+        let want = [
+            "[off.cfg:4] : 'server be/s1' : port offsets ('127.0.0.1:+1') are not supported by haproxy-rs.",
+            "[off.cfg:5] : 'server be/s2' : port offsets ('127.0.0.1:-1') are not supported by haproxy-rs.",
+            "Error(s) found in configuration file : off.cfg",
+        ];
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(3)
+            .collect();
+        assert_eq!(got, want, "{alerts:#?}");
+        let names: Vec<&str> = cfg.proxies[0]
+            .servers
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(names, ["s3", "s4"]);
+    }
+
+    /// What the global keywords haproxy-rs uses leave in the model: each value as written,
+    /// `tune.bufsize` rounded up to 16, the ends of every accepted range, and the stats
+    /// sockets (`operator` level unless told, the octal `mode`).
+    #[test]
+    fn global_settings_as_read() {
+        let (cfg, alerts) = parse_text(
+            "glob.cfg",
+            "global\n  maxconn 1000\n  nbthread 64\n  daemon\n  master-worker no-exit-on-failure\n  pidfile /tmp/x.pid\n  tune.bufsize 100\n  tune.maxrewrite 0\n  tune.idle-pool.shared off\n  tune.pool-low-fd-ratio 0\n  tune.pool-high-fd-ratio 100\n  tune.http.maxhdr 32767\n  tune.h2.header-table-size 65536\n  tune.h2.initial-window-size 0\n  tune.h2.max-concurrent-streams 7\n  tune.h2.max-frame-size 16777215\n  stats socket 127.0.0.1:9999 level admin\n  stats socket /tmp/s.sock mode 600 level user\n  stats socket ipv6@[::1]:9998 level operator\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let g = &cfg.global;
+        assert_eq!((g.maxconn, g.nbthread), (Some(1000), Some(64)));
+        assert!(g.daemon && g.master_worker);
+        assert_eq!(g.pidfile.as_deref(), Some("/tmp/x.pid"));
+        assert_eq!((g.tune_bufsize, g.tune_maxrewrite), (112, Some(0)));
+        assert!(!g.tune_idle_pool_shared);
+        assert_eq!(
+            (g.tune_pool_low_fd_ratio, g.tune_pool_high_fd_ratio),
+            (0, 100)
+        );
+        assert_eq!(g.tune_maxhdr, 32767);
+        assert_eq!(
+            g.tune_h2,
+            TuneH2 {
+                header_table_size: 65536,
+                initial_window_size: 0,
+                max_concurrent_streams: 7,
+                max_frame_size: 16777215,
+            }
+        );
+        let socks: Vec<_> = g
+            .stats_sockets
+            .iter()
+            .map(|s| (s.addr.clone(), s.level, s.mode))
+            .collect();
+        assert_eq!(
+            socks,
+            [
+                (
+                    ListenAddr::Inet("127.0.0.1:9999".parse().unwrap()),
+                    CliLevel::Admin,
+                    None
+                ),
+                (
+                    ListenAddr::Unix("/tmp/s.sock".into()),
+                    CliLevel::User,
+                    Some(0o600)
+                ),
+                (
+                    ListenAddr::Inet("[::1]:9998".parse().unwrap()),
+                    CliLevel::Operator,
+                    None
+                ),
+            ]
+        );
+        assert_eq!(g.cli_fe_at, Some(0));
+
+        let (cfg, alerts) = parse_text(
+            "glob2.cfg",
+            "global\n  master-worker\n  maxconn -5\n  nbthread 1\n  tune.bufsize 16\n  tune.idle-pool.shared off\n  tune.idle-pool.shared on\n  tune.http.maxhdr 1\n  tune.h2.header-table-size 4096\n  tune.h2.max-frame-size 16384\n  tune.pool-low-fd-ratio 100\n  tune.pool-high-fd-ratio 0\n  stats socket /tmp/t.sock\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let g = &cfg.global;
+        assert_eq!(
+            (g.maxconn, g.nbthread, g.tune_bufsize),
+            (Some(0), Some(1), 16)
+        );
+        assert!(g.tune_idle_pool_shared && !g.daemon && g.master_worker);
+        assert_eq!(g.tune_maxhdr, 1);
+        assert_eq!(
+            (g.tune_pool_low_fd_ratio, g.tune_pool_high_fd_ratio),
+            (100, 0)
+        );
+        assert_eq!(
+            (g.tune_h2.header_table_size, g.tune_h2.max_frame_size),
+            (4096, 16384)
+        );
+        assert_eq!(
+            g.tune_h2.initial_window_size,
+            TuneH2::default().initial_window_size
+        );
+        assert_eq!(g.stats_sockets[0].level, CliLevel::Operator);
+        assert_eq!(g.stats_sockets[0].mode, None);
+    }
+
+    /// What the proxy keywords leave in the model: mode, capacities, the switching rules
+    /// with their conditions, dispatch, every balance algorithm and `http-reuse` mode, counts
+    /// read by atol (a negative count is 0) and `max-keep-alive-queue` by strtol base 0,
+    /// `disabled` undone by `enabled`, `log global`, a defaults section's values inherited.
+    #[test]
+    fn proxy_settings_as_read() {
+        let (cfg, alerts) = parse_text(
+            "px.cfg",
+            "defaults\n  mode http\n  retries 5\n  maxconn 7\nfrontend fe\n  mode tcp\n  mode http\n  bind 127.0.0.1:18080\n  maxconn 50\n  max-session-srv-conns 9\n  default_backend be\n  log global\n  log 127.0.0.1 local0\n  acl a path /\n  use_backend be2 unless a\n  use_backend be3 if a\n  use_backend be4\n  disabled\n  enabled\nbackend be\n  balance static-rr\n  http-reuse always\n  retries -2\n  max-keep-alive-queue 0x10\n  dispatch 127.0.0.1:81\n  disabled\nbackend be2\n  balance leastconn\n  http-reuse never\n  max-keep-alive-queue -1\n  max-session-srv-conns -4\nbackend be3\n  balance first\n  http-reuse aggressive\n  max-keep-alive-queue 010\nbackend be4\n  balance source\n  http-reuse safe\n  balance\n  retries 0\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let px = |n: &str| cfg.proxies.iter().find(|p| p.name == n).unwrap();
+        let fe = px("fe");
+        assert_eq!(
+            (fe.mode, fe.maxconn, fe.max_session_srv_conns),
+            (Mode::Http, 50, 9)
+        );
+        assert_eq!((fe.retries, fe.disabled, fe.log_global), (5, false, true));
+        assert_eq!(fe.logs.len(), 1);
+        assert_eq!(
+            fe.default_backend.as_ref().map(|b| b.0.as_str()),
+            Some("be")
+        );
+        let rules: Vec<_> = fe
+            .switching_rules
+            .iter()
+            .map(|r| {
+                (
+                    r.backend.as_str(),
+                    r.cond.as_ref().map(|c| (c.unless, c.words.join(" "))),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("be2", Some((true, "a".to_string()))),
+                ("be3", Some((false, "a".to_string()))),
+                ("be4", None),
+            ]
+        );
+        assert_eq!(fe.acls.len(), 1);
+        assert_eq!(
+            (fe.acls[0].name.as_str(), fe.acls[0].words.join(" ")),
+            ("a", "path /".to_string())
+        );
+        let be = px("be");
+        assert_eq!((be.mode, be.maxconn), (Mode::Http, 7));
+        assert_eq!(
+            (
+                be.balance.clone(),
+                be.http_reuse,
+                be.retries,
+                be.max_ka_queue,
+                be.disabled
+            ),
+            (Balance::StaticRr, HttpReuse::Always, 0, 16, true)
+        );
+        assert_eq!(be.dispatch, Some("127.0.0.1:81".parse().unwrap()));
+        let be2 = px("be2");
+        assert_eq!(
+            (
+                be2.balance.clone(),
+                be2.http_reuse,
+                be2.max_ka_queue,
+                be2.max_session_srv_conns
+            ),
+            (Balance::LeastConn, HttpReuse::Never, -1, 0)
+        );
+        assert_eq!(
+            (be2.dispatch, be2.disabled, be2.log_global),
+            (None, false, false)
+        );
+        let be3 = px("be3");
+        assert_eq!(
+            (be3.balance.clone(), be3.http_reuse, be3.max_ka_queue),
+            (Balance::First, HttpReuse::Aggressive, 8)
+        );
+        let be4 = px("be4");
+        assert_eq!(
+            (be4.balance.clone(), be4.http_reuse, be4.retries),
+            (Balance::RoundRobin, HttpReuse::Safe, 0)
+        );
+    }
+
+    /// Each `timeout` name fills its own slot, in milliseconds (units applied), and a value
+    /// given in `defaults` is inherited.
+    #[test]
+    fn timeouts_fill_their_slots() {
+        let (cfg, alerts) = parse_text(
+            "tmo.cfg",
+            "defaults\n  mode http\n  timeout check 11\nlisten li\n  bind 127.0.0.1:18080\n  timeout client 1\n  timeout server 2s\n  timeout connect 3\n  timeout http-request 4\n  timeout http-keep-alive 5\n  timeout queue 6\n  timeout tunnel 7m\n  timeout client-fin 8\n  timeout server-fin 9\n  timeout tarpit 10\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        assert_eq!(
+            cfg.proxies[0].timeouts,
+            Timeouts {
+                client: Some(1),
+                server: Some(2000),
+                connect: Some(3),
+                http_request: Some(4),
+                http_keep_alive: Some(5),
+                queue: Some(6),
+                tunnel: Some(420_000),
+                client_fin: Some(8),
+                server_fin: Some(9),
+                check: Some(11),
+                tarpit: Some(10),
+            }
+        );
+    }
+
+    /// What `option` lines leave in the model: the table options, `no option` clearing what
+    /// `defaults` set, the connection mode (`no option X` only undoes X), `redispatch`, the
+    /// log formats and `forwardfor`'s arguments (header name lower-cased).
+    #[test]
+    fn options_as_read() {
+        let (cfg, alerts) = parse_text(
+            "opt.cfg",
+            "defaults\n  mode http\n  option abortonclose\n  option dontlognull\n  option redispatch\n  option http-server-close\nfrontend fe\n  bind 127.0.0.1:18080\n  option http-buffer-request\n  no option dontlognull\n  option httplog\n  option forwardfor except 10.0.0.0/8 header X-Client if-none\n  no option httpclose\nbackend be\n  option prefer-last-server\n  no option abortonclose\n  no option redispatch\n  no option http-server-close\nbackend be2\n  option httpclose\n  option tcplog\n  option forwardfor\nbackend be3\n  option httplog clf\n  option forwardfor header X-F except 127.0.0.0/8 if-none\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let o = |n: &str| cfg.proxies.iter().find(|p| p.name == n).unwrap();
+        let fe = o("fe");
+        let f = fe.options;
+        assert_eq!(
+            (
+                f.abortonclose,
+                f.dontlognull,
+                f.redispatch,
+                f.http_buffer_request
+            ),
+            (true, false, true, true)
+        );
+        assert_eq!(f.http_conn_mode, HttpConnMode::ServerClose);
+        assert_eq!(
+            (f.httplog, f.tcplog, f.forwardfor, f.prefer_last_server),
+            (true, false, true, false)
+        );
+        assert_eq!(
+            fe.fwdfor,
+            ForwardFor {
+                except: crate::net::Net::parse("10.0.0.0/8", false),
+                header: Some("x-client".into()),
+                if_none: true,
+            }
+        );
+        let b = o("be").options;
+        assert_eq!(
+            (
+                b.abortonclose,
+                b.dontlognull,
+                b.redispatch,
+                b.prefer_last_server
+            ),
+            (false, true, false, true)
+        );
+        assert_eq!(
+            (b.http_conn_mode, b.forwardfor),
+            (HttpConnMode::KeepAlive, false)
+        );
+        let be2 = o("be2");
+        let b2 = be2.options;
+        assert_eq!(b2.http_conn_mode, HttpConnMode::Close);
+        assert_eq!((b2.httplog, b2.tcplog, b2.forwardfor), (false, true, true));
+        assert_eq!(be2.fwdfor, ForwardFor::default());
+        assert!(!b2.httplog_clf && !f.httplog_clf);
+        let b3 = o("be3").options;
+        assert_eq!((b3.httplog, b3.httplog_clf, b3.tcplog), (true, true, false));
+        // the arguments in another order
+        assert_eq!(
+            o("be3").fwdfor,
+            ForwardFor {
+                except: crate::net::Net::parse("127.0.0.0/8", false),
+                header: Some("x-f".into()),
+                if_none: true,
+            }
+        );
+    }
+
+    /// What `log` lines leave in the model: target (UDP port 514 when none, stdout, stderr),
+    /// length, header format, facility, level and minimum level, with upstream's defaults
+    /// (1024 bytes, `local`, levels 7 and 0); `no log` in a proxy drops the inherited ones.
+    #[test]
+    fn log_specs_as_read() {
+        let (cfg, alerts) = parse_text(
+            "logs.cfg",
+            "global\n  log stdout format raw local1 info notice\n  log 127.0.0.1 len 80 format rfc5424 daemon\n  log 127.0.0.1:600 len 65535 local7 debug\n  log stderr format iso kern\n  log stderr format timed kern emerg\n  log stderr format short kern\n  log stderr format priority kern\n  log stderr format rfc3164 kern\n  log stderr format local kern\ndefaults\n  mode http\n  log stdout local0\nfrontend fe\n  bind 127.0.0.1:18080\n  no log\nfrontend fe2\n  bind 127.0.0.1:18081\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let spec = |target, format, maxlen, facility, level, minlevel| LogSpec {
+            target,
+            format,
+            maxlen,
+            facility,
+            level,
+            minlevel,
+        };
+        let udp = |a: &str| LogTarget::Udp(a.parse().unwrap());
+        assert_eq!(
+            cfg.global.logs,
+            [
+                spec(LogTarget::Stdout, LogFormat::Raw, 1024, 17, 6, 5),
+                spec(udp("127.0.0.1:514"), LogFormat::Rfc5424, 80, 3, 7, 0),
+                spec(udp("127.0.0.1:600"), LogFormat::Local, 65535, 23, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Iso, 1024, 0, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Timed, 1024, 0, 0, 0),
+                spec(LogTarget::Stderr, LogFormat::Short, 1024, 0, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Priority, 1024, 0, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Rfc3164, 1024, 0, 7, 0),
+                spec(LogTarget::Stderr, LogFormat::Local, 1024, 0, 7, 0),
+            ]
+        );
+        assert!(cfg.proxies[0].logs.is_empty());
+        assert_eq!(
+            cfg.proxies[1].logs,
+            [spec(LogTarget::Stdout, LogFormat::Local, 1024, 16, 7, 0)]
+        );
+    }
+
+    /// What `bind` lines leave in the model (address, the text as written, `name`, the mux
+    /// `proto` selects), and the port ranges upstream has and haproxy-rs refuses.
+    #[test]
+    fn binds_as_read() {
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fd = l.as_raw_fd();
+        let (cfg, alerts) = parse_text(
+            "bind.cfg",
+            &format!("defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080 name a proto h2\n  bind [::1]:18081 proto h1\n  bind :18082 name b\n  bind 127.0.0.1:18083-18084\n  bind fd@{fd} maxconn 5 name c\n  bind fd@{fd}\n  bind 127.0.0.1:18085 name x proto h1 name y\n"),
+        );
+        let got: Vec<_> = cfg.proxies[0]
+            .binds
+            .iter()
+            .map(|b| {
+                (
+                    b.addr.clone(),
+                    b.arg.as_str(),
+                    b.name.as_deref(),
+                    b.proto,
+                    b.loc.line,
+                )
+            })
+            .collect();
+        let inet = |a: &str| ListenAddr::Inet(a.parse().unwrap());
+        let fd_arg = format!("fd@{fd}");
+        assert_eq!(
+            got,
+            [
+                (
+                    inet("127.0.0.1:18080"),
+                    "127.0.0.1:18080",
+                    Some("a"),
+                    BindProto::H2,
+                    4
+                ),
+                (inet("[::1]:18081"), "[::1]:18081", None, BindProto::H1, 5),
+                (
+                    inet("0.0.0.0:18082"),
+                    ":18082",
+                    Some("b"),
+                    BindProto::Default,
+                    6
+                ),
+                (
+                    ListenAddr::Fd(fd),
+                    fd_arg.as_str(),
+                    None,
+                    BindProto::Default,
+                    9
+                ),
+                // each option is read in turn, the last name wins
+                (
+                    inet("127.0.0.1:18085"),
+                    "127.0.0.1:18085",
+                    Some("y"),
+                    BindProto::H1,
+                    10
+                ),
+            ]
+        );
+        assert_eq!(
+            alerts.first().and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some("parsing [bind.cfg:7] : 'bind' : address '127.0.0.1:18083-18084' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+        // an option of ours to refuse is skipped with its argument, the line read to its end
+        assert_eq!(
+            alerts.get(1).and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some(format!("parsing [bind.cfg:8] : 'bind fd@{fd}' in section 'frontend' : 'maxconn' option is not supported by haproxy-rs.").as_str()),
+            "{alerts:#?}"
+        );
+    }
+
+    /// What a proxy takes from defaults sections: the last one by default, a named one with
+    /// `from` (for a defaults section too, named or not); rules and listeners never, log
+    /// formats and `default_backend` only in frontends; a defaults section keeps the
+    /// `http-request` rules of the one it comes from.
+    #[test]
+    fn defaults_are_inherited() {
+        let (cfg, alerts) = parse_text(
+            "inh.cfg",
+            "defaults d1\n  mode tcp\n  timeout client 1s\n  retries 7\n  option httplog\n  default_backend be\n  http-request deny\ndefaults d2\n  mode http\n  retries 2\nfrontend fe from d1\n  bind 127.0.0.1:18080\nbackend be\nbackend be1 from d1\ndefaults from d1\nbackend be2\ndefaults d3 from d1\n  retries 4\nlisten li\n  bind 127.0.0.1:18081\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let px = |n: &str| cfg.proxies.iter().find(|p| p.name == n).unwrap();
+        let fe = px("fe");
+        assert_eq!(
+            (fe.mode, fe.retries, fe.timeouts.client),
+            (Mode::Tcp, 7, Some(1000))
+        );
+        assert!(fe.options.httplog);
+        assert_eq!(
+            fe.default_backend.as_ref().map(|b| b.0.as_str()),
+            Some("be")
+        );
+        assert!(fe.http_req_rules.is_empty());
+        let be = px("be");
+        assert_eq!(
+            (be.mode, be.retries, be.timeouts.client),
+            (Mode::Http, 2, None)
+        );
+        let be1 = px("be1");
+        assert_eq!((be1.mode, be1.retries), (Mode::Tcp, 7));
+        assert!(!be1.options.httplog && be1.default_backend.is_none());
+        assert!(be1.http_req_rules.is_empty());
+        assert_eq!((px("be2").mode, px("be2").retries), (Mode::Tcp, 7));
+        let li = px("li");
+        assert_eq!(
+            (li.mode, li.retries, li.name.as_str()),
+            (Mode::Tcp, 4, "li")
+        );
+        assert_eq!(li.cap, Cap::LISTEN);
+        assert_eq!(li.binds.len(), 1);
+        assert_eq!(li.http_req_rules.len(), 0);
+    }
+
+    /// `strtol(s, &end, 0)`: blanks and a sign first, the base from the prefix (`0x` with a
+    /// hexadecimal digit after it, else `0` octal), reading up to the first other character.
+    #[test]
+    fn strtol0_as_glibc() {
+        for (text, want) in [
+            ("16", (16, 2)),
+            (" \t+16", (16, 5)),
+            ("-16", (-16, 3)),
+            ("0x1f", (31, 4)),
+            ("0X1F", (31, 4)),
+            ("010", (8, 3)),
+            ("018", (1, 2)),
+            ("0x", (0, 1)),
+            ("0xg", (0, 1)),
+            ("0", (0, 1)),
+            ("12x", (12, 2)),
+            ("-0x10", (-16, 5)),
+            ("99999999999999999999", (i64::MAX, 20)),
+            ("", (0, 0)),
+            ("-", (0, 0)),
+            ("x1", (0, 0)),
+        ] {
+            assert_eq!(strtol0(text), want, "{text:?}");
+        }
+    }
+
+    /// `strtol()` reading a whole string in base 10 or 8: blanks and a sign first, at least
+    /// one digit of the base, nothing after, saturated.
+    #[test]
+    fn strtol_whole_as_glibc() {
+        assert_eq!(strtol_whole("42"), Some(42));
+        assert_eq!(strtol_whole(" \t-42"), Some(-42));
+        assert_eq!(strtol_whole("+7"), Some(7));
+        assert_eq!(strtol_whole("99999999999999999999"), Some(i64::MAX));
+        for bad in ["", " ", "-", "+", "4x", "x4", "4 "] {
+            assert_eq!(strtol_whole(bad), None, "{bad:?}");
+        }
+        assert_eq!(strtol_whole_radix("777", 8), Some(511));
+        assert_eq!(strtol_whole_radix("-10", 8), Some(-8));
+        assert_eq!(strtol_whole_radix("8", 8), None);
+    }
+
+    /// Text after a time unit (`s`, `m`, `h`, `d`, `ms`, `us`) is only warned about, the
+    /// value before it is kept; after a digit, or with no digit at all, it is an error.
+    #[test]
+    fn time_warnings_after_a_unit_only() {
+        for (text, ms) in [
+            ("3sx", 3000),
+            ("2mx", 120_000),
+            ("1hx", 3_600_000),
+            ("1dx", 86_400_000),
+            ("5msx", 5),
+            ("7usy", 1),
+        ] {
+            let (v, w) = parse_time_warn(text, TimeUnit::Ms);
+            assert_eq!(v, Ok(ms), "{text}");
+            let c = text.chars().last().unwrap();
+            assert!(
+                w.as_deref().is_some_and(|w| w.starts_with(&format!(
+                    "unexpected character '{c}' after the timer value '{text}'"
+                ))),
+                "{text}: {w:?}"
+            );
+        }
+        assert_eq!(
+            parse_time_warn("5x", TimeUnit::Ms),
+            (Err(TimeError::BadChar(1)), None)
+        );
+        assert_eq!(
+            parse_time_warn("x", TimeUnit::Ms),
+            (Err(TimeError::BadChar(0)), None)
+        );
+        assert_eq!(parse_time_warn("5", TimeUnit::Ms), (Ok(5), None));
+    }
+
+    /// What `http-request`, `http-response` and `http-after-response` lines leave in the
+    /// model: each in its own list, the action, its arguments up to `if`/`unless`, and the
+    /// condition's words.
+    #[test]
+    fn http_rules_as_read() {
+        let (cfg, alerts) = parse_text(
+            "rules.cfg",
+            "defaults\n  mode http\nfrontend fe\n  bind 127.0.0.1:18080\n  acl a path /\n  http-request set-header X-A b if a\n  http-request deny unless a !a\n  http-request return status 200\n  http-response add-header X y\n  http-after-response set-header Z w unless a\n",
+        );
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        // (action, arguments, (unless, condition), line)
+        type Shown = (String, String, Option<(bool, String)>, usize);
+        let show = |rules: &[HttpRuleSpec]| -> Vec<Shown> {
+            rules
+                .iter()
+                .map(|r| {
+                    (
+                        r.action.clone(),
+                        r.args.join(" "),
+                        r.cond.as_ref().map(|c| (c.unless, c.words.join(" "))),
+                        r.loc.line,
+                    )
+                })
+                .collect()
+        };
+        let fe = &cfg.proxies[0];
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            show(&fe.http_req_rules),
+            [
+                (s("set-header"), s("X-A b"), Some((false, s("a"))), 6),
+                (s("deny"), s(""), Some((true, s("a !a"))), 7),
+                (s("return"), s("status 200"), None, 8),
+            ]
+        );
+        assert_eq!(
+            show(&fe.http_res_rules),
+            [(s("add-header"), s("X y"), None, 9)]
+        );
+        assert_eq!(
+            show(&fe.http_after_res_rules),
+            [(s("set-header"), s("Z w"), Some((true, s("a"))), 10)]
+        );
+    }
+
+    /// `stats socket` addresses and options: an inherited listening fd (`fd@N`), the options
+    /// read and ignored (`user`, `group`, `uid`, `gid`, `name`, `expose-fd listeners`), and a
+    /// port range, which upstream has and haproxy-rs refuses.
+    #[test]
+    fn stats_sockets_as_read() {
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fd = l.as_raw_fd();
+        let (cfg, alerts) = parse_text(
+            "stats.cfg",
+            &format!("global\n  stats socket fd@{fd} level user\n  stats socket /tmp/hrs-x.sock user root group root uid 0 gid 0 name x expose-fd listeners mode 0\n  stats socket 127.0.0.1:9000-9001\n  stats socket /tmp/hrs-y.sock maxconn 10 level admin\n"),
+        );
+        let got: Vec<_> = cfg
+            .global
+            .stats_sockets
+            .iter()
+            .map(|s| (s.addr.clone(), s.level, s.mode, s.loc.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ListenAddr::Fd(fd), CliLevel::User, None, 2),
+                (
+                    ListenAddr::Unix("/tmp/hrs-x.sock".into()),
+                    CliLevel::Operator,
+                    Some(0),
+                    3
+                ),
+            ]
+        );
+        assert_eq!(
+            alerts.first().and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some("parsing [stats.cfg:4] : 'stats socket' : address '127.0.0.1:9000-9001' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+        // a bind option of ours to refuse is skipped with its argument
+        assert_eq!(
+            alerts.get(1).and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some("parsing [stats.cfg:5] : 'stats socket' : 'maxconn' option is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+    }
+
+    /// A name starting with a dot is a pseudo-variable or nothing: it is never looked up in
+    /// the environment, even when the environment has it (upstream's `parse_line()`).
+    #[test]
+    fn dotted_names_are_never_environment_variables() {
+        std::env::set_var(".HRS_DOTTED", "x");
+        let (_, alerts) = parse_text(
+            "dot.cfg",
+            "global\n  .notice \"${.HRS_DOTTED}\"\n  .notice \"${.LINE}\"\n",
+        );
+        assert_eq!(
+            alerts.first().and_then(|a| a.split_once("config : ")).map(|x| x.1),
+            Some("parsing [dot.cfg:2]: forbidden first char in environment variable name at position 14:\n  .notice \"${.HRS_DOTTED\n             ^"),
+            "{alerts:#?}"
+        );
+    }
+
+    /// The sections upstream has and haproxy-rs does not: refused once, their lines skipped
+    /// (even unknown keywords), their name (or keyword) still the current section's.
+    #[test]
+    fn unsupported_sections_are_refused_once() {
+        let got = messages(
+            "sec.cfg",
+            "userlist L1\n  user bob password x\n  frob\n  .notice \"${.SECTION}\"\npeers\n  .notice \"${.SECTION}\"\nresolvers r\nmailers m\nhttp-errors h\nring rg\ncache c\nprogram p\nlog-forward lf\n  .notice \"${.SECTION}\"\nfrontend fe\n  bind 127.0.0.1:18080\n",
+        );
+        let want: Vec<String> = [
+            (1, "userlist"),
+            (5, "peers"),
+            (7, "resolvers"),
+            (8, "mailers"),
+            (9, "http-errors"),
+            (10, "ring"),
+            (11, "cache"),
+            (12, "program"),
+            (13, "log-forward"),
+        ]
+        .iter()
+        .map(|(n, s)| format!("[ALERT]    : config : parsing [sec.cfg:{n}] : section '{s}' is not supported by haproxy-rs."))
+        .collect();
+        let alerts: Vec<&String> = got
+            .iter()
+            .filter(|l| l.starts_with("[ALERT]"))
+            .take(want.len())
+            .collect();
+        assert_eq!(alerts, want.iter().collect::<Vec<_>>(), "{got:#?}");
+        let notices: Vec<&String> = got.iter().filter(|l| l.starts_with("[NOTICE]")).collect();
+        assert_eq!(
+            notices,
+            [
+                "[NOTICE]   : config : parsing [sec.cfg:4]: 'L1'.",
+                "[NOTICE]   : config : parsing [sec.cfg:6]: 'peers'.",
+                "[NOTICE]   : config : parsing [sec.cfg:14]: 'lf'.",
+            ],
+            "{got:#?}"
+        );
+    }
+
+    /// Log targets upstream has and haproxy-rs does not (a stream socket, a UNIX socket, a
+    /// ring, sampling) are refused with a message of ours.
+    #[test]
+    fn unsupported_log_targets_are_refused() {
+        let (cfg, alerts) = parse_text(
+            "lt.cfg",
+            "global\n  log tcp@127.0.0.1:514 local0\n  log /dev/log local0\n  log ring@r local0\n  log 127.0.0.1 sample 1:2 local0\n  log udp@127.0.0.1:515 local0\n",
+        );
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(4)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "parsing [lt.cfg:2] : log : target 'tcp@127.0.0.1:514' is not supported by haproxy-rs.",
+                "parsing [lt.cfg:3] : log : target '/dev/log' is not supported by haproxy-rs.",
+                "parsing [lt.cfg:4] : 'log ring@...' is not supported by haproxy-rs.",
+                "parsing [lt.cfg:5] : 'log ... sample' is not supported by haproxy-rs.",
+            ],
+            "{alerts:#?}"
+        );
+        assert_eq!(
+            cfg.global
+                .logs
+                .iter()
+                .map(|l| l.target.clone())
+                .collect::<Vec<_>>(),
+            [LogTarget::Udp("127.0.0.1:515".parse().unwrap())]
+        );
+    }
+
+    /// The balance algorithms upstream has and haproxy-rs does not are refused with a
+    /// message of ours (not upstream's list of algorithms); `log global` with an extra word,
+    /// or a lone word, is an error and sets nothing.
+    #[test]
+    fn upstream_only_balance_algorithms_and_log_global() {
+        let (cfg, alerts) = parse_text(
+            "bal.cfg",
+            "defaults\n  mode http\nbackend be\n  balance uri\n  balance url_param x\n  balance hash req.hdr(a)\n  balance random\n  balance hdr(host)\n  balance rdp-cookie\n  balance bogus\nfrontend fe\n  bind 127.0.0.1:18080\n  log global x\n  log x\n",
+        );
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(9)
+            .collect();
+        let mut want: Vec<String> = [
+            (4, "uri"),
+            (5, "url_param"),
+            (6, "hash"),
+            (7, "random"),
+            (8, "hdr(host)"),
+            (9, "rdp-cookie"),
+        ]
+        .iter()
+        .map(|(n, a)| {
+            format!("parsing [bal.cfg:{n}] : balance '{a}' is not supported by haproxy-rs.")
+        })
+        .collect();
+        want.push("parsing [bal.cfg:10] : balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.".into());
+        want.push("parsing [bal.cfg:13] : log : unknown log facility 'x'".into());
+        want.push(
+            "parsing [bal.cfg:14] : log : expects <address> and <facility> or global as arguments"
+                .into(),
+        );
+        assert_eq!(got, want, "{alerts:#?}");
+        assert!(!cfg.proxies[1].log_global);
+    }
+
+    /// A table option upstream has and haproxy-rs does not is refused when set, and its
+    /// `no` or `default` form (turning it off) is accepted; `option http-keep-alive` sets
+    /// keep-alive again after another mode.
+    #[test]
+    fn unsupported_table_options_and_keep_alive() {
+        let (cfg, alerts) = parse_text(
+            "topt.cfg",
+            "defaults\n  mode http\n  no option nolinger\n  option httpclose\n  option http-keep-alive\nfrontend fe\n  bind 127.0.0.1:18080\n  option nolinger\n  option httpchk\n",
+        );
+        assert_eq!(
+            alerts
+                .first()
+                .and_then(|a| a.split_once("config : "))
+                .map(|x| x.1),
+            Some("parsing [topt.cfg:8] : option 'nolinger' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+        // another option upstream has: ours too, not upstream's unknown option
+        assert_eq!(
+            alerts
+                .get(1)
+                .and_then(|a| a.split_once("config : "))
+                .map(|x| x.1),
+            Some("parsing [topt.cfg:9] : option 'httpchk' is not supported by haproxy-rs."),
+            "{alerts:#?}"
+        );
+        assert_eq!(
+            cfg.proxies[0].options.http_conn_mode,
+            HttpConnMode::KeepAlive
+        );
+    }
+
+    /// `acl` without a name: upstream's message is cut at the empty name's NUL (it used to
+    /// panic here).
+    #[test]
+    fn acl_without_a_name() {
+        let (_, alerts) = parse_text("acl.cfg", "frontend fe\n  bind 127.0.0.1:18080\n  acl\n");
+        assert_eq!(
+            alerts
+                .first()
+                .and_then(|a| a.split_once("config : "))
+                .map(|x| x.1),
+            Some("parsing [acl.cfg:3] : character '"),
+            "{alerts:#?}"
+        );
     }
 }
