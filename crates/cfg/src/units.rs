@@ -1,5 +1,5 @@
-//! Numbers with units as HAProxy reads them: times (`parse_time_err`) and sizes
-//! (`parse_size_err`). Pure functions, no state.
+//! Numbers as HAProxy reads them: times with units (`parse_time_err`) and glibc's
+//! `atol()`/`atoi()`. Pure functions, no state.
 
 /// Why a time could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,33 +106,6 @@ pub fn atoi(text: &(impl AsRef<[u8]> + ?Sized)) -> i32 {
     atol(text) as i32
 }
 
-/// Reads `<digits>[k|m|g]` (case-insensitive) as bytes, as `parse_size_err()`.
-///
-/// Returns the offset of the first bad character on error.
-pub fn parse_size(text: &str) -> Result<u64, usize> {
-    let b = text.as_bytes();
-    if !b.first().is_some_and(|c| c.is_ascii_digit()) {
-        return Err(0);
-    }
-    let mut i = 0;
-    let mut v: u64 = 0;
-    while i < b.len() && b[i].is_ascii_digit() {
-        v = v.saturating_mul(10).saturating_add((b[i] - b'0') as u64);
-        i += 1;
-    }
-    let mul = match b.get(i).map(|c| c.to_ascii_lowercase()) {
-        None => return Ok(v),
-        Some(b'k') => 1024,
-        Some(b'm') => 1024 * 1024,
-        Some(b'g') => 1024 * 1024 * 1024,
-        Some(_) => return Err(i),
-    };
-    if i + 1 < b.len() {
-        return Err(i + 1);
-    }
-    Ok(v.saturating_mul(mul))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,11 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn sizes_and_atol() {
-        assert_eq!(parse_size("16k"), Ok(16384));
-        assert_eq!(parse_size("2M"), Ok(2 << 20));
-        assert_eq!(parse_size("12"), Ok(12));
-        assert_eq!(parse_size("1x"), Err(1));
+    fn atol_basics() {
         assert_eq!(atol("42abc"), 42);
         assert_eq!(atol("abc"), 0);
         assert_eq!(atol(" -7"), -7);
