@@ -32,21 +32,21 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<u32, TimeError> {
         value = (value * 10 + (b[i] - b'0') as u128).min(u64::MAX as u128);
         i += 1;
     }
-    // (multiplier, divisor) to convert from the suffix's unit to microseconds
-    let (imul, idiv): (u128, u128) = match b.get(i) {
+    // the multiplier from the suffix's unit to microseconds
+    let imul: u128 = match b.get(i) {
         None => return check_time(value),
-        Some(b's') => (1_000_000, 1),
+        Some(b's') => 1_000_000,
         Some(b'u') if b.get(i + 1) == Some(&b's') => {
             i += 1;
-            (1, 1)
+            1
         }
         Some(b'm') if b.get(i + 1) == Some(&b's') => {
             i += 1;
-            (1000, 1)
+            1000
         }
-        Some(b'm') => (60_000_000, 1),
-        Some(b'h') => (3_600_000_000, 1),
-        Some(b'd') => (86_400_000_000, 1),
+        Some(b'm') => 60_000_000,
+        Some(b'h') => 3_600_000_000,
+        Some(b'd') => 86_400_000_000,
         Some(_) => return Err(TimeError::BadChar(i)),
     };
     i += 1;
@@ -58,7 +58,7 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<u32, TimeError> {
         TimeUnit::S => 1_000_000,
     };
     // a non-zero value never rounds down to zero ("1us" is 1 ms), as upstream accepts it
-    let result = (value * imul / idiv).div_ceil(out_us);
+    let result = (value * imul).div_ceil(out_us);
     check_time(result)
 }
 
@@ -129,6 +129,23 @@ mod tests {
         assert_eq!(parse_time("0", TimeUnit::Ms), Ok(0));
         assert_eq!(parse_time("3", TimeUnit::S), Ok(3));
         assert_eq!(parse_time("3000ms", TimeUnit::S), Ok(3));
+        // the largest value is INT_MAX, with or without a unit
+        assert_eq!(parse_time("2147483647", TimeUnit::Ms), Ok(2147483647));
+        assert_eq!(
+            parse_time("2147483648", TimeUnit::Ms),
+            Err(TimeError::Overflow)
+        );
+        assert_eq!(parse_time("2147483647000us", TimeUnit::Ms), Ok(2147483647));
+        assert_eq!(
+            parse_time("2147483647001us", TimeUnit::Ms),
+            Err(TimeError::Overflow)
+        );
+        assert_eq!(
+            parse_time("99999999999999999999999", TimeUnit::Ms),
+            Err(TimeError::Overflow)
+        );
+        assert_eq!(parse_time("1us", TimeUnit::S), Ok(1));
+        assert_eq!(parse_time("2ms", TimeUnit::Ms), Ok(2));
     }
 
     #[test]
