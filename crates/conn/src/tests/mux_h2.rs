@@ -293,7 +293,10 @@ fn bodyless_responses_end_on_headers() {
     let fs = wire.frames();
     assert_eq!(k::of_type(&fs, hw::HEADERS).len(), 1);
     assert!(k::of_type(&fs, hw::RST_STREAM).is_empty());
-    assert!(k::of_type(&fs, hw::DATA).is_empty(), "nothing after END_STREAM");
+    assert!(
+        k::of_type(&fs, hw::DATA).is_empty(),
+        "nothing after END_STREAM"
+    );
     assert!(!t.w.streams[sid].res.has(cf::SHUTW));
     // an empty body ends on HEADERS as well, without a DATA frame
     wire.send(&k::request(11, true, "GET", "/", "a", &[]));
