@@ -146,6 +146,9 @@ mod tests {
         );
         assert_eq!(parse_time("1us", TimeUnit::S), Ok(1));
         assert_eq!(parse_time("2ms", TimeUnit::Ms), Ok(2));
+        // `u` is only a unit before `s`
+        assert_eq!(parse_time("5u", TimeUnit::Ms), Err(TimeError::BadChar(1)));
+        assert_eq!(parse_time("5ux", TimeUnit::Ms), Err(TimeError::BadChar(1)));
     }
 
     #[test]
