@@ -149,15 +149,14 @@ fn maxsock(maxconn: u32) -> u32 {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
         return 1024;
     }
-    if rl.rlim_cur < rl.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: rl.rlim_max,
-            rlim_max: rl.rlim_max,
-        };
-        // SAFETY: setrlimit only reads the struct we pass.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            rl.rlim_cur = rl.rlim_max;
-        }
+    // (a soft limit already at the hard one is set again to the same value)
+    let raised = libc::rlimit {
+        rlim_cur: rl.rlim_max,
+        rlim_max: rl.rlim_max,
+    };
+    // SAFETY: setrlimit only reads the struct we pass.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+        rl.rlim_cur = rl.rlim_max;
     }
     rl.rlim_cur.min(u32::MAX as u64) as u32
 }

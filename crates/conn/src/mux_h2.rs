@@ -721,7 +721,7 @@ fn send_body(
         if cap == 0 {
             tx.reserve_capacity(ch.buf.len().min(bufsize));
             match tx.poll_capacity(cx) {
-                Poll::Ready(Some(Ok(n))) if n > 0 => cap = n.min(tx.capacity().max(n)),
+                Poll::Ready(Some(Ok(n))) if n > 0 => cap = n,
                 Poll::Ready(Some(Err(_))) | Poll::Ready(None) => {
                     *flags |= h2s_fl::RST;
                     return false;
@@ -969,8 +969,9 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
             s.res.buf.len(),
             s.txn.rsp.is_some(),
         );
-        // (an entry is new with each attach: a retried request is sent again)
-        if !e.has(h2s_fl::HEAD_SENT) {
+        // (an entry is new with each attach: a retried request is sent again; one that
+        // could not open is not tried again on this connection)
+        if !e.has(h2s_fl::HEAD_SENT | h2s_fl::RST) {
             let Some(req) = s.txn.req.as_ref() else {
                 continue;
             };
@@ -1018,18 +1019,11 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
         // request body
         if !e.has(h2s_fl::TX_DONE | h2s_fl::RST) {
             if let Some(txs) = e.tx.as_mut() {
-                let had = s.req.buf.len();
                 if !send_body(txs, &mut s.req, &mut cx, bufsize, &mut e.flags) {
                     mark_stream_failed(s, Side::Back);
                 }
                 if e.has(h2s_fl::TX_DONE) {
                     s.req.flags |= cf::DONE;
-                }
-                if s.req.buf.len() < had {
-                    // room in the request channel: the client side may receive again
-                    if let Some(fc) = s.si[0].conn {
-                        wake.push((s.task, Some(fc)));
-                    }
                 }
             }
         }
@@ -1105,6 +1099,7 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
             s.txn.rsp.is_some(),
         );
         if after != before {
+            // (room made in the request channel: the client side may receive again)
             progress = true;
             wake.push((s.task, s.si[0].conn));
         }
@@ -1119,19 +1114,12 @@ fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> 
 }
 
 /// Detaches our stream `sid` from back connection `cid` (`h2_detach`): a stream whose
-/// exchange did not complete is reset (`CANCEL`). Returns the number of our streams still
-/// attached.
+/// exchange did not complete is reset (`CANCEL`): dropping our handles of an HTTP/2 stream
+/// that is not closed yet makes the h2 crate reset it (its implicit reset), a complete one
+/// is left alone. Returns the number of our streams still attached.
 pub fn h2_back_detach(c: &mut Connection, sid: StrmId) -> u32 {
     let Mux::H2(h2) = &mut c.mux else { return 0 };
-    if let Some(i) = h2.streams.iter().position(|e| e.strm == Some(sid)) {
-        let mut e = h2.streams.swap_remove(i);
-        let complete = e.has(h2s_fl::TX_DONE) && e.has(h2s_fl::RX_DONE);
-        if !complete && !e.has(h2s_fl::RST) {
-            if let Some(tx) = e.tx.as_mut() {
-                tx.send_reset(h2::Reason::CANCEL);
-            }
-        }
-    }
+    h2.streams.retain(|e| e.strm != Some(sid));
     h2.used_streams()
 }
 

@@ -113,14 +113,17 @@ pub fn session_free(w: &mut World, ev: &mut Ev, sess: SessId) -> Result<(), Stal
 }
 
 /// Releases a connection whose mux is finished: a frontend one takes its session with it; a
-/// backend one leaves its session's list.
+/// backend one leaves its session's list. A connection a stream still uses is a lifecycle bug
+/// (`bug_on!`, a panic in debug builds): it is left as it is, for its stream to end with.
 ///
 /// # Errors
 /// [`Stale`]: `cid` or its session is not live (a lifecycle bug).
 pub fn conn_release(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale> {
     let c = w.conns.live(cid)?;
-    if c.used_streams() > 0 {
-        debug_assert!(false, "conn_release of an attached connection");
+    // a stream still uses it: a lifecycle bug, reported (a panic in debug builds), and the
+    // connection stays for the stream to end with
+    let attached = c.used_streams() > 0;
+    if hrs_list::bug_on!(attached, "conn_release of an attached connection") {
         return Ok(());
     }
     if let (hrs_core::Side::Front, Some(sess)) = (c.side, c.owner) {

@@ -584,13 +584,45 @@ fn client_abort(w: &mut World, ev: &mut Ev, sid: StrmId, finst: Finst) -> Result
     stream_end(w, ev, sid)
 }
 
-/// Closes the server connection of a stream now (its response is discarded).
+/// Gives up the server side of a stream now (its response is discarded): an HTTP/1 or
+/// pass-through connection is closed; an HTTP/2 one only loses this stream, as when the
+/// stream ends ([`back_h2_detach`]: haproxy 2.6.12 reuses an HTTP/2 server connection
+/// after an `http-response deny`).
 fn close_back(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let s = w.streams.live_mut(sid)?;
     s.si[1].state = SiState::Clo;
-    match s.si[1].conn.take() {
-        Some(cid) => crate::stream_interface::back_conn_drop(w, ev, sid, cid),
-        None => Ok(()),
+    let sess = s.sess;
+    let Some(cid) = s.si[1].conn.take() else {
+        return Ok(());
+    };
+    if w.conns.live(cid)?.is_mux_h2() {
+        back_h2_detach(w, ev, sid, cid, sess)
+    } else {
+        crate::stream_interface::back_conn_drop(w, ev, sid, cid)
+    }
+}
+
+/// Detaches stream `sid` from its HTTP/2 server connection `cid` (`h2_detach`): the stream
+/// is reset when its exchange did not complete; the connection stays for its other
+/// streams, or goes to the idle pools (or stays with session `sess` when private) when it
+/// can carry more, and is released otherwise.
+///
+/// # Errors
+/// [`Stale`]: `cid` is not live.
+fn back_h2_detach(
+    w: &mut World,
+    ev: &mut Ev,
+    sid: StrmId,
+    cid: hrs_core::ConnId,
+    sess: hrs_core::SessId,
+) -> Result<(), Stale> {
+    let used = hrs_conn::mux_h2::h2_back_detach(w.conns.live_mut(cid)?, sid);
+    if hrs_backend::server::h2_conn_detached(w, ev, cid, sess, used)? {
+        // frames of the detach (a reset) go out
+        ev.wakeup(w.conns.live(cid)?.task, WakeReason::MSG);
+        Ok(())
+    } else {
+        crate::session::conn_release(w, ev, cid)
     }
 }
 
@@ -744,13 +776,7 @@ pub(crate) fn stream_end(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), 
     if let Some(b) = back {
         let c = w.conns.live_mut(b)?;
         if c.is_mux_h2() {
-            let used = hrs_conn::mux_h2::h2_back_detach(c, sid);
-            if hrs_backend::server::h2_conn_detached(w, ev, b, sess, used)? {
-                // frames of the detach (a reset) go out
-                ev.wakeup(w.conns.live(b)?.task, WakeReason::MSG);
-            } else {
-                crate::session::conn_release(w, ev, b)?;
-            }
+            back_h2_detach(w, ev, sid, b, sess)?;
         } else {
             // (a pass-through connection is never kept)
             let keep = h1_back_detach(c) && txflags & (tx::NO_REUSE | tx::SRV_CLOSE) == 0;

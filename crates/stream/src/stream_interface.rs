@@ -9,7 +9,7 @@ use hrs_backend::backend::{
     assign_server, connect_server, srv_release_slot, ConnStatus, SrvStatus,
 };
 use hrs_cfg::model::{Balance, RetryOn};
-use hrs_core::{co_fl, sf, Cause, Ev, Finst, SiState, StrmId, World};
+use hrs_core::{cf, co_fl, sf, Cause, Ev, Finst, SiState, StrmId, World};
 use hrs_ev::ticks::{tick_add, tick_add_ifset, tick_is_expired};
 use hrs_ev::TICK_ETERNITY;
 use hrs_list::Stale;
@@ -169,6 +169,11 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 }
                 s.si[1].conn_retries -= 1;
                 s.si[1].retries_done += 1;
+                // an HTTP/2 connection that failed also failed the streams it carried
+                // (response shut, server close): nothing came from it, and the retry
+                // starts clean, as upstream's CER leaves the response channel untouched
+                s.res.flags &= !cf::SHUTR;
+                s.txn.flags &= !hrs_core::tx::SRV_CLOSE;
                 let reused = s.flags & sf::SRV_REUSED != 0;
                 stream_choose_redispatch(w, ev, sid)?;
                 // turn-around delay when retrying the same server (or when a new pick could
@@ -263,9 +268,9 @@ pub(crate) fn elapsed(start: hrs_ev::Tick, now: hrs_ev::Tick) -> i64 {
     now.wrapping_sub(start) as i32 as i64
 }
 
-/// Detaches stream `sid` from its server connection `cid` and closes the connection
-/// (failed connect, response discarded), unless it is a multiplexed connection other
-/// streams still use: then only this stream is reset.
+/// Detaches stream `sid` from its server connection `cid` and closes the connection (a
+/// failed connect; an HTTP/1 response discarded), unless it is a multiplexed connection
+/// other streams still use: then only this stream is reset.
 ///
 /// # Errors
 /// [`Stale`]: `cid` is not live.

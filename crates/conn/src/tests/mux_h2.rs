@@ -946,16 +946,21 @@ fn a_server_reset_fails_the_stream() {
     io2(&mut t, bc);
     assert!(k::of_type(&wire.frames(), hw::RST_STREAM).is_empty());
     // reset after the response head: the body side is shut
-    let (sid, bc, wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+    let (sid, bc, mut wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
     wire.send(&k::headers(1, 0, &[(":status", "200")]));
     wire.send(&hw::data(1, 0, b"par"));
     io2(&mut t, bc);
     assert_eq!(t.w.streams[sid].res.buf, b"par");
+    wire.frames();
     wire.send(&hw::rst_stream(1, hw::INTERNAL_ERROR));
     io2(&mut t, bc);
     let s = &t.w.streams[sid];
     assert!(s.res.has(cf::SHUTR) && !s.res.has(cf::EOM));
     assert_ne!(s.txn.flags & tx::SRV_CLOSE, 0);
+    // and that is all: the request is not sent again
+    io2(&mut t, bc);
+    let fs = wire.frames();
+    assert!(fs.iter().all(|f| f.stream == 0), "{fs:?}");
 }
 
 #[test]
@@ -1420,6 +1425,10 @@ fn streams_not_opened_before_a_goaway_fail() {
     let h = k::h2c(&t, bc);
     let e3 = h.streams.iter().find(|e| e.strm == Some(s3)).unwrap();
     assert!(e3.has(h2s_fl::RST) && !e3.has(h2s_fl::HEAD_SENT));
+    // told once: a later run does not try it again
+    assert!(t.strm_woken(s3));
+    io2(&mut t, bc);
+    assert!(!t.ev.is_queued(t.w.streams[s3].task));
     // stream 1 goes on
     assert!(!t.w.streams[s1].res.has(cf::SHUTR));
     wire.send(&k::headers(1, hw::END_STREAM, &[(":status", "200")]));
@@ -1479,4 +1488,174 @@ fn a_run_of_an_established_server_connection_with_nothing_new_wakes_nobody() {
     t.strm_woken(sid);
     assert_eq!(io2(&mut t, bc), H2Outcome::Alive);
     assert!(!t.strm_woken(sid), "the connect was decided long ago");
+}
+
+#[test]
+fn a_request_body_beyond_its_content_length_fails_the_stream_for_good() {
+    let mut t = T::new(CFG);
+    let (cid, mut wire) = k::front(&mut t, &[]);
+    wire.send(&k::request(
+        1,
+        false,
+        "POST",
+        "/",
+        "a",
+        &[("content-length", "3")],
+    ));
+    io2(&mut t, cid);
+    let sid = only(&t, cid);
+    wire.frames();
+    t.strm_woken(sid);
+    // more bytes than announced, then the end: the h2 crate resets the stream
+    wire.send(&hw::data(1, hw::END_STREAM, b"abcdef"));
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    let rs = k::of_type(&fs, hw::RST_STREAM);
+    assert_eq!(rs.len(), 1, "{fs:?}");
+    assert_eq!(rs[0].error_code(), Some(hw::PROTOCOL_ERROR));
+    let s = &t.w.streams[sid];
+    assert!(s.req.has(cf::SHUTR) && s.res.has(cf::SHUTW));
+    assert!(t.strm_woken(sid));
+    // later runs take nothing more from it, a response is not sent, the detach is silent
+    io2(&mut t, cid);
+    assert!(!t.w.streams[sid].req.has(cf::EOM), "the request never ends");
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+        b"",
+        true,
+    );
+    io2(&mut t, cid);
+    h2_front_detach(&mut t.w.conns[cid], sid);
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    assert!(fs.iter().all(|f| f.stream != 1), "{fs:?}");
+    assert_eq!(io2(&mut t, cid), H2Outcome::Alive, "the connection stays");
+}
+
+#[test]
+fn a_server_reset_during_the_request_body_sends_nothing_more() {
+    let mut t = T::new(CFG);
+    let (sid, bc, mut wire, fs) = back_with(
+        &mut t,
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nab",
+        &[],
+    );
+    assert_eq!(k::of_type(&fs, hw::HEADERS).len(), 1);
+    assert_eq!(k::body_of(&fs, 1), (b"ab".to_vec(), false));
+    t.strm_woken(sid);
+    wire.send(&hw::rst_stream(1, hw::CANCEL));
+    t.w.streams[sid].req.buf.extend_from_slice(b"cd");
+    io2(&mut t, bc);
+    let s = &t.w.streams[sid];
+    assert!(s.res.has(cf::SHUTR) && s.txn.flags & tx::SRV_CLOSE != 0);
+    assert!(t.strm_woken(sid));
+    let e = &k::h2c(&t, bc).streams[0];
+    assert!(
+        e.has(h2s_fl::RST) && e.has(h2s_fl::HEAD_SENT),
+        "{:x}",
+        e.flags
+    );
+    // the rest of the body arrives: it is not sent, nor is the request again
+    t.w.streams[sid].req.buf.extend_from_slice(b"ef");
+    t.w.streams[sid].req.flags |= cf::EOM;
+    io2(&mut t, bc);
+    let fs = wire.frames();
+    assert!(
+        fs.iter().all(|f| f.typ != hw::HEADERS && f.typ != hw::DATA),
+        "{fs:?}"
+    );
+    assert_eq!(h2_back_detach(&mut t.w.conns[bc], sid), 0);
+    io2(&mut t, bc);
+    assert!(
+        wire.frames().iter().all(|f| f.stream == 0),
+        "no frame for a stream"
+    );
+}
+
+#[test]
+fn a_response_complete_before_the_request_body_is_not_cancelled_by_the_detach() {
+    let mut t = T::new(CFG);
+    let (cid, mut wire) = k::front(&mut t, &[]);
+    wire.send(&k::request(1, false, "POST", "/", "a", &[]));
+    io2(&mut t, cid);
+    let sid = only(&t, cid);
+    t.respond(
+        sid,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n",
+        b"ok",
+        true,
+    );
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    assert_eq!(k::body_of(&fs, 1), (b"ok".to_vec(), true));
+    assert!(t.w.streams[sid].res.has(cf::DONE));
+    h2_front_detach(&mut t.w.conns[cid], sid);
+    assert!(k::h2c(&t, cid).streams.is_empty());
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    // the h2 crate ends the client's upload with NO_ERROR (RFC 9113 §8.1), no CANCEL
+    let rs = k::of_type(&fs, hw::RST_STREAM);
+    assert_eq!(rs.len(), 1, "{fs:?}");
+    assert_eq!(rs[0].error_code(), Some(hw::NO_ERROR));
+}
+
+#[test]
+fn responses_queued_behind_a_full_socket_survive_their_streams_detach() {
+    let mut t = T::new(CFG);
+    let (cid, mut wire) = k::front(&mut t, &[(hw::SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20)]);
+    wire.send(&hw::window_update(0, 1 << 24));
+    let n = 20u32;
+    for i in 0..=n {
+        wire.send(&k::request(2 * i + 1, true, "GET", "/", "a", &[]));
+    }
+    io2(&mut t, cid);
+    let sids = k::strms(&t, cid);
+    assert_eq!(sids.len(), n as usize + 1);
+    // the client stops reading; every response is complete, the last one bodyless and
+    // given once the mux's output is full
+    wire.peer.set_write_room(Some(0));
+    let body = vec![b'b'; 16000];
+    for &sid in &sids[..n as usize] {
+        t.respond(
+            sid,
+            b"HTTP/1.1 200 OK\r\ncontent-length: 16000\r\n\r\n",
+            &body,
+            true,
+        );
+    }
+    io2(&mut t, cid);
+    io2(&mut t, cid);
+    assert!(k::h2c(&t, cid).io.0.borrow().out_pending() >= 262144);
+    t.respond(
+        sids[n as usize],
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+        b"",
+        true,
+    );
+    io2(&mut t, cid);
+    assert!(wire.frames().is_empty());
+    // every stream is done and leaves, as the stream layer does; what h2 still holds
+    // for them is not cancelled
+    for &sid in &sids {
+        assert!(t.w.streams[sid].res.has(cf::DONE));
+        h2_front_detach(&mut t.w.conns[cid], sid);
+    }
+    assert!(k::h2c(&t, cid).streams.is_empty());
+    wire.peer.set_write_room(None);
+    io2(&mut t, cid);
+    io2(&mut t, cid);
+    let fs = wire.frames();
+    assert!(k::of_type(&fs, hw::RST_STREAM).is_empty(), "no reset");
+    for i in 0..n {
+        assert_eq!(k::body_of(&fs, 2 * i + 1), (body.clone(), true), "{i}");
+    }
+    let last = 2 * n + 1;
+    let hs: Vec<_> = k::of_type(&fs, hw::HEADERS)
+        .into_iter()
+        .filter(|f| f.stream == last)
+        .collect();
+    assert_eq!(hs.len(), 1);
+    assert_eq!(hs[0].field(":status"), Some("204"));
+    assert_ne!(hs[0].flags & hw::END_STREAM, 0);
 }

@@ -4,7 +4,7 @@
 //! connection timeout while a stream runs (the stream's own timeouts apply).
 
 use super::http::{get, ok, req, rsp};
-use super::kit::Kit;
+use super::kit::{Kit, Plan};
 use hrs_core::script::ScriptPeer;
 
 fn cfg(timeouts: &str) -> String {
@@ -266,6 +266,33 @@ fn an_internal_error_closes_a_shared_server_connection() {
     drop(c1);
 }
 
+#[test]
+fn a_stream_ended_by_an_internal_error_leaves_a_shared_server_connection_to_the_others() {
+    // `stream_kill_internal` on one of two streams: the connection is marked failed (its
+    // state is not trusted), the other stream learns it and ends, which releases it; the
+    // killed stream itself must not release a connection the other still uses (a
+    // lifecycle bug, which panics in this debug build)
+    let mut k = Kit::new(H2_SRV);
+    let (c1, c2, _, _) = two_streams(&mut k);
+    let sid =
+        k.w.streams
+            .iter()
+            .find(|(_, s)| s.txn.req_line.contains("/1"))
+            .map(|(h, _)| h)
+            .expect("the first stream");
+    let back = k.w.streams[sid].si[1].conn.expect("its server connection");
+    crate::stream::stream_kill_internal(&mut k.w, &mut k.ev, sid);
+    assert!(
+        k.w.conns.contains(back),
+        "still attached to the other stream"
+    );
+    k.run();
+    assert_eq!(rsp(&c1.take()).status(), 500);
+    assert_eq!(rsp(&c2.take()).status(), 502);
+    assert!(k.srv(0).closed(), "the server connection was closed");
+    assert_eq!(k.nb_streams(), 0);
+}
+
 // ---------------------------------------------------------------- lifecycle bugs
 
 /// An HTTP/2 client whose `GET /` waits for the server's response; the stream's handle.
@@ -384,4 +411,143 @@ backend be
     s.send(&ok("third"));
     k.run();
     assert_eq!(rsp(&c.take()).body, b"third");
+}
+
+#[test]
+fn an_http2_server_connection_is_kept_after_a_denied_response() {
+    // the response is replaced (http-response deny): the stream gives up its server side,
+    // but the HTTP/2 connection only loses that stream (`h2_detach`): left without stream
+    // it goes to the idle pools (out of `avail`) and serves the next request, as with
+    // haproxy 2.6.12
+    let mut k = Kit::new(H2_SRV);
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    let s = k.srv(0);
+    h2_server_hello(&s);
+    k.run();
+    let ids = requests(&s.take());
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let srv = k.srv_id("be", "s1");
+    assert_eq!(k.w.servers[srv].pool.avail.len(), 1, "shared: in avail");
+    s.send(&response(ids[0], 418));
+    k.run();
+    assert_eq!(rsp(&c.take()).status(), 502);
+    let pool = &k.w.servers[srv].pool;
+    assert!(
+        pool.avail.is_empty(),
+        "no connection without stream in avail"
+    );
+    assert_eq!(pool.curr_idle(), 1, "the connection is idle");
+    assert!(!s.closed());
+    let c2 = k.client();
+    c2.send(&get("/2"));
+    k.run();
+    assert_eq!(k.nb_srv(), 1, "the next request reuses it");
+    let ids = requests(&s.take());
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    s.send(&response(ids[0], 200));
+    k.run();
+    assert_eq!(rsp(&c2.take()).status(), 200);
+    assert_eq!(
+        k.logs(),
+        ["502 PH \"GET / HTTP/1.1\"", "200 -- \"GET /2 HTTP/1.1\""]
+    );
+}
+
+/// Answers 200 to every request on each server connection from the `from`-th on.
+fn answer_all(k: &mut Kit, from: usize) {
+    for i in from..k.nb_srv() {
+        let s = k.srv(i);
+        h2_server_hello(&s);
+        k.run();
+        for id in requests(&s.take()) {
+            s.send(&response(id, 200));
+        }
+        k.run();
+    }
+}
+
+#[test]
+fn a_refused_http2_server_connect_is_retried_on_a_new_connection() {
+    // the failed connection also failed its stream (response shut, server close); the
+    // retry starts clean and is served (it ended 502 SH at once on the new connection)
+    let mut k = Kit::new(H2_SRV);
+    k.plan(&[Plan::Refuse, Plan::Accept]);
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    k.run_for(1100);
+    assert_eq!(k.attempts().len(), 2, "retried");
+    assert!(k.srv(0).closed());
+    answer_all(&mut k, 1);
+    assert_eq!(rsp(&c.take()).status(), 200);
+    assert_eq!(k.logs(), ["200 -- \"GET / HTTP/1.1\""]);
+    assert_eq!(k.w.proxies[k.px("be")].counters.retries, 1);
+}
+
+#[test]
+fn a_refused_http2_server_connection_shared_by_two_streams_fails_both_connects() {
+    // http-reuse always: a second stream takes the connection still connecting. The
+    // refusal is a failed connect for both: the first to see it leaves the connection to
+    // the other (releasing it then would be a lifecycle bug), the last closes it; both
+    // retry and are served
+    let mut k = Kit::new(H2_SRV);
+    k.plan(&[Plan::Pending, Plan::Accept, Plan::Accept]);
+    let c1 = k.client();
+    c1.send(&get("/1"));
+    k.run();
+    let c2 = k.client();
+    c2.send(&get("/2"));
+    k.run();
+    assert_eq!(k.attempts().len(), 1, "both streams wait on one connection");
+    let first = k.srv(0);
+    first.refuse();
+    k.run();
+    assert!(first.closed(), "the refused connection is closed");
+    k.run_for(1100);
+    answer_all(&mut k, 1);
+    assert_eq!(rsp(&c1.take()).status(), 200);
+    assert_eq!(rsp(&c2.take()).status(), 200);
+    assert_eq!(k.w.proxies[k.px("be")].counters.retries, 2);
+}
+
+#[test]
+fn a_retry_after_a_refused_http2_server_keeps_its_http1_server_connection() {
+    // the failed HTTP/2 connection marked a server close on the stream; the retry, sent to
+    // an HTTP/1 server by the redispatch, ends with a keep-alive exchange whose server
+    // connection stays open
+    let mut k = Kit::new(
+        "
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    retries 1
+    option redispatch
+    server s1 10.0.0.1:80 proto h2
+    server s2 10.0.0.2:80
+",
+    );
+    k.plan(&[Plan::Refuse, Plan::Accept]);
+    let c = k.client();
+    c.send(&get("/"));
+    k.run();
+    k.run_for(1100);
+    assert_eq!(k.attempts().len(), 2, "retried");
+    assert_eq!(k.srv_addr(1), "10.0.0.2:80".parse().unwrap());
+    let s = k.srv(1);
+    assert_eq!(req(&s.take()).path(), "/");
+    s.send(&ok("fine"));
+    k.run();
+    assert_eq!(rsp(&c.take()).status(), 200);
+    assert!(
+        !s.closed() && !s.shut_by_proxy(),
+        "the server connection is kept"
+    );
 }

@@ -123,6 +123,39 @@ fn a_connection_whose_stream_is_gone_is_released_alone() {
 }
 
 #[test]
+fn releasing_a_connection_a_stream_still_uses_is_a_reported_bug_that_frees_nothing() {
+    for back_side in [false, true] {
+        let mut k = Kit::new(CFG);
+        let c = k.client();
+        c.send(&get("/"));
+        k.run();
+        let sid = only_stream(&k);
+        let conn = k.w.streams[sid].si[usize::from(back_side)]
+            .conn
+            .expect("the connection");
+        let nb_sessions = k.w.sessions.len();
+        let bugs = hrs_list::bug_count();
+        let r =
+            hrs_list::with_bugs_counted(|| crate::session::conn_release(&mut k.w, &mut k.ev, conn));
+        assert!(r.is_ok(), "back side {back_side}");
+        // (the count is shared by the tests running in parallel: only its growth is ours)
+        assert!(
+            hrs_list::bug_count() > bugs,
+            "back side {back_side}: reported"
+        );
+        assert!(
+            k.w.conns.contains(conn),
+            "back side {back_side}: still live"
+        );
+        assert_eq!(k.w.sessions.len(), nb_sessions, "back side {back_side}");
+        // the stream goes on with both connections
+        k.srv(0).send(&ok("fine"));
+        k.run();
+        assert_eq!(rsp(&c.take()).status(), 200, "back side {back_side}");
+    }
+}
+
+#[test]
 fn a_connection_marked_failed_tells_its_live_stream() {
     // containment of a connection keeps a live stream informed: it ends by itself
     let mut k = Kit::new(CFG);
