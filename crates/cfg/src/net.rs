@@ -370,6 +370,8 @@ mod tests {
         }
         assert!(!hex_inet_aton("0x") && !hex_inet_aton("0x.1") && !hex_inet_aton("1.2"));
         assert!(!hex_inet_aton("0x1.2.3.4.5") && !hex_inet_aton("0x1g"));
+        // every part must be a number: these are names for DNS
+        assert!(!hex_inet_aton("0x1.a") && !hex_inet_aton("0x1.") && hex_inet_aton("0x1.7"));
         // without resolution only inet_pton's dotted quad is read
         assert_eq!(Net::parse_v4("127.1", false), None);
         assert_eq!(Net::parse_v4("127.000.0.1", false), None);

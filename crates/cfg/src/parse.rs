@@ -3093,6 +3093,23 @@ mod tests {
         cfg.find_proxy("be", Cap::BE).unwrap().retry_on
     }
 
+    /// The status codes of `retry-on` take the bits from `STATUS_BASE` on, in
+    /// `RetryOn::STATUSES` order.
+    #[test]
+    fn status_bits() {
+        for (i, code) in RetryOn::STATUSES.iter().enumerate() {
+            assert_eq!(
+                status_bit(*code),
+                1 << (RetryOn::STATUS_BASE as usize + i),
+                "{code}"
+            );
+        }
+        assert_eq!(
+            retry_on_of("retry-on 401 504"),
+            RetryOn((1 << 8) | (1 << 17))
+        );
+    }
+
     #[test]
     fn retry_on_replaces_the_default() {
         let st = |c: u16| status_bit(c);

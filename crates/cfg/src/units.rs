@@ -1,5 +1,5 @@
-//! Numbers with units as HAProxy reads them: times (`parse_time_err`) and sizes
-//! (`parse_size_err`). Pure functions, no state.
+//! Numbers as HAProxy reads them: times with units (`parse_time_err`) and glibc's
+//! `atol()`/`atoi()`. Pure functions, no state.
 
 /// Why a time could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,21 +32,21 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<u32, TimeError> {
         value = (value * 10 + (b[i] - b'0') as u128).min(u64::MAX as u128);
         i += 1;
     }
-    // (multiplier, divisor) to convert from the suffix's unit to microseconds
-    let (imul, idiv): (u128, u128) = match b.get(i) {
+    // the multiplier from the suffix's unit to microseconds
+    let imul: u128 = match b.get(i) {
         None => return check_time(value),
-        Some(b's') => (1_000_000, 1),
+        Some(b's') => 1_000_000,
         Some(b'u') if b.get(i + 1) == Some(&b's') => {
             i += 1;
-            (1, 1)
+            1
         }
         Some(b'm') if b.get(i + 1) == Some(&b's') => {
             i += 1;
-            (1000, 1)
+            1000
         }
-        Some(b'm') => (60_000_000, 1),
-        Some(b'h') => (3_600_000_000, 1),
-        Some(b'd') => (86_400_000_000, 1),
+        Some(b'm') => 60_000_000,
+        Some(b'h') => 3_600_000_000,
+        Some(b'd') => 86_400_000_000,
         Some(_) => return Err(TimeError::BadChar(i)),
     };
     i += 1;
@@ -58,7 +58,7 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<u32, TimeError> {
         TimeUnit::S => 1_000_000,
     };
     // a non-zero value never rounds down to zero ("1us" is 1 ms), as upstream accepts it
-    let result = (value * imul / idiv).div_ceil(out_us);
+    let result = (value * imul).div_ceil(out_us);
     check_time(result)
 }
 
@@ -106,33 +106,6 @@ pub fn atoi(text: &(impl AsRef<[u8]> + ?Sized)) -> i32 {
     atol(text) as i32
 }
 
-/// Reads `<digits>[k|m|g]` (case-insensitive) as bytes, as `parse_size_err()`.
-///
-/// Returns the offset of the first bad character on error.
-pub fn parse_size(text: &str) -> Result<u64, usize> {
-    let b = text.as_bytes();
-    if !b.first().is_some_and(|c| c.is_ascii_digit()) {
-        return Err(0);
-    }
-    let mut i = 0;
-    let mut v: u64 = 0;
-    while i < b.len() && b[i].is_ascii_digit() {
-        v = v.saturating_mul(10).saturating_add((b[i] - b'0') as u64);
-        i += 1;
-    }
-    let mul = match b.get(i).map(|c| c.to_ascii_lowercase()) {
-        None => return Ok(v),
-        Some(b'k') => 1024,
-        Some(b'm') => 1024 * 1024,
-        Some(b'g') => 1024 * 1024 * 1024,
-        Some(_) => return Err(i),
-    };
-    if i + 1 < b.len() {
-        return Err(i + 1);
-    }
-    Ok(v.saturating_mul(mul))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,14 +129,30 @@ mod tests {
         assert_eq!(parse_time("0", TimeUnit::Ms), Ok(0));
         assert_eq!(parse_time("3", TimeUnit::S), Ok(3));
         assert_eq!(parse_time("3000ms", TimeUnit::S), Ok(3));
+        // the largest value is INT_MAX, with or without a unit
+        assert_eq!(parse_time("2147483647", TimeUnit::Ms), Ok(2147483647));
+        assert_eq!(
+            parse_time("2147483648", TimeUnit::Ms),
+            Err(TimeError::Overflow)
+        );
+        assert_eq!(parse_time("2147483647000us", TimeUnit::Ms), Ok(2147483647));
+        assert_eq!(
+            parse_time("2147483647001us", TimeUnit::Ms),
+            Err(TimeError::Overflow)
+        );
+        assert_eq!(
+            parse_time("99999999999999999999999", TimeUnit::Ms),
+            Err(TimeError::Overflow)
+        );
+        assert_eq!(parse_time("1us", TimeUnit::S), Ok(1));
+        assert_eq!(parse_time("2ms", TimeUnit::Ms), Ok(2));
+        // `u` is only a unit before `s`
+        assert_eq!(parse_time("5u", TimeUnit::Ms), Err(TimeError::BadChar(1)));
+        assert_eq!(parse_time("5ux", TimeUnit::Ms), Err(TimeError::BadChar(1)));
     }
 
     #[test]
-    fn sizes_and_atol() {
-        assert_eq!(parse_size("16k"), Ok(16384));
-        assert_eq!(parse_size("2M"), Ok(2 << 20));
-        assert_eq!(parse_size("12"), Ok(12));
-        assert_eq!(parse_size("1x"), Err(1));
+    fn atol_basics() {
         assert_eq!(atol("42abc"), 42);
         assert_eq!(atol("abc"), 0);
         assert_eq!(atol(" -7"), -7);
