@@ -9,7 +9,7 @@
 use crate::acl::{AclDiag, AclTable, Cond};
 use crate::ctx::{Dir, SampleCtx};
 use crate::fetch::Where;
-use crate::logfmt::{LogFormat, HTTP_LOG_FORMAT, TCP_LOG_FORMAT};
+use crate::logfmt::{LogFormat, CLF_LOG_FORMAT, HTTP_LOG_FORMAT, TCP_LOG_FORMAT};
 use crate::rules::{compile_rule, run, Rule, RuleCx, RuleSet, Verdict};
 use crate::CompileError;
 use hrs_cfg::diag::{Diag, Head, Level, Loc};
@@ -150,7 +150,8 @@ fn compile_log_format(px: &Proxy) -> Result<Option<LogFormat>, CompileError> {
     Ok(if let Some(f) = &px.log_format {
         Some(LogFormat::compile(f).map_err(|m| log_format_error(px, &m))?)
     } else if px.options.httplog && px.mode == Mode::Http {
-        LogFormat::compile(HTTP_LOG_FORMAT).ok()
+        let f = if px.options.httplog_clf { CLF_LOG_FORMAT } else { HTTP_LOG_FORMAT };
+        LogFormat::compile(f).ok()
     } else if px.options.httplog || px.options.tcplog {
         LogFormat::compile(TCP_LOG_FORMAT).ok()
     } else {
@@ -701,11 +702,19 @@ mod tests {
         let mut f = fe();
         assert!(compile_proxy(&f).unwrap().log_format().is_none());
         assert_eq!(c.log_format(&f), (None, false));
-        // option httplog: HTTP's format in HTTP mode, TCP's otherwise; option tcplog: TCP's
+        // option httplog: HTTP's format in HTTP mode, TCP's otherwise; option tcplog: TCP's;
+        // option httplog clf: the common log format in HTTP mode, TCP's otherwise (upstream's
+        // proxy_cfg_ensure_no_http() falls back from both)
         f.options.httplog = true;
         assert_eq!(format_of(&f), Some(http.clone()));
         assert_eq!(c.log_format(&f), (None, true));
+        f.options.httplog_clf = true;
+        let clf = line(&LogFormat::compile(CLF_LOG_FORMAT).unwrap());
+        assert_ne!(clf, http);
+        assert_eq!(format_of(&f), Some(clf));
         f.mode = Mode::Tcp;
+        assert_eq!(format_of(&f), Some(tcp.clone()));
+        f.options.httplog_clf = false;
         assert_eq!(format_of(&f), Some(tcp.clone()));
         f.options.httplog = false;
         f.options.tcplog = true;
