@@ -150,7 +150,11 @@ fn compile_log_format(px: &Proxy) -> Result<Option<LogFormat>, CompileError> {
     Ok(if let Some(f) = &px.log_format {
         Some(LogFormat::compile(f).map_err(|m| log_format_error(px, &m))?)
     } else if px.options.httplog && px.mode == Mode::Http {
-        let f = if px.options.httplog_clf { CLF_LOG_FORMAT } else { HTTP_LOG_FORMAT };
+        let f = if px.options.httplog_clf {
+            CLF_LOG_FORMAT
+        } else {
+            HTTP_LOG_FORMAT
+        };
         LogFormat::compile(f).ok()
     } else if px.options.httplog || px.options.tcplog {
         LogFormat::compile(TCP_LOG_FORMAT).ok()
