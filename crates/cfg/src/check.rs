@@ -209,6 +209,7 @@ pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
             // the options that need HTTP, in upstream's order (forwardfor, then its tables)
             for (name, on) in [
                 ("forwardfor", p.options.forwardfor),
+                ("originalto", p.options.originalto),
                 ("http-buffer-request", p.options.http_buffer_request),
                 ("prefer-last-server", p.options.prefer_last_server),
             ] {

@@ -333,6 +333,8 @@ pub struct Options {
     pub httplog_clf: bool,
     pub tcplog: bool,
     pub forwardfor: bool,
+    /// `option originalto`: its arguments are [`Proxy::orgto`].
+    pub originalto: bool,
     pub http_buffer_request: bool,
     pub abortonclose: bool,
     pub dontlognull: bool,
@@ -483,13 +485,13 @@ pub struct HttpRuleSpec {
     pub loc: Loc,
 }
 
-/// Arguments of `option forwardfor`.
+/// Arguments of `option forwardfor`, and of `option originalto` (which has no `if-none`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ForwardFor {
-    /// `except <network>`: clients in this network get no header (compared with
-    /// [`crate::net::Net::contains`], upstream's `ipcmp2net()`).
+    /// `except <network>`: clients (for `originalto`, destinations) in this network get no
+    /// header (compared with [`crate::net::Net::contains`], upstream's `ipcmp2net()`).
     pub except: Option<crate::net::Net>,
-    /// `header <name>` (lower-cased); `x-forwarded-for` when unset.
+    /// `header <name>` (lower-cased); `x-forwarded-for` (`x-original-to`) when unset.
     pub header: Option<String>,
     /// `if-none`: only add the header when the request has none.
     pub if_none: bool,
@@ -514,6 +516,8 @@ pub struct Proxy {
     pub options: Options,
     /// Arguments of `option forwardfor` (meaningful when `options.forwardfor`).
     pub fwdfor: ForwardFor,
+    /// Arguments of `option originalto` (meaningful when `options.originalto`).
+    pub orgto: ForwardFor,
     pub http_reuse: HttpReuse,
     /// `max-keep-alive-queue`, -1 = unset.
     pub max_ka_queue: i32,

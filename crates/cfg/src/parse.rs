@@ -2675,9 +2675,17 @@ impl<'a> Reader<'a> {
                     );
                 }
             }
-            "forwardfor" => {
-                p.options.forwardfor = true;
-                p.fwdfor = ForwardFor::default();
+            "forwardfor" | "originalto" => {
+                let orgto = name == "originalto";
+                let args = if orgto {
+                    p.options.originalto = true;
+                    p.orgto = ForwardFor::default();
+                    &mut p.orgto
+                } else {
+                    p.options.forwardfor = true;
+                    p.fwdfor = ForwardFor::default();
+                    &mut p.fwdfor
+                };
                 let mut i = 2;
                 while i < w.len() {
                     let sub = w[i].as_str();
@@ -2694,7 +2702,7 @@ impl<'a> Reader<'a> {
                                 );
                                 return;
                             };
-                            p.fwdfor.except = Some(net);
+                            args.except = Some(net);
                             i += 2;
                         }
                         "header" => {
@@ -2707,17 +2715,22 @@ impl<'a> Reader<'a> {
                                 );
                                 return;
                             }
-                            p.fwdfor.header = Some(val.to_ascii_lowercase());
+                            args.header = Some(val.to_ascii_lowercase());
                             i += 2;
                         }
-                        "if-none" => {
-                            p.fwdfor.if_none = true;
+                        "if-none" if !orgto => {
+                            args.if_none = true;
                             i += 1;
                         }
                         _ => {
+                            let values = if orgto {
+                                "'except' and 'header'"
+                            } else {
+                                "'except', 'header' and 'if-none'"
+                            };
                             self.d.alert_at(
                                 loc,
-                                format!("'option {name}' only supports optional values: 'except', 'header' and 'if-none'."),
+                                format!("'option {name}' only supports optional values: {values}."),
                             );
                             return;
                         }

@@ -161,14 +161,11 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     if be_opts.http_conn_mode == HttpConnMode::Close {
         s.txn.flags |= tx::CLI_CLOSE;
     }
-    if fe_opts.forwardfor || be_opts.forwardfor {
-        let src = w.sessions.live(s.sess)?.src;
-        add_forwardfor(
-            &w.proxies[fe].cfg,
-            &w.proxies[be].cfg,
-            s.txn.req.as_mut(),
-            src,
-        );
+    if fe_opts.forwardfor || be_opts.forwardfor || fe_opts.originalto || be_opts.originalto {
+        let sess = w.sessions.live(s.sess)?;
+        let (fe, be) = (&w.proxies[fe].cfg, &w.proxies[be].cfg);
+        add_addr_header(AddrHeader::ForwardFor, fe, be, s.txn.req.as_mut(), sess.src);
+        add_addr_header(AddrHeader::OriginalTo, fe, be, s.txn.req.as_mut(), sess.dst);
     }
     // the backend counts the stream once (`stream_set_backend`)
     if s.flags & sf::BE_ASSIGNED == 0 {
@@ -218,39 +215,55 @@ pub(crate) fn tcp_switching(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     Ok(())
 }
 
-/// `option forwardfor` (`http_process_request`): the client address in
-/// `x-forwarded-for` or the configured header, unless the client is in an `except` network
+/// The two headers `http_process_request` adds with an address of the client connection, in
+/// this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AddrHeader {
+    /// `option forwardfor`: the client's (source) address in `x-forwarded-for`.
+    ForwardFor,
+    /// `option originalto`: the address the client connected to (destination) in
+    /// `x-original-to`.
+    OriginalTo,
+}
+
+/// `option forwardfor` and `option originalto` (`http_process_request`): the connection's
+/// address in the option's header, unless the address is in an `except` network
 /// (`ipcmp2net()`: same address family only, so an IPv4-mapped client of a dual-stack
-/// listener is not in an IPv4 network) or `if-none` finds the header already there. The
-/// header name is the backend's when the backend enables the option, else the frontend's;
-/// the address is written as the socket gives it (`::ffff:127.0.0.1` stays IPv6).
-fn add_forwardfor(
+/// listener is not in an IPv4 network) or `if-none` (forwardfor only) finds the header
+/// already there. Nothing when neither proxy has the option. The header name is the
+/// backend's when the backend enables the option, else the frontend's; the address is
+/// written as the socket gives it (`::ffff:127.0.0.1` stays IPv6).
+fn add_addr_header(
+    which: AddrHeader,
     fe: &hrs_cfg::model::Proxy,
     be: &hrs_cfg::model::Proxy,
     req: Option<&mut HttpHead>,
-    src: Option<std::net::SocketAddr>,
+    addr: Option<std::net::SocketAddr>,
 ) {
-    let (Some(req), Some(src)) = (req, src) else {
+    use hrs_cfg::model::{ForwardFor, Proxy};
+    let (Some(req), Some(addr)) = (req, addr) else {
         return;
     };
-    let on = |p: &hrs_cfg::model::Proxy| p.options.forwardfor;
-    let excluded = |p: &hrs_cfg::model::Proxy| {
-        on(p) && p.fwdfor.except.is_some_and(|net| net.contains(src.ip()))
+    let (on, args, default): (fn(&Proxy) -> bool, fn(&Proxy) -> &ForwardFor, &str) = match which {
+        AddrHeader::ForwardFor => (|p| p.options.forwardfor, |p| &p.fwdfor, "x-forwarded-for"),
+        AddrHeader::OriginalTo => (|p| p.options.originalto, |p| &p.orgto, "x-original-to"),
     };
+    if !on(fe) && !on(be) {
+        return;
+    }
+    let excluded = |p: &Proxy| on(p) && args(p).except.is_some_and(|net| net.contains(addr.ip()));
     if excluded(fe) || excluded(be) {
         return;
     }
-    let name = if on(be) {
-        be.fwdfor.header.as_deref()
-    } else {
-        fe.fwdfor.header.as_deref()
-    }
-    .unwrap_or("x-forwarded-for");
-    let always = (on(fe) && !fe.fwdfor.if_none) || (on(be) && !be.fwdfor.if_none);
+    let name = args(if on(be) { be } else { fe })
+        .header
+        .as_deref()
+        .unwrap_or(default);
+    let always = (on(fe) && !args(fe).if_none) || (on(be) && !args(be).if_none);
     if !always && req.has(name.as_bytes()) {
         return;
     }
-    req.add_header(name.as_bytes(), src.ip().to_string().as_bytes());
+    req.add_header(name.as_bytes(), addr.ip().to_string().as_bytes());
 }
 
 /// Waits for the response head (`http_wait_for_response`). A server that closes, times out or sends garbage before the head gets the
@@ -890,10 +903,10 @@ pub fn stream_kill_internal(w: &mut World, ev: &mut Ev, sid: StrmId) {
 }
 
 #[cfg(test)]
-mod add_forwardfor_tests {
-    //! `add_forwardfor` against what haproxy 2.6.12 sends (checked by hand with a
+mod add_addr_header_tests {
+    //! `add_addr_header` against what haproxy 2.6.12 sends (checked by hand with a
     //! dual-stack `bind :::port` listener and an echo server).
-    use super::add_forwardfor;
+    use super::{add_addr_header, AddrHeader};
     use hrs_cfg::model::{Cap, Proxy};
     use hrs_cfg::net::Net;
     use hrs_http::{HttpHead, Version};
@@ -913,7 +926,17 @@ mod add_forwardfor_tests {
         for (n, v) in pre {
             h.add_header(n.as_bytes(), v.as_bytes());
         }
-        add_forwardfor(fe, be, Some(&mut h), Some(src.parse().unwrap()));
+        add_addr_header(
+            AddrHeader::ForwardFor,
+            fe,
+            be,
+            Some(&mut h),
+            Some(src.parse().unwrap()),
+        );
+        headers(&h)
+    }
+
+    fn headers(h: &HttpHead) -> Vec<String> {
         h.headers()
             .map(|(n, v)| {
                 format!(
@@ -986,6 +1009,81 @@ mod add_forwardfor_tests {
         assert_eq!(
             run(&fe, &be, "10.0.0.1:1", &pre),
             ["x-forwarded-for: 1.1.1.1", "x-forwarded-for: 10.0.0.1"]
+        );
+    }
+
+    /// `option originalto`: the destination address in `x-original-to` or the backend's
+    /// (else the frontend's) header, unless in an `except` network; no `if-none`, so a header
+    /// already there gets another; nothing when neither proxy has the option.
+    #[test]
+    fn originalto_writes_the_destination() {
+        let orgto = |cap, header: Option<&str>, except: Option<&str>| {
+            let mut p = Proxy::preset("p", cap);
+            p.options.originalto = true;
+            p.orgto.header = header.map(str::to_string);
+            p.orgto.except = except.map(|n| Net::parse(n, false).unwrap());
+            p
+        };
+        let run = |fe: &Proxy, be: &Proxy, dst: &str, pre: &[(&str, &str)]| {
+            let mut h = HttpHead::request(b"GET", b"/", Version::Http11, 64);
+            for (n, v) in pre {
+                h.add_header(n.as_bytes(), v.as_bytes());
+            }
+            add_addr_header(
+                AddrHeader::OriginalTo,
+                fe,
+                be,
+                Some(&mut h),
+                Some(dst.parse().unwrap()),
+            );
+            headers(&h)
+        };
+        let none = Proxy::preset("be", Cap::BE);
+        let fe = orgto(Cap::FE, None, None);
+        assert_eq!(
+            run(&fe, &none, "10.1.2.3:80", &[]),
+            ["x-original-to: 10.1.2.3"]
+        );
+        assert_eq!(
+            run(&fe, &none, "[2001:db8::1]:80", &[]),
+            ["x-original-to: 2001:db8::1"]
+        );
+        assert!(run(&none, &none.clone(), "10.1.2.3:80", &[]).is_empty());
+        // the forwardfor option alone adds no x-original-to, nor the reverse
+        let mut ff = Proxy::preset("fe", Cap::FE);
+        ff.options.forwardfor = true;
+        assert!(run(&ff, &none, "10.1.2.3:80", &[]).is_empty());
+        assert_eq!(
+            run(&fe, &none, "10.1.2.3:80", &[("x-original-to", "1.1.1.1")]),
+            ["x-original-to: 1.1.1.1", "x-original-to: 10.1.2.3"]
+        );
+        // except: the frontend's and the backend's networks both apply
+        let fe_ex = orgto(Cap::FE, None, Some("10.0.0.0/8"));
+        assert!(run(&fe_ex, &none, "10.1.2.3:80", &[]).is_empty());
+        assert_eq!(
+            run(&fe_ex, &none, "192.168.0.1:80", &[]),
+            ["x-original-to: 192.168.0.1"]
+        );
+        let be_ex = orgto(Cap::BE, Some("X-Dst"), Some("192.168.0.0/16"));
+        assert!(run(&fe, &be_ex, "192.168.0.1:80", &[]).is_empty());
+        // the header is the backend's when it has the option
+        assert_eq!(
+            run(
+                &orgto(Cap::FE, Some("x-fe"), None),
+                &be_ex,
+                "10.1.2.3:80",
+                &[]
+            ),
+            ["x-dst: 10.1.2.3"]
+        );
+        assert_eq!(
+            run(
+                &orgto(Cap::FE, Some("x-fe"), None),
+                &none,
+                "10.1.2.3:80",
+                &[]
+            ),
+            ["x-fe: 10.1.2.3"]
         );
     }
 }
