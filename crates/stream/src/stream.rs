@@ -226,6 +226,32 @@ enum AddrHeader {
     OriginalTo,
 }
 
+impl AddrHeader {
+    /// Whether proxy `p` enables the option.
+    fn on(self, p: &hrs_cfg::model::Proxy) -> bool {
+        match self {
+            AddrHeader::ForwardFor => p.options.forwardfor,
+            AddrHeader::OriginalTo => p.options.originalto,
+        }
+    }
+
+    /// The option's arguments in proxy `p` (meaningful when [`Self::on`]).
+    fn args(self, p: &hrs_cfg::model::Proxy) -> &hrs_cfg::model::ForwardFor {
+        match self {
+            AddrHeader::ForwardFor => &p.fwdfor,
+            AddrHeader::OriginalTo => &p.orgto,
+        }
+    }
+
+    /// The header without a `header` argument.
+    fn default_name(self) -> &'static str {
+        match self {
+            AddrHeader::ForwardFor => "x-forwarded-for",
+            AddrHeader::OriginalTo => "x-original-to",
+        }
+    }
+}
+
 /// `option forwardfor` and `option originalto` (`http_process_request`): the connection's
 /// address in the option's header, unless the address is in an `except` network
 /// (`ipcmp2net()`: same address family only, so an IPv4-mapped client of a dual-stack
@@ -240,26 +266,30 @@ fn add_addr_header(
     req: Option<&mut HttpHead>,
     addr: Option<std::net::SocketAddr>,
 ) {
-    use hrs_cfg::model::{ForwardFor, Proxy};
+    use hrs_cfg::model::Proxy;
     let (Some(req), Some(addr)) = (req, addr) else {
         return;
     };
-    let (on, args, default): (fn(&Proxy) -> bool, fn(&Proxy) -> &ForwardFor, &str) = match which {
-        AddrHeader::ForwardFor => (|p| p.options.forwardfor, |p| &p.fwdfor, "x-forwarded-for"),
-        AddrHeader::OriginalTo => (|p| p.options.originalto, |p| &p.orgto, "x-original-to"),
-    };
-    if !on(fe) && !on(be) {
+    if !which.on(fe) && !which.on(be) {
         return;
     }
-    let excluded = |p: &Proxy| on(p) && args(p).except.is_some_and(|net| net.contains(addr.ip()));
+    let excluded = |p: &Proxy| {
+        which.on(p)
+            && which
+                .args(p)
+                .except
+                .is_some_and(|net| net.contains(addr.ip()))
+    };
     if excluded(fe) || excluded(be) {
         return;
     }
-    let name = args(if on(be) { be } else { fe })
+    let name = which
+        .args(if which.on(be) { be } else { fe })
         .header
         .as_deref()
-        .unwrap_or(default);
-    let always = (on(fe) && !args(fe).if_none) || (on(be) && !args(be).if_none);
+        .unwrap_or(which.default_name());
+    let always =
+        (which.on(fe) && !which.args(fe).if_none) || (which.on(be) && !which.args(be).if_none);
     if !always && req.has(name.as_bytes()) {
         return;
     }
