@@ -1322,6 +1322,41 @@ impl<'a> Reader<'a> {
 
     /// `stats ...` in the global section (`cli_parse_global()`, a registered keyword: its
     /// messages follow `parsing [F:N] : `).
+    /// A `bind` option haproxy-rs does not take, met on a `bind` line or a `stats socket`
+    /// line (`bind_find_kw()`): one upstream knows is skipped with its arguments, the first
+    /// of them remembered in `unsupported` (refused once the line is read, after upstream's
+    /// own checks of the line); an unknown one is alerted at once, with upstream's suggestion
+    /// (`bind_find_best_kw()`) in the wording of that line's parser. Returns the number of
+    /// words to skip, or `None` after the alert.
+    fn other_bind_option(
+        &mut self,
+        loc: &Loc,
+        k: &str,
+        head: &str,
+        line: BindLine,
+        unsupported: &mut Option<String>,
+    ) -> Option<usize> {
+        if let Some(n) = kw::bind_keyword_args(k) {
+            unsupported.get_or_insert_with(|| {
+                format!("{head} : '{k}' option is not supported by haproxy-rs.")
+            });
+            return Some(1 + n.max(0) as usize);
+        }
+        let best = kw::suggest_bind_keyword(k);
+        let msg = match (line, best) {
+            (BindLine::StatsSocket, Some(best)) => {
+                format!("{head} : unknown keyword '{k}'. Did you mean '{best}' maybe ?")
+            }
+            (BindLine::StatsSocket, None) => format!("{head} : unknown keyword '{k}'."),
+            (BindLine::Bind, Some(best)) => {
+                format!("{head}: unknown keyword '{k}'; did you mean '{best}' maybe ?")
+            }
+            (BindLine::Bind, None) => format!("{head}: unknown keyword '{k}'."),
+        };
+        self.d.alert_at(loc, msg);
+        None
+    }
+
     fn global_stats(&mut self, loc: &Loc, w: &[String]) {
         let sub = w.get(1).map(String::as_str).unwrap_or("");
         let arg = w.get(2).map(String::as_str).unwrap_or("");
@@ -1398,24 +1433,12 @@ impl<'a> Reader<'a> {
                         },
                         "name" if v.is_empty() => Some(format!("'{k}' : missing name")),
                         "user" | "group" | "uid" | "gid" | "name" => None,
-                        _ => match kw::bind_keyword_args(k) {
+                        _ => match self.other_bind_option(loc, k, "'stats socket'", BindLine::StatsSocket, &mut unsupported) {
                             Some(n) => {
-                                unsupported.get_or_insert_with(|| {
-                                    format!("'stats socket' : '{k}' option is not supported by haproxy-rs.")
-                                });
-                                i += 1 + n.max(0) as usize;
+                                i += n;
                                 continue;
                             }
-                            None => {
-                                let msg = match kw::suggest_bind_keyword(k) {
-                                    Some(best) => format!(
-                                        "'stats socket' : unknown keyword '{k}'. Did you mean '{best}' maybe ?"
-                                    ),
-                                    None => format!("'stats socket' : unknown keyword '{k}'."),
-                                };
-                                self.d.alert_at(loc, msg);
-                                return;
-                            }
+                            None => return,
                         },
                     };
                     if let Some(e) = err {
@@ -2071,25 +2094,15 @@ impl<'a> Reader<'a> {
                     }
                     None => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
                 },
-                _ => match kw::bind_keyword_args(k) {
-                    Some(n) => {
-                        unsupported.get_or_insert_with(|| {
-                            format!("{head} : '{k}' option is not supported by haproxy-rs.")
-                        });
-                        i += 1 + n.max(0) as usize;
-                        continue;
+                _ => {
+                    match self.other_bind_option(loc, k, &head, BindLine::Bind, &mut unsupported) {
+                        Some(n) => {
+                            i += n;
+                            continue;
+                        }
+                        None => return,
                     }
-                    None => {
-                        let msg = match kw::suggest_bind_keyword(k) {
-                            Some(best) => format!(
-                                "{head}: unknown keyword '{k}'; did you mean '{best}' maybe ?"
-                            ),
-                            None => format!("{head}: unknown keyword '{k}'."),
-                        };
-                        self.d.alert_at(loc, msg);
-                        return;
-                    }
-                },
+                }
             };
             if let Some(e) = err {
                 self.d.alert_at(loc, format!("{head} : {e}"));
@@ -2990,6 +3003,14 @@ pub const FACILITIES: [&str; 24] = [
 pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
+
+/// Which line a `bind` option is read on: `stats socket` (`cli.c`) and `bind`
+/// (`cfgparse-listen.c`) word their unknown-keyword alerts differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BindLine {
+    StatsSocket,
+    Bind,
+}
 
 #[cfg(test)]
 mod tests {
