@@ -3054,6 +3054,16 @@ mod tests {
     }
 
     /// Parses `text` as file `name` (written under the temp dir) and renders the alerts.
+    /// The first alerts and warnings, from after their `config : ` head, are `want`.
+    fn assert_first_alerts(alerts: &[String], want: &[&str]) {
+        let got: Vec<&str> = alerts
+            .iter()
+            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
+            .take(want.len())
+            .collect();
+        assert_eq!(got, want, "{alerts:#?}");
+    }
+
     fn parse_text(name: &str, text: &str) -> (Config, Vec<String>) {
         let dir = std::env::temp_dir().join(format!("hrs-cfg-parse-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -3092,12 +3102,7 @@ mod tests {
             // atoi truncates 2^32 + 2 to 2
             "parsing [id.cfg:16]: backend be2 reuses same custom id as frontend fe (declared at id.cfg:4).",
         ];
-        let got: Vec<&str> = alerts
-            .iter()
-            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
-            .take(want.len())
-            .collect();
-        assert_eq!(got, want, "{alerts:#?}");
+        assert_first_alerts(&alerts, &want);
     }
 
     #[test]
@@ -3517,12 +3522,7 @@ mod tests {
             "[srv.cfg:7] : 'server be/s4' : 'pool-max-conn' must be >= -1.",
             "[srv.cfg:8] : 'server be/s5' : 'fall' has to be > 0..",
         ];
-        let got: Vec<&str> = alerts
-            .iter()
-            .filter_map(|a| a.split_once("config : ").map(|x| x.1))
-            .take(want.len())
-            .collect();
-        assert_eq!(got, want, "{alerts:#?}");
+        assert_first_alerts(&alerts, &want);
     }
 
     /// Port offsets (`+N`, `-N`) are upstream's and not ours: refused once the line is read;
