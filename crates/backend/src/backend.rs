@@ -1,16 +1,23 @@
 //! Choosing a server and getting a connection to it (HAProxy's `backend.c`: `assign_server`,
 //! `connect_server`; `queue.c`: `pendconn_add`, `process_srv_queue`).
 //!
-//! May touch the stream being served, its session's server connections, the backend's
-//! servers (LB state, queues, connection pools through [`crate::server`]). Connections are
-//! created through `hrs-conn`. The reuse rules are in `docs/reuse.md`.
+//! May touch the stream being served, its session's server connections, this thread's
+//! connection pools (through [`crate::server`]), and the shared backend and servers: the LB
+//! state, the queues and `served` only under the backend's lock (`lbprm`), counters and
+//! gauges as atomics. A stream of another thread is reached only through a
+//! [`Msg::Dequeued`]. Connections are created through `hrs-conn`. The reuse rules are in
+//! `docs/reuse.md`, the threading model in `docs/threads.md`.
 
 use crate::pool::{reuse_lookup, PoolLookup};
 use crate::server::conn_backend_get;
 use hrs_cfg::model::{Balance, HttpReuse, Mode, RetryOn};
-use hrs_core::{co_fl, sf, tx, ConnId, Ev, H1c, Mux, PxId, SiState, SrvId, StrmId, Target, World};
+use hrs_core::{
+    co_fl, sf, tx, ConnId, Ev, H1c, LbState, Msg, Mux, Pending, PxId, Shared, SiState, SrvId,
+    SrvShared, Stream, StrmId, Target, Tid, World,
+};
 use hrs_ev::WakeReason;
 use hrs_list::Stale;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Outcome of [`assign_server`] (`SRV_STATUS_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,11 +69,11 @@ pub fn assign_server(w: &mut World, sid: StrmId) -> Result<SrvStatus, Stale> {
         if !same {
             s.flags |= sf::REDISP;
         }
-        for c in [&mut w.servers[prev].counters, &mut w.proxies[be].counters] {
+        for c in [&w.sh.servers[prev].counters, &w.sh.proxies[be].counters] {
             if same {
-                c.retries += 1;
+                c.retries.inc();
             } else {
-                c.redispatches += 1;
+                c.redispatches.inc();
             }
         }
     }
@@ -86,9 +93,10 @@ fn assign_server_once(w: &mut World, sid: StrmId, prev: Option<SrvId>) -> Result
         return take_or_queue(w, sid, srv);
     }
     let avoid = prev
-        .and_then(|srv| w.servers.get(srv))
+        .and_then(|srv| w.sh.servers.get(srv))
         .map(|srv| srv.lb_idx);
-    let px = &mut w.proxies[be];
+    let tid = w.tid;
+    let px = &w.sh.proxies[be];
     if px.servers.is_empty() {
         let dispatch = px.cfg.dispatch.is_some();
         let s = w.streams.live_mut(sid)?;
@@ -101,13 +109,16 @@ fn assign_server_once(w: &mut World, sid: StrmId, prev: Option<SrvId>) -> Result
         s.flags |= sf::ASSIGNED;
         return Ok(SrvStatus::Ok);
     }
-    let Some(idx) = px.lb.get_next(avoid) else {
-        let usable = px.lb.has_usable();
+    let s = w.streams.live_mut(sid)?;
+    let mut lb = px.lb.lock();
+    let Some(idx) = lb.algo.get_next(avoid) else {
+        let usable = lb.algo.has_usable();
         if usable {
             // every usable server is full: wait in the backend's queue
-            px.queue.push_back(sid);
+            lb.queue.push_back(Pending { tid, sid });
+            px.nbpend.store(lb.queue.len() as u32, Relaxed);
         }
-        let s = w.streams.live_mut(sid)?;
+        drop(lb);
         s.srv = None;
         s.target = Target::None;
         if !usable {
@@ -117,28 +128,48 @@ fn assign_server_once(w: &mut World, sid: StrmId, prev: Option<SrvId>) -> Result
         return Ok(SrvStatus::Queued);
     };
     let srv_id = px.servers[idx];
-    let s = w.streams.live_mut(sid)?;
     s.srv = Some(srv_id);
     s.target = Target::Server(srv_id);
     s.flags |= sf::ASSIGNED;
-    take_or_queue(w, sid, srv_id)
+    // the slot is taken (or the stream queued) under the lock that picked the server, so
+    // that no other thread takes the slot in between
+    Ok(take_or_queue_locked(&w.sh, &mut lb, tid, s, sid, srv_id))
 }
 
 /// Takes a slot of `srv_id` for stream `sid`, or queues the stream when the server is full
 /// or others wait already.
 fn take_or_queue(w: &mut World, sid: StrmId, srv_id: SrvId) -> Result<SrvStatus, Stale> {
+    let tid = w.tid;
     let s = w.streams.live_mut(sid)?;
-    let be = s.be;
-    let srv = &mut w.servers[srv_id];
-    if !srv.has_slot() || !srv.queue.is_empty() {
-        srv.queue.push_back(sid);
+    let sv = &w.sh.servers[srv_id];
+    let mut lb = w.sh.proxies[sv.px].lb.lock();
+    Ok(take_or_queue_locked(&w.sh, &mut lb, tid, s, sid, srv_id))
+}
+
+/// [`take_or_queue`] with the backend's lock held (`lb`).
+fn take_or_queue_locked(
+    sh: &Shared,
+    lb: &mut LbState,
+    tid: Tid,
+    s: &mut Stream,
+    sid: StrmId,
+    srv_id: SrvId,
+) -> SrvStatus {
+    let sv = &sh.servers[srv_id];
+    let q = &mut lb.srv_queue[sv.lb_idx];
+    if !sv.has_slot() || !q.is_empty() {
+        q.push_back(Pending { tid, sid });
+        let len = q.len() as u32;
+        sv.nbpend.store(len, Relaxed);
+        lb.algo.set_queue_len(sv.lb_idx, len);
         s.flags |= sf::QUEUED;
-        let (len, lb_idx) = (srv.queue.len() as u32, srv.lb_idx);
-        w.proxies[be].lb.set_queue_len(lb_idx, len);
-        return Ok(SrvStatus::Queued);
+        return SrvStatus::Queued;
     }
-    srv_take_slot(w, sid, srv_id)?;
-    Ok(SrvStatus::Ok)
+    if s.flags & sf::CURR_SESS == 0 {
+        s.flags |= sf::CURR_SESS;
+        slot_taken(lb, sv);
+    }
+    SrvStatus::Ok
 }
 
 /// The server of one of the session's connections, when `option prefer-last-server` is set
@@ -149,7 +180,7 @@ fn take_or_queue(w: &mut World, sid: StrmId, srv_id: SrvId) -> Result<SrvStatus,
 fn prefer_last_server(w: &mut World, sid: StrmId) -> Result<Option<SrvId>, Stale> {
     let s = w.streams.live(sid)?;
     let (be, sess) = (s.be, s.sess);
-    let px = &w.proxies[be].cfg;
+    let px = &w.sh.proxies[be].cfg;
     let se = w.sessions.live(sess)?;
     let ntlm = se.flags & hrs_core::sess_fl::PREFER_LAST != 0;
     if matches!(px.balance, Balance::Source) || !(ntlm || px.options.prefer_last_server) {
@@ -163,8 +194,9 @@ fn prefer_last_server(w: &mut World, sid: StrmId) -> Result<Option<SrvId>, Stale
         let Target::Server(srv) = c.target else {
             continue;
         };
-        let sv = &w.servers[srv];
-        let room = ntlm || ka_queue == 0 || sv.has_slot() || (sv.queue.len() as i32 + 1) < ka_queue;
+        let sv = &w.sh.servers[srv];
+        let queued = sv.nbpend.load(Relaxed) as i32;
+        let room = ntlm || ka_queue == 0 || sv.has_slot() || (queued + 1) < ka_queue;
         if sv.px == be && room && srv_usable(sv) && c.has(co_fl::CONNECTED) {
             found = Some((cid, srv));
             break;
@@ -182,49 +214,59 @@ fn prefer_last_server(w: &mut World, sid: StrmId) -> Result<Option<SrvId>, Stale
     Ok(Some(srv))
 }
 
-/// Counts stream `sid` as served by `srv` (`sess_change_server`).
-fn srv_take_slot(w: &mut World, sid: StrmId, srv: SrvId) -> Result<(), Stale> {
-    let s = w.streams.live_mut(sid)?;
-    if s.flags & sf::CURR_SESS != 0 {
-        return Ok(());
-    }
-    s.flags |= sf::CURR_SESS;
-    let sv = &mut w.servers[srv];
-    sv.served += 1;
-    sv.served_max = sv.served_max.max(sv.served);
-    sv.counters.cum_sess += 1;
-    let (px, idx) = (sv.px, sv.lb_idx);
-    w.proxies[px].lb.conn_taken(idx);
-    Ok(())
+/// Counts one more stream served by `sv` (`sess_change_server`), under its backend's lock.
+fn slot_taken(lb: &mut LbState, sv: &SrvShared) {
+    let n = sv.served.fetch_add(1, Relaxed) + 1;
+    sv.served_max.fetch_max(n, Relaxed);
+    sv.counters.cum_sess.inc();
+    lb.algo.conn_taken(sv.lb_idx);
+}
+
+/// Counts one stream less served by `sv`, under its backend's lock.
+fn slot_released(lb: &mut LbState, sv: &SrvShared) {
+    hrs_core::pools::gauge_dec(&sv.served);
+    lb.algo.conn_released(sv.lb_idx);
 }
 
 /// Releases the server slot held by `sid`, if any, and lets the next queued stream in.
+/// A stream still queued leaves its queue; if it is not found there, another thread has
+/// just given it a slot and a [`Msg::Dequeued`] is on its way, which gives the slot back
+/// ([`stream_dequeued`]).
 ///
 /// # Errors
 /// [`Stale`]: `sid` is not live.
 pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
+    let tid = w.tid;
     let s = w.streams.live_mut(sid)?;
+    let me = Pending { tid, sid };
     if s.flags & sf::QUEUED != 0 {
         s.flags &= !sf::QUEUED;
-        let be = s.be;
-        w.proxies[be].queue.retain(|&q| q != sid);
+        let px = &w.sh.proxies[s.be];
+        let mut lb = px.lb.lock();
+        lb.queue.retain(|&q| q != me);
+        px.nbpend.store(lb.queue.len() as u32, Relaxed);
         if let Some(srv) = s.srv {
-            let sv = &mut w.servers[srv];
-            sv.queue.retain(|&q| q != sid);
-            let (px, idx, len) = (sv.px, sv.lb_idx, sv.queue.len() as u32);
-            w.proxies[px].lb.set_queue_len(idx, len);
+            let sv = &w.sh.servers[srv];
+            let mut lb = if sv.px == s.be {
+                lb
+            } else {
+                drop(lb);
+                w.sh.proxies[sv.px].lb.lock()
+            };
+            let q = &mut lb.srv_queue[sv.lb_idx];
+            q.retain(|&q| q != me);
+            let len = q.len() as u32;
+            sv.nbpend.store(len, Relaxed);
+            lb.algo.set_queue_len(sv.lb_idx, len);
         }
     }
-    let s = w.streams.live_mut(sid)?;
     if s.flags & sf::CURR_SESS == 0 {
         return Ok(());
     }
     s.flags &= !sf::CURR_SESS;
     let Some(srv) = s.srv else { return Ok(()) };
-    let sv = &mut w.servers[srv];
-    sv.served = sv.served.saturating_sub(1);
-    let (px, idx) = (sv.px, sv.lb_idx);
-    w.proxies[px].lb.conn_released(idx);
+    let sv = &w.sh.servers[srv];
+    slot_released(&mut w.sh.proxies[sv.px].lb.lock(), sv);
     process_srv_queue(w, ev, srv);
     Ok(())
 }
@@ -232,59 +274,94 @@ pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), S
 /// Gives free slots of `srv` to the oldest queued streams and wakes them
 /// (`process_srv_queue`): the server's own queue first, then its backend's queue when the
 /// server may serve it (usable, and active or the first usable backup while no active
-/// server is usable). A queued handle that is not live (a stream freed without leaving the
-/// queue: a lifecycle bug, reported) is dropped from the queue.
+/// server is usable). The slots are taken under the backend's lock; a stream of this
+/// thread is then assigned and woken here, one of another thread through a
+/// [`Msg::Dequeued`] (`task_wakeup` across threads upstream). A queued handle of this
+/// thread that is not live (a stream freed without leaving the queue: a lifecycle bug,
+/// reported) is dropped from the queue.
 pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
-    let px = w.servers[srv].px;
-    let px_ok = may_serve_backend_queue(w, srv);
-    while w.servers[srv].has_slot() {
-        let sid = match w.servers[srv].queue.pop_front() {
-            Some(sid) => {
-                let sv = &w.servers[srv];
-                let (idx, len) = (sv.lb_idx, sv.queue.len() as u32);
-                w.proxies[px].lb.set_queue_len(idx, len);
-                sid
+    let sv = &w.sh.servers[srv];
+    let px = &w.sh.proxies[sv.px];
+    let px_ok = may_serve_backend_queue(&w.sh, srv);
+    let mut granted = Vec::new();
+    {
+        let mut lb = px.lb.lock();
+        while sv.has_slot() {
+            let p = match lb.srv_queue[sv.lb_idx].pop_front() {
+                Some(p) => {
+                    let len = lb.srv_queue[sv.lb_idx].len() as u32;
+                    sv.nbpend.store(len, Relaxed);
+                    lb.algo.set_queue_len(sv.lb_idx, len);
+                    p
+                }
+                None if px_ok => match lb.queue.pop_front() {
+                    Some(p) => {
+                        px.nbpend.store(lb.queue.len() as u32, Relaxed);
+                        p
+                    }
+                    None => break,
+                },
+                None => break,
+            };
+            if p.tid == w.tid && w.streams.live(p.sid).is_err() {
+                continue;
             }
-            None if px_ok => match w.proxies[px].queue.pop_front() {
-                Some(sid) => sid,
-                None => return,
-            },
-            None => return,
-        };
-        let Ok(s) = w.streams.live_mut(sid) else {
-            continue;
-        };
-        s.srv = Some(srv);
-        s.target = Target::Server(srv);
-        s.flags |= sf::ASSIGNED;
-        s.flags &= !sf::QUEUED;
-        let task = s.task;
-        // `sid` was just found live
-        if srv_take_slot(w, sid, srv).is_ok() {
-            ev.wakeup(task, WakeReason::RES);
+            slot_taken(&mut lb, sv);
+            granted.push(p);
+        }
+    }
+    for p in granted {
+        if p.tid == w.tid {
+            stream_dequeued(w, ev, p.sid, srv);
+        } else {
+            w.sh.send(p.tid, Msg::Dequeued { sid: p.sid, srv });
+        }
+    }
+}
+
+/// Queued stream `sid` of this thread was given a slot of `srv` (already counted in
+/// `served`): it is assigned to the server and woken. A stream that is gone or no longer
+/// waits (it left the queue while the grant was on its way) gives the slot back, and the
+/// next queued stream gets it.
+pub fn stream_dequeued(w: &mut World, ev: &mut Ev, sid: StrmId, srv: SrvId) {
+    match w.streams.get_mut(sid) {
+        Some(s) if s.flags & sf::QUEUED != 0 => {
+            s.srv = Some(srv);
+            s.target = Target::Server(srv);
+            s.flags |= sf::ASSIGNED | sf::CURR_SESS;
+            s.flags &= !sf::QUEUED;
+            ev.wakeup(s.task, WakeReason::RES);
+        }
+        _ => {
+            let sv = &w.sh.servers[srv];
+            slot_released(&mut w.sh.proxies[sv.px].lb.lock(), sv);
+            process_srv_queue(w, ev, srv);
         }
     }
 }
 
 /// Whether server `sv` takes part in load balancing (`srv_currently_usable`): up (not
 /// disabled, down or in maintenance) with a non-zero weight.
-fn srv_usable(sv: &hrs_core::ServerRt) -> bool {
-    sv.up && sv.cfg.weight > 0
+fn srv_usable(sv: &SrvShared) -> bool {
+    sv.is_up() && sv.cfg.weight > 0
 }
 
 /// Whether `srv` may take streams waiting in its backend's queue (`process_srv_queue`'s
 /// `px_ok`): it is usable (up, non-zero weight) and active, or it is the first usable
 /// backup server while no active server is usable (no `option allbackups`).
-fn may_serve_backend_queue(w: &World, srv: SrvId) -> bool {
+fn may_serve_backend_queue(sh: &Shared, srv: SrvId) -> bool {
     let usable = srv_usable;
-    let sv = &w.servers[srv];
+    let sv = &sh.servers[srv];
     if !usable(sv) {
         return false;
     }
     if !sv.cfg.backup {
         return true;
     }
-    let mut others = w.proxies[sv.px].servers.iter().map(|&i| (i, &w.servers[i]));
+    let mut others = sh.proxies[sv.px]
+        .servers
+        .iter()
+        .map(|&i| (i, &sh.servers[i]));
     let active = others.clone().any(|(_, o)| !o.cfg.backup && usable(o));
     let first_backup = others
         .find(|(_, o)| o.cfg.backup && usable(o))
@@ -307,7 +384,7 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<ConnSta
     let s = w.streams.live(sid)?;
     let (target, sess_id, be) = (s.target, s.sess, s.be);
     let not_first = s.txn.flags & tx::NOT_FIRST != 0;
-    let cfg = &w.proxies[be].cfg;
+    let cfg = &w.sh.proxies[be].cfg;
     let tcp = cfg.mode == Mode::Tcp;
     // non-HTTP backends never reuse (forced at config check upstream)
     let mode = if tcp {
@@ -325,8 +402,8 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<ConnSta
     .all(|class| cfg.retry_on.has(class));
     let cli_dst = w.sessions.get(sess_id).and_then(|s| s.dst);
     let addr = match target {
-        Target::Server(srv) => w.servers[srv].addr(cli_dst),
-        Target::Proxy(px) => match w.proxies[px].cfg.dispatch {
+        Target::Server(srv) => w.sh.servers[srv].addr(cli_dst),
+        Target::Proxy(px) => match w.sh.proxies[px].cfg.dispatch {
             Some(a) => a,
             None => return Ok(ConnStatus::Failed),
         },
@@ -342,11 +419,11 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<ConnSta
     };
     if let (None, Target::Server(srv)) = (reused, target) {
         if mode != HttpReuse::Never {
-            reused = pool_get(w, srv, mode, not_first || full_l7, hash)?;
+            reused = pool_get(w, ev, srv, mode, not_first || full_l7, hash)?;
         }
     }
     if let Target::Server(srv) = target {
-        if w.used_fds() > w.global.pool_high_count {
+        if w.used_fds() > w.sh.global.pool_high_count {
             // too many FDs in use: give one idle connection of this server back
             crate::server::srv_kill_one_idle(w, ev, srv);
         }
@@ -367,8 +444,8 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<ConnSta
         Mux::H1(H1c::default())
     };
     let h2_srv = match target {
-        Target::Server(srv) if !tcp && w.servers[srv].cfg.proto_h2 => {
-            Some(i64::from(w.servers[srv].cfg.max_reuse))
+        Target::Server(srv) if !tcp && w.sh.servers[srv].cfg.proto_h2 => {
+            Some(i64::from(w.sh.servers[srv].cfg.max_reuse))
         }
         _ => None,
     };
@@ -405,7 +482,7 @@ pub fn connect_server(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<ConnSta
                     let Target::Server(srv) = target else {
                         unreachable!()
                     };
-                    w.servers[srv].pool.avail.push_back(&mut w.conns, hash, cid);
+                    w.pools[srv].avail.push_back(&mut w.conns, hash, cid);
                 } else if mode == HttpReuse::Safe {
                     w.session_add_conn(sess_id, cid);
                 }
@@ -458,12 +535,12 @@ fn h2_after_reuse(
             if mode == HttpReuse::Safe {
                 w.session_add_conn(sess, cid);
             } else if slots > 0 {
-                w.servers[srv].pool.avail.push_back(&mut w.conns, hash, cid);
+                w.pools[srv].avail.push_back(&mut w.conns, hash, cid);
             }
         }
         Taken::Avail | Taken::Session => {
             if slots == 0 && pooled {
-                w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
+                w.pools[srv].avail.unlink(&mut w.conns, hash, cid);
             }
         }
     }
@@ -477,22 +554,23 @@ fn h2_after_reuse(
 /// anyway, left out here.
 fn pool_get(
     w: &mut World,
+    ev: &mut Ev,
     srv: SrvId,
     mode: HttpReuse,
     later: bool,
     hash: u64,
 ) -> Result<Option<(ConnId, Taken)>, Stale> {
-    if let Some(cid) = w.servers[srv].pool.avail.first(&hash) {
+    if let Some(cid) = w.pools[srv].avail.first(&hash) {
         return Ok(Some((cid, Taken::Avail)));
     }
     let got = match reuse_lookup(mode, later) {
         PoolLookup::None => None,
-        PoolLookup::Safe => conn_backend_get(w, srv, true, hash)?,
-        PoolLookup::SafeThenIdle => match conn_backend_get(w, srv, true, hash)? {
-            None => conn_backend_get(w, srv, false, hash)?,
+        PoolLookup::Safe => conn_backend_get(w, ev, srv, true, hash)?,
+        PoolLookup::SafeThenIdle => match conn_backend_get(w, ev, srv, true, hash)? {
+            None => conn_backend_get(w, ev, srv, false, hash)?,
             got => got,
         },
-        PoolLookup::IdleThenSafe => conn_backend_get(w, srv, false, hash)?,
+        PoolLookup::IdleThenSafe => conn_backend_get(w, ev, srv, false, hash)?,
     };
     Ok(got.map(|c| (c, Taken::Idle)))
 }
@@ -504,7 +582,7 @@ fn conn_hash(w: &World, target: Target, addr: std::net::SocketAddr) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     target.hash(&mut h);
     if let Target::Server(srv) = target {
-        let cfg = &w.servers[srv].cfg;
+        let cfg = &w.sh.servers[srv].cfg;
         if cfg.port_unset || cfg.addr.ip().is_unspecified() {
             addr.hash(&mut h);
         }
@@ -514,16 +592,16 @@ fn conn_hash(w: &World, target: Target, addr: std::net::SocketAddr) -> u64 {
 
 /// Counts a connection use in the `connect` or `reuse` counters of the server and backend.
 fn count_conn(w: &mut World, target: Target, be: PxId, reused: bool) {
-    let bump = |c: &mut hrs_core::Counters| {
+    let bump = |c: &hrs_core::SharedCounters| {
         if reused {
-            c.reuse += 1;
+            c.reuse.inc();
         } else {
-            c.connect += 1;
+            c.connect.inc();
         }
     };
-    bump(&mut w.proxies[be].counters);
+    bump(&w.sh.proxies[be].counters);
     if let Target::Server(srv) = target {
-        bump(&mut w.servers[srv].counters);
+        bump(&w.sh.servers[srv].counters);
     }
 }
 

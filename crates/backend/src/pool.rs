@@ -86,8 +86,9 @@ pub fn may_admit(a: &AdmitInput) -> bool {
 /// The result of one purge round over a server (`srv_cleanup_idle_conns`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PurgePlan {
-    /// Idle connections to close now (idle list first, then safe).
-    pub close: u32,
+    /// Idle connections exceeding the need (`exceed_conns`), shared out between threads by
+    /// [`purge_share`].
+    pub exceed: u32,
     /// New `est_need_conns`.
     pub est_need: u32,
     /// New `max_used_conns`.
@@ -95,24 +96,30 @@ pub struct PurgePlan {
 }
 
 /// One purge round: about half of the connections beyond the larger of the recent peak
-/// and the estimate are closed (at least one when any exceed, plus one per thread as
-/// upstream rounds up), then the estimate moves halfway toward the recent peak (never below
-/// it) and the peak restarts from the connections in use.
+/// and the estimate are to be closed ([`purge_share`] splits them between threads), then
+/// the estimate moves halfway toward the recent peak (never below it) and the peak restarts
+/// from the connections in use.
 pub fn purge_plan(curr_used: u32, curr_idle: u32, max_used: u32, est_need: u32) -> PurgePlan {
     let exceed = (curr_used + curr_idle).saturating_sub(max_used.max(est_need));
     let exceed = exceed.div_ceil(2);
-    let close = if exceed == 0 || curr_idle == 0 {
-        0
-    } else {
-        // this thread's share (all of them here) plus upstream's per-thread rounding
-        (exceed * curr_idle / curr_idle + 1).min(curr_idle)
-    };
+    let exceed = if curr_idle == 0 { 0 } else { exceed };
     let est = ((est_need + max_used) / 2).max(max_used);
     PurgePlan {
-        close,
+        exceed,
         est_need: est,
         max_used: curr_used,
     }
+}
+
+/// The share of a purge of `exceed` connections that falls to a thread holding `thr_idle`
+/// of the server's `curr_idle` idle connections: in proportion, plus one (upstream's
+/// rounding, which makes a purge close at least one connection per thread that has any).
+/// 0 when nothing exceeds. The thread closes at most what its lists hold.
+pub fn purge_share(exceed: u32, thr_idle: u32, curr_idle: u32) -> u32 {
+    if exceed == 0 || curr_idle == 0 {
+        return 0;
+    }
+    (exceed * thr_idle / curr_idle + 1).min(thr_idle)
 }
 
 #[cfg(test)]
@@ -238,7 +245,7 @@ mod tests {
         let mut seen = vec![];
         for _ in 0..4 {
             let p = purge_plan(0, idle, max_used, est);
-            idle -= p.close;
+            idle -= purge_share(p.exceed, idle, idle);
             max_used = p.max_used;
             est = p.est_need;
             seen.push((idle, est));
@@ -253,7 +260,7 @@ mod tests {
         let mut rounds = 0;
         while idle > 0 {
             let p = purge_plan(0, idle, max_used, est);
-            idle -= p.close;
+            idle -= purge_share(p.exceed, idle, idle);
             max_used = p.max_used;
             est = p.est_need;
             rounds += 1;
@@ -272,7 +279,7 @@ mod tests {
     #[test]
     fn purge_keeps_what_is_in_use() {
         let p = purge_plan(3, 0, 3, 3);
-        assert_eq!(p.close, 0);
+        assert_eq!(p.exceed, 0);
         assert_eq!(p.max_used, 3);
     }
 }

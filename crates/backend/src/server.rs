@@ -2,45 +2,171 @@
 //! `srv_cleanup_idle_conns`, `srv_cleanup_connections`; `backend.c`: `conn_backend_get`;
 //! `session.h`: `session_check_idle_conn`; the pooling half of `mux_h1.c:h1_detach`).
 //!
-//! May touch servers' pools and gauges, backend connections that are idle (never one
-//! attached to a stream), session lists, and the purge timers. The decisions themselves are
+//! May touch this thread's pools, the servers' shared gauges (atomics), backend connections
+//! that are idle (never one attached to a stream), session lists, and the purge timers
+//! (thread 0's). From another thread: only the takeover registry of that thread, under its
+//! lock, to take over one of its idle connections (`docs/threads.md`). The decisions themselves are
 //! the pure functions of [`crate::pool`]. Lifecycle: `docs/reuse.md`.
 
-use crate::pool::{may_admit, purge_plan, AdmitInput};
+use crate::pool::{may_admit, purge_plan, purge_share, AdmitInput};
 use hrs_cfg::model::HttpReuse;
-use hrs_core::{co_fl, ConnId, Ctx, Ev, SessId, SrvId, Target, World};
+use hrs_core::{co_fl, ConnId, Ctx, Ev, IdleEntry, Msg, Mux, SessId, SrvId, Target, Tid, World};
 use hrs_ev::ticks::tick_add;
 use hrs_list::Stale;
+use std::os::fd::FromRawFd;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Takes an idle connection of `srv` with reuse key `hash` (`conn_backend_get`): from the
-/// safe list only when `is_safe`, else from the idle list then the safe list; the oldest
-/// first. The connection leaves its list and counts as used. `None` when no match.
+/// safe lists only when `is_safe`, else from the idle list then the safe list; the oldest
+/// first. This thread's lists first; then, with takeover on (`tune.idle-pool.shared`, more
+/// than one thread), the other threads' in turn from the next one ([`takeover`]). The
+/// connection leaves its list and counts as used. `None` when no match.
 ///
 /// # Errors
 /// [`Stale`]: the list held a connection that is not live (a lifecycle bug).
 pub fn conn_backend_get(
     w: &mut World,
+    ev: &mut Ev,
     srv: SrvId,
     is_safe: bool,
     hash: u64,
 ) -> Result<Option<ConnId>, Stale> {
-    let pool = &mut w.servers[srv].pool;
-    let cid = if is_safe {
-        pool.safe.pop_front(&mut w.conns, hash)
-    } else {
-        pool.idle
-            .pop_front(&mut w.conns, hash)
-            .or_else(|| pool.safe.pop_front(&mut w.conns, hash))
+    loop {
+        let pool = &mut w.pools[srv];
+        let cid = if is_safe {
+            pool.safe.pop_front(&mut w.conns, hash)
+        } else {
+            pool.idle
+                .pop_front(&mut w.conns, hash)
+                .or_else(|| pool.safe.pop_front(&mut w.conns, hash))
+        };
+        let Some(cid) = cid else { break };
+        let flags = w.conns.live(cid)?.flags;
+        hrs_list::bug_on!(
+            flags & co_fl::LIST_MASK == 0,
+            "pooled conn without list flag"
+        );
+        // out of the lists already: `conn_free` below must not unlink it again
+        let owned = w.idle_claim(srv, hash, cid);
+        w.conns.live_mut(cid)?.flags &= !(co_fl::LIST_MASK | co_fl::TAKEOVER);
+        if !owned {
+            // another thread took it over meanwhile: forget our copy, look further
+            forget_taken(w, ev, cid);
+            continue;
+        }
+        w.srv_use_conn(srv);
+        let n = w.sh.threads.len();
+        w.sh.servers[srv]
+            .next_takeover
+            .store(((usize::from(w.tid) + 1) % n) as u32, Relaxed);
+        return Ok(Some(cid));
+    }
+    if w.takeover_on() {
+        return Ok(takeover(w, ev, srv, is_safe, hash));
+    }
+    Ok(None)
+}
+
+/// Forgets idle connection `cid`, already out of its list, that another thread took over:
+/// out of the poller, our descriptor closed, the socket untouched.
+fn forget_taken(w: &mut World, ev: &mut Ev, cid: ConnId) {
+    if let Some(mut c) = w.conns.remove(cid) {
+        c.xprt.deregister(ev);
+        if let Some(fd) = c.fd {
+            ev.fd_delete(fd);
+        }
+        ev.task_free(c.task);
+    }
+}
+
+/// Takes over an idle connection of `srv` with key `hash` from another thread
+/// (`conn_backend_get`'s loop over the other threads, then `conn->mux->takeover`): the
+/// threads after this one in turn, skipping those with no idle connection to the server.
+/// Under the owner's registry lock the entry is removed and the socket duplicated, so the
+/// owner cannot close it in between; the owner is then told to forget its copy
+/// ([`Msg::Taken`]) and the connection is adopted here, counted as used. `None` when no
+/// thread has a match (or the socket cannot be duplicated or polled).
+fn takeover(w: &mut World, ev: &mut Ev, srv: SrvId, is_safe: bool, hash: u64) -> Option<ConnId> {
+    let sv = &w.sh.servers[srv];
+    // `pool-low-conn`: no stealing while the server has few idle connections, unless file
+    // descriptors run short
+    if sv.curr_idle() < sv.cfg.pool_low_conn && w.used_fds() < w.sh.global.pool_low_count {
+        return None;
+    }
+    let n = w.sh.threads.len();
+    let me = usize::from(w.tid);
+    let stop = (sv.next_takeover.load(Relaxed) as usize) % n;
+    for i in 0..n {
+        let t = (stop + i) % n;
+        let sv = &w.sh.servers[srv];
+        if t == me || sv.idle_thr[t].load(Relaxed) == 0 {
+            continue;
+        }
+        let (e, fd) = {
+            // a thread busy with its registry is skipped, as upstream's try-lock
+            let Some(mut reg) = w.sh.threads[t].idle.try_lock() else {
+                continue;
+            };
+            let Some(e) = reg.take(srv, hash, is_safe) else {
+                continue;
+            };
+            // SAFETY: `e.fd` is open: its owner closes it only after failing to find the
+            // entry in the registry, whose lock we hold.
+            let fd = unsafe { libc::dup(e.fd) };
+            (e, fd)
+        };
+        hrs_core::pools::gauge_dec(if e.safe { &sv.safe_nb } else { &sv.idle_nb });
+        hrs_core::pools::gauge_dec(&sv.idle_thr[t]);
+        sv.next_takeover.store(((t + 1) % n) as u32, Relaxed);
+        w.sh.send(t as Tid, Msg::Taken(e.cid));
+        if fd < 0 {
+            log::warn!(target: "hrs::server", "takeover: dup: {}", std::io::Error::last_os_error());
+            continue;
+        }
+        // SAFETY: `fd` was just created by dup() and is owned by nothing else.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        match hrs_conn::conn_adopt_back(w, ev, fd, srv, hash, &e) {
+            Ok(cid) => {
+                w.srv_use_conn(srv);
+                return Some(cid);
+            }
+            Err(err) => {
+                log::warn!(target: "hrs::server", "takeover: {err}");
+            }
+        }
+    }
+    None
+}
+
+/// An idle connection of this thread was taken over by another thread ([`Msg::Taken`]):
+/// if this thread still has it (the normal case: it was in a list, untouched), it is
+/// forgotten without touching the socket. Already gone: nothing to do.
+pub fn conn_taken_over(w: &mut World, ev: &mut Ev, cid: ConnId) {
+    let Some(c) = w.conns.get(cid) else { return };
+    if c.flags & co_fl::TAKEOVER == 0 || c.flags & co_fl::LIST_MASK == 0 {
+        return;
+    }
+    // its registry entry is gone: `conn_free` only unlinks it and forgets it
+    let _ = hrs_conn::conn_free(w, ev, cid);
+}
+
+/// True when idle connection `cid` of this thread is still its own: not listed for
+/// takeover, or still in the registry. A connection that polled readable or timed out
+/// while idle is checked first: if another thread took it, its events are not ours.
+pub fn idle_conn_still_ours(w: &World, cid: ConnId) -> bool {
+    let Some(c) = w.conns.get(cid) else {
+        return false;
     };
-    let Some(cid) = cid else { return Ok(None) };
-    let c = w.conns.live_mut(cid)?;
-    hrs_list::bug_on!(
-        c.flags & co_fl::LIST_MASK == 0,
-        "pooled conn without list flag"
-    );
-    c.flags &= !co_fl::LIST_MASK;
-    w.srv_use_conn(srv);
-    Ok(Some(cid))
+    if c.flags & co_fl::TAKEOVER == 0 || c.flags & co_fl::LIST_MASK == 0 {
+        return true;
+    }
+    let Target::Server(srv) = c.target else {
+        return true;
+    };
+    w.sh.threads[usize::from(w.tid)]
+        .idle
+        .lock()
+        .contains(srv, c.hash, cid)
 }
 
 /// Offers the idle, non-private connection `cid` to its server's pools
@@ -64,51 +190,83 @@ pub fn srv_add_to_idle_list(
         return Ok(false);
     };
     let hash = c.hash;
-    let sv = &w.servers[srv];
-    let pool = &sv.pool;
+    let sv = &w.sh.servers[srv];
+    let pool = &w.pools[srv];
     let admit = AdmitInput {
         private: c.has(co_fl::PRIVATE),
-        mode_never: w.proxies[sv.px].cfg.http_reuse == HttpReuse::Never,
+        mode_never: w.sh.proxies[sv.px].cfg.http_reuse == HttpReuse::Never,
         purge_delay: sv.cfg.pool_purge_delay,
         max_idle: sv.cfg.pool_max_conn,
         low_idle: sv.cfg.pool_low_conn,
         used_fds: w.used_fds(),
-        low_count: w.global.pool_low_count,
-        high_count: w.global.pool_high_count,
-        curr_idle: pool.curr_idle(),
+        low_count: w.sh.global.pool_low_count,
+        high_count: w.sh.global.pool_high_count,
+        curr_idle: sv.curr_idle(),
         thr_idle: pool.idle.len() as u32,
         thr_safe: pool.safe.len() as u32,
-        curr_used: pool.curr_used,
-        est_need: pool.est_need,
+        curr_used: sv.curr_used.load(Relaxed),
+        est_need: sv.est_need.load(Relaxed),
         is_safe,
     };
     if c.avail_streams() == 0 || !may_admit(&admit) {
         return Ok(false);
     }
     let purge_delay = sv.cfg.pool_purge_delay;
-    let sv = &mut w.servers[srv];
-    sv.pool.curr_used = sv.pool.curr_used.saturating_sub(1);
+    hrs_core::pools::gauge_dec(&sv.curr_used);
+    let tid = usize::from(w.tid);
+    let pool = &mut w.pools[srv];
     let list_flag = if is_safe {
-        sv.pool.safe.push_back(&mut w.conns, hash, cid);
+        pool.safe.push_back(&mut w.conns, hash, cid);
+        sv.safe_nb.fetch_add(1, Relaxed);
         co_fl::SAFE_LIST
     } else {
-        sv.pool.idle.push_back(&mut w.conns, hash, cid);
+        pool.idle.push_back(&mut w.conns, hash, cid);
+        sv.idle_nb.fetch_add(1, Relaxed);
         co_fl::IDLE_LIST
     };
-    w.conns.live_mut(cid)?.flags |= list_flag;
-    // the server enters the purge schedule if it was not in it
-    let task = *sv
-        .pool
+    sv.idle_thr[tid].fetch_add(1, Relaxed);
+    let c = w.conns.live_mut(cid)?;
+    c.flags |= list_flag;
+    // an HTTP/1 connection is open to takeover by other threads (HTTP/2 ones stay here)
+    if w.sh.threads.len() > 1 && w.sh.global.idle_pool_shared && matches!(c.mux, Mux::H1(_)) {
+        c.flags |= co_fl::TAKEOVER;
+        let e = IdleEntry {
+            cid,
+            fd: c.xprt.raw_fd().unwrap_or(-1),
+            safe: is_safe,
+            req_count: c.h1().map_or(0, |h| h.req_count),
+            px: c.px,
+            src: c.src,
+            dst: c.dst,
+        };
+        w.sh.threads[tid].idle.lock().insert(srv, hash, e);
+    } else {
+        c.flags &= !co_fl::TAKEOVER;
+    }
+    // the server enters the purge schedule if it was not in it (thread 0 runs the purges)
+    if !sv.purge_armed.swap(true, Relaxed) {
+        if w.tid == 0 {
+            srv_arm_purge(w, ev, srv, purge_delay);
+        } else {
+            w.sh.send(0, Msg::ArmPurge(srv));
+        }
+    }
+    Ok(true)
+}
+
+/// Arms the purge timer of `srv` on this thread (thread 0), `delay` from now, unless it
+/// runs already.
+pub fn srv_arm_purge(w: &mut World, ev: &mut Ev, srv: SrvId, delay: u32) {
+    let task = *w.pools[srv]
         .purge_task
         .get_or_insert_with(|| ev.task_new(Ctx::SrvPurge(srv)));
     if ev
         .task_expire(task)
         .is_none_or(|t| t == hrs_ev::TICK_ETERNITY)
     {
-        let when = tick_add(ev.now(), purge_delay);
+        let when = tick_add(ev.now(), delay);
         ev.task_set_expire(task, when);
     }
-    Ok(true)
 }
 
 /// Decides the fate of a backend connection whose stream ended with a reusable exchange
@@ -136,7 +294,7 @@ pub fn conn_detach_idle(
     };
     debug_assert!(
         c.has(co_fl::PRIVATE)
-            || (w.proxies[c.px].cfg.http_reuse != HttpReuse::Never
+            || (w.sh.proxies[c.px].cfg.http_reuse != HttpReuse::Never
                 && matches!(c.target, Target::Server(_))),
         "a shareable connection under http-reuse never or to a non-server target"
     );
@@ -181,14 +339,14 @@ pub fn h2_conn_detached(
             // no more slots: out of `avail` (it stays counted as used while streams run)
             if let Target::Server(srv) = c.target {
                 let hash = c.hash;
-                w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
+                w.pools[srv].avail.unlink(&mut w.conns, hash, cid);
             }
         }
         return Ok(used > 0);
     }
     debug_assert!(
         c.has(co_fl::PRIVATE)
-            || (w.proxies[c.px].cfg.http_reuse != HttpReuse::Never
+            || (w.sh.proxies[c.px].cfg.http_reuse != HttpReuse::Never
                 && matches!(c.target, Target::Server(_))),
         "a shareable connection under http-reuse never or to a non-server target"
     );
@@ -208,13 +366,13 @@ pub fn h2_conn_detached(
         let c = w.conns.live(cid)?;
         if c.pool_link.is_linked() {
             let hash = c.hash;
-            w.servers[srv].pool.avail.unlink(&mut w.conns, hash, cid);
+            w.pools[srv].avail.unlink(&mut w.conns, hash, cid);
         }
         return srv_add_to_idle_list(w, ev, cid, true);
     }
     if !c.pool_link.is_linked() && !c.sess_link.is_linked() {
         let hash = c.hash;
-        w.servers[srv].pool.avail.push_back(&mut w.conns, hash, cid);
+        w.pools[srv].avail.push_back(&mut w.conns, hash, cid);
     }
     Ok(true)
 }
@@ -225,7 +383,7 @@ pub fn h2_conn_detached(
 fn session_check_idle_conn(w: &mut World, sess: SessId, cid: ConnId) -> Result<bool, Stale> {
     let se = w.sessions.live_mut(sess)?;
     let c = w.conns.live_mut(cid)?;
-    let cap = w.proxies[se.fe].cfg.max_session_srv_conns;
+    let cap = w.sh.proxies[se.fe].cfg.max_session_srv_conns;
     if se.idle_conns >= cap {
         w.session_unown_conn(cid);
         return Ok(false);
@@ -235,29 +393,56 @@ fn session_check_idle_conn(w: &mut World, sess: SessId, cid: ConnId) -> Result<b
     Ok(true)
 }
 
-/// The purge timer of `srv` fired (`srv_cleanup_idle_conns`): closes part of the idle
-/// connections beyond the estimated need (idle list first, then safe), updates the estimate,
-/// and re-arms the timer while idle connections remain.
+/// The purge timer of `srv` fired on thread 0 (`srv_cleanup_idle_conns`): computes how
+/// many idle connections exceed the need over all threads, updates the estimate, and has
+/// each thread close its share (in proportion to its idle connections, plus one, as
+/// upstream rounds), idle list first, then safe: this thread at once, the others through
+/// [`Msg::Purge`]. Re-arms the timer while idle connections remain.
 pub fn srv_cleanup_idle_conns(w: &mut World, ev: &mut Ev, srv: SrvId) {
-    let sv = &w.servers[srv];
-    let Some(task) = sv.pool.purge_task else {
+    let Some(task) = w.pools[srv].purge_task else {
         return;
     };
-    let p = &sv.pool;
-    let plan = purge_plan(p.curr_used, p.curr_idle(), p.max_used, p.est_need);
-    let delay = sv.cfg.pool_purge_delay;
-    let pool = &mut w.servers[srv].pool;
-    pool.est_need = plan.est_need;
-    pool.max_used = plan.max_used;
-    // freeing takes each one out of its list and gauges (`srv_release_conn`)
-    free_all(w, ev, pooled_conns(w, srv, plan.close as usize));
-    let pool = &w.servers[srv].pool;
-    let next = if pool.curr_idle() > 0 {
-        tick_add(ev.now(), delay)
+    let sh = std::sync::Arc::clone(&w.sh);
+    let sv = &sh.servers[srv];
+    let curr_idle = sv.curr_idle();
+    if curr_idle > 0 {
+        let plan = purge_plan(
+            sv.curr_used.load(Relaxed),
+            curr_idle,
+            sv.max_used.load(Relaxed),
+            sv.est_need.load(Relaxed),
+        );
+        sv.est_need.store(plan.est_need, Relaxed);
+        sv.max_used.store(plan.max_used, Relaxed);
+        if plan.exceed > 0 {
+            let n = sh.threads.len();
+            let me = usize::from(w.tid);
+            for i in 0..n {
+                let t = (me + i) % n;
+                let share = purge_share(plan.exceed, sv.idle_thr[t].load(Relaxed), curr_idle);
+                if t == me {
+                    srv_purge_own(w, ev, srv, share);
+                } else if share > 0 {
+                    sh.send(t as Tid, Msg::Purge { srv, n: share });
+                }
+            }
+        }
+    }
+    let sv = &w.sh.servers[srv];
+    let next = if sv.curr_idle() > 0 {
+        tick_add(ev.now(), sv.cfg.pool_purge_delay)
     } else {
+        sv.purge_armed.store(false, Relaxed);
         hrs_ev::TICK_ETERNITY
     };
     ev.task_set_expire(task, next);
+}
+
+/// Closes up to `n` idle connections of `srv` from this thread's lists (its share of a
+/// purge), idle list first, then safe.
+pub fn srv_purge_own(w: &mut World, ev: &mut Ev, srv: SrvId, n: u32) {
+    // freeing takes each one out of its list and gauges (`srv_release_conn`)
+    free_all(w, ev, pooled_conns(w, srv, n as usize));
 }
 
 /// Closes every idle connection of `srv` (`srv_cleanup_connections`), when it enters
@@ -271,7 +456,7 @@ pub fn srv_cleanup_connections(w: &mut World, ev: &mut Ev, srv: SrvId) {
 /// that list is empty. Upstream looks at the safe lists of other threads only: with one
 /// thread's pools, proven connections are never killed here.
 pub fn srv_kill_one_idle(w: &mut World, ev: &mut Ev, srv: SrvId) {
-    let idle = &w.servers[srv].pool.idle;
+    let idle = &w.pools[srv].idle;
     let first = idle.keys().find_map(|k| idle.first(&k));
     free_all(w, ev, first.into_iter().collect());
 }
@@ -288,7 +473,7 @@ fn free_all(w: &mut World, ev: &mut Ev, conns: Vec<ConnId>) {
 /// Up to `max` idle connections of `srv`: the idle list first, then the safe list, each
 /// oldest first within a key.
 fn pooled_conns(w: &World, srv: SrvId, max: usize) -> Vec<ConnId> {
-    let pool = &w.servers[srv].pool;
+    let pool = &w.pools[srv];
     let mut out = Vec::new();
     for list in [&pool.idle, &pool.safe] {
         for key in list.keys() {

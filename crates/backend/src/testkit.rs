@@ -16,10 +16,12 @@ use hrs_core::{
     co_fl, ConnId, Connection, Ctx, Ev, H1c, Mux, SessId, Session, Side, SrvId, StrmId, Target,
     World,
 };
+use hrs_core::{Pending, PxId};
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Parses `text` (a temporary file: `hrs-cfg` reads files); panics on a fatal diagnostic.
 pub(crate) fn parse(text: &str) -> hrs_cfg::Config {
@@ -96,8 +98,16 @@ backend be
     pub(crate) fn with(text: &str) -> T {
         let w = crate::world::build_world(&parse(text), false).unwrap();
         let ev = Ev::new().unwrap();
-        let fe = w.proxies.iter().position(|p| p.cfg.name == "fe").unwrap();
-        let be = w.proxies.iter().position(|p| p.cfg.name == "be").unwrap();
+        let fe =
+            w.sh.proxies
+                .iter()
+                .position(|p| p.cfg.name == "fe")
+                .unwrap();
+        let be =
+            w.sh.proxies
+                .iter()
+                .position(|p| p.cfg.name == "be")
+                .unwrap();
         let book = Rc::new(RefCell::new(Book::default()));
         let b = Rc::clone(&book);
         script::set_connector(move |addr| {
@@ -160,11 +170,11 @@ backend be
 
     /// Server `name` of the backend.
     pub(crate) fn srv(&self, name: &str) -> SrvId {
-        self.w.proxies[self.be]
+        self.w.sh.proxies[self.be]
             .servers
             .iter()
             .copied()
-            .find(|&i| self.w.servers[i].cfg.name == name)
+            .find(|&i| self.w.sh.servers[i].cfg.name == name)
             .unwrap()
     }
 
@@ -172,7 +182,7 @@ backend be
     pub(crate) fn srv_of(&self, sid: StrmId) -> String {
         self.w.streams[sid]
             .srv
-            .map(|i| self.w.servers[i].cfg.name.clone())
+            .map(|i| self.w.sh.servers[i].cfg.name.clone())
             .unwrap_or_else(|| "-".into())
     }
 
@@ -194,11 +204,54 @@ backend be
     pub(crate) fn fill(&mut self, name: &str, queued: usize) {
         let srv = self.srv(name);
         let other = self.session();
-        self.w.servers[srv].served = self.w.servers[srv].cfg.maxconn;
+        let sv = &self.w.sh.servers[srv];
+        sv.served.store(sv.cfg.maxconn, Relaxed);
         for _ in 0..queued {
             let q = self.stream_of(other);
-            self.w.servers[srv].queue.push_back(q);
+            self.srv_queue_push(srv, q);
         }
+    }
+
+    /// The shared state, to change what a configuration fixed (the test's world is its only
+    /// holder).
+    pub(crate) fn sh_mut(&mut self) -> &mut hrs_core::Shared {
+        std::sync::Arc::get_mut(&mut self.w.sh).expect("the world is the only holder")
+    }
+
+    /// The streams of this thread waiting in backend `px`'s own queue, oldest first.
+    pub(crate) fn px_queue(&self, px: PxId) -> Vec<StrmId> {
+        let lb = self.w.sh.proxies[px].lb.lock();
+        lb.queue.iter().map(|p| p.sid).collect()
+    }
+
+    /// The streams waiting in server `srv`'s queue, oldest first.
+    pub(crate) fn srv_queue(&self, srv: SrvId) -> Vec<StrmId> {
+        let sv = &self.w.sh.servers[srv];
+        let lb = self.w.sh.proxies[sv.px].lb.lock();
+        lb.srv_queue[sv.lb_idx].iter().map(|p| p.sid).collect()
+    }
+
+    /// Queues stream `sid` of this thread in backend `px`'s own queue.
+    pub(crate) fn px_queue_push(&self, px: PxId, sid: StrmId) {
+        let p = &self.w.sh.proxies[px];
+        let mut lb = p.lb.lock();
+        lb.queue.push_back(Pending {
+            tid: self.w.tid,
+            sid,
+        });
+        p.nbpend.store(lb.queue.len() as u32, Relaxed);
+    }
+
+    /// Queues stream `sid` of this thread in server `srv`'s queue.
+    pub(crate) fn srv_queue_push(&self, srv: SrvId, sid: StrmId) {
+        let sv = &self.w.sh.servers[srv];
+        let mut lb = self.w.sh.proxies[sv.px].lb.lock();
+        let q = &mut lb.srv_queue[sv.lb_idx];
+        q.push_back(Pending {
+            tid: self.w.tid,
+            sid,
+        });
+        sv.nbpend.store(q.len() as u32, Relaxed);
     }
 
     /// `assign_server` for a new stream of the session: the server chosen and the status.
@@ -268,8 +321,10 @@ backend be
 
     /// Server `name`'s idle and safe lists' sizes and its `curr_used`.
     pub(crate) fn pool(&self, name: &str) -> (usize, usize, u32) {
-        let p = &self.w.servers[self.srv(name)].pool;
-        (p.idle.len(), p.safe.len(), p.curr_used)
+        let srv = self.srv(name);
+        let p = &self.w.pools[srv];
+        let used = self.w.sh.servers[srv].curr_used.load(Relaxed);
+        (p.idle.len(), p.safe.len(), used)
     }
 
     /// How many connects the connector answered.

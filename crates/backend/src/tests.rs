@@ -26,7 +26,12 @@ fn prefer_last_server_takes_the_server_of_a_session_connection() {
     assert_eq!(s.target, hrs_core::Target::Server(s2));
     let held = hrs_core::sf::ASSIGNED | hrs_core::sf::CURR_SESS;
     assert_eq!(s.flags & held, held);
-    assert_eq!(t.w.servers[s2].served, 1);
+    assert_eq!(
+        t.w.sh.servers[s2]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     // the connection found stops counting as idle in the session
     assert_eq!(t.w.conns[c].flags & co_fl::SESS_IDLE, 0);
     assert_eq!(t.w.sessions[t.sess].idle_conns, 0);
@@ -39,7 +44,12 @@ fn prefer_last_server_without_limit_queues_on_the_full_server() {
     t.fill("s2", 3);
     assert_eq!(t.assign(), ("s2".into(), SrvStatus::Queued));
     let s2 = t.srv("s2");
-    assert_eq!(t.w.servers[s2].queue.len(), 4);
+    assert_eq!(
+        t.w.sh.servers[s2]
+            .nbpend
+            .load(std::sync::atomic::Ordering::Relaxed),
+        4
+    );
 }
 
 #[test]
@@ -110,7 +120,9 @@ fn unusable_candidates_are_skipped() {
     let mut t = T::new("option prefer-last-server");
     t.sess_conn("s2");
     let s2 = t.srv("s2");
-    t.w.servers[s2].up = false;
+    t.w.sh.servers[s2]
+        .up
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(t.assign().0, "s1");
     // a connection still connecting
     let mut t = T::new("option prefer-last-server");
@@ -121,7 +133,7 @@ fn unusable_candidates_are_skipped() {
     let mut t = T::new("option prefer-last-server");
     t.sess_conn("s2");
     let (s2, fe) = (t.srv("s2"), t.fe);
-    t.w.servers[s2].px = fe;
+    t.sh_mut().servers[s2].px = fe;
     assert_eq!(t.assign().0, "s1");
 }
 

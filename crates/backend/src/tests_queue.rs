@@ -34,19 +34,19 @@ fn state(t: &T, sid: StrmId) -> String {
 /// Takes server `name` out of load balancing, as the CLI does for maintenance.
 fn down(t: &mut T, name: &str) {
     let srv = t.srv(name);
-    let sv = &mut t.w.servers[srv];
-    sv.up = false;
+    let sv = &t.w.sh.servers[srv];
+    sv.up.store(false, std::sync::atomic::Ordering::Relaxed);
     let (px, idx) = (sv.px, sv.lb_idx);
-    t.w.proxies[px].lb.set_usable(idx, false);
+    t.w.sh.proxies[px].lb.lock().algo.set_usable(idx, false);
 }
 
 /// Puts server `name` back into load balancing.
 fn up(t: &mut T, name: &str) {
     let srv = t.srv(name);
-    let sv = &mut t.w.servers[srv];
-    sv.up = true;
+    let sv = &t.w.sh.servers[srv];
+    sv.up.store(true, std::sync::atomic::Ordering::Relaxed);
     let (px, idx) = (sv.px, sv.lb_idx);
-    t.w.proxies[px].lb.set_usable(idx, true);
+    t.w.sh.proxies[px].lb.lock().algo.set_usable(idx, true);
 }
 
 #[test]
@@ -58,18 +58,37 @@ fn an_assigned_stream_holds_a_slot_of_its_server() {
     let s = &t.w.streams[a];
     assert_eq!((s.srv, s.target), (Some(s1), Target::Server(s1)));
     assert_eq!(state(&t, a), "AS-");
-    let sv = &t.w.servers[s1];
-    assert_eq!((sv.served, sv.served_max, sv.counters.cum_sess), (1, 1, 1));
+    let sv = &t.w.sh.servers[s1];
+    assert_eq!(
+        (
+            sv.served.load(std::sync::atomic::Ordering::Relaxed),
+            sv.served_max.load(std::sync::atomic::Ordering::Relaxed),
+            sv.counters.snapshot().cum_sess
+        ),
+        (1, 1, 1)
+    );
     // released once: the slot is free again, and a second release changes nothing
     release(&mut t, a);
     assert_eq!(state(&t, a), "A--");
-    assert_eq!(t.w.servers[s1].served, 0);
+    assert_eq!(
+        t.w.sh.servers[s1]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
     let b = t.stream();
     assert_eq!(t.assign_sid(b), SrvStatus::Ok);
     assert_eq!(t.srv_of(b), "s2");
     release(&mut t, a);
-    let sv = &t.w.servers[s1];
-    assert_eq!((sv.served, sv.served_max, sv.counters.cum_sess), (0, 1, 1));
+    let sv = &t.w.sh.servers[s1];
+    assert_eq!(
+        (
+            sv.served.load(std::sync::atomic::Ordering::Relaxed),
+            sv.served_max.load(std::sync::atomic::Ordering::Relaxed),
+            sv.counters.snapshot().cum_sess
+        ),
+        (0, 1, 1)
+    );
 }
 
 #[test]
@@ -98,7 +117,7 @@ fn streams_wait_in_the_backend_while_every_server_is_full() {
     let s = &t.w.streams[c];
     assert_eq!((s.srv, s.target), (None, Target::None));
     assert_eq!(state(&t, c), "--Q");
-    assert_eq!(t.w.proxies[t.be].queue, [c, d]);
+    assert_eq!(t.px_queue(t.be), [c, d]);
     // a's end gives its slot to the oldest waiting stream, which is woken
     let s1 = t.srv("s1");
     release(&mut t, a);
@@ -107,15 +126,32 @@ fn streams_wait_in_the_backend_while_every_server_is_full() {
     assert_eq!(state(&t, c), "AS-");
     assert!(t.ev.is_queued(t.w.streams[c].task));
     assert!(!t.ev.is_queued(t.w.streams[d].task));
-    assert_eq!(t.w.proxies[t.be].queue, [d]);
-    let sv = &t.w.servers[s1];
-    assert_eq!((sv.served, sv.served_max, sv.counters.cum_sess), (1, 1, 2));
+    assert_eq!(t.px_queue(t.be), [d]);
+    let sv = &t.w.sh.servers[s1];
+    assert_eq!(
+        (
+            sv.served.load(std::sync::atomic::Ordering::Relaxed),
+            sv.served_max.load(std::sync::atomic::Ordering::Relaxed),
+            sv.counters.snapshot().cum_sess
+        ),
+        (1, 1, 2)
+    );
     // a queue timeout takes d out of the queue; no slot changes hands
     release(&mut t, d);
     assert_eq!(state(&t, d), "---");
-    assert!(t.w.proxies[t.be].queue.is_empty());
-    assert_eq!(t.w.servers[s1].served, 1);
-    assert_eq!(t.w.servers[t.srv("s2")].served, 1);
+    assert!(t.px_queue(t.be).is_empty());
+    assert_eq!(
+        t.w.sh.servers[s1]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert_eq!(
+        t.w.sh.servers[t.srv("s2")]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
 }
 
 #[test]
@@ -126,7 +162,7 @@ fn no_usable_server_is_no_server() {
     let a = t.stream();
     assert_eq!(t.assign_sid(a), SrvStatus::NoSrv);
     assert_eq!(state(&t, a), "---");
-    assert!(t.w.proxies[t.be].queue.is_empty());
+    assert!(t.px_queue(t.be).is_empty());
 }
 
 #[test]
@@ -156,18 +192,28 @@ fn a_stream_waits_on_its_server_when_it_is_full() {
     let s = &t.w.streams[b];
     assert_eq!((s.srv, s.target), (Some(b1), Target::Server(b1)));
     assert_eq!(state(&t, b), "A-Q");
-    assert_eq!(t.w.servers[b1].queue, [b, c]);
+    assert_eq!(t.srv_queue(b1), [b, c]);
     // b gives up (queue timeout): it leaves the server's queue
     release(&mut t, b);
     assert_eq!(state(&t, b), "A--");
-    assert_eq!(t.w.servers[b1].queue, [c]);
-    assert_eq!(t.w.servers[b1].served, 1);
+    assert_eq!(t.srv_queue(b1), [c]);
+    assert_eq!(
+        t.w.sh.servers[b1]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     // a's end gives the slot to c
     release(&mut t, a);
     assert_eq!(state(&t, c), "AS-");
     assert!(t.ev.is_queued(t.w.streams[c].task));
-    assert!(t.w.servers[b1].queue.is_empty());
-    assert_eq!(t.w.servers[b1].served, 1);
+    assert!(t.srv_queue(b1).is_empty());
+    assert_eq!(
+        t.w.sh.servers[b1]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
 }
 
 #[test]
@@ -181,10 +227,12 @@ fn a_server_queue_forms_behind_waiting_streams() {
     let c = t.stream();
     assert_eq!(t.assign_sid(c), SrvStatus::Queued);
     // a slot frees without `process_srv_queue` running yet
-    t.w.servers[b1].served = 1;
+    t.w.sh.servers[b1]
+        .served
+        .store(1, std::sync::atomic::Ordering::Relaxed);
     let d = t.stream();
     assert_eq!(t.assign_sid(d), SrvStatus::Queued);
-    assert_eq!(t.w.servers[b1].queue, [c, d]);
+    assert_eq!(t.srv_queue(b1), [c, d]);
     process_srv_queue(&mut t.w, &mut t.ev, b1);
     assert_eq!(state(&t, c), "AS-");
     assert_eq!(state(&t, d), "A-Q");
@@ -201,7 +249,7 @@ fn a_server_out_of_load_balancing_takes_nothing_from_the_backend_queue() {
     down(&mut t, "s1");
     release(&mut t, a);
     assert_eq!(state(&t, c), "--Q");
-    assert_eq!(t.w.proxies[t.be].queue, [c]);
+    assert_eq!(t.px_queue(t.be), [c]);
     release(&mut t, b);
     assert_eq!(t.srv_of(c), "s2");
     assert_eq!(state(&t, c), "AS-");
@@ -234,7 +282,7 @@ fn a_backup_server_takes_from_the_backend_queue_only_as_the_first_backup_in_use(
     down(&mut t, "s1");
     let (b1, b2) = (t.srv("b1"), t.srv("b2"));
     let c = t.stream();
-    t.w.proxies[t.be].queue.push_back(c);
+    t.px_queue_push(t.be, c);
     t.w.streams[c].flags |= sf::QUEUED;
     process_srv_queue(&mut t.w, &mut t.ev, b2);
     assert_eq!(state(&t, c), "--Q", "b2 is not the first backup");
@@ -246,7 +294,7 @@ fn a_backup_server_takes_from_the_backend_queue_only_as_the_first_backup_in_use(
     down(&mut t, "s1");
     down(&mut t, "b1");
     let c = t.stream();
-    t.w.proxies[t.be].queue.push_back(c);
+    t.px_queue_push(t.be, c);
     t.w.streams[c].flags |= sf::QUEUED;
     let b2 = t.srv("b2");
     process_srv_queue(&mut t.w, &mut t.ev, b2);
@@ -268,7 +316,9 @@ fn a_server_of_weight_zero_takes_nothing_from_the_backend_queue() {
     let s = &mut t.w.streams[c];
     s.srv = Some(s0);
     s.flags |= sf::ASSIGNED | sf::CURR_SESS;
-    t.w.servers[s0].served = 1;
+    t.w.sh.servers[s0]
+        .served
+        .store(1, std::sync::atomic::Ordering::Relaxed);
     release(&mut t, c);
     assert_eq!(state(&t, b), "--Q");
 }
@@ -287,10 +337,13 @@ fn a_redispatch_avoids_the_previous_server_and_counts_against_it() {
     assert_eq!(s.flags & (sf::REDISP | sf::REDISP_PENDING), sf::REDISP);
     assert_eq!(s.target, Target::Server(s2));
     assert_eq!(state(&t, a), "AS-");
-    let (c1, cb) = (t.w.servers[s1].counters, t.w.proxies[t.be].counters);
+    let (c1, cb) = (
+        t.w.sh.servers[s1].counters.snapshot(),
+        t.w.sh.proxies[t.be].counters.snapshot(),
+    );
     assert_eq!((c1.redispatches, c1.retries), (1, 0));
     assert_eq!((cb.redispatches, cb.retries), (1, 0));
-    assert_eq!(t.w.servers[s2].counters.redispatches, 0);
+    assert_eq!(t.w.sh.servers[s2].counters.snapshot().redispatches, 0);
 }
 
 #[test]
@@ -304,7 +357,10 @@ fn a_redispatch_to_the_same_server_counts_a_retry() {
     assert_eq!(t.assign_sid(a), SrvStatus::Ok);
     assert_eq!(t.srv_of(a), "s1", "the only usable server, avoided or not");
     assert_eq!(t.w.streams[a].flags & (sf::REDISP | sf::REDISP_PENDING), 0);
-    let (c1, cb) = (t.w.servers[s1].counters, t.w.proxies[t.be].counters);
+    let (c1, cb) = (
+        t.w.sh.servers[s1].counters.snapshot(),
+        t.w.sh.proxies[t.be].counters.snapshot(),
+    );
     assert_eq!((c1.redispatches, c1.retries), (0, 1));
     assert_eq!((cb.redispatches, cb.retries), (0, 1));
 }
@@ -324,8 +380,8 @@ fn a_redispatch_that_finds_no_slot_or_no_server_is_still_a_redispatch() {
     let s = &t.w.streams[a];
     assert_eq!((s.srv, s.target), (None, Target::None));
     assert_ne!(s.flags & sf::REDISP, 0);
-    assert_eq!(t.w.servers[s1].counters.redispatches, 1);
-    assert_eq!(t.w.proxies[t.be].counters.redispatches, 1);
+    assert_eq!(t.w.sh.servers[s1].counters.snapshot().redispatches, 1);
+    assert_eq!(t.w.sh.proxies[t.be].counters.snapshot().redispatches, 1);
     // no usable server left: no server, logged as such (`<NOSRV>`), still a redispatch
     let mut t = T::new("balance first");
     let s1 = t.srv("s1");
@@ -338,8 +394,8 @@ fn a_redispatch_that_finds_no_slot_or_no_server_is_still_a_redispatch() {
     let s = &t.w.streams[a];
     assert_eq!((s.srv, s.target), (None, Target::None));
     assert_ne!(s.flags & sf::REDISP, 0);
-    assert_eq!(t.w.servers[s1].counters.redispatches, 1);
-    assert_eq!(t.w.proxies[t.be].counters.redispatches, 1);
+    assert_eq!(t.w.sh.servers[s1].counters.snapshot().redispatches, 1);
+    assert_eq!(t.w.sh.proxies[t.be].counters.snapshot().redispatches, 1);
 }
 
 #[test]
@@ -355,8 +411,8 @@ fn a_redispatch_to_the_last_server_is_counted_too() {
     assert_eq!(t.assign_sid(a), SrvStatus::Ok);
     assert_eq!(t.srv_of(a), "s2");
     assert_eq!(t.w.streams[a].flags & (sf::REDISP | sf::REDISP_PENDING), 0);
-    assert_eq!(t.w.servers[s2].counters.retries, 1);
-    assert_eq!(t.w.proxies[t.be].counters.retries, 1);
+    assert_eq!(t.w.sh.servers[s2].counters.snapshot().retries, 1);
+    assert_eq!(t.w.sh.proxies[t.be].counters.snapshot().retries, 1);
     // the session's connection is usable only after the first attempt: a redispatch
     let mut t = T::new("balance first\n    option prefer-last-server");
     let s1 = t.srv("s1");
@@ -370,8 +426,13 @@ fn a_redispatch_to_the_last_server_is_counted_too() {
     assert_eq!(t.assign_sid(a), SrvStatus::Ok);
     assert_eq!(t.srv_of(a), "s2");
     assert_ne!(t.w.streams[a].flags & sf::REDISP, 0);
-    assert_eq!(t.w.servers[s1].counters.redispatches, 1);
-    assert_eq!(t.w.servers[s1].served, 0);
+    assert_eq!(t.w.sh.servers[s1].counters.snapshot().redispatches, 1);
+    assert_eq!(
+        t.w.sh.servers[s1]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
 }
 
 #[test]
@@ -383,7 +444,7 @@ fn without_a_redispatch_decision_the_previous_server_is_neither_avoided_nor_coun
     assert_eq!(t.assign_sid(a), SrvStatus::Ok);
     assert_eq!(t.srv_of(a), "s1");
     assert_eq!(t.w.streams[a].flags & sf::REDISP, 0);
-    let c = t.w.servers[s1].counters;
+    let c = t.w.sh.servers[s1].counters.snapshot();
     assert_eq!((c.redispatches, c.retries), (0, 0));
 }
 

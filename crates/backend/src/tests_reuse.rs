@@ -20,7 +20,7 @@ fn place(t: &T, cid: ConnId) -> &'static str {
     let Target::Server(srv) = c.target else {
         return if c.sess_link.is_linked() { "sess" } else { "-" };
     };
-    let p = &t.w.servers[srv].pool;
+    let p = &t.w.pools[srv];
     let (idle, safe, avail) = (
         p.idle.contains(&t.w.conns, &c.hash, cid),
         p.safe.contains(&t.w.conns, &c.hash, cid),
@@ -37,11 +37,22 @@ fn place(t: &T, cid: ConnId) -> &'static str {
     }
 }
 
+/// Server `srv`'s `curr_used`, `max_used` and `est_need` gauges.
+fn gauges(t: &T, srv: hrs_core::SrvId) -> (u32, u32, u32) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let sv = &t.w.sh.servers[srv];
+    (
+        sv.curr_used.load(Relaxed),
+        sv.max_used.load(Relaxed),
+        sv.est_need.load(Relaxed),
+    )
+}
+
 /// The `connect` and `reuse` counters of the backend and of server `name`.
 fn counted(t: &T, name: &str) -> [(u64, u64); 2] {
     let (b, s) = (
-        t.w.proxies[t.be].counters,
-        t.w.servers[t.srv(name)].counters,
+        t.w.sh.proxies[t.be].counters.snapshot(),
+        t.w.sh.servers[t.srv(name)].counters.snapshot(),
     );
     [(b.connect, b.reuse), (s.connect, s.reuse)]
 }
@@ -91,8 +102,7 @@ fn a_new_connection_is_opened_counted_and_attached() {
     assert_eq!(s.si[1].state, SiState::Con, "the connect is in progress");
     assert_eq!(s.flags & sf::SRV_REUSED, 0);
     assert_eq!(counted(&t, "s1"), [(1, 0), (1, 0)]);
-    let p = &t.w.servers[s1].pool;
-    assert_eq!((p.curr_used, p.max_used, p.est_need), (1, 1, 1));
+    assert_eq!(gauges(&t, s1), (1, 1, 1));
     // the exchange ends: the connection waits in the idle list, in use no more
     t.established(cid);
     assert!(t.finish(sid));
@@ -203,8 +213,7 @@ fn http_reuse_never_keeps_connections_in_their_session() {
     assert!(c.has(co_fl::PRIVATE));
     assert_eq!((c.owner, place(&t, cid)), (Some(sess), "sess"));
     // private connections are not in the gauges, but the peak and the estimate rose
-    let p = &t.w.servers[t.srv("s1")].pool;
-    assert_eq!((p.curr_used, p.max_used, p.est_need), (0, 1, 1));
+    assert_eq!(gauges(&t, t.srv("s1")), (0, 1, 1));
     t.established(cid);
     assert!(t.finish(sid));
     assert_ne!(t.w.conns[cid].flags & co_fl::SESS_IDLE, 0);
@@ -272,13 +281,13 @@ fn a_backend_without_server_connects_to_its_dispatch_address_privately() {
     assert_eq!(c.target, Target::Proxy(t.be));
     assert!(c.has(co_fl::PRIVATE));
     assert_eq!(place(&t, cid), "sess");
-    let b = t.w.proxies[t.be].counters;
+    let b = t.w.sh.proxies[t.be].counters.snapshot();
     assert_eq!((b.connect, b.reuse), (1, 0));
     t.established(cid);
     assert!(t.finish(sid));
     let (_, again) = t.request(sess, 0);
     assert_eq!(again, cid, "reused from the session");
-    let b = t.w.proxies[t.be].counters;
+    let b = t.w.sh.proxies[t.be].counters.snapshot();
     assert_eq!((b.connect, b.reuse), (1, 1));
 }
 
@@ -384,7 +393,7 @@ fn a_connect_above_the_high_fd_count_kills_one_idle_connection() {
     assert_eq!(t.pool("s1"), (1, 1, 0));
     let clients = [t.session(), t.session(), t.session()];
     let high = t.w.used_fds();
-    t.w.global.pool_high_count = high;
+    t.sh_mut().global.pool_high_count = high;
     // at the limit: nothing is killed (a first request under `safe` opens a new one)
     t.request(clients[0], 0);
     assert_eq!(t.pool("s1"), (1, 1, 1));
@@ -434,7 +443,7 @@ fn the_pools_refuse_what_they_cannot_keep() {
 fn the_first_idle_connection_starts_the_purge_timer() {
     let mut t = one_server("always", "pool-purge-delay 3000");
     let s1 = t.srv("s1");
-    assert_eq!(t.w.servers[s1].pool.purge_task, None);
+    assert_eq!(t.w.pools[s1].purge_task, None);
     let sess = t.sess;
     let (a, ca) = t.request(sess, 0);
     let (b, cb) = t.request(sess, 0);
@@ -442,14 +451,14 @@ fn the_first_idle_connection_starts_the_purge_timer() {
     t.established(cb);
     let now = t.ev.now();
     assert!(t.finish(a));
-    let task = t.w.servers[s1].pool.purge_task.expect("purge task");
+    let task = t.w.pools[s1].purge_task.expect("purge task");
     assert_eq!(t.ev.task_expire(task), Some(tick_add(now, 3000)));
     // armed already: a second idle connection leaves the date alone
     let later = tick_add(now, 7);
     t.ev.task_set_expire(task, later);
     assert!(t.finish(b));
     assert_eq!(t.ev.task_expire(task), Some(later));
-    assert_eq!(t.w.servers[s1].pool.purge_task, Some(task));
+    assert_eq!(t.w.pools[s1].purge_task, Some(task));
 }
 
 #[test]
@@ -466,13 +475,15 @@ fn the_purge_closes_half_the_excess_idle_list_first() {
         assert!(finish_after(&mut t, sid, if i < 2 { 2 } else { 1 }));
     }
     assert_eq!(t.pool("s1"), (2, 2, 0));
-    let task = t.w.servers[s1].pool.purge_task.unwrap();
+    let task = t.w.pools[s1].purge_task.unwrap();
     let mut seen = vec![];
     for _ in 0..4 {
         srv_cleanup_idle_conns(&mut t.w, &mut t.ev, s1);
-        let p = &t.w.servers[s1].pool;
-        seen.push((p.idle.len(), p.safe.len(), p.est_need, p.max_used));
-        let next = if p.curr_idle() > 0 {
+        let (p, sv) = (&t.w.pools[s1], &t.w.sh.servers[s1]);
+        let (used, max_used, est_need) = gauges(&t, s1);
+        let _ = used;
+        seen.push((p.idle.len(), p.safe.len(), est_need, max_used));
+        let next = if sv.curr_idle() > 0 {
             tick_add(t.ev.now(), 3000)
         } else {
             hrs_ev::TICK_ETERNITY
@@ -507,7 +518,7 @@ fn maintenance_closes_every_idle_connection_but_not_those_in_use() {
     let mut t = one_server("always", "");
     let s1 = t.srv("s1");
     srv_cleanup_idle_conns(&mut t.w, &mut t.ev, s1);
-    assert_eq!(t.w.servers[t.srv("s1")].pool.purge_task, None);
+    assert_eq!(t.w.pools[t.srv("s1")].purge_task, None);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,16 +1,20 @@
-//! Building the runtime proxies and servers of one thread from the configuration
-//! (HAProxy's `check_config_validity` + `init_proxies` for the parts we keep): compiled
-//! rules, resolved default backends, servers with their load-balancing state, and the
-//! global runtime settings.
+//! Building the runtime proxies and servers from the configuration (HAProxy's
+//! `check_config_validity` + `init_proxies` for the parts we keep): the shared half once
+//! ([`build_shared`]: resolved default backends, servers with their load-balancing state,
+//! the global runtime settings) and each thread's [`World`] over it
+//! ([`build_thread_world`]: compiled rules, empty pools).
 //!
-//! The worker builds its [`World`] here, and so do the unit tests of the crates above, so
-//! that a test runs on the same objects a configuration gives in production.
+//! The worker builds its threads' worlds here, and so do the unit tests of the crates
+//! above ([`build_world`]), so that a test runs on the same objects a configuration gives
+//! in production.
 
 use hrs_cfg::model::{Balance, Cap, Config};
-use hrs_core::{LbAlgo, ProxyRt, ServerRt, World};
+use hrs_core::lock::{Lock, LockRank};
+use hrs_core::{LbAlgo, LbState, PxShared, Shared, SrvShared, Tid, World};
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// A configuration part that does not compile (a rule, an ACL, a log-format), with
 /// upstream's alert text.
@@ -25,20 +29,30 @@ impl fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// Builds the runtime objects of `cfg` for one thread: global settings (`debug` is `-d`),
-/// every proxy with its compiled rules and resolved `default_backend`, every server of
-/// every backend with its load-balancing state, the backend name index. Touches no socket
-/// and starts no task. Without a global `maxconn`, the `nofile` limit is raised to its
-/// hard value to size the idle-connection thresholds, as upstream sizes itself.
+/// Builds the runtime objects of `cfg` for a single-threaded process (the unit tests' world):
+/// [`build_shared`] with `nbthread` as configured (1 when unset), then thread 0's [`World`].
 ///
 /// # Errors
 /// A rule, ACL or log-format that does not compile, reported like upstream's alert.
 pub fn build_world(cfg: &Config, debug: bool) -> Result<World, BuildError> {
-    let mut w = World::default();
+    let sh = build_shared(cfg, debug, cfg.global.nbthread.unwrap_or(1) as usize)?;
+    build_thread_world(cfg, sh, 0)
+}
+
+/// Builds what the `nbthread` threads share: global settings (`debug` is `-d`), every proxy
+/// with its resolved `default_backend`, every server of every backend with its
+/// load-balancing state, the backend name index, one [`hrs_core::ThreadShared`] per
+/// thread. Touches no socket and starts no task. Without a global `maxconn`, the `nofile`
+/// limit is raised to its hard value to size the idle-connection thresholds, as upstream
+/// sizes itself. Rules are compiled once here to report errors; each thread compiles its
+/// own copy ([`build_thread_world`]).
+///
+/// # Errors
+/// A rule, ACL or log-format that does not compile, reported like upstream's alert.
+pub fn build_shared(cfg: &Config, debug: bool, nbthread: usize) -> Result<Arc<Shared>, BuildError> {
     let maxconn = cfg.global.maxconn.unwrap_or(0);
-    w.global = hrs_core::GlobalRt {
+    let global = hrs_core::GlobalRt {
         maxconn,
-        curr_conn: 0,
         bufsize: cfg.global.tune_bufsize,
         maxrewrite: cfg.global.maxrewrite(),
         maxhdr: cfg.global.tune_maxhdr,
@@ -50,7 +64,6 @@ pub fn build_world(cfg: &Config, debug: bool) -> Result<World, BuildError> {
             ..cfg.global.tune_h2
         },
         debug,
-        uuid: 0,
         hostname: hostname(),
         logs: cfg.global.logs.clone(),
         max_syslog_len: cfg
@@ -61,10 +74,15 @@ pub fn build_world(cfg: &Config, debug: bool) -> Result<World, BuildError> {
             .map(|l| l.maxlen)
             .max()
             .unwrap_or(0),
-        log_sock: None,
         pool_low_count: fd_ratio(maxsock(maxconn), cfg.global.tune_pool_low_fd_ratio),
         pool_high_count: fd_ratio(maxsock(maxconn), cfg.global.tune_pool_high_fd_ratio),
+        nbthread,
+        idle_pool_shared: cfg.global.tune_idle_pool_shared,
+        multi_queue: cfg.global.tune_listener_multi_queue,
+        ..Default::default()
     };
+    let mut sh = Shared::new(global);
+    let nbthread = sh.nbthread();
     let by_name: HashMap<&str, usize> = cfg
         .proxies
         .iter()
@@ -73,15 +91,15 @@ pub fn build_world(cfg: &Config, debug: bool) -> Result<World, BuildError> {
         .map(|(i, p)| (p.name.as_str(), i))
         .collect();
     for (&name, &i) in &by_name {
-        w.be_index.insert(name.to_string(), i);
+        sh.be_index.insert(name.to_string(), i);
     }
     for (i, p) in cfg.proxies.iter().enumerate() {
-        let rules = hrs_sample::compile_proxy(p).map_err(|e| BuildError(e.to_string()))?;
+        hrs_sample::compile_proxy(p).map_err(|e| BuildError(e.to_string()))?;
         let mut servers = Vec::new();
         let mut inits = Vec::new();
         if p.cap.contains(Cap::BE) {
             for sv in &p.servers {
-                let id = w.servers.len();
+                let id = sh.servers.len();
                 servers.push(id);
                 inits.push(crate::lb::SrvInit {
                     weight: sv.weight,
@@ -90,22 +108,8 @@ pub fn build_world(cfg: &Config, debug: bool) -> Result<World, BuildError> {
                     disabled: sv.disabled,
                     ..Default::default()
                 });
-                w.servers.push(ServerRt {
-                    cfg: sv.clone(),
-                    px: i,
-                    lb_idx: inits.len() - 1,
-                    up: !sv.disabled,
-                    served: 0,
-                    queue: Default::default(),
-                    counters: Default::default(),
-                    admin: if sv.disabled {
-                        hrs_core::SrvAdmin::Maint
-                    } else {
-                        hrs_core::SrvAdmin::Ready
-                    },
-                    pool: Default::default(),
-                    served_max: 0,
-                });
+                sh.servers
+                    .push(SrvShared::new(sv.clone(), i, inits.len() - 1, nbthread));
             }
         }
         let algo = match p.balance {
@@ -119,19 +123,45 @@ pub fn build_world(cfg: &Config, debug: bool) -> Result<World, BuildError> {
             .default_backend
             .as_ref()
             .and_then(|(n, _)| by_name.get(n.as_str()).copied());
-        w.proxies.push(ProxyRt {
+        let nsrv = servers.len();
+        sh.proxies.push(PxShared {
             cfg: p.clone(),
             servers,
             default_be,
-            rules: Rc::new(rules),
-            lb: Box::new(lb) as Box<dyn LbAlgo>,
-            queue: Default::default(),
-            feconn: 0,
-            beconn: 0,
+            lb: Lock::new(
+                LockRank::Lbprm,
+                LbState {
+                    algo: Box::new(lb) as Box<dyn LbAlgo + Send>,
+                    queue: Default::default(),
+                    srv_queue: vec![Default::default(); nsrv],
+                },
+            ),
+            nbpend: Default::default(),
+            feconn: Default::default(),
+            beconn: Default::default(),
             counters: Default::default(),
         });
     }
-    Ok(w)
+    Ok(Arc::new(sh))
+}
+
+/// Builds thread `tid`'s [`World`] over the shared state `sh`: its own compiled rules of
+/// every proxy (pattern caches are per thread) and empty pools.
+///
+/// # Errors
+/// A rule, ACL or log-format that does not compile (already reported by [`build_shared`]
+/// for the same configuration, so not expected here).
+pub fn build_thread_world(cfg: &Config, sh: Arc<Shared>, tid: Tid) -> Result<World, BuildError> {
+    let rules = cfg
+        .proxies
+        .iter()
+        .map(|p| {
+            hrs_sample::compile_proxy(p)
+                .map(Rc::new)
+                .map_err(|e| BuildError(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(World::new(sh, tid, rules))
 }
 
 /// The number of file descriptors the process may use (`global.maxsock`): two per
@@ -227,30 +257,39 @@ backend be
     server d 10.0.0.4:80 backup
     server e 10.0.0.5:80 maxconn 1",
         );
-        let mut w = build_world(&c, false).unwrap();
-        let be = w.proxies.iter().position(|p| p.cfg.name == "be").unwrap();
-        let fe = w.proxies.iter().position(|p| p.cfg.name == "fe").unwrap();
-        assert_eq!(w.proxies[fe].default_be, Some(be));
-        assert_eq!(w.be_index.get("be"), Some(&be));
-        assert!(!w.be_index.contains_key("fe"));
-        let ids = w.proxies[be].servers.clone();
+        let w = build_world(&c, false).unwrap();
+        let be =
+            w.sh.proxies
+                .iter()
+                .position(|p| p.cfg.name == "be")
+                .unwrap();
+        let fe =
+            w.sh.proxies
+                .iter()
+                .position(|p| p.cfg.name == "fe")
+                .unwrap();
+        assert_eq!(w.sh.proxies[fe].default_be, Some(be));
+        assert_eq!(w.sh.be_index.get("be"), Some(&be));
+        assert!(!w.sh.be_index.contains_key("fe"));
+        let ids = w.sh.proxies[be].servers.clone();
         assert_eq!(ids.len(), 5);
         for (i, &id) in ids.iter().enumerate() {
-            let sv = &w.servers[id];
+            let sv = &w.sh.servers[id];
             assert_eq!((sv.lb_idx, sv.px), (i, be), "{}", sv.cfg.name);
             let disabled = sv.cfg.name == "c";
-            assert_eq!(sv.up, !disabled);
+            assert_eq!(sv.is_up(), !disabled);
             let admin = if disabled {
                 SrvAdmin::Maint
             } else {
                 SrvAdmin::Ready
             };
-            assert_eq!(sv.admin, admin);
+            assert_eq!(sv.admin(), admin);
         }
         // e holds a stream: full; the sequence shows a's weight, no c (disabled) and no d
         // (a backup while active servers are usable)
-        w.proxies[be].lb.conn_taken(4);
-        let lb = &mut w.proxies[be].lb;
+        w.sh.proxies[be].lb.lock().algo.conn_taken(4);
+        let mut guard = w.sh.proxies[be].lb.lock();
+        let lb = &mut guard.algo;
         let picks: Vec<_> = (0..8).map(|_| lb.get_next(None).unwrap()).collect();
         assert_eq!(picks.iter().filter(|&&i| i == 0).count(), 6);
         assert_eq!(picks.iter().filter(|&&i| i == 1).count(), 2);
@@ -271,11 +310,11 @@ backend be
             );
             let w = build_world(&c, false).unwrap();
             assert_eq!(
-                (w.global.pool_low_count, w.global.pool_high_count),
+                (w.sh.global.pool_low_count, w.sh.global.pool_high_count),
                 want,
                 "{low} {high}"
             );
-            assert_eq!(w.global.maxconn, 7);
+            assert_eq!(w.sh.global.maxconn, 7);
         }
     }
 
@@ -307,12 +346,12 @@ backend be
         // upstream's defaults: 20 % and 25 %, rounded up
         assert_eq!(
             (
-                u64::from(w.global.pool_low_count),
-                u64::from(w.global.pool_high_count)
+                u64::from(w.sh.global.pool_low_count),
+                u64::from(w.sh.global.pool_high_count)
             ),
             ((maxsock * 20).div_ceil(100), (maxsock * 25).div_ceil(100))
         );
-        assert_eq!(w.global.maxconn, 0);
+        assert_eq!(w.sh.global.maxconn, 0);
     }
 
     #[test]
@@ -322,14 +361,14 @@ backend be
             "server s1 10.0.0.1:80",
         );
         let w = build_world(&c, true).unwrap();
-        assert!(w.global.debug);
-        assert_eq!(w.global.bufsize, 16384);
+        assert!(w.sh.global.debug);
+        assert_eq!(w.sh.global.bufsize, 16384);
         assert_eq!(
-            w.global.tune_h2.max_frame_size, 16384,
+            w.sh.global.tune_h2.max_frame_size, 16384,
             "capped by the buffer"
         );
         let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-        assert_eq!(w.global.hostname, name.trim_end());
+        assert_eq!(w.sh.global.hostname, name.trim_end());
     }
 
     #[test]

@@ -363,6 +363,7 @@ pub const GLOBAL_KEYWORDS: &[&str] = &[
     "h1-case-adjust",
     "h1-case-adjust-file",
     "tune.idle-pool.shared",
+    "tune.listener.multi-queue",
     "tune.pool-high-fd-ratio",
     "tune.pool-low-fd-ratio",
     "default-path",

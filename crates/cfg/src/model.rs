@@ -151,6 +151,9 @@ pub struct Global {
     /// `tune.http.maxhdr` (101 by default).
     pub tune_maxhdr: usize,
     pub tune_idle_pool_shared: bool,
+    /// `tune.listener.multi-queue` (default on): accepted connections go to the least
+    /// loaded thread.
+    pub tune_listener_multi_queue: bool,
     /// `tune.h2.*`.
     pub tune_h2: TuneH2,
     pub tune_pool_low_fd_ratio: u32,
@@ -173,6 +176,7 @@ impl Default for Global {
             tune_maxrewrite: None,
             tune_maxhdr: 101,
             tune_idle_pool_shared: true,
+            tune_listener_multi_queue: true,
             tune_h2: TuneH2::default(),
             tune_pool_low_fd_ratio: 20,
             tune_pool_high_fd_ratio: 25,

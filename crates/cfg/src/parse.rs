@@ -1099,13 +1099,18 @@ impl<'a> Reader<'a> {
                 }
                 self.cfg.global.tune_maxrewrite = Some(n as usize);
             }
-            "tune.idle-pool.shared" => {
+            "tune.idle-pool.shared" | "tune.listener.multi-queue" => {
                 if self.too_many_args(loc, w, 1) {
                     return;
                 }
+                let set = if kw == "tune.idle-pool.shared" {
+                    &mut self.cfg.global.tune_idle_pool_shared
+                } else {
+                    &mut self.cfg.global.tune_listener_multi_queue
+                };
                 match arg1 {
-                    "on" => self.cfg.global.tune_idle_pool_shared = true,
-                    "off" => self.cfg.global.tune_idle_pool_shared = false,
+                    "on" => *set = true,
+                    "off" => *set = false,
                     _ => self.d.alert_at(
                         loc,
                         format!("'{kw}' expects either 'on' or 'off' but got '{arg1}'."),

@@ -140,7 +140,7 @@ pub fn execute(args: &[Vec<u8>], s: &mut Session, env: &mut Env<'_>) -> (String,
                 .map(|(_, p)| p)
                 .collect();
             if conn {
-                crate::servers::show_servers_conn(&chosen, 1)
+                crate::servers::show_servers_conn(&chosen, env.w.sh.threads.len() as u32)
             } else {
                 crate::servers::show_servers_state(&chosen)
             }

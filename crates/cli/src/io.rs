@@ -20,6 +20,7 @@ use hrs_ev::ticks::{tick_add, tick_is_expired};
 use hrs_ev::{FdId, TaskId, WakeReason};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Inactivity timeout of a CLI connection, ms (`stats timeout` default).
 pub const CLI_TIMEOUT_MS: u32 = 10_000;
@@ -267,7 +268,7 @@ impl Cli {
                         };
                         eprintln!(
                             "{:08x}:GLOBAL.accept({lraw:04x})={craw:04x} from [{peer}] ALPN=<none>",
-                            w.global.uuid
+                            w.sh.global.uuid.load(Relaxed)
                         );
                     }
                     self.add_conn(w, ev, stream, level);
@@ -304,7 +305,7 @@ impl Cli {
             }
         };
         // the CLI's stream takes a request id, as upstream's applet stream does
-        w.global.uuid = w.global.uuid.wrapping_add(1);
+        w.sh.global.next_uuid();
         self.accepted += 1;
         self.active += 1;
         let expire = tick_add(ev.now(), CLI_TIMEOUT_MS);
@@ -331,12 +332,16 @@ impl Cli {
     fn info(&self, w: &World, ev: &Ev, proc: &ProcInfo<'_>, now: u64) -> InfoSnap {
         let listeners = (proc.listeners + self.open_listeners()) as u64;
         let ulimit = nofile();
-        let maxconn = w.global.maxconn;
-        let fe_out: u64 = w.proxies.iter().map(|p| p.counters.bytes_out).sum();
+        let maxconn = w.sh.global.maxconn;
+        let fe_out: u64 =
+            w.sh.proxies
+                .iter()
+                .map(|p| p.counters.bytes_out.get())
+                .sum();
         InfoSnap {
             version: proc.version.to_string(),
             release_date: proc.release_date.to_string(),
-            nbthread: 1,
+            nbthread: w.sh.threads.len() as u32,
             pid: std::process::id(),
             uptime_sec: now.saturating_sub(self.state.start_sec),
             ulimit_n: ulimit,
@@ -346,13 +351,13 @@ impl Cli {
                 ulimit
             },
             maxconn,
-            curr_conns: w.global.curr_conn,
+            curr_conns: w.sh.global.curr_conn.load(Relaxed),
             cum_conns: proc.accepted + self.accepted,
-            cum_req: u64::from(w.global.uuid),
+            cum_req: u64::from(w.sh.global.uuid.load(Relaxed)),
             tasks: ev.nb_tasks() as u64,
-            node: w.global.hostname.clone(),
+            node: w.sh.global.hostname.clone(),
             stopping: ev.stopping(),
-            jobs: listeners + u64::from(w.global.curr_conn) + self.active as u64,
+            jobs: listeners + u64::from(w.sh.global.curr_conn.load(Relaxed)) + self.active as u64,
             listeners,
             bytes_out: self.bytes_out + fe_out,
             start_time_sec: self.state.start_sec,
@@ -377,8 +382,8 @@ impl Cli {
             self.close(ev, idx);
             return;
         }
-        let limit = if w.global.bufsize > 0 {
-            w.global.bufsize
+        let limit = if w.sh.global.bufsize > 0 {
+            w.sh.global.bufsize
         } else {
             16384
         };

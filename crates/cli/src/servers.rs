@@ -38,9 +38,12 @@ pub fn show_servers_conn(proxies: &[&PxSnap], nbthread: u32) -> String {
                 s.pool_max,
                 idle_cur
             ));
-            // the first (only) thread holds every idle connection
-            for t in 0..nbthread {
-                out.push_str(&format!(" {}", if t == 0 { idle_cur } else { 0 }));
+            // no per-thread counts when the server keeps no idle connection (upstream
+            // allocates `curr_idle_thr` only with `pool-max-conn` not 0)
+            if s.pool_max != 0 {
+                for t in 0..nbthread as usize {
+                    out.push_str(&format!(" {}", s.idle_thr.get(t).copied().unwrap_or(0)));
+                }
             }
             out.push('\n');
         }
@@ -123,6 +126,7 @@ mod tests {
         six.ip = "::1".into();
         six.ipv6 = true;
         (six.idle, six.safe, six.used, six.max_used, six.need) = (1, 2, 3, 4, 5);
+        six.idle_thr = vec![3];
         let be = backend("be", 3, vec![srv("s1", 1, 18081), s2, six]);
         let bk = backend("bk", 4, vec![k1]);
         let out = show_servers_conn(&[&be, &bk], 1);
@@ -133,6 +137,22 @@ mod tests {
              be/s2 3/2 127.0.0.1 18082 - 5000 0 0 0 0 0 10 0 0\n\
              be/s6 3/3 ::1 0 - 5000 3 4 5 1 2 -1 3 3\n\
              bk/k1 4/1 127.0.0.1 18086 - 2000 0 0 0 0 0 -1 0 0\n"
+        );
+    }
+
+    #[test]
+    fn conn_lines_have_one_column_per_thread_unless_pool_max_is_0() {
+        let mut s1 = srv("s1", 1, 18081);
+        (s1.idle, s1.safe) = (1, 2);
+        s1.idle_thr = vec![0, 2, 0, 1];
+        let mut s2 = srv("s2", 2, 18082);
+        s2.pool_max = 0;
+        let be = backend("be", 3, vec![s1, s2]);
+        assert_eq!(
+            show_servers_conn(&[&be], 4),
+            "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[4]\n\
+             be/s1 3/1 127.0.0.1 18081 - 5000 0 0 0 1 2 -1 3 0 2 0 1\n\
+             be/s2 3/2 127.0.0.1 18082 - 5000 0 0 0 0 0 0 0\n"
         );
     }
 

@@ -52,6 +52,8 @@ pub struct SrvSnap {
     pub used: u32,
     pub max_used: u32,
     pub need: u32,
+    /// Idle connections per thread (`curr_idle_thr[]`).
+    pub idle_thr: Vec<u32>,
 }
 
 impl SrvSnap {
@@ -236,6 +238,7 @@ pub(crate) fn test_srv(name: &str, sid: u32, port: u16) -> SrvSnap {
         safe: 0,
         used: 0,
         max_used: 0,
+        idle_thr: vec![0],
         need: 0,
     }
 }

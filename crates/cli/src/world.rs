@@ -13,6 +13,7 @@ use crate::snapshot::{Admin, BeSnap, FeSnap, PxSnap, SrvSnap};
 use hrs_cfg::model::{Balance, Cap, Mode};
 use hrs_core::{Ev, PxId, SrvAdmin, SrvId, World};
 use std::collections::HashSet;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// What the CLI remembers about a proxy.
 #[derive(Clone, Debug, Default)]
@@ -76,8 +77,8 @@ impl FindError {
 /// frontend, to each backend of its `use_backend` rules; a tenth of the sum, rounded up, at
 /// least 1.
 fn fullconns(w: &World) -> Vec<u32> {
-    let mut tot = vec![0u64; w.proxies.len()];
-    for (i, p) in w.proxies.iter().enumerate() {
+    let mut tot = vec![0u64; w.sh.proxies.len()];
+    for (i, p) in w.sh.proxies.iter().enumerate() {
         if !p.cfg.cap.contains(Cap::FE) || p.cfg.disabled {
             continue;
         }
@@ -89,7 +90,7 @@ fn fullconns(w: &World) -> Vec<u32> {
         }
         let mut seen = HashSet::new();
         for r in &p.cfg.switching_rules {
-            if let Some(&be) = w.be_index.get(&r.backend) {
+            if let Some(&be) = w.sh.be_index.get(&r.backend) {
                 if seen.insert(be) {
                     tot[be] += maxconn;
                 }
@@ -103,8 +104,8 @@ fn fullconns(w: &World) -> Vec<u32> {
 
 /// The `maxconn` of frontend `i`: its own, else the global one (0: no limit).
 fn fe_maxconn(w: &World, i: PxId) -> u32 {
-    match w.proxies[i].cfg.maxconn {
-        0 => w.global.maxconn,
+    match w.sh.proxies[i].cfg.maxconn {
+        0 => w.sh.global.maxconn,
         m => m,
     }
 }
@@ -143,12 +144,12 @@ fn admin_of(a: SrvAdmin) -> Admin {
 
 /// Servers of backend `px` that load balancing may use (`srv_act + srv_bck`).
 fn usable_servers(w: &World, px: PxId) -> usize {
-    w.proxies[px]
+    w.sh.proxies[px]
         .servers
         .iter()
         .filter(|&&s| {
-            let sv = &w.servers[s];
-            sv.admin == SrvAdmin::Ready && sv.up && sv.cfg.weight > 0
+            let sv = &w.sh.servers[s];
+            sv.admin() == SrvAdmin::Ready && sv.is_up() && sv.cfg.weight > 0
         })
         .count()
 }
@@ -158,23 +159,23 @@ impl CliState {
     /// configuration's (`hrs_cfg::check::assign_proxy_uuids`).
     pub fn new(w: &World, now_sec: u64) -> CliState {
         let full = fullconns(w);
-        let px = (0..w.proxies.len())
+        let px = (0..w.sh.proxies.len())
             .map(|i| PxState {
-                uuid: w.proxies[i].cfg.uuid,
+                uuid: w.sh.proxies[i].cfg.uuid,
                 fullconn: full[i],
                 last_change: now_sec,
                 ..PxState::default()
             })
             .collect();
-        let srv = w
-            .servers
-            .iter()
-            .map(|s| SrvState {
-                last_change: now_sec,
-                health_zero: s.cfg.disabled,
-                last_sess: None,
-            })
-            .collect();
+        let srv =
+            w.sh.servers
+                .iter()
+                .map(|s| SrvState {
+                    last_change: now_sec,
+                    health_zero: s.cfg.disabled,
+                    last_sess: None,
+                })
+                .collect();
         CliState {
             start_sec: now_sec,
             px,
@@ -185,7 +186,7 @@ impl CliState {
     /// Extends the tables if the world has more proxies or servers than when they were
     /// built (it does not today: no dynamic servers), so that no lookup can fail.
     fn sync(&mut self, w: &World) {
-        while self.px.len() < w.proxies.len() {
+        while self.px.len() < w.sh.proxies.len() {
             let uuid = self.px.last().map_or(1, |p| p.uuid + 1);
             self.px.push(PxState {
                 uuid,
@@ -194,7 +195,7 @@ impl CliState {
                 ..PxState::default()
             });
         }
-        while self.srv.len() < w.servers.len() {
+        while self.srv.len() < w.sh.servers.len() {
             self.srv.push(SrvState {
                 last_change: self.start_sec,
                 ..SrvState::default()
@@ -210,15 +211,16 @@ impl CliState {
     /// The proxy called `name`, or `#<id>`, having all capabilities of `cap`
     /// (`proxy_find_by_name`); the first one in configuration order.
     pub fn find_proxy(&self, w: &World, name: &[u8], cap: Cap) -> Option<PxId> {
-        let ok = |i: usize| w.proxies[i].cfg.cap.contains(cap);
+        let ok = |i: usize| w.sh.proxies[i].cfg.cap.contains(cap);
         if let Some(id) = name.strip_prefix(b"#") {
             let id = i64::from(hrs_cfg::units::atoi(id));
-            if let Some(i) = (0..w.proxies.len()).find(|&i| i64::from(self.uuid(i)) == id && ok(i))
+            if let Some(i) =
+                (0..w.sh.proxies.len()).find(|&i| i64::from(self.uuid(i)) == id && ok(i))
             {
                 return Some(i);
             }
         }
-        (0..w.proxies.len()).find(|&i| w.proxies[i].cfg.name.as_bytes() == name && ok(i))
+        (0..w.sh.proxies.len()).find(|&i| w.sh.proxies[i].cfg.name.as_bytes() == name && ok(i))
     }
 
     /// The server named by `arg` = `backend/server` (`cli_find_server`); either part may be
@@ -234,7 +236,7 @@ impl CliState {
         let px = self
             .find_proxy(w, bk, Cap::BE)
             .ok_or(FindError::NoBackend)?;
-        let servers = &w.proxies[px].servers;
+        let servers = &w.sh.proxies[px].servers;
         let found = match sv.strip_prefix(b"#") {
             Some(id) => {
                 let id = i64::from(hrs_cfg::units::atoi(id));
@@ -246,10 +248,10 @@ impl CliState {
             None => servers
                 .iter()
                 .copied()
-                .find(|&s| w.servers[s].cfg.name.as_bytes() == sv),
+                .find(|&s| w.sh.servers[s].cfg.name.as_bytes() == sv),
         };
         let srv = found.ok_or(FindError::NoServer)?;
-        if w.proxies[px].cfg.disabled {
+        if w.sh.proxies[px].cfg.disabled {
             return Err(FindError::Disabled);
         }
         Ok(srv)
@@ -259,16 +261,17 @@ impl CliState {
     /// closed by a soft stop. Updates the observed peaks and session dates.
     pub fn snapshot(&mut self, w: &World, now: u64, stopping: bool) -> Vec<PxSnap> {
         self.sync(w);
-        let mut out = Vec::with_capacity(w.proxies.len());
-        for (i, p) in w.proxies.iter().enumerate() {
+        let mut out = Vec::with_capacity(w.sh.proxies.len());
+        for (i, p) in w.sh.proxies.iter().enumerate() {
             let ps = &mut self.px[i];
             let fe = p.cfg.cap.contains(Cap::FE).then(|| {
-                ps.fe_smax = ps.fe_smax.max(p.feconn);
+                let feconn = p.feconn.load(Relaxed);
+                ps.fe_smax = ps.fe_smax.max(feconn);
                 FeSnap {
-                    scur: p.feconn,
+                    scur: feconn,
                     smax: ps.fe_smax,
                     slim: fe_maxconn(w, i),
-                    counters: p.counters,
+                    counters: p.counters.snapshot(),
                     stopped: stopping,
                 }
             });
@@ -277,8 +280,10 @@ impl CliState {
                     .iter()
                     .enumerate()
                     .map(|(k, &s)| {
-                        let sv = &w.servers[s];
+                        let sv = &w.sh.servers[s];
                         let ss = &mut self.srv[s];
+                        let counters = sv.counters.snapshot();
+                        let served = sv.served.load(Relaxed);
                         SrvSnap {
                             name: sv.cfg.name.clone(),
                             sid: if p.cfg.disabled { 0 } else { k as u32 + 1 },
@@ -289,25 +294,26 @@ impl CliState {
                             } else {
                                 sv.cfg.addr.port()
                             },
-                            admin: admin_of(sv.admin),
+                            admin: admin_of(sv.admin()),
                             cfg_disabled: sv.cfg.disabled,
                             health_zero: ss.health_zero,
                             backup: sv.cfg.backup,
                             weight: sv.cfg.weight,
                             maxconn: sv.cfg.maxconn,
-                            qcur: sv.queue.len() as u32,
-                            scur: sv.served,
-                            smax: sv.served_max.max(sv.served),
-                            counters: sv.counters,
+                            qcur: sv.nbpend.load(Relaxed),
+                            scur: served,
+                            smax: sv.served_max.load(Relaxed).max(served),
+                            counters,
                             lastchg: now.saturating_sub(ss.last_change),
-                            lastsess: last_sess(&mut ss.last_sess, sv.counters.cum_sess, now),
+                            lastsess: last_sess(&mut ss.last_sess, counters.cum_sess, now),
                             purge_delay: sv.cfg.pool_purge_delay,
                             pool_max: sv.cfg.pool_max_conn,
-                            idle: sv.pool.idle.len() as u32,
-                            safe: sv.pool.safe.len() as u32,
-                            used: sv.pool.curr_used,
-                            max_used: sv.pool.max_used,
-                            need: sv.pool.est_need,
+                            idle: sv.idle_nb.load(Relaxed),
+                            safe: sv.safe_nb.load(Relaxed),
+                            used: sv.curr_used.load(Relaxed),
+                            max_used: sv.max_used.load(Relaxed),
+                            need: sv.est_need.load(Relaxed),
+                            idle_thr: sv.idle_thr.iter().map(|n| n.load(Relaxed)).collect(),
                         }
                     })
                     .collect()
@@ -316,9 +322,11 @@ impl CliState {
             };
             let ps = &mut self.px[i];
             let be = p.cfg.cap.contains(Cap::BE).then(|| {
-                let qcur = p.queue.len() as u32;
+                let qcur = p.nbpend.load(Relaxed);
+                let beconn = p.beconn.load(Relaxed);
+                let counters = p.counters.snapshot();
                 ps.be_qmax = ps.be_qmax.max(qcur);
-                ps.be_smax = ps.be_smax.max(p.beconn);
+                ps.be_smax = ps.be_smax.max(beconn);
                 let up = servers.is_empty() || servers.iter().any(|s| s.usable());
                 let down_for = if up {
                     0
@@ -328,15 +336,15 @@ impl CliState {
                 BeSnap {
                     qcur,
                     qmax: ps.be_qmax,
-                    scur: p.beconn,
+                    scur: beconn,
                     smax: ps.be_smax,
                     slim: ps.fullconn,
-                    counters: p.counters,
+                    counters,
                     algo: algo(&p.cfg.balance),
                     down_trans: ps.down_trans,
                     lastchg: now.saturating_sub(ps.last_change),
                     downtime: ps.down_time + down_for,
-                    lastsess: last_sess(&mut ps.last_sess, p.counters.cum_sess, now),
+                    lastsess: last_sess(&mut ps.last_sess, counters.cum_sess, now),
                 }
             });
             out.push(PxSnap {
@@ -359,27 +367,36 @@ impl CliState {
     /// and takes queued streams. The backend's down transitions and times follow.
     pub fn set_admin(&mut self, w: &mut World, ev: &mut Ev, srv: SrvId, to: SrvAdmin, now: u64) {
         self.sync(w);
-        let Some(old) = w.servers.get(srv).map(|s| s.admin) else {
+        let Some(old) = w.sh.servers.get(srv).map(|s| s.admin()) else {
             return;
         };
         if old == to {
             return;
         }
-        let px = w.servers[srv].px;
+        let px = w.sh.servers[srv].px;
         let had = usable_servers(w, px);
         let usable = to == SrvAdmin::Ready;
-        let sv = &mut w.servers[srv];
-        sv.admin = to;
-        if sv.up != usable {
-            sv.up = usable;
-            let idx = sv.lb_idx;
-            w.proxies[px].lb.set_usable(idx, usable);
+        let sv = &w.sh.servers[srv];
+        {
+            // state and LB change together, under the backend's lock
+            let mut lb = w.sh.proxies[px].lb.lock();
+            sv.set_admin(to);
+            if sv.is_up() != usable {
+                sv.up.store(usable, Relaxed);
+                lb.algo.set_usable(sv.lb_idx, usable);
+            }
         }
         let ss = &mut self.srv[srv];
         ss.last_change = now;
         if to == SrvAdmin::Maint {
             ss.health_zero = true;
+            // every thread closes its own idle connections to it
             hrs_backend::server::srv_cleanup_connections(w, ev, srv);
+            for t in 0..w.sh.threads.len() {
+                if t != usize::from(w.tid) {
+                    w.sh.send(t as hrs_core::Tid, hrs_core::Msg::Cleanup(srv));
+                }
+            }
         }
         let has = usable_servers(w, px);
         let ps = &mut self.px[px];

@@ -12,7 +12,7 @@ pub mod mux_h2;
 pub mod mux_pt;
 pub mod sock;
 
-pub use sock::{conn_free, conn_new_back, conn_new_front};
+pub use sock::{conn_adopt_back, conn_free, conn_new_back, conn_new_front};
 
 #[cfg(test)]
 mod tests;

@@ -55,7 +55,11 @@ fn wake_conn(w: &World, ev: &mut Ev, cid: Option<ConnId>) -> Result<(), Stale> {
 
 /// Limits of a head, from `tune.bufsize` and `tune.maxrewrite`.
 pub fn limits(w: &World) -> H1Limits {
-    H1Limits::new(w.global.bufsize, w.global.maxrewrite, w.global.maxhdr)
+    H1Limits::new(
+        w.sh.global.bufsize,
+        w.sh.global.maxrewrite,
+        w.sh.global.maxhdr,
+    )
 }
 
 /// A proxy's `option http-keep-alive|http-server-close|httpclose` as the H1 layer sees it.
@@ -110,7 +114,7 @@ pub fn h1_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome, St
 // Front side: requests in, responses out.
 
 fn h1_front(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome, Stale> {
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     for _ in 0..8 {
         let mut progress = false;
         // receive when a head is expected or the body has room
@@ -186,7 +190,7 @@ fn h1_front_finish(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome,
 /// Parses the next request head or moves body bytes into the stream. Returns true on progress.
 fn h1_front_input(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
     let lim = limits(w);
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     let c = &mut w.conns[cid];
     let Mux::H1(h1) = &mut c.mux else {
         return Ok(false);
@@ -339,8 +343,8 @@ fn h1_front_error(w: &mut World, _ev: &mut Ev, cid: ConnId, status: u16) -> bool
     c.flags |= co_fl::CLOSE_AFTER_SEND;
     conn_set_linger0(c);
     let px = c.px;
-    if let Some(p) = w.proxies.get_mut(px) {
-        p.counters.failed_req += 1;
+    if let Some(p) = w.sh.proxies.get(px) {
+        p.counters.failed_req.inc();
     }
     true
 }
@@ -395,7 +399,7 @@ fn body_rx(
 
 /// Formats the response head and moves response body bytes from the stream into `obuf`.
 fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     let c = &mut w.conns[cid];
     let Some(sid) = c.strm else { return Ok(false) };
     let s = w.streams.live_mut(sid)?;
@@ -416,7 +420,7 @@ fn h1_front_output(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stal
             return Ok(false);
         };
         if !s.res.has(cf::HEAD_SENT) {
-            let fe_mode = http_mode(w.proxies[s.fe].cfg.options.http_conn_mode);
+            let fe_mode = http_mode(w.sh.proxies[s.fe].cfg.options.http_conn_mode);
             let cli_close = h1.want_close || s.txn.flags & tx::CLI_CLOSE != 0;
             let o = ResponseOut {
                 client_mode: if cli_close {
@@ -517,7 +521,7 @@ fn body_tx(txs: &mut H1Tx, ch: &mut hrs_core::Channel, out: &mut Vec<u8>) -> boo
 // Back side: requests out, responses in.
 
 fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome, Stale> {
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     {
         let c = &mut w.conns[cid];
         if c.has(co_fl::WAIT_L4_CONN) {
@@ -581,7 +585,7 @@ fn h1_back(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<H1Outcome, Stale> 
 
 /// Formats the request head and moves request body bytes into `obuf`.
 fn h1_back_output(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> Result<bool, Stale> {
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     let c = &mut w.conns[cid];
     let s = w.streams.live_mut(sid)?;
     let Mux::H1(h1) = &mut c.mux else {
@@ -596,8 +600,8 @@ fn h1_back_output(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> Resul
             return Ok(false);
         };
         let o = RequestOut {
-            fe_mode: http_mode(w.proxies[s.fe].cfg.options.http_conn_mode),
-            be_mode: http_mode(w.proxies[s.be].cfg.options.http_conn_mode),
+            fe_mode: http_mode(w.sh.proxies[s.fe].cfg.options.http_conn_mode),
+            be_mode: http_mode(w.sh.proxies[s.be].cfg.options.http_conn_mode),
             be_stopping: ev.stopping(),
             ..Default::default()
         };
@@ -647,7 +651,7 @@ fn h1_back_output(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> Resul
 /// Parses the response head or moves response body bytes into the stream.
 fn h1_back_input(w: &mut World, ev: &mut Ev, cid: ConnId, sid: StrmId) -> Result<bool, Stale> {
     let lim = limits(w);
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     let c = &mut w.conns[cid];
     let s = w.streams.live_mut(sid)?;
     let Mux::H1(h1) = &mut c.mux else {

@@ -58,8 +58,8 @@ pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// HTTP/1 connection whose first bytes are the preface (upstream's mux upgrade). Bytes
 /// already received are handed to h2.
 pub fn h2_init_front(w: &mut World, ev: &mut Ev, cid: ConnId) {
-    let t = w.global.tune_h2;
-    let bufsize = w.global.bufsize;
+    let t = w.sh.global.tune_h2;
+    let bufsize = w.sh.global.bufsize;
     let c = &mut w.conns[cid];
     let io = H2c::new_io(TX_LIMIT);
     io.0.borrow_mut().ibuf = std::mem::take(&mut c.ibuf);
@@ -94,7 +94,7 @@ pub fn h2_init_front(w: &mut World, ev: &mut Ev, cid: ConnId) {
 /// h2`); the preface is written once the TCP connection is established. `max_reuse` is the
 /// server's `max-reuse` (-1: unlimited).
 pub fn h2_init_back(w: &mut World, ev: &mut Ev, cid: ConnId, max_reuse: i64) {
-    let peer_max = w.global.tune_h2.max_concurrent_streams;
+    let peer_max = w.sh.global.tune_h2.max_concurrent_streams;
     let c = &mut w.conns[cid];
     let io = H2c::new_io(TX_LIMIT);
     let mut h2c = H2c::new(H2State::CliConnecting, io, ev.waker(c.task));
@@ -502,7 +502,7 @@ fn h2_front_new_stream(
 /// Moves data of every front stream: request body in, response head and body out. Returns
 /// true when something moved.
 fn h2_front_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     let World { conns, streams, .. } = w;
     let c = &mut conns[cid];
     let h2 = h2c_of(c);
@@ -802,13 +802,13 @@ fn h2_back_process(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Stale>
     let mut cx = Context::from_waker(&waker);
     if matches!(h2.state, H2State::CliConnecting) {
         let mut b = h2::client::Builder::new();
-        let t = w.global.tune_h2;
+        let t = w.sh.global.tune_h2;
         b.initial_window_size(t.initial_window_size)
             .header_table_size(t.header_table_size)
             .max_frame_size(t.max_frame_size)
             .max_concurrent_streams(t.max_concurrent_streams)
-            .max_header_list_size(w.global.bufsize as u32)
-            .max_send_buffer_size(w.global.bufsize)
+            .max_header_list_size(w.sh.global.bufsize as u32)
+            .max_send_buffer_size(w.sh.global.bufsize)
             .enable_push(false);
         let io = h2.io.clone();
         h2.state = H2State::CliHandshake(Box::pin(async move { b.handshake(io).await }));
@@ -943,7 +943,7 @@ fn h2_rsp_to_head(
 
 /// Moves data of every back stream: request head and body out, response head and body in.
 fn h2_back_pump(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     let World { conns, streams, .. } = w;
     let c = &mut conns[cid];
     let h2 = h2c_of(c);

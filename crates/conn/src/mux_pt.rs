@@ -17,7 +17,7 @@ use hrs_list::Stale;
 /// [`Stale`]: `cid`, its stream or the stream's other connection is not live (a lifecycle
 /// bug): the caller ends the connection.
 pub fn pt_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<bool, Stale> {
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     // `cid` is checked here and never freed by this function: indexed directly below
     let c = w.conns.live_mut(cid)?;
     if c.side == Side::Back && c.has(co_fl::WAIT_L4_CONN) {

@@ -2,7 +2,10 @@
 //! readiness contract of `hrs-ev`, connect completion, release (HAProxy's `raw_sock.c`,
 //! `sock.c`, `conn_free`).
 
-use hrs_core::{co_fl, ConnId, Connection, Ctx, Ev, Mux, PxId, Side, World, Xprt};
+use hrs_core::pools::gauge_dec;
+use hrs_core::{
+    co_fl, ConnId, Connection, Ctx, Ev, H1c, IdleEntry, Mux, PxId, Side, SrvId, Target, World, Xprt,
+};
 use hrs_ev::WakeReason;
 use hrs_list::Stale;
 use std::io;
@@ -100,14 +103,20 @@ pub fn conn_new_back(
 ///
 /// # Errors
 /// [`Stale`]: `id` is not live (freed twice, or a list held it after it was freed).
+///
+/// An idle connection another thread took over meanwhile is only forgotten: taken out of
+/// this thread's poller and closed here without a reset, the socket living on in the
+/// other thread (its duplicate).
 pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) -> Result<(), Stale> {
     w.conns.live(id)?;
-    w.conn_unlink_all(id);
+    let owned = w.conn_unlink_all(id);
     let Some(mut c) = w.conns.remove(id) else {
         return Err(Stale::report(id));
     };
     debug_assert!(c.used_streams() == 0, "conn_free of an attached connection");
-    if c.side == Side::Back && !c.has(co_fl::SOCK_RD_SH) && c.has(co_fl::CONNECTED) {
+    if !owned {
+        c.xprt.deregister(ev);
+    } else if c.side == Side::Back && !c.has(co_fl::SOCK_RD_SH) && c.has(co_fl::CONNECTED) {
         conn_set_linger0(&mut c);
     }
     if let Some(fd) = c.fd {
@@ -117,12 +126,55 @@ pub fn conn_free(w: &mut World, ev: &mut Ev, id: ConnId) -> Result<(), Stale> {
     // the transport closes here, when `c` drops
     ev.task_free(c.task);
     if c.side == Side::Front {
-        w.global.curr_conn = w.global.curr_conn.saturating_sub(1);
-        if let Some(p) = w.proxies.get_mut(c.px) {
-            p.feconn = p.feconn.saturating_sub(1);
+        gauge_dec(&w.sh.global.curr_conn);
+        gauge_dec(&w.sh.threads[usize::from(w.tid)].conns);
+        if let Some(p) = w.sh.proxies.get(c.px) {
+            gauge_dec(&p.feconn);
         }
     }
     Ok(())
+}
+
+/// Adopts an idle server connection taken over from another thread (the `takeover` of
+/// upstream's muxes): `fd` is this thread's duplicate of its socket, `e` what the other
+/// thread's registry said of it. The connection is registered with this thread's loop,
+/// connected, HTTP/1 with its request count, and in no list.
+///
+/// # Errors
+/// The poller refused the socket; `fd` is closed.
+pub fn conn_adopt_back(
+    w: &mut World,
+    ev: &mut Ev,
+    fd: std::os::fd::OwnedFd,
+    srv: SrvId,
+    hash: u64,
+    e: &IdleEntry,
+) -> io::Result<ConnId> {
+    let sock = mio::net::TcpStream::from(fd);
+    let mut xprt = Xprt::Raw(sock);
+    let task = ev.task_new(Ctx::Signals);
+    let fd = match xprt.register(ev, task) {
+        Ok(fd) => fd,
+        Err(e) => {
+            ev.task_free(task);
+            return Err(e);
+        }
+    };
+    let h1 = H1c {
+        req_count: e.req_count,
+        ..H1c::default()
+    };
+    let mut c = Connection::new(task, Side::Back, e.px, Mux::H1(h1));
+    c.xprt = xprt;
+    c.fd = Some(fd);
+    c.flags = co_fl::CONNECTED;
+    c.target = Target::Server(srv);
+    c.hash = hash;
+    c.src = e.src;
+    c.dst = e.dst;
+    let id = w.conns.insert(c);
+    ev.set_ctx(task, Ctx::Conn(id));
+    Ok(id)
 }
 
 /// Checks the outcome of a pending connect (`sock_conn_check`). Returns `Some(true)` once

@@ -56,6 +56,9 @@ pub mod co_fl {
     /// Idle while kept by its owning session (`CO_FL_SESS_IDLE`): counted in the session's
     /// `idle_conns`.
     pub const SESS_IDLE: u32 = 1 << 9;
+    /// Idle and listed in its thread's takeover registry ([`crate::IdleReg`]): another
+    /// thread may take it over, so its owner claims it before any use.
+    pub const TAKEOVER: u32 = 1 << 10;
 }
 
 hrs_list::list_adapter! {

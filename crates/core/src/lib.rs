@@ -5,16 +5,20 @@
 //! the typed handles that address them, the task context of the event loop, and [`World`]: the
 //! per-thread set of slabs holding them. Behaviour lives in the crates above (`hrs-conn`,
 //! `hrs-backend`, `hrs-stream`); this crate only has constructors, accessors and invariant
-//! checks, so that any layer can name any object without crate cycles. One exception is the
+//! checks, so that any layer can name any object without crate cycles. The state threads
+//! share is in [`shared`] (`Shared`, reached from every `World` as `w.sh`), under the
+//! locks of [`lock`]. One exception is the
 //! transport under a connection ([`Xprt`]: the socket calls themselves), and, with the
 //! `script` feature (unit tests only), its scripted variant (the `script` module).
 
 pub mod conn;
 pub mod h2;
+pub mod lock;
 pub mod pools;
 pub mod proxy;
 #[cfg(feature = "script")]
 pub mod script;
+pub mod shared;
 pub mod stream;
 pub mod term;
 pub mod xprt;
@@ -23,6 +27,7 @@ pub use conn::*;
 /// Whether request lines are captured for the formats that print them.
 pub use hrs_sample::logfmt::req_line_wanted;
 pub use proxy::*;
+pub use shared::*;
 pub use stream::*;
 pub use term::*;
 pub use xprt::Xprt;
@@ -35,9 +40,9 @@ pub type ConnId = Handle<Connection>;
 pub type SessId = Handle<Session>;
 /// Handle of a stream (one request/response exchange).
 pub type StrmId = Handle<Stream>;
-/// Index of a runtime proxy in [`World::proxies`].
+/// Index of a runtime proxy in [`Shared::proxies`].
 pub type PxId = usize;
-/// Index of a runtime server in [`World::servers`].
+/// Index of a runtime server in [`Shared::servers`].
 pub type SrvId = usize;
 
 /// What a task of the worker's event loop stands for.
@@ -57,45 +62,12 @@ pub enum Ctx {
     CliListener(u32),
     /// A stats socket client connection (index in the worker's CLI connection table).
     CliConn(u32),
+    /// The thread's inbox of messages from other threads ([`Msg`]).
+    Inbox,
 }
 
 /// The event loop type of a worker thread.
 pub type Ev = hrs_ev::Ev<Ctx>;
-
-/// Process-wide settings and counters of one worker thread (HAProxy's `struct global`
-/// runtime half).
-#[derive(Debug, Default)]
-pub struct GlobalRt {
-    /// Global `maxconn` (frontend connections).
-    pub maxconn: u32,
-    /// Frontend connections currently open.
-    pub curr_conn: u32,
-    /// `tune.bufsize`.
-    pub bufsize: usize,
-    /// `tune.maxrewrite`.
-    pub maxrewrite: usize,
-    /// `tune.http.maxhdr`.
-    pub maxhdr: usize,
-    /// `tune.h2.*`: the HTTP/2 settings advertised.
-    pub tune_h2: hrs_cfg::model::TuneH2,
-    /// `-d`: print accept/request debug lines on stderr.
-    pub debug: bool,
-    /// Sessions accepted so far (`global.req_count`/uuid source).
-    pub uuid: u32,
-    /// Host name for `%H` and syslog headers.
-    pub hostname: String,
-    /// Global `log` targets (used by proxies with `log global`).
-    pub logs: Vec<hrs_cfg::model::LogSpec>,
-    /// The longest `len` of all `log` lines of the configuration (`global.max_syslog_len`):
-    /// a rendered log message keeps at most this minus one bytes; 0 when nothing logs.
-    pub max_syslog_len: usize,
-    /// The UDP socket syslog messages leave from (opened on first use).
-    pub log_sock: Option<std::net::UdpSocket>,
-    /// Idle-pool admission and killing thresholds in file descriptors
-    /// (`tune.pool-low-fd-ratio`/`pool-high-fd-ratio` of `maxsock`).
-    pub pool_low_count: u32,
-    pub pool_high_count: u32,
-}
 
 impl World {
     /// File descriptors in use by connections (`ha_used_fds`, listeners not counted).
@@ -104,18 +76,49 @@ impl World {
     }
 }
 
-/// All runtime objects of one thread. Every function of the layers above takes the parts it
-/// needs; nothing here is shared between threads.
-#[derive(Default)]
+/// All runtime objects of one thread, and the shared state it works with (`sh`). Every
+/// function of the layers above takes the parts it needs. Nothing in a `World` but `sh` is
+/// seen by another thread.
 pub struct World {
     pub conns: Arena<Connection>,
     pub sessions: Arena<Session>,
     pub streams: Arena<Stream>,
-    pub proxies: Vec<ProxyRt>,
-    pub servers: Vec<ServerRt>,
-    pub global: GlobalRt,
-    /// Process-scoped variables (`proc.*`).
-    pub proc_vars: hrs_sample::Vars,
-    /// Backends (and listens) by name, for `use_backend`.
-    pub be_index: std::collections::HashMap<String, PxId>,
+    /// What every thread shares: proxies, servers, global settings, process variables.
+    pub sh: std::sync::Arc<Shared>,
+    /// This thread's number.
+    pub tid: Tid,
+    /// Compiled ACLs, rules and log-format of each proxy (by [`PxId`]), compiled per thread
+    /// (their pattern caches are not shared).
+    pub rules: Vec<std::rc::Rc<hrs_sample::ProxyRules>>,
+    /// This thread's connection pools of each server (by [`SrvId`]).
+    pub pools: Vec<SrvPool>,
+    /// The UDP socket syslog messages leave from (opened on first use).
+    pub log_sock: Option<std::net::UdpSocket>,
+}
+
+impl Default for World {
+    fn default() -> World {
+        World::new(std::sync::Arc::new(Shared::default()), 0, Vec::new())
+    }
+}
+
+impl World {
+    /// Thread `tid`'s world over `sh`, with the proxies' compiled `rules`.
+    pub fn new(
+        sh: std::sync::Arc<Shared>,
+        tid: Tid,
+        rules: Vec<std::rc::Rc<hrs_sample::ProxyRules>>,
+    ) -> World {
+        let pools = (0..sh.servers.len()).map(|_| SrvPool::default()).collect();
+        World {
+            conns: Arena::new(),
+            sessions: Arena::new(),
+            streams: Arena::new(),
+            sh,
+            tid,
+            rules,
+            pools,
+            log_sock: None,
+        }
+    }
 }

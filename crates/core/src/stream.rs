@@ -344,8 +344,7 @@ pub fn stream_new(w: &mut crate::World, ev: &mut crate::Ev, cid: ConnId) -> Opti
     let sess = w.sessions.get_mut(sess_id)?;
     sess.req_count += 1;
     let fe = sess.fe;
-    w.global.uuid = w.global.uuid.wrapping_add(1);
-    let uuid = w.global.uuid;
+    let uuid = w.sh.global.next_uuid();
     let task = ev.task_new(crate::Ctx::Signals);
     let mut s = Stream::new(task, sess_id, fe, uuid);
     s.si[0].conn = Some(cid);

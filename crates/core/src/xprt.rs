@@ -60,6 +60,23 @@ impl Xprt {
         }
     }
 
+    /// Takes the transport out of the poller (`epoll_ctl(DEL)`) without closing it: needed
+    /// before closing a socket another thread holds a duplicate of, since epoll forgets a
+    /// socket only when its last descriptor closes.
+    pub fn deregister(&mut self, ev: &crate::Ev) {
+        if let Xprt::Raw(s) = self {
+            let _ = ev.registry().deregister(s);
+        }
+    }
+
+    /// The socket descriptor, when there is one.
+    pub fn raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        match self {
+            Xprt::Raw(s) => Some(std::os::fd::AsRawFd::as_raw_fd(s)),
+            _ => None,
+        }
+    }
+
     /// True when there is no transport.
     pub fn is_none(&self) -> bool {
         matches!(self, Xprt::None)

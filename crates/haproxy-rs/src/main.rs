@@ -274,29 +274,129 @@ fn detach_stdio() {
     }
 }
 
-/// The worker's life: open listeners, loop until stopped. Returns the exit code.
+/// The number of threads to run: `nbthread` when set, else the CPUs this process may run
+/// on (`sched_getaffinity`), between 1 and `MAX_THREADS`, as upstream 2.6 defaults.
+pub fn nbthread(cfg: &hrs_cfg::Config) -> usize {
+    match cfg.global.nbthread {
+        Some(n) => n as usize,
+        None => default_nbthread(),
+    }
+    .clamp(1, hrs_core::MAX_THREADS)
+}
+
+/// The CPUs this process may run on, between 1 and `MAX_THREADS` (upstream's
+/// `thread_cpus_enabled_at_boot`).
+pub fn default_nbthread() -> usize {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size.
+    let n = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            libc::CPU_COUNT(&set) as usize
+        } else {
+            1
+        }
+    };
+    n.clamp(1, hrs_core::MAX_THREADS)
+}
+
+/// One thread's loop: its world over `sh`, its registration of the listeners (thread 0
+/// also serves the stats sockets and takes the signals), until it is stopped.
+fn run_thread(
+    cfg: &hrs_cfg::Config,
+    sh: std::sync::Arc<hrs_core::Shared>,
+    tid: hrs_core::Tid,
+    socks: &[std::sync::Arc<worker::ListenSock>],
+    stats: Vec<worker::StatsSock>,
+    debug: bool,
+) -> Result<(), String> {
+    let mut ev = hrs_ev::Ev::new().map_err(|e| format!("cannot create the poller: {e}"))?;
+    let world = hrs_backend::world::build_thread_world(cfg, sh, tid).map_err(|e| e.0)?;
+    let mut w = worker::Worker::new(world, &mut ev, socks, stats, debug).map_err(|e| e.0)?;
+    while !w.done(&ev) {
+        ev.run_once(&mut w)
+            .map_err(|e| format!("poller failure: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The worker's life: open listeners, start `nbthread` threads (this one is thread 0), loop
+/// until stopped, wait for the other threads. Returns the exit code.
 fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
-    let mut ev = match hrs_ev::Ev::new() {
-        Ok(ev) => ev,
+    let n = nbthread(cfg);
+    let sh = match hrs_backend::world::build_shared(cfg, args.debug, n) {
+        Ok(sh) => sh,
         Err(e) => {
-            out.emit(Level::Alert, &format!("cannot create the poller: {e}"));
+            out.emit(Level::Alert, &e.0);
             return 1;
         }
     };
-    let mut w = match worker::Worker::new(cfg, &mut ev, args.debug) {
-        Ok(w) => w,
+    let socks = match worker::open_sockets(cfg) {
+        Ok(s) => s,
         Err(worker::BindError(msg)) => {
             out.emit(Level::Alert, &msg);
             return 1;
         }
     };
-    while !w.done(&ev) {
-        if let Err(e) = ev.run_once(&mut w) {
-            out.emit(Level::Alert, &format!("poller failure: {e}"));
-            return 1;
+    let cfg_shared = std::sync::Arc::new(cfg.clone());
+    let mut others = Vec::new();
+    for tid in 1..n {
+        let (cfg, sh, listeners) = (
+            std::sync::Arc::clone(&cfg_shared),
+            std::sync::Arc::clone(&sh),
+            socks.listeners.clone(),
+        );
+        let debug = args.debug;
+        let spawned = std::thread::Builder::new()
+            .name(format!("hrs-thread-{}", tid + 1))
+            .spawn(move || {
+                run_thread(
+                    &cfg,
+                    sh,
+                    tid as hrs_core::Tid,
+                    &listeners,
+                    Vec::new(),
+                    debug,
+                )
+            });
+        match spawned {
+            Ok(h) => others.push(h),
+            Err(e) => {
+                out.emit(
+                    Level::Alert,
+                    &format!("cannot start thread {}: {e}", tid + 1),
+                );
+                return 1;
+            }
         }
     }
-    0
+    let mut code = 0;
+    if let Err(msg) = run_thread(
+        cfg,
+        std::sync::Arc::clone(&sh),
+        0,
+        &socks.listeners,
+        socks.stats,
+        args.debug,
+    ) {
+        out.emit(Level::Alert, &msg);
+        // the other threads stop with this one
+        for t in 1..n {
+            sh.send(t as hrs_core::Tid, hrs_core::Msg::Stop { hard: true });
+        }
+        code = 1;
+    }
+    drop(socks.listeners);
+    for h in others {
+        match h.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(msg)) => {
+                out.emit(Level::Alert, &msg);
+                code = 1;
+            }
+            Err(_) => code = 1,
+        }
+    }
+    code
 }
 
 mod master {

@@ -1,20 +1,28 @@
-//! The worker: one single-threaded event loop that owns the listeners and the runtime
-//! objects ([`World`]).
+//! The worker of one thread: its event loop's handler, owning this thread's registration of
+//! the listeners and its runtime objects ([`World`]).
 //!
-//! Owns the listening sockets (bound here or adopted from inherited `fd@N` descriptors), the
-//! signal task and the stop logic; the runtime proxies and servers come from
-//! `hrs_backend::world::build_world`. Accepting is HAProxy's `listener_accept()`: each
-//! accepted socket becomes a session (`hrs-stream`); the tasks of connections, streams and
-//! server purges go to `hrs_stream::dispatch` (the same dispatch the unit tests run). Stats
-//! sockets are opened here too and handed to `hrs-cli`, which serves their connections
+//! Owns the listening sockets (bound once by [`open_sockets`] or adopted from inherited
+//! `fd@N` descriptors, then registered by every thread, as upstream does), the signal task
+//! and the stop logic (thread 0, which tells the others), the thread's inbox task.
+//! Accepting is HAProxy's `listener_accept()`: whichever thread wakes accepts, then hands
+//! the connection to the thread [`pick_thread`] chooses (a [`Msg::Accept`] in that thread's
+//! inbox, or at once when it is itself), where it becomes a session (`hrs-stream`). The
+//! tasks of connections, streams and server purges go to `hrs_stream::dispatch` (the same
+//! dispatch the unit tests run). Stats sockets are served on thread 0 by `hrs-cli`
 //! (`Ctx::CliListener`, `Ctx::CliConn`).
+//!
+//! From another thread it may touch only the shared state (`world.sh`): atomics, locks,
+//! and other threads' inboxes through `Shared::send`.
 
 use hrs_cfg::diag::io_reason;
 use hrs_cfg::model::{Cap, Config, ListenAddr};
-use hrs_core::{Ctx, Ev, World};
+use hrs_core::{Accepted, Ctx, Ev, Msg, Tid, World};
 use hrs_ev::{FdId, TaskHandler, TaskId, WakeReason};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 /// Signals the worker handles: SIGINT/SIGTERM stop at once, SIGUSR1 stops gracefully,
 /// SIGHUP/SIGQUIT are accepted (HAProxy dumps states on them).
@@ -31,12 +39,20 @@ enum Sock {
     Unix(mio::net::UnixListener),
 }
 
-/// One listening socket and what it belongs to.
-struct Listener {
-    /// `None` once closed (soft or hard stop).
-    sock: Option<Sock>,
-    fd: FdId,
-    task: TaskId,
+impl Sock {
+    fn raw_fd(&self) -> RawFd {
+        match self {
+            Sock::Tcp(s) => s.as_raw_fd(),
+            Sock::Unix(s) => s.as_raw_fd(),
+        }
+    }
+}
+
+/// One listening socket, shared by every thread (upstream registers a listener's fd in
+/// the poller of each thread it is bound to). The socket closes, and a UNIX socket's path
+/// is removed, when the last thread lets it go.
+pub struct ListenSock {
+    sock: Sock,
     /// The proxy name.
     proxy: String,
     /// The frontend that accepts on it (stats sockets are not here but in `hrs-cli`).
@@ -48,24 +64,102 @@ struct Listener {
     /// The address a TCP listener is bound to when it is one address (not a wildcard): the
     /// local address of every connection it accepts, known without `getsockname`.
     local: Option<std::net::SocketAddr>,
+    /// The accept balancing state (`l->thr_idx`): see [`pick_thread`].
+    thr_idx: AtomicU32,
+}
+
+impl Drop for ListenSock {
+    fn drop(&mut self) {
+        if let Some(p) = &self.unlink {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// This thread's registration of one listening socket.
+struct Listener {
+    /// `None` once closed (soft or hard stop).
+    sock: Option<Arc<ListenSock>>,
+    fd: FdId,
+    task: TaskId,
 }
 
 /// Why a listener could not be set up; printed as an alert at startup.
 #[derive(Debug)]
 pub struct BindError(pub String);
 
-/// The running worker.
+/// A stats socket opened at startup, for thread 0's CLI.
+pub struct StatsSock {
+    sock: hrs_cli::CliSock,
+    level: hrs_cfg::model::CliLevel,
+    unlink: Option<String>,
+}
+
+/// The sockets every thread listens on, opened once before the threads start.
+pub struct Sockets {
+    pub listeners: Vec<Arc<ListenSock>>,
+    /// Taken by thread 0.
+    pub stats: Vec<StatsSock>,
+}
+
+/// Opens every listener and stats socket of `cfg`.
+///
+/// # Errors
+/// The first socket that cannot be bound or adopted (the process exits on it).
+pub fn open_sockets(cfg: &Config) -> Result<Sockets, BindError> {
+    let mut out = Sockets {
+        listeners: Vec::new(),
+        stats: Vec::new(),
+    };
+    for s in &cfg.global.stats_sockets {
+        let (sock, unlink) = open(&s.addr, s.mode)
+            .map_err(|e| BindError(format!("Starting frontend GLOBAL: {e}")))?;
+        let sock = match sock {
+            Sock::Tcp(l) => hrs_cli::CliSock::Tcp(l),
+            Sock::Unix(l) => hrs_cli::CliSock::Unix(l),
+        };
+        out.stats.push(StatsSock {
+            sock,
+            level: s.level,
+            unlink,
+        });
+    }
+    for (i, p) in cfg.proxies.iter().enumerate() {
+        if !p.cap.contains(Cap::FE) || p.disabled {
+            continue;
+        }
+        for b in &p.binds {
+            let (sock, unlink) = open(&b.addr, None).map_err(|e| {
+                BindError(format!("Starting {} {}: {e}", p.cap.section_name(), p.name))
+            })?;
+            let local = match &sock {
+                Sock::Tcp(l) => l.local_addr().ok().filter(|a| !a.ip().is_unspecified()),
+                Sock::Unix(_) => None,
+            };
+            out.listeners.push(Arc::new(ListenSock {
+                sock,
+                proxy: p.name.clone(),
+                fe: Some(i),
+                unlink,
+                proto: b.proto,
+                local,
+                thr_idx: AtomicU32::new(0),
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// The running worker of one thread.
 pub struct Worker {
     listeners: Vec<Listener>,
     debug: bool,
-    /// Sessions accepted so far (HAProxy's session uuid counter).
-    accepted: u32,
     /// Every runtime object of this thread.
     pub world: World,
     /// Set by SIGINT/SIGTERM: leave the loop now.
     hard_stop: bool,
-    /// The stats sockets and their connections (`hrs-cli`).
-    cli: hrs_cli::Cli,
+    /// The stats sockets and their connections (`hrs-cli`), on thread 0.
+    cli: Option<hrs_cli::Cli>,
 }
 
 fn cloexec_nonblock(fd: RawFd) -> io::Result<()> {
@@ -149,84 +243,61 @@ fn open(addr: &ListenAddr, mode: Option<u32>) -> Result<(Sock, Option<String>), 
 }
 
 impl Worker {
-    /// Opens every listener of `cfg` and registers it in `ev`.
+    /// Thread `world.tid`'s worker: registers every listener of `socks` in `ev`, its inbox
+    /// task (whose waker other threads use), and on thread 0 the stats sockets (`stats`) and
+    /// the signals.
     ///
     /// # Errors
-    /// The first listener that cannot be bound or adopted; nothing is left registered that
-    /// matters, since the process exits on this error.
-    pub fn new(cfg: &Config, ev: &mut Ev, debug: bool) -> Result<Worker, BindError> {
-        let world = hrs_backend::world::build_world(cfg, debug).map_err(|e| BindError(e.0))?;
-        let stats_loc = cfg.global.stats_sockets.first().map(|s| &s.loc);
-        let cli = hrs_cli::Cli::new(&world, stats_loc, debug);
+    /// A socket the poller refuses, or the signalfd.
+    pub fn new(
+        world: World,
+        ev: &mut Ev,
+        listeners: &[Arc<ListenSock>],
+        stats: Vec<StatsSock>,
+        debug: bool,
+    ) -> Result<Worker, BindError> {
+        let tid = world.tid;
+        let cli = (tid == 0).then(|| {
+            let stats_loc = None;
+            hrs_cli::Cli::new(&world, stats_loc, debug)
+        });
         let mut w = Worker {
             listeners: Vec::new(),
             debug,
-            accepted: 0,
             world,
             hard_stop: false,
             cli,
         };
-        for s in &cfg.global.stats_sockets {
-            let (sock, unlink) = open(&s.addr, s.mode)
-                .map_err(|e| BindError(format!("Starting frontend GLOBAL: {e}")))?;
-            let sock = match sock {
-                Sock::Tcp(l) => hrs_cli::CliSock::Tcp(l),
-                Sock::Unix(l) => hrs_cli::CliSock::Unix(l),
-            };
-            w.cli
-                .add_listener(ev, sock, s.level, unlink)
-                .map_err(|e| BindError(e.to_string()))?;
-        }
-        for (i, p) in cfg.proxies.iter().enumerate() {
-            if !p.cap.contains(Cap::FE) || p.disabled {
-                continue;
-            }
-            for b in &p.binds {
-                let (sock, unlink) = open(&b.addr, None).map_err(|e| {
-                    BindError(format!("Starting {} {}: {e}", p.cap.section_name(), p.name))
-                })?;
-                w.add(ev, sock, &p.name, Some(i), unlink)
+        if let Some(cli) = &mut w.cli {
+            for s in stats {
+                cli.add_listener(ev, s.sock, s.level, s.unlink)
                     .map_err(|e| BindError(e.to_string()))?;
-                if let Some(l) = w.listeners.last_mut() {
-                    l.proto = b.proto;
-                }
             }
         }
-        let sig = ev.task_new(Ctx::Signals);
-        ev.signal_register(&SIGNALS, sig)
-            .map_err(|e| BindError(format!("signalfd: {e}")))?;
+        for l in listeners {
+            let idx = w.listeners.len();
+            let task = ev.task_new(Ctx::Listener(idx as u32));
+            let raw = l.sock.raw_fd();
+            let fd = ev
+                .fd_register(&mut mio::unix::SourceFd(&raw), task)
+                .map_err(|e| BindError(e.to_string()))?;
+            w.listeners.push(Listener {
+                sock: Some(Arc::clone(l)),
+                fd,
+                task,
+            });
+        }
+        let inbox = ev.task_new(Ctx::Inbox);
+        let waker = ev.waker_with(inbox, WakeReason::MSG);
+        let _ = w.world.sh.threads[usize::from(tid)].waker.set(waker);
+        // messages sent before the waker was set
+        ev.wakeup(inbox, WakeReason::MSG);
+        if tid == 0 {
+            let sig = ev.task_new(Ctx::Signals);
+            ev.signal_register(&SIGNALS, sig)
+                .map_err(|e| BindError(format!("signalfd: {e}")))?;
+        }
         Ok(w)
-    }
-
-    fn add(
-        &mut self,
-        ev: &mut Ev,
-        mut sock: Sock,
-        proxy: &str,
-        fe: Option<usize>,
-        unlink: Option<String>,
-    ) -> io::Result<()> {
-        let idx = self.listeners.len();
-        let task = ev.task_new(Ctx::Listener(idx as u32));
-        let fd = match &mut sock {
-            Sock::Tcp(l) => ev.fd_register(l, task)?,
-            Sock::Unix(l) => ev.fd_register(l, task)?,
-        };
-        let local = match &sock {
-            Sock::Tcp(l) => l.local_addr().ok().filter(|a| !a.ip().is_unspecified()),
-            Sock::Unix(_) => None,
-        };
-        self.listeners.push(Listener {
-            sock: Some(sock),
-            fd,
-            task,
-            proxy: proxy.to_string(),
-            fe,
-            unlink,
-            proto: Default::default(),
-            local,
-        });
-        Ok(())
     }
 
     /// True once the loop must end: a hard stop, or a soft stop with nothing left to serve.
@@ -270,100 +341,245 @@ impl Worker {
         }
     }
 
-    /// Closes every listener (soft stop: no new connection is accepted).
+    /// Closes this thread's registration of every listener (soft stop: no new connection
+    /// is accepted; the socket closes once every thread let it go).
     fn close_listeners(&mut self, ev: &mut Ev) {
         for l in &mut self.listeners {
-            // dropping the socket releases the port at once
-            let Some(mut sock) = l.sock.take() else {
+            let Some(sock) = l.sock.take() else {
                 continue;
             };
-            let _ = match &mut sock {
-                Sock::Tcp(s) => ev.fd_deregister(l.fd, s),
-                Sock::Unix(s) => ev.fd_deregister(l.fd, s),
-            };
+            let raw = sock.sock.raw_fd();
+            let _ = ev.fd_deregister(l.fd, &mut mio::unix::SourceFd(&raw));
             ev.task_free(l.task);
-            if let Some(p) = &l.unlink {
-                let _ = std::fs::remove_file(p);
-            }
         }
-        self.cli.close_listeners(ev);
+        if let Some(cli) = &mut self.cli {
+            cli.close_listeners(ev);
+        }
+    }
+
+    /// Stops this thread: soft (listeners closed, idle connections closed, the rest after
+    /// their transaction) or hard (the loop ends now).
+    fn stop(&mut self, ev: &mut Ev, hard: bool) {
+        self.close_listeners(ev);
+        if hard {
+            self.hard_stop = true;
+        } else {
+            ev.soft_stop();
+            self.close_idle_conns(ev);
+        }
+    }
+
+    /// Thread 0 took a stop signal: every other thread is told, then this one stops.
+    fn stop_all(&mut self, ev: &mut Ev, hard: bool) {
+        let sh = Arc::clone(&self.world.sh);
+        for t in 1..sh.threads.len() {
+            sh.send(t as Tid, Msg::Stop { hard });
+        }
+        self.stop(ev, hard);
     }
 
     fn accept_all(&mut self, ev: &mut Ev, idx: usize) {
-        let Some(l) = self.listeners.get_mut(idx) else {
+        let Some(l) = self.listeners.get(idx) else {
             return;
         };
-        let Some(sock) = &l.sock else { return };
-        let lfd = match sock {
-            Sock::Tcp(s) => s.as_raw_fd(),
-            Sock::Unix(s) => s.as_raw_fd(),
-        };
+        let Some(ls) = l.sock.clone() else { return };
+        let (lfd, task) = (l.fd, l.task);
         // accept until the queue is empty (HAProxy bounds this by tune.maxaccept)
         for _ in 0..64 {
-            if !ev.fd_recv_ready(l.fd) {
+            if !ev.fd_recv_ready(lfd) {
                 return;
             }
-            let res = match sock {
+            let res = match &ls.sock {
                 Sock::Tcp(s) => s.accept().map(|(c, a)| (OwnedFd::from(c), Some(a))),
                 Sock::Unix(s) => s.accept().map(|(c, _)| (OwnedFd::from(c), None)),
             };
             match res {
                 Ok((conn, addr)) => {
-                    self.accepted = self.accepted.wrapping_add(1);
-                    if self.debug {
-                        let peer = match addr {
-                            Some(a) => format!("{}:{}", a.ip(), a.port()),
-                            None => "unix:1".to_string(),
-                        };
-                        eprintln!(
-                            "{:08x}:{}.accept({:04x})={:04x} from [{}] ALPN=<none>",
-                            self.accepted,
-                            l.proxy,
-                            lfd,
-                            conn.as_raw_fd(),
-                            peer
-                        );
-                    }
-                    let (Some(fe), Some(addr)) = (l.fe, addr) else {
+                    let (Some(fe), Some(addr)) = (ls.fe, addr) else {
                         // no frontend to serve it (stats sockets are `hrs-cli`'s): closed
                         drop(conn);
                         continue;
                     };
-                    let maxconn = self.world.global.maxconn;
-                    let fe_max = self.world.proxies[fe].cfg.maxconn;
-                    if (maxconn > 0 && self.world.global.curr_conn >= maxconn)
-                        || (fe_max > 0 && self.world.proxies[fe].feconn >= fe_max)
+                    let sh = &self.world.sh;
+                    let maxconn = sh.global.maxconn;
+                    let fe_max = sh.proxies[fe].cfg.maxconn;
+                    if (maxconn > 0 && sh.global.curr_conn.load(Relaxed) >= maxconn)
+                        || (fe_max > 0 && sh.proxies[fe].feconn.load(Relaxed) >= fe_max)
                     {
                         // over the limit: HAProxy stops accepting; we refuse by closing
                         drop(conn);
                         continue;
                     }
-                    let sock = mio::net::TcpStream::from(conn);
-                    if let Err(e) = hrs_stream::session_accept(
-                        &mut self.world,
-                        ev,
-                        hrs_core::Xprt::Raw(sock),
+                    let a = Accepted {
+                        sock: conn,
                         fe,
-                        Some(addr),
-                        l.local,
-                        l.proto,
-                    ) {
-                        log::warn!(target: "hrs::listener", "session_accept on {}: {e:?}", l.proxy);
+                        addr,
+                        local: ls.local,
+                        proto: ls.proto,
+                    };
+                    let n = sh.threads.len();
+                    let t = if n > 1 && sh.global.multi_queue && !ev.stopping() {
+                        pick_thread(&ls.thr_idx, n, |t| {
+                            let th = &sh.threads[t];
+                            i64::from(th.accq.load(Relaxed)) + i64::from(th.conns.load(Relaxed))
+                        })
+                    } else {
+                        self.world.tid
+                    };
+                    if t == self.world.tid {
+                        self.serve(ev, a, &ls.proxy, ls.sock.raw_fd());
+                    } else {
+                        sh.threads[usize::from(t)].accq.fetch_add(1, Relaxed);
+                        sh.send(t, Msg::Accept(a));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    ev.fd_cant_recv(l.fd);
+                    ev.fd_cant_recv(lfd);
                     return;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    log::warn!(target: "hrs::listener", "accept() on {} failed: {e}", l.proxy);
+                    log::warn!(target: "hrs::listener", "accept() on {} failed: {e}", ls.proxy);
                     return;
                 }
             }
         }
         // more may be pending: come back in the next pass
-        ev.wakeup(l.task, WakeReason::IO);
+        ev.wakeup(task, WakeReason::IO);
+    }
+
+    /// Serves accepted connection `a` on this thread (`session_accept_fd`), `proxy` being
+    /// its frontend's name and `lfd` the listening socket (for the `-d` line).
+    fn serve(&mut self, ev: &mut Ev, a: Accepted, proxy: &str, lfd: RawFd) {
+        let n = self
+            .world
+            .sh
+            .global
+            .accepted
+            .fetch_add(1, Relaxed)
+            .wrapping_add(1);
+        if self.debug {
+            eprintln!(
+                "{:08x}:{}.accept({:04x})={:04x} from [{}:{}] ALPN=<none>",
+                n,
+                proxy,
+                lfd,
+                a.sock.as_raw_fd(),
+                a.addr.ip(),
+                a.addr.port()
+            );
+        }
+        let sock = mio::net::TcpStream::from(a.sock);
+        if let Err(e) = hrs_stream::session_accept(
+            &mut self.world,
+            ev,
+            hrs_core::Xprt::Raw(sock),
+            a.fe,
+            Some(a.addr),
+            a.local,
+            a.proto,
+        ) {
+            log::warn!(target: "hrs::listener", "session_accept on {proxy}: {e:?}");
+        }
+    }
+
+    /// Drains this thread's inbox: messages of the runtime layers go to `hrs-stream`,
+    /// accepted connections are served, stops applied.
+    fn inbox(&mut self, ev: &mut Ev) {
+        let sh = Arc::clone(&self.world.sh);
+        let msgs = std::mem::take(&mut *sh.threads[usize::from(self.world.tid)].inbox.lock());
+        for m in msgs {
+            match hrs_stream::io::handle_msg(&mut self.world, ev, m) {
+                Some(Msg::Accept(a)) => {
+                    sh.threads[usize::from(self.world.tid)]
+                        .accq
+                        .fetch_sub(1, Relaxed);
+                    let fe = a.fe;
+                    let (name, lfd) = self
+                        .listeners
+                        .iter()
+                        .filter_map(|l| l.sock.as_ref())
+                        .find(|l| l.fe == Some(fe))
+                        .map_or((String::new(), -1), |l| (l.proxy.clone(), l.sock.raw_fd()));
+                    self.serve(ev, a, &name, lfd);
+                }
+                Some(Msg::Stop { hard }) => self.stop(ev, hard),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The thread an accepted connection goes to (`listener_accept`'s multi-queue choice):
+/// two indexes, kept in `thr_idx` as `(t2 << 16) | t1`, walk the `n` threads, `t1`
+/// upward and `t2` downward; the less loaded of the two (by `load`: queued accepts plus
+/// connections served) is picked, `t1` on a tie, and the index picked moves on (the other
+/// on a strict win). Sequential short connections thus go round robin from thread 0, long
+/// ones to the least loaded thread.
+pub fn pick_thread(thr_idx: &AtomicU32, n: usize, load: impl Fn(usize) -> i64) -> Tid {
+    // LONGBITS upstream: the index space the walks wrap in
+    const BITS: u32 = 64;
+    let mask: u64 = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let nbits = |k: u32| if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
+    let mut t0 = thr_idx.load(Relaxed);
+    loop {
+        let mut t1 = t0 & 0xFFFF;
+        let mut t2 = t0 >> 16;
+        let mut m1 = if t1 >= 64 { 0 } else { mask >> t1 };
+        let mut m2 = mask & if t2 != 0 { nbits(t2 + 1) } else { u64::MAX };
+        if m1 & 1 == 0 {
+            m1 &= !1;
+            if m1 == 0 {
+                m1 = mask;
+                t1 = 0;
+            }
+            t1 += m1.trailing_zeros();
+        }
+        if t2 >= 64 || m2 & (1u64 << t2) == 0 || t1 == t2 {
+            if m2 == 0 {
+                m2 = mask;
+            }
+            t2 = 63 - m2.leading_zeros();
+        }
+        let (q1, q2) = (load(t1 as usize), load(t2 as usize));
+        let t = if q1 < q2 {
+            t2 = if t2 > 0 { t2 - 1 } else { BITS - 1 };
+            t1
+        } else {
+            // t2 on a strict win, else t1; either way t1 moves on
+            let t = if q1 > q2 { t2 } else { t1 };
+            t1 = if t1 + 1 >= BITS { 0 } else { t1 + 1 };
+            t
+        };
+        match thr_idx.compare_exchange_weak(t0, t1 | (t2 << 16), Relaxed, Relaxed) {
+            Ok(_) => return t as Tid,
+            Err(cur) => t0 = cur,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequential_short_connections_go_round_robin() {
+        for n in [2usize, 3, 4] {
+            let idx = AtomicU32::new(0);
+            let picks: Vec<_> = (0..2 * n).map(|_| pick_thread(&idx, n, |_| 0)).collect();
+            let want: Vec<Tid> = (0..2 * n).map(|i| (i % n) as Tid).collect();
+            assert_eq!(picks, want, "nbthread {n}");
+        }
+    }
+
+    #[test]
+    fn a_loaded_thread_is_avoided() {
+        let idx = AtomicU32::new(0);
+        // thread 0 holds 5 connections, 1 none: every pick is 1 until they even out
+        let picks: Vec<_> = (0..3)
+            .map(|_| pick_thread(&idx, 2, |t| if t == 0 { 5 } else { 0 }))
+            .collect();
+        assert_eq!(picks, vec![1, 1, 1]);
     }
 }
 
@@ -373,32 +589,32 @@ impl TaskHandler<Ctx> for Worker {
             Ctx::Signals => {
                 for sig in ev.take_signals() {
                     match sig {
-                        libc::SIGUSR1 => {
-                            ev.soft_stop();
-                            self.close_listeners(ev);
-                            self.close_idle_conns(ev);
-                        }
-                        libc::SIGINT | libc::SIGTERM => {
-                            self.close_listeners(ev);
-                            self.hard_stop = true;
-                        }
+                        libc::SIGUSR1 => self.stop_all(ev, false),
+                        libc::SIGINT | libc::SIGTERM => self.stop_all(ev, true),
                         _ => {}
                     }
                 }
             }
+            Ctx::Inbox => self.inbox(ev),
             Ctx::Listener(i) => self.accept_all(ev, i as usize),
             Ctx::Conn(_) | Ctx::Stream(_) | Ctx::SrvPurge(_) => {
                 hrs_stream::dispatch(&mut self.world, ev, ctx, why);
             }
-            Ctx::CliListener(i) => self.cli.listener_io(&mut self.world, ev, i),
+            Ctx::CliListener(i) => {
+                if let Some(cli) = &mut self.cli {
+                    cli.listener_io(&mut self.world, ev, i);
+                }
+            }
             Ctx::CliConn(i) => {
                 let proc = hrs_cli::ProcInfo {
                     version: crate::version::VERSION,
                     release_date: crate::version::DATE,
-                    accepted: u64::from(self.accepted),
+                    accepted: u64::from(self.world.sh.global.accepted.load(Relaxed)),
                     listeners: self.listeners.iter().filter(|l| l.sock.is_some()).count(),
                 };
-                self.cli.conn_io(&mut self.world, ev, i, why, &proc)
+                if let Some(cli) = &mut self.cli {
+                    cli.conn_io(&mut self.world, ev, i, why, &proc)
+                }
             }
         }
     }

@@ -5,7 +5,8 @@
 //! [`Dir`] tells direction-dependent fetches (`hdr()`) which message they look at.
 
 use crate::logfmt::{LogInfo, Tm};
-use crate::vars::{Scope, Vars};
+use crate::smp::Smp;
+use crate::vars::{Scope, SetCond, Vars};
 use hrs_http::HttpHead;
 use std::net::SocketAddr;
 
@@ -46,12 +47,34 @@ pub trait SampleCtx {
     fn be_name(&self) -> Option<&str>;
     /// Name of the server the stream was assigned to.
     fn srv_name(&self) -> Option<&str>;
+    /// The number of the thread running the stream, from 0 (`thread`, upstream's `tid`).
+    fn thread(&self) -> u32 {
+        0
+    }
     /// True while processing the first request of the client connection.
     fn http_first_req(&self) -> bool;
     /// The variable store of `scope`, `None` when the scope does not exist here.
     fn vars(&self, scope: Scope) -> Option<&Vars>;
     /// The variable store of `scope` for writing, `None` when the scope does not exist here.
     fn vars_mut(&mut self, scope: Scope) -> Option<&mut Vars>;
+
+    /// The value of variable `name` of `scope` (`var()`), a copy: a store shared between
+    /// threads (`proc`) cannot lend a reference. The default reads [`SampleCtx::vars`].
+    fn var_get(&self, scope: Scope, name: &str) -> Option<Smp<'static>> {
+        self.vars(scope)?.get(name).cloned()
+    }
+
+    /// Sets variable `name` of `scope` to `v` if `conds` allow it (`set-var`); false when
+    /// the scope does not exist here. The default writes [`SampleCtx::vars_mut`].
+    fn var_set(&mut self, scope: Scope, name: &str, v: Smp<'static>, conds: SetCond) -> bool {
+        let Some(store) = self.vars_mut(scope) else {
+            return false;
+        };
+        if conds.is_empty() || conds.allows(scope, store.get(name), &v) {
+            store.set(name, v);
+        }
+        true
+    }
 
     /// The non-sample values log-format aliases print (`%T*`, `%ST`, counters...), as the
     /// stream knows them.

@@ -192,6 +192,7 @@ pub(crate) enum Fetch {
     FeName,
     BeName,
     SrvName,
+    Thread,
 }
 
 /// Argument types of a fetch or converter (`ARGT_*`).
@@ -296,6 +297,7 @@ pub(crate) const FETCH_KWS: &[FetchKw] = &[
     kw!("fe_name", &[], 0, Str, Any),
     kw!("be_name", &[], 0, Str, Backend),
     kw!("srv_name", &[], 0, Str, Server),
+    kw!("thread", &[], 0, Sint, Any),
 ];
 
 /// Looks a fetch keyword up.
@@ -406,6 +408,7 @@ pub(crate) fn build_fetch(kw: &FetchKw, args: Vec<Arg>) -> Result<Fetch, String>
         "fe_name" => Fetch::FeName,
         "be_name" => Fetch::BeName,
         "srv_name" => Fetch::SrvName,
+        "thread" => Fetch::Thread,
         _ => return Err(format!("unknown fetch method '{n}'")),
     })
 }
@@ -813,30 +816,17 @@ impl Fetch {
             Fetch::DstPort => Smp::Sint(ctx.dst()?.port() as i64),
             Fetch::BcSrcPort => Smp::Sint(ctx.bc_src()?.port() as i64),
             Fetch::HttpFirstReq => Smp::Bool(ctx.http_first_req()),
-            Fetch::Var { var, default } => {
-                match ctx.vars(var.scope).and_then(|v| v.get(&var.name)) {
-                    Some(v) => borrow_smp(v),
-                    None => Smp::str(default.as_deref()?),
-                }
-            }
+            Fetch::Var { var, default } => match ctx.var_get(var.scope, &var.name) {
+                Some(v) => v,
+                None => Smp::str(default.as_deref()?),
+            },
             Fetch::Str(s) => Smp::str(s),
             Fetch::Int(i) => Smp::Sint(*i),
             Fetch::FeName => Smp::str(ctx.fe_name().as_bytes()),
             Fetch::BeName => Smp::str(ctx.be_name().unwrap_or(ctx.fe_name()).as_bytes()),
             Fetch::SrvName => Smp::str(ctx.srv_name()?.as_bytes()),
+            Fetch::Thread => Smp::Sint(i64::from(ctx.thread())),
         })
-    }
-}
-
-/// A borrowed view of a stored value.
-pub(crate) fn borrow_smp<'a>(v: &'a Smp<'static>) -> Smp<'a> {
-    match v {
-        Smp::Bool(b) => Smp::Bool(*b),
-        Smp::Sint(i) => Smp::Sint(*i),
-        Smp::Ip(a) => Smp::Ip(*a),
-        Smp::Str(s) => Smp::Str(Cow::Borrowed(s)),
-        Smp::Bin(s) => Smp::Bin(Cow::Borrowed(s)),
-        Smp::Meth(s) => Smp::Meth(Cow::Borrowed(s)),
     }
 }
 

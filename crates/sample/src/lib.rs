@@ -41,7 +41,7 @@ pub use proxy::{compile_proxy, http_after_res_chain, http_res_chain, ProxyRules,
 pub use reply::{error_reply, Reply};
 pub use rules::{Rule, Verdict};
 pub use smp::{Smp, SmpType};
-pub use vars::{Scope, Vars};
+pub use vars::{Scope, SetCond, Vars};
 
 use hrs_cfg::diag::Loc;
 use std::fmt;

@@ -549,11 +549,7 @@ pub(crate) fn run(
                 let Some(v) = expr.eval(&*ctx, dir).map(|s| s.into_owned()) else {
                     continue;
                 };
-                if let Some(store) = ctx.vars_mut(var.scope) {
-                    if conds.is_empty() || conds.allows(var.scope, store.get(&var.name), &v) {
-                        store.set(&var.name, v);
-                    }
-                }
+                ctx.var_set(var.scope, &var.name, v, *conds);
             }
         }
     }

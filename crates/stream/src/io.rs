@@ -7,7 +7,7 @@
 use crate::session::conn_release;
 use hrs_conn::mux_h1::{h1_io_cb, H1Outcome};
 use hrs_conn::mux_h2::{h2_io_cb, h2_shutdown, H2Outcome};
-use hrs_core::{cf, co_fl, ConnId, Ctx, Ev, H1Rx, Mux, Side, World};
+use hrs_core::{cf, co_fl, ConnId, Ctx, Ev, H1Rx, Msg, Mux, Side, World};
 use hrs_ev::ticks::{tick_add_ifset, tick_is_expired};
 use hrs_ev::{WakeReason, TICK_ETERNITY};
 use hrs_list::Stale;
@@ -21,9 +21,31 @@ pub fn dispatch(w: &mut World, ev: &mut Ev, ctx: Ctx, why: WakeReason) -> bool {
         Ctx::Conn(c) => conn_io_cb(w, ev, c, why),
         Ctx::Stream(s) => crate::process_stream(w, ev, s, why),
         Ctx::SrvPurge(srv) => hrs_backend::server::srv_cleanup_idle_conns(w, ev, srv),
-        Ctx::Signals | Ctx::Listener(_) | Ctx::CliListener(_) | Ctx::CliConn(_) => return false,
+        Ctx::Signals | Ctx::Listener(_) | Ctx::CliListener(_) | Ctx::CliConn(_) | Ctx::Inbox => {
+            return false
+        }
     }
     true
+}
+
+/// Handles a message from another thread ([`Msg`]) when it belongs to the runtime layers: a
+/// queued stream given a slot, an idle connection taken over, a share of a purge, a
+/// server's idle connections to close, a purge timer to arm. Returns the messages the
+/// worker owns (accepted connections, stops) untouched.
+pub fn handle_msg(w: &mut World, ev: &mut Ev, msg: Msg) -> Option<Msg> {
+    use hrs_backend::server;
+    match msg {
+        Msg::Dequeued { sid, srv } => hrs_backend::backend::stream_dequeued(w, ev, sid, srv),
+        Msg::Taken(cid) => server::conn_taken_over(w, ev, cid),
+        Msg::Purge { srv, n } => server::srv_purge_own(w, ev, srv, n),
+        Msg::Cleanup(srv) => server::srv_cleanup_connections(w, ev, srv),
+        Msg::ArmPurge(srv) => {
+            let delay = w.sh.servers[srv].cfg.pool_purge_delay;
+            server::srv_arm_purge(w, ev, srv, delay);
+        }
+        Msg::Accept(_) | Msg::Stop { .. } => return Some(msg),
+    }
+    None
 }
 
 /// The I/O callback of connection `cid`, woken for `why`. A connection that is gone is
@@ -40,6 +62,10 @@ pub fn conn_io_cb(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) {
 
 fn conn_io(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) -> Result<(), Stale> {
     let c = w.conns.live(cid)?;
+    if c.flags & co_fl::TAKEOVER != 0 && !hrs_backend::server::idle_conn_still_ours(w, cid) {
+        // an idle connection another thread took over: its events are that thread's now
+        return hrs_conn::conn_free(w, ev, cid);
+    }
     let release = match &c.mux {
         Mux::H1(_) => {
             if why.contains(WakeReason::TIMER)
@@ -85,16 +111,13 @@ fn conn_io(w: &mut World, ev: &mut Ev, cid: ConnId, why: WakeReason) -> Result<(
 /// live are dropped, and a connection left without stream is released at once.
 pub fn conn_kill_internal(w: &mut World, ev: &mut Ev, cid: ConnId) {
     let World {
-        conns,
-        streams,
-        proxies,
-        ..
+        conns, streams, sh, ..
     } = &mut *w;
     let Some(c) = conns.get_mut(cid) else {
         return;
     };
-    if let Some(p) = proxies.get_mut(c.px) {
-        p.counters.internal_errors += 1;
+    if let Some(p) = sh.proxies.get(c.px) {
+        p.counters.internal_errors.inc();
     }
     c.flags |= co_fl::ERROR;
     let side = c.side;
@@ -145,7 +168,7 @@ fn arm_front_h2_timer(w: &mut World, ev: &mut Ev, cid: ConnId) {
         return;
     }
     if c.expire == TICK_ETERNITY {
-        let t = &w.proxies[c.px].cfg.timeouts;
+        let t = &w.sh.proxies[c.px].cfg.timeouts;
         if let Some(ms) = t.client {
             c.expire = tick_add_ifset(ev.now(), ms);
         }
@@ -170,7 +193,7 @@ fn front_idle_timeout(w: &mut World, ev: &mut Ev, cid: ConnId) -> Result<(), Sta
     c.ibuf.clear();
     c.obuf.extend_from_slice(hrs_http::errors::error_page(408));
     c.flags |= co_fl::CLOSE_AFTER_SEND;
-    w.proxies[c.px].counters.failed_req += 1;
+    w.sh.proxies[c.px].counters.failed_req.inc();
     let _ = ev;
     Ok(())
 }
@@ -196,7 +219,7 @@ fn arm_front_idle_timer(w: &mut World, ev: &mut Ev, cid: ConnId) {
         ev.task_set_expire(c.task, c.expire);
         return;
     }
-    let t = &w.proxies[c.px].cfg.timeouts;
+    let t = &w.sh.proxies[c.px].cfg.timeouts;
     let tmo = if h1.req_count == 0 || head {
         t.http_request.or(t.client)
     } else {

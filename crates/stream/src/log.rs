@@ -23,10 +23,10 @@ const MONTHS: [&str; 12] = [
 
 /// The targets of proxy `px`: its own `log` lines, then the global ones with `log global`.
 fn targets(w: &World, px: PxId) -> Vec<LogSpec> {
-    let cfg = &w.proxies[px].cfg;
+    let cfg = &w.sh.proxies[px].cfg;
     let mut v = cfg.logs.clone();
     if cfg.log_global {
-        v.extend(w.global.logs.iter().cloned());
+        v.extend(w.sh.global.logs.iter().cloned());
     }
     v
 }
@@ -45,10 +45,10 @@ pub fn stream_log(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     s.flags |= sf::LOGGED;
     let (fe, received) = (s.fe, s.req.total);
     // `option dontlognull`: a stream that received nothing from the client is not logged
-    if w.proxies[fe].cfg.options.dontlognull && received == 0 {
+    if w.sh.proxies[fe].cfg.options.dontlognull && received == 0 {
         return Ok(());
     }
-    let rules = std::rc::Rc::clone(&w.proxies[fe].rules);
+    let rules = std::rc::Rc::clone(&w.rules[fe]);
     let Some(fmt) = rules.log_format() else {
         return Ok(());
     };
@@ -71,14 +71,14 @@ pub fn sess_log_connect(
     src: Option<std::net::SocketAddr>,
     dst: Option<std::net::SocketAddr>,
 ) {
-    if w.proxies[fe].rules.log_format().is_some() {
+    if w.rules[fe].log_format().is_some() {
         return;
     }
     let tg = targets(w, fe);
     if tg.is_empty() {
         return;
     }
-    let cfg = &w.proxies[fe].cfg;
+    let cfg = &w.sh.proxies[fe].cfg;
     let mode = if cfg.mode == hrs_cfg::model::Mode::Http {
         "HTTP"
     } else {
@@ -108,7 +108,7 @@ fn send_log(w: &mut World, targets: &[LogSpec], level: u8, msg: &[u8]) {
         .unwrap_or_default();
     let tm = local_tm(now.as_secs() as i64);
     let pid = std::process::id();
-    let max = w.global.max_syslog_len;
+    let max = w.sh.global.max_syslog_len;
     let msg = &msg[..msg.len().min(if max == 0 { usize::MAX } else { max - 1 })];
     for t in targets {
         if level > t.level {
@@ -202,18 +202,18 @@ fn emit(w: &mut World, target: &LogTarget, out: &[u8]) {
             let _ = std::io::stderr().lock().write_all(out);
         }
         LogTarget::Udp(addr) => {
-            if w.global.log_sock.is_none() {
+            if w.log_sock.is_none() {
                 let bind: std::net::SocketAddr = if addr.is_ipv4() {
                     ([0, 0, 0, 0], 0).into()
                 } else {
                     (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
                 };
-                w.global.log_sock = std::net::UdpSocket::bind(bind).ok();
-                if let Some(s) = &w.global.log_sock {
+                w.log_sock = std::net::UdpSocket::bind(bind).ok();
+                if let Some(s) = &w.log_sock {
                     let _ = s.set_nonblocking(true);
                 }
             }
-            if let Some(s) = &w.global.log_sock {
+            if let Some(s) = &w.log_sock {
                 let _ = s.send_to(out, addr);
             }
         }

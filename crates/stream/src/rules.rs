@@ -3,14 +3,14 @@
 //! HAProxy's order (frontend then backend for requests, with the switching rules in
 //! between; backend then frontend for responses).
 
-use hrs_core::{Connection, GlobalRt, ProxyRt, PxId, ServerRt, Session, Stream, StrmId, World};
+use hrs_core::{Connection, Session, Shared, Stream, StrmId, World};
 use hrs_http::msg::HttpHead;
 use hrs_list::{Arena, Stale};
 use hrs_sample::logfmt::{LogInfo, Tm};
-use hrs_sample::{SampleCtx, Scope, Vars, Verdict};
-use std::collections::HashMap;
+use hrs_sample::{ProxyRules, SampleCtx, Scope, SetCond, Smp, Vars, Verdict};
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// What the request or response rules decided.
 #[derive(Debug)]
@@ -34,11 +34,12 @@ pub struct StrmCtx<'a> {
     pub s: &'a mut Stream,
     sessions: &'a mut Arena<Session>,
     conns: &'a Arena<Connection>,
-    proxies: &'a [ProxyRt],
-    servers: &'a [ServerRt],
-    global: &'a GlobalRt,
-    proc_vars: &'a mut Vars,
-    be_index: &'a HashMap<String, PxId>,
+    /// This thread's compiled rules of every proxy.
+    pub rules: &'a [Rc<ProxyRules>],
+    /// Proxies, servers, global settings, process variables (under their lock).
+    sh: &'a Shared,
+    /// The thread running the stream.
+    tid: hrs_core::Tid,
 }
 
 impl<'a> StrmCtx<'a> {
@@ -47,25 +48,13 @@ impl<'a> StrmCtx<'a> {
     /// # Errors
     /// [`Stale`] when `sid` is not live (a lifecycle bug, already reported).
     pub fn new(w: &'a mut World, sid: StrmId) -> Result<StrmCtx<'a>, Stale> {
-        let World {
-            streams,
-            sessions,
-            conns,
-            proxies,
-            servers,
-            global,
-            proc_vars,
-            be_index,
-        } = w;
         Ok(StrmCtx {
-            s: streams.live_mut(sid)?,
-            sessions,
-            conns,
-            proxies,
-            servers,
-            global,
-            proc_vars,
-            be_index,
+            s: w.streams.live_mut(sid)?,
+            sessions: &mut w.sessions,
+            conns: &w.conns,
+            rules: &w.rules,
+            sh: &w.sh,
+            tid: w.tid,
         })
     }
 }
@@ -99,13 +88,16 @@ impl SampleCtx for StrmCtx<'_> {
             .and_then(|c| c.src_addr())
     }
     fn fe_name(&self) -> &str {
-        &self.proxies[self.s.fe].cfg.name
+        &self.sh.proxies[self.s.fe].cfg.name
     }
     fn be_name(&self) -> Option<&str> {
-        Some(&self.proxies[self.s.be].cfg.name)
+        Some(&self.sh.proxies[self.s.be].cfg.name)
     }
     fn srv_name(&self) -> Option<&str> {
-        self.s.srv.map(|i| self.servers[i].cfg.name.as_str())
+        self.s.srv.map(|i| self.sh.servers[i].cfg.name.as_str())
+    }
+    fn thread(&self) -> u32 {
+        u32::from(self.tid)
     }
     fn http_first_req(&self) -> bool {
         self.s.txn.flags & hrs_core::tx::NOT_FIRST == 0
@@ -113,7 +105,8 @@ impl SampleCtx for StrmCtx<'_> {
     fn vars(&self, scope: Scope) -> Option<&Vars> {
         let s = &*self.s;
         match scope {
-            Scope::Proc => Some(&*self.proc_vars),
+            // shared between threads: read through `var_get`
+            Scope::Proc => None,
             Scope::Sess => self.sessions.get(s.sess).map(|x| &x.vars),
             Scope::Txn => Some(&s.vars_txn),
             Scope::Req => Some(&s.vars_req),
@@ -124,7 +117,8 @@ impl SampleCtx for StrmCtx<'_> {
     fn vars_mut(&mut self, scope: Scope) -> Option<&mut Vars> {
         let s = &mut *self.s;
         match scope {
-            Scope::Proc => Some(&mut *self.proc_vars),
+            // shared between threads: written through `var_set`
+            Scope::Proc => None,
             Scope::Sess => self.sessions.get_mut(s.sess).map(|x| &mut x.vars),
             Scope::Txn => Some(&mut s.vars_txn),
             Scope::Req => Some(&mut s.vars_req),
@@ -133,12 +127,38 @@ impl SampleCtx for StrmCtx<'_> {
         }
     }
 
+    fn var_get(&self, scope: Scope, name: &str) -> Option<Smp<'static>> {
+        if scope == Scope::Proc {
+            return self.sh.proc_vars.lock().get(name).cloned();
+        }
+        self.vars(scope)?.get(name).cloned()
+    }
+
+    fn var_set(&mut self, scope: Scope, name: &str, v: Smp<'static>, conds: SetCond) -> bool {
+        let set = |store: &mut Vars| {
+            if conds.is_empty() || conds.allows(scope, store.get(name), &v) {
+                store.set(name, v.clone());
+            }
+        };
+        if scope == Scope::Proc {
+            set(&mut self.sh.proc_vars.lock());
+            return true;
+        }
+        match self.vars_mut(scope) {
+            Some(store) => {
+                set(store);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn log_info(&self) -> LogInfo<'_> {
         let s = &*self.s;
         let sess = self.sessions.get(s.sess);
-        let fe = &self.proxies[s.fe];
-        let be = &self.proxies[s.be];
-        let srv = s.srv.map(|i| &self.servers[i]);
+        let fe = &self.sh.proxies[s.fe];
+        let be = &self.sh.proxies[s.be];
+        let srv = s.srv.map(|i| &self.sh.servers[i]);
         let date = s
             .logs
             .start_date
@@ -178,10 +198,10 @@ impl SampleCtx for StrmCtx<'_> {
             accept_secs: date.as_secs() as i64,
             accept_usec: date.subsec_micros(),
             term_state: [ts[0] as u8, ts[1] as u8, b'-', b'-'],
-            actconn: u64::from(self.global.curr_conn),
-            feconn: u64::from(fe.feconn),
-            beconn: u64::from(be.beconn),
-            srv_conn: srv.map_or(0, |x| u64::from(x.served)),
+            actconn: u64::from(self.sh.global.curr_conn.load(Relaxed)),
+            feconn: u64::from(fe.feconn.load(Relaxed)),
+            beconn: u64::from(be.beconn.load(Relaxed)),
+            srv_conn: srv.map_or(0, |x| u64::from(x.served.load(Relaxed))),
             retries: retries.max(0),
             redispatched: s.flags & hrs_core::sf::REDISP != 0,
             srv_queue: 0,
@@ -194,9 +214,9 @@ impl SampleCtx for StrmCtx<'_> {
             req_cookie: None,
             res_cookie: None,
             req_counter: u64::from(s.uniq_id),
-            log_counter: fe.counters.cum_req,
+            log_counter: fe.counters.cum_req.get(),
             pid: std::process::id(),
-            hostname: &self.global.hostname,
+            hostname: &self.sh.global.hostname,
             unique_id: None,
         }
     }
@@ -252,7 +272,7 @@ pub fn is_deny(v: &Verdict) -> bool {
 pub fn req_rules(w: &mut World, sid: StrmId) -> Result<(RuleResult, bool), Stale> {
     let mut ctx = StrmCtx::new(w, sid)?;
     let fe = ctx.s.fe;
-    let fe_rules = Rc::clone(&ctx.proxies[fe].rules);
+    let fe_rules = Rc::clone(&ctx.rules[fe]);
     let v = fe_rules.http_req(&mut ctx);
     let deny = is_deny(&v);
     if let Some(r) = verdict(v) {
@@ -262,12 +282,12 @@ pub fn req_rules(w: &mut World, sid: StrmId) -> Result<(RuleResult, bool), Stale
     // else the frontend itself (a listen section, or no backend: 503)
     let chosen = fe_rules.switch_backend(&ctx);
     let be = chosen
-        .and_then(|name| ctx.be_index.get(&name).copied())
-        .or(ctx.proxies[fe].default_be)
+        .and_then(|name| ctx.sh.be_index.get(&name).copied())
+        .or(ctx.sh.proxies[fe].default_be)
         .unwrap_or(fe);
     ctx.s.be = be;
     if be != fe {
-        let be_rules = Rc::clone(&ctx.proxies[be].rules);
+        let be_rules = Rc::clone(&ctx.rules[be]);
         let v = be_rules.http_req(&mut ctx);
         let deny = is_deny(&v);
         if let Some(r) = verdict(v) {
@@ -284,8 +304,8 @@ pub fn req_rules(w: &mut World, sid: StrmId) -> Result<(RuleResult, bool), Stale
 pub fn res_rules(w: &mut World, sid: StrmId) -> Result<(RuleResult, bool), Stale> {
     let mut ctx = StrmCtx::new(w, sid)?;
     let (fe, be) = (ctx.s.fe, ctx.s.be);
-    let be_rules = Rc::clone(&ctx.proxies[be].rules);
-    let fe_rules = Rc::clone(&ctx.proxies[fe].rules);
+    let be_rules = Rc::clone(&ctx.rules[be]);
+    let fe_rules = Rc::clone(&ctx.rules[fe]);
     let v = if fe == be {
         be_rules.http_res(&mut ctx)
     } else {
@@ -303,8 +323,8 @@ pub fn res_rules(w: &mut World, sid: StrmId) -> Result<(RuleResult, bool), Stale
 pub fn after_res_rules(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     let mut ctx = StrmCtx::new(w, sid)?;
     let (fe, be) = (ctx.s.fe, ctx.s.be);
-    let be_rules = Rc::clone(&ctx.proxies[be].rules);
-    let fe_rules = Rc::clone(&ctx.proxies[fe].rules);
+    let be_rules = Rc::clone(&ctx.rules[be]);
+    let fe_rules = Rc::clone(&ctx.rules[fe]);
     if fe == be {
         be_rules.http_after_res(&mut ctx);
     } else {

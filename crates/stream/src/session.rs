@@ -6,6 +6,7 @@ use hrs_core::{co_fl, ConnId, Ev, H1c, Mux, PxId, SessId, Session, StrmPhase, Wo
 use hrs_ev::WakeReason;
 use hrs_list::Stale;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::SystemTime;
 
 /// Why an accepted connection was refused.
@@ -35,7 +36,7 @@ pub fn session_accept(
     dst: Option<SocketAddr>,
     proto: BindProto,
 ) -> Result<SessId, AcceptError> {
-    let tcp = w.proxies[fe].cfg.mode == Mode::Tcp;
+    let tcp = w.sh.proxies[fe].cfg.mode == Mode::Tcp;
     let mux = if tcp {
         Mux::Pt
     } else {
@@ -45,11 +46,12 @@ pub fn session_accept(
         })
     };
     let cid = hrs_conn::conn_new_front(w, ev, xprt, fe, mux, src, dst).map_err(AcceptError::Io)?;
-    w.global.curr_conn += 1;
-    let px = &mut w.proxies[fe];
-    px.feconn += 1;
-    px.counters.cum_conn += 1;
-    px.counters.cum_sess += 1;
+    w.sh.global.curr_conn.fetch_add(1, Relaxed);
+    w.sh.threads[usize::from(w.tid)].conns.fetch_add(1, Relaxed);
+    let px = &w.sh.proxies[fe];
+    px.feconn.fetch_add(1, Relaxed);
+    px.counters.cum_conn.inc();
+    px.counters.cum_sess.inc();
     let dst = w.conns[cid].dst;
     let sess = w.sessions.insert(Session {
         fe,

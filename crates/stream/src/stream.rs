@@ -21,6 +21,7 @@ use hrs_ev::ticks::{tick_add, tick_first, tick_is_expired};
 use hrs_ev::{WakeReason, TICK_ETERNITY};
 use hrs_http::msg::{BodyLen, HttpHead, Version};
 use hrs_list::Stale;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Runs the analysers of stream `sid`, woken for `why`. A stream that is gone (ended by an
 /// earlier task of the same pass) is ignored. A lifecycle bug met on the way ([`Stale`])
@@ -46,10 +47,10 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
         match phase {
             StrmPhase::ReqRules => http_process_req(w, ev, sid)?,
             StrmPhase::WaitBody => {
-                let bufsize = w.global.bufsize;
+                let bufsize = w.sh.global.bufsize;
                 let s = w.streams.live_mut(sid)?;
                 if s.req.has(cf::EOM)
-                    || s.req.buf.len() >= bufsize.saturating_sub(w.global.maxrewrite)
+                    || s.req.buf.len() >= bufsize.saturating_sub(w.sh.global.maxrewrite)
                 {
                     s.phase = StrmPhase::Connect;
                 } else if s.req.has(cf::SHUTR) {
@@ -67,12 +68,12 @@ fn analyse(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
                     continue;
                 }
                 arm_l7_retry(w, sid)?;
-                let fe_tcp = w.proxies[w.streams.live(sid)?.fe].cfg.mode == Mode::Tcp;
+                let fe_tcp = w.sh.proxies[w.streams.live(sid)?.fe].cfg.mode == Mode::Tcp;
                 match back_handle(w, ev, sid)? {
                     SiOutcome::Wait => break,
                     SiOutcome::Established => {
                         let s = w.streams.live_mut(sid)?;
-                        s.phase = if w.proxies[s.be].cfg.mode == Mode::Tcp {
+                        s.phase = if w.sh.proxies[s.be].cfg.mode == Mode::Tcp {
                             StrmPhase::Tunnel
                         } else {
                             StrmPhase::WaitRsp
@@ -114,7 +115,7 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     let now = ev.now();
     let s = w.streams.live_mut(sid)?;
     let (fe, sess) = (s.fe, s.sess);
-    w.proxies[fe].counters.cum_req += 1;
+    w.sh.proxies[fe].counters.cum_req.inc();
     s.logs.t_request = elapsed(s.logs.start, now);
     // a frontend without log format logs each stream's start (`frontend_accept`)
     let (src, dst) = w
@@ -133,7 +134,7 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
         // line is not captured yet there: `%r` logs `<BADREQ>` (the connection closes after
         // the 400: the request is not HTTP/1.1)
         s.txn.req_line.clear();
-        w.proxies[fe].counters.failed_req += 1;
+        w.sh.proxies[fe].counters.failed_req.inc();
         return local_error(w, ev, sid, 400);
     }
     let (res, deny) = rules::req_rules(w, sid)?;
@@ -143,7 +144,7 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
             let s = w.streams.live_mut(sid)?;
             if deny {
                 s.term.set(Cause::PrxCond, Finst::Req);
-                w.proxies[fe].counters.denied_req += 1;
+                w.sh.proxies[fe].counters.denied_req.inc();
             } else {
                 s.term.set(Cause::Local, Finst::Req);
             }
@@ -153,8 +154,8 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     }
     let s = w.streams.live_mut(sid)?;
     let be = s.be;
-    let fe_opts = w.proxies[fe].cfg.options;
-    let be_opts = w.proxies[be].cfg.options;
+    let fe_opts = w.sh.proxies[fe].cfg.options;
+    let be_opts = w.sh.proxies[be].cfg.options;
     // connection mode, the strongest of frontend and backend (`http_adjust_conn_mode`): the
     // muxes read both proxies' options for the server side, and the frontend's for the
     // client side; a backend's `httpclose` closes the client side too
@@ -163,15 +164,15 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     }
     if fe_opts.forwardfor || be_opts.forwardfor || fe_opts.originalto || be_opts.originalto {
         let sess = w.sessions.live(s.sess)?;
-        let (fe, be) = (&w.proxies[fe].cfg, &w.proxies[be].cfg);
+        let (fe, be) = (&w.sh.proxies[fe].cfg, &w.sh.proxies[be].cfg);
         add_addr_header(AddrHeader::ForwardFor, fe, be, s.txn.req.as_mut(), sess.src);
         add_addr_header(AddrHeader::OriginalTo, fe, be, s.txn.req.as_mut(), sess.dst);
     }
     // the backend counts the stream once (`stream_set_backend`)
     if s.flags & sf::BE_ASSIGNED == 0 {
         s.flags |= sf::BE_ASSIGNED;
-        w.proxies[be].beconn += 1;
-        w.proxies[be].counters.cum_req += u64::from(be != fe);
+        w.sh.proxies[be].beconn.fetch_add(1, Relaxed);
+        w.sh.proxies[be].counters.cum_req.add(u64::from(be != fe));
     }
     s.phase = if fe_opts.http_buffer_request || be_opts.http_buffer_request {
         // waiting for the body ourselves: answer `100 Continue` to a client that asks
@@ -201,17 +202,17 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
 /// the frontend itself.
 pub(crate) fn tcp_switching(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     let fe = w.streams.live(sid)?.fe;
-    let fe_rules = std::rc::Rc::clone(&w.proxies[fe].rules);
+    let fe_rules = std::rc::Rc::clone(&w.rules[fe]);
     let chosen = fe_rules.switch_backend(&rules::StrmCtx::new(w, sid)?);
     let be = chosen
-        .and_then(|name| w.be_index.get(&name).copied())
-        .or(w.proxies[fe].default_be)
+        .and_then(|name| w.sh.be_index.get(&name).copied())
+        .or(w.sh.proxies[fe].default_be)
         .unwrap_or(fe);
     let s = w.streams.live_mut(sid)?;
     s.be = be;
     s.flags |= sf::BE_ASSIGNED;
-    w.proxies[be].beconn += 1;
-    w.proxies[be].counters.cum_req += u64::from(be != fe);
+    w.sh.proxies[be].beconn.fetch_add(1, Relaxed);
+    w.sh.proxies[be].counters.cum_req.add(u64::from(be != fe));
     Ok(())
 }
 
@@ -303,7 +304,7 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
     let s = w.streams.live(sid)?;
     let be = s.be;
-    let retry_on = w.proxies[be].cfg.retry_on;
+    let retry_on = w.sh.proxies[be].cfg.retry_on;
     if let Some(rsp) = &s.txn.rsp {
         let status = rsp.status;
         if l7_status_match(retry_on, status) && do_l7_retry(w, ev, sid)? {
@@ -368,9 +369,9 @@ fn wait_response(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
 fn count_failed_resp(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     let s = w.streams.live(sid)?;
     if let Some(srv) = s.srv {
-        w.servers[srv].counters.failed_resp += 1;
+        w.sh.servers[srv].counters.failed_resp.inc();
     }
-    w.proxies[s.be].counters.failed_resp += 1;
+    w.sh.proxies[s.be].counters.failed_resp.inc();
     Ok(())
 }
 
@@ -383,8 +384,8 @@ fn arm_l7_retry(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     if s.si[1].state != SiState::Ini || s.txn.flags & tx::D_L7_RETRY != 0 {
         return Ok(());
     }
-    let retry_on = w.proxies[s.be].cfg.retry_on;
-    if retry_on.0 & !RetryOn::CONN_FAILED != 0 && w.proxies[s.be].cfg.mode == Mode::Http {
+    let retry_on = w.sh.proxies[s.be].cfg.retry_on;
+    if retry_on.0 & !RetryOn::CONN_FAILED != 0 && w.sh.proxies[s.be].cfg.mode == Mode::Http {
         s.txn.flags |= tx::L7_RETRY;
     }
     Ok(())
@@ -414,9 +415,9 @@ fn do_l7_retry(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<bool, Stale> {
     };
     let be = s.be;
     if let Some(srv) = s.srv {
-        w.servers[srv].counters.retries += 1;
+        w.sh.servers[srv].counters.retries.inc();
     }
-    w.proxies[be].counters.retries += 1;
+    w.sh.proxies[be].counters.retries.inc();
     close_back(w, ev, sid)?;
     let s = w.streams.live_mut(sid)?;
     s.si[1].conn_retries -= 1;
@@ -526,7 +527,7 @@ fn count_status(w: &mut World, sid: StrmId) -> Result<(), Stale> {
         _ => 5,
     };
     let fe = s.fe;
-    w.proxies[fe].counters.rsp[class] += 1;
+    w.sh.proxies[fe].counters.rsp[class].inc();
     Ok(())
 }
 
@@ -739,7 +740,7 @@ pub(crate) fn local_reply(
 /// otherwise be woken on each pass and wake the stream back, without end.
 fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let s = w.streams.live(sid)?;
-    let bufsize = w.global.bufsize;
+    let bufsize = w.sh.global.bufsize;
     if s.phase == StrmPhase::Closed {
         return Ok(());
     }
@@ -770,8 +771,8 @@ fn kick_conns(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
 fn set_timer(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale> {
     let now = ev.now();
     let s = w.streams.live_mut(sid)?;
-    let fe = &w.proxies[s.fe].cfg.timeouts;
-    let be = &w.proxies[s.be].cfg.timeouts;
+    let fe = &w.sh.proxies[s.fe].cfg.timeouts;
+    let be = &w.sh.proxies[s.be].cfg.timeouts;
     let active = s.req.has(cf::ACTIVITY) || s.res.has(cf::ACTIVITY);
     s.req.flags &= !cf::ACTIVITY;
     s.res.flags &= !cf::ACTIVITY;
@@ -857,8 +858,7 @@ fn release_beconn(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     let s = w.streams.live_mut(sid)?;
     if s.flags & sf::BE_ASSIGNED != 0 {
         s.flags &= !sf::BE_ASSIGNED;
-        let be = &mut w.proxies[s.be];
-        be.beconn = be.beconn.saturating_sub(1);
+        hrs_core::pools::gauge_dec(&w.sh.proxies[s.be].beconn);
     }
     Ok(())
 }
@@ -889,12 +889,12 @@ pub fn stream_kill_internal(w: &mut World, ev: &mut Ev, sid: StrmId) {
     if s.txn.status == 0 || !head_sent {
         s.txn.status = 500;
     }
-    w.proxies[fe].counters.internal_errors += 1;
+    w.sh.proxies[fe].counters.internal_errors.inc();
     if be != fe {
-        w.proxies[be].counters.internal_errors += 1;
+        w.sh.proxies[be].counters.internal_errors.inc();
     }
-    if let Some(sv) = srv.and_then(|i| w.servers.get_mut(i)) {
-        sv.counters.internal_errors += 1;
+    if let Some(sv) = srv.and_then(|i| w.sh.servers.get(i)) {
+        sv.counters.internal_errors.inc();
     }
     let _ = hrs_backend::backend::srv_release_slot(w, ev, sid);
     let _ = release_beconn(w, sid);

@@ -42,7 +42,7 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
         match s.si[1].state {
             SiState::Ini => {
                 s.si[1].state = SiState::Req;
-                s.si[1].conn_retries = w.proxies[be].cfg.retries;
+                s.si[1].conn_retries = w.sh.proxies[be].cfg.retries;
             }
             SiState::Req => {
                 // `%Tw` ends when a server is assigned (`back_handle_st_req`), each time
@@ -61,11 +61,11 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                         let s = w.streams.live_mut(sid)?;
                         s.term.set(Cause::SrvClose, Finst::Conn);
                         s.si[1].state = SiState::Clo;
-                        w.proxies[be].counters.failed_conns += 1;
+                        w.sh.proxies[be].counters.failed_conns.inc();
                         return Ok(SiOutcome::Error(503));
                     }
                     SrvStatus::Queued => {
-                        let t = &w.proxies[be].cfg.timeouts;
+                        let t = &w.sh.proxies[be].cfg.timeouts;
                         let tmo = t.queue.or(t.connect);
                         let s = w.streams.live_mut(sid)?;
                         s.si[1].state = SiState::Que;
@@ -88,9 +88,9 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                     s.term.set(Cause::SrvTo, Finst::Queue);
                     s.logs.t_queue = elapsed(s.logs.start, now);
                     if let Some(srv) = s.srv {
-                        w.servers[srv].counters.failed_conns += 1;
+                        w.sh.servers[srv].counters.failed_conns.inc();
                     }
-                    w.proxies[be].counters.failed_conns += 1;
+                    w.sh.proxies[be].counters.failed_conns.inc();
                     srv_release_slot(w, ev, sid)?;
                     return Ok(SiOutcome::Error(503));
                 }
@@ -100,7 +100,7 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 ConnStatus::Ok => {
                     let s = w.streams.live_mut(sid)?;
                     if s.si[1].state == SiState::Con {
-                        let tmo = w.proxies[be].cfg.timeouts.connect;
+                        let tmo = w.sh.proxies[be].cfg.timeouts.connect;
                         s.si[1].exp = tmo.map_or(TICK_ETERNITY, |ms| tick_add(now, ms));
                     }
                 }
@@ -138,14 +138,14 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 let s = w.streams.live_mut(sid)?;
                 let timed_out = s.flags & FL_CONN_TIMEOUT != 0;
                 s.flags &= !FL_CONN_TIMEOUT;
-                let conn_failure_retried = w.proxies[be].cfg.retry_on.has(RetryOn::CONN_FAILED);
+                let conn_failure_retried = w.sh.proxies[be].cfg.retry_on.has(RetryOn::CONN_FAILED);
                 if s.si[1].conn_retries == 0 || !conn_failure_retried {
                     // a failed connection is counted once, when no retry is left (the
                     // retries are counted apart)
                     if let Some(srv) = s.srv {
-                        w.servers[srv].counters.failed_conns += 1;
+                        w.sh.servers[srv].counters.failed_conns.inc();
                     }
-                    w.proxies[be].counters.failed_conns += 1;
+                    w.sh.proxies[be].counters.failed_conns.inc();
                     // a failed reused connection, or a timeout on a later request, closes
                     // the client connection without a response so that it retries
                     let reused = s.flags & sf::SRV_REUSED != 0;
@@ -178,7 +178,7 @@ pub fn back_handle(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<SiOutcome,
                 stream_choose_redispatch(w, ev, sid)?;
                 // turn-around delay when retrying the same server (or when a new pick could
                 // well be the same one), never after a reused connection failed
-                let px = &w.proxies[be];
+                let px = &w.sh.proxies[be];
                 let rr = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
                 let few = active_servers(w, be) <= 1;
                 let s = w.streams.live_mut(sid)?;
@@ -225,8 +225,8 @@ pub(crate) fn stream_choose_redispatch(
 ) -> Result<(), Stale> {
     let s = w.streams.live(sid)?;
     let be = s.be;
-    let px = &w.proxies[be];
-    let srv_down = s.srv.is_some_and(|i| !w.servers[i].up);
+    let px = &w.sh.proxies[be];
+    let srv_down = s.srv.is_some_and(|i| !w.sh.servers[i].is_up());
     let rr_kind = matches!(px.cfg.balance, Balance::RoundRobin | Balance::StaticRr);
     let redispatch = s.srv.is_some()
         && px.cfg.options.redispatch
@@ -241,21 +241,21 @@ pub(crate) fn stream_choose_redispatch(
         let s = w.streams.live_mut(sid)?;
         s.si[1].state = SiState::Ass;
         if let Some(srv) = s.srv {
-            w.servers[srv].counters.retries += 1;
+            w.sh.servers[srv].counters.retries.inc();
         }
-        w.proxies[be].counters.retries += 1;
+        w.sh.proxies[be].counters.retries.inc();
     }
     Ok(())
 }
 
 /// Usable, non-backup servers of backend `be` with a weight (`srv_act`).
 fn active_servers(w: &World, be: hrs_core::PxId) -> usize {
-    w.proxies[be]
+    w.sh.proxies[be]
         .servers
         .iter()
         .filter(|&&i| {
-            let sv = &w.servers[i];
-            sv.up && !sv.cfg.backup && sv.cfg.weight > 0
+            let sv = &w.sh.servers[i];
+            sv.is_up() && !sv.cfg.backup && sv.cfg.weight > 0
         })
         .count()
 }

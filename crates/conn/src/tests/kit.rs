@@ -4,9 +4,11 @@
 //! helper that installs a response in a stream the way the stream layer would.
 
 use crate::mux_h1::{h1_io_cb, H1Outcome};
+use hrs_core::lock::{Lock, LockRank};
 use hrs_core::script::{self, Connect, ScriptPeer, ScriptSock};
 use hrs_core::{
-    cf, co_fl, ConnId, Ctx, Ev, H1c, LbAlgo, Mux, ProxyRt, Session, StrmId, World, Xprt,
+    cf, co_fl, ConnId, Ctx, Ev, H1c, LbAlgo, LbState, Mux, PxShared, Session, Shared, StrmId,
+    World, Xprt,
 };
 use hrs_http::h1::{self, Parsed};
 use std::cell::RefCell;
@@ -75,24 +77,32 @@ pub struct T {
 impl T {
     pub fn new(text: &str) -> T {
         let cfg = parse_cfg(text);
-        let mut w = World::default();
-        w.global.bufsize = cfg.global.tune_bufsize;
-        w.global.maxrewrite = cfg.global.maxrewrite();
-        w.global.maxhdr = cfg.global.tune_maxhdr;
+        let mut sh = Shared::default();
+        sh.global.bufsize = cfg.global.tune_bufsize;
+        sh.global.maxrewrite = cfg.global.maxrewrite();
+        sh.global.maxhdr = cfg.global.tune_maxhdr;
+        let mut rules = Vec::new();
         for p in &cfg.proxies {
-            let rules = hrs_sample::compile_proxy(p).expect("rules");
-            w.proxies.push(ProxyRt {
+            rules.push(Rc::new(hrs_sample::compile_proxy(p).expect("rules")));
+            sh.proxies.push(PxShared {
                 cfg: p.clone(),
                 servers: Vec::new(),
                 default_be: None,
-                rules: Rc::new(rules),
-                lb: Box::new(NoLb),
-                queue: Default::default(),
-                feconn: 0,
-                beconn: 0,
+                lb: Lock::new(
+                    LockRank::Lbprm,
+                    LbState {
+                        algo: Box::new(NoLb),
+                        queue: Default::default(),
+                        srv_queue: Vec::new(),
+                    },
+                ),
+                nbpend: Default::default(),
+                feconn: Default::default(),
+                beconn: Default::default(),
                 counters: Default::default(),
             });
         }
+        let w = World::new(std::sync::Arc::new(sh), 0, rules);
         let opened = Rc::new(RefCell::new(Vec::new()));
         let plans: Rc<RefCell<Vec<Connect>>> = Rc::new(RefCell::new(Vec::new()));
         let (o, p) = (Rc::clone(&opened), Rc::clone(&plans));
@@ -133,8 +143,16 @@ impl T {
             None,
         )
         .unwrap();
-        self.w.global.curr_conn += 1;
-        self.w.proxies[0].feconn += 1;
+        let sh = &self.w.sh;
+        sh.global
+            .curr_conn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        sh.threads[0]
+            .conns
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        sh.proxies[0]
+            .feconn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let sess = self.w.sessions.insert(Session {
             fe: 0,
             conn: cid,

@@ -173,7 +173,7 @@ fn garbage_is_answered_400_closed_with_a_reset_and_counted() {
     assert_eq!(out, H1Outcome::Release, "sent: the connection is finished");
     assert!(p.shut_by_proxy());
     assert!(p.linger0(), "closed with a reset, unread data dropped");
-    assert_eq!(t.w.proxies[0].counters.failed_req, 1);
+    assert_eq!(t.w.sh.proxies[0].counters.snapshot().failed_req, 1);
 }
 
 #[test]
@@ -437,7 +437,7 @@ fn an_unfinished_exchange_closes_at_detach() {
 fn output_back_pressure_stops_taking_from_the_stream() {
     let mut t = T::new(CFG);
     let (cid, p, sid) = front_with_request(&mut t, GET);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     p.set_write_room(Some(0));
     let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 3 * bufsize);
     t.respond(sid, head.as_bytes(), &vec![b'x'; bufsize], false);
@@ -467,7 +467,7 @@ fn output_back_pressure_stops_taking_from_the_stream() {
 #[test]
 fn input_back_pressure_stops_reading_while_the_channel_is_full() {
     let mut t = T::new(CFG);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     let (cid, p) = t.front();
     p.send(
         format!(
@@ -726,7 +726,7 @@ fn server_close_rules_decide_reuse() {
 #[test]
 fn response_back_pressure_stops_reading_from_the_server() {
     let mut t = T::new(CFG);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     let (_fc, sid, bc, s) = with_server(&mut t, GET);
     t.io(bc);
     s.send(format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 3 * bufsize).as_bytes());
@@ -869,7 +869,7 @@ fn a_broken_preface_is_400() {
         String::from_utf8_lossy(&page)
     );
     assert!(matches!(t.w.conns[cid].mux, Mux::H1(_)));
-    assert_eq!(t.w.proxies[0].counters.failed_req, 1);
+    assert_eq!(t.w.sh.proxies[0].counters.snapshot().failed_req, 1);
 }
 
 // ---------------------------------------------------------------- request flags and bodies
@@ -955,7 +955,7 @@ fn a_framing_error_answered_by_the_mux_marks_the_response_sent() {
 #[test]
 fn the_request_channel_full_stops_reading_exactly_at_bufsize() {
     let mut t = T::new(CFG);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     let (cid, p, sid) = front_with_request(
         &mut t,
         b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 100000\r\n\r\n",
@@ -1202,7 +1202,7 @@ fn the_close_modes_of_frontend_and_backend_reach_the_request() {
 #[test]
 fn an_l7_retry_keeps_the_request_when_it_fits_one_buffer() {
     let mut t = T::new(CFG);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     let req = b"POST /r HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\n\r\nabc";
     // without L7 retries nothing is kept
     let (_fc, _p, sid) = front_with_request(&mut t, req);
@@ -1419,7 +1419,7 @@ fn the_response_head_is_counted_alone_behind_pending_output() {
 #[test]
 fn room_found_by_a_send_is_filled_in_the_same_run() {
     let mut t = T::new(CFG);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     let head = format!(
         "POST / HTTP/1.1\r\nhost: t\r\ncontent-length: {}\r\n\r\n",
         3 * bufsize

@@ -197,7 +197,7 @@ fn a_request_body_flows_in_with_its_trailers() {
 fn the_request_body_stops_at_bufsize_and_the_window_reopens_as_it_drains() {
     let mut t = T::new(CFG);
     let (cid, mut wire) = k::front(&mut t, &[]);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     wire.send(&k::request(1, false, "POST", "/", "a", &[]));
     io2(&mut t, cid);
     let sid = only(&t, cid);
@@ -1107,7 +1107,7 @@ fn max_reuse_limits_the_streams_of_a_connection() {
     assert_eq!(k::h2c(&t, bc).max_reuse, 1);
     assert_eq!(
         k::h2c(&t, bc).peer_max_streams,
-        t.w.global.tune_h2.max_concurrent_streams,
+        t.w.sh.global.tune_h2.max_concurrent_streams,
         "our own limit until the server's SETTINGS"
     );
     assert_eq!(t.w.conns[bc].avail_streams(), 2);
@@ -1120,7 +1120,10 @@ fn max_reuse_limits_the_streams_of_a_connection() {
 /// The server's SETTINGS on a new front connection with `tune` (`tune.h2.*`).
 fn front_settings(tune: hrs_cfg::model::TuneH2) -> Vec<(u16, u32)> {
     let mut t = T::new(CFG);
-    t.w.global.tune_h2 = tune;
+    std::sync::Arc::get_mut(&mut t.w.sh)
+        .expect("the world is the only holder")
+        .global
+        .tune_h2 = tune;
     let (cid, p) = t.front();
     let mut wire = Wire::new(p);
     wire.send(crate::mux_h2::H2_PREFACE);
@@ -1134,7 +1137,7 @@ fn front_settings(tune: hrs_cfg::model::TuneH2) -> Vec<(u16, u32)> {
 
 #[test]
 fn only_settings_that_differ_from_the_defaults_are_sent() {
-    let bufsize = T::new(CFG).w.global.bufsize as u32;
+    let bufsize = T::new(CFG).w.sh.global.bufsize as u32;
     let d = hrs_cfg::model::TuneH2::default();
     let got = front_settings(d);
     assert!(got.contains(&(
@@ -1336,7 +1339,7 @@ fn the_goaway_goes_out_before_the_connection_is_released() {
 fn nothing_is_taken_from_a_stream_after_its_reset() {
     let mut t = T::new(CFG);
     let (cid, wire) = k::front(&mut t, &[]);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     wire.send(&k::request(1, false, "POST", "/", "a", &[]));
     io2(&mut t, cid);
     let sid = only(&t, cid);
@@ -1467,7 +1470,7 @@ fn the_request_body_leaving_wakes_the_client_side() {
 fn the_response_body_stops_at_bufsize() {
     let mut t = T::new(CFG);
     let (sid, bc, wire, _) = back_with(&mut t, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     wire.send(&k::headers(1, 0, &[(":status", "200")]));
     let chunk = vec![b'r'; 4096];
     let n = bufsize / 4096 + 2;

@@ -129,7 +129,7 @@ fn a_half_close_propagates_once_drained() {
 fn buffers_stop_at_bufsize() {
     let mut t = T::new(CFG);
     let (fc, fp, sid) = front(&mut t);
-    let bufsize = t.w.global.bufsize;
+    let bufsize = t.w.sh.global.bufsize;
     // input: the channel full, nothing more is read
     t.w.streams[sid].req.buf = vec![b'a'; bufsize];
     fp.send(b"more");

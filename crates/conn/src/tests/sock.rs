@@ -292,10 +292,32 @@ fn freeing_a_client_connection_counts_it_out_without_reset() {
         Some("127.0.0.1:8080".parse().unwrap()),
         "read from the transport when the listener does not tell"
     );
-    assert_eq!((t.w.global.curr_conn, t.w.proxies[0].feconn), (1, 1));
+    assert_eq!(
+        (
+            t.w.sh
+                .global
+                .curr_conn
+                .load(std::sync::atomic::Ordering::Relaxed),
+            t.w.sh.proxies[0]
+                .feconn
+                .load(std::sync::atomic::Ordering::Relaxed)
+        ),
+        (1, 1)
+    );
     let task = t.w.conns[cid].task;
     conn_free(&mut t.w, &mut t.ev, cid).expect("live");
-    assert_eq!((t.w.global.curr_conn, t.w.proxies[0].feconn), (0, 0));
+    assert_eq!(
+        (
+            t.w.sh
+                .global
+                .curr_conn
+                .load(std::sync::atomic::Ordering::Relaxed),
+            t.w.sh.proxies[0]
+                .feconn
+                .load(std::sync::atomic::Ordering::Relaxed)
+        ),
+        (0, 0)
+    );
     assert!(p.closed() && !p.linger0());
     assert!(!t.ev.task_exists(task));
     assert!(t.w.conns.get(cid).is_none());

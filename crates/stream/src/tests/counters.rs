@@ -33,10 +33,21 @@ fn accepted_connections_and_sessions_are_counted() {
     let _c1 = k.client();
     let _c2 = k.client();
     k.run();
-    let c = &k.w.proxies[fe].counters;
+    let c = k.w.sh.proxies[fe].counters.snapshot();
     assert_eq!((c.cum_conn, c.cum_sess), (2, 2));
-    assert_eq!(k.w.proxies[fe].feconn, 2);
-    assert_eq!(k.w.global.curr_conn, 2);
+    assert_eq!(
+        k.w.sh.proxies[fe]
+            .feconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+    assert_eq!(
+        k.w.sh
+            .global
+            .curr_conn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
 }
 
 #[test]
@@ -51,8 +62,8 @@ fn requests_count_on_the_frontend_and_on_a_distinct_backend() {
         k.srv(0).send(&ok(""));
         k.run();
         assert_eq!(rsp(&c.take()).status(), 200);
-        assert_eq!(k.w.proxies[fe].counters.cum_req, i + 1);
-        assert_eq!(k.w.proxies[be].counters.cum_req, i + 1);
+        assert_eq!(k.w.sh.proxies[fe].counters.snapshot().cum_req, i + 1);
+        assert_eq!(k.w.sh.proxies[be].counters.snapshot().cum_req, i + 1);
     }
     // a listen section is its own backend: one request counts once
     let mut k = Kit::new(
@@ -74,7 +85,7 @@ listen li
     k.srv(0).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c.take()).status(), 200);
-    assert_eq!(k.w.proxies[li].counters.cum_req, 1);
+    assert_eq!(k.w.sh.proxies[li].counters.snapshot().cum_req, 1);
 }
 
 #[test]
@@ -84,19 +95,40 @@ fn beconn_counts_the_streams_a_backend_serves() {
     let c1 = k.client();
     c1.send(&get("/1"));
     k.run();
-    assert_eq!(k.w.proxies[be].beconn, 1);
+    assert_eq!(
+        k.w.sh.proxies[be]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     let c2 = k.client();
     c2.send(&get("/2"));
     k.run();
-    assert_eq!(k.w.proxies[be].beconn, 2, "two streams at once");
+    assert_eq!(
+        k.w.sh.proxies[be]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2,
+        "two streams at once"
+    );
     k.srv(0).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c1.take()).status(), 200);
-    assert_eq!(k.w.proxies[be].beconn, 1);
+    assert_eq!(
+        k.w.sh.proxies[be]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     k.srv(1).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c2.take()).status(), 200);
-    assert_eq!(k.w.proxies[be].beconn, 0);
+    assert_eq!(
+        k.w.sh.proxies[be]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
 }
 
 #[test]
@@ -120,19 +152,32 @@ listen li
     let c1 = k.client();
     c1.send(&get("/"));
     k.run();
-    assert_eq!(k.w.proxies[li].beconn, 1);
+    assert_eq!(
+        k.w.sh.proxies[li]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     let c2 = k.client();
     c2.send(&get("/deny"));
     k.run();
     assert_eq!(rsp(&c2.take()).status(), 403);
     assert_eq!(
-        k.w.proxies[li].beconn, 1,
+        k.w.sh.proxies[li]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1,
         "the denied stream had no backend"
     );
     k.srv(0).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c1.take()).status(), 200);
-    assert_eq!(k.w.proxies[li].beconn, 0);
+    assert_eq!(
+        k.w.sh.proxies[li]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
 }
 
 #[test]
@@ -155,15 +200,30 @@ backend be
     let c = k.client();
     c.send(b"ping");
     k.run();
-    assert_eq!(k.w.proxies[be].beconn, 1);
-    assert_eq!(k.w.proxies[be].counters.cum_req, 1);
-    assert_eq!(k.w.proxies[fe].counters.cum_req, 0, "no request in TCP");
+    assert_eq!(
+        k.w.sh.proxies[be]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().cum_req, 1);
+    assert_eq!(
+        k.w.sh.proxies[fe].counters.snapshot().cum_req,
+        0,
+        "no request in TCP"
+    );
     c.shutw();
     k.run();
     k.srv(0).shutw();
     k.run();
     assert_eq!(k.nb_streams(), 0);
-    assert_eq!(k.w.proxies[be].beconn, 0, "released at the end");
+    assert_eq!(
+        k.w.sh.proxies[be]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "released at the end"
+    );
 }
 
 #[test]
@@ -180,14 +240,21 @@ fn responses_are_counted_by_status_class() {
         assert_eq!(rsp(&c.take()).status(), code);
     }
     // 1xx..5xx, other
-    assert_eq!(k.w.proxies[fe].counters.rsp, [0, 2, 1, 1, 1, 0]);
+    assert_eq!(
+        k.w.sh.proxies[fe].counters.snapshot().rsp,
+        [0, 2, 1, 1, 1, 0]
+    );
     // a reply of the proxy counts too
     c.send(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n");
     k.run();
     k.srv(0).take();
     k.srv(0).send(b"HTTP/1.1 101 Switching Protocols\r\n\r\n");
     k.run();
-    assert_eq!(k.w.proxies[fe].counters.rsp[0], 1, "101 is 1xx");
+    assert_eq!(
+        k.w.sh.proxies[fe].counters.snapshot().rsp[0],
+        1,
+        "101 is 1xx"
+    );
 }
 
 #[test]
@@ -204,7 +271,10 @@ fn a_proxy_reply_is_counted_in_its_class() {
     c.send(&get("/r"));
     k.run();
     assert_eq!(rsp(&c.take()).status(), 302);
-    assert_eq!(k.w.proxies[fe].counters.rsp, [0, 0, 1, 1, 0, 0]);
+    assert_eq!(
+        k.w.sh.proxies[fe].counters.snapshot().rsp,
+        [0, 0, 1, 1, 0, 0]
+    );
 }
 
 #[test]
@@ -219,8 +289,8 @@ fn failed_responses_count_on_the_backend_and_the_server() {
         k.srv(n - 1).shutw();
         k.run();
         assert_eq!(rsp(&c.take()).status(), 502);
-        assert_eq!(k.w.proxies[be].counters.failed_resp, i);
-        assert_eq!(k.w.servers[s1].counters.failed_resp, i);
+        assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_resp, i);
+        assert_eq!(k.w.sh.servers[s1].counters.snapshot().failed_resp, i);
     }
 }
 
@@ -234,8 +304,8 @@ fn failed_connections_count_on_the_backend_and_the_server() {
         c.send(&get("/"));
         k.run();
         assert_eq!(rsp(&c.take()).status(), 503);
-        assert_eq!(k.w.proxies[be].counters.failed_conns, i);
-        assert_eq!(k.w.servers[s1].counters.failed_conns, i);
+        assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_conns, i);
+        assert_eq!(k.w.sh.servers[s1].counters.snapshot().failed_conns, i);
     }
     // no usable server: counted on the backend
     let mut k = Kit::new(&cfg("", "").replace("10.0.0.1:80", "10.0.0.1:80 disabled"));
@@ -245,7 +315,7 @@ fn failed_connections_count_on_the_backend_and_the_server() {
         c.send(&get("/"));
         k.run();
         assert_eq!(rsp(&c.take()).status(), 503);
-        assert_eq!(k.w.proxies[be].counters.failed_conns, i);
+        assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_conns, i);
     }
 }
 
@@ -261,7 +331,7 @@ fn an_h2_preface_on_a_proto_h1_listener_is_a_failed_request() {
         k.run();
         assert_eq!(rsp(&c.take()).status(), 400);
         assert!(c.closed(), "the connection closes after the 400");
-        assert_eq!(k.w.proxies[fe].counters.failed_req, i);
+        assert_eq!(k.w.sh.proxies[fe].counters.snapshot().failed_req, i);
     }
     assert_eq!(k.nb_srv(), 0);
 }
@@ -278,7 +348,10 @@ fn a_failed_connection_counts_once_whatever_the_retries() {
     assert!(k.run_until(2000, |_| !c.output().is_empty()));
     assert_eq!(rsp(&c.take()).status(), 503);
     assert_eq!(k.attempts().len(), 3);
-    let (b, s) = (&k.w.proxies[be].counters, &k.w.servers[s1].counters);
+    let (b, s) = (
+        k.w.sh.proxies[be].counters.snapshot(),
+        k.w.sh.servers[s1].counters.snapshot(),
+    );
     assert_eq!((b.failed_conns, b.retries), (1, 2));
     assert_eq!((s.failed_conns, s.retries), (1, 2));
 }
@@ -305,13 +378,25 @@ fn a_queue_timeout_on_a_server_counts_on_it_too() {
     let b = k.client();
     b.send(&get("/b"));
     k.run();
-    assert_eq!(k.w.servers[s1].served, 1, "b holds the only slot");
+    assert_eq!(
+        k.w.sh.servers[s1]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "b holds the only slot"
+    );
     a.send(&get("/a2"));
     k.run();
-    assert_eq!(k.w.servers[s1].queue.len(), 1, "queued on its server");
+    assert_eq!(
+        k.w.sh.servers[s1]
+            .nbpend
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "queued on its server"
+    );
     assert!(k.run_until(1000, |_| !a.output().is_empty()));
     assert_eq!(rsp(&a.take()).status(), 503);
-    assert_eq!(k.w.servers[s1].counters.failed_conns, 1);
-    assert_eq!(k.w.proxies[be].counters.failed_conns, 1);
+    assert_eq!(k.w.sh.servers[s1].counters.snapshot().failed_conns, 1);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_conns, 1);
     drop(b);
 }

@@ -330,7 +330,13 @@ fn an_h2_client_connection_marked_failed_ends_its_live_streams() {
     k.run();
     assert_eq!(k.nb_streams(), 0, "the stream ended by itself");
     // one internal error: the connection's; the stream ended as a client abort
-    assert_eq!(k.w.proxies[k.px("fe")].counters.internal_errors, 1);
+    assert_eq!(
+        k.w.sh.proxies[k.px("fe")]
+            .counters
+            .snapshot()
+            .internal_errors,
+        1
+    );
     assert!(
         !k.w.conns.contains(front),
         "the stream released the connection"
@@ -363,7 +369,13 @@ fn an_h2_client_connection_whose_stream_is_gone_is_released() {
     });
     assert!(!k.w.conns.contains(back));
     assert!(c.closed(), "the client connection was released");
-    assert_eq!(k.w.proxies[k.px("fe")].counters.internal_errors, 1);
+    assert_eq!(
+        k.w.sh.proxies[k.px("fe")]
+            .counters
+            .snapshot()
+            .internal_errors,
+        1
+    );
 }
 
 #[test]
@@ -429,16 +441,16 @@ fn an_http2_server_connection_is_kept_after_a_denied_response() {
     let ids = requests(&s.take());
     assert_eq!(ids.len(), 1, "{ids:?}");
     let srv = k.srv_id("be", "s1");
-    assert_eq!(k.w.servers[srv].pool.avail.len(), 1, "shared: in avail");
+    assert_eq!(k.w.pools[srv].avail.len(), 1, "shared: in avail");
     s.send(&response(ids[0], 418));
     k.run();
     assert_eq!(rsp(&c.take()).status(), 502);
-    let pool = &k.w.servers[srv].pool;
+    let pool = &k.w.pools[srv];
     assert!(
         pool.avail.is_empty(),
         "no connection without stream in avail"
     );
-    assert_eq!(pool.curr_idle(), 1, "the connection is idle");
+    assert_eq!(k.w.sh.servers[srv].curr_idle(), 1, "the connection is idle");
     assert!(!s.closed());
     let c2 = k.client();
     c2.send(&get("/2"));
@@ -483,7 +495,7 @@ fn a_refused_http2_server_connect_is_retried_on_a_new_connection() {
     answer_all(&mut k, 1);
     assert_eq!(rsp(&c.take()).status(), 200);
     assert_eq!(k.logs(), ["200 -- \"GET / HTTP/1.1\""]);
-    assert_eq!(k.w.proxies[k.px("be")].counters.retries, 1);
+    assert_eq!(k.w.sh.proxies[k.px("be")].counters.snapshot().retries, 1);
 }
 
 #[test]
@@ -509,7 +521,7 @@ fn a_refused_http2_server_connection_shared_by_two_streams_fails_both_connects()
     answer_all(&mut k, 1);
     assert_eq!(rsp(&c1.take()).status(), 200);
     assert_eq!(rsp(&c2.take()).status(), 200);
-    assert_eq!(k.w.proxies[k.px("be")].counters.retries, 2);
+    assert_eq!(k.w.sh.proxies[k.px("be")].counters.snapshot().retries, 2);
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn an_incomplete_head_gets_408_then_the_connection_closes() {
     let m = rsp(&c.take());
     assert_eq!(m.status(), 408);
     assert_eq!(k.nb_srv(), 0);
-    assert_eq!(k.w.proxies[k.px("fe")].counters.failed_req, 1);
+    assert_eq!(k.w.sh.proxies[k.px("fe")].counters.snapshot().failed_req, 1);
 }
 
 #[test]

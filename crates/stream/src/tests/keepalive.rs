@@ -58,8 +58,8 @@ fn a_kept_server_connection_closed_before_the_response_aborts_a_later_request() 
     assert!(k.logs().is_empty(), "and no log line");
     assert_eq!(k.nb_streams(), 0);
     // not a failed response (upstream's eresp stays 0)
-    assert_eq!(k.w.proxies[be].counters.failed_resp, 0);
-    assert_eq!(k.w.servers[s1].counters.failed_resp, 0);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_resp, 0);
+    assert_eq!(k.w.sh.servers[s1].counters.snapshot().failed_resp, 0);
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn a_first_request_gets_502_and_counts_a_failed_response() {
     k.run();
     assert_eq!(rsp(&c.take()).status(), 502);
     assert_eq!(k.logs(), ["502 SH 0 \"GET /1 HTTP/1.1\""]);
-    assert_eq!(k.w.proxies[be].counters.failed_resp, 1);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_resp, 1);
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn an_invalid_response_is_a_502_ph_even_on_a_later_request() {
     k.run();
     assert_eq!(rsp(&c.take()).status(), 502);
     assert_eq!(k.logs(), ["502 PH 0 \"GET /2 HTTP/1.1\""]);
-    assert_eq!(k.w.proxies[be].counters.failed_resp, 1);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_resp, 1);
 }
 
 #[test]
@@ -105,8 +105,8 @@ fn a_retried_invalid_response_is_still_a_failed_response() {
     k.run();
     assert_eq!(rsp(&c.take()).status(), 200);
     assert_eq!(k.logs(), ["200 -- 1 \"GET /1 HTTP/1.1\""]);
-    assert_eq!(k.w.proxies[be].counters.failed_resp, 1);
-    assert_eq!(k.w.servers[s1].counters.failed_resp, 1);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_resp, 1);
+    assert_eq!(k.w.sh.servers[s1].counters.snapshot().failed_resp, 1);
 }
 
 #[test]
@@ -117,8 +117,8 @@ fn a_response_timeout_is_a_failed_response() {
     c.send(&get("/1"));
     assert!(k.run_until(1000, |_| !c.output().is_empty()));
     assert_eq!(rsp(&c.take()).status(), 504);
-    assert_eq!(k.w.proxies[be].counters.failed_resp, 1);
-    assert_eq!(k.w.servers[s1].counters.failed_resp, 1);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_resp, 1);
+    assert_eq!(k.w.sh.servers[s1].counters.snapshot().failed_resp, 1);
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn a_connect_timeout_on_a_later_request_closes_silently_but_is_logged() {
     assert!(k.run_until(1000, |_| c.closed()));
     assert!(c.output().is_empty(), "no response");
     assert_eq!(k.logs(), ["503 sC 0 \"GET /2 HTTP/1.1\""]);
-    assert_eq!(k.w.proxies[be].counters.failed_conns, 1);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().failed_conns, 1);
     // a first request gets the 503 page
     let c = k.client();
     k.plan(&[Plan::Pending]);

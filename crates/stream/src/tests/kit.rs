@@ -159,6 +159,7 @@ impl Kit {
     /// The index of proxy `name`.
     pub fn px(&self, name: &str) -> usize {
         self.w
+            .sh
             .proxies
             .iter()
             .position(|p| p.cfg.name == name)
@@ -168,11 +169,11 @@ impl Kit {
     /// The index of server `name` of backend `be`.
     pub fn srv_id(&self, be: &str, name: &str) -> usize {
         let px = self.px(be);
-        self.w.proxies[px]
+        self.w.sh.proxies[px]
             .servers
             .iter()
             .copied()
-            .find(|&i| self.w.servers[i].cfg.name == name)
+            .find(|&i| self.w.sh.servers[i].cfg.name == name)
             .unwrap_or_else(|| panic!("no server {be}/{name}"))
     }
 
@@ -180,6 +181,7 @@ impl Kit {
     pub fn client(&mut self) -> ScriptPeer {
         let fe = self
             .w
+            .sh
             .proxies
             .iter()
             .position(|p| !p.cfg.binds.is_empty())
@@ -195,7 +197,7 @@ impl Kit {
     /// A new client connection from `src` to frontend `fe` (accepted like the worker
     /// does: `session_accept` on the listener's address, with its `proto`).
     pub fn client_on(&mut self, fe: usize, src: SocketAddr) -> ScriptPeer {
-        let (dst, proto) = self.w.proxies[fe]
+        let (dst, proto) = self.w.sh.proxies[fe]
             .cfg
             .binds
             .iter()

@@ -40,7 +40,7 @@ backend be
 
 /// Idle connections in s1's pools.
 fn idle(k: &Kit) -> u32 {
-    k.w.servers[k.srv_id("be", "s1")].pool.curr_idle()
+    k.w.sh.servers[k.srv_id("be", "s1")].curr_idle()
 }
 
 /// A new client's first request, answered by the `n`th server connection (a new one:
@@ -65,7 +65,7 @@ fn the_fd_counts_are_the_ratios_of_maxsock_rounded_up() {
     for (low, high, want) in [(20, 50, (3, 7)), (33, 0, (5, 0)), (100, 1, (14, 1))] {
         let text = cfg(low, high, "").replace("maxconn 50", "maxconn 7");
         let k = Kit::new(&text);
-        let g = &k.w.global;
+        let g = &k.w.sh.global;
         assert_eq!(
             (g.pool_low_count, g.pool_high_count),
             want,
@@ -78,7 +78,7 @@ fn the_fd_counts_are_the_ratios_of_maxsock_rounded_up() {
         .replace("    tune.pool-high-fd-ratio 0\n", "");
     let k = Kit::new(&text);
     assert_eq!(
-        (k.w.global.pool_low_count, k.w.global.pool_high_count),
+        (k.w.sh.global.pool_low_count, k.w.sh.global.pool_high_count),
         (20, 25)
     );
 }
@@ -155,6 +155,11 @@ fn pool_low_conn_keeps_that_many_connections_beyond_the_estimated_need() {
         let want: Vec<bool> = (0..3).map(|n| n <= low_conn).collect();
         assert_eq!(kept, want, "pool-low-conn {low_conn}");
         assert_eq!(idle(&k), 1 + low_conn.min(2));
-        assert_eq!(k.w.servers[k.srv_id("be", "s1")].pool.est_need, 1);
+        assert_eq!(
+            k.w.sh.servers[k.srv_id("be", "s1")]
+                .est_need
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
     }
 }

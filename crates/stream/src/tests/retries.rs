@@ -202,9 +202,13 @@ fn redispatch_moves_the_retry_to_another_server() {
     // `%rc` of a redispatched stream is prefixed with '+'
     assert_eq!(k.logs(), [format!("200 -- +1 {other}")]);
     let (p1, p2) = (k.srv_id("be", "s1"), k.srv_id("be", "s2"));
-    let redisp = k.w.servers[p1].counters.redispatches + k.w.servers[p2].counters.redispatches;
+    let redisp = k.w.sh.servers[p1].counters.snapshot().redispatches
+        + k.w.sh.servers[p2].counters.snapshot().redispatches;
     assert_eq!(redisp, 1);
-    assert_eq!(k.w.proxies[k.px("be")].counters.redispatches, 1);
+    assert_eq!(
+        k.w.sh.proxies[k.px("be")].counters.snapshot().redispatches,
+        1
+    );
 }
 
 // ---------------------------------------------------------------- layer-7 retries
@@ -240,8 +244,14 @@ fn retry_on_status_retries_that_status_only() {
     // upstream counts an L7 retry twice: in `do_l7_retry`, and again in
     // `stream_choose_redispatch` when the retry stays on the same server
     let be = k.px("be");
-    assert_eq!(k.w.proxies[be].counters.retries, 2);
-    assert_eq!(k.w.servers[k.srv_id("be", "s1")].counters.retries, 2);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().retries, 2);
+    assert_eq!(
+        k.w.sh.servers[k.srv_id("be", "s1")]
+            .counters
+            .snapshot()
+            .retries,
+        2
+    );
 
     let (k, st) = l7("503", |k| k.srv(0).send(&status(500)));
     assert_eq!((k.nb_srv(), st), (1, 500), "500 is not listed");
@@ -537,7 +547,12 @@ fn a_connect_timeout_is_retried_without_turn_around() {
     // a refusal after a timeout is a refusal: `SC`, not `sC`
     assert_eq!(rsp(&c.take()).status(), 503);
     assert_eq!(k.logs(), ["503 SC 1 s1"]);
-    assert_eq!(k.w.proxies[k.px("be")].beconn, 0);
+    assert_eq!(
+        k.w.sh.proxies[k.px("be")]
+            .beconn
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
 }
 
 #[test]

@@ -60,10 +60,16 @@ fn a_stale_server_connection_ends_its_stream_with_an_internal_error() {
     );
     assert_eq!(k.logs(), vec!["500 IC s1".to_string()]);
     let (fe, be, srv) = (k.px("fe"), k.px("be"), k.srv_id("be", "s1"));
-    assert_eq!(k.w.proxies[fe].counters.internal_errors, 1);
-    assert_eq!(k.w.proxies[be].counters.internal_errors, 1);
-    assert_eq!(k.w.servers[srv].counters.internal_errors, 1);
-    assert_eq!(k.w.servers[srv].served, 0, "the server slot was released");
+    assert_eq!(k.w.sh.proxies[fe].counters.snapshot().internal_errors, 1);
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().internal_errors, 1);
+    assert_eq!(k.w.sh.servers[srv].counters.snapshot().internal_errors, 1);
+    assert_eq!(
+        k.w.sh.servers[srv]
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "the server slot was released"
+    );
     // the process goes on: a new client is served normally
     let c2 = k.client();
     c2.send(&get("/again"));
@@ -111,8 +117,14 @@ fn a_connection_whose_stream_is_gone_is_released_alone() {
     assert!(c.closed(), "its socket was closed");
     // each connection counts on its own proxy: the client's on the frontend, the server's
     // on the backend
-    assert_eq!(k.w.proxies[fe].counters.internal_errors, 1);
-    assert_eq!(k.w.proxies[k.px("be")].counters.internal_errors, 1);
+    assert_eq!(k.w.sh.proxies[fe].counters.snapshot().internal_errors, 1);
+    assert_eq!(
+        k.w.sh.proxies[k.px("be")]
+            .counters
+            .snapshot()
+            .internal_errors,
+        1
+    );
     // another client is not affected
     let c2 = k.client();
     c2.send(&get("/"));
@@ -286,7 +298,13 @@ fn a_stream_failing_after_its_log_line_is_logged_once() {
     });
     assert_eq!(k.nb_streams(), 0);
     assert_eq!(k.logs(), ["200 -- s1"], "one line, from stream_end");
-    assert_eq!(k.w.proxies[k.px("fe")].counters.internal_errors, 1);
+    assert_eq!(
+        k.w.sh.proxies[k.px("fe")]
+            .counters
+            .snapshot()
+            .internal_errors,
+        1
+    );
     drop(c);
 }
 

@@ -121,8 +121,17 @@ fn a_queue_timeout_logs_the_time_queued() {
     assert!(l.tw >= D_MIN, "{l:?}");
     assert_eq!((l.tc, l.tr, l.td), (-1, -1, -1), "{l:?}");
     // the backend counts a failed connection (every server was full: none is assigned)
-    assert_eq!(k.w.proxies[k.px("be")].counters.failed_conns, 1);
-    assert_eq!(k.w.servers[k.srv_id("be", "s1")].counters.failed_conns, 0);
+    assert_eq!(
+        k.w.sh.proxies[k.px("be")].counters.snapshot().failed_conns,
+        1
+    );
+    assert_eq!(
+        k.w.sh.servers[k.srv_id("be", "s1")]
+            .counters
+            .snapshot()
+            .failed_conns,
+        0
+    );
 }
 
 #[test]

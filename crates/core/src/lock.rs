@@ -1,0 +1,180 @@
+//! The locks of the shared state (HAProxy's `HA_SPIN_LOCK` with its lock labels), ordered.
+//!
+//! Owns [`Lock`], a mutex that knows its rank ([`LockRank`]). A thread may only take a lock
+//! of a rank higher than every lock it holds: the ranks are the one lock order of the
+//! process, so no two threads can wait on each other. Debug builds check the order on every
+//! acquisition (a thread-local stack of held ranks) and panic naming both locks; release
+//! builds only lock. Locks are never held across I/O or a call into another layer's loop:
+//! callers copy what they need and release (`docs/threads.md`).
+//!
+//! A poisoned mutex (a thread panicked while holding it) is taken anyway: the process is
+//! about to die of that panic, and the data under our locks is kept consistent by short
+//! critical sections with no early returns.
+
+use std::sync::{Mutex, MutexGuard};
+
+/// The lock order, lowest first (upstream's lock labels for the same data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LockRank {
+    /// A backend's load-balancing state and its queues (`lbprm.lock`, `px->queue.lock`,
+    /// `srv->queue.lock`: one lock here, see `docs/threads.md`).
+    Lbprm = 1,
+    /// One thread's takeover registry of idle server connections (`idle_conns[tid].idle_conns_lock`).
+    IdleConns = 2,
+    /// Process-scoped variables (`vars_lock`).
+    ProcVars = 3,
+    /// One thread's inbox of messages from other threads (the `tasklet_wakeup_on` queue).
+    Inbox = 4,
+}
+
+/// A mutex with a place in the lock order.
+#[derive(Debug)]
+pub struct Lock<T> {
+    rank: LockRank,
+    m: Mutex<T>,
+}
+
+/// Holds a [`Lock`]; releases it (and its rank) when dropped.
+pub struct LockGuard<'a, T> {
+    g: MutexGuard<'a, T>,
+    #[cfg(debug_assertions)]
+    rank: LockRank,
+}
+
+#[cfg(debug_assertions)]
+thread_local! {
+    static HELD: std::cell::RefCell<Vec<LockRank>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl<T> Lock<T> {
+    pub const fn new(rank: LockRank, v: T) -> Lock<T> {
+        Lock {
+            rank,
+            m: Mutex::new(v),
+        }
+    }
+
+    /// Takes the lock.
+    ///
+    /// # Panics
+    /// Debug builds: the calling thread holds a lock of the same or a higher rank (a lock
+    /// order violation, which could deadlock against another thread).
+    pub fn lock(&self) -> LockGuard<'_, T> {
+        #[cfg(debug_assertions)]
+        HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            if let Some(&top) = h.last() {
+                assert!(
+                    top < self.rank,
+                    "lock order: taking {:?} while holding {top:?}",
+                    self.rank
+                );
+            }
+            h.push(self.rank);
+        });
+        LockGuard {
+            g: self.m.lock().unwrap_or_else(|e| e.into_inner()),
+            #[cfg(debug_assertions)]
+            rank: self.rank,
+        }
+    }
+
+    /// Takes the lock if it is free (`HA_SPIN_TRYLOCK`); `None` when another thread holds
+    /// it. The lock order is checked as for [`Lock::lock`].
+    pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
+        let g = match self.m.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        #[cfg(debug_assertions)]
+        HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            if let Some(&top) = h.last() {
+                assert!(
+                    top < self.rank,
+                    "lock order: taking {:?} while holding {top:?}",
+                    self.rank
+                );
+            }
+            h.push(self.rank);
+        });
+        Some(LockGuard {
+            g,
+            #[cfg(debug_assertions)]
+            rank: self.rank,
+        })
+    }
+
+    /// The value, for the single owner (`&mut self`: no other thread can hold the lock).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.m.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T> Drop for LockGuard<'_, T> {
+    fn drop(&mut self) {
+        #[cfg(debug_assertions)]
+        HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            let pos = h.iter().rposition(|&r| r == self.rank);
+            debug_assert!(pos.is_some(), "releasing a lock not held");
+            if let Some(p) = pos {
+                h.remove(p);
+            }
+        });
+    }
+}
+
+impl<T> std::ops::Deref for LockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.g
+    }
+}
+
+impl<T> std::ops::DerefMut for LockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.g
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn increasing_order_is_allowed_and_released() {
+        let a = Lock::new(LockRank::Lbprm, 1);
+        let b = Lock::new(LockRank::Inbox, 2);
+        {
+            let ga = a.lock();
+            let gb = b.lock();
+            assert_eq!(*ga + *gb, 3);
+        }
+        // both released: the low rank may be taken again
+        let _gb = b.lock();
+        drop(_gb);
+        let _ga = a.lock();
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "lock order: taking Lbprm while holding Inbox")]
+    fn decreasing_order_panics_in_debug() {
+        let a = Lock::new(LockRank::Lbprm, ());
+        let b = Lock::new(LockRank::Inbox, ());
+        let _gb = b.lock();
+        let _ga = a.lock();
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "lock order: taking Lbprm while holding Lbprm")]
+    fn same_rank_twice_panics_in_debug() {
+        let a = Lock::new(LockRank::Lbprm, ());
+        let b = Lock::new(LockRank::Lbprm, ());
+        let _ga = a.lock();
+        let _gb = b.lock();
+    }
+}
