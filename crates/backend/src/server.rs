@@ -451,14 +451,27 @@ pub fn srv_cleanup_connections(w: &mut World, ev: &mut Ev, srv: SrvId) {
     free_all(w, ev, pooled_conns(w, srv, usize::MAX));
 }
 
-/// Closes one connection of the idle list of `srv` (not the safe list) when file
-/// descriptors run short (`connect_server` above `tune.pool-high-fd-ratio`); nothing when
-/// that list is empty. Upstream looks at the safe lists of other threads only: with one
-/// thread's pools, proven connections are never killed here.
+/// Closes one idle connection of `srv` when file descriptors run short (`connect_server`
+/// above `tune.pool-high-fd-ratio`): the first of this thread's idle list (not its safe
+/// list); when that is empty, one of the next thread that has idle connections to the
+/// server (its idle list first, then its safe list: a [`Msg::Purge`] of one), as upstream
+/// looks at the other threads' lists.
 pub fn srv_kill_one_idle(w: &mut World, ev: &mut Ev, srv: SrvId) {
     let idle = &w.pools[srv].idle;
     let first = idle.keys().find_map(|k| idle.first(&k));
-    free_all(w, ev, first.into_iter().collect());
+    if let Some(first) = first {
+        free_all(w, ev, vec![first]);
+        return;
+    }
+    let n = w.sh.threads.len();
+    let me = usize::from(w.tid);
+    let sv = &w.sh.servers[srv];
+    if let Some(t) = (1..n)
+        .map(|i| (me + i) % n)
+        .find(|&t| sv.idle_thr[t].load(Relaxed) > 0)
+    {
+        w.sh.send(t as Tid, Msg::Purge { srv, n: 1 });
+    }
 }
 
 /// Frees idle connections taken from the pools. They are live (the list walk stops at a

@@ -162,9 +162,24 @@ pub struct Ev<C: Copy> {
     /// Run-queue entries put back for the next pass (their task woke itself in this one);
     /// kept to reuse its allocation.
     later: Vec<TaskId>,
+    /// What a watchdog on another thread sees of this loop.
+    heartbeat: Arc<Heartbeat>,
+}
+
+/// A loop's progress as another thread (a watchdog) sees it: iterations so far, and
+/// whether it is waiting in `poll` (a loop that sleeps is not stuck).
+#[derive(Debug, Default)]
+pub struct Heartbeat {
+    pub loops: std::sync::atomic::AtomicU64,
+    pub polling: std::sync::atomic::AtomicBool,
 }
 
 impl<C: Copy> Ev<C> {
+    /// The loop's heartbeat, for a watchdog running on another thread.
+    pub fn heartbeat(&self) -> Arc<Heartbeat> {
+        Arc::clone(&self.heartbeat)
+    }
+
     /// A loop with [`EvConfig::default`]. Errors: creating the epoll fd or the eventfd.
     pub fn new() -> io::Result<Self> {
         Self::with_config(EvConfig::default())
@@ -192,6 +207,7 @@ impl<C: Copy> Ev<C> {
             stopping: false,
             loops: 0,
             later: Vec::new(),
+            heartbeat: Arc::default(),
         })
     }
 
@@ -550,7 +566,16 @@ impl<C: Copy> Ev<C> {
         // 1-2: announce we may sleep before computing the timeout (see Inbox::push)
         self.inbox.set_sleeping(true);
         st.timeout = self.next_timeout();
+        self.heartbeat
+            .polling
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let r = self.poll.poll(&mut self.events, Some(st.timeout));
+        self.heartbeat
+            .polling
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.heartbeat
+            .loops
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inbox.set_sleeping(false);
         self.sched.clock.update();
         match r {

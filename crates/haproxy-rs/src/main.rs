@@ -7,6 +7,7 @@
 
 mod cli;
 mod version;
+mod watchdog;
 mod worker;
 
 use hrs_cfg::diag::io_reason;
@@ -279,24 +280,9 @@ fn detach_stdio() {
 pub fn nbthread(cfg: &hrs_cfg::Config) -> usize {
     match cfg.global.nbthread {
         Some(n) => n as usize,
-        None => default_nbthread(),
+        None => version::default_nbthread(),
     }
     .clamp(1, hrs_core::MAX_THREADS)
-}
-
-/// The CPUs this process may run on, between 1 and `MAX_THREADS` (upstream's
-/// `thread_cpus_enabled_at_boot`).
-pub fn default_nbthread() -> usize {
-    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size.
-    let n = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
-            libc::CPU_COUNT(&set) as usize
-        } else {
-            1
-        }
-    };
-    n.clamp(1, hrs_core::MAX_THREADS)
 }
 
 /// One thread's loop: its world over `sh`, its registration of the listeners (thread 0
@@ -308,8 +294,18 @@ fn run_thread(
     socks: &[std::sync::Arc<worker::ListenSock>],
     stats: Vec<worker::StatsSock>,
     debug: bool,
+    wdt: &watchdog::Registry,
 ) -> Result<(), String> {
     let mut ev = hrs_ev::Ev::new().map_err(|e| format!("cannot create the poller: {e}"))?;
+    if let Some(clock) = watchdog::current_cpu_clock() {
+        let mut reg = wdt.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = reg.get_mut(usize::from(tid)) {
+            *slot = Some(watchdog::Watched {
+                heartbeat: ev.heartbeat(),
+                clock,
+            });
+        }
+    }
     let world = hrs_backend::world::build_thread_world(cfg, sh, tid).map_err(|e| e.0)?;
     let mut w = worker::Worker::new(world, &mut ev, socks, stats, debug).map_err(|e| e.0)?;
     while !w.done(&ev) {
@@ -337,6 +333,9 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
             return 1;
         }
     };
+    let wdt: watchdog::Registry =
+        std::sync::Arc::new(std::sync::Mutex::new((0..n).map(|_| None).collect()));
+    watchdog::start(std::sync::Arc::clone(&wdt));
     let cfg_shared = std::sync::Arc::new(cfg.clone());
     let mut others = Vec::new();
     for tid in 1..n {
@@ -346,17 +345,12 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
             socks.listeners.clone(),
         );
         let debug = args.debug;
+        let wdt = std::sync::Arc::clone(&wdt);
         let spawned = std::thread::Builder::new()
             .name(format!("hrs-thread-{}", tid + 1))
             .spawn(move || {
-                run_thread(
-                    &cfg,
-                    sh,
-                    tid as hrs_core::Tid,
-                    &listeners,
-                    Vec::new(),
-                    debug,
-                )
+                let tid = tid as hrs_core::Tid;
+                run_thread(&cfg, sh, tid, &listeners, Vec::new(), debug, &wdt)
             });
         match spawned {
             Ok(h) => others.push(h),
@@ -377,6 +371,7 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
         &socks.listeners,
         socks.stats,
         args.debug,
+        &wdt,
     ) {
         out.emit(Level::Alert, &msg);
         // the other threads stop with this one

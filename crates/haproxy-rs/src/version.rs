@@ -13,8 +13,27 @@ pub const VERSION: &str = "2.6.12-rs";
 pub const DATE: &str = "2026/11/21";
 
 /// The feature list, HAProxy's `build_features`: `+NAME` present, `-NAME` absent.
-pub const FEATURES: &str = "+EPOLL -KQUEUE -EVPORTS -POLL +ACCEPT4 +GETADDRINFO -THREAD \
+pub const FEATURES: &str = "+EPOLL -KQUEUE -EVPORTS -POLL +ACCEPT4 +GETADDRINFO +THREAD \
 -OPENSSL -LUA -PCRE -PCRE2 -ZLIB -SLZ -QUIC -PROMEX +SYSTEMD -LINUX_SPLICE -TFO -NS -TPROXY";
+
+/// The most threads this build runs (`MAX_THREADS`; `hrs_core::MAX_THREADS`, checked equal
+/// by a test of the binary: this file is also compiled into a test of `hrs-cfg`).
+pub const MAX_THREADS: usize = 64;
+
+/// The CPUs this process may run on, between 1 and [`MAX_THREADS`]: the default `nbthread`
+/// (upstream's `thread_cpus_enabled_at_boot`).
+pub fn default_nbthread() -> usize {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size.
+    let n = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            libc::CPU_COUNT(&set) as usize
+        } else {
+            1
+        }
+    };
+    n.clamp(1, MAX_THREADS)
+}
 
 fn uname() -> String {
     // SAFETY: `utsname` is plain old data; uname() fills it and we read NUL-terminated fields.
@@ -87,7 +106,11 @@ pub fn build_options_text() -> String {
         hrs_cfg::model::DEFAULT_BUFSIZE,
         hrs_cfg::model::DEFAULT_MAXREWRITE
     ));
-    s.push_str("Built with multi-threading support (MAX_THREADS=1, default=1).\n\n");
+    s.push_str(&format!(
+        "Built with multi-threading support (MAX_THREADS={}, default={}).\n\n",
+        MAX_THREADS,
+        default_nbthread()
+    ));
     s.push_str(
         "Available polling systems :\n      epoll : pref=300,  test result OK\n\
          Total: 1 (1 usable), will use epoll.\n\n",

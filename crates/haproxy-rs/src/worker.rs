@@ -558,31 +558,6 @@ pub fn pick_thread(thr_idx: &AtomicU32, n: usize, load: impl Fn(usize) -> i64) -
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sequential_short_connections_go_round_robin() {
-        for n in [2usize, 3, 4] {
-            let idx = AtomicU32::new(0);
-            let picks: Vec<_> = (0..2 * n).map(|_| pick_thread(&idx, n, |_| 0)).collect();
-            let want: Vec<Tid> = (0..2 * n).map(|i| (i % n) as Tid).collect();
-            assert_eq!(picks, want, "nbthread {n}");
-        }
-    }
-
-    #[test]
-    fn a_loaded_thread_is_avoided() {
-        let idx = AtomicU32::new(0);
-        // thread 0 holds 5 connections, 1 none: every pick is 1 until they even out
-        let picks: Vec<_> = (0..3)
-            .map(|_| pick_thread(&idx, 2, |t| if t == 0 { 5 } else { 0 }))
-            .collect();
-        assert_eq!(picks, vec![1, 1, 1]);
-    }
-}
-
 impl TaskHandler<Ctx> for Worker {
     fn process(&mut self, ev: &mut Ev, _task: TaskId, ctx: Ctx, why: WakeReason) {
         match ctx {
@@ -617,5 +592,30 @@ impl TaskHandler<Ctx> for Worker {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequential_short_connections_go_round_robin() {
+        for n in [2usize, 3, 4] {
+            let idx = AtomicU32::new(0);
+            let picks: Vec<_> = (0..2 * n).map(|_| pick_thread(&idx, n, |_| 0)).collect();
+            let want: Vec<Tid> = (0..2 * n).map(|i| (i % n) as Tid).collect();
+            assert_eq!(picks, want, "nbthread {n}");
+        }
+    }
+
+    #[test]
+    fn a_loaded_thread_is_avoided() {
+        let idx = AtomicU32::new(0);
+        // thread 0 holds 5 connections, 1 none: every pick is 1 until they even out
+        let picks: Vec<_> = (0..3)
+            .map(|_| pick_thread(&idx, 2, |t| if t == 0 { 5 } else { 0 }))
+            .collect();
+        assert_eq!(picks, vec![1, 1, 1]);
     }
 }
