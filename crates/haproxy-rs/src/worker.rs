@@ -243,7 +243,8 @@ fn open(addr: &ListenAddr, mode: Option<u32>) -> Result<(Sock, Option<String>), 
 }
 
 impl Worker {
-    /// Thread `world.tid`'s worker: registers every listener of `socks` in `ev`, its inbox
+    /// Thread `world.tid`'s worker: registers every listener of `listeners` in `ev` (the
+    /// worker holds them: a socket closes when every thread let it go), its inbox
     /// task (whose waker other threads use), and on thread 0 the stats sockets (`stats`) and
     /// the signals.
     ///
@@ -252,7 +253,7 @@ impl Worker {
     pub fn new(
         world: World,
         ev: &mut Ev,
-        listeners: &[Arc<ListenSock>],
+        listeners: Vec<Arc<ListenSock>>,
         stats: Vec<StatsSock>,
         debug: bool,
     ) -> Result<Worker, BindError> {
@@ -282,7 +283,7 @@ impl Worker {
                 .fd_register(&mut mio::unix::SourceFd(&raw), task)
                 .map_err(|e| BindError(e.to_string()))?;
             w.listeners.push(Listener {
-                sock: Some(Arc::clone(l)),
+                sock: Some(l),
                 fd,
                 task,
             });
