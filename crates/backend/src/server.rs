@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 /// Takes an idle connection of `srv` with reuse key `hash` (`conn_backend_get`): from the
 /// safe lists only when `is_safe`, else from the idle list then the safe list; the oldest
 /// first. This thread's lists first; then, with takeover on (`tune.idle-pool.shared`, more
-/// than one thread), the other threads' in turn from the next one ([`takeover`]). The
+/// than one thread), the other threads' in turn (`takeover`). The
 /// connection leaves its list and counts as used. `None` when no match.
 ///
 /// # Errors

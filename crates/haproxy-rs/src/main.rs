@@ -326,7 +326,7 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
             return 1;
         }
     };
-    let socks = match worker::open_sockets(cfg) {
+    let socks = match worker::open_sockets(cfg, n) {
         Ok(s) => s,
         Err(worker::BindError(msg)) => {
             out.emit(Level::Alert, &msg);
