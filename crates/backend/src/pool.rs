@@ -282,4 +282,20 @@ mod tests {
         assert_eq!(p.exceed, 0);
         assert_eq!(p.max_used, 3);
     }
+
+    #[test]
+    fn a_purge_is_shared_between_threads_in_proportion_plus_one() {
+        // 6 idle connections exceed the need by 4 (ceil of half of 7), held 4 / 2 / 0
+        let p = purge_plan(0, 6, 0, 0);
+        assert_eq!(p.exceed, 3);
+        assert_eq!(purge_share(4, 4, 6), 3, "4 * 4 / 6 + 1");
+        assert_eq!(purge_share(4, 2, 6), 2, "4 * 2 / 6 + 1");
+        assert_eq!(purge_share(4, 0, 6), 0, "a thread holding none closes none");
+        // never more than the thread holds; nothing when nothing exceeds
+        assert_eq!(purge_share(10, 1, 2), 1);
+        assert_eq!(purge_share(0, 3, 3), 0);
+        assert_eq!(purge_share(2, 3, 0), 0);
+        // a plan with no idle connection closes nothing
+        assert_eq!(purge_plan(5, 0, 1, 1).exceed, 0);
+    }
 }

@@ -117,7 +117,6 @@ fn takeover(w: &mut World, ev: &mut Ev, srv: SrvId, is_safe: bool, hash: u64) ->
         };
         hrs_core::pools::gauge_dec(if e.safe { &sv.safe_nb } else { &sv.idle_nb });
         hrs_core::pools::gauge_dec(&sv.idle_thr[t]);
-        sv.next_takeover.store(((t + 1) % n) as u32, Relaxed);
         w.sh.send(t as Tid, Msg::Taken(e.cid));
         if fd < 0 {
             log::warn!(target: "hrs::server", "takeover: dup: {}", std::io::Error::last_os_error());
@@ -128,6 +127,9 @@ fn takeover(w: &mut World, ev: &mut Ev, srv: SrvId, is_safe: bool, hash: u64) ->
         match hrs_conn::conn_adopt_back(w, ev, fd, srv, hash, &e) {
             Ok(cid) => {
                 w.srv_use_conn(srv);
+                w.sh.servers[srv]
+                    .next_takeover
+                    .store(((t + 1) % n) as u32, Relaxed);
                 return Some(cid);
             }
             Err(err) => {

@@ -97,6 +97,31 @@ backend be
     /// The world of configuration `text`, which has a frontend `fe` and a backend `be`.
     pub(crate) fn with(text: &str) -> T {
         let w = crate::world::build_world(&parse(text), false).unwrap();
+        T::over(w)
+    }
+
+    /// The worlds of `n` threads sharing the state of configuration `text` (a frontend
+    /// `fe`, a backend `be`), thread 0 first. One OS thread runs them all, in turn, as the
+    /// test says; messages wait in the inboxes until the test handles them.
+    pub(crate) fn threads(text: &str, n: usize) -> Vec<T> {
+        let cfg = parse(text);
+        let sh = crate::world::build_shared(&cfg, false, n).unwrap();
+        (0..n)
+            .map(|tid| {
+                let w =
+                    crate::world::build_thread_world(&cfg, std::sync::Arc::clone(&sh), tid as u16)
+                        .unwrap();
+                T::over(w)
+            })
+            .collect()
+    }
+
+    /// Takes the messages waiting in this thread's inbox.
+    pub(crate) fn inbox(&self) -> Vec<hrs_core::Msg> {
+        std::mem::take(&mut *self.w.sh.threads[usize::from(self.w.tid)].inbox.lock())
+    }
+
+    fn over(w: World) -> T {
         let ev = Ev::new().unwrap();
         let fe =
             w.sh.proxies

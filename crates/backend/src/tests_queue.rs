@@ -4,10 +4,11 @@
 //! `process_srv_queue` (who gets a freed slot), the redispatch accounting of
 //! `assign_server_and_queue`, and the load-balancing adapter the backend calls.
 
-use crate::backend::{process_srv_queue, srv_release_slot, SrvStatus};
+use crate::backend::{process_srv_queue, srv_release_slot, stream_dequeued, SrvStatus};
 use crate::lb::{Algo, Lb, SrvInit};
 use crate::testkit::T;
-use hrs_core::{co_fl, sf, LbAlgo, StrmId, Target};
+use hrs_core::{co_fl, sf, LbAlgo, Msg, StrmId, Target};
+use std::sync::atomic::Ordering::Relaxed;
 
 /// The stream's slot is released (its end, a queue timeout, a redispatch).
 fn release(t: &mut T, sid: StrmId) {
@@ -470,4 +471,105 @@ fn the_backend_drives_the_balancer_through_its_trait() {
     lb.set_usable(1, false);
     assert_eq!(lb.get_next(None), None);
     assert!(!lb.has_usable());
+}
+
+/// Two threads over one backend whose only server takes one stream at a time.
+fn two_threads() -> (T, T) {
+    let mut ts = T::threads(
+        "
+defaults
+    mode http
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    server s1 10.0.0.1:80 maxconn 1
+",
+        2,
+    );
+    let t1 = ts.pop().unwrap();
+    (ts.pop().unwrap(), t1)
+}
+
+/// The `Dequeued` grants waiting in `t`'s inbox, as `(stream, server)`.
+fn grants(t: &T) -> Vec<(StrmId, usize)> {
+    t.inbox()
+        .into_iter()
+        .map(|m| match m {
+            Msg::Dequeued { sid, srv } => (sid, srv),
+            other => panic!("unexpected message {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_slot_freed_on_one_thread_goes_to_the_stream_queued_on_another() {
+    let (mut t0, mut t1) = two_threads();
+    let s1 = t0.srv("s1");
+    let a = t0.stream();
+    assert_eq!(t0.assign_sid(a), SrvStatus::Ok);
+    // the slot is shared: the other thread's stream waits (in the backend's queue: the
+    // balancer finds no server with a free slot)
+    let b = t1.stream();
+    assert_eq!(t1.assign_sid(b), SrvStatus::Queued);
+    assert_eq!(t1.px_queue(t1.be), [b]);
+    // freed on thread 0: the slot is counted for b at once, b learns it by message
+    release(&mut t0, a);
+    let sv = &t0.w.sh.servers[s1];
+    assert_eq!(sv.served.load(Relaxed), 1, "taken for b");
+    assert!(t0.inbox().is_empty());
+    assert_eq!(grants(&t1), [(b, s1)]);
+    assert_eq!(state(&t1, b), "--Q", "not yet told");
+    stream_dequeued(&mut t1.w, &mut t1.ev, b, s1);
+    assert_eq!(state(&t1, b), "AS-");
+    assert_eq!(t1.w.streams[b].target, Target::Server(s1));
+    assert_eq!(t1.px_queue(t1.be), Vec::<StrmId>::new());
+    // b ends on its thread: the slot is free, nobody waits
+    release(&mut t1, b);
+    assert_eq!(t1.w.sh.servers[s1].served.load(Relaxed), 0);
+}
+
+#[test]
+fn a_grant_to_a_stream_that_stopped_waiting_goes_to_the_next_one() {
+    let (mut t0, mut t1) = two_threads();
+    let s1 = t0.srv("s1");
+    let a = t0.stream();
+    assert_eq!(t0.assign_sid(a), SrvStatus::Ok);
+    let b = t1.stream();
+    assert_eq!(t1.assign_sid(b), SrvStatus::Queued);
+    let c = t0.stream();
+    assert_eq!(t0.assign_sid(c), SrvStatus::Queued);
+    release(&mut t0, a);
+    let granted = grants(&t1);
+    assert_eq!(granted, [(b, s1)]);
+    // b's queue timeout fires before the grant is handled: it leaves a queue it is no
+    // longer in, holding nothing
+    release(&mut t1, b);
+    assert_eq!(state(&t1, b), "---");
+    // the grant finds b not waiting: the slot goes back, and on to c (thread 0)
+    stream_dequeued(&mut t1.w, &mut t1.ev, b, s1);
+    assert_eq!(state(&t1, b), "---");
+    assert_eq!(
+        grants(&t0),
+        [(c, s1)],
+        "c is on thread 0: told by message too"
+    );
+    assert_eq!(t0.w.sh.servers[s1].served.load(Relaxed), 1);
+    stream_dequeued(&mut t0.w, &mut t0.ev, c, s1);
+    assert_eq!(state(&t0, c), "AS-");
+    // a grant to a stream that is gone gives the slot back as well
+    release(&mut t0, c);
+    assert_eq!(t0.w.sh.servers[s1].served.load(Relaxed), 0);
+    let d = t1.stream();
+    assert_eq!(t1.assign_sid(d), SrvStatus::Ok);
+    let e = t0.stream();
+    assert_eq!(t0.assign_sid(e), SrvStatus::Queued);
+    release(&mut t1, d);
+    assert_eq!(grants(&t0), [(e, s1)]);
+    t0.free_stream(e);
+    stream_dequeued(&mut t0.w, &mut t0.ev, e, s1);
+    assert_eq!(t0.w.sh.servers[s1].served.load(Relaxed), 0);
 }

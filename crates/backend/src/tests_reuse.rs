@@ -736,3 +736,131 @@ fn a_private_h2_connection_stays_with_its_session() {
     assert!(!h2_end(&mut t, s4));
     assert!(!t.w.conns.contains(cid3));
 }
+
+/// Two threads over backend `be` (`http-reuse always`, one server s1).
+fn two_threads(extra_global: &str) -> (T, T) {
+    let mut ts = T::threads(
+        &format!(
+            "
+global
+    {extra_global}
+defaults
+    mode http
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    http-reuse always
+    server s1 10.0.0.1:80
+"
+        ),
+        2,
+    );
+    let t1 = ts.pop().unwrap();
+    (ts.pop().unwrap(), t1)
+}
+
+/// Server s1's idle gauges: idle list, safe list, per thread.
+fn idle_gauges(t: &T) -> (u32, u32, Vec<u32>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let sv = &t.w.sh.servers[t.srv("s1")];
+    (
+        sv.idle_nb.load(Relaxed),
+        sv.safe_nb.load(Relaxed),
+        sv.idle_thr.iter().map(|n| n.load(Relaxed)).collect(),
+    )
+}
+
+#[test]
+fn an_idle_connection_is_listed_for_takeover_and_claimed_by_its_owner_first() {
+    let (mut t0, mut t1) = two_threads("");
+    let s1 = t0.srv("s1");
+    let (sid, cid) = t0.request(t0.sess, 0);
+    t0.established(cid);
+    assert!(t0.finish(sid));
+    let hash = t0.w.conns[cid].hash;
+    assert_ne!(t0.w.conns[cid].flags & co_fl::TAKEOVER, 0);
+    assert!(t0.w.sh.threads[0].idle.lock().contains(s1, hash, cid));
+    assert_eq!(idle_gauges(&t0), (1, 0, vec![1, 0]));
+    // its owner reuses it: out of the registry, nothing left for thread 1
+    let sess = t0.sess;
+    let (_, again) = t0.request(sess, tx::NOT_FIRST);
+    assert_eq!(again, cid);
+    assert_eq!(t0.w.conns[cid].flags & co_fl::TAKEOVER, 0);
+    assert!(!t0.w.sh.threads[0].idle.lock().contains(s1, hash, cid));
+    assert_eq!(idle_gauges(&t1), (0, 0, vec![0, 0]));
+    let sess1 = t1.sess;
+    let (_, other) = t1.request(sess1, tx::NOT_FIRST);
+    assert!(
+        t1.w.conns[other].has(co_fl::WAIT_L4_CONN),
+        "a new connection"
+    );
+    assert!(t0.inbox().is_empty(), "nothing was taken");
+}
+
+#[test]
+fn a_connection_taken_over_leaves_its_owner_which_forgets_it() {
+    let (mut t0, mut t1) = two_threads("");
+    let s1 = t0.srv("s1");
+    let (sid, cid) = t0.request(t0.sess, 0);
+    t0.established(cid);
+    assert!(t0.finish(sid));
+    let hash = t0.w.conns[cid].hash;
+    // thread 1 has none of its own: it takes thread 0's entry (the scripted connection
+    // has no socket to duplicate, so thread 1 then opens its own)
+    let sess1 = t1.sess;
+    let _ = t1.request(sess1, tx::NOT_FIRST);
+    assert!(!t0.w.sh.threads[0].idle.lock().contains(s1, hash, cid));
+    assert_eq!(
+        idle_gauges(&t0),
+        (0, 0, vec![0, 0]),
+        "the taker counts it out"
+    );
+    let taken: Vec<_> = t0.inbox();
+    assert!(
+        matches!(taken.as_slice(), [hrs_core::Msg::Taken(c)] if *c == cid),
+        "{taken:?}"
+    );
+    assert_eq!(
+        t0.w.sh.servers[s1]
+            .next_takeover
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "moved by a takeover that succeeds only (this one could not adopt the socket)"
+    );
+    // the owner meets it again (its message, or an event): forgotten, gauges untouched
+    crate::server::conn_taken_over(&mut t0.w, &mut t0.ev, cid);
+    assert!(!t0.w.conns.contains(cid));
+    assert_eq!(
+        t0.pool("s1"),
+        (0, 0, 1),
+        "none on thread 0; thread 1's own in use"
+    );
+    assert_eq!(idle_gauges(&t0), (0, 0, vec![0, 0]));
+}
+
+#[test]
+fn without_shared_pools_no_thread_takes_another_s_connection() {
+    let (mut t0, mut t1) = two_threads("tune.idle-pool.shared off");
+    let s1 = t0.srv("s1");
+    let (sid, cid) = t0.request(t0.sess, 0);
+    t0.established(cid);
+    assert!(t0.finish(sid));
+    assert_eq!(t0.w.conns[cid].flags & co_fl::TAKEOVER, 0, "not listed");
+    assert!(!t0.w.sh.threads[0]
+        .idle
+        .lock()
+        .contains(s1, t0.w.conns[cid].hash, cid));
+    let sess1 = t1.sess;
+    let _ = t1.request(sess1, tx::NOT_FIRST);
+    assert!(t0.inbox().is_empty());
+    assert_eq!(
+        t0.pool("s1"),
+        (1, 0, 1),
+        "still thread 0's, and thread 1's in use"
+    );
+    assert_eq!(idle_gauges(&t0), (1, 0, vec![1, 0]));
+}
