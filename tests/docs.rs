@@ -752,10 +752,6 @@ fn every_listed_keyword_is_exercised() {
         assert!(listed.contains(&probe), "not extracted: {probe:?}");
     }
     assert!(
-        !listed.contains(&Kind::Global(words("nbthread"))),
-        "nbthread is 'later'"
-    );
-    assert!(
         !listed.contains(&Kind::Text("-u".into())),
         "-u is accepted and ignored"
     );

@@ -14,12 +14,12 @@ use hrs_core::{co_fl, ConnId, Ctx, Ev, IdleEntry, Msg, Mux, SessId, SrvId, Targe
 use hrs_ev::ticks::tick_add;
 use hrs_list::Stale;
 use std::os::fd::FromRawFd;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 /// Takes an idle connection of `srv` with reuse key `hash` (`conn_backend_get`): from the
 /// safe lists only when `is_safe`, else from the idle list then the safe list; the oldest
 /// first. This thread's lists first; then, with takeover on (`tune.idle-pool.shared`, more
-/// than one thread), the other threads' in turn from the next one ([`takeover`]). The
+/// than one thread), the other threads' in turn (`takeover`). The
 /// connection leaves its list and counts as used. `None` when no match.
 ///
 /// # Errors
@@ -243,8 +243,10 @@ pub fn srv_add_to_idle_list(
     } else {
         c.flags &= !co_fl::TAKEOVER;
     }
-    // the server enters the purge schedule if it was not in it (thread 0 runs the purges)
-    if !sv.purge_armed.swap(true, Relaxed) {
+    // the server enters the purge schedule if it was not in it (thread 0 runs the purges);
+    // the gauges were raised before the flag is read: see `srv_cleanup_idle_conns`
+    std::sync::atomic::fence(SeqCst);
+    if !sv.purge_armed.swap(true, SeqCst) {
         if w.tid == 0 {
             srv_arm_purge(w, ev, srv, purge_delay);
         } else {
@@ -429,10 +431,17 @@ pub fn srv_cleanup_idle_conns(w: &mut World, ev: &mut Ev, srv: SrvId) {
         }
     }
     let sv = &w.sh.servers[srv];
-    let next = if sv.curr_idle() > 0 {
+    let mut rearm = sv.curr_idle() > 0;
+    if !rearm {
+        // out of the schedule; a connection pooled meanwhile by a thread that still saw the
+        // flag set is seen here (both sides: gauge, fence, flag), and the timer stays
+        sv.purge_armed.store(false, SeqCst);
+        std::sync::atomic::fence(SeqCst);
+        rearm = sv.curr_idle() > 0 && !sv.purge_armed.swap(true, SeqCst);
+    }
+    let next = if rearm {
         tick_add(ev.now(), sv.cfg.pool_purge_delay)
     } else {
-        sv.purge_armed.store(false, Relaxed);
         hrs_ev::TICK_ETERNITY
     };
     ev.task_set_expire(task, next);

@@ -13,6 +13,11 @@
 //! object and changes only servers' administrative state (with their load-balancing
 //! usability, idle connections and queues, through `hrs-backend`). The worker opens the
 //! listening sockets and routes `Ctx::CliListener`/`Ctx::CliConn` tasks here.
+//!
+//! Threads: the CLI runs on thread 0. It reads the shared state only (counters, gauges,
+//! queue lengths, per-thread idle counts: `show servers conn` has one column per thread),
+//! changes a server's state under its backend's lock, and has the other threads close their
+//! idle connections to a server put in maintenance by message (`docs/threads.md`).
 
 pub mod exec;
 pub mod info;

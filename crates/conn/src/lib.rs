@@ -6,6 +6,12 @@
 //! ([`mux_pt`]). May touch the connection it serves and the stream attached to it (its
 //! channels and transaction); wakes the stream's task when something changed for it, never
 //! calls the stream layer.
+//!
+//! Threads: everything here runs on the thread that owns the connection. From another
+//! thread it touches only shared atomics (frontend gauges when a connection is freed); an
+//! idle connection another thread took over is forgotten without touching its socket
+//! ([`sock::conn_free`]) and adopted by the taker ([`sock::conn_adopt_back`]):
+//! `docs/threads.md`.
 
 pub mod mux_h1;
 pub mod mux_h2;

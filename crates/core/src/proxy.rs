@@ -251,7 +251,7 @@ impl SrvShared {
 }
 
 /// The operations of a load-balancing algorithm over a backend's servers, addressed by their
-/// index in [`ProxyRt::servers`] (HAProxy's `struct lbprm` function pointers).
+/// index in [`PxShared::servers`] (HAProxy's `struct lbprm` function pointers).
 pub trait LbAlgo {
     /// The next server to use, avoiding `avoid` when another one is usable; `None` when no
     /// server is usable.

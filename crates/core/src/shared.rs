@@ -131,6 +131,8 @@ pub struct IdleEntry {
 /// (`idle_conns[tid]` under `idle_conns_lock`): by server and reuse key, oldest first.
 /// An entry leaves the registry exactly once: taken over by another thread, or removed by
 /// its owner when it reuses or closes the connection. Whoever removes it owns the socket.
+/// A key's queue stays when it empties (no allocation per pooled connection); there are
+/// as many keys as (server, reuse key) pairs ever pooled.
 #[derive(Debug, Default)]
 pub struct IdleReg {
     pub conns: HashMap<(SrvId, u64), VecDeque<IdleEntry>>,
@@ -151,9 +153,6 @@ impl IdleReg {
             return false;
         };
         q.remove(pos);
-        if q.is_empty() {
-            self.conns.remove(&(srv, hash));
-        }
         true
     }
 
@@ -175,11 +174,7 @@ impl IdleReg {
                 .position(|e| !e.safe)
                 .or_else(|| q.iter().position(|e| e.safe))?
         };
-        let e = q.remove(pos);
-        if q.is_empty() {
-            self.conns.remove(&(srv, hash));
-        }
-        e
+        q.remove(pos)
     }
 }
 
@@ -272,16 +267,69 @@ impl Shared {
             w.wake_by_ref();
         }
     }
+}
 
-    /// The least loaded thread (fewest frontend connections), the lowest number on a tie.
-    pub fn least_loaded_thread(&self) -> Tid {
-        let mut best = (u32::MAX, 0);
-        for (i, t) in self.threads.iter().enumerate() {
-            let n = t.conns.load(Relaxed);
-            if n < best.0 {
-                best = (n, i);
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hrs_list::Arena;
+
+    fn entry(cid: ConnId, safe: bool) -> IdleEntry {
+        IdleEntry {
+            cid,
+            fd: -1,
+            safe,
+            req_count: 1,
+            px: 0,
+            src: None,
+            dst: None,
         }
-        best.1 as Tid
+    }
+
+    #[test]
+    fn registry_takes_idle_before_safe_oldest_first_and_each_entry_once() {
+        let mut a: Arena<crate::Connection> = Arena::new();
+        let mut ev = crate::Ev::new().unwrap();
+        let mut mk = |a: &mut Arena<crate::Connection>| {
+            let task = ev.task_new(crate::Ctx::Inbox);
+            a.insert(crate::Connection::new(
+                task,
+                crate::Side::Back,
+                0,
+                crate::Mux::Pt,
+            ))
+        };
+        let (s1, i1, i2, other) = (mk(&mut a), mk(&mut a), mk(&mut a), mk(&mut a));
+        let mut r = IdleReg::default();
+        r.insert(3, 7, entry(s1, true));
+        r.insert(3, 7, entry(i1, false));
+        r.insert(3, 7, entry(i2, false));
+        r.insert(3, 8, entry(other, false));
+        // safe only: the safe one, though it is not the oldest idle
+        assert_eq!(r.take(3, 7, true).map(|e| e.cid), Some(s1));
+        assert_eq!(r.take(3, 7, true).map(|e| e.cid), None);
+        // the owner claims i1 first: the taker gets i2, then nothing of this key
+        assert!(r.contains(3, 7, i1));
+        assert!(r.remove(3, 7, i1));
+        assert!(!r.remove(3, 7, i1), "an entry leaves once");
+        assert_eq!(r.take(3, 7, false).map(|e| e.cid), Some(i2));
+        assert_eq!(r.take(3, 7, false).map(|e| e.cid), None);
+        // another key, another server: untouched
+        assert_eq!(r.take(4, 8, false).map(|e| e.cid), None);
+        assert!(r.contains(3, 8, other));
+    }
+
+    #[test]
+    fn messages_wait_in_the_inbox_until_drained() {
+        let sh = Shared::new(GlobalRt {
+            nbthread: 2,
+            ..GlobalRt::default()
+        });
+        assert_eq!(sh.nbthread(), 2);
+        sh.send(1, Msg::Stop { hard: false });
+        sh.send(5, Msg::Stop { hard: true });
+        assert!(sh.threads[0].inbox.lock().is_empty());
+        let got = std::mem::take(&mut *sh.threads[1].inbox.lock());
+        assert!(matches!(got.as_slice(), [Msg::Stop { hard: false }]));
     }
 }

@@ -1,7 +1,8 @@
 //! `hrs-ev`: the per-thread event loop of haproxy-rs (HAProxy's `run_poll_loop`: src/ev_epoll.c,
 //! src/fd.c, src/task.c, include/haproxy/ticks.h).
 //!
-//! One [`Ev`] per thread, sharing nothing (`nbthread N` = N loops). It owns the mio `Poll`, the
+//! One [`Ev`] per thread (`nbthread N` = N loops); another thread only wakes its tasks
+//! through wakers ([`Ev::waker`]) and reads its [`Heartbeat`] (the watchdog). It owns the mio `Poll`, the
 //! task table, the run queue, the timer tree, the fd readiness cache, the waker inbox and the
 //! optional signalfd; it knows nothing of connections: each task carries an opaque `C: Copy`
 //! context (e.g. an enum naming a connection or a listener) that the caller's

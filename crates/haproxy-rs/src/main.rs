@@ -291,7 +291,7 @@ fn run_thread(
     cfg: &hrs_cfg::Config,
     sh: std::sync::Arc<hrs_core::Shared>,
     tid: hrs_core::Tid,
-    socks: &[std::sync::Arc<worker::ListenSock>],
+    socks: Vec<std::sync::Arc<worker::ListenSock>>,
     stats: Vec<worker::StatsSock>,
     debug: bool,
     wdt: &watchdog::Registry,
@@ -326,7 +326,7 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
             return 1;
         }
     };
-    let socks = match worker::open_sockets(cfg) {
+    let socks = match worker::open_sockets(cfg, n) {
         Ok(s) => s,
         Err(worker::BindError(msg)) => {
             out.emit(Level::Alert, &msg);
@@ -350,7 +350,7 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
             .name(format!("hrs-thread-{}", tid + 1))
             .spawn(move || {
                 let tid = tid as hrs_core::Tid;
-                run_thread(&cfg, sh, tid, &listeners, Vec::new(), debug, &wdt)
+                run_thread(&cfg, sh, tid, listeners, Vec::new(), debug, &wdt)
             });
         match spawned {
             Ok(h) => others.push(h),
@@ -368,7 +368,7 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
         cfg,
         std::sync::Arc::clone(&sh),
         0,
-        &socks.listeners,
+        socks.listeners,
         socks.stats,
         args.debug,
         &wdt,
@@ -380,7 +380,6 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
         }
         code = 1;
     }
-    drop(socks.listeners);
     for h in others {
         match h.join() {
             Ok(Ok(())) => {}

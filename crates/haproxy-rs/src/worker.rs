@@ -66,6 +66,9 @@ pub struct ListenSock {
     local: Option<std::net::SocketAddr>,
     /// The accept balancing state (`l->thr_idx`): see [`pick_thread`].
     thr_idx: AtomicU32,
+    /// The threads that poll it and serve its connections (bit `t` for thread `t`: the
+    /// `bind` line's `thread`, else all).
+    threads: u64,
 }
 
 impl Drop for ListenSock {
@@ -106,7 +109,12 @@ pub struct Sockets {
 ///
 /// # Errors
 /// The first socket that cannot be bound or adopted (the process exits on it).
-pub fn open_sockets(cfg: &Config) -> Result<Sockets, BindError> {
+pub fn open_sockets(cfg: &Config, nbthread: usize) -> Result<Sockets, BindError> {
+    let all = if nbthread >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << nbthread) - 1
+    };
     let mut out = Sockets {
         listeners: Vec::new(),
         stats: Vec::new(),
@@ -144,6 +152,7 @@ pub fn open_sockets(cfg: &Config) -> Result<Sockets, BindError> {
                 proto: b.proto,
                 local,
                 thr_idx: AtomicU32::new(0),
+                threads: all,
             }));
         }
     }
@@ -243,7 +252,8 @@ fn open(addr: &ListenAddr, mode: Option<u32>) -> Result<(Sock, Option<String>), 
 }
 
 impl Worker {
-    /// Thread `world.tid`'s worker: registers every listener of `socks` in `ev`, its inbox
+    /// Thread `world.tid`'s worker: registers every listener of `listeners` in `ev` (the
+    /// worker holds them: a socket closes when every thread let it go), its inbox
     /// task (whose waker other threads use), and on thread 0 the stats sockets (`stats`) and
     /// the signals.
     ///
@@ -252,7 +262,7 @@ impl Worker {
     pub fn new(
         world: World,
         ev: &mut Ev,
-        listeners: &[Arc<ListenSock>],
+        listeners: Vec<Arc<ListenSock>>,
         stats: Vec<StatsSock>,
         debug: bool,
     ) -> Result<Worker, BindError> {
@@ -275,6 +285,9 @@ impl Worker {
             }
         }
         for l in listeners {
+            if l.threads & (1u64 << tid) == 0 {
+                continue;
+            }
             let idx = w.listeners.len();
             let task = ev.task_new(Ctx::Listener(idx as u32));
             let raw = l.sock.raw_fd();
@@ -282,7 +295,7 @@ impl Worker {
                 .fd_register(&mut mio::unix::SourceFd(&raw), task)
                 .map_err(|e| BindError(e.to_string()))?;
             w.listeners.push(Listener {
-                sock: Some(Arc::clone(l)),
+                sock: Some(l),
                 fd,
                 task,
             });
@@ -417,15 +430,15 @@ impl Worker {
                         local: ls.local,
                         proto: ls.proto,
                     };
-                    let n = sh.threads.len();
-                    let t = if n > 1 && sh.global.multi_queue && !ev.stopping() {
-                        pick_thread(&ls.thr_idx, n, |t| {
-                            let th = &sh.threads[t];
-                            i64::from(th.accq.load(Relaxed)) + i64::from(th.conns.load(Relaxed))
-                        })
-                    } else {
-                        self.world.tid
-                    };
+                    let t =
+                        if ls.threads.count_ones() > 1 && sh.global.multi_queue && !ev.stopping() {
+                            pick_thread(&ls.thr_idx, ls.threads, |t| {
+                                let th = &sh.threads[t];
+                                i64::from(th.accq.load(Relaxed)) + i64::from(th.conns.load(Relaxed))
+                            })
+                        } else {
+                            self.world.tid
+                        };
                     if t == self.world.tid {
                         self.serve(ev, a, &ls.proxy, ls.sock.raw_fd());
                     } else {
@@ -511,15 +524,19 @@ impl Worker {
 }
 
 /// The thread an accepted connection goes to (`listener_accept`'s multi-queue choice):
-/// two indexes, kept in `thr_idx` as `(t2 << 16) | t1`, walk the `n` threads, `t1`
+/// two indexes, kept in `thr_idx` as `(t2 << 16) | t1`, walk the threads of `mask` (bit
+/// `t` for thread `t`, at least two of them), `t1`
 /// upward and `t2` downward; the less loaded of the two (by `load`: queued accepts plus
 /// connections served) is picked, `t1` on a tie, and the index picked moves on (the other
 /// on a strict win). Sequential short connections thus go round robin from thread 0, long
 /// ones to the least loaded thread.
-pub fn pick_thread(thr_idx: &AtomicU32, n: usize, load: impl Fn(usize) -> i64) -> Tid {
+pub fn pick_thread(thr_idx: &AtomicU32, mask: u64, load: impl Fn(usize) -> i64) -> Tid {
     // LONGBITS upstream: the index space the walks wrap in
     const BITS: u32 = 64;
-    let mask: u64 = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    debug_assert!(
+        mask.count_ones() >= 2,
+        "one thread has nothing to pick from"
+    );
     let nbits = |k: u32| if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
     let mut t0 = thr_idx.load(Relaxed);
     loop {
@@ -603,7 +620,8 @@ mod tests {
     fn sequential_short_connections_go_round_robin() {
         for n in [2usize, 3, 4] {
             let idx = AtomicU32::new(0);
-            let picks: Vec<_> = (0..2 * n).map(|_| pick_thread(&idx, n, |_| 0)).collect();
+            let mask = (1u64 << n) - 1;
+            let picks: Vec<_> = (0..2 * n).map(|_| pick_thread(&idx, mask, |_| 0)).collect();
             let want: Vec<Tid> = (0..2 * n).map(|i| (i % n) as Tid).collect();
             assert_eq!(picks, want, "nbthread {n}");
         }
@@ -614,7 +632,7 @@ mod tests {
         let idx = AtomicU32::new(0);
         // thread 0 holds 5 connections, 1 none: every pick is 1 until they even out
         let picks: Vec<_> = (0..3)
-            .map(|_| pick_thread(&idx, 2, |t| if t == 0 { 5 } else { 0 }))
+            .map(|_| pick_thread(&idx, 0b11, |t| if t == 0 { 5 } else { 0 }))
             .collect();
         assert_eq!(picks, vec![1, 1, 1]);
     }

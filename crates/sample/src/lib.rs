@@ -6,6 +6,8 @@
 //! configuration-time checks) and evaluation against a live stream, which the runtime exposes
 //! through the [`SampleCtx`] trait. Nothing here does I/O, except reading ACL pattern files
 //! (`-f`) at compile time. Evaluation never panics and treats every string as bytes.
+//! Compiled rules are per thread (their caches are not shared); shared values (process
+//! variables) are reached only through [`SampleCtx`].
 //!
 //! Entry points: [`compile_proxy`] gives a [`ProxyRules`] per proxy; the runtime calls
 //! [`ProxyRules::http_req`] (frontend then backend), [`ProxyRules::switch_backend`],

@@ -7,6 +7,11 @@
 //! rules, locally generated replies, logging, and what happens to both connections at the
 //! end. Also dispatches connection I/O callbacks to the right mux ([`io::conn_io_cb`]).
 //!
+//! Threads: a session and its streams live and die on the thread that accepted them. From
+//! other threads this crate touches only the shared state (`World::sh`: counters and
+//! gauges as atomics, process variables under their lock); it handles the messages other
+//! threads send to the runtime layers ([`io::handle_msg`]). `docs/threads.md`.
+//!
 //! The stream-interface and the session are modules of this crate rather than crates of
 //! their own: both are small state holders whose behaviour is driven by `process_stream`
 //! (see `docs/decisions.md`).
