@@ -3020,13 +3020,18 @@ fn strtol_whole_radix(s: &str, radix: u32) -> Option<i64> {
     if d.is_empty() || !d.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
+    // accumulated negatively when `neg`, so that it saturates at LONG_MIN as strtol does
     let mut v: i64 = 0;
     for c in d.chars() {
-        v = v
-            .saturating_mul(i64::from(radix))
-            .saturating_add(i64::from(c.to_digit(radix).unwrap_or(0)));
+        let digit = i64::from(c.to_digit(radix).unwrap_or(0));
+        v = v.saturating_mul(i64::from(radix));
+        v = if neg {
+            v.saturating_sub(digit)
+        } else {
+            v.saturating_add(digit)
+        };
     }
-    Some(if neg { -v } else { v })
+    Some(v)
 }
 
 /// `strtol(s, &end, 0)`: the value (saturated) and where reading stopped (0 when no digit
@@ -4205,6 +4210,8 @@ mod tests {
         assert_eq!(strtol_whole(" \t-42"), Some(-42));
         assert_eq!(strtol_whole("+7"), Some(7));
         assert_eq!(strtol_whole("99999999999999999999"), Some(i64::MAX));
+        assert_eq!(strtol_whole("-99999999999999999999"), Some(i64::MIN));
+        assert_eq!(strtol_whole("-9223372036854775808"), Some(i64::MIN));
         for bad in ["", " ", "-", "+", "4x", "x4", "4 "] {
             assert_eq!(strtol_whole(bad), None, "{bad:?}");
         }
