@@ -8,9 +8,10 @@
 //! proxy, in configuration order, each proxy's in upstream's order. Adds diagnostics, never
 //! removes any.
 
-use crate::diag::{Diags, Head};
+use crate::diag::{Diag, Diags, Head, Level};
 use crate::model::{BindProto, Cap, Config, Mode, Proxy};
 use crate::parse::Compiler;
+use crate::thread::{resolve_bind_threads, BindThreads};
 
 fn mode_name(m: Mode) -> &'static str {
     match m {
@@ -80,11 +81,58 @@ pub fn assign_proxy_uuids(cfg: &mut Config) {
     }
 }
 
+/// The alerts about the thread sets of `p`'s `bind` lines with `nbthread` threads, as
+/// `check_config_validity()` writes them (`thread_resolve_group_mask()`'s error).
+fn bind_thread_alerts(p: &Proxy, nbthread: usize) -> impl Iterator<Item = Diag> + '_ {
+    p.binds.iter().filter_map(move |b| {
+        let set = BindThreads {
+            mask: b.threads.unwrap_or(0),
+            group: b.thread_group,
+        };
+        let err = resolve_bind_threads(set, nbthread).err()?;
+        Some(Diag::bare(
+            Level::Alert,
+            format!(
+                "Proxy '{}': {err} in 'bind {}' at [{}].",
+                p.name, b.arg, b.loc
+            ),
+        ))
+    })
+}
+
+/// The `bind ... thread`/`process` sets that name no thread among the first `nbthread`
+/// (1 to 64; the number the process runs, `global.nbthread` once resolved): one alert per
+/// such line, `Proxy 'P': 'thread' directive contains threads that belong to no group in
+/// 'bind ADDR' at [F:N].` (or `... only references threads not belonging to the group ...`
+/// for a `thread 1/<set>`), enabled proxies in configuration order. Empty when every line
+/// has a thread to run on.
+///
+/// [`check_config`] runs it itself, at upstream's place among the messages, when `nbthread`
+/// is set in the configuration; when it is not, upstream checks against the number of CPUs
+/// the process may run on, which only the binary knows: it calls this function with that
+/// number, after a load that [`check_config`] accepted (an alert makes the configuration
+/// fatal, followed by `Fatal errors found in configuration.`).
+pub fn check_bind_threads(cfg: &Config, nbthread: usize) -> Vec<Diag> {
+    cfg.proxies
+        .iter()
+        .filter(|p| !p.disabled)
+        .flat_map(|p| bind_thread_alerts(p, nbthread))
+        .collect()
+}
+
 /// Checks `cfg` as a whole and reports in `d`, compiling what upstream compiles after parsing
-/// through `comp`; assigns the proxy ids first ([`assign_proxy_uuids`]).
+/// through `comp`; assigns the proxy ids first ([`assign_proxy_uuids`]). The thread sets of
+/// `bind` lines are checked only when `nbthread` is set ([`check_bind_threads`]).
 pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
     assign_proxy_uuids(cfg);
+    let nbthread = cfg.global.nbthread.map(|n| n as usize);
     for p in cfg.proxies.iter().filter(|p| !p.disabled) {
+        // first in upstream's loop over a proxy's bind lines, before its mode's checks
+        if let Some(n) = nbthread {
+            for a in bind_thread_alerts(p, n) {
+                d.push(a);
+            }
+        }
         if p.mode == Mode::Tcp && p.options.httplog && p.log_format.is_none() {
             // proxy_cfg_ensure_no_http(), citing the line that set the format
             let msg = format!(
@@ -377,6 +425,68 @@ mod tests {
         cfg.proxies.iter().map(|p| p.uuid).collect()
     }
 
+    /// A frontend `name` with one `bind` line per `(threads, thread_group)`, at lines 1, 2...
+    fn fe_threads(name: &str, binds: &[(Option<u64>, u32)]) -> Proxy {
+        let mut fe = Proxy::preset(name, Cap::FE);
+        for (i, &(threads, thread_group)) in binds.iter().enumerate() {
+            fe.binds.push(crate::model::Bind {
+                addr: crate::model::ListenAddr::Fd(3),
+                arg: format!(":{}", 8000 + i),
+                name: None,
+                proto: BindProto::Default,
+                threads,
+                thread_group,
+                loc: crate::diag::Loc {
+                    file: "t.cfg".into(),
+                    line: i + 1,
+                },
+            });
+        }
+        fe
+    }
+
+    #[test]
+    fn bind_threads_checked_against_nbthread() {
+        let mut cfg = Config::default();
+        cfg.proxies.push(fe_threads(
+            "fe",
+            &[
+                (None, 0),
+                (Some(1 << 4), 0),
+                (Some(0b110), 0),
+                (Some(1 << 2), 1),
+            ],
+        ));
+        let mut off = fe_threads("off", &[(Some(1 << 9), 0)]);
+        off.disabled = true;
+        cfg.proxies.push(off);
+        cfg.proxies.push(fe_threads("fe2", &[(Some(u64::MAX), 0)]));
+        let texts = |n| -> Vec<String> {
+            check_bind_threads(&cfg, n)
+                .iter()
+                .map(|d| {
+                    assert_eq!((d.level, d.loc.is_none()), (Level::Alert, true));
+                    d.text()
+                })
+                .collect()
+        };
+        assert_eq!(
+            texts(2),
+            [
+                "Proxy 'fe': 'thread' directive contains threads that belong to no group in 'bind :8001' at [t.cfg:2].",
+                "Proxy 'fe': 'thread' directive only references threads not belonging to the group in 'bind :8003' at [t.cfg:4].",
+            ]
+        );
+        // thread 3 exists with 3 threads, thread 5 with 5
+        assert_eq!(texts(3).len(), 1);
+        assert!(texts(5).is_empty());
+        assert_eq!(
+            texts(1).len(),
+            3,
+            "thread 2-3 has no thread either with nbthread 1"
+        );
+    }
+
     /// A configuration with a listening frontend or not, and the messages of its load.
     fn load(listening: bool, warned: bool, fatal: bool) -> (Config, Diags) {
         let mut cfg = Config::default();
@@ -387,6 +497,8 @@ mod tests {
                 arg: "fd@3".into(),
                 name: None,
                 proto: BindProto::Default,
+                threads: None,
+                thread_group: 0,
                 loc: crate::diag::Loc {
                     file: "f.cfg".into(),
                     line: 2,

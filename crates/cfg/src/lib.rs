@@ -3,7 +3,8 @@
 //! Owns the lexer ([`lexer`]), addresses ([`addr`]), networks as HAProxy reads and compares
 //! them ([`net`]), the condition language ([`cond`]), the typed model of a configuration
 //! ([`model`]), upstream's keyword names ([`kw`]), the section and keyword parsers
-//! ([`parse`]) and the post-parse validity checks ([`check`]). It produces diagnostics
+//! ([`parse`]), the process, thread and CPU sets of `cpu-map` and `bind ... thread`
+//! ([`thread`]) and the post-parse validity checks ([`check`]). It produces diagnostics
 //! ([`diag`]) in HAProxy's wording and never touches sockets or the event loop: the binary
 //! turns the model into live objects.
 
@@ -17,6 +18,7 @@ pub mod lexer;
 pub mod model;
 pub mod net;
 pub mod parse;
+pub mod thread;
 pub mod units;
 
 pub use diag::{Diag, Level};

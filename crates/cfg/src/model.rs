@@ -158,6 +158,69 @@ pub struct Global {
     pub tune_h2: TuneH2,
     pub tune_pool_low_fd_ratio: u32,
     pub tune_pool_high_fd_ratio: u32,
+    /// `thread-groups`: only 1 is accepted (upstream's builds have `MAX_TGROUPS` 1), so it
+    /// changes nothing; `None` when not given.
+    pub thread_groups: Option<u32>,
+    /// `cpu-map` lines, in configuration order (a later line overrides an earlier one for
+    /// the threads they share, as upstream applies them).
+    pub cpu_map: Vec<CpuMap>,
+}
+
+/// One `cpu-map [auto:]<proc>[/<thread-set>] <cpu-set>...` line, as read: the sets only,
+/// which thread gets which CPU is decided when the threads start.
+///
+/// Upstream (`cfg_parse_global()`, 2.6) applies it this way: with no thread part or a
+/// thread part of exactly thread 1 (`threads` `None` or `Some(1)`), the CPUs are the whole
+/// process's (`cpu_map.proc`, every thread is restricted to them); otherwise each thread of
+/// `threads` gets the CPUs (`cpu_map.thread[t]`; threads beyond `nbthread` are ignored).
+/// With `auto`, the CPUs are handed out one by one in increasing order: to the process
+/// (only the lowest CPU) or to the threads in increasing order. `procs` is only checked
+/// (process numbers are accepted from 1 to 64 but only process 1 exists; upstream applies
+/// the line whatever the process).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuMap {
+    /// `auto:` was given.
+    pub auto: bool,
+    /// Bit `p-1` for process `p` (`all` is every bit, `odd` bits 0, 2..., `even` 1, 3...).
+    pub procs: u64,
+    /// Bit `t-1` for thread `t`; `None` when there is no `/<thread-set>` part.
+    pub threads: Option<u64>,
+    /// The CPUs, numbers 0 to [`CpuSet::SIZE`]` - 1` (glibc's `CPU_SETSIZE`).
+    pub cpus: CpuSet,
+    pub loc: Loc,
+}
+
+/// A set of CPU numbers below [`CpuSet::SIZE`] (upstream's `struct hap_cpuset` over a
+/// `cpu_set_t`), bit `c % 64` of word `c / 64` for CPU `c`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuSet(pub [u64; 16]);
+
+impl CpuSet {
+    /// Number of CPUs a set can name (`ha_cpuset_size()` on Linux).
+    pub const SIZE: usize = 1024;
+
+    /// Adds CPU `c`; `c` must be below [`CpuSet::SIZE`] (larger numbers are ignored).
+    pub fn set(&mut self, c: usize) {
+        if c < Self::SIZE {
+            self.0[c / 64] |= 1 << (c % 64);
+        }
+    }
+
+    /// Whether CPU `c` is in the set.
+    pub fn contains(&self, c: usize) -> bool {
+        c < Self::SIZE && self.0[c / 64] & (1 << (c % 64)) != 0
+    }
+
+    /// Number of CPUs in the set (`ha_cpuset_count()`).
+    pub fn count(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The CPUs in increasing order (upstream's `ha_cpuset_ffs()` order, as `auto:` hands
+    /// them out).
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..Self::SIZE).filter(move |&c| self.contains(c))
+    }
 }
 
 impl Default for Global {
@@ -180,6 +243,8 @@ impl Default for Global {
             tune_h2: TuneH2::default(),
             tune_pool_low_fd_ratio: 20,
             tune_pool_high_fd_ratio: 25,
+            thread_groups: None,
+            cpu_map: Vec::new(),
         }
     }
 }
@@ -413,6 +478,15 @@ pub struct Bind {
     pub name: Option<String>,
     /// `proto`: the mux accepted connections start with.
     pub proto: BindProto,
+    /// `thread <set>` and `process 1/<set>`, merged (upstream's `bind_thread`): bit `t-1`
+    /// for thread `t`, threads beyond `nbthread` included as written (`thread all` is every
+    /// bit). `None` when neither restricts the threads (`process 1`, `process all`): every
+    /// thread. The threads that serve the line are `threads & nbits(nbthread)`, never empty
+    /// once [`crate::check::check_bind_threads`] accepted the line.
+    pub threads: Option<u64>,
+    /// The thread group of `thread <g>/<set>` (only 1 is accepted), 0 when none was given;
+    /// it changes the message of [`crate::check::check_bind_threads`] only.
+    pub thread_group: u32,
     pub loc: Loc,
 }
 

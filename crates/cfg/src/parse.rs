@@ -1029,6 +1029,29 @@ impl<'a> Reader<'a> {
                 }
                 self.cfg.global.nbthread = Some(n as u32);
             }
+            "thread-groups" => {
+                // cfg_parse_thread_groups(), a registered keyword like nbthread
+                if self.too_many_args(loc, w, 1) {
+                    return;
+                }
+                let Some(n) = strtol_whole(arg1) else {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' passed a missing or unparsable integer value in '{arg1}'"),
+                    );
+                    return;
+                };
+                let max = crate::thread::MAX_TGROUPS;
+                if !(1..=max).contains(&n) {
+                    self.d.alert_at(
+                        loc,
+                        format!("'{kw}' value must be between 1 and {max} (was {n})"),
+                    );
+                    return;
+                }
+                self.cfg.global.thread_groups = Some(n as u32);
+            }
+            "cpu-map" => self.global_cpu_map(loc, w),
             "daemon" => {
                 if !self.too_many_args(loc, w, 0) {
                     self.cfg.global.daemon = true;
@@ -1180,6 +1203,62 @@ impl<'a> Reader<'a> {
                 self.d.alert_at(loc, msg);
             }
         }
+    }
+
+    /// `cpu-map [auto:]<proc>[/<thread-set>] <cpu-set>...` (`cfg_parse_global()`): the sets
+    /// are kept in [`Global::cpu_map`], the errors worded as upstream's (a message of
+    /// [`crate::thread::parse_process_number`] that ends with a line feed leaves an empty
+    /// line, as upstream prints it).
+    fn global_cpu_map(&mut self, loc: &Loc, w: &[String]) {
+        let kw = w[0].as_str();
+        let arg1 = w.get(1).map(String::as_str).unwrap_or("");
+        if arg1.is_empty() || w.get(2).is_none_or(|a| a.is_empty()) {
+            self.d.alert_at(
+                loc,
+                format!(
+                    "{kw} expects a process number  ('all', 'odd', 'even', a number from 1 to 64 or a range),  followed by a list of CPU ranges with numbers from 0 to 63."
+                ),
+            );
+            return;
+        }
+        let (procs, threads) = match arg1.split_once('/') {
+            Some((p, t)) => (p, Some(t)),
+            None => (arg1, None),
+        };
+        let max = crate::thread::MAX_THREADS;
+        let parsed = crate::thread::parse_process_number(procs, max, true).and_then(|(p, auto)| {
+            let t = match threads {
+                Some(t) => Some(crate::thread::parse_process_number(t, max, false)?.0),
+                None => None,
+            };
+            let cpus = crate::thread::parse_cpu_set(&w[2..])?;
+            Ok((p, auto, t, cpus))
+        });
+        let (procs, auto, threads, cpus) = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                self.d.alert_at(loc, format!("{kw} : {e}"));
+                return;
+            }
+        };
+        let n = cpus.count();
+        if auto
+            && procs.count_ones() as usize != n
+            && threads.unwrap_or(0).count_ones() as usize != n
+        {
+            self.d.alert_at(
+                loc,
+                format!("{kw} : PROC/THREAD range and CPU sets must have the same size to be automatically bound"),
+            );
+            return;
+        }
+        self.cfg.global.cpu_map.push(CpuMap {
+            auto,
+            procs,
+            threads,
+            cpus,
+            loc: loc.clone(),
+        });
     }
 
     /// The global keywords accepted and otherwise ignored ([`IGNORED_GLOBAL`]), checked as
@@ -2075,6 +2154,7 @@ impl<'a> Reader<'a> {
             }
         };
         let (mut name, mut proto) = (None, BindProto::Default);
+        let mut threads = crate::thread::BindThreads::default();
         // bind_parse_args_list(): each keyword's error after `'bind ADDR' in section 'S' : `
         let head = format!("'bind {addr}' in section '{}'", self.cursection);
         let mut i = 2;
@@ -2099,6 +2179,14 @@ impl<'a> Reader<'a> {
                     }
                     None => Some(format!("'{k}' :  unknown MUX protocol '{v}'")),
                 },
+                "thread" => threads.parse_thread(v).err(),
+                "process" => match threads.parse_process(v) {
+                    Ok(warning) => {
+                        self.d.warn_at(loc, format!("{head} : {warning}"));
+                        None
+                    }
+                    Err(e) => Some(e),
+                },
                 _ => {
                     match self.other_bind_option(loc, k, &head, BindLine::Bind, &mut unsupported) {
                         Some(n) => {
@@ -2110,7 +2198,8 @@ impl<'a> Reader<'a> {
                 }
             };
             if let Some(e) = err {
-                self.d.alert_at(loc, format!("{head} : {e}"));
+                self.d
+                    .alert_at(loc, format!("{head} : {}", indent_msg(&e, 2)));
                 return;
             }
             i += 2;
@@ -2125,6 +2214,8 @@ impl<'a> Reader<'a> {
                 arg: addr.to_string(),
                 name,
                 proto,
+                threads: (threads.mask != 0).then_some(threads.mask),
+                thread_group: threads.group,
                 loc: loc.clone(),
             });
         }
@@ -2929,13 +3020,18 @@ fn strtol_whole_radix(s: &str, radix: u32) -> Option<i64> {
     if d.is_empty() || !d.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
+    // accumulated negatively when `neg`, so that it saturates at LONG_MIN as strtol does
     let mut v: i64 = 0;
     for c in d.chars() {
-        v = v
-            .saturating_mul(i64::from(radix))
-            .saturating_add(i64::from(c.to_digit(radix).unwrap_or(0)));
+        let digit = i64::from(c.to_digit(radix).unwrap_or(0));
+        v = v.saturating_mul(i64::from(radix));
+        v = if neg {
+            v.saturating_sub(digit)
+        } else {
+            v.saturating_add(digit)
+        };
     }
-    Some(if neg { -v } else { v })
+    Some(v)
 }
 
 /// `strtol(s, &end, 0)`: the value (saturated) and where reading stopped (0 when no digit
@@ -3865,6 +3961,107 @@ mod tests {
     /// What `bind` lines leave in the model (address, the text as written, `name`, the mux
     /// `proto` selects), and the port ranges upstream has and haproxy-rs refuses.
     #[test]
+    fn thread_keywords_as_read() {
+        let (cfg, alerts) = parse_text(
+            "thr.cfg",
+            "global\n  nbthread 4\n  thread-groups 1\n  cpu-map 1 0-1\n  cpu-map auto:1/1-2 3 2\n  cpu-map 1/odd 5 1023\n  cpu-map even/1 1-\ndefaults\n  mode http\n  timeout client 1s\nfrontend fe\n  bind :18080\n  bind :18081 thread 1-2\n  bind :18082 thread 1/3 process 1/4\n  bind :18083 process all\n  bind :18084 process 1/all\n  bind :18085 thread 1 thread 3 name x\n",
+        );
+        assert_eq!(alerts, Vec::<String>::new());
+        let g = &cfg.global;
+        assert_eq!((g.nbthread, g.thread_groups), (Some(4), Some(1)));
+        let maps: Vec<_> = g
+            .cpu_map
+            .iter()
+            .map(|m| {
+                (
+                    m.auto,
+                    m.procs,
+                    m.threads,
+                    m.cpus.iter().collect::<Vec<_>>(),
+                    m.loc.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            maps,
+            [
+                (false, 1, None, vec![0, 1], 4),
+                (true, 1, Some(0b11), vec![2, 3], 5),
+                (false, 1, Some(0x5555_5555_5555_5555), vec![5, 1023], 6),
+                (
+                    false,
+                    0xaaaa_aaaa_aaaa_aaaa,
+                    Some(1),
+                    (1..1024).collect(),
+                    7
+                ),
+            ]
+        );
+        let binds: Vec<_> = cfg.proxies[0]
+            .binds
+            .iter()
+            .map(|b| (b.threads, b.thread_group))
+            .collect();
+        assert_eq!(
+            binds,
+            [
+                (None, 0),
+                (Some(0b11), 0),
+                (Some(0b1100), 1),
+                (None, 0),
+                (Some(u64::MAX), 0),
+                (Some(0b101), 0),
+            ]
+        );
+    }
+
+    /// The messages of haproxy 2.6.12 for the same file, word for word.
+    #[test]
+    fn thread_keywords_checked_as_upstream() {
+        let (_, alerts) = parse_text(
+            "thr.cfg",
+            "global\n  thread-groups 2\n  thread-groups x\n  thread-group 1\n  cpu-map 1/1\n  cpu-map 1/0 0\n  cpu-map 1/1 x\n  cpu-map auto:1/1 0-1\n  cpu-map 1/1 1024\nfrontend fe\n  bind :18080 thread 0\n  bind :18081 thread 2/1\n  bind :18082 process 2\n  bind :18083 thread 1/1 thread 2\n",
+        );
+        let want = [
+            "parsing [thr.cfg:2] : 'thread-groups' value must be between 1 and 1 (was 2)",
+            "parsing [thr.cfg:3] : 'thread-groups' passed a missing or unparsable integer value in 'x'",
+            "parsing [thr.cfg:4] : keyword 'thread-group' is not supported by haproxy-rs.",
+            "parsing [thr.cfg:5] : cpu-map expects a process number  ('all', 'odd', 'even', a number from 1 to 64 or a range),  followed by a list of CPU ranges with numbers from 0 to 63.",
+            "parsing [thr.cfg:6] : cpu-map : '0' is not a valid number/range. It supports numbers from 1 to 64.\n",
+            "parsing [thr.cfg:7] : cpu-map : 'x' is not a CPU range.",
+            "parsing [thr.cfg:8] : cpu-map : PROC/THREAD range and CPU sets must have the same size to be automatically bound",
+            "parsing [thr.cfg:9] : cpu-map : supports CPU numbers from 0 to 1023.",
+            "parsing [thr.cfg:11] : 'bind :18080' in section 'frontend' : '0' : '0' is not a valid number/range. It supports numbers from 1 to 64.",
+            "parsing [thr.cfg:12] : 'bind :18081' in section 'frontend' : '2/1' thread-group number must be between 1 and 1 (was 2)",
+            "parsing [thr.cfg:13] : 'bind :18082' in section 'frontend' : 'process' : '2' is not a valid number/range. It supports numbers from 1 to 1.",
+            "parsing [thr.cfg:14] : 'bind :18083' in section 'frontend' : '2' multiple thread-groups are not supported",
+        ];
+        assert_first_alerts(&alerts, &want);
+        assert_eq!(alerts.len(), want.len() + 2, "then the two closing alerts");
+
+        // with nbthread set, the sets are checked after parsing, proxy by proxy
+        let (cfg, alerts) = parse_text(
+            "thr.cfg",
+            "global\n  nbthread 2\nfrontend fe\n  bind :18080 thread 5\n  bind :18081 thread 1/3\n  bind :18082 process 1/2\n  bind :18083 thread 2-3\n",
+        );
+        assert_first_alerts(
+            &alerts,
+            &[
+                "Proxy 'fe': 'thread' directive contains threads that belong to no group in 'bind :18080' at [thr.cfg:4].",
+                "Proxy 'fe': 'thread' directive only references threads not belonging to the group in 'bind :18081' at [thr.cfg:5].",
+                "Fatal errors found in configuration.",
+            ],
+        );
+        assert_eq!(alerts.len(), 3);
+        assert_eq!(cfg.proxies[0].binds[2].threads, Some(2));
+        // without nbthread, the binary checks them against the CPUs
+        let (cfg, alerts) = parse_text("thr.cfg", "frontend fe\n  bind :18080 thread 5\n");
+        assert_eq!(alerts, Vec::<String>::new());
+        assert_eq!(crate::check::check_bind_threads(&cfg, 4).len(), 1);
+        assert!(crate::check::check_bind_threads(&cfg, 5).is_empty());
+    }
+
+    #[test]
     fn binds_as_read() {
         use std::os::fd::AsRawFd;
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -4013,6 +4210,8 @@ mod tests {
         assert_eq!(strtol_whole(" \t-42"), Some(-42));
         assert_eq!(strtol_whole("+7"), Some(7));
         assert_eq!(strtol_whole("99999999999999999999"), Some(i64::MAX));
+        assert_eq!(strtol_whole("-99999999999999999999"), Some(i64::MIN));
+        assert_eq!(strtol_whole("-9223372036854775808"), Some(i64::MIN));
         for bad in ["", " ", "-", "+", "4x", "x4", "4 "] {
             assert_eq!(strtol_whole(bad), None, "{bad:?}");
         }
