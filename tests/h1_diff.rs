@@ -36,7 +36,7 @@ use std::sync::Mutex;
 /// Scenarios run in parallel unless `HRS_DIFF_JOBS` says otherwise.
 const DEFAULT_JOBS: usize = 8;
 /// Scenarios in `tests/h1`: update it with the corpus, so that it cannot shrink unseen.
-const SCENARIOS: usize = 220;
+const SCENARIOS: usize = 221;
 /// Upstream runs that must agree before a transcript is recorded.
 const BLESS_RUNS: usize = 3;
 /// The test's name, for the reference's messages.

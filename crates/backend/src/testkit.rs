@@ -34,6 +34,7 @@ pub(crate) fn parse(text: &str) -> hrs_cfg::Config {
     ));
     std::fs::write(&path, text).unwrap();
     let ctx = hrs_cfg::ParseCtx {
+        default_nbthread: 1,
         features: "",
         version: "2.6.0",
         acl_kws: &hrs_sample::SampleKeywords,

@@ -122,16 +122,15 @@ pub fn check_bind_threads(cfg: &Config, nbthread: usize) -> Vec<Diag> {
 
 /// Checks `cfg` as a whole and reports in `d`, compiling what upstream compiles after parsing
 /// through `comp`; assigns the proxy ids first ([`assign_proxy_uuids`]). The thread sets of
-/// `bind` lines are checked only when `nbthread` is set ([`check_bind_threads`]).
-pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler) {
+/// `bind` lines are checked against `nbthread`, else `default_nbthread` (the CPUs the
+/// process may run on, as upstream: [`check_bind_threads`]).
+pub fn check_config(cfg: &mut Config, d: &mut Diags, comp: &dyn Compiler, default_nbthread: usize) {
     assign_proxy_uuids(cfg);
-    let nbthread = cfg.global.nbthread.map(|n| n as usize);
+    let n = cfg.global.nbthread.map_or(default_nbthread, |n| n as usize);
     for p in cfg.proxies.iter().filter(|p| !p.disabled) {
         // first in upstream's loop over a proxy's bind lines, before its mode's checks
-        if let Some(n) = nbthread {
-            for a in bind_thread_alerts(p, n) {
-                d.push(a);
-            }
+        for a in bind_thread_alerts(p, n) {
+            d.push(a);
         }
         if p.mode == Mode::Tcp && p.options.httplog && p.log_format.is_none() {
             // proxy_cfg_ensure_no_http(), citing the line that set the format

@@ -54,6 +54,9 @@ pub struct ParseCtx<'a> {
     pub acl_kws: &'a dyn crate::acl::AclKeywords,
     /// Compiles rules while they are read and formats after parsing, as upstream does.
     pub compiler: &'a dyn Compiler,
+    /// The threads the process runs when `nbthread` is not set (the CPUs it may run on):
+    /// `bind ... thread` sets are checked against it.
+    pub default_nbthread: usize,
 }
 
 /// The sample layer's compilation, called where HAProxy compiles while loading: an HTTP
@@ -268,7 +271,7 @@ pub fn parse_files(files: &[PathBuf], ctx: &ParseCtx) -> (Config, Diags) {
         r.d.alert("Fatal errors found in configuration.");
         return (r.cfg, r.d);
     }
-    crate::check::check_config(&mut r.cfg, &mut r.d, ctx.compiler);
+    crate::check::check_config(&mut r.cfg, &mut r.d, ctx.compiler, ctx.default_nbthread);
     if r.d.fatal {
         r.d.alert("Fatal errors found in configuration.");
         return (r.cfg, r.d);
@@ -3171,6 +3174,7 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         let ctx = ParseCtx {
+            default_nbthread: 1,
             features: "",
             version: "2.6.12",
             acl_kws: &NoAcls,
@@ -3304,6 +3308,7 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         let ctx = ParseCtx {
+            default_nbthread: 1,
             features: "",
             version: "2.6.12",
             acl_kws: &NoAcls,
@@ -3963,7 +3968,7 @@ mod tests {
     #[test]
     fn thread_keywords_as_read() {
         let (cfg, alerts) = parse_text(
-            "thr.cfg",
+            "thr-read.cfg",
             "global\n  nbthread 4\n  thread-groups 1\n  cpu-map 1 0-1\n  cpu-map auto:1/1-2 3 2\n  cpu-map 1/odd 5 1023\n  cpu-map even/1 1-\ndefaults\n  mode http\n  timeout client 1s\nfrontend fe\n  bind :18080\n  bind :18081 thread 1-2\n  bind :18082 thread 1/3 process 1/4\n  bind :18083 process all\n  bind :18084 process 1/all\n  bind :18085 thread 1 thread 3 name x\n",
         );
         assert_eq!(alerts, Vec::<String>::new());
@@ -4054,9 +4059,16 @@ mod tests {
         );
         assert_eq!(alerts.len(), 3);
         assert_eq!(cfg.proxies[0].binds[2].threads, Some(2));
-        // without nbthread, the binary checks them against the CPUs
+        // without nbthread, against the CPUs the process may run on (`default_nbthread`,
+        // 1 in these tests)
         let (cfg, alerts) = parse_text("thr.cfg", "frontend fe\n  bind :18080 thread 5\n");
-        assert_eq!(alerts, Vec::<String>::new());
+        assert_first_alerts(
+            &alerts,
+            &[
+                "Proxy 'fe': 'thread' directive contains threads that belong to no group in 'bind :18080' at [thr.cfg:2].",
+                "Fatal errors found in configuration.",
+            ],
+        );
         assert_eq!(crate::check::check_bind_threads(&cfg, 4).len(), 1);
         assert!(crate::check::check_bind_threads(&cfg, 5).is_empty());
     }

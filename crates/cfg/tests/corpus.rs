@@ -55,6 +55,7 @@ fn check_file(file: &str) -> Outcome {
         version: version::VERSION,
         compiler: &compiler,
         acl_kws: &hrs_sample::SampleKeywords,
+        default_nbthread: version::default_nbthread(),
     };
     let (cfg, diags) = parse_files(&[PathBuf::from(file)], &ctx);
     let pid = std::process::id();

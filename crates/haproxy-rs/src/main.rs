@@ -5,6 +5,7 @@
 //! Owns process-level concerns only: exit codes, stderr messages in HAProxy's layout, the pid
 //! file, forking. The proxy itself lives in the worker ([`worker`]) and the crates below.
 
+mod affinity;
 mod cli;
 mod version;
 mod watchdog;
@@ -100,6 +101,7 @@ fn main() {
         version: version::VERSION,
         compiler: &compiler,
         acl_kws: &hrs_sample::SampleKeywords,
+        default_nbthread: version::default_nbthread(),
     };
     // the messages include the closing alerts of a failed load; rules, ACLs and log-formats
     // are compiled there too, so that -c reports what startup would
@@ -296,6 +298,9 @@ fn run_thread(
     debug: bool,
     wdt: &watchdog::Registry,
 ) -> Result<(), String> {
+    if let Some(cpus) = affinity::thread_cpus(&cfg.global.cpu_map, usize::from(tid)) {
+        affinity::apply(&cpus);
+    }
     let mut ev = hrs_ev::Ev::new().map_err(|e| format!("cannot create the poller: {e}"))?;
     if let Some(clock) = watchdog::current_cpu_clock() {
         let mut reg = wdt.lock().unwrap_or_else(|e| e.into_inner());

@@ -152,7 +152,8 @@ pub fn open_sockets(cfg: &Config, nbthread: usize) -> Result<Sockets, BindError>
                 proto: b.proto,
                 local,
                 thr_idx: AtomicU32::new(0),
-                threads: all,
+                // `bind ... thread`: bit t-1 for thread t is our bit t-1 for thread t-1
+                threads: b.threads.map_or(all, |m| m & all),
             }));
         }
     }

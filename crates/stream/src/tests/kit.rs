@@ -101,6 +101,7 @@ pub fn parse_cfg(text: &str) -> hrs_cfg::Config {
     ));
     std::fs::write(&path, text).expect("write the test configuration");
     let ctx = hrs_cfg::ParseCtx {
+        default_nbthread: 1,
         features: "",
         version: "2.6.0",
         acl_kws: &hrs_sample::SampleKeywords,
