@@ -55,6 +55,27 @@ pub(crate) struct Book {
     pub(crate) fail: bool,
 }
 
+/// A configuration with `global_lines`, frontend `fe` on 127.0.0.1:8080 and backend `be` of
+/// `be_lines` (servers included), `mode http`.
+pub(crate) fn config(global_lines: &str, be_lines: &str) -> String {
+    format!(
+        "
+global
+    {global_lines}
+defaults
+    mode http
+    timeout client 1s
+    timeout server 1s
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    {be_lines}
+"
+    )
+}
+
 /// A world with frontend `fe` and backend `be`, one client session and the connector.
 pub(crate) struct T {
     pub(crate) w: World,
@@ -79,20 +100,7 @@ impl T {
     /// Backend `be` is exactly `be_lines` (servers included); `mode http`, frontend `fe`
     /// on 127.0.0.1:8080 with `be` as its default backend.
     pub(crate) fn backend(be_lines: &str) -> T {
-        T::with(&format!(
-            "
-defaults
-    mode http
-    timeout client 1s
-    timeout server 1s
-    timeout connect 1s
-frontend fe
-    bind 127.0.0.1:8080
-    default_backend be
-backend be
-    {be_lines}
-"
-        ))
+        T::with(&config("", be_lines))
     }
 
     /// The world of configuration `text`, which has a frontend `fe` and a backend `be`.
@@ -115,6 +123,13 @@ backend be
                 T::over(w)
             })
             .collect()
+    }
+
+    /// Threads 0 and 1 over [`config`]`(global_lines, be_lines)`.
+    pub(crate) fn two_threads(global_lines: &str, be_lines: &str) -> (T, T) {
+        let mut ts = T::threads(&config(global_lines, be_lines), 2);
+        let t1 = ts.pop().expect("two threads");
+        (ts.pop().expect("two threads"), t1)
     }
 
     /// Takes the messages waiting in this thread's inbox.

@@ -475,23 +475,7 @@ fn the_backend_drives_the_balancer_through_its_trait() {
 
 /// Two threads over one backend whose only server takes one stream at a time.
 fn two_threads() -> (T, T) {
-    let mut ts = T::threads(
-        "
-defaults
-    mode http
-    timeout client 1s
-    timeout server 1s
-    timeout connect 1s
-frontend fe
-    bind 127.0.0.1:8080
-    default_backend be
-backend be
-    server s1 10.0.0.1:80 maxconn 1
-",
-        2,
-    );
-    let t1 = ts.pop().unwrap();
-    (ts.pop().unwrap(), t1)
+    T::two_threads("", "server s1 10.0.0.1:80 maxconn 1")
 }
 
 /// The `Dequeued` grants waiting in `t`'s inbox, as `(stream, server)`.

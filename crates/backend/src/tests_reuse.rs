@@ -738,29 +738,17 @@ fn a_private_h2_connection_stays_with_its_session() {
 }
 
 /// Two threads over backend `be` (`http-reuse always`, one server s1).
-fn two_threads(extra_global: &str) -> (T, T) {
-    let mut ts = T::threads(
-        &format!(
-            "
-global
-    {extra_global}
-defaults
-    mode http
-    timeout client 1s
-    timeout server 1s
-    timeout connect 1s
-frontend fe
-    bind 127.0.0.1:8080
-    default_backend be
-backend be
-    http-reuse always
-    server s1 10.0.0.1:80
-"
-        ),
-        2,
-    );
-    let t1 = ts.pop().unwrap();
-    (ts.pop().unwrap(), t1)
+fn two_threads(global_lines: &str) -> (T, T) {
+    T::two_threads(global_lines, "http-reuse always\n    server s1 10.0.0.1:80")
+}
+
+/// A first request of thread `t`'s session on a new connection, which then waits idle:
+/// the connection.
+fn pooled(t: &mut T) -> ConnId {
+    let (sid, cid) = t.request(t.sess, 0);
+    t.established(cid);
+    assert!(t.finish(sid));
+    cid
 }
 
 /// Server s1's idle gauges: idle list, safe list, per thread.
@@ -778,9 +766,7 @@ fn idle_gauges(t: &T) -> (u32, u32, Vec<u32>) {
 fn an_idle_connection_is_listed_for_takeover_and_claimed_by_its_owner_first() {
     let (mut t0, mut t1) = two_threads("");
     let s1 = t0.srv("s1");
-    let (sid, cid) = t0.request(t0.sess, 0);
-    t0.established(cid);
-    assert!(t0.finish(sid));
+    let cid = pooled(&mut t0);
     let hash = t0.w.conns[cid].hash;
     assert_ne!(t0.w.conns[cid].flags & co_fl::TAKEOVER, 0);
     assert!(t0.w.sh.threads[0].idle.lock().contains(s1, hash, cid));
@@ -805,9 +791,7 @@ fn an_idle_connection_is_listed_for_takeover_and_claimed_by_its_owner_first() {
 fn a_connection_taken_over_leaves_its_owner_which_forgets_it() {
     let (mut t0, mut t1) = two_threads("");
     let s1 = t0.srv("s1");
-    let (sid, cid) = t0.request(t0.sess, 0);
-    t0.established(cid);
-    assert!(t0.finish(sid));
+    let cid = pooled(&mut t0);
     let hash = t0.w.conns[cid].hash;
     // thread 1 has none of its own: it takes thread 0's entry (the scripted connection
     // has no socket to duplicate, so thread 1 then opens its own)
@@ -846,9 +830,7 @@ fn a_connection_taken_over_leaves_its_owner_which_forgets_it() {
 fn without_shared_pools_no_thread_takes_another_s_connection() {
     let (mut t0, mut t1) = two_threads("tune.idle-pool.shared off");
     let s1 = t0.srv("s1");
-    let (sid, cid) = t0.request(t0.sess, 0);
-    t0.established(cid);
-    assert!(t0.finish(sid));
+    let cid = pooled(&mut t0);
     assert_eq!(t0.w.conns[cid].flags & co_fl::TAKEOVER, 0, "not listed");
     assert!(!t0.w.sh.threads[0]
         .idle

@@ -228,22 +228,7 @@ mod tests {
 
     /// A configuration with `global_lines`, a frontend and backend `be` of `be_lines`.
     fn cfg(global_lines: &str, be_lines: &str) -> hrs_cfg::Config {
-        parse(&format!(
-            "
-global
-    {global_lines}
-defaults
-    mode http
-    timeout client 1s
-    timeout server 1s
-    timeout connect 1s
-frontend fe
-    bind 127.0.0.1:8080
-    default_backend be
-backend be
-    {be_lines}
-"
-        ))
+        parse(&crate::testkit::config(global_lines, be_lines))
     }
 
     #[test]

@@ -1011,48 +1011,21 @@ impl<'a> Reader<'a> {
                 }
                 self.cfg.global.maxconn = Some(atol(arg1).clamp(0, i64::from(u32::MAX)) as u32);
             }
-            "nbthread" => {
-                // cfg_parse_nbthread(), a registered keyword: its message after `parsing [F:N] : `
-                if self.too_many_args(loc, w, 1) {
-                    return;
-                }
-                let Some(n) = strtol_whole(arg1) else {
-                    self.d.alert_at(
-                        loc,
-                        format!("'{kw}' passed a missing or unparsable integer value in '{arg1}'"),
-                    );
-                    return;
+            "nbthread" | "thread-groups" => {
+                // cfg_parse_nbthread() and cfg_parse_thread_groups(), registered keywords:
+                // their messages after `parsing [F:N] : `
+                let max = if kw == "nbthread" {
+                    64
+                } else {
+                    crate::thread::MAX_TGROUPS
                 };
-                if !(1..=64).contains(&n) {
-                    self.d.alert_at(
-                        loc,
-                        format!("'{kw}' value must be between 1 and 64 (was {n})"),
-                    );
-                    return;
+                if let Some(n) = self.global_count(loc, w, max) {
+                    if kw == "nbthread" {
+                        self.cfg.global.nbthread = Some(n);
+                    } else {
+                        self.cfg.global.thread_groups = Some(n);
+                    }
                 }
-                self.cfg.global.nbthread = Some(n as u32);
-            }
-            "thread-groups" => {
-                // cfg_parse_thread_groups(), a registered keyword like nbthread
-                if self.too_many_args(loc, w, 1) {
-                    return;
-                }
-                let Some(n) = strtol_whole(arg1) else {
-                    self.d.alert_at(
-                        loc,
-                        format!("'{kw}' passed a missing or unparsable integer value in '{arg1}'"),
-                    );
-                    return;
-                };
-                let max = crate::thread::MAX_TGROUPS;
-                if !(1..=max).contains(&n) {
-                    self.d.alert_at(
-                        loc,
-                        format!("'{kw}' value must be between 1 and {max} (was {n})"),
-                    );
-                    return;
-                }
-                self.cfg.global.thread_groups = Some(n as u32);
             }
             "cpu-map" => self.global_cpu_map(loc, w),
             "daemon" => {
@@ -1212,6 +1185,30 @@ impl<'a> Reader<'a> {
     /// are kept in [`Global::cpu_map`], the errors worded as upstream's (a message of
     /// [`crate::thread::parse_process_number`] that ends with a line feed leaves an empty
     /// line, as upstream prints it).
+    /// The one argument of `nbthread`/`thread-groups`, a whole integer from 1 to `max`, or
+    /// `None` with upstream's alert.
+    fn global_count(&mut self, loc: &Loc, w: &[String], max: i64) -> Option<u32> {
+        let (kw, arg1) = (w[0].as_str(), w.get(1).map_or("", String::as_str));
+        if self.too_many_args(loc, w, 1) {
+            return None;
+        }
+        let Some(n) = strtol_whole(arg1) else {
+            self.d.alert_at(
+                loc,
+                format!("'{kw}' passed a missing or unparsable integer value in '{arg1}'"),
+            );
+            return None;
+        };
+        if !(1..=max).contains(&n) {
+            self.d.alert_at(
+                loc,
+                format!("'{kw}' value must be between 1 and {max} (was {n})"),
+            );
+            return None;
+        }
+        Some(n as u32)
+    }
+
     fn global_cpu_map(&mut self, loc: &Loc, w: &[String]) {
         let kw = w[0].as_str();
         let arg1 = w.get(1).map(String::as_str).unwrap_or("");

@@ -23,20 +23,19 @@ thread_local! {
         std::cell::RefCell::new(vec![0u8; RECV_CHUNK].into_boxed_slice());
 }
 
-/// Creates a frontend connection for an accepted transport (a socket, or a scripted one in
-/// tests) and registers it. `dst` is the local address when the caller knows it (a listener
-/// bound to one address); otherwise it is read from the transport.
+/// Registers transport `xprt` with the loop under a new task and stores the connection that
+/// `fill` completes (its transport and fd are set here) in the arena.
 ///
 /// # Errors
-/// The poller refused the socket; nothing is left allocated.
-pub fn conn_new_front(
+/// The poller refused the transport; the task is freed, nothing is stored.
+fn conn_insert(
     w: &mut World,
     ev: &mut Ev,
     mut xprt: Xprt,
+    side: Side,
     px: PxId,
     mux: Mux,
-    src: Option<SocketAddr>,
-    dst: Option<SocketAddr>,
+    fill: impl FnOnce(&mut Connection),
 ) -> io::Result<ConnId> {
     let task = ev.task_new(Ctx::Signals);
     let fd = match xprt.register(ev, task) {
@@ -46,17 +45,37 @@ pub fn conn_new_front(
             return Err(e);
         }
     };
-    // a listener bound to one address gives it to all its connections: no getsockname
-    let dst = dst.or_else(|| xprt.local_addr());
-    let mut c = Connection::new(task, Side::Front, px, mux);
+    let mut c = Connection::new(task, side, px, mux);
     c.xprt = xprt;
     c.fd = Some(fd);
-    c.flags = co_fl::CONNECTED;
-    c.src = src;
-    c.dst = dst;
+    fill(&mut c);
     let id = w.conns.insert(c);
     ev.set_ctx(task, Ctx::Conn(id));
     Ok(id)
+}
+
+/// Creates a frontend connection for an accepted transport (a socket, or a scripted one in
+/// tests) and registers it. `dst` is the local address when the caller knows it (a listener
+/// bound to one address); otherwise it is read from the transport.
+///
+/// # Errors
+/// The poller refused the socket; nothing is left allocated.
+pub fn conn_new_front(
+    w: &mut World,
+    ev: &mut Ev,
+    xprt: Xprt,
+    px: PxId,
+    mux: Mux,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+) -> io::Result<ConnId> {
+    // a listener bound to one address gives it to all its connections: no getsockname
+    let dst = dst.or_else(|| xprt.local_addr());
+    conn_insert(w, ev, xprt, Side::Front, px, mux, |c| {
+        c.flags = co_fl::CONNECTED;
+        c.src = src;
+        c.dst = dst;
+    })
 }
 
 /// Starts a non-blocking connect to `addr` ([`Xprt::connect`]: in test builds, through the
@@ -73,23 +92,11 @@ pub fn conn_new_back(
     px: PxId,
     mux: Mux,
 ) -> io::Result<ConnId> {
-    let mut xprt = Xprt::connect(addr)?;
-    let task = ev.task_new(Ctx::Signals);
-    let fd = match xprt.register(ev, task) {
-        Ok(fd) => fd,
-        Err(e) => {
-            ev.task_free(task);
-            return Err(e);
-        }
-    };
-    let mut c = Connection::new(task, Side::Back, px, mux);
-    c.xprt = xprt;
-    c.fd = Some(fd);
-    c.flags = co_fl::WAIT_L4_CONN;
-    c.dst = Some(addr);
-    let id = w.conns.insert(c);
-    ev.set_ctx(task, Ctx::Conn(id));
-    Ok(id)
+    let xprt = Xprt::connect(addr)?;
+    conn_insert(w, ev, xprt, Side::Back, px, mux, |c| {
+        c.flags = co_fl::WAIT_L4_CONN;
+        c.dst = Some(addr);
+    })
 }
 
 /// Closes and frees a connection: takes it out of its server pool and session list,
@@ -150,31 +157,18 @@ pub fn conn_adopt_back(
     hash: u64,
     e: &IdleEntry,
 ) -> io::Result<ConnId> {
-    let sock = mio::net::TcpStream::from(fd);
-    let mut xprt = Xprt::Raw(sock);
-    let task = ev.task_new(Ctx::Signals);
-    let fd = match xprt.register(ev, task) {
-        Ok(fd) => fd,
-        Err(e) => {
-            ev.task_free(task);
-            return Err(e);
-        }
-    };
+    let xprt = Xprt::Raw(mio::net::TcpStream::from(fd));
     let h1 = H1c {
         req_count: e.req_count,
         ..H1c::default()
     };
-    let mut c = Connection::new(task, Side::Back, e.px, Mux::H1(h1));
-    c.xprt = xprt;
-    c.fd = Some(fd);
-    c.flags = co_fl::CONNECTED;
-    c.target = Target::Server(srv);
-    c.hash = hash;
-    c.src = e.src;
-    c.dst = e.dst;
-    let id = w.conns.insert(c);
-    ev.set_ctx(task, Ctx::Conn(id));
-    Ok(id)
+    conn_insert(w, ev, xprt, Side::Back, e.px, Mux::H1(h1), |c| {
+        c.flags = co_fl::CONNECTED;
+        c.target = Target::Server(srv);
+        c.hash = hash;
+        c.src = e.src;
+        c.dst = e.dst;
+    })
 }
 
 /// Checks the outcome of a pending connect (`sock_conn_check`). Returns `Some(true)` once

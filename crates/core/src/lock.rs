@@ -60,50 +60,46 @@ impl<T> Lock<T> {
     /// Debug builds: the calling thread holds a lock of the same or a higher rank (a lock
     /// order violation, which could deadlock against another thread).
     pub fn lock(&self) -> LockGuard<'_, T> {
-        #[cfg(debug_assertions)]
-        HELD.with(|h| {
-            let mut h = h.borrow_mut();
-            if let Some(&top) = h.last() {
-                assert!(
-                    top < self.rank,
-                    "lock order: taking {:?} while holding {top:?}",
-                    self.rank
-                );
-            }
-            h.push(self.rank);
-        });
-        LockGuard {
-            g: self.m.lock().unwrap_or_else(|e| e.into_inner()),
-            #[cfg(debug_assertions)]
-            rank: self.rank,
-        }
+        self.check_order();
+        self.guard(self.m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Takes the lock if it is free (`HA_SPIN_TRYLOCK`); `None` when another thread holds
     /// it. The lock order is checked as for [`Lock::lock`].
     pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
+        self.check_order();
         let g = match self.m.try_lock() {
             Ok(g) => g,
             Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return None,
         };
+        Some(self.guard(g))
+    }
+
+    /// Debug builds: panics if the calling thread holds a lock of the same or a higher
+    /// rank (checked before waiting, so that the violation is reported, not deadlocked on).
+    fn check_order(&self) {
         #[cfg(debug_assertions)]
         HELD.with(|h| {
-            let mut h = h.borrow_mut();
-            if let Some(&top) = h.last() {
+            if let Some(&top) = h.borrow().last() {
                 assert!(
                     top < self.rank,
                     "lock order: taking {:?} while holding {top:?}",
                     self.rank
                 );
             }
-            h.push(self.rank);
         });
-        Some(LockGuard {
+    }
+
+    /// Wraps the mutex guard `g` of this lock and records (debug builds) its rank as held.
+    fn guard<'a>(&'a self, g: MutexGuard<'a, T>) -> LockGuard<'a, T> {
+        #[cfg(debug_assertions)]
+        HELD.with(|h| h.borrow_mut().push(self.rank));
+        LockGuard {
             g,
             #[cfg(debug_assertions)]
             rank: self.rank,
-        })
+        }
     }
 
     /// The value, for the single owner (`&mut self`: no other thread can hold the lock).
