@@ -340,7 +340,7 @@ fn be_field(px: &PxSnap, updown: Option<(usize, usize)>, c: &str) -> String {
         "scur" => n(be.scur),
         "smax" => n(be.smax),
         "slim" => n(be.slim),
-        "stot" => n(k.cum_sess),
+        "stot" => n(k.be_cum_conn),
         "bin" => n(k.bytes_in),
         "bout" => n(k.bytes_out),
         "dreq" => n(k.denied_req),

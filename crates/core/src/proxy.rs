@@ -17,6 +17,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8};
 pub struct Counters {
     pub cum_conn: u64,
     pub cum_sess: u64,
+    /// Streams given to this proxy as their backend (`be_counters.cum_conn`, counted by
+    /// `stream_set_backend`): the BACKEND row's `stot`. Separate from `cum_conn`, the
+    /// frontend's, since a `listen` section is both.
+    pub be_cum_conn: u64,
     pub cum_req: u64,
     pub failed_req: u64,
     pub failed_conns: u64,
@@ -63,6 +67,7 @@ impl Ctr {
 pub struct SharedCounters {
     pub cum_conn: Ctr,
     pub cum_sess: Ctr,
+    pub be_cum_conn: Ctr,
     pub cum_req: Ctr,
     pub failed_req: Ctr,
     pub failed_conns: Ctr,
@@ -85,6 +90,7 @@ impl SharedCounters {
         Counters {
             cum_conn: self.cum_conn.get(),
             cum_sess: self.cum_sess.get(),
+            be_cum_conn: self.be_cum_conn.get(),
             cum_req: self.cum_req.get(),
             failed_req: self.failed_req.get(),
             failed_conns: self.failed_conns.get(),

@@ -172,6 +172,7 @@ fn http_process_req(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), Stale
     if s.flags & sf::BE_ASSIGNED == 0 {
         s.flags |= sf::BE_ASSIGNED;
         w.sh.proxies[be].beconn.fetch_add(1, Relaxed);
+        w.sh.proxies[be].counters.be_cum_conn.inc();
         w.sh.proxies[be].counters.cum_req.add(u64::from(be != fe));
     }
     s.phase = if fe_opts.http_buffer_request || be_opts.http_buffer_request {
@@ -212,6 +213,7 @@ pub(crate) fn tcp_switching(w: &mut World, sid: StrmId) -> Result<(), Stale> {
     s.be = be;
     s.flags |= sf::BE_ASSIGNED;
     w.sh.proxies[be].beconn.fetch_add(1, Relaxed);
+    w.sh.proxies[be].counters.be_cum_conn.inc();
     w.sh.proxies[be].counters.cum_req.add(u64::from(be != fe));
     Ok(())
 }

@@ -86,6 +86,16 @@ listen li
     k.run();
     assert_eq!(rsp(&c.take()).status(), 200);
     assert_eq!(k.w.sh.proxies[li].counters.snapshot().cum_req, 1);
+    // as a backend it counts each stream; as a frontend, the session
+    for p in ["/2", "/3"] {
+        c.send(&get(p));
+        k.run();
+        k.srv(0).send(&ok(""));
+        k.run();
+        assert_eq!(rsp(&c.take()).status(), 200);
+    }
+    let n = k.w.sh.proxies[li].counters.snapshot();
+    assert_eq!((n.cum_sess, n.be_cum_conn), (1, 3));
 }
 
 #[test]
@@ -128,7 +138,8 @@ fn beconn_counts_the_streams_a_backend_serves() {
             .beconn
             .load(std::sync::atomic::Ordering::Relaxed),
         0
-    );
+    ); // the backend's `stot` counts the streams it was given
+    assert_eq!(k.w.sh.proxies[be].counters.snapshot().be_cum_conn, 2);
 }
 
 #[test]
