@@ -1,7 +1,7 @@
 # haproxy-rs: build, run the example, test, benchmark. `make test` is what CI runs.
 CARGO ?= cargo
 
-.PHONY: all build run test deps check fmt clippy bench bench-deps mutants clean
+.PHONY: all build run test deps check fmt clippy soak bench bench-deps mutants clean
 
 all: build
 
@@ -35,6 +35,17 @@ fmt:
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The long run of tests/threads_stress.rs (docs/testing.md): nbthread 4, SOAK_CLIENTS
+# clients for SOAK_SECS seconds against the debug binary while servers are disabled and
+# enabled on the stats socket (`make test` runs it with 50 clients for 8 s). SOAK_SEED
+# replays a run's choices (the seed is printed at the start).
+SOAK_SECS ?= 30
+SOAK_CLIENTS ?= 200
+SOAK_SEED ?=
+soak:
+	HRS_TSTRESS_SECS=$(SOAK_SECS) HRS_TSTRESS_CLIENTS=$(SOAK_CLIENTS) HRS_TSTRESS_SEED=$(SOAK_SEED) \
+	  $(CARGO) test -p haproxy-rs --test threads_stress -- --nocapture
 
 # Installs what `make bench` drives, if missing: wrk, h2load (nghttp2-client), ab
 # (apache2-utils), nginx (backend and reverse proxy), haproxy (upstream 2.6).
