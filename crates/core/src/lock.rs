@@ -10,8 +10,15 @@
 //! A poisoned mutex (a thread panicked while holding it) is taken anyway: the process is
 //! about to die of that panic, and the data under our locks is kept consistent by short
 //! critical sections with no early returns.
+//!
+//! Every build counts, per rank, the acquisitions and the contended attempts (the lock was
+//! held by another thread: [`Lock::lock`] then waited, [`Lock::try_lock`] gave up) in
+//! relaxed static atomics, one cache line per rank; [`contention`] reads them (the
+//! scaling figures of `docs/performance.md`). The uncontended path costs one relaxed
+//! increment besides the lock itself.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 /// The lock order, lowest first (upstream's lock labels for the same data).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,6 +32,46 @@ pub enum LockRank {
     ProcVars = 3,
     /// One thread's inbox of messages from other threads (the `tasklet_wakeup_on` queue).
     Inbox = 4,
+}
+
+impl LockRank {
+    /// Every rank, in lock order.
+    pub const ALL: [LockRank; 4] = [
+        LockRank::Lbprm,
+        LockRank::IdleConns,
+        LockRank::ProcVars,
+        LockRank::Inbox,
+    ];
+}
+
+/// The counters of one rank, alone on their cache line (the ranks do not bounce each
+/// other's line).
+#[repr(align(64))]
+struct RankCounts {
+    acquired: AtomicU64,
+    contended: AtomicU64,
+}
+
+static COUNTS: [RankCounts; 4] = [const {
+    RankCounts {
+        acquired: AtomicU64::new(0),
+        contended: AtomicU64::new(0),
+    }
+}; 4];
+
+fn counts(rank: LockRank) -> &'static RankCounts {
+    &COUNTS[rank as usize - 1]
+}
+
+/// Per rank, in lock order: how many times a lock of that rank was taken since the process
+/// started, and how many attempts found it held by another thread (a `lock` that then
+/// waited, or a `try_lock` that gave up). Relaxed reads: a snapshot, exact once the
+/// threads have stopped.
+pub fn contention() -> [(LockRank, u64, u64); 4] {
+    LockRank::ALL.map(|r| {
+        let c = counts(r);
+        (r, c.acquired.load(Relaxed), c.contended.load(Relaxed))
+    })
 }
 
 /// A mutex with a place in the lock order.
@@ -61,7 +108,15 @@ impl<T> Lock<T> {
     /// order violation, which could deadlock against another thread).
     pub fn lock(&self) -> LockGuard<'_, T> {
         self.check_order();
-        self.guard(self.m.lock().unwrap_or_else(|e| e.into_inner()))
+        let g = match self.m.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                counts(self.rank).contended.fetch_add(1, Relaxed);
+                self.m.lock().unwrap_or_else(|e| e.into_inner())
+            }
+        };
+        self.guard(g)
     }
 
     /// Takes the lock if it is free (`HA_SPIN_TRYLOCK`); `None` when another thread holds
@@ -70,8 +125,11 @@ impl<T> Lock<T> {
         self.check_order();
         let g = match self.m.try_lock() {
             Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                counts(self.rank).contended.fetch_add(1, Relaxed);
+                return None;
+            }
         };
         Some(self.guard(g))
     }
@@ -91,8 +149,10 @@ impl<T> Lock<T> {
         });
     }
 
-    /// Wraps the mutex guard `g` of this lock and records (debug builds) its rank as held.
+    /// Wraps the mutex guard `g` of this lock, counts the acquisition and records (debug
+    /// builds) its rank as held.
     fn guard<'a>(&'a self, g: MutexGuard<'a, T>) -> LockGuard<'a, T> {
+        counts(self.rank).acquired.fetch_add(1, Relaxed);
         #[cfg(debug_assertions)]
         HELD.with(|h| h.borrow_mut().push(self.rank));
         LockGuard {
@@ -152,6 +212,52 @@ mod tests {
         let _gb = b.lock();
         drop(_gb);
         let _ga = a.lock();
+    }
+
+    /// The counts of `rank` now.
+    fn of(rank: LockRank) -> (u64, u64) {
+        let (r, a, c) = contention()[rank as usize - 1];
+        assert_eq!(r, rank);
+        (a, c)
+    }
+
+    // The only test of this crate that takes ProcVars locks: its deltas are exact.
+    #[test]
+    fn contention_is_counted_per_rank() {
+        let ranks: Vec<LockRank> = contention().iter().map(|e| e.0).collect();
+        assert_eq!(ranks, LockRank::ALL.to_vec());
+        let l = std::sync::Arc::new(Lock::new(LockRank::ProcVars, 0u32));
+        let (a0, c0) = of(LockRank::ProcVars);
+        // free: counted, not contended
+        *l.lock() += 1;
+        assert_eq!(of(LockRank::ProcVars), (a0 + 1, c0));
+        *l.try_lock().expect("free") += 1;
+        assert_eq!(of(LockRank::ProcVars), (a0 + 2, c0));
+
+        let held = l.lock();
+        // a try_lock on a held lock gives up: contended, not acquired
+        let l2 = std::sync::Arc::clone(&l);
+        let gave_up = std::thread::spawn(move || l2.try_lock().is_none())
+            .join()
+            .unwrap();
+        assert!(gave_up);
+        assert_eq!(of(LockRank::ProcVars), (a0 + 3, c0 + 1));
+        // a lock on a held lock counts one contention, then waits for the release
+        let l2 = std::sync::Arc::clone(&l);
+        let waiter = std::thread::spawn(move || *l2.lock() += 10);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while of(LockRank::ProcVars).1 < c0 + 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the waiter never tried"
+            );
+            std::thread::yield_now();
+        }
+        assert_eq!(*held, 2, "the waiter got in while the lock was held");
+        drop(held);
+        waiter.join().unwrap();
+        assert_eq!(*l.lock(), 12);
+        assert_eq!(of(LockRank::ProcVars), (a0 + 5, c0 + 2));
     }
 
     #[test]

@@ -395,7 +395,19 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
             Err(_) => code = 1,
         }
     }
+    print_lock_stats();
     code
+}
+
+/// Under `HRS_LOCK_STATS=1` (set by `hrs-bench`), one stderr line per lock rank once every
+/// thread has stopped: `hrs-lock-stats: RANK acquired N contended M` (`docs/performance.md`).
+fn print_lock_stats() {
+    if std::env::var_os("HRS_LOCK_STATS").is_none_or(|v| v != "1") {
+        return;
+    }
+    for (rank, acquired, contended) in hrs_core::lock::contention() {
+        eprintln!("hrs-lock-stats: {rank:?} acquired {acquired} contended {contended}");
+    }
 }
 
 mod master {

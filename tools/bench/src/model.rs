@@ -1,18 +1,19 @@
 //! The vocabulary of a benchmark: the targets compared (haproxy-rs, upstream haproxy,
-//! nginx as a reverse proxy, the backend directly), the scenarios S1-S5 and their cases,
-//! the metrics a run records, and the collected samples and failures with the queries
-//! the reports make on them. Plain data, no I/O.
+//! nginx as a reverse proxy, the backend directly), the scenarios S1-S5 and their cases
+//! (one thread, and their two-thread twins in S1-S3), the metrics a run records, and the
+//! collected samples and failures with the queries the reports make on them (including
+//! the scaling from one thread to two). Plain data, no I/O.
 
 use crate::stats::Summary;
 
 /// One thing the clients talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// The proxy under test, `nbthread 1`.
+    /// The proxy under test, `nbthread` of the case.
     HaproxyRs,
-    /// Upstream haproxy 2.6, `nbthread 1`, same configuration text.
+    /// Upstream haproxy 2.6, same configuration text.
     Haproxy,
-    /// nginx as a reverse proxy: one worker, upstream keep-alive.
+    /// nginx as a reverse proxy: `worker_processes` of the case, upstream keep-alive.
     Nginx,
     /// No proxy: the client talks to the backend itself (the limit).
     Direct,
@@ -124,16 +125,69 @@ pub struct Case {
     pub work: Work,
     /// The targets this case runs against, in table order.
     pub targets: Vec<Target>,
+    /// `nbthread` of haproxy-rs and haproxy, `worker_processes` of the nginx proxy (the
+    /// backend always runs one worker).
+    pub threads: u32,
 }
 
-/// The cases of a scenario, in table order.
+/// The thread count of the threaded twins of the cases.
+pub const TWIN_THREADS: u32 = 2;
+
+/// The cases of a scenario, in table order: each one-thread case, followed in S1-S3 by
+/// its [`TWIN_THREADS`] twin when it has one ([`twin`]).
 pub fn cases(scenario: Scenario) -> Vec<Case> {
+    let mut out = Vec::new();
+    for c in one_thread_cases(scenario) {
+        let t = twin(&c);
+        out.push(c);
+        out.extend(t);
+    }
+    out
+}
+
+/// The two-thread twin of a one-thread case of S1, S2 or S3: the same client work, named
+/// "NAME (2 threads)", against the proxies only (the backend, hence `direct`, does not
+/// change). None for S4 and S5 and for S3 with a single client connection (it lives on one
+/// thread in every proxy: a second thread would have nothing to do).
+pub fn twin(c: &Case) -> Option<Case> {
+    let wanted = match c.work {
+        Work::Wrk { .. } | Work::Ab { .. } => true,
+        Work::H2load { clients, .. } => clients > 1,
+        Work::Idle | Work::Latency { .. } => false,
+    };
+    if !wanted || c.threads != 1 {
+        return None;
+    }
+    Some(Case {
+        scenario: c.scenario,
+        name: format!("{} ({TWIN_THREADS} threads)", c.name),
+        work: c.work,
+        targets: c
+            .targets
+            .iter()
+            .copied()
+            .filter(|&t| t != Target::Direct)
+            .collect(),
+        threads: TWIN_THREADS,
+    })
+}
+
+/// The (one-thread, two-thread) case pairs of a scenario.
+pub fn twins(scenario: Scenario) -> Vec<(Case, Case)> {
+    one_thread_cases(scenario)
+        .into_iter()
+        .filter_map(|c| twin(&c).map(|t| (c, t)))
+        .collect()
+}
+
+fn one_thread_cases(scenario: Scenario) -> Vec<Case> {
     let all = Target::ALL.to_vec();
     let case = |name: &str, work: Work, targets: Vec<Target>| Case {
         scenario,
         name: name.to_string(),
         work,
         targets,
+        threads: 1,
     };
     match scenario {
         Scenario::S1 => vec![
@@ -198,6 +252,9 @@ pub enum Metric {
     P50,
     /// 99th percentile latency, microseconds.
     P99,
+    /// Req/s with two threads over req/s with one thread, same round (not recorded in a
+    /// sample: derived by [`Results::scaling`]).
+    Scaling,
 }
 
 impl Metric {
@@ -218,6 +275,7 @@ impl Metric {
             Metric::BackendConns => "backend_conns_open",
             Metric::P50 => "latency_p50_us",
             Metric::P99 => "latency_p99_us",
+            Metric::Scaling => "req_per_s_2_threads_over_1",
         }
     }
 
@@ -238,12 +296,13 @@ impl Metric {
             Metric::BackendConns => "backend conns open",
             Metric::P50 => "p50 µs",
             Metric::P99 => "p99 µs",
+            Metric::Scaling => "req/s 2 threads ÷ 1 thread",
         }
     }
 
-    /// Whether a smaller value is the better one (everything but req/s).
+    /// Whether a smaller value is the better one (everything but req/s and its scaling).
     pub fn lower_is_better(self) -> bool {
-        !matches!(self, Metric::Rps)
+        !matches!(self, Metric::Rps | Metric::Scaling)
     }
 
     /// The value formatted for a table cell, with its unit if it has one.
@@ -322,6 +381,19 @@ pub struct Sample {
     pub errors: u64,
     /// What `errors` were, when there were any.
     pub error_detail: String,
+    /// haproxy-rs only: its lock counters at exit (warm-up and readiness probes included).
+    pub locks: Vec<LockCount>,
+}
+
+/// One lock rank's counters as haproxy-rs printed them at exit (`HRS_LOCK_STATS=1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockCount {
+    /// The rank's name ("Lbprm", "IdleConns", "ProcVars", "Inbox").
+    pub rank: String,
+    /// Acquisitions over the process's life.
+    pub acquired: u64,
+    /// Attempts that found the lock held by another thread.
+    pub contended: u64,
 }
 
 impl Sample {
@@ -387,6 +459,46 @@ impl Results {
             .sum()
     }
 
+    /// The scaling of `target` from the one-thread case `one` to its twin `two`: for each
+    /// round with a req/s sample in both, the two-thread req/s over the one-thread req/s;
+    /// summarised over the rounds.
+    pub fn scaling(
+        &self,
+        scenario: Scenario,
+        one: &str,
+        two: &str,
+        target: Target,
+    ) -> Option<Summary> {
+        let ratios: Vec<f64> = self
+            .samples_of(scenario, one, target)
+            .filter_map(|a| {
+                let b = self
+                    .samples_of(scenario, two, target)
+                    .find(|b| b.round == a.round)?;
+                crate::stats::ratio(b.get(Metric::Rps)?, a.get(Metric::Rps)?)
+            })
+            .collect();
+        Summary::of(&ratios)
+    }
+
+    /// The lock counters of one target in one case, summed over the rounds, per rank in
+    /// the order haproxy-rs printed them.
+    pub fn locks(&self, scenario: Scenario, case: &str, target: Target) -> Vec<LockCount> {
+        let mut out: Vec<LockCount> = Vec::new();
+        for s in self.samples_of(scenario, case, target) {
+            for l in &s.locks {
+                match out.iter_mut().find(|o| o.rank == l.rank) {
+                    Some(o) => {
+                        o.acquired += l.acquired;
+                        o.contended += l.contended;
+                    }
+                    None => out.push(l.clone()),
+                }
+            }
+        }
+        out
+    }
+
     /// Number of failed runs of one target in one case.
     pub fn failed_runs(&self, scenario: Scenario, case: &str, target: Target) -> usize {
         self.failures
@@ -422,12 +534,90 @@ mod tests {
         assert_eq!(Scenario::parse("s3"), Some(Scenario::S3));
         assert_eq!(Scenario::parse("S6"), None);
         let s2 = cases(Scenario::S2);
-        assert_eq!(s2.len(), 4);
+        assert_eq!(s2.len(), 8);
         assert_eq!(s2[0].targets, vec![Target::HaproxyRs, Target::Haproxy]);
-        assert_eq!(s2[3].targets, vec![Target::Nginx, Target::Direct]);
+        assert_eq!(
+            (s2[0].name.as_str(), s2[0].threads),
+            ("http-reuse never", 1)
+        );
+        // each twin right after its one-thread case
+        assert_eq!(s2[1].name, "http-reuse never (2 threads)");
+        assert_eq!((s2[1].work, s2[1].threads), (s2[0].work, 2));
+        assert_eq!(s2[6].targets, vec![Target::Nginx, Target::Direct]);
+        assert_eq!(s2[7].targets, vec![Target::Nginx]);
+        let s1 = cases(Scenario::S1);
+        let names: Vec<&str> = s1.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["-c 50", "-c 50 (2 threads)", "-c 500", "-c 500 (2 threads)"]
+        );
+        assert_eq!(
+            s1[1].targets,
+            vec![Target::HaproxyRs, Target::Haproxy, Target::Nginx]
+        );
+        // S3: no twin for the single client connection; S4, S5: none
+        let s3: Vec<String> = cases(Scenario::S3).into_iter().map(|c| c.name).collect();
+        assert_eq!(
+            s3,
+            [
+                "-c 10 -m 10",
+                "-c 10 -m 10 (2 threads)",
+                "-c 100 -m 10",
+                "-c 100 -m 10 (2 threads)",
+                "-c 1 -m 100"
+            ]
+        );
+        assert_eq!(twins(Scenario::S3).len(), 2);
+        assert!(twins(Scenario::S4).is_empty() && twins(Scenario::S5).is_empty());
+        assert!(cases(Scenario::S5).iter().all(|c| c.threads == 1));
         for sc in Scenario::ALL {
             assert!(cases(sc).iter().all(|c| c.scenario == sc));
+            for (one, two) in twins(sc) {
+                assert_eq!((one.threads, two.threads, one.work), (1, 2, two.work));
+                assert!(twin(&two).is_none());
+            }
         }
+    }
+
+    #[test]
+    fn scaling_pairs_rounds_and_locks_sum() {
+        let sample = |case: &str, round, rps, locks: Vec<LockCount>| Sample {
+            scenario: Scenario::S1,
+            case: case.into(),
+            target: Target::HaproxyRs,
+            round,
+            metrics: vec![(Metric::Rps, rps)],
+            errors: 0,
+            error_detail: String::new(),
+            locks,
+        };
+        let lk = |rank: &str, acquired, contended| LockCount {
+            rank: rank.into(),
+            acquired,
+            contended,
+        };
+        let r = Results {
+            samples: vec![
+                sample("one", 1, 100.0, vec![lk("Lbprm", 10, 0)]),
+                sample("one", 2, 200.0, vec![]),
+                sample("one", 3, 50.0, vec![]),
+                sample("two", 1, 150.0, vec![lk("Lbprm", 20, 2), lk("Inbox", 5, 1)]),
+                sample("two", 2, 180.0, vec![lk("Lbprm", 30, 3)]),
+                // round 3 of the twin missing: not paired
+            ],
+            failures: vec![],
+        };
+        let s = r
+            .scaling(Scenario::S1, "one", "two", Target::HaproxyRs)
+            .unwrap();
+        assert_eq!((s.n, s.min, s.max), (2, 0.9, 1.5));
+        assert!((s.median - 1.2).abs() < 1e-9);
+        assert_eq!(r.scaling(Scenario::S1, "one", "two", Target::Haproxy), None);
+        assert_eq!(
+            r.locks(Scenario::S1, "two", Target::HaproxyRs),
+            vec![lk("Lbprm", 50, 5), lk("Inbox", 5, 1)]
+        );
+        assert!(r.locks(Scenario::S1, "two", Target::Nginx).is_empty());
     }
 
     #[test]
@@ -440,6 +630,7 @@ mod tests {
             metrics: vec![(Metric::Rps, rps)],
             errors,
             error_detail: String::new(),
+            locks: vec![],
         };
         let r = Results {
             samples: vec![

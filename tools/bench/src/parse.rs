@@ -1,7 +1,10 @@
 //! Parsers of the load generators' reports: `wrk` (HTTP/1.1 keep-alive, with
 //! `--latency`), `h2load` (HTTP/2) and `ab` (ApacheBench, HTTP/1.0 one request per
-//! connection). Each turns the text a tool prints into a [`ClientResult`]; nothing here
-//! runs a process.
+//! connection). Each turns the text a tool prints into a [`ClientResult`]. Also the lock
+//! counters haproxy-rs prints at exit under `HRS_LOCK_STATS=1`. Nothing here runs a
+//! process.
+
+use crate::model::LockCount;
 
 /// What one client run reports, in the units the tables use.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -211,6 +214,25 @@ fn parse_f64(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("not a number: {:?}", s.trim()))
 }
 
+/// The lock counters in haproxy-rs's output: every line
+/// `hrs-lock-stats: RANK acquired N contended M` (printed once all its threads stopped),
+/// in order; other lines are ignored, malformed counter lines too.
+pub fn parse_lock_stats(out: &str) -> Vec<LockCount> {
+    out.lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("hrs-lock-stats:")?;
+            match rest.split_whitespace().collect::<Vec<_>>()[..] {
+                [rank, "acquired", a, "contended", c] => Some(LockCount {
+                    rank: rank.to_string(),
+                    acquired: a.parse().ok()?,
+                    contended: c.parse().ok()?,
+                }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +332,29 @@ Time per request:       2.643 [ms] (mean)
         assert_eq!(parse_duration_us("2.00s"), Some(2_000_000.0));
         assert_eq!(parse_duration_us("1.00m"), Some(60_000_000.0));
         assert_eq!(parse_duration_us("fast"), None);
+    }
+
+    #[test]
+    fn lock_stats_lines() {
+        let out = "[NOTICE] started\nhrs-lock-stats: Lbprm acquired 1200 contended 3\n\
+                   hrs-lock-stats: IdleConns acquired 0 contended 0\n\
+                   hrs-lock-stats: Inbox acquired x contended 0\n\
+                   hrs-lock-stats: ProcVars acquired 7\n";
+        assert_eq!(
+            parse_lock_stats(out),
+            vec![
+                LockCount {
+                    rank: "Lbprm".into(),
+                    acquired: 1200,
+                    contended: 3
+                },
+                LockCount {
+                    rank: "IdleConns".into(),
+                    acquired: 0,
+                    contended: 0
+                },
+            ]
+        );
+        assert!(parse_lock_stats("").is_empty());
     }
 }

@@ -1,12 +1,13 @@
 //! The reports made from the collected samples: the markdown tables (one per scenario,
-//! medians with min–max spread and the ratios to upstream haproxy), the goals table,
+//! medians with min–max spread and the ratios to upstream haproxy; then the scaling from
+//! one thread to two and haproxy-rs's lock contention), the goals table,
 //! the generated section of `docs/performance.md` (and the replacement of that section
 //! between its markers, leaving the hand-written rest alone), and the JSON results file.
 //! Everything here is pure: text in, text out.
 
 use crate::json::Json;
 use crate::machine::Machine;
-use crate::model::{cases, fmt_count, fmt_num, Metric, Results, Scenario, Target};
+use crate::model::{cases, fmt_count, fmt_num, twins, Metric, Results, Scenario, Target};
 use crate::stats::{ratio, Summary};
 
 /// The line that opens the generated section of the report.
@@ -218,9 +219,10 @@ impl Goal {
 }
 
 /// The goals of the issue for the scenarios in `scenarios`, in order: req/s and CPU per
-/// request at least as good (S1, S2, S3), server connections opened per request no more
-/// (S2, each http-reuse mode), memory per idle client connection no more (S4), p99
-/// latency no worse (S5).
+/// request at least as good (S1, S2, S3, with one thread and with two), server
+/// connections opened per request no more (S2, each http-reuse mode), the scaling of
+/// req/s from one thread to two at least as good (S1, S2, S3), memory per idle client
+/// connection no more (S4), p99 latency no worse (S5).
 pub fn goals(results: &Results, scenarios: &[Scenario]) -> Vec<Goal> {
     let mut out = Vec::new();
     for &sc in scenarios {
@@ -260,8 +262,128 @@ pub fn goals(results: &Results, scenarios: &[Scenario]) -> Vec<Goal> {
                 });
             }
         }
+        for (one, two) in twins(sc) {
+            if !(two.targets.contains(&Target::HaproxyRs) && two.targets.contains(&Target::Haproxy))
+            {
+                continue;
+            }
+            let scaling = |t| results.scaling(sc, &one.name, &two.name, t);
+            out.push(Goal {
+                scenario: sc,
+                case: one.name.clone(),
+                what: "scaling 1 → 2 threads at least haproxy's",
+                metric: Metric::Scaling,
+                hrs: scaling(Target::HaproxyRs),
+                haproxy: scaling(Target::Haproxy),
+            });
+        }
     }
     out
+}
+
+/// The scaling table of a scenario with two-thread twins: per case and proxy, req/s and
+/// CPU per request with one thread and with two, and the scaling (per round, req/s with
+/// two threads over req/s with one; median and min–max over the rounds). Empty when the
+/// scenario has no twins.
+pub fn scaling_table(results: &Results, sc: Scenario) -> String {
+    let pairs = twins(sc);
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let header: Vec<String> = [
+        "case",
+        "target",
+        "req/s, 1 thread",
+        "req/s, 2 threads",
+        "scaling",
+        "÷ haproxy's",
+        "CPU µs/req, 1 thread",
+        "CPU µs/req, 2 threads",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut out = table_header(&header, 2);
+    for (one, two) in pairs {
+        for &target in &two.targets {
+            let get = |case: &str, m| {
+                results
+                    .summary(sc, case, target, m)
+                    .map_or_else(|| "–".to_string(), |s| cell(m, &s))
+            };
+            let mine = results.scaling(sc, &one.name, &two.name, target);
+            let theirs = results.scaling(sc, &one.name, &two.name, Target::Haproxy);
+            let r = match (mine, theirs) {
+                (Some(m), Some(t)) => ratio(m.median, t.median),
+                _ => None,
+            };
+            out.push_str(&table_row(&[
+                one.name.clone(),
+                target.label().to_string(),
+                get(&one.name, Metric::Rps),
+                get(&two.name, Metric::Rps),
+                mine.map_or_else(|| "–".to_string(), |s| cell(Metric::Scaling, &s)),
+                fmt_ratio(r),
+                get(&one.name, Metric::ProxyCpu),
+                get(&two.name, Metric::ProxyCpu),
+            ]));
+        }
+    }
+    out
+}
+
+/// haproxy-rs's lock counters per case of a scenario, summed over the rounds: per rank,
+/// "contended / acquired (share)". Empty when no haproxy-rs sample carries counters.
+pub fn lock_table(results: &Results, sc: Scenario) -> String {
+    let rows: Vec<(String, Vec<crate::model::LockCount>)> = cases(sc)
+        .into_iter()
+        .filter(|c| c.targets.contains(&Target::HaproxyRs))
+        .map(|c| {
+            let l = results.locks(sc, &c.name, Target::HaproxyRs);
+            (c.name, l)
+        })
+        .filter(|(_, l)| !l.is_empty())
+        .collect();
+    let Some((_, first)) = rows.first() else {
+        return String::new();
+    };
+    let ranks: Vec<String> = first.iter().map(|l| l.rank.clone()).collect();
+    let mut header = vec!["case".to_string()];
+    header.extend(ranks.iter().map(|r| format!("{r}: contended / acquired")));
+    let mut out = table_header(&header, 1);
+    for (name, locks) in &rows {
+        let mut row = vec![name.clone()];
+        for r in &ranks {
+            row.push(match locks.iter().find(|l| &l.rank == r) {
+                Some(l) if l.acquired > 0 => format!(
+                    "{} / {} ({})",
+                    fmt_count(l.contended),
+                    fmt_count(l.acquired),
+                    fmt_share(l.contended, l.acquired)
+                ),
+                Some(l) => format!("{} / 0", fmt_count(l.contended)),
+                None => "–".to_string(),
+            });
+        }
+        out.push_str(&table_row(&row));
+    }
+    out
+}
+
+/// `part / whole` as a percentage: one decimal from 1 %, two below, "< 0.01 %" for a
+/// share too small to show, "0 %" for none.
+fn fmt_share(part: u64, whole: u64) -> String {
+    if part == 0 || whole == 0 {
+        return "0 %".to_string();
+    }
+    let pct = part as f64 * 100.0 / whole as f64;
+    if pct < 0.005 {
+        "< 0.01 %".to_string()
+    } else if pct >= 1.0 {
+        format!("{pct:.1} %")
+    } else {
+        format!("{pct:.2} %")
+    }
 }
 
 /// The goals as a markdown table followed by a one-line count.
@@ -398,12 +520,22 @@ pub fn render_section(results: &Results, machine: &Machine, params: &Params, dat
          process: {warmup} s warm-up run (not measured), then the measured {d} s run.\n\
          - Backend: nginx, 1 worker, `return 200` of a 17-byte body, `access_log off`, \
          keep-alive without a request limit.\n\
-         - haproxy-rs and haproxy 2.6: the same configuration text, `nbthread 1`, `maxconn \
-         {mc}` (S4: {mci}), `mode http`, timeouts client/server 30 s, connect 5 s, one \
-         `server`; `http-reuse` default (`safe`) except in S2.\n\
-         - nginx proxy: a second nginx, 1 worker, upstream `keepalive 64`, \
-         `proxy_http_version 1.1`, empty `Connection` header; `worker_connections {wc}` for \
-         both nginx.\n\
+         - haproxy-rs and haproxy 2.6: the same configuration text, `nbthread` written \
+         explicitly, `maxconn {mc}` (S4: {mci}), `mode http`, timeouts client/server 30 s, \
+         connect 5 s, one `server`; `http-reuse` default (`safe`) except in S2.\n\
+         - nginx proxy: a second nginx, as many workers as the case has threads, upstream \
+         `keepalive 64`, `proxy_http_version 1.1`, empty `Connection` header; \
+         `worker_connections {wc}` for both nginx.\n\
+         - Threads: every case without \"(2 threads)\" in its name runs `nbthread 1` (nginx: \
+         `worker_processes 1`), as every earlier version of these tables did (the \
+         configuration has always said `nbthread 1`; both haproxy 2.6 and haproxy-rs would \
+         otherwise start one thread per CPU, {cores} here). The \"(2 threads)\" twins of S1, \
+         S2 and S3 run the same clients against `nbthread 2` (nginx: `worker_processes 2`); \
+         S3 with a single client connection has no twin (one connection is served by one \
+         thread in every proxy). On this {cores}-core machine the clients, the backend and \
+         the proxy share the cores, so a second proxy thread mostly takes CPU time from \
+         them: the two-thread req/s and scaling are bounded by that, and CPU per request is \
+         the robust figure.\n\
          - Clients on the same machine: wrk `-t {t}`, h2load `-t 1`, ab; they share the \
          {cores} cores with the proxy and the backend.\n\n",
         rounds = params.rounds,
@@ -421,13 +553,36 @@ pub fn render_section(results: &Results, machine: &Machine, params: &Params, dat
          target's median over upstream haproxy's in the same case: above 1 is better for \
          req/s, below 1 is better for everything else. ⚠ marks failed requests or runs.\n\n",
     );
-    s.push_str("### Goals (haproxy-rs against haproxy 2.6, both one thread, same run)\n\n");
+    s.push_str(
+        "### Goals (haproxy-rs against haproxy 2.6, same thread count, same run)\n\n\
+         Scaling: per round, req/s with 2 threads over req/s with 1 thread in the same case; \
+         median (min–max) over the rounds.\n\n",
+    );
     s.push_str(&goals_table(&goals(results, &params.scenarios)));
     for &sc in &params.scenarios {
         s.push_str(&format!("\n### {} — {}\n\n", sc.id(), sc.title()));
         s.push_str(&scenario_description(sc, params));
         s.push_str("\n\n");
         s.push_str(&scenario_table(results, sc));
+        let scaling = scaling_table(results, sc);
+        if !scaling.is_empty() {
+            s.push_str(&format!(
+                "\n{} scaling from 1 to 2 threads (`scaling`: per round, req/s with 2 threads \
+                 over req/s with 1; `÷ haproxy's`: over haproxy 2.6's scaling):\n\n",
+                sc.id()
+            ));
+            s.push_str(&scaling);
+        }
+        let locks = lock_table(results, sc);
+        if !locks.is_empty() {
+            s.push_str(&format!(
+                "\n{} lock counters of haproxy-rs (`HRS_LOCK_STATS=1`, printed at exit; summed \
+                 over the rounds, warm-up included; contended = the lock was held by another \
+                 thread):\n\n",
+                sc.id()
+            ));
+            s.push_str(&locks);
+        }
     }
     if !results.failures.is_empty() {
         s.push_str("\n### Failed runs\n\n");
@@ -565,6 +720,18 @@ pub fn to_json(results: &Results, machine: &Machine, params: &Params, date: &str
                 )
                 .set("errors", s.errors)
                 .set("error_detail", s.error_detail.as_str())
+                .set(
+                    "locks",
+                    s.locks
+                        .iter()
+                        .map(|l| {
+                            Json::obj()
+                                .set("rank", l.rank.as_str())
+                                .set("acquired", l.acquired)
+                                .set("contended", l.contended)
+                        })
+                        .collect::<Vec<_>>(),
+                )
         })
         .collect();
     let failures: Vec<Json> = results
@@ -609,6 +776,27 @@ pub fn to_json(results: &Results, machine: &Machine, params: &Params, date: &str
             }
         }
     }
+    let mut scaling = Vec::new();
+    for &sc in &params.scenarios {
+        for (one, two) in twins(sc) {
+            for &target in &two.targets {
+                let Some(s) = results.scaling(sc, &one.name, &two.name, target) else {
+                    continue;
+                };
+                scaling.push(
+                    Json::obj()
+                        .set("scenario", sc.id())
+                        .set("case_1_thread", one.name.as_str())
+                        .set("case_2_threads", two.name.as_str())
+                        .set("target", target.key())
+                        .set("n", s.n)
+                        .set("median", s.median)
+                        .set("min", s.min)
+                        .set("max", s.max),
+                );
+            }
+        }
+    }
     let goals_json: Vec<Json> = goals(results, &params.scenarios)
         .iter()
         .map(|g| {
@@ -637,6 +825,7 @@ pub fn to_json(results: &Results, machine: &Machine, params: &Params, date: &str
         .set("parameters", params_json)
         .set("goals", goals_json)
         .set("summaries", summaries)
+        .set("scaling", scaling)
         .set("samples", samples)
         .set("failures", failures)
 }
@@ -655,6 +844,7 @@ mod tests {
             metrics: m.to_vec(),
             errors: 0,
             error_detail: String::new(),
+            locks: vec![],
         }
     }
 
@@ -717,25 +907,37 @@ mod tests {
             lines[5],
             "| -c 50 | direct (limit) | – | – | – | – | – | 0 |"
         );
-        // two cases of four targets, plus the header lines
-        assert_eq!(lines.len(), 10);
+        // two cases of four targets and their twins of three, plus the header lines
+        assert_eq!(lines.len(), 16);
+        assert_eq!(
+            lines[6],
+            "| -c 50 (2 threads) | haproxy-rs | – | – | – | – | – | 0 |"
+        );
     }
 
     #[test]
     fn goal_verdicts() {
         let r = s1_results();
         let g = goals(&r, &[Scenario::S1]);
-        assert_eq!(g.len(), 4);
+        // four cases (two and their twins) of two goals, and two scaling goals
+        assert_eq!(g.len(), 10);
         assert_eq!(g[0].verdict(), Verdict::Met); // req/s 110 >= 85
         assert_eq!(g[1].verdict(), Verdict::NotMet { overlap: false }); // CPU 10 > 8
-        assert_eq!(g[2].verdict(), Verdict::NoData); // -c 500 not measured
+        assert_eq!(g[2].case, "-c 50 (2 threads)");
+        assert_eq!(g[2].verdict(), Verdict::NoData); // the twin not measured
+        assert_eq!(g[4].verdict(), Verdict::NoData); // -c 500 not measured
+        assert_eq!(
+            (g[8].case.as_str(), g[8].metric),
+            ("-c 50", Metric::Scaling)
+        );
         let t = goals_table(&g);
         assert!(t.starts_with("| scenario | case | goal | haproxy-rs | haproxy 2.6 | ratio | result |\n|---|---|---|---:|---:|---:|---:|\n"));
         assert!(t.contains("| S1 | -c 50 | req/s at least haproxy's (req/s) | 110 (100–120) | 85.0 (80.0–90.0) | 1.29 | met |"));
         assert!(t.contains("| **not met** |"));
-        assert!(t.ends_with("\n1 of 4 goals met.\n"));
-        // S2 has three http-reuse modes with three goals each; the nginx/direct case none
-        assert_eq!(goals(&r, &[Scenario::S2]).len(), 9);
+        assert!(t.ends_with("\n1 of 10 goals met.\n"));
+        // S2: three http-reuse modes and their twins with three goals each, a scaling goal
+        // per mode; the nginx/direct case and its twin none
+        assert_eq!(goals(&r, &[Scenario::S2]).len(), 21);
         assert_eq!(goals(&r, &[Scenario::S4, Scenario::S5]).len(), 2);
     }
 
@@ -846,7 +1048,109 @@ mod tests {
         assert!(s.contains("### S4 —"));
         assert!(s.contains("9,800 idle keep-alive client connections (fd hard limit 20000)"));
         assert!(!s.contains("### S2"));
-        assert!(s.contains("1 of 5 goals met."));
+        assert!(s.contains("1 of 11 goals met."));
+        assert!(s.contains("`nbthread 1`"));
+        assert!(s.contains("S1 scaling from 1 to 2 threads"));
+        assert!(!s.contains("lock counters"));
+    }
+
+    /// S1 with twins: haproxy-rs 100 -> 150 and 120 -> 240 req/s (scaling 1.5, 2.0),
+    /// haproxy 100 -> 200 twice (2.0); lock counters on haproxy-rs's twin.
+    fn twin_results() -> Results {
+        let mut r = Results::default();
+        for (round, (h1, h2)) in [(100.0, 150.0), (120.0, 240.0)].into_iter().enumerate() {
+            let round = round as u32 + 1;
+            let m = |rps| [(Metric::Rps, rps), (Metric::ProxyCpu, 10.0)];
+            r.samples.push(sample(
+                Scenario::S1,
+                "-c 50",
+                Target::HaproxyRs,
+                round,
+                &m(h1),
+            ));
+            let mut t = sample(
+                Scenario::S1,
+                "-c 50 (2 threads)",
+                Target::HaproxyRs,
+                round,
+                &m(h2),
+            );
+            t.locks = vec![
+                crate::model::LockCount {
+                    rank: "Lbprm".into(),
+                    acquired: 500_000,
+                    contended: 1_000,
+                },
+                crate::model::LockCount {
+                    rank: "Inbox".into(),
+                    acquired: 10,
+                    contended: 0,
+                },
+            ];
+            r.samples.push(t);
+            r.samples.push(sample(
+                Scenario::S1,
+                "-c 50",
+                Target::Haproxy,
+                round,
+                &m(100.0),
+            ));
+            r.samples.push(sample(
+                Scenario::S1,
+                "-c 50 (2 threads)",
+                Target::Haproxy,
+                round,
+                &m(200.0),
+            ));
+        }
+        r
+    }
+
+    #[test]
+    fn scaling_table_and_goal() {
+        let r = twin_results();
+        let t = scaling_table(&r, Scenario::S1);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| case | target | req/s, 1 thread | req/s, 2 threads | scaling | ÷ haproxy's | CPU µs/req, 1 thread | CPU µs/req, 2 threads |"
+        );
+        assert_eq!(
+            lines[2],
+            "| -c 50 | haproxy-rs | 110 (100–120) | 195 (150–240) | 1.75 (1.50–2.00) | 0.88 | 10.0 | 10.0 |"
+        );
+        assert_eq!(
+            lines[3],
+            "| -c 50 | haproxy 2.6 | 100 | 200 | 2.00 | 1.00 | 10.0 | 10.0 |"
+        );
+        assert_eq!(lines[4], "| -c 50 | nginx proxy | – | – | – | – | – | – |");
+        // -c 50 and -c 500, three proxies each, plus the header lines
+        assert_eq!(lines.len(), 8);
+        assert_eq!(scaling_table(&r, Scenario::S5), "");
+        let g = goals(&r, &[Scenario::S1]);
+        let sg = g.iter().find(|g| g.metric == Metric::Scaling).unwrap();
+        assert_eq!(sg.case, "-c 50");
+        assert_eq!(sg.verdict(), Verdict::NotMet { overlap: true }); // 1.75 < 2.00
+        assert!(goals_table(&g).contains(
+            "| S1 | -c 50 | scaling 1 → 2 threads at least haproxy's (req/s 2 threads ÷ 1 thread) | 1.75 (1.50–2.00) | 2.00 | 0.88 | **not met** (within the spread) |"
+        ));
+    }
+
+    #[test]
+    fn lock_table_sums_rounds() {
+        let r = twin_results();
+        let t = lock_table(&r, Scenario::S1);
+        assert_eq!(
+            t,
+            "| case | Lbprm: contended / acquired | Inbox: contended / acquired |\n\
+             |---|---:|---:|\n\
+             | -c 50 (2 threads) | 2,000 / 1,000,000 (0.20 %) | 0 / 20 (0 %) |\n"
+        );
+        assert_eq!(lock_table(&s1_results(), Scenario::S1), "");
+        assert_eq!(fmt_share(3, 200), "1.5 %");
+        assert_eq!(fmt_share(0, 0), "0 %");
+        assert_eq!(fmt_share(3, 118_682), "< 0.01 %");
+        assert_eq!(fmt_share(6, 74_178), "0.01 %");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Running the benchmark: the backend nginx for the whole session, then for every round,
-//! scenario, case and target (rotated) a fresh target process, an unmeasured warm-up, and
-//! the measured client run with the CPU, accept-counter and memory readings around it.
-//! Owns every process it starts (through [`Guard`]s) and the temp directory's contents.
+//! scenario, case and target (rotated) a fresh target process with the case's thread
+//! count, an unmeasured warm-up, and the measured client run with the CPU, accept-counter
+//! and memory readings around it; haproxy-rs's lock counters are read from what it prints
+//! when it stops. Owns every process it starts (through [`Guard`]s) and the temp
+//! directory's contents.
 
 use std::fs;
 use std::net::{Ipv4Addr, TcpStream};
@@ -9,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::model::{cases, Case, Failure, Metric, Results, Sample, Target, Work};
+use crate::model::{cases, Case, Failure, Metric, Results, Sample, Target, Work, TWIN_THREADS};
 use crate::parse::{self, ClientResult};
 use crate::procs::{self, Guard};
 use crate::report::Params;
@@ -125,7 +127,7 @@ impl Bench {
             nginx: p[3],
             nginx_h2: p[4],
         };
-        for dir in ["backend", "nginx-proxy", "logs"] {
+        for dir in ["backend", "logs"] {
             fs::create_dir_all(tmp.join(dir)).map_err(|e| format!("{}: {e}", tmp.display()))?;
         }
         let wc = params.worker_connections;
@@ -134,11 +136,19 @@ impl Bench {
             &backend_dir.join("nginx.conf"),
             &setup::nginx_backend_conf(&backend_dir, ports.backend, ports.backend_h2, wc),
         )?;
-        let proxy_dir = tmp.join("nginx-proxy");
-        write(
-            &proxy_dir.join("nginx.conf"),
-            &setup::nginx_proxy_conf(&proxy_dir, ports.nginx, ports.nginx_h2, ports.backend, wc),
-        )?;
+        for workers in [1, TWIN_THREADS] {
+            let proxy_dir = tmp.join(nginx_proxy_dir(workers));
+            fs::create_dir_all(&proxy_dir).map_err(|e| format!("{}: {e}", proxy_dir.display()))?;
+            write(
+                &proxy_dir.join("nginx.conf"),
+                &setup::nginx_proxy_conf(
+                    &proxy_dir,
+                    workers,
+                    (ports.nginx, ports.nginx_h2, ports.backend),
+                    wc,
+                ),
+            )?;
+        }
         let mut backend = Guard::spawn(
             "backend nginx",
             &mut nginx_command(&tools.nginx, &backend_dir),
@@ -191,7 +201,7 @@ impl Bench {
                             )));
                         }
                         let label = format!(
-                            "[{round}/{rounds}] {} {:<18} {:<11}",
+                            "[{round}/{rounds}] {} {:<29} {:<11}",
                             sc.id(),
                             case.name,
                             target.key()
@@ -221,14 +231,14 @@ impl Bench {
     }
 
     /// One measured run of `target` in `case`, in a fresh target process (stopped when
-    /// this returns).
+    /// this returns; haproxy-rs's lock counters, printed as it stops, go in the sample).
     fn run_one(&mut self, case: &Case, target: Target, round: u32) -> Result<Sample, String> {
         let (maxconn, reuse) = match case.work {
             Work::Idle => (self.params.maxconn_idle, None),
             Work::Ab { reuse, .. } => (self.params.maxconn, reuse),
             _ => (self.params.maxconn, None),
         };
-        let mut running = self.start_target(target, maxconn, reuse)?;
+        let mut running = self.start_target(target, case.threads, maxconn, reuse)?;
         let mut sample = Sample {
             scenario: case.scenario,
             case: case.name.clone(),
@@ -237,19 +247,34 @@ impl Bench {
             metrics: Vec::new(),
             errors: 0,
             error_detail: String::new(),
+            locks: Vec::new(),
         };
         match case.work {
             Work::Idle => self.idle_memory(&mut running, &mut sample)?,
             work => self.load_run(&mut running, work, &mut sample)?,
         }
         running.check_alive()?;
+        if target == Target::HaproxyRs {
+            if let Some(g) = running.guard.as_mut() {
+                g.stop();
+                sample.locks = parse::parse_lock_stats(&g.output());
+                if sample.locks.is_empty() {
+                    return Err(format!(
+                        "haproxy-rs printed no lock counters when it stopped:\n{}",
+                        g.log_tail(10)
+                    ));
+                }
+            }
+        }
         Ok(sample)
     }
 
-    /// Starts `target` (nothing for `Direct`) and waits until it answers.
+    /// Starts `target` (nothing for `Direct`) with `threads` threads (nginx: worker
+    /// processes) and waits until it answers. haproxy-rs runs with `HRS_LOCK_STATS=1`.
     fn start_target(
         &self,
         target: Target,
+        threads: u32,
         maxconn: usize,
         reuse: Option<&str>,
     ) -> Result<Running, String> {
@@ -264,10 +289,19 @@ impl Bench {
                 let cfg = self.tmp.join("proxy.cfg");
                 write(
                     &cfg,
-                    &setup::haproxy_cfg(self.ports.proxy, self.ports.backend, maxconn, reuse),
+                    &setup::haproxy_cfg(
+                        threads,
+                        self.ports.proxy,
+                        self.ports.backend,
+                        maxconn,
+                        reuse,
+                    ),
                 )?;
                 let mut cmd = Command::new(bin);
                 cmd.arg("-db").arg("-f").arg(&cfg);
+                if target == Target::HaproxyRs {
+                    cmd.env("HRS_LOCK_STATS", "1");
+                }
                 let log = self.tmp.join(format!("logs/{}.log", target.key()));
                 let mut guard =
                     Guard::spawn(target.key(), &mut cmd, &log).map_err(|e| e.to_string())?;
@@ -282,8 +316,10 @@ impl Bench {
                 })
             }
             Target::Nginx => {
-                let dir = self.tmp.join("nginx-proxy");
-                let log = self.tmp.join("logs/nginx-proxy.log");
+                let dir = self.tmp.join(nginx_proxy_dir(threads));
+                let log = self
+                    .tmp
+                    .join(format!("logs/{}.log", nginx_proxy_dir(threads)));
                 let mut guard = Guard::spawn(
                     "nginx proxy",
                     &mut nginx_command(&self.tools.nginx, &dir),
@@ -568,6 +604,15 @@ impl Client {
             Client::Ab => parse::parse_ab(out),
             Client::H2load => parse::parse_h2load(out),
         }
+    }
+}
+
+/// The directory of the nginx proxy with `workers` worker processes (under the temp dir).
+fn nginx_proxy_dir(workers: u32) -> String {
+    if workers == 1 {
+        "nginx-proxy".to_string()
+    } else {
+        format!("nginx-proxy-{workers}")
     }
 }
 

@@ -33,14 +33,15 @@ pub fn nginx_user_line() -> &'static str {
     }
 }
 
-/// The lines every nginx instance shares: foreground, one worker, files under `dir`.
-fn nginx_preamble(dir: &Path, worker_connections: usize) -> String {
+/// The lines every nginx instance shares: foreground, `workers` worker processes, files
+/// under `dir`.
+fn nginx_preamble(dir: &Path, workers: u32, worker_connections: usize) -> String {
     let d = dir.display();
     format!(
         "{user}
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes {workers};
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections {worker_connections}; }}
@@ -67,7 +68,7 @@ pub fn nginx_backend_conf(
     h2_port: u16,
     worker_connections: usize,
 ) -> String {
-    let mut s = nginx_preamble(dir, worker_connections);
+    let mut s = nginx_preamble(dir, 1, worker_connections);
     s.push_str(&format!(
         "    server {{
         listen 127.0.0.1:{port} backlog=4096;
@@ -81,17 +82,17 @@ pub fn nginx_backend_conf(
     s
 }
 
-/// nginx as a reverse proxy in front of the backend: one worker, an upstream with
-/// `keepalive 64` (HTTP/1.1 and an empty `Connection` header so the server connections
-/// are kept), on `port` (HTTP/1.1) and `h2_port` (h2c with prior knowledge).
+/// nginx as a reverse proxy in front of the backend: `workers` worker processes, an
+/// upstream with `keepalive 64` (per worker; HTTP/1.1 and an empty `Connection` header so
+/// the server connections are kept), on `port` (HTTP/1.1) and `h2_port` (h2c with prior
+/// knowledge).
 pub fn nginx_proxy_conf(
     dir: &Path,
-    port: u16,
-    h2_port: u16,
-    backend_port: u16,
+    workers: u32,
+    (port, h2_port, backend_port): (u16, u16, u16),
     worker_connections: usize,
 ) -> String {
-    let mut s = nginx_preamble(dir, worker_connections);
+    let mut s = nginx_preamble(dir, workers, worker_connections);
     s.push_str(&format!(
         "    upstream be {{
         server 127.0.0.1:{backend_port};
@@ -114,17 +115,24 @@ pub fn nginx_proxy_conf(
 }
 
 /// The haproxy-style configuration, the same text for haproxy-rs and upstream haproxy:
-/// one thread, `maxconn`, HTTP mode, one frontend on `port` (HTTP/1.1, and h2c prior
-/// knowledge which both detect on a plain bind), one server, and `http-reuse reuse` when
-/// given (otherwise the default, `safe`).
-pub fn haproxy_cfg(port: u16, backend_port: u16, maxconn: usize, reuse: Option<&str>) -> String {
+/// `nbthread` always written (both default to the CPU count otherwise), `maxconn`, HTTP
+/// mode, one frontend on `port` (HTTP/1.1, and h2c prior knowledge which both detect on a
+/// plain bind), one server, and `http-reuse reuse` when given (otherwise the default,
+/// `safe`).
+pub fn haproxy_cfg(
+    nbthread: u32,
+    port: u16,
+    backend_port: u16,
+    maxconn: usize,
+    reuse: Option<&str>,
+) -> String {
     let reuse_line = match reuse {
         Some(mode) => format!("    http-reuse {mode}\n"),
         None => String::new(),
     };
     format!(
         "global
-    nbthread 1
+    nbthread {nbthread}
     maxconn {maxconn}
 defaults
     mode http
@@ -339,11 +347,12 @@ mod tests {
 
     #[test]
     fn haproxy_cfg_text() {
-        let cfg = haproxy_cfg(8000, 9000, 4000, Some("always"));
-        assert!(cfg.contains("nbthread 1\n    maxconn 4000\n"));
+        let cfg = haproxy_cfg(1, 8000, 9000, 4000, Some("always"));
+        assert!(cfg.contains("global\n    nbthread 1\n    maxconn 4000\n"));
         assert!(cfg.contains("bind 127.0.0.1:8000\n"));
         assert!(cfg.contains("backend be\n    http-reuse always\n    server s1 127.0.0.1:9000\n"));
-        let cfg = haproxy_cfg(8000, 9000, 4000, None);
+        let cfg = haproxy_cfg(2, 8000, 9000, 4000, None);
+        assert!(cfg.contains("global\n    nbthread 2\n"));
         assert!(!cfg.contains("http-reuse"));
         assert!(cfg.contains("backend be\n    server s1 127.0.0.1:9000\n"));
     }
@@ -359,11 +368,15 @@ mod tests {
         assert!(b.contains("stub_status;"));
         assert!(b.contains("pid /tmp/x/nginx.pid;"));
         assert_eq!(b.matches('{').count(), b.matches('}').count());
-        let p = nginx_proxy_conf(dir, 3, 4, 1, 5000);
+        let p = nginx_proxy_conf(dir, 1, (3, 4, 1), 5000);
+        assert!(p.contains("worker_processes 1;"));
         assert!(p.contains("server 127.0.0.1:1;\n        keepalive 64;"));
         assert!(p.contains("proxy_set_header Connection \"\";"));
         assert!(p.contains("listen 127.0.0.1:4 http2"));
         assert_eq!(p.matches('{').count(), p.matches('}').count());
+        let p2 = nginx_proxy_conf(dir, 2, (3, 4, 1), 5000);
+        assert!(p2.contains("worker_processes 2;"));
+        assert_eq!(p2.replace("worker_processes 2;", "worker_processes 1;"), p);
     }
 
     #[test]
