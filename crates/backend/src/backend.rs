@@ -265,10 +265,22 @@ pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), S
     }
     s.flags &= !sf::CURR_SESS;
     let Some(srv) = s.srv else { return Ok(()) };
-    let sv = &w.sh.servers[srv];
-    slot_released(&mut w.sh.proxies[sv.px].lb.lock(), sv);
-    process_srv_queue(w, ev, srv);
+    release_and_dequeue(w, ev, srv);
     Ok(())
+}
+
+/// Gives back a slot of `srv` and, in the same critical section, hands the free slots to
+/// queued streams if any wait ([`process_srv_queue`]): one acquisition of the backend's lock
+/// per stream end.
+fn release_and_dequeue(w: &mut World, ev: &mut Ev, srv: SrvId) {
+    let sv = &w.sh.servers[srv];
+    let px_ok = may_serve_backend_queue(&w.sh, srv);
+    let granted = {
+        let mut lb = w.sh.proxies[sv.px].lb.lock();
+        slot_released(&mut lb, sv);
+        dequeue_locked(w, &mut lb, srv, px_ok)
+    };
+    deliver(w, ev, srv, granted);
 }
 
 /// Gives free slots of `srv` to the oldest queued streams and wakes them
@@ -281,35 +293,64 @@ pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), S
 /// reported) is dropped from the queue.
 pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
     let sv = &w.sh.servers[srv];
-    let px = &w.sh.proxies[sv.px];
     let px_ok = may_serve_backend_queue(&w.sh, srv);
+    if !queued_for(&w.sh, srv, px_ok) {
+        // nothing waits: no lock (a stream queued before our caller's last change of the
+        // server's state or slots is visible here, having been queued under the lock)
+        return;
+    }
+    let granted = {
+        let mut lb = w.sh.proxies[sv.px].lb.lock();
+        dequeue_locked(w, &mut lb, srv, px_ok)
+    };
+    deliver(w, ev, srv, granted);
+}
+
+/// Whether a stream waits that `srv` could take: in its own queue, or in its backend's when
+/// `px_ok`.
+fn queued_for(sh: &Shared, srv: SrvId, px_ok: bool) -> bool {
+    let sv = &sh.servers[srv];
+    sv.nbpend.load(Relaxed) > 0 || (px_ok && sh.proxies[sv.px].nbpend.load(Relaxed) > 0)
+}
+
+/// The dequeue loop of [`process_srv_queue`], the backend's lock held (`lb`): the streams
+/// given a slot of `srv`, each slot counted.
+fn dequeue_locked(w: &World, lb: &mut LbState, srv: SrvId, px_ok: bool) -> Vec<Pending> {
+    let sv = &w.sh.servers[srv];
+    let px = &w.sh.proxies[sv.px];
     let mut granted = Vec::new();
-    {
-        let mut lb = px.lb.lock();
-        while sv.has_slot() {
-            let p = match lb.srv_queue[sv.lb_idx].pop_front() {
+    if !queued_for(&w.sh, srv, px_ok) {
+        return granted;
+    }
+    while sv.has_slot() {
+        let p = match lb.srv_queue[sv.lb_idx].pop_front() {
+            Some(p) => {
+                let len = lb.srv_queue[sv.lb_idx].len() as u32;
+                sv.nbpend.store(len, Relaxed);
+                lb.algo.set_queue_len(sv.lb_idx, len);
+                p
+            }
+            None if px_ok => match lb.queue.pop_front() {
                 Some(p) => {
-                    let len = lb.srv_queue[sv.lb_idx].len() as u32;
-                    sv.nbpend.store(len, Relaxed);
-                    lb.algo.set_queue_len(sv.lb_idx, len);
+                    px.nbpend.store(lb.queue.len() as u32, Relaxed);
                     p
                 }
-                None if px_ok => match lb.queue.pop_front() {
-                    Some(p) => {
-                        px.nbpend.store(lb.queue.len() as u32, Relaxed);
-                        p
-                    }
-                    None => break,
-                },
                 None => break,
-            };
-            if p.tid == w.tid && w.streams.live(p.sid).is_err() {
-                continue;
-            }
-            slot_taken(&mut lb, sv);
-            granted.push(p);
+            },
+            None => break,
+        };
+        if p.tid == w.tid && w.streams.live(p.sid).is_err() {
+            continue;
         }
+        slot_taken(lb, sv);
+        granted.push(p);
     }
+    granted
+}
+
+/// Tells the streams of `granted` they have a slot of `srv`: at once on this thread, by
+/// [`Msg::Dequeued`] on another.
+fn deliver(w: &mut World, ev: &mut Ev, srv: SrvId, granted: Vec<Pending>) {
     for p in granted {
         if p.tid == w.tid {
             stream_dequeued(w, ev, p.sid, srv);
@@ -332,11 +373,7 @@ pub fn stream_dequeued(w: &mut World, ev: &mut Ev, sid: StrmId, srv: SrvId) {
             s.flags &= !sf::QUEUED;
             ev.wakeup(s.task, WakeReason::RES);
         }
-        _ => {
-            let sv = &w.sh.servers[srv];
-            slot_released(&mut w.sh.proxies[sv.px].lb.lock(), sv);
-            process_srv_queue(w, ev, srv);
-        }
+        _ => release_and_dequeue(w, ev, srv),
     }
 }
 
