@@ -353,6 +353,15 @@ fn vv_reports_only_real_features() {
     assert!(lines[0].starts_with("HAProxy version "), "{text}");
     assert!(lines.contains(&"  TARGET  = linux-glibc"), "{text}");
     assert!(lines.contains(&"Available services : none"), "{text}");
+    // as upstream: the build's limit and the CPUs this process may run on
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get().min(64));
+    assert!(
+        lines.contains(
+            &format!("Built with multi-threading support (MAX_THREADS=64, default={cpus}).")
+                .as_str()
+        ),
+        "{text}"
+    );
     let feats = lines
         .iter()
         .find_map(|l| l.strip_prefix("Feature list : "))
@@ -595,4 +604,62 @@ fn check_mode_exit_codes() {
     // the dot-file really is invalid, so skipping it is what made the directory pass
     let (code, so, se) = check("conf/.hidden.cfg");
     assert_eq!(code, Some(1), "conf/.hidden.cfg: {so}{se}");
+}
+
+/// A frontend `maxconn` holds across threads: of connections opened at once, as many as the
+/// limit stay open (waiting for a request), the others are closed at once, whichever
+/// thread accepted them (each reserves its place when it accepts).
+#[test]
+fn frontend_maxconn_holds_across_threads() {
+    let (_l, addr, fd) = listener();
+    let cfg = TempPath(temp_file(
+        "maxconn-threads.cfg",
+        "global\n    nbthread 2\ndefaults\n    mode http\n    timeout client 5s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind \"fd@${FE}\"\n    maxconn 3\n    http-request return status 200\n",
+    ));
+    let mut p = spawn(&["-db", "-f", cfg.0.to_str().unwrap()], fd);
+    let conns: Vec<TcpStream> = (0..8)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let open = conns
+        .iter()
+        .filter(|c| {
+            c.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let mut b = [0u8; 1];
+            match (&**c).read(&mut b) {
+                Ok(0) => false,
+                Ok(_) => panic!("unexpected data before any request"),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => true,
+                Err(_) => false,
+            }
+        })
+        .count();
+    assert_eq!(open, 3, "frontend maxconn 3 with 8 connections at once");
+    // once they leave, new connections are served
+    drop(conns);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        request_status(addr),
+        200,
+        "a place is free again once the first ones closed"
+    );
+    p.signal(libc::SIGINT);
+    let st = p.wait_exit(Duration::from_secs(2));
+    assert_eq!(st.code(), Some(0), "exit status after SIGINT: {st:?}");
+}
+
+/// The status of one `GET /` on a new connection.
+fn request_status(addr: SocketAddr) -> u16 {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"))
 }

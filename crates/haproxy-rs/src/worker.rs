@@ -415,12 +415,16 @@ impl Worker {
                         continue;
                     };
                     let sh = &self.world.sh;
-                    let maxconn = sh.global.maxconn;
-                    let fe_max = sh.proxies[fe].cfg.maxconn;
-                    if (maxconn > 0 && sh.global.curr_conn.load(Relaxed) >= maxconn)
-                        || (fe_max > 0 && sh.proxies[fe].feconn.load(Relaxed) >= fe_max)
-                    {
+                    // the connection takes its place in the process's and the frontend's
+                    // counts now, so that no other thread takes the last one meanwhile
+                    if !reserve(&sh.global.curr_conn, sh.global.maxconn) {
                         // over the limit: HAProxy stops accepting; we refuse by closing
+                        drop(conn);
+                        continue;
+                    }
+                    let px = &sh.proxies[fe];
+                    if !reserve(&px.feconn, px.cfg.maxconn) {
+                        hrs_core::pools::gauge_dec(&sh.global.curr_conn);
                         drop(conn);
                         continue;
                     }
@@ -484,7 +488,7 @@ impl Worker {
             );
         }
         let sock = mio::net::TcpStream::from(a.sock);
-        if let Err(e) = hrs_stream::session_accept(
+        if let Err(e) = hrs_stream::session::session_accept_counted(
             &mut self.world,
             ev,
             hrs_core::Xprt::Raw(sock),
@@ -522,6 +526,18 @@ impl Worker {
             }
         }
     }
+}
+
+/// Takes one unit of `gauge` if it stays within `max` (0: no limit): false when the limit
+/// is reached. A compare-and-swap, so that threads accepting at once never overshoot.
+fn reserve(gauge: &AtomicU32, max: u32) -> bool {
+    if max == 0 {
+        gauge.fetch_add(1, Relaxed);
+        return true;
+    }
+    gauge
+        .fetch_update(Relaxed, Relaxed, |n| (n < max).then_some(n + 1))
+        .is_ok()
 }
 
 /// The thread an accepted connection goes to (`listener_accept`'s multi-queue choice):
@@ -626,6 +642,17 @@ mod tests {
             let want: Vec<Tid> = (0..2 * n).map(|i| (i % n) as Tid).collect();
             assert_eq!(picks, want, "nbthread {n}");
         }
+    }
+
+    #[test]
+    fn reserve_never_goes_over_the_limit() {
+        let g = AtomicU32::new(0);
+        assert!(reserve(&g, 2) && reserve(&g, 2));
+        assert!(!reserve(&g, 2), "full");
+        assert_eq!(g.load(Relaxed), 2);
+        let free = AtomicU32::new(7);
+        assert!(reserve(&free, 0), "no limit");
+        assert_eq!(free.load(Relaxed), 8);
     }
 
     #[test]

@@ -36,6 +36,27 @@ pub fn session_accept(
     dst: Option<SocketAddr>,
     proto: BindProto,
 ) -> Result<SessId, AcceptError> {
+    w.sh.global.curr_conn.fetch_add(1, Relaxed);
+    w.sh.proxies[fe].feconn.fetch_add(1, Relaxed);
+    session_accept_counted(w, ev, xprt, fe, src, dst, proto)
+}
+
+/// [`session_accept`] for a connection already counted in the process's and the
+/// frontend's gauges (`curr_conn`, `feconn`): the listener reserved them when it accepted
+/// (`listener_accept`'s `actconn`/`feconn` increments), so that no other thread can take
+/// the last slot in between.
+///
+/// # Errors
+/// As [`session_accept`]; the counts are given back.
+pub fn session_accept_counted(
+    w: &mut World,
+    ev: &mut Ev,
+    xprt: Xprt,
+    fe: PxId,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+    proto: BindProto,
+) -> Result<SessId, AcceptError> {
     let tcp = w.sh.proxies[fe].cfg.mode == Mode::Tcp;
     let mux = if tcp {
         Mux::Pt
@@ -45,11 +66,16 @@ pub fn session_accept(
             ..H1c::default()
         })
     };
-    let cid = hrs_conn::conn_new_front(w, ev, xprt, fe, mux, src, dst).map_err(AcceptError::Io)?;
-    w.sh.global.curr_conn.fetch_add(1, Relaxed);
+    let cid = match hrs_conn::conn_new_front(w, ev, xprt, fe, mux, src, dst) {
+        Ok(cid) => cid,
+        Err(e) => {
+            hrs_core::pools::gauge_dec(&w.sh.global.curr_conn);
+            hrs_core::pools::gauge_dec(&w.sh.proxies[fe].feconn);
+            return Err(AcceptError::Io(e));
+        }
+    };
     w.sh.threads[usize::from(w.tid)].conns.fetch_add(1, Relaxed);
     let px = &w.sh.proxies[fe];
-    px.feconn.fetch_add(1, Relaxed);
     px.counters.cum_conn.inc();
     px.counters.cum_sess.inc();
     let dst = w.conns[cid].dst;
