@@ -354,7 +354,15 @@ fn vv_reports_only_real_features() {
     assert!(lines.contains(&"  TARGET  = linux-glibc"), "{text}");
     assert!(lines.contains(&"Available services : none"), "{text}");
     // as upstream: the build's limit and the CPUs this process may run on
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get().min(64));
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size.
+    let cpus = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        assert_eq!(
+            libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
+            0
+        );
+        (libc::CPU_COUNT(&set) as usize).clamp(1, 64)
+    };
     assert!(
         lines.contains(
             &format!("Built with multi-threading support (MAX_THREADS=64, default={cpus}).")
