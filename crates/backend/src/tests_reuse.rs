@@ -846,3 +846,125 @@ fn without_shared_pools_no_thread_takes_another_s_connection() {
     );
     assert_eq!(idle_gauges(&t0), (1, 0, vec![1, 0]));
 }
+
+/// Gives the registry entry of idle connection `cid` of thread `t` a real socket (the
+/// scripted connections have none), so that a takeover can duplicate and adopt it. The
+/// returned pair (that socket and its peer) must outlive the test's use of the connection.
+fn with_socket(
+    t: &T,
+    cid: ConnId,
+) -> (
+    std::os::unix::net::UnixStream,
+    std::os::unix::net::UnixStream,
+) {
+    use std::os::fd::AsRawFd;
+    let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let c = &t.w.conns[cid];
+    let Target::Server(srv) = c.target else {
+        panic!("not a server connection")
+    };
+    let mut reg = t.w.sh.threads[usize::from(t.w.tid)].idle.lock();
+    let q = reg.conns.get_mut(&(srv, c.hash)).expect("listed");
+    let e = q.iter_mut().find(|e| e.cid == cid).expect("listed");
+    e.fd = ours.as_raw_fd();
+    (ours, peer)
+}
+
+#[test]
+fn a_takeover_adopts_the_idle_connection_of_another_thread() {
+    let (mut t0, mut t1) = two_threads("");
+    let s1 = t0.srv("s1");
+    let cid = pooled(&mut t0);
+    let _peer = with_socket(&t0, cid);
+    let opened = t1.opened();
+    let sess1 = t1.sess;
+    let (sid, got) = t1.request(sess1, tx::NOT_FIRST);
+    // reused, not opened: thread 1 adopted thread 0's connection
+    assert_eq!(t1.opened(), opened, "no new connect");
+    assert_ne!(t1.w.streams[sid].flags & sf::SRV_REUSED, 0);
+    let c = &t1.w.conns[got];
+    assert!(c.has(co_fl::CONNECTED) && !c.has(co_fl::WAIT_L4_CONN));
+    assert_eq!(
+        (c.target, c.hash),
+        (Target::Server(s1), t0.w.conns[cid].hash)
+    );
+    let req_count = match &c.mux {
+        hrs_core::Mux::H1(h) => h.req_count,
+        _ => panic!("an HTTP/1 connection"),
+    };
+    assert_eq!(req_count, 1, "its request count came along");
+    let sv = &t1.w.sh.servers[s1];
+    assert_eq!(
+        sv.next_takeover.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert_eq!(idle_gauges(&t1), (0, 0, vec![0, 0]));
+    assert_eq!(t1.pool("s1"), (0, 0, 1), "in use on thread 1");
+    // thread 0 is told, and forgets its copy
+    assert!(matches!(t0.inbox().as_slice(), [hrs_core::Msg::Taken(c)] if *c == cid));
+    assert!(!crate::server::idle_conn_still_ours(&t0.w, cid));
+    crate::server::conn_taken_over(&mut t0.w, &mut t0.ev, cid);
+    assert!(!t0.w.conns.contains(cid));
+    // the adopted connection goes idle on thread 1, listed there for takeover
+    t1.established(got);
+    assert!(t1.finish(sid));
+    assert_ne!(t1.w.conns[got].flags & co_fl::TAKEOVER, 0);
+    assert_eq!(idle_gauges(&t1), (0, 1, vec![0, 1]), "proven: safe");
+}
+
+#[test]
+fn a_takeover_starts_at_next_takeover_and_skips_threads_without_idle_connections() {
+    // `safe`: first requests open their own connection, later ones reuse
+    let cfg = crate::testkit::config("", "http-reuse safe\n    server s1 10.0.0.1:80");
+    let mut ts = T::threads(&cfg, 3);
+    let s1 = ts[0].srv("s1");
+    let a = pooled(&mut ts[1]);
+    let b = pooled(&mut ts[2]);
+    let _pa = with_socket(&ts[1], a);
+    let _pb = with_socket(&ts[2], b);
+    let sv = &ts[0].w.sh.servers[s1];
+    // from thread 2 on: its connection, then the next takeover starts at 0
+    sv.next_takeover
+        .store(2, std::sync::atomic::Ordering::Relaxed);
+    let sess = ts[0].sess;
+    let _ = ts[0].request(sess, tx::NOT_FIRST);
+    assert!(ts[1].inbox().is_empty(), "thread 1 not visited first");
+    assert!(matches!(ts[2].inbox().as_slice(), [hrs_core::Msg::Taken(c)] if *c == b));
+    assert_eq!(
+        ts[0].w.sh.servers[s1]
+            .next_takeover
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    // next: thread 0 itself is skipped, thread 1 has one
+    let sess = ts[0].session();
+    let _ = ts[0].request(sess, tx::NOT_FIRST);
+    assert!(matches!(ts[1].inbox().as_slice(), [hrs_core::Msg::Taken(c)] if *c == a));
+    assert_eq!(idle_gauges(&ts[0]), (0, 0, vec![0, 0, 0]));
+}
+
+#[test]
+fn pool_low_conn_keeps_few_idle_connections_from_other_threads() {
+    let (mut t0, mut t1) = T::two_threads(
+        "",
+        "http-reuse safe\n    server s1 10.0.0.1:80 pool-low-conn 2",
+    );
+    let a = pooled(&mut t0);
+    let _pa = with_socket(&t0, a);
+    let sess1 = t1.sess;
+    let _ = t1.request(sess1, tx::NOT_FIRST);
+    assert!(
+        t0.inbox().is_empty(),
+        "one idle connection, fewer than pool-low-conn"
+    );
+    assert!(crate::server::idle_conn_still_ours(&t0.w, a));
+    // with a second one on thread 0 the server has pool-low-conn: it may be taken
+    let sess0 = t0.session();
+    let (sid, b) = t0.request(sess0, 0);
+    t0.established(b);
+    assert!(t0.finish(sid));
+    let _pb = with_socket(&t0, b);
+    let sess1 = t1.session();
+    let _ = t1.request(sess1, tx::NOT_FIRST);
+    assert_eq!(t0.inbox().len(), 1, "taken over");
+}
