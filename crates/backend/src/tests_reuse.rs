@@ -968,3 +968,120 @@ fn pool_low_conn_keeps_few_idle_connections_from_other_threads() {
     let _ = t1.request(sess1, tx::NOT_FIRST);
     assert_eq!(t0.inbox().len(), 1, "taken over");
 }
+
+/// The `Purge` shares waiting in `t`'s inbox, as `(server, n)`.
+fn purges(t: &T) -> Vec<(usize, u32)> {
+    t.inbox()
+        .into_iter()
+        .map(|m| match m {
+            hrs_core::Msg::Purge { srv, n } => (srv, n),
+            other => panic!("unexpected message {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn thread_0_runs_the_purge_and_each_thread_closes_its_share() {
+    let (mut t0, mut t1) = T::two_threads(
+        "",
+        "http-reuse safe\n    server s1 10.0.0.1:80 pool-purge-delay 3s",
+    );
+    let s1 = t0.srv("s1");
+    // two exchanges at once on thread 1 (the need is 2), then both idle there; thread 1
+    // pools first: it asks thread 0 to arm the purge timer
+    let (sa, sb) = (t1.sess, t1.session());
+    let (x1, b1) = t1.request(sa, 0);
+    let (x2, b2) = t1.request(sb, 0);
+    for (sid, c) in [(x1, b1), (x2, b2)] {
+        t1.established(c);
+        assert!(t1.finish(sid));
+    }
+    let arm: Vec<_> = t0.inbox();
+    assert!(
+        matches!(arm.as_slice(), [hrs_core::Msg::ArmPurge(s)] if *s == s1),
+        "{arm:?}"
+    );
+    crate::server::srv_arm_purge(&mut t0.w, &mut t0.ev, s1, 3000);
+    let a = pooled(&mut t0);
+    assert!(t0.inbox().is_empty(), "armed already: no second request");
+    assert_eq!(idle_gauges(&t0), (3, 0, vec![1, 2]));
+    // none in use, a peak of 2: 1 exceeds, ceil(1/2) = 1 to close; thread 0's share
+    // 1 * 1 / 3 + 1 = 1 (closed here), thread 1's 1 * 2 / 3 + 1 = 1 (by message)
+    crate::server::srv_cleanup_idle_conns(&mut t0.w, &mut t0.ev, s1);
+    assert!(!t0.w.conns.contains(a), "thread 0 closed its own");
+    assert_eq!(purges(&t1), [(s1, 1)]);
+    assert!(t1.w.conns.contains(b1), "not before its message");
+    crate::server::srv_purge_own(&mut t1.w, &mut t1.ev, s1, 1);
+    assert!(
+        !t1.w.conns.contains(b1) && t1.w.conns.contains(b2),
+        "the oldest"
+    );
+    assert_eq!(idle_gauges(&t0), (1, 0, vec![0, 1]));
+    // idle connections remained: re-armed
+    let task = t0.w.pools[s1].purge_task.expect("armed");
+    assert_eq!(t0.ev.task_expire(task), Some(tick_add(t0.ev.now(), 3000)));
+    // once none is left anywhere the purge leaves the schedule, and the next pooled
+    // connection arms it again
+    crate::server::srv_purge_own(&mut t1.w, &mut t1.ev, s1, 1);
+    crate::server::srv_cleanup_idle_conns(&mut t0.w, &mut t0.ev, s1);
+    assert_eq!(t0.ev.task_expire(task), Some(hrs_ev::TICK_ETERNITY));
+    let sess = t1.session();
+    let (sid, c) = t1.request(sess, 0);
+    t1.established(c);
+    assert!(t1.finish(sid));
+    assert!(matches!(
+        t0.inbox().as_slice(),
+        [hrs_core::Msg::ArmPurge(_)]
+    ));
+}
+
+#[test]
+fn short_of_fds_a_thread_without_idle_connections_has_another_close_one() {
+    let (mut t0, mut t1) = T::two_threads("", "http-reuse safe\n    server s1 10.0.0.1:80");
+    let s1 = t0.srv("s1");
+    let _ = pooled(&mut t1);
+    let _ = t0.inbox();
+    crate::server::srv_kill_one_idle(&mut t0.w, &mut t0.ev, s1);
+    assert_eq!(purges(&t1), [(s1, 1)], "thread 1 has the one to close");
+    // with one of its own, thread 0 closes that one and tells nobody
+    let a = pooled(&mut t0);
+    crate::server::srv_kill_one_idle(&mut t0.w, &mut t0.ev, s1);
+    assert!(!t0.w.conns.contains(a));
+    assert!(t1.inbox().is_empty());
+}
+
+#[test]
+fn an_own_reuse_moves_next_takeover_past_this_thread() {
+    let (mut t0, mut t1) = two_threads("");
+    let s1 = t1.srv("s1");
+    let _ = pooled(&mut t1);
+    let sess = t1.session();
+    let _ = t1.request(sess, tx::NOT_FIRST);
+    assert_eq!(
+        t1.w.sh.servers[s1]
+            .next_takeover
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "thread 1 + 1, wrapped"
+    );
+    let _ = pooled(&mut t0);
+}
+
+#[test]
+fn a_connection_in_use_is_never_forgotten_for_a_takeover() {
+    let (mut t0, _t1) = two_threads("");
+    let cid = pooled(&mut t0);
+    // reused by its owner: no longer idle, not listed
+    let sess = t0.sess;
+    let (_, again) = t0.request(sess, tx::NOT_FIRST);
+    assert_eq!(again, cid);
+    assert!(crate::server::idle_conn_still_ours(&t0.w, cid));
+    // a stale message about it (it cannot be taken now) leaves it alone
+    crate::server::conn_taken_over(&mut t0.w, &mut t0.ev, cid);
+    assert!(t0.w.conns.contains(cid));
+    // a private connection is never listed either
+    let p = t0.sess_conn("s1");
+    assert!(crate::server::idle_conn_still_ours(&t0.w, p));
+    crate::server::conn_taken_over(&mut t0.w, &mut t0.ev, p);
+    assert!(t0.w.conns.contains(p));
+}
