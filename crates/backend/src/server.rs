@@ -145,11 +145,22 @@ fn takeover(w: &mut World, ev: &mut Ev, srv: SrvId, is_safe: bool, hash: u64) ->
 /// forgotten without touching the socket. Already gone: nothing to do.
 pub fn conn_taken_over(w: &mut World, ev: &mut Ev, cid: ConnId) {
     let Some(c) = w.conns.get(cid) else { return };
-    if c.flags & co_fl::TAKEOVER == 0 || c.flags & co_fl::LIST_MASK == 0 {
+    if !listed_for_takeover(c) {
         return;
     }
     // its registry entry is gone: `conn_free` only unlinks it and forgets it
     let _ = hrs_conn::conn_free(w, ev, cid);
+}
+
+/// Whether `c` is listed in its thread's takeover registry (`co_fl::TAKEOVER`, only ever
+/// set on a connection in an idle or safe list, and cleared when it leaves).
+fn listed_for_takeover(c: &hrs_core::Connection) -> bool {
+    let listed = c.flags & co_fl::TAKEOVER != 0;
+    debug_assert!(
+        !listed || c.flags & co_fl::LIST_MASK != 0,
+        "listed for takeover outside the idle lists"
+    );
+    listed
 }
 
 /// True when idle connection `cid` of this thread is still its own: not listed for
@@ -159,7 +170,7 @@ pub fn idle_conn_still_ours(w: &World, cid: ConnId) -> bool {
     let Some(c) = w.conns.get(cid) else {
         return false;
     };
-    if c.flags & co_fl::TAKEOVER == 0 || c.flags & co_fl::LIST_MASK == 0 {
+    if !listed_for_takeover(c) {
         return true;
     }
     let Target::Server(srv) = c.target else {

@@ -796,7 +796,8 @@ fn a_connection_taken_over_leaves_its_owner_which_forgets_it() {
     // thread 1 has none of its own: it takes thread 0's entry (the scripted connection
     // has no socket to duplicate, so thread 1 then opens its own)
     let sess1 = t1.sess;
-    let _ = t1.request(sess1, tx::NOT_FIRST);
+    let (_, opened) = t1.request(sess1, tx::NOT_FIRST);
+    assert!(t1.w.conns[opened].has(co_fl::WAIT_L4_CONN), "its own, new");
     assert!(!t0.w.sh.threads[0].idle.lock().contains(s1, hash, cid));
     assert_eq!(
         idle_gauges(&t0),
@@ -1084,4 +1085,49 @@ fn a_connection_in_use_is_never_forgotten_for_a_takeover() {
     assert!(crate::server::idle_conn_still_ours(&t0.w, p));
     crate::server::conn_taken_over(&mut t0.w, &mut t0.ev, p);
     assert!(t0.w.conns.contains(p));
+}
+
+#[test]
+fn an_owner_meeting_a_connection_taken_meanwhile_forgets_it_and_looks_further() {
+    let (mut t0, mut t1) = two_threads("");
+    let cid = pooled(&mut t0);
+    let _pa = with_socket(&t0, cid);
+    let sess1 = t1.sess;
+    let (_, got) = t1.request(sess1, tx::NOT_FIRST);
+    assert!(t1.w.conns[got].has(co_fl::CONNECTED), "taken over");
+    // before its message, thread 0 wants a connection: its list still holds the taken one,
+    // whose claim fails: forgotten there and then, and a new one is opened
+    let sess0 = t0.sess;
+    let (sid, c) = t0.request(sess0, tx::NOT_FIRST);
+    assert!(!t0.w.conns.contains(cid), "forgotten");
+    assert!(t0.w.conns[c].has(co_fl::WAIT_L4_CONN), "a new connection");
+    assert_eq!(t0.w.streams[sid].flags & sf::SRV_REUSED, 0);
+    assert_eq!(t0.pool("s1"), (0, 0, 2), "both threads' connections in use");
+}
+
+#[test]
+fn one_thread_lists_nothing_for_takeover() {
+    let mut t = T::backend("http-reuse always\n    server s1 10.0.0.1:80");
+    let cid = pooled(&mut t);
+    assert_eq!(t.w.conns[cid].flags & co_fl::TAKEOVER, 0);
+    assert_eq!(t.w.sh.threads.len(), 1);
+}
+
+#[test]
+fn a_purge_with_no_idle_connection_changes_no_estimate() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut t = T::backend("http-reuse safe\n    server s1 10.0.0.1:80");
+    let s1 = t.srv("s1");
+    let cid = pooled(&mut t);
+    let sv = &t.w.sh.servers[s1];
+    let (need, peak) = (sv.est_need.load(Relaxed), sv.max_used.load(Relaxed));
+    assert_eq!((need, peak), (1, 1));
+    hrs_conn::conn_free(&mut t.w, &mut t.ev, cid).unwrap();
+    srv_cleanup_idle_conns(&mut t.w, &mut t.ev, s1);
+    let sv = &t.w.sh.servers[s1];
+    assert_eq!(
+        (sv.est_need.load(Relaxed), sv.max_used.load(Relaxed)),
+        (need, peak),
+        "upstream skips the server when it has no idle connection"
+    );
 }
