@@ -557,3 +557,27 @@ fn a_grant_to_a_stream_that_stopped_waiting_goes_to_the_next_one() {
     stream_dequeued(&mut t0.w, &mut t0.ev, e, s1);
     assert_eq!(t0.w.sh.servers[s1].served.load(Relaxed), 0);
 }
+
+#[test]
+fn a_server_out_of_balancing_serves_its_own_queue_but_not_its_backend_s() {
+    let mut t = T::backend("server s1 10.0.0.1:80 maxconn 2\n    server s2 10.0.0.2:80");
+    let s1 = t.srv("s1");
+    // s1 full with b waiting for it; c waits for any server of the backend
+    t.fill("s1", 1);
+    let b = t.srv_queue(s1)[0];
+    let c = t.stream();
+    t.w.streams[c].flags |= sf::QUEUED;
+    t.px_queue_push(t.be, c);
+    // s1 leaves load balancing, then both its slots free up
+    down(&mut t, "s1");
+    t.w.sh.servers[s1].served.store(0, Relaxed);
+    t.w.streams[b].flags |= sf::QUEUED;
+    process_srv_queue(&mut t.w, &mut t.ev, s1);
+    assert_eq!(state(&t, b), "AS-", "its own queued stream is served");
+    assert_eq!(
+        t.px_queue(t.be),
+        [c],
+        "the backend's stays for usable servers"
+    );
+    assert_eq!(t.w.sh.servers[s1].served.load(Relaxed), 1);
+}

@@ -1131,3 +1131,16 @@ fn a_purge_with_no_idle_connection_changes_no_estimate() {
         "upstream skips the server when it has no idle connection"
     );
 }
+
+#[test]
+fn short_of_fds_the_next_thread_with_idle_connections_is_asked() {
+    let cfg = crate::testkit::config("", "http-reuse safe\n    server s1 10.0.0.1:80");
+    let mut ts = T::threads(&cfg, 3);
+    let s1 = ts[0].srv("s1");
+    let _ = pooled(&mut ts[2]);
+    let _ = ts[0].inbox();
+    let t0 = &mut ts[0];
+    crate::server::srv_kill_one_idle(&mut t0.w, &mut t0.ev, s1);
+    assert!(ts[1].inbox().is_empty(), "thread 1 has none");
+    assert_eq!(purges(&ts[2]), [(s1, 1)]);
+}
