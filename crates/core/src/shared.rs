@@ -4,7 +4,8 @@
 //! Owns [`Shared`]: the runtime proxies and servers ([`PxShared`], [`SrvShared`]), the
 //! global settings and gauges ([`GlobalRt`]), the process variables, and one
 //! [`ThreadShared`] per thread: its inbox of messages ([`Msg`]), its load, its takeover
-//! registry of idle server connections ([`IdleReg`]), its watchdog heartbeat. Every thread
+//! registry of idle server connections ([`IdleReg`]) (its loop's heartbeat, for the
+//! watchdog, is `hrs_ev::Heartbeat`). Every thread
 //! holds the same `Arc<Shared>` in its [`crate::World`].
 //!
 //! May be touched from any thread: everything here is immutable configuration, an atomic,
@@ -19,8 +20,8 @@ use hrs_cfg::model::BindProto;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::os::fd::{OwnedFd, RawFd};
+use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::sync::OnceLock;
 
 /// A thread number, 0-based (upstream's `tid`).
@@ -192,10 +193,6 @@ pub struct ThreadShared {
     pub accq: AtomicU32,
     /// Its idle server connections open to takeover.
     pub idle: Lock<IdleReg>,
-    /// Loop iterations so far (the watchdog's heartbeat).
-    pub loops: AtomicU64,
-    /// The thread is in `poll` (sleeping is not being stuck).
-    pub polling: AtomicBool,
 }
 
 impl ThreadShared {
@@ -206,8 +203,6 @@ impl ThreadShared {
             conns: AtomicU32::new(0),
             accq: AtomicU32::new(0),
             idle: Lock::new(LockRank::IdleConns, IdleReg::default()),
-            loops: AtomicU64::new(0),
-            polling: AtomicBool::new(false),
         }
     }
 }
