@@ -11,13 +11,16 @@
 //! about to die of that panic, and the data under our locks is kept consistent by short
 //! critical sections with no early returns.
 //!
-//! Every build counts, per rank, the acquisitions and the contended attempts (the lock was
-//! held by another thread: [`Lock::lock`] then waited, [`Lock::try_lock`] gave up) in
-//! relaxed static atomics, one cache line per rank; [`contention`] reads them (the
-//! scaling figures of `docs/performance.md`). The uncontended path costs one relaxed
-//! increment besides the lock itself.
+//! Every build counts, per rank, the contended attempts (the lock was held by another
+//! thread: [`Lock::lock`] then waited, [`Lock::try_lock`] gave up) in relaxed static
+//! atomics, one cache line per rank; the acquisitions too once [`count_acquisitions`] was
+//! called (`HRS_LOCK_STATS=1`), since a counter every thread increments on every
+//! acquisition would make threads share a cache line that per-thread locks (`IdleConns`,
+//! `Inbox`) otherwise keep apart. [`contention`] reads them (the scaling figures of
+//! `docs/performance.md`). The uncontended path costs one read of a flag that never
+//! changes after startup.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
 /// The lock order, lowest first (upstream's lock labels for the same data).
@@ -59,12 +62,21 @@ static COUNTS: [RankCounts; 4] = [const {
     }
 }; 4];
 
+/// Whether acquisitions are counted (set once at startup).
+static COUNT_ACQUIRED: AtomicBool = AtomicBool::new(false);
+
+/// Counts every acquisition from now on, for [`contention`] (the bench's
+/// `HRS_LOCK_STATS=1`); call it before the threads start.
+pub fn count_acquisitions() {
+    COUNT_ACQUIRED.store(true, Relaxed);
+}
+
 fn counts(rank: LockRank) -> &'static RankCounts {
     &COUNTS[rank as usize - 1]
 }
 
-/// Per rank, in lock order: how many times a lock of that rank was taken since the process
-/// started, and how many attempts found it held by another thread (a `lock` that then
+/// Per rank, in lock order: how many times a lock of that rank was taken since
+/// [`count_acquisitions`] (0 without it), and how many attempts found it held by another thread (a `lock` that then
 /// waited, or a `try_lock` that gave up). Relaxed reads: a snapshot, exact once the
 /// threads have stopped.
 pub fn contention() -> [(LockRank, u64, u64); 4] {
@@ -152,7 +164,9 @@ impl<T> Lock<T> {
     /// Wraps the mutex guard `g` of this lock, counts the acquisition and records (debug
     /// builds) its rank as held.
     fn guard<'a>(&'a self, g: MutexGuard<'a, T>) -> LockGuard<'a, T> {
-        counts(self.rank).acquired.fetch_add(1, Relaxed);
+        if COUNT_ACQUIRED.load(Relaxed) {
+            counts(self.rank).acquired.fetch_add(1, Relaxed);
+        }
         #[cfg(debug_assertions)]
         HELD.with(|h| h.borrow_mut().push(self.rank));
         LockGuard {
@@ -226,6 +240,7 @@ mod tests {
     fn contention_is_counted_per_rank() {
         let ranks: Vec<LockRank> = contention().iter().map(|e| e.0).collect();
         assert_eq!(ranks, LockRank::ALL.to_vec());
+        count_acquisitions();
         let l = std::sync::Arc::new(Lock::new(LockRank::ProcVars, 0u32));
         let (a0, c0) = of(LockRank::ProcVars);
         // free: counted, not contended

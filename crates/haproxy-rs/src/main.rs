@@ -323,6 +323,9 @@ fn run_thread(
 /// The worker's life: open listeners, start `nbthread` threads (this one is thread 0), loop
 /// until stopped, wait for the other threads. Returns the exit code.
 fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
+    if lock_stats_wanted() {
+        hrs_core::lock::count_acquisitions();
+    }
     let n = nbthread(cfg);
     let sh = match hrs_backend::world::build_shared(cfg, args.debug, n) {
         Ok(sh) => sh,
@@ -399,10 +402,15 @@ fn run_worker(args: &cli::Args, cfg: &hrs_cfg::Config, out: &mut Out) -> i32 {
     code
 }
 
+/// `HRS_LOCK_STATS=1` (set by `hrs-bench`): lock acquisitions are counted and printed at exit.
+fn lock_stats_wanted() -> bool {
+    std::env::var_os("HRS_LOCK_STATS").is_some_and(|v| v == "1")
+}
+
 /// Under `HRS_LOCK_STATS=1` (set by `hrs-bench`), one stderr line per lock rank once every
 /// thread has stopped: `hrs-lock-stats: RANK acquired N contended M` (`docs/performance.md`).
 fn print_lock_stats() {
-    if std::env::var_os("HRS_LOCK_STATS").is_none_or(|v| v != "1") {
+    if !lock_stats_wanted() {
         return;
     }
     for (rank, acquired, contended) in hrs_core::lock::contention() {
