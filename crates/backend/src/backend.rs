@@ -274,11 +274,10 @@ pub fn srv_release_slot(w: &mut World, ev: &mut Ev, sid: StrmId) -> Result<(), S
 /// per stream end.
 fn release_and_dequeue(w: &mut World, ev: &mut Ev, srv: SrvId) {
     let sv = &w.sh.servers[srv];
-    let px_ok = may_serve_backend_queue(&w.sh, srv);
     let granted = {
         let mut lb = w.sh.proxies[sv.px].lb.lock();
         slot_released(&mut lb, sv);
-        dequeue_locked(w, &mut lb, srv, px_ok)
+        dequeue_locked(w, &mut lb, srv)
     };
     deliver(w, ev, srv, granted);
 }
@@ -292,36 +291,38 @@ fn release_and_dequeue(w: &mut World, ev: &mut Ev, srv: SrvId) {
 /// thread that is not live (a stream freed without leaving the queue: a lifecycle bug,
 /// reported) is dropped from the queue.
 pub fn process_srv_queue(w: &mut World, ev: &mut Ev, srv: SrvId) {
-    let sv = &w.sh.servers[srv];
-    let px_ok = may_serve_backend_queue(&w.sh, srv);
-    if !queued_for(&w.sh, srv, px_ok) {
+    if waiting_for(&w.sh, srv).is_none() {
         // nothing waits: no lock (a stream queued before our caller's last change of the
         // server's state or slots is visible here, having been queued under the lock)
         return;
     }
+    let sv = &w.sh.servers[srv];
     let granted = {
         let mut lb = w.sh.proxies[sv.px].lb.lock();
-        dequeue_locked(w, &mut lb, srv, px_ok)
+        dequeue_locked(w, &mut lb, srv)
     };
     deliver(w, ev, srv, granted);
 }
 
-/// Whether a stream waits that `srv` could take: in its own queue, or in its backend's when
-/// `px_ok`.
-fn queued_for(sh: &Shared, srv: SrvId, px_ok: bool) -> bool {
+/// Whether a stream waits that `srv` could take: `None` when none does, else whether the
+/// server may take those of its backend's queue (`px_ok`, looked at only when that queue
+/// is not empty). The queue lengths are atomics: no lock.
+fn waiting_for(sh: &Shared, srv: SrvId) -> Option<bool> {
     let sv = &sh.servers[srv];
-    sv.nbpend.load(Relaxed) > 0 || (px_ok && sh.proxies[sv.px].nbpend.load(Relaxed) > 0)
+    let own = sv.nbpend.load(Relaxed) > 0;
+    let px_ok = sh.proxies[sv.px].nbpend.load(Relaxed) > 0 && may_serve_backend_queue(sh, srv);
+    (own || px_ok).then_some(px_ok)
 }
 
 /// The dequeue loop of [`process_srv_queue`], the backend's lock held (`lb`): the streams
 /// given a slot of `srv`, each slot counted.
-fn dequeue_locked(w: &World, lb: &mut LbState, srv: SrvId, px_ok: bool) -> Vec<Pending> {
+fn dequeue_locked(w: &World, lb: &mut LbState, srv: SrvId) -> Vec<Pending> {
     let sv = &w.sh.servers[srv];
     let px = &w.sh.proxies[sv.px];
     let mut granted = Vec::new();
-    if !queued_for(&w.sh, srv, px_ok) {
+    let Some(px_ok) = waiting_for(&w.sh, srv) else {
         return granted;
-    }
+    };
     while sv.has_slot() {
         let p = match lb.srv_queue[sv.lb_idx].pop_front() {
             Some(p) => {
