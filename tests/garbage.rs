@@ -38,6 +38,7 @@
 //! directory (`haproxy.cfg`, `proxy.log`). Failures name each case with the bytes sent.
 
 mod common;
+use common::rng::Rng;
 
 use common::live::LiveProxy;
 use common::scenario::wire::{self, End, Kind, Message, Read1, Wire};
@@ -86,42 +87,7 @@ const BIG: usize = 1 << 20;
 const SEED: u64 = 0x6761_7262_6167_6521;
 
 // ---------------------------------------------------------------------------------------
-// Deterministic pseudo-random numbers (splitmix64).
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `pct` percent.
-    fn chance(&mut self, pct: usize) -> bool {
-        self.below(100) < pct
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
+// Deterministic pseudo-random numbers: `common::rng`.
 
 fn seed() -> u64 {
     std::env::var("HRS_GARBAGE_SEED")

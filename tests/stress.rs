@@ -82,6 +82,7 @@
 //! response rules ran (it happened after an interim `100 Continue`) fails the run.
 
 mod common;
+use common::rng::Rng;
 
 use common::h2wire as h2;
 use common::{knob, knob_on, ours_only, print_now, upstream};
@@ -261,54 +262,7 @@ const BEHAVIOURS: &[(&str, usize)] = &[
 ];
 
 // ---------------------------------------------------------------------------------------
-// Deterministic pseudo-random numbers (splitmix64).
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `pct` percent.
-    fn chance(&mut self, pct: usize) -> bool {
-        self.below(100) < pct
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-
-    fn weighted<'a>(&mut self, v: &'a [(&'a str, usize)]) -> &'a str {
-        let total: usize = v.iter().map(|(_, w)| w).sum();
-        let mut r = self.below(total);
-        for (name, w) in v {
-            if r < *w {
-                return name;
-            }
-            r -= w;
-        }
-        v[0].0
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+// Deterministic pseudo-random numbers: `common::rng`.
 
 /// The seed of one generator, derived from the run's seed and two numbers.
 fn derive(seed: u64, a: u64, b: u64) -> u64 {

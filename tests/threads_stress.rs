@@ -56,6 +56,7 @@
 //! directory. `make soak` runs it with 200 clients for 30 s.
 
 mod common;
+use common::rng::Rng;
 
 use common::{knob, knob_on, ours_only, print_now, upstream};
 use std::collections::{BTreeMap, HashMap};
@@ -130,34 +131,7 @@ frontend fe
 "#;
 
 // ---------------------------------------------------------------------------------------
-// Deterministic pseudo-random numbers (splitmix64), as tests/stress.rs.
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `pct` percent.
-    fn chance(&mut self, pct: usize) -> bool {
-        self.below(100) < pct
-    }
-}
+// Deterministic pseudo-random numbers: `common::rng`.
 
 /// The seed of one generator, derived from the run's seed and two numbers.
 fn derive(seed: u64, a: u64, b: u64) -> u64 {

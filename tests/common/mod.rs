@@ -6,6 +6,7 @@ pub mod cfg_record;
 pub mod h2wire;
 pub mod live;
 pub mod reference;
+pub mod rng;
 pub mod scenario;
 
 #[allow(unused_imports)]

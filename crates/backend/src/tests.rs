@@ -6,6 +6,7 @@
 use crate::backend::SrvStatus;
 use crate::testkit::T;
 use hrs_core::co_fl;
+use std::sync::atomic::Ordering::Relaxed;
 
 #[test]
 fn without_prefer_last_server_the_balancer_decides() {
@@ -26,12 +27,7 @@ fn prefer_last_server_takes_the_server_of_a_session_connection() {
     assert_eq!(s.target, hrs_core::Target::Server(s2));
     let held = hrs_core::sf::ASSIGNED | hrs_core::sf::CURR_SESS;
     assert_eq!(s.flags & held, held);
-    assert_eq!(
-        t.w.sh.servers[s2]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(t.w.sh.servers[s2].served.load(Relaxed), 1);
     // the connection found stops counting as idle in the session
     assert_eq!(t.w.conns[c].flags & co_fl::SESS_IDLE, 0);
     assert_eq!(t.w.sessions[t.sess].idle_conns, 0);
@@ -44,12 +40,7 @@ fn prefer_last_server_without_limit_queues_on_the_full_server() {
     t.fill("s2", 3);
     assert_eq!(t.assign(), ("s2".into(), SrvStatus::Queued));
     let s2 = t.srv("s2");
-    assert_eq!(
-        t.w.sh.servers[s2]
-            .nbpend
-            .load(std::sync::atomic::Ordering::Relaxed),
-        4
-    );
+    assert_eq!(t.w.sh.servers[s2].nbpend.load(Relaxed), 4);
 }
 
 #[test]
@@ -120,9 +111,7 @@ fn unusable_candidates_are_skipped() {
     let mut t = T::new("option prefer-last-server");
     t.sess_conn("s2");
     let s2 = t.srv("s2");
-    t.w.sh.servers[s2]
-        .up
-        .store(false, std::sync::atomic::Ordering::Relaxed);
+    t.w.sh.servers[s2].up.store(false, Relaxed);
     assert_eq!(t.assign().0, "s1");
     // a connection still connecting
     let mut t = T::new("option prefer-last-server");

@@ -36,7 +36,7 @@ fn state(t: &T, sid: StrmId) -> String {
 fn down(t: &mut T, name: &str) {
     let srv = t.srv(name);
     let sv = &t.w.sh.servers[srv];
-    sv.up.store(false, std::sync::atomic::Ordering::Relaxed);
+    sv.up.store(false, Relaxed);
     let (px, idx) = (sv.px, sv.lb_idx);
     t.w.sh.proxies[px].lb.lock().algo.set_usable(idx, false);
 }
@@ -45,7 +45,7 @@ fn down(t: &mut T, name: &str) {
 fn up(t: &mut T, name: &str) {
     let srv = t.srv(name);
     let sv = &t.w.sh.servers[srv];
-    sv.up.store(true, std::sync::atomic::Ordering::Relaxed);
+    sv.up.store(true, Relaxed);
     let (px, idx) = (sv.px, sv.lb_idx);
     t.w.sh.proxies[px].lb.lock().algo.set_usable(idx, true);
 }
@@ -62,8 +62,8 @@ fn an_assigned_stream_holds_a_slot_of_its_server() {
     let sv = &t.w.sh.servers[s1];
     assert_eq!(
         (
-            sv.served.load(std::sync::atomic::Ordering::Relaxed),
-            sv.served_max.load(std::sync::atomic::Ordering::Relaxed),
+            sv.served.load(Relaxed),
+            sv.served_max.load(Relaxed),
             sv.counters.snapshot().cum_sess
         ),
         (1, 1, 1)
@@ -71,12 +71,7 @@ fn an_assigned_stream_holds_a_slot_of_its_server() {
     // released once: the slot is free again, and a second release changes nothing
     release(&mut t, a);
     assert_eq!(state(&t, a), "A--");
-    assert_eq!(
-        t.w.sh.servers[s1]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(t.w.sh.servers[s1].served.load(Relaxed), 0);
     let b = t.stream();
     assert_eq!(t.assign_sid(b), SrvStatus::Ok);
     assert_eq!(t.srv_of(b), "s2");
@@ -84,8 +79,8 @@ fn an_assigned_stream_holds_a_slot_of_its_server() {
     let sv = &t.w.sh.servers[s1];
     assert_eq!(
         (
-            sv.served.load(std::sync::atomic::Ordering::Relaxed),
-            sv.served_max.load(std::sync::atomic::Ordering::Relaxed),
+            sv.served.load(Relaxed),
+            sv.served_max.load(Relaxed),
             sv.counters.snapshot().cum_sess
         ),
         (0, 1, 1)
@@ -131,8 +126,8 @@ fn streams_wait_in_the_backend_while_every_server_is_full() {
     let sv = &t.w.sh.servers[s1];
     assert_eq!(
         (
-            sv.served.load(std::sync::atomic::Ordering::Relaxed),
-            sv.served_max.load(std::sync::atomic::Ordering::Relaxed),
+            sv.served.load(Relaxed),
+            sv.served_max.load(Relaxed),
             sv.counters.snapshot().cum_sess
         ),
         (1, 1, 2)
@@ -141,18 +136,8 @@ fn streams_wait_in_the_backend_while_every_server_is_full() {
     release(&mut t, d);
     assert_eq!(state(&t, d), "---");
     assert!(t.px_queue(t.be).is_empty());
-    assert_eq!(
-        t.w.sh.servers[s1]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
-    assert_eq!(
-        t.w.sh.servers[t.srv("s2")]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(t.w.sh.servers[s1].served.load(Relaxed), 1);
+    assert_eq!(t.w.sh.servers[t.srv("s2")].served.load(Relaxed), 1);
 }
 
 #[test]
@@ -198,23 +183,13 @@ fn a_stream_waits_on_its_server_when_it_is_full() {
     release(&mut t, b);
     assert_eq!(state(&t, b), "A--");
     assert_eq!(t.srv_queue(b1), [c]);
-    assert_eq!(
-        t.w.sh.servers[b1]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(t.w.sh.servers[b1].served.load(Relaxed), 1);
     // a's end gives the slot to c
     release(&mut t, a);
     assert_eq!(state(&t, c), "AS-");
     assert!(t.ev.is_queued(t.w.streams[c].task));
     assert!(t.srv_queue(b1).is_empty());
-    assert_eq!(
-        t.w.sh.servers[b1]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(t.w.sh.servers[b1].served.load(Relaxed), 1);
 }
 
 #[test]
@@ -228,9 +203,7 @@ fn a_server_queue_forms_behind_waiting_streams() {
     let c = t.stream();
     assert_eq!(t.assign_sid(c), SrvStatus::Queued);
     // a slot frees without `process_srv_queue` running yet
-    t.w.sh.servers[b1]
-        .served
-        .store(1, std::sync::atomic::Ordering::Relaxed);
+    t.w.sh.servers[b1].served.store(1, Relaxed);
     let d = t.stream();
     assert_eq!(t.assign_sid(d), SrvStatus::Queued);
     assert_eq!(t.srv_queue(b1), [c, d]);
@@ -317,9 +290,7 @@ fn a_server_of_weight_zero_takes_nothing_from_the_backend_queue() {
     let s = &mut t.w.streams[c];
     s.srv = Some(s0);
     s.flags |= sf::ASSIGNED | sf::CURR_SESS;
-    t.w.sh.servers[s0]
-        .served
-        .store(1, std::sync::atomic::Ordering::Relaxed);
+    t.w.sh.servers[s0].served.store(1, Relaxed);
     release(&mut t, c);
     assert_eq!(state(&t, b), "--Q");
 }
@@ -428,12 +399,7 @@ fn a_redispatch_to_the_last_server_is_counted_too() {
     assert_eq!(t.srv_of(a), "s2");
     assert_ne!(t.w.streams[a].flags & sf::REDISP, 0);
     assert_eq!(t.w.sh.servers[s1].counters.snapshot().redispatches, 1);
-    assert_eq!(
-        t.w.sh.servers[s1]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(t.w.sh.servers[s1].served.load(Relaxed), 0);
 }
 
 #[test]

@@ -12,6 +12,7 @@ use crate::server::{
 use crate::testkit::T;
 use hrs_core::{co_fl, h2::h2c_fl, sf, tx, ConnId, Mux, SessId, SiState, StrmId, Target};
 use hrs_ev::ticks::tick_add;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Where connection `cid` is kept: `idle`, `safe`, `avail` (server lists), `sess` (its
 /// owner session's list), or `-`.
@@ -39,7 +40,6 @@ fn place(t: &T, cid: ConnId) -> &'static str {
 
 /// Server `srv`'s `curr_used`, `max_used` and `est_need` gauges.
 fn gauges(t: &T, srv: hrs_core::SrvId) -> (u32, u32, u32) {
-    use std::sync::atomic::Ordering::Relaxed;
     let sv = &t.w.sh.servers[srv];
     (
         sv.curr_used.load(Relaxed),
@@ -753,7 +753,6 @@ fn pooled(t: &mut T) -> ConnId {
 
 /// Server s1's idle gauges: idle list, safe list, per thread.
 fn idle_gauges(t: &T) -> (u32, u32, Vec<u32>) {
-    use std::sync::atomic::Ordering::Relaxed;
     let sv = &t.w.sh.servers[t.srv("s1")];
     (
         sv.idle_nb.load(Relaxed),
@@ -810,9 +809,7 @@ fn a_connection_taken_over_leaves_its_owner_which_forgets_it() {
         "{taken:?}"
     );
     assert_eq!(
-        t0.w.sh.servers[s1]
-            .next_takeover
-            .load(std::sync::atomic::Ordering::Relaxed),
+        t0.w.sh.servers[s1].next_takeover.load(Relaxed),
         0,
         "moved by a takeover that succeeds only (this one could not adopt the socket)"
     );
@@ -895,10 +892,7 @@ fn a_takeover_adopts_the_idle_connection_of_another_thread() {
     };
     assert_eq!(req_count, 1, "its request count came along");
     let sv = &t1.w.sh.servers[s1];
-    assert_eq!(
-        sv.next_takeover.load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(sv.next_takeover.load(Relaxed), 1);
     assert_eq!(idle_gauges(&t1), (0, 0, vec![0, 0]));
     assert_eq!(t1.pool("s1"), (0, 0, 1), "in use on thread 1");
     // thread 0 is told, and forgets its copy
@@ -925,18 +919,12 @@ fn a_takeover_starts_at_next_takeover_and_skips_threads_without_idle_connections
     let _pb = with_socket(&ts[2], b);
     let sv = &ts[0].w.sh.servers[s1];
     // from thread 2 on: its connection, then the next takeover starts at 0
-    sv.next_takeover
-        .store(2, std::sync::atomic::Ordering::Relaxed);
+    sv.next_takeover.store(2, Relaxed);
     let sess = ts[0].sess;
     let _ = ts[0].request(sess, tx::NOT_FIRST);
     assert!(ts[1].inbox().is_empty(), "thread 1 not visited first");
     assert!(matches!(ts[2].inbox().as_slice(), [hrs_core::Msg::Taken(c)] if *c == b));
-    assert_eq!(
-        ts[0].w.sh.servers[s1]
-            .next_takeover
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(ts[0].w.sh.servers[s1].next_takeover.load(Relaxed), 0);
     // next: thread 0 itself is skipped, thread 1 has one
     let sess = ts[0].session();
     let _ = ts[0].request(sess, tx::NOT_FIRST);
@@ -1059,9 +1047,7 @@ fn an_own_reuse_moves_next_takeover_past_this_thread() {
     let sess = t1.session();
     let _ = t1.request(sess, tx::NOT_FIRST);
     assert_eq!(
-        t1.w.sh.servers[s1]
-            .next_takeover
-            .load(std::sync::atomic::Ordering::Relaxed),
+        t1.w.sh.servers[s1].next_takeover.load(Relaxed),
         0,
         "thread 1 + 1, wrapped"
     );
@@ -1115,7 +1101,6 @@ fn one_thread_lists_nothing_for_takeover() {
 
 #[test]
 fn a_purge_with_no_idle_connection_changes_no_estimate() {
-    use std::sync::atomic::Ordering::Relaxed;
     let mut t = T::backend("http-reuse safe\n    server s1 10.0.0.1:80");
     let s1 = t.srv("s1");
     let cid = pooled(&mut t);

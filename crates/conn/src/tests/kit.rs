@@ -14,6 +14,7 @@ use hrs_http::h1::{self, Parsed};
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// No load balancing: these tests never assign servers.
 struct NoLb;
@@ -145,15 +146,9 @@ impl T {
         )
         .unwrap();
         let sh = &self.w.sh;
-        sh.global
-            .curr_conn
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        sh.threads[0]
-            .conns
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        sh.proxies[0]
-            .feconn
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        sh.global.curr_conn.fetch_add(1, Relaxed);
+        sh.threads[0].conns.fetch_add(1, Relaxed);
+        sh.proxies[0].feconn.fetch_add(1, Relaxed);
         let sess = self.w.sessions.insert(Session {
             fe: 0,
             conn: cid,

@@ -10,6 +10,7 @@ use crate::sock::{
 };
 use hrs_core::script::{self, Connect};
 use hrs_core::{co_fl, H1c, Mux, Side, Xprt};
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Raises the scripted edges (the poller's part).
 fn poll(t: &mut T) {
@@ -294,13 +295,8 @@ fn freeing_a_client_connection_counts_it_out_without_reset() {
     );
     assert_eq!(
         (
-            t.w.sh
-                .global
-                .curr_conn
-                .load(std::sync::atomic::Ordering::Relaxed),
-            t.w.sh.proxies[0]
-                .feconn
-                .load(std::sync::atomic::Ordering::Relaxed)
+            t.w.sh.global.curr_conn.load(Relaxed),
+            t.w.sh.proxies[0].feconn.load(Relaxed)
         ),
         (1, 1)
     );
@@ -308,13 +304,8 @@ fn freeing_a_client_connection_counts_it_out_without_reset() {
     conn_free(&mut t.w, &mut t.ev, cid).expect("live");
     assert_eq!(
         (
-            t.w.sh
-                .global
-                .curr_conn
-                .load(std::sync::atomic::Ordering::Relaxed),
-            t.w.sh.proxies[0]
-                .feconn
-                .load(std::sync::atomic::Ordering::Relaxed)
+            t.w.sh.global.curr_conn.load(Relaxed),
+            t.w.sh.proxies[0].feconn.load(Relaxed)
         ),
         (0, 0)
     );

@@ -5,6 +5,7 @@
 
 use super::http::{get, ok, parse_all, req, rsp, status};
 use super::kit::{Kit, Plan};
+use std::sync::atomic::Ordering::Relaxed;
 
 fn http(fe: &str, be: &str) -> String {
     format!(
@@ -215,41 +216,21 @@ fn a_full_server_queues_and_serves_in_order() {
     let srv = k.srv_id("be", "s1");
     let be = k.px("be");
     // every server is full: the stream waits in the backend's queue
-    assert_eq!(
-        k.w.sh.proxies[be]
-            .nbpend
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
-    assert_eq!(
-        k.w.sh.servers[srv]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(k.w.sh.proxies[be].nbpend.load(Relaxed), 1);
+    assert_eq!(k.w.sh.servers[srv].served.load(Relaxed), 1);
     k.srv(0).take();
     k.srv(0).send(&ok("1"));
     k.run();
     assert_eq!(rsp(&c1.take()).body, b"1");
     // the slot goes to the queued stream
-    assert_eq!(
-        k.w.sh.proxies[be]
-            .nbpend
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(k.w.sh.proxies[be].nbpend.load(Relaxed), 0);
     let n = k.nb_srv();
     let s = k.srv(n - 1);
     assert_eq!(req(&s.output()).path(), "/2");
     s.send(&ok("2"));
     k.run();
     assert_eq!(rsp(&c2.take()).body, b"2");
-    assert_eq!(
-        k.w.sh.servers[srv]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(k.w.sh.servers[srv].served.load(Relaxed), 0);
 }
 
 #[test]
@@ -268,16 +249,9 @@ fn queue_timeout_is_503_sq() {
     // queued in the backend (every server full): no server was assigned
     assert_eq!(k.logs(), ["503 sQ be/<NOSRV>"]);
     let srv = k.srv_id("be", "s1");
+    assert_eq!(k.w.sh.proxies[k.px("be")].nbpend.load(Relaxed), 0);
     assert_eq!(
-        k.w.sh.proxies[k.px("be")]
-            .nbpend
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
-    assert_eq!(
-        k.w.sh.servers[srv]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
+        k.w.sh.servers[srv].served.load(Relaxed),
         1,
         "the first stream still holds its slot"
     );

@@ -5,6 +5,7 @@
 
 use super::http::{get, ok, rsp, status};
 use super::kit::{Kit, Plan};
+use std::sync::atomic::Ordering::Relaxed;
 
 fn cfg(fe_extra: &str, be_extra: &str) -> String {
     format!(
@@ -35,19 +36,8 @@ fn accepted_connections_and_sessions_are_counted() {
     k.run();
     let c = k.w.sh.proxies[fe].counters.snapshot();
     assert_eq!((c.cum_conn, c.cum_sess), (2, 2));
-    assert_eq!(
-        k.w.sh.proxies[fe]
-            .feconn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        2
-    );
-    assert_eq!(
-        k.w.sh
-            .global
-            .curr_conn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        2
-    );
+    assert_eq!(k.w.sh.proxies[fe].feconn.load(Relaxed), 2);
+    assert_eq!(k.w.sh.global.curr_conn.load(Relaxed), 2);
 }
 
 #[test]
@@ -105,40 +95,23 @@ fn beconn_counts_the_streams_a_backend_serves() {
     let c1 = k.client();
     c1.send(&get("/1"));
     k.run();
-    assert_eq!(
-        k.w.sh.proxies[be]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(k.w.sh.proxies[be].beconn.load(Relaxed), 1);
     let c2 = k.client();
     c2.send(&get("/2"));
     k.run();
     assert_eq!(
-        k.w.sh.proxies[be]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
+        k.w.sh.proxies[be].beconn.load(Relaxed),
         2,
         "two streams at once"
     );
     k.srv(0).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c1.take()).status(), 200);
-    assert_eq!(
-        k.w.sh.proxies[be]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(k.w.sh.proxies[be].beconn.load(Relaxed), 1);
     k.srv(1).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c2.take()).status(), 200);
-    assert_eq!(
-        k.w.sh.proxies[be]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    ); // the backend's `stot` counts the streams it was given
+    assert_eq!(k.w.sh.proxies[be].beconn.load(Relaxed), 0); // the backend's `stot` counts the streams it was given
     assert_eq!(k.w.sh.proxies[be].counters.snapshot().be_cum_conn, 2);
 }
 
@@ -163,32 +136,20 @@ listen li
     let c1 = k.client();
     c1.send(&get("/"));
     k.run();
-    assert_eq!(
-        k.w.sh.proxies[li]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(k.w.sh.proxies[li].beconn.load(Relaxed), 1);
     let c2 = k.client();
     c2.send(&get("/deny"));
     k.run();
     assert_eq!(rsp(&c2.take()).status(), 403);
     assert_eq!(
-        k.w.sh.proxies[li]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
+        k.w.sh.proxies[li].beconn.load(Relaxed),
         1,
         "the denied stream had no backend"
     );
     k.srv(0).send(&ok(""));
     k.run();
     assert_eq!(rsp(&c1.take()).status(), 200);
-    assert_eq!(
-        k.w.sh.proxies[li]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(k.w.sh.proxies[li].beconn.load(Relaxed), 0);
 }
 
 #[test]
@@ -211,12 +172,7 @@ backend be
     let c = k.client();
     c.send(b"ping");
     k.run();
-    assert_eq!(
-        k.w.sh.proxies[be]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(k.w.sh.proxies[be].beconn.load(Relaxed), 1);
     assert_eq!(k.w.sh.proxies[be].counters.snapshot().cum_req, 1);
     assert_eq!(
         k.w.sh.proxies[fe].counters.snapshot().cum_req,
@@ -229,9 +185,7 @@ backend be
     k.run();
     assert_eq!(k.nb_streams(), 0);
     assert_eq!(
-        k.w.sh.proxies[be]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
+        k.w.sh.proxies[be].beconn.load(Relaxed),
         0,
         "released at the end"
     );
@@ -390,18 +344,14 @@ fn a_queue_timeout_on_a_server_counts_on_it_too() {
     b.send(&get("/b"));
     k.run();
     assert_eq!(
-        k.w.sh.servers[s1]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
+        k.w.sh.servers[s1].served.load(Relaxed),
         1,
         "b holds the only slot"
     );
     a.send(&get("/a2"));
     k.run();
     assert_eq!(
-        k.w.sh.servers[s1]
-            .nbpend
-            .load(std::sync::atomic::Ordering::Relaxed),
+        k.w.sh.servers[s1].nbpend.load(Relaxed),
         1,
         "queued on its server"
     );

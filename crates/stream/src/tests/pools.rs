@@ -14,6 +14,7 @@
 use super::http::{get, ok, req, rsp};
 use super::kit::Kit;
 use hrs_core::script::ScriptPeer;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// `maxconn 50` makes `maxsock` 100: each ratio is then a count of FDs.
 fn cfg(low: u32, high: u32, srv_opts: &str) -> String {
@@ -156,9 +157,7 @@ fn pool_low_conn_keeps_that_many_connections_beyond_the_estimated_need() {
         assert_eq!(kept, want, "pool-low-conn {low_conn}");
         assert_eq!(idle(&k), 1 + low_conn.min(2));
         assert_eq!(
-            k.w.sh.servers[k.srv_id("be", "s1")]
-                .est_need
-                .load(std::sync::atomic::Ordering::Relaxed),
+            k.w.sh.servers[k.srv_id("be", "s1")].est_need.load(Relaxed),
             1
         );
     }

@@ -6,6 +6,7 @@
 
 use super::http::{get, ok, req, rsp, status};
 use super::kit::{Kit, Plan};
+use std::sync::atomic::Ordering::Relaxed;
 
 /// One frontend logging `status ts retries server`, one backend with `be` lines and the
 /// servers `srvs` (`name addr` pairs).
@@ -547,12 +548,7 @@ fn a_connect_timeout_is_retried_without_turn_around() {
     // a refusal after a timeout is a refusal: `SC`, not `sC`
     assert_eq!(rsp(&c.take()).status(), 503);
     assert_eq!(k.logs(), ["503 SC 1 s1"]);
-    assert_eq!(
-        k.w.sh.proxies[k.px("be")]
-            .beconn
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(k.w.sh.proxies[k.px("be")].beconn.load(Relaxed), 0);
 }
 
 #[test]

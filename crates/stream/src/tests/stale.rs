@@ -6,6 +6,7 @@
 use super::http::{get, ok, rsp};
 use super::kit::{Kit, Plan};
 use hrs_core::{co_fl, Mux};
+use std::sync::atomic::Ordering::Relaxed;
 
 const CFG: &str = "
 defaults
@@ -64,9 +65,7 @@ fn a_stale_server_connection_ends_its_stream_with_an_internal_error() {
     assert_eq!(k.w.sh.proxies[be].counters.snapshot().internal_errors, 1);
     assert_eq!(k.w.sh.servers[srv].counters.snapshot().internal_errors, 1);
     assert_eq!(
-        k.w.sh.servers[srv]
-            .served
-            .load(std::sync::atomic::Ordering::Relaxed),
+        k.w.sh.servers[srv].served.load(Relaxed),
         0,
         "the server slot was released"
     );
