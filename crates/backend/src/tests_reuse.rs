@@ -1043,15 +1043,17 @@ fn short_of_fds_a_thread_without_idle_connections_has_another_close_one() {
 fn an_own_reuse_moves_next_takeover_past_this_thread() {
     let (mut t0, mut t1) = two_threads("");
     let s1 = t1.srv("s1");
+    let next = |t: &T| t.w.sh.servers[s1].next_takeover.load(Relaxed);
+    // thread 0 reuses its own: the next takeover starts at thread 1
+    let _ = pooled(&mut t0);
+    let sess = t0.session();
+    let _ = t0.request(sess, tx::NOT_FIRST);
+    assert_eq!(next(&t0), 1);
+    // thread 1 reuses its own: thread 1 + 1, wrapped
     let _ = pooled(&mut t1);
     let sess = t1.session();
     let _ = t1.request(sess, tx::NOT_FIRST);
-    assert_eq!(
-        t1.w.sh.servers[s1].next_takeover.load(Relaxed),
-        0,
-        "thread 1 + 1, wrapped"
-    );
-    let _ = pooled(&mut t0);
+    assert_eq!(next(&t1), 0);
 }
 
 #[test]
