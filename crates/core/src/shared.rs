@@ -89,6 +89,8 @@ pub struct Accepted {
     /// The listener's own address when it is not a wildcard.
     pub local: Option<SocketAddr>,
     pub proto: BindProto,
+    /// The listening socket it came from (for the `-d` accept line).
+    pub lfd: RawFd,
 }
 
 /// A message to one thread, handled by its loop (`Ctx::Inbox`).

@@ -434,6 +434,7 @@ impl Worker {
                         addr,
                         local: ls.local,
                         proto: ls.proto,
+                        lfd: ls.sock.raw_fd(),
                     };
                     let t =
                         if ls.threads.count_ones() > 1 && sh.global.multi_queue && !ev.stopping() {
@@ -445,7 +446,7 @@ impl Worker {
                             self.world.tid
                         };
                     if t == self.world.tid {
-                        self.serve(ev, a, &ls.proxy, ls.sock.raw_fd());
+                        self.serve(ev, a);
                     } else {
                         sh.threads[usize::from(t)].accq.fetch_add(1, Relaxed);
                         sh.send(t, Msg::Accept(a));
@@ -468,7 +469,7 @@ impl Worker {
 
     /// Serves accepted connection `a` on this thread (`session_accept_fd`), `proxy` being
     /// its frontend's name and `lfd` the listening socket (for the `-d` line).
-    fn serve(&mut self, ev: &mut Ev, a: Accepted, proxy: &str, lfd: RawFd) {
+    fn serve(&mut self, ev: &mut Ev, a: Accepted) {
         let n = self
             .world
             .sh
@@ -476,27 +477,30 @@ impl Worker {
             .accepted
             .fetch_add(1, Relaxed)
             .wrapping_add(1);
+        let proxy = &self.world.sh.proxies[a.fe].cfg.name;
         if self.debug {
             eprintln!(
                 "{:08x}:{}.accept({:04x})={:04x} from [{}:{}] ALPN=<none>",
                 n,
                 proxy,
-                lfd,
+                a.lfd,
                 a.sock.as_raw_fd(),
                 a.addr.ip(),
                 a.addr.port()
             );
         }
+        let (fe, addr, local, proto) = (a.fe, a.addr, a.local, a.proto);
         let sock = mio::net::TcpStream::from(a.sock);
         if let Err(e) = hrs_stream::session::session_accept_counted(
             &mut self.world,
             ev,
             hrs_core::Xprt::Raw(sock),
-            a.fe,
-            Some(a.addr),
-            a.local,
-            a.proto,
+            fe,
+            Some(addr),
+            local,
+            proto,
         ) {
+            let proxy = &self.world.sh.proxies[fe].cfg.name;
             log::warn!(target: "hrs::listener", "session_accept on {proxy}: {e:?}");
         }
     }
@@ -512,14 +516,7 @@ impl Worker {
                     sh.threads[usize::from(self.world.tid)]
                         .accq
                         .fetch_sub(1, Relaxed);
-                    let fe = a.fe;
-                    let (name, lfd) = self
-                        .listeners
-                        .iter()
-                        .filter_map(|l| l.sock.as_ref())
-                        .find(|l| l.fe == Some(fe))
-                        .map_or((String::new(), -1), |l| (l.proxy.clone(), l.sock.raw_fd()));
-                    self.serve(ev, a, &name, lfd);
+                    self.serve(ev, a);
                 }
                 Some(Msg::Stop { hard }) => self.stop(ev, hard),
                 _ => {}
