@@ -238,10 +238,11 @@ pub fn srv_add_to_idle_list(
         co_fl::IDLE_LIST
     };
     sv.idle_thr[tid].fetch_add(1, Relaxed);
+    let takeover = w.takeover_on();
     let c = w.conns.live_mut(cid)?;
     c.flags |= list_flag;
     // an HTTP/1 connection is open to takeover by other threads (HTTP/2 ones stay here)
-    if w.sh.threads.len() > 1 && w.sh.global.idle_pool_shared && matches!(c.mux, Mux::H1(_)) {
+    if takeover && matches!(c.mux, Mux::H1(_)) {
         c.flags |= co_fl::TAKEOVER;
         let e = IdleEntry {
             cid,
