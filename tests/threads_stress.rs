@@ -6,8 +6,9 @@
 //! panics, never stalls, and stops cleanly.
 //!
 //! - **Servers** (threads here, on 127.0.0.1 port 0): two backends of roundrobin servers,
-//!   `be_safe` (`http-reuse safe`, four servers, `maxconn 5`) and `be_always` (`http-reuse
-//!   always`, three servers, `maxconn 4`), with `retries 3`, `option redispatch` and
+//!   `be_safe` (`http-reuse safe`, four servers, `maxconn 3`) and `be_always` (`http-reuse
+//!   always`, three servers, `maxconn 4`): fewer slots than the clients of each backend
+//!   (about 25 on average), with `retries 3`, `option redispatch` and
 //!   timeouts far longer than the run, so queues form and nothing may time out. Each server
 //!   answers every request with a 200 whose body names the server and the request's id,
 //!   after 0 to 3 ms, keeps the connection until the proxy closes it (or the request says
@@ -99,7 +100,7 @@ const GROUPS: &[Group] = &[
     Group {
         backend: "be_safe",
         reuse: "safe",
-        servers: &[("s1", 5), ("s2", 5), ("s3", 5), ("s4", 5)],
+        servers: &[("s1", 3), ("s2", 3), ("s3", 3), ("s4", 3)],
     },
     Group {
         backend: "be_always",
